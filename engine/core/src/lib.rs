@@ -1,0 +1,20 @@
+//! Shared vocabulary of Terrane.
+//!
+//! This crate knows nothing about HCL, SQLite, concrete providers, aws-sdk or wasmtime. Everything
+//! else speaks in its types: [`Value`], addresses ([`InstanceAddr`]), schemas ([`ResourceSchema`]),
+//! [`Diagnostic`]s, and the [`Provider`] trait that the binary uses to hand providers to the engine.
+
+pub mod addr;
+pub mod diag;
+pub mod provider;
+pub mod schema;
+pub mod value;
+
+pub use addr::{InstanceAddr, InstanceKey, Mode, ModulePath, ResourceAddr};
+pub use diag::{Diagnostic, Diagnostics, Severity, SourceRange};
+pub use provider::{
+    ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+    ProviderRegistry,
+};
+pub use schema::{AttrPath, Attribute, BlockSchema, Nesting, ProviderSchema, ResourceSchema, Type};
+pub use value::Value;

@@ -1,0 +1,148 @@
+//! The one trait through which the engine talks to every provider (native, built-in or plugin).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::diag::Diagnostic;
+use crate::schema::{AttrPath, ProviderSchema};
+use crate::value::Value;
+
+/// A provider failure. `message` is shown to the user after the resource address.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ProviderError {
+    pub message: String,
+    /// Retrying the same call later may succeed (throttling, eventual consistency).
+    pub retryable: bool,
+}
+
+impl ProviderError {
+    pub fn new(message: impl Into<String>) -> Self {
+        ProviderError { message: message.into(), retryable: false }
+    }
+}
+
+/// Plan a change for one resource instance.
+#[derive(Debug, Clone)]
+pub struct PlanRequest<'a> {
+    pub type_name: &'a str,
+    /// State after refresh; `None` when the instance does not exist yet.
+    pub prior: Option<&'a Value>,
+    /// The configuration, converted to the schema's types; may contain unknown values.
+    pub config: &'a Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanResponse {
+    /// The new state as far as it is known before apply (unknown where only apply can tell).
+    pub planned: Value,
+    /// Attribute paths whose change cannot be made in place.
+    pub requires_replace: Vec<AttrPath>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Apply a planned change. `planned == None` deletes; `prior == None` creates.
+#[derive(Debug, Clone)]
+pub struct ApplyRequest<'a> {
+    pub type_name: &'a str,
+    pub prior: Option<&'a Value>,
+    pub planned: Option<&'a Value>,
+    /// Configuration with every value known.
+    pub config: &'a Value,
+    /// Unique per attempted change and recorded in state before the call: a provider that can
+    /// should use it as the API's idempotency token, or tag the new object with it, so that
+    /// [`Provider::recover`] can find an object whose creation was interrupted.
+    pub token: &'a str,
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// Schema of the provider and of all its resource and data types.
+    fn schema(&self) -> &ProviderSchema;
+
+    /// At most this many calls to this provider at once (in addition to `-parallelism`).
+    fn max_concurrency(&self) -> Option<usize> {
+        None
+    }
+
+    /// Called once per provider configuration before any other call.
+    async fn configure(&self, _config: &Value) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    /// Provider-specific validation of a resource's configuration.
+    fn validate(&self, _type_name: &str, _config: &Value) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+
+    /// Plans a change. The default uses the schema's [`crate::ResourceSchema::default_plan`].
+    async fn plan(&self, req: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
+        let schema = self
+            .schema()
+            .resources
+            .get(req.type_name)
+            .ok_or_else(|| ProviderError::new(format!("unknown resource type {}", req.type_name)))?;
+        let (planned, requires_replace) = schema.default_plan(req.prior, req.config);
+        Ok(PlanResponse { planned, requires_replace, diagnostics: Vec::new() })
+    }
+
+    /// Creates, updates or deletes. Returns the new state (`None` after a delete).
+    async fn apply(&self, req: ApplyRequest<'_>) -> Result<Option<Value>, ProviderError>;
+
+    /// Reads the current state of an object; `None` when it no longer exists.
+    async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError>;
+
+    /// Imports an existing object by its id.
+    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+        let _ = id;
+        Err(ProviderError::new(format!("{type_name} does not support import")))
+    }
+
+    /// Reads a data source.
+    async fn read_data(&self, type_name: &str, _config: &Value) -> Result<Value, ProviderError> {
+        Err(ProviderError::new(format!("unknown data source {type_name}")))
+    }
+
+    /// Looks for an object whose creation with `token` was interrupted (the process died after
+    /// the call was sent). `Ok(None)`: no such object exists, the create can simply run again.
+    async fn recover(
+        &self,
+        _type_name: &str,
+        _token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>, ProviderError> {
+        Ok(None)
+    }
+}
+
+/// Creates a fresh provider instance (one per `provider` block / alias).
+pub type ProviderFactory = Arc<dyn Fn() -> Arc<dyn Provider> + Send + Sync>;
+
+/// The providers available to a run, by local name (`aws`, `null`, `terraform`, ...).
+#[derive(Clone, Default)]
+pub struct ProviderRegistry {
+    factories: BTreeMap<String, ProviderFactory>,
+}
+
+impl ProviderRegistry {
+    pub fn new() -> Self {
+        ProviderRegistry::default()
+    }
+    pub fn register(&mut self, name: &str, factory: ProviderFactory) {
+        self.factories.insert(name.to_string(), factory);
+    }
+    pub fn get(&self, name: &str) -> Option<&ProviderFactory> {
+        self.factories.get(name)
+    }
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.factories.keys().map(String::as_str)
+    }
+}
+
+impl std::fmt::Debug for ProviderRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.factories.keys()).finish()
+    }
+}

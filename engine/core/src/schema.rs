@@ -1,0 +1,265 @@
+//! Resource schemas: what a provider declares about each resource type.
+
+use std::collections::BTreeMap;
+
+use crate::value::Value;
+
+/// An attribute path inside a resource, e.g. `["ingress", "0", "from_port"]`.
+pub type AttrPath = Vec<String>;
+
+/// Attribute types. `Any` accepts every value (Terraform's `any`/dynamic).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Type {
+    String,
+    Number,
+    Bool,
+    List(Box<Type>),
+    Set(Box<Type>),
+    Map(Box<Type>),
+    Object(BTreeMap<String, Type>),
+    Any,
+}
+
+impl Type {
+    pub fn list(t: Type) -> Type {
+        Type::List(Box::new(t))
+    }
+    pub fn set(t: Type) -> Type {
+        Type::Set(Box::new(t))
+    }
+    pub fn map(t: Type) -> Type {
+        Type::Map(Box::new(t))
+    }
+
+    /// Converts `v` to this type following Terraform's safe conversions (number and bool to
+    /// string and back, tuples to lists and sets, objects to maps). Unknown stays unknown.
+    pub fn convert(&self, v: &Value) -> Result<Value, String> {
+        match (self, v) {
+            (_, Value::Unknown) | (_, Value::Null) | (Type::Any, _) => Ok(v.clone()),
+            (Type::String, Value::String(_)) => Ok(v.clone()),
+            (Type::String, Value::Number(_) | Value::Bool(_)) => {
+                Ok(Value::String(v.to_template_string().unwrap_or_default()))
+            }
+            (Type::Number, Value::Number(_)) => Ok(v.clone()),
+            (Type::Number, Value::String(s)) => s
+                .trim()
+                .parse::<f64>()
+                .map(Value::Number)
+                .map_err(|_| format!("a number is required, got the string {s:?}")),
+            (Type::Bool, Value::Bool(_)) => Ok(v.clone()),
+            (Type::Bool, Value::String(s)) if s == "true" || s == "false" => {
+                Ok(Value::Bool(s == "true"))
+            }
+            (Type::List(t), Value::List(items)) => {
+                Ok(Value::List(items.iter().map(|i| t.convert(i)).collect::<Result<_, _>>()?))
+            }
+            (Type::Set(t), Value::List(items)) => {
+                let mut out: Vec<Value> =
+                    items.iter().map(|i| t.convert(i)).collect::<Result<_, _>>()?;
+                dedup_set(&mut out);
+                Ok(Value::List(out))
+            }
+            (Type::Map(t), Value::Map(m)) => Ok(Value::Map(
+                m.iter()
+                    .map(|(k, i)| Ok((k.clone(), t.convert(i)?)))
+                    .collect::<Result<_, String>>()?,
+            )),
+            (Type::Object(fields), Value::Map(m)) => {
+                let mut out = BTreeMap::new();
+                for (k, ft) in fields {
+                    let fv = m.get(k).cloned().unwrap_or(Value::Null);
+                    out.insert(k.clone(), ft.convert(&fv).map_err(|e| format!("attribute {k:?}: {e}"))?);
+                }
+                Ok(Value::Map(out))
+            }
+            (t, v) => Err(format!("{} required, got {}", t.describe(), v.type_name())),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Type::String => "a string is".into(),
+            Type::Number => "a number is".into(),
+            Type::Bool => "a bool is".into(),
+            Type::List(_) => "a list is".into(),
+            Type::Set(_) => "a set is".into(),
+            Type::Map(_) => "a map is".into(),
+            Type::Object(_) => "an object is".into(),
+            Type::Any => "any value is".into(),
+        }
+    }
+}
+
+/// Sets are stored as sorted, de-duplicated lists so that comparisons ignore order.
+pub fn dedup_set(items: &mut Vec<Value>) {
+    items.sort_by_key(|a| a.to_json().to_string());
+    items.dedup();
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    pub ty: Type,
+    pub required: bool,
+    pub optional: bool,
+    pub computed: bool,
+    pub sensitive: bool,
+    /// A change to this attribute cannot be made in place: the resource is replaced.
+    pub force_new: bool,
+}
+
+impl Attribute {
+    pub fn required(ty: Type) -> Self {
+        Attribute { ty, required: true, optional: false, computed: false, sensitive: false, force_new: false }
+    }
+    pub fn optional(ty: Type) -> Self {
+        Attribute { required: false, optional: true, ..Attribute::required(ty) }
+    }
+    pub fn computed(ty: Type) -> Self {
+        Attribute { required: false, optional: false, computed: true, ..Attribute::required(ty) }
+    }
+    /// Optional, and computed by the provider when not set.
+    pub fn optional_computed(ty: Type) -> Self {
+        Attribute { optional: true, computed: true, ..Attribute::computed(ty) }
+    }
+    pub fn force_new(mut self) -> Self {
+        self.force_new = true;
+        self
+    }
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    /// Zero or one block; the value is an object or null.
+    Single,
+    /// Any number of blocks in order; the value is a list of objects.
+    List,
+    /// Any number of blocks, order irrelevant; the value is a set of objects.
+    Set,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockSchema {
+    pub nesting: Nesting,
+    pub schema: ResourceSchema,
+    pub force_new: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResourceSchema {
+    pub attributes: BTreeMap<String, Attribute>,
+    pub blocks: BTreeMap<String, BlockSchema>,
+}
+
+impl ResourceSchema {
+    pub fn new() -> Self {
+        ResourceSchema::default()
+    }
+    pub fn attr(mut self, name: &str, a: Attribute) -> Self {
+        self.attributes.insert(name.to_string(), a);
+        self
+    }
+    pub fn block(mut self, name: &str, nesting: Nesting, schema: ResourceSchema) -> Self {
+        self.blocks.insert(name.to_string(), BlockSchema { nesting, schema, force_new: false });
+        self
+    }
+
+    /// Top-level attributes that hold secrets.
+    pub fn sensitive_attrs(&self) -> impl Iterator<Item = &str> {
+        self.attributes.iter().filter(|(_, a)| a.sensitive).map(|(k, _)| k.as_str())
+    }
+
+    /// The plan most providers want: the configuration, with computed attributes that the user
+    /// left unset carried over from the prior state (or unknown on create/replace), and the
+    /// list of force-new attributes whose value changes.
+    pub fn default_plan(&self, prior: Option<&Value>, config: &Value) -> (Value, Vec<AttrPath>) {
+        let mut requires_replace = Vec::new();
+        if let Some(prior) = prior {
+            for (name, a) in &self.attributes {
+                if !a.force_new {
+                    continue;
+                }
+                let c = config.get(name).unwrap_or(&Value::Null);
+                let p = prior.get(name).unwrap_or(&Value::Null);
+                let unset_computed = a.computed && c.is_null();
+                if !unset_computed && c != p {
+                    requires_replace.push(vec![name.clone()]);
+                }
+            }
+            for (name, b) in &self.blocks {
+                if b.force_new && config.get(name) != prior.get(name) {
+                    requires_replace.push(vec![name.clone()]);
+                }
+            }
+        }
+        let keep_prior = prior.is_some() && requires_replace.is_empty();
+        let mut planned = config.as_map().cloned().unwrap_or_default();
+        for (name, a) in &self.attributes {
+            let set = planned.get(name).is_some_and(|v| !v.is_null());
+            if a.computed && !set {
+                let v = if keep_prior {
+                    prior.and_then(|p| p.get(name)).cloned().unwrap_or(Value::Unknown)
+                } else {
+                    Value::Unknown
+                };
+                planned.insert(name.clone(), v);
+            } else if !planned.contains_key(name) {
+                planned.insert(name.clone(), Value::Null);
+            }
+        }
+        (Value::Map(planned), requires_replace)
+    }
+}
+
+/// Everything a provider declares: its own configuration and its resource and data types.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderSchema {
+    pub provider: ResourceSchema,
+    pub resources: BTreeMap<String, ResourceSchema>,
+    pub data_sources: BTreeMap<String, ResourceSchema>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("name", Attribute::required(Type::String).force_new())
+            .attr("size", Attribute::optional(Type::Number))
+    }
+
+    #[test]
+    fn default_plan_create_marks_computed_unknown() {
+        let cfg = Value::map([("name", Value::from("a"))]);
+        let (p, rr) = schema().default_plan(None, &cfg);
+        assert_eq!(p.get("id"), Some(&Value::Unknown));
+        assert_eq!(p.get("size"), Some(&Value::Null));
+        assert!(rr.is_empty());
+    }
+
+    #[test]
+    fn default_plan_update_keeps_id_and_replace_names_attr() {
+        let prior = Value::map([("id", "i-1".into()), ("name", "a".into()), ("size", Value::Null)]);
+        let cfg = Value::map([("name", Value::from("a")), ("size", Value::from(2i64))]);
+        let (p, rr) = schema().default_plan(Some(&prior), &cfg);
+        assert_eq!(p.get("id"), Some(&Value::from("i-1")));
+        assert!(rr.is_empty());
+        let cfg2 = Value::map([("name", Value::from("b"))]);
+        let (p2, rr2) = schema().default_plan(Some(&prior), &cfg2);
+        assert_eq!(rr2, vec![vec!["name".to_string()]]);
+        assert_eq!(p2.get("id"), Some(&Value::Unknown));
+    }
+
+    #[test]
+    fn conversions_follow_terraform() {
+        assert_eq!(Type::String.convert(&Value::from(5i64)).unwrap(), Value::from("5"));
+        assert_eq!(Type::Number.convert(&Value::from("5")).unwrap(), Value::from(5i64));
+        assert!(Type::Number.convert(&Value::from("x")).is_err());
+        assert!(Type::String.convert(&Value::List(vec![])).is_err());
+    }
+}

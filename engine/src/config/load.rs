@@ -1,0 +1,529 @@
+//! Reading a module directory (`*.tf`) into [`ModuleConfig`], with diagnostics for every mistake.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Attribute, Block, Body, Structure};
+use hcl_edit::Span;
+use terrane_core::{Diagnostic, Diagnostics, Mode, SourceRange, Value};
+
+use super::*;
+use crate::eval::eval_static;
+use crate::source::SourceFile;
+
+const MAX_MODULE_DEPTH: usize = 32;
+
+struct Loader {
+    files: Vec<Arc<SourceFile>>,
+    diags: Diagnostics,
+}
+
+/// Loads the module in `dir` and every local module it calls.
+pub fn load_config(dir: &Path) -> Result<(Config, Diagnostics), Diagnostics> {
+    let mut l = Loader { files: Vec::new(), diags: Diagnostics::new() };
+    let root = l.load_module(dir, 0);
+    if l.diags.has_errors() {
+        return Err(l.diags);
+    }
+    Ok((Config { root: Arc::new(root), files: l.files }, l.diags))
+}
+
+/// Reads a `.tfvars` file: top-level `name = value` attributes.
+pub fn load_var_file_values(path: &Path) -> Result<BTreeMap<String, Value>, Diagnostics> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostic::error("Failed to read variables file", format!("{}: {e}", path.display()))
+    })?;
+    let file = SourceFile::new(display_path(path), text);
+    let body = parse_file(&file)?;
+    let mut out = BTreeMap::new();
+    let mut diags = Diagnostics::new();
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => match eval_static(&a.value, &file) {
+                Ok(v) => {
+                    out.insert(a.key.value().as_str().to_string(), v);
+                }
+                Err(d) => diags.extend(d),
+            },
+            Structure::Block(b) => diags.push(
+                Diagnostic::error(
+                    "Unexpected block in variables file",
+                    "A variables file holds only `name = value` assignments.",
+                )
+                .with_range(span_range(&file, b.ident.span())),
+            ),
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok(out)
+}
+
+fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let rel = cwd.as_deref().and_then(|c| path.strip_prefix(c).ok());
+    rel.unwrap_or(path).display().to_string()
+}
+
+pub(crate) fn span_range(file: &SourceFile, span: Option<std::ops::Range<usize>>) -> Option<SourceRange> {
+    span.map(|s| file.range(s))
+}
+
+fn parse_file(file: &Arc<SourceFile>) -> Result<Body, Diagnostics> {
+    hcl_edit::parser::parse_body(&file.text).map_err(|e| {
+        let loc = e.location();
+        Diagnostic::error("Invalid HCL syntax", e.message().to_string())
+            .with_range(Some(file.range_at(loc.line(), loc.column())))
+            .into()
+    })
+}
+
+fn block_header_range(file: &SourceFile, b: &Block) -> SourceRange {
+    let start = b.ident.span().map(|s| s.start).unwrap_or(0);
+    let end = b
+        .labels
+        .last()
+        .and_then(|l| l.span())
+        .map(|s| s.end)
+        .unwrap_or_else(|| b.ident.span().map(|s| s.end).unwrap_or(start + 1));
+    file.range(start..end)
+}
+
+fn label_strings(b: &Block) -> Vec<String> {
+    b.labels.iter().map(|l| l.as_str().to_string()).collect()
+}
+
+impl Loader {
+    fn err(&mut self, file: &SourceFile, span: Option<std::ops::Range<usize>>, summary: &str, detail: String) {
+        self.diags.push(Diagnostic::error(summary, detail).with_range(span_range(file, span)));
+    }
+
+    fn load_module(&mut self, dir: &Path, depth: usize) -> ModuleConfig {
+        let mut m = ModuleConfig { dir: dir.to_path_buf(), ..Default::default() };
+        let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "tf") && p.is_file())
+                .collect(),
+            Err(e) => {
+                self.diags.push(Diagnostic::error(
+                    "Failed to read module directory",
+                    format!("{}: {e}", dir.display()),
+                ));
+                return m;
+            }
+        };
+        paths.sort();
+        if paths.is_empty() && depth == 0 {
+            self.diags.push(Diagnostic::error(
+                "No configuration files",
+                format!("{} contains no .tf files.", display_path(dir)),
+            ));
+        }
+        for p in paths {
+            let text = match std::fs::read_to_string(&p) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.diags.push(Diagnostic::error("Failed to read file", format!("{}: {e}", p.display())));
+                    continue;
+                }
+            };
+            let file = SourceFile::new(display_path(&p), text);
+            self.files.push(file.clone());
+            match parse_file(&file) {
+                Ok(body) => self.load_body(&mut m, &file, body, depth),
+                Err(d) => self.diags.extend(d),
+            }
+        }
+        m
+    }
+
+    fn load_body(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, body: Body, depth: usize) {
+        for s in body.into_iter() {
+            let b = match s {
+                Structure::Block(b) => b,
+                Structure::Attribute(a) => {
+                    self.err(
+                        file,
+                        a.key.span(),
+                        "Unsupported argument",
+                        format!("An argument named {:?} is not expected at the top level of a module.", a.key.value().as_str()),
+                    );
+                    continue;
+                }
+            };
+            let labels = label_strings(&b);
+            let kind = b.ident.value().as_str().to_string();
+            let want = match kind.as_str() {
+                "resource" | "data" => 2,
+                "variable" | "output" | "module" | "provider" => 1,
+                "locals" | "terraform" => 0,
+                _ => {
+                    self.err(
+                        file,
+                        b.ident.span(),
+                        "Unsupported block type",
+                        format!("Blocks of type {kind:?} are not expected here. Expected one of: resource, data, variable, locals, output, module, provider, terraform."),
+                    );
+                    continue;
+                }
+            };
+            if labels.len() != want {
+                self.err(
+                    file,
+                    b.ident.span(),
+                    "Wrong number of block labels",
+                    format!("A {kind} block takes {want} label(s), got {}.", labels.len()),
+                );
+                continue;
+            }
+            match kind.as_str() {
+                "resource" => self.resource(m, file, b, Mode::Managed, labels),
+                "data" => self.resource(m, file, b, Mode::Data, labels),
+                "variable" => self.variable(m, file, b, labels),
+                "locals" => self.locals(m, file, b),
+                "output" => self.output(m, file, b, labels),
+                "module" => self.module_call(m, file, b, labels, depth),
+                "provider" => self.provider(m, file, b, labels),
+                _ => {} // terraform {}: required_version, required_providers (recorded by later issues)
+            }
+        }
+    }
+
+    fn expr(&self, file: &Arc<SourceFile>, a: &Attribute) -> Expr {
+        Expr { file: file.clone(), expr: Arc::new(a.value.clone()) }
+    }
+
+    fn static_value(&mut self, file: &Arc<SourceFile>, a: &Attribute) -> Option<Value> {
+        match eval_static(&a.value, file) {
+            Ok(v) => Some(v),
+            Err(d) => {
+                self.diags.extend(d);
+                None
+            }
+        }
+    }
+
+    fn static_bool(&mut self, file: &Arc<SourceFile>, a: &Attribute) -> bool {
+        match self.static_value(file, a) {
+            Some(Value::Bool(b)) => b,
+            Some(_) => {
+                self.err(file, a.value.span(), "Invalid value", format!("{} must be true or false.", a.key.value().as_str()));
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn depends_on(&mut self, file: &Arc<SourceFile>, a: &Attribute) -> Vec<Expr> {
+        match &a.value {
+            Expression::Array(arr) => arr
+                .iter()
+                .map(|e| Expr { file: file.clone(), expr: Arc::new(e.clone()) })
+                .collect(),
+            _ => {
+                self.err(file, a.value.span(), "Invalid depends_on", "depends_on takes a list of resource or module references.".into());
+                Vec::new()
+            }
+        }
+    }
+
+    fn resource(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block, mode: Mode, labels: Vec<String>) {
+        let range = block_header_range(file, &b);
+        let (ty, name) = (labels[0].clone(), labels[1].clone());
+        let mut count = None;
+        let mut for_each = None;
+        let mut depends_on = Vec::new();
+        let mut provider = None;
+        let mut lifecycle = Lifecycle::default();
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.value().as_str() {
+                    "count" => count = Some(self.expr(file, a)),
+                    "for_each" => for_each = Some(self.expr(file, a)),
+                    "depends_on" => depends_on = self.depends_on(file, a),
+                    "provider" => provider = self.provider_ref(file, a),
+                    _ => {}
+                },
+                Structure::Block(lb) if lb.ident.value().as_str() == "lifecycle" => {
+                    lifecycle = self.lifecycle(file, lb);
+                }
+                Structure::Block(pb) if pb.ident.value().as_str() == "provisioner" => {
+                    self.err(
+                        file,
+                        pb.ident.span(),
+                        "Provisioners are not supported yet",
+                        "local-exec provisioners arrive with the null provider and health checks; remove the block for now.".into(),
+                    );
+                }
+                _ => {}
+            }
+        }
+        if count.is_some() && for_each.is_some() {
+            self.err(file, b.ident.span(), "Invalid combination of \"count\" and \"for_each\"", "The \"count\" and \"for_each\" meta-arguments are mutually-exclusive, only one should be used.".into());
+        }
+        let key = (mode, ty.clone(), name.clone());
+        if m.resources.contains_key(&key) {
+            let what = if mode == Mode::Data { "data" } else { "resource" };
+            self.diags.push(
+                Diagnostic::error(
+                    format!("Duplicate {what} \"{ty}\" configuration"),
+                    format!("A {what} named \"{ty}\" \"{name}\" was already declared. Names must be unique per type in a module."),
+                )
+                .with_range(Some(range)),
+            );
+            return;
+        }
+        m.resources.insert(
+            key,
+            Arc::new(ResourceConfig {
+                mode,
+                ty,
+                name,
+                file: file.clone(),
+                block: b,
+                count,
+                for_each,
+                depends_on,
+                provider,
+                lifecycle,
+                range,
+            }),
+        );
+    }
+
+    fn provider_ref(&mut self, file: &Arc<SourceFile>, a: &Attribute) -> Option<(String, Option<String>)> {
+        let parts = crate::refs::traversal_names(&a.value);
+        match parts.as_deref() {
+            Some([n]) => Some((n.clone(), None)),
+            Some([n, alias]) => Some((n.clone(), Some(alias.clone()))),
+            _ => {
+                self.err(file, a.value.span(), "Invalid provider reference", "Expected a provider reference such as aws or aws.west.".into());
+                None
+            }
+        }
+    }
+
+    fn lifecycle(&mut self, file: &Arc<SourceFile>, b: &Block) -> Lifecycle {
+        let mut l = Lifecycle::default();
+        for s in b.body.iter() {
+            let Structure::Attribute(a) = s else {
+                continue;
+            };
+            match a.key.value().as_str() {
+                "create_before_destroy" => l.create_before_destroy = self.static_bool(file, a),
+                "prevent_destroy" => l.prevent_destroy = self.static_bool(file, a),
+                "ignore_changes" => {
+                    l.ignore_changes = match &a.value {
+                        Expression::Variable(v) if v.value().as_str() == "all" => IgnoreChanges::All,
+                        Expression::Array(arr) => {
+                            let mut names = Vec::new();
+                            for e in arr.iter() {
+                                match crate::refs::traversal_names(e).and_then(|n| n.into_iter().next()) {
+                                    Some(n) => names.push(n),
+                                    None => {
+                                        if let Expression::String(s) = e {
+                                            names.push(s.value().clone());
+                                        } else {
+                                            self.err(file, e.span(), "Invalid ignore_changes", "Expected attribute names.".into());
+                                        }
+                                    }
+                                }
+                            }
+                            IgnoreChanges::Attrs(names)
+                        }
+                        _ => {
+                            self.err(file, a.value.span(), "Invalid ignore_changes", "Expected a list of attribute names or `all`.".into());
+                            IgnoreChanges::None
+                        }
+                    }
+                }
+                "replace_triggered_by" => l.replace_triggered_by = self.depends_on(file, a),
+                other => self.err(file, a.key.span(), "Unsupported argument", format!("An argument named {other:?} is not expected in a lifecycle block.")),
+            }
+        }
+        l
+    }
+
+    fn variable(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block, labels: Vec<String>) {
+        let range = block_header_range(file, &b);
+        let mut v = Variable {
+            name: labels[0].clone(),
+            ty: None,
+            default: None,
+            description: None,
+            sensitive: false,
+            nullable: true,
+            validations: Vec::new(),
+            range,
+        };
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.value().as_str() {
+                    "type" => match parse_type(&a.value) {
+                        Ok(t) => v.ty = Some(t),
+                        Err(e) => self.err(file, a.value.span(), "Invalid type specification", e),
+                    },
+                    "default" => v.default = self.static_value(file, a),
+                    "description" => v.description = self.static_value(file, a).and_then(|x| x.as_str().map(String::from)),
+                    "sensitive" => v.sensitive = self.static_bool(file, a),
+                    "nullable" => v.nullable = self.static_bool(file, a),
+                    "ephemeral" => {}
+                    other => self.err(file, a.key.span(), "Unsupported argument", format!("An argument named {other:?} is not expected in a variable block.")),
+                },
+                Structure::Block(vb) if vb.ident.value().as_str() == "validation" => {
+                    let cond = vb.body.get_attribute("condition");
+                    let msg = vb.body.get_attribute("error_message");
+                    match (cond, msg) {
+                        (Some(c), Some(msg)) => v.validations.push(Validation {
+                            condition: self.expr(file, c),
+                            error_message: self.expr(file, msg),
+                        }),
+                        _ => self.err(file, vb.ident.span(), "Invalid validation block", "A validation block needs condition and error_message.".into()),
+                    }
+                }
+                Structure::Block(ob) => self.err(file, ob.ident.span(), "Unsupported block type", format!("Blocks of type {:?} are not expected in a variable block.", ob.ident.value().as_str())),
+            }
+        }
+        if let (Some(t), Some(d)) = (&v.ty, &v.default) {
+            match t.convert(d) {
+                Ok(c) => v.default = Some(c),
+                Err(e) => self.diags.push(
+                    Diagnostic::error("Invalid default value for variable", format!("This default value is not compatible with the variable's type constraint: {e}."))
+                        .with_range(Some(v.range.clone())),
+                ),
+            }
+        }
+        if m.variables.contains_key(&v.name) {
+            self.diags.push(Diagnostic::error("Duplicate variable declaration", format!("A variable named {:?} was already declared.", v.name)).with_range(Some(v.range)));
+            return;
+        }
+        m.variables.insert(v.name.clone(), v);
+    }
+
+    fn locals(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block) {
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let name = a.key.value().as_str().to_string();
+                    let range = span_range(file, a.key.span()).expect("parsed attributes have spans");
+                    if m.locals.contains_key(&name) {
+                        self.diags.push(Diagnostic::error("Duplicate local value definition", format!("A local value named {name:?} was already defined.")).with_range(Some(range)));
+                        continue;
+                    }
+                    m.locals.insert(name.clone(), Local { name, expr: self.expr(file, a), range });
+                }
+                Structure::Block(ib) => self.err(file, ib.ident.span(), "Unsupported block type", "A locals block holds only assignments.".into()),
+            }
+        }
+    }
+
+    fn output(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block, labels: Vec<String>) {
+        let range = block_header_range(file, &b);
+        let name = labels[0].clone();
+        let mut value = None;
+        let mut sensitive = false;
+        let mut description = None;
+        let mut depends_on = Vec::new();
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.value().as_str() {
+                    "value" => value = Some(self.expr(file, a)),
+                    "sensitive" => sensitive = self.static_bool(file, a),
+                    "description" => description = self.static_value(file, a).and_then(|x| x.as_str().map(String::from)),
+                    "depends_on" => depends_on = self.depends_on(file, a),
+                    "ephemeral" => {}
+                    other => self.err(file, a.key.span(), "Unsupported argument", format!("An argument named {other:?} is not expected in an output block.")),
+                },
+                Structure::Block(ob) if ob.ident.value().as_str() == "precondition" => {}
+                Structure::Block(ob) => self.err(file, ob.ident.span(), "Unsupported block type", format!("Blocks of type {:?} are not expected in an output block.", ob.ident.value().as_str())),
+            }
+        }
+        let Some(expr) = value else {
+            self.diags.push(Diagnostic::error("Missing required argument", "The argument \"value\" is required in an output block.").with_range(Some(range)));
+            return;
+        };
+        if m.outputs.contains_key(&name) {
+            self.diags.push(Diagnostic::error("Duplicate output definition", format!("An output named {name:?} was already defined.")).with_range(Some(range)));
+            return;
+        }
+        m.outputs.insert(name.clone(), Output { name, expr, sensitive, description, depends_on, range });
+    }
+
+    fn module_call(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block, labels: Vec<String>, depth: usize) {
+        let range = block_header_range(file, &b);
+        let name = labels[0].clone();
+        let mut source = None;
+        let mut inputs = BTreeMap::new();
+        let mut depends_on = Vec::new();
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.value().as_str() {
+                    "source" => source = self.static_value(file, a).and_then(|v| v.as_str().map(String::from)),
+                    "version" | "providers" => {}
+                    "depends_on" => depends_on = self.depends_on(file, a),
+                    "count" | "for_each" => self.err(file, a.key.span(), "Module repetition is not supported yet", format!("{} on a module call is not supported yet; repeat the resources inside the module instead.", a.key.value().as_str())),
+                    k => {
+                        inputs.insert(k.to_string(), self.expr(file, a));
+                    }
+                },
+                Structure::Block(ob) => self.err(file, ob.ident.span(), "Unsupported block type", format!("Blocks of type {:?} are not expected in a module block.", ob.ident.value().as_str())),
+            }
+        }
+        let Some(source) = source else {
+            self.diags.push(Diagnostic::error("Missing required argument", "The argument \"source\" is required in a module block.").with_range(Some(range)));
+            return;
+        };
+        if !(source.starts_with("./") || source.starts_with("../")) {
+            self.diags.push(
+                Diagnostic::error("Unsupported module source", format!("Module source {source:?} is not a local path. Only local modules (\"./...\" or \"../...\") are supported."))
+                    .with_range(Some(range)),
+            );
+            return;
+        }
+        if depth >= MAX_MODULE_DEPTH {
+            self.diags.push(Diagnostic::error("Module nesting too deep", format!("Modules nest more than {MAX_MODULE_DEPTH} levels; is a module calling itself?")).with_range(Some(range)));
+            return;
+        }
+        let child_dir = m.dir.join(&source);
+        if !child_dir.is_dir() {
+            self.diags.push(Diagnostic::error("Module not found", format!("The module directory {} does not exist.", display_path(&child_dir))).with_range(Some(range)));
+            return;
+        }
+        let child = self.load_module(&child_dir, depth + 1);
+        for (k, e) in &inputs {
+            if !child.variables.contains_key(k) {
+                self.diags.push(
+                    Diagnostic::error("Unsupported argument", format!("An argument named {k:?} is not expected here: module {name:?} declares no such variable."))
+                        .with_range(e.range()),
+                );
+            }
+        }
+        for (vn, v) in &child.variables {
+            if v.default.is_none() && !inputs.contains_key(vn) {
+                self.diags.push(
+                    Diagnostic::error("Missing required argument", format!("The argument {vn:?} is required by module {name:?}, but no definition was found."))
+                        .with_range(Some(range.clone())),
+                );
+            }
+        }
+        m.module_calls.insert(name.clone(), ModuleCall { name, source, inputs, depends_on, child: Arc::new(child), range });
+    }
+
+    fn provider(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block, labels: Vec<String>) {
+        let range = block_header_range(file, &b);
+        let alias = match b.body.get_attribute("alias") {
+            Some(a) => self.static_value(file, a).and_then(|v| v.as_str().map(String::from)),
+            None => None,
+        };
+        let p = ProviderConfig { name: labels[0].clone(), alias, file: file.clone(), body: b.body, range };
+        if m.providers.iter().any(|q| q.key() == p.key()) {
+            self.diags.push(Diagnostic::error("Duplicate provider configuration", format!("{} is configured twice; use alias to tell them apart.", p.key())).with_range(Some(p.range)));
+            return;
+        }
+        m.providers.push(p);
+    }
+}

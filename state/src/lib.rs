@@ -1,0 +1,535 @@
+//! Terrane's state store: one SQLite file per project directory, holding named workspaces.
+//!
+//! This crate knows nothing of providers, HCL or the engine's value types: resources are stored
+//! as rows with JSON attributes. Every change is written incrementally, one small transaction per
+//! finished step, so a crash loses nothing that finished and bytes written per step do not grow
+//! with the size of the state.
+
+mod lock;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+pub use lock::{LockInfo, LockOutcome};
+
+/// Default file name of the state database in a project directory.
+pub const DEFAULT_FILE: &str = "terrane.state.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state database {path}: {source}")]
+    Sqlite { path: String, source: rusqlite::Error },
+    #[error("state database {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("state is locked by {0}")]
+    Locked(LockInfo),
+    #[error("no lock with id {0} is held on workspace {1}")]
+    NoSuchLock(String, String),
+    #[error("state database {0} was written by a newer Terrane (schema version {1})")]
+    TooNew(String, i64),
+    #[error("corrupt state row for {address}: {message}")]
+    Corrupt { address: String, message: String },
+}
+
+pub type Result<T> = std::result::Result<T, StateError>;
+
+/// One resource instance as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceRecord {
+    /// Full instance address, e.g. `module.net.aws_subnet.a[0]`.
+    pub address: String,
+    /// Provider configuration address, e.g. `provider.aws` or `provider.aws.west`.
+    pub provider: String,
+    pub attrs: serde_json::Value,
+    /// Top-level attribute names that hold secrets.
+    pub sensitive: Vec<String>,
+    /// Addresses of the resources (not instances) this one depended on when last applied.
+    pub deps: Vec<String>,
+    /// The object exists but its creation did not finish cleanly; the next plan replaces it.
+    pub tainted: bool,
+    /// Schema version of `attrs`.
+    pub schema_version: i64,
+}
+
+/// A mutating provider call that was started but whose result was not yet recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intent {
+    pub address: String,
+    pub op: String,
+    pub token: String,
+    pub run_id: i64,
+    pub started_at: String,
+    /// JSON of what the call was going to produce (the planned state), for recovery.
+    pub planned: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputRecord {
+    pub name: String,
+    pub value: serde_json::Value,
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    pub id: i64,
+    pub workspace: String,
+    pub command: String,
+    pub user: String,
+    pub host: String,
+    pub pid: i64,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub result: Option<String>,
+    pub added: i64,
+    pub changed: i64,
+    pub destroyed: i64,
+    pub failed: i64,
+}
+
+/// Counts stored with a finished run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub added: i64,
+    pub changed: i64,
+    pub destroyed: i64,
+    pub failed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceMeta {
+    pub name: String,
+    pub lineage: String,
+    pub serial: i64,
+}
+
+/// An open state database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+pub(crate) fn now() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format_rfc3339(d.as_secs() as i64)
+}
+
+/// Formats seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+pub fn format_rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut b = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl Store {
+    /// Opens (creating with mode 0600 if needed) the state database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        let p = path.display().to_string();
+        if !path.exists() {
+            create_private(path).map_err(|source| StateError::Io { path: p.clone(), source })?;
+        }
+        let conn = Connection::open(path).map_err(|source| StateError::Sqlite { path: p.clone(), source })?;
+        let store = Store { conn, path: path.to_path_buf() };
+        store.init().map_err(|e| store.err(e))?;
+        if let Some(v) = schema::migrate(&store.conn).map_err(|e| store.err(e))? {
+            return Err(StateError::TooNew(p, v));
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StateError {
+        StateError::Sqlite { path: self.path.display().to_string(), source }
+    }
+
+    fn init(&self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // WAL + NORMAL: a committed step survives a process crash (kill -9); each step is one
+        // small transaction appended to the log instead of a rewrite of the file.
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(())
+    }
+
+    /// Returns the workspace, creating it (with a new lineage) if needed.
+    pub fn workspace(&self, name: &str) -> Result<WorkspaceMeta> {
+        let existing = self.workspace_meta(name)?;
+        if let Some(m) = existing {
+            return Ok(m);
+        }
+        let lineage = random_hex(16);
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO workspaces(name, lineage, serial, created_at) VALUES (?1, ?2, 0, ?3)",
+                params![name, lineage, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.workspace_meta(name)?.expect("workspace just inserted"))
+    }
+
+    /// The workspace if it exists.
+    pub fn workspace_meta(&self, name: &str) -> Result<Option<WorkspaceMeta>> {
+        self.conn
+            .query_row(
+                "SELECT name, lineage, serial FROM workspaces WHERE name = ?1",
+                params![name],
+                |r| Ok(WorkspaceMeta { name: r.get(0)?, lineage: r.get(1)?, serial: r.get(2)? }),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn list_workspaces(&self) -> Result<Vec<WorkspaceMeta>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT name, lineage, serial FROM workspaces ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| Ok(WorkspaceMeta { name: r.get(0)?, lineage: r.get(1)?, serial: r.get(2)? }))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+
+    /// All resource instances of a workspace, ordered by address.
+    pub fn resources(&self, ws: &str) -> Result<Vec<ResourceRecord>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT address, provider, attrs, sensitive, deps, tainted, schema_version
+                 FROM resources WHERE workspace = ?1 ORDER BY address",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![ws], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, bool>(5)?,
+                    r.get::<_, i64>(6)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (address, provider, attrs, sensitive, deps, tainted, schema_version) =
+                row.map_err(|e| self.err(e))?;
+            let corrupt = |m: serde_json::Error| StateError::Corrupt {
+                address: address.clone(),
+                message: m.to_string(),
+            };
+            out.push(ResourceRecord {
+                attrs: serde_json::from_str(&attrs).map_err(corrupt)?,
+                sensitive: serde_json::from_str(&sensitive).map_err(corrupt)?,
+                deps: serde_json::from_str(&deps).map_err(corrupt)?,
+                address,
+                provider,
+                tainted,
+                schema_version,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn resource(&self, ws: &str, address: &str) -> Result<Option<ResourceRecord>> {
+        Ok(self.resources(ws)?.into_iter().find(|r| r.address == address))
+    }
+
+    fn bump_serial(&self, ws: &str) -> rusqlite::Result<()> {
+        self.conn
+            .prepare_cached("UPDATE workspaces SET serial = serial + 1 WHERE name = ?1")?
+            .execute(params![ws])?;
+        Ok(())
+    }
+
+    fn upsert(&self, ws: &str, rec: &ResourceRecord) -> rusqlite::Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO resources(workspace, address, provider, attrs, sensitive, deps, tainted, schema_version, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT(workspace, address) DO UPDATE SET provider = excluded.provider,
+                   attrs = excluded.attrs, sensitive = excluded.sensitive, deps = excluded.deps,
+                   tainted = excluded.tainted, schema_version = excluded.schema_version,
+                   updated_at = excluded.updated_at",
+            )?
+            .execute(params![
+                ws,
+                rec.address,
+                rec.provider,
+                rec.attrs.to_string(),
+                serde_json::to_string(&rec.sensitive).unwrap_or_else(|_| "[]".into()),
+                serde_json::to_string(&rec.deps).unwrap_or_else(|_| "[]".into()),
+                rec.tainted,
+                rec.schema_version,
+                now(),
+            ])?;
+        Ok(())
+    }
+
+    fn in_tx<T>(&self, f: impl FnOnce() -> rusqlite::Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.err(e))?;
+        match f() {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(self.err(e))
+            }
+        }
+    }
+
+    /// Writes one resource instance (insert or replace) in its own transaction.
+    pub fn put_resource(&self, ws: &str, rec: &ResourceRecord) -> Result<()> {
+        self.in_tx(|| {
+            self.upsert(ws, rec)?;
+            self.bump_serial(ws)
+        })
+    }
+
+    /// Removes one resource instance from state.
+    pub fn delete_resource(&self, ws: &str, address: &str) -> Result<bool> {
+        self.in_tx(|| {
+            let n = self
+                .conn
+                .prepare_cached("DELETE FROM resources WHERE workspace = ?1 AND address = ?2")?
+                .execute(params![ws, address])?;
+            self.bump_serial(ws)?;
+            Ok(n > 0)
+        })
+    }
+
+    /// Renames a resource instance (`state mv`). Fails if the target exists.
+    pub fn move_resource(&self, ws: &str, from: &str, to: &str) -> Result<bool> {
+        self.in_tx(|| {
+            let n = self.conn.execute(
+                "UPDATE resources SET address = ?3 WHERE workspace = ?1 AND address = ?2
+                 AND NOT EXISTS (SELECT 1 FROM resources WHERE workspace = ?1 AND address = ?3)",
+                params![ws, from, to],
+            )?;
+            self.bump_serial(ws)?;
+            Ok(n > 0)
+        })
+    }
+
+    /// Records that a mutating call is about to be made for `address`.
+    pub fn record_intent(&self, ws: &str, intent: &Intent) -> Result<()> {
+        self.in_tx(|| {
+            self.conn
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO intents(workspace, address, op, token, run_id, started_at, planned)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    ws,
+                    intent.address,
+                    intent.op,
+                    intent.token,
+                    intent.run_id,
+                    intent.started_at,
+                    intent.planned.to_string()
+                ])?;
+            Ok(())
+        })
+    }
+
+    /// Records the outcome of a step and clears its intent, atomically: `Some` writes the
+    /// instance, `None` removes it.
+    pub fn complete_step(&self, ws: &str, address: &str, rec: Option<&ResourceRecord>) -> Result<()> {
+        self.in_tx(|| {
+            match rec {
+                Some(r) => self.upsert(ws, r)?,
+                None => {
+                    self.conn
+                        .prepare_cached("DELETE FROM resources WHERE workspace = ?1 AND address = ?2")?
+                        .execute(params![ws, address])?;
+                }
+            }
+            self.conn
+                .prepare_cached("DELETE FROM intents WHERE workspace = ?1 AND address = ?2")?
+                .execute(params![ws, address])?;
+            self.bump_serial(ws)
+        })
+    }
+
+    /// Clears an intent without touching the resource (the call failed before doing anything).
+    pub fn clear_intent(&self, ws: &str, address: &str) -> Result<()> {
+        self.in_tx(|| {
+            self.conn
+                .prepare_cached("DELETE FROM intents WHERE workspace = ?1 AND address = ?2")?
+                .execute(params![ws, address])?;
+            Ok(())
+        })
+    }
+
+    /// Intents left behind by runs that died mid-call.
+    pub fn intents(&self, ws: &str) -> Result<Vec<Intent>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT address, op, token, run_id, started_at, planned FROM intents WHERE workspace = ?1 ORDER BY address")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![ws], |r| {
+                let planned: String = r.get(5)?;
+                Ok(Intent {
+                    address: r.get(0)?,
+                    op: r.get(1)?,
+                    token: r.get(2)?,
+                    run_id: r.get(3)?,
+                    started_at: r.get(4)?,
+                    planned: serde_json::from_str(&planned).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+
+    /// Replaces the workspace's outputs.
+    pub fn set_outputs(&self, ws: &str, outputs: &[OutputRecord]) -> Result<()> {
+        self.in_tx(|| {
+            self.conn.execute("DELETE FROM outputs WHERE workspace = ?1", params![ws])?;
+            for o in outputs {
+                self.conn.execute(
+                    "INSERT INTO outputs(workspace, name, value, sensitive) VALUES (?1, ?2, ?3, ?4)",
+                    params![ws, o.name, o.value.to_string(), o.sensitive],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn outputs(&self, ws: &str) -> Result<Vec<OutputRecord>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT name, value, sensitive FROM outputs WHERE workspace = ?1 ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![ws], |r| {
+                let v: String = r.get(1)?;
+                Ok(OutputRecord {
+                    name: r.get(0)?,
+                    value: serde_json::from_str(&v).unwrap_or(serde_json::Value::Null),
+                    sensitive: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+
+    /// Starts a run in the history and returns its id.
+    pub fn begin_run(&self, ws: &str, command: &str) -> Result<i64> {
+        let (user, host) = (lock::current_user(), lock::hostname());
+        self.conn
+            .execute(
+                "INSERT INTO runs(workspace, command, user, host, pid, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![ws, command, user, host, std::process::id() as i64, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn finish_run(&self, run_id: i64, result: &str, counts: RunCounts) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE runs SET finished_at = ?2, result = ?3, added = ?4, changed = ?5, destroyed = ?6, failed = ?7 WHERE id = ?1",
+                params![run_id, now(), result, counts.added, counts.changed, counts.destroyed, counts.failed],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn runs(&self, ws: &str) -> Result<Vec<RunRecord>> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT id, workspace, command, user, host, pid, started_at, finished_at, result, added, changed, destroyed, failed
+                 FROM runs WHERE workspace = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![ws], |r| {
+                Ok(RunRecord {
+                    id: r.get(0)?,
+                    workspace: r.get(1)?,
+                    command: r.get(2)?,
+                    user: r.get(3)?,
+                    host: r.get(4)?,
+                    pid: r.get(5)?,
+                    started_at: r.get(6)?,
+                    finished_at: r.get(7)?,
+                    result: r.get(8)?,
+                    added: r.get(9)?,
+                    changed: r.get(10)?,
+                    destroyed: r.get(11)?,
+                    failed: r.get(12)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+
+    /// Deletes a workspace and everything in it.
+    pub fn delete_workspace(&self, ws: &str) -> Result<()> {
+        self.in_tx(|| {
+            for t in ["resources", "outputs", "intents", "locks"] {
+                self.conn.execute(&format!("DELETE FROM {t} WHERE workspace = ?1"), params![ws])?;
+            }
+            self.conn.execute("DELETE FROM workspaces WHERE name = ?1", params![ws])?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(unix)]
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map(|_| ())
+}
+
+#[cfg(not(unix))]
+fn create_private(path: &Path) -> std::io::Result<()> {
+    std::fs::File::create(path).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+//! The workspace lock: one row naming its holder. A second run waits up to a timeout, then fails
+//! naming the holder. A lock whose holder process is gone on this host is taken over (and
+//! reported), so a crashed run never blocks the next one.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, OptionalExtension};
+
+use crate::{now, random_hex, Result, StateError, Store};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockInfo {
+    pub id: String,
+    pub pid: i64,
+    pub host: String,
+    pub user: String,
+    pub command: String,
+    pub since: String,
+}
+
+impl fmt::Display for LockInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` (pid {} on {} as {}, since {}; lock id {})",
+            self.command, self.pid, self.host, self.user, self.since, self.id
+        )
+    }
+}
+
+/// Result of taking the lock.
+#[derive(Debug, Clone)]
+pub struct LockOutcome {
+    pub held: LockInfo,
+    /// A stale lock (dead holder on this host) that was taken over.
+    pub took_over: Option<LockInfo>,
+}
+
+pub(crate) fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+pub(crate) fn current_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+#[cfg(unix)]
+fn process_alive(pid: i64) -> bool {
+    // /proc is authoritative on Linux; fall back to "alive" (never steal a live lock).
+    let proc_dir = std::path::Path::new("/proc");
+    if proc_dir.join("self").exists() {
+        return match std::fs::read_to_string(proc_dir.join(pid.to_string()).join("stat")) {
+            // A zombie (state Z) has exited; its parent just has not reaped it yet.
+            Ok(stat) => !stat
+                .rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+                .unwrap_or(false),
+            Err(_) => false,
+        };
+    }
+    true
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: i64) -> bool {
+    true
+}
+
+impl Store {
+    /// The current holder of the workspace lock, if any.
+    pub fn lock_holder(&self, ws: &str) -> Result<Option<LockInfo>> {
+        self.conn
+            .query_row(
+                "SELECT id, pid, host, user, command, since FROM locks WHERE workspace = ?1",
+                params![ws],
+                |r| {
+                    Ok(LockInfo {
+                        id: r.get(0)?,
+                        pid: r.get(1)?,
+                        host: r.get(2)?,
+                        user: r.get(3)?,
+                        command: r.get(4)?,
+                        since: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Takes the workspace lock, waiting up to `timeout` for a live holder to release it.
+    pub fn acquire_lock(&self, ws: &str, command: &str, timeout: Duration) -> Result<LockOutcome> {
+        let deadline = Instant::now() + timeout;
+        let me = LockInfo {
+            id: random_hex(8),
+            pid: std::process::id() as i64,
+            host: hostname(),
+            user: current_user(),
+            command: command.to_string(),
+            since: now(),
+        };
+        loop {
+            let attempt = self.in_tx(|| {
+                let holder = self
+                    .conn
+                    .query_row(
+                        "SELECT id, pid, host, user, command, since FROM locks WHERE workspace = ?1",
+                        params![ws],
+                        |r| {
+                            Ok(LockInfo {
+                                id: r.get(0)?,
+                                pid: r.get(1)?,
+                                host: r.get(2)?,
+                                user: r.get(3)?,
+                                command: r.get(4)?,
+                                since: r.get(5)?,
+                            })
+                        },
+                    )
+                    .optional()?;
+                let stale = holder
+                    .as_ref()
+                    .is_some_and(|h| h.host == me.host && !process_alive(h.pid));
+                if holder.is_none() || stale {
+                    self.conn.execute(
+                        "INSERT OR REPLACE INTO locks(workspace, id, pid, host, user, command, since)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![ws, me.id, me.pid, me.host, me.user, me.command, me.since],
+                    )?;
+                    Ok(Ok(holder))
+                } else {
+                    Ok(Err(holder.expect("holder checked above")))
+                }
+            })?;
+            match attempt {
+                Ok(stale) => return Ok(LockOutcome { held: me, took_over: stale }),
+                Err(holder) => {
+                    if Instant::now() >= deadline {
+                        return Err(StateError::Locked(holder));
+                    }
+                    std::thread::sleep(Duration::from_millis(100).min(deadline - Instant::now()));
+                }
+            }
+        }
+    }
+
+    /// Releases a lock this process holds.
+    pub fn release_lock(&self, ws: &str, id: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM locks WHERE workspace = ?1 AND id = ?2", params![ws, id])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Removes a lock by id, whoever holds it (`terrane force-unlock ID`).
+    pub fn force_unlock(&self, ws: &str, id: &str) -> Result<LockInfo> {
+        let holder = self.lock_holder(ws)?;
+        match holder {
+            Some(h) if h.id == id => {
+                self.release_lock(ws, id)?;
+                Ok(h)
+            }
+            _ => Err(StateError::NoSuchLock(id.to_string(), ws.to_string())),
+        }
+    }
+}
