@@ -1,8 +1,24 @@
 //! The Terrane engine: configuration loading, expression evaluation, the dependency graph,
 //! planning and applying. It never depends on a concrete provider: the caller hands it a
-//! [`terrane_core::ProviderRegistry`].
+//! [`terrane_core::ProviderRegistry`]. It never prints: it returns plans and diagnostics and emits
+//! [`events::Event`]s; rendering lives in [`render`] (to strings) and in the CLI.
 
+pub mod apply;
 pub mod config;
 pub mod eval;
+pub mod events;
+pub mod graph;
+pub mod plan;
+pub mod planner;
 pub mod refs;
+pub mod render;
+pub mod session;
 pub mod source;
+pub mod values;
+
+pub use apply::{check_saved_plan, ApplyOutcome};
+pub use config::load_config;
+pub use events::{Event, EventSink};
+pub use plan::{Action, Plan, ResourceChange};
+pub use planner::PlanOptions;
+pub use session::{Session, SessionOptions};

@@ -16,11 +16,14 @@ pub struct ProviderError {
     pub message: String,
     /// Retrying the same call later may succeed (throttling, eventual consistency).
     pub retryable: bool,
+    /// The object exists although the call failed (created, then a later step failed): it is
+    /// recorded as tainted so that the next plan replaces it.
+    pub partial_state: Option<Value>,
 }
 
 impl ProviderError {
     pub fn new(message: impl Into<String>) -> Self {
-        ProviderError { message: message.into(), retryable: false }
+        ProviderError { message: message.into(), retryable: false, partial_state: None }
     }
 }
 

@@ -1,1 +1,141 @@
+//! Built-in providers that need no cloud: `terraform` (the `terraform_data` resource, as in
+//! Terraform 1.4+) and `null` (`null_resource` with `triggers`; health checks come later).
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use terrane_core::{
+    ApplyRequest, Attribute, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory, ProviderSchema, ResourceSchema, Type, Value,
+};
+
+fn random_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::thread_rng().fill_bytes(&mut b);
+    // Terraform uses a UUID for terraform_data and a decimal for null_resource; any unique id works.
+    hex::encode(b)
+}
+
+/// The `terraform` provider: `terraform_data`.
+pub struct TerraformProvider {
+    schema: ProviderSchema,
+}
+
+impl Default for TerraformProvider {
+    fn default() -> Self {
+        let mut schema = ProviderSchema::default();
+        schema.resources.insert(
+            "terraform_data".into(),
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("input", Attribute::optional(Type::Any))
+                .attr("output", Attribute::computed(Type::Any))
+                .attr("triggers_replace", Attribute::optional(Type::Any).force_new()),
+        );
+        TerraformProvider { schema }
+    }
+}
+
+impl TerraformProvider {
+    pub fn factory() -> ProviderFactory {
+        Arc::new(|| Arc::new(TerraformProvider::default()) as Arc<dyn Provider>)
+    }
+}
+
+#[async_trait]
+impl Provider for TerraformProvider {
+    fn schema(&self) -> &ProviderSchema {
+        &self.schema
+    }
+
+    async fn plan(&self, req: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
+        let schema = &self.schema.resources["terraform_data"];
+        let (mut planned, requires_replace) = schema.default_plan(req.prior, req.config);
+        // `output` mirrors `input`; it changes whenever input does.
+        let input = req.config.get("input").cloned().unwrap_or(Value::Null);
+        let prior_input = req.prior.and_then(|p| p.get("input")).cloned();
+        if req.prior.is_none() || prior_input.as_ref() != Some(&input) || !requires_replace.is_empty() {
+            if let Value::Map(m) = &mut planned {
+                m.insert("output".into(), if input.is_known() { input } else { Value::Unknown });
+            }
+        }
+        Ok(PlanResponse { planned, requires_replace, diagnostics: Vec::new() })
+    }
+
+    async fn apply(&self, req: ApplyRequest<'_>) -> Result<Option<Value>, ProviderError> {
+        let Some(planned) = req.planned else { return Ok(None) };
+        let mut v = planned.clone();
+        if let Value::Map(m) = &mut v {
+            if m.get("id").is_none_or(Value::is_unknown) {
+                m.insert("id".into(), Value::from(random_id()));
+            }
+            let input = m.get("input").cloned().unwrap_or(Value::Null);
+            m.insert("output".into(), input);
+        }
+        Ok(Some(v))
+    }
+
+    async fn read(&self, _type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
+        Ok(Some(state.clone()))
+    }
+
+    async fn import(&self, _type_name: &str, id: &str) -> Result<Value, ProviderError> {
+        Ok(Value::map([("id", Value::from(id)), ("input", Value::Null), ("output", Value::Null), ("triggers_replace", Value::Null)]))
+    }
+}
+
+/// The `null` provider: `null_resource`.
+pub struct NullProvider {
+    schema: ProviderSchema,
+}
+
+impl Default for NullProvider {
+    fn default() -> Self {
+        let mut schema = ProviderSchema::default();
+        schema.resources.insert(
+            "null_resource".into(),
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("triggers", Attribute::optional(Type::map(Type::String)).force_new()),
+        );
+        NullProvider { schema }
+    }
+}
+
+impl NullProvider {
+    pub fn factory() -> ProviderFactory {
+        Arc::new(|| Arc::new(NullProvider::default()) as Arc<dyn Provider>)
+    }
+}
+
+#[async_trait]
+impl Provider for NullProvider {
+    fn schema(&self) -> &ProviderSchema {
+        &self.schema
+    }
+
+    async fn apply(&self, req: ApplyRequest<'_>) -> Result<Option<Value>, ProviderError> {
+        let Some(planned) = req.planned else { return Ok(None) };
+        let mut v = planned.clone();
+        if let Value::Map(m) = &mut v {
+            if m.get("id").is_none_or(Value::is_unknown) {
+                m.insert("id".into(), Value::from(random_id()));
+            }
+        }
+        Ok(Some(v))
+    }
+
+    async fn read(&self, _type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
+        Ok(Some(state.clone()))
+    }
+
+    async fn import(&self, _type_name: &str, id: &str) -> Result<Value, ProviderError> {
+        Ok(Value::map([("id", Value::from(id)), ("triggers", Value::Null)]))
+    }
+}
+
+/// Registers the built-in providers.
+pub fn register(reg: &mut terrane_core::ProviderRegistry) {
+    reg.register("terraform", TerraformProvider::factory());
+    reg.register("null", NullProvider::factory());
+}

@@ -1,0 +1,736 @@
+//! Applying a plan: a parallel walk of the apply graph. Creates and updates follow dependencies;
+//! deletions run dependents first. Every finished step is written to state at once; before a
+//! mutating call, an intent is recorded so that a killed run can be reconciled.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use terrane_core::{ApplyRequest, Diagnostic, Diagnostics, InstanceAddr, InstanceKey, PlanRequest, Provider, ProviderError, Value};
+use terrane_state::{Intent, OutputRecord, Store};
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::events::{Event, EventSink, CANCEL_HARD, CANCEL_NONE};
+use crate::graph::{NodeKey, NodeKind};
+use crate::plan::{Action, Plan, ResourceChange};
+use crate::session::{state_err, Session, StateInstance};
+use crate::values::{assemble, ResourceValue, Values};
+
+#[derive(Debug, Default)]
+pub struct ApplyOutcome {
+    pub added: usize,
+    pub changed: usize,
+    pub destroyed: usize,
+    /// (address, error)
+    pub failed: Vec<(String, String)>,
+    pub skipped: Vec<String>,
+    pub diags: Diagnostics,
+    pub interrupted: bool,
+}
+
+impl ApplyOutcome {
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty() && !self.diags.has_errors() && !self.interrupted && self.skipped.is_empty()
+    }
+}
+
+/// Checks that a saved plan still fits the configuration and the state.
+pub fn check_saved_plan(plan: &Plan, config_fingerprint: &str, lineage: &str, serial: i64) -> Result<(), Diagnostic> {
+    if plan.config_fingerprint != config_fingerprint {
+        return Err(Diagnostic::error("Saved plan does not match the configuration", "The configuration files changed since this plan was made. Run plan again."));
+    }
+    if plan.lineage != lineage || plan.serial != serial {
+        return Err(Diagnostic::error(
+            "Saved plan is stale",
+            format!("The given plan file can no longer be applied because the state was changed by another operation after the plan was created (plan made at state serial {}, state is now at serial {serial}). Run plan again.", plan.serial),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Waiting,
+    Running,
+    Done,
+    Failed,
+    Skipped,
+}
+
+enum Op {
+    /// Create or update one instance of a resource node.
+    Write,
+    /// Delete an object (orphan, destroy, or the old half of a replace).
+    Delete,
+    Read,
+}
+
+struct TaskDone {
+    node: usize,
+    change: usize,
+    op: Op,
+    token: String,
+    started: Instant,
+    result: Result<Option<Value>, ProviderError>,
+}
+
+struct Ctx<'a> {
+    store: &'a Store,
+    ws: String,
+    run_id: i64,
+    sink: Arc<dyn EventSink>,
+    global: Arc<Semaphore>,
+    per_provider: HashMap<String, Arc<Semaphore>>,
+}
+
+impl Session {
+    /// Applies `plan`. State must be loaded and providers configured (plan did both, or call
+    /// [`Session::configure_providers`] for a saved plan).
+    pub async fn apply(&mut self, plan: &Plan, store: &Store, run_id: i64, sink: Arc<dyn EventSink>, mut cancel: watch::Receiver<u8>) -> ApplyOutcome {
+        let mut out = ApplyOutcome::default();
+        if let Err(d) = self.configure_providers().await {
+            out.diags = d;
+            return out;
+        }
+        let ws = self.opts.workspace.clone();
+        let mut per_provider = HashMap::new();
+        for (k, p) in &self.providers {
+            if let Some(n) = p.max_concurrency() {
+                per_provider.insert(k.clone(), Arc::new(Semaphore::new(n.max(1))));
+            }
+        }
+        let ctx = Ctx { store, ws: ws.clone(), run_id, sink, global: Arc::new(Semaphore::new(self.opts.parallelism.max(1))), per_provider };
+
+        // ---- Build the apply graph: config nodes 0..n, then one destroy node per deletion.
+        let n = self.graph.nodes.len();
+        let mut deps: Vec<Vec<usize>> = self.graph.nodes.iter().map(|x| x.deps.clone()).collect();
+        let mut destroy_nodes: Vec<usize> = Vec::new(); // node index -> change index (offset by n)
+        let mut changes_of: HashMap<usize, Vec<usize>> = HashMap::new(); // resource node -> changes
+        for (ci, c) in plan.changes.iter().enumerate() {
+            let needs_destroy = c.action == Action::Delete || c.action == Action::Replace;
+            if needs_destroy {
+                deps.push(Vec::new());
+                destroy_nodes.push(ci);
+            }
+            if c.action != Action::Delete {
+                if let Some(id) = self.graph.id(&NodeKey::Resource(c.addr.resource.clone())) {
+                    changes_of.entry(id).or_default().push(ci);
+                }
+            }
+        }
+        let dnode = |k: usize| n + k;
+        let mut destroy_by_res: HashMap<String, Vec<usize>> = HashMap::new();
+        for (k, &ci) in destroy_nodes.iter().enumerate() {
+            destroy_by_res.entry(plan.changes[ci].addr.resource.to_string()).or_default().push(dnode(k));
+        }
+        // Resource nodes (in config) whose stored state depends on a resource.
+        let mut stored_dependents: HashMap<String, Vec<usize>> = HashMap::new();
+        for si in self.state.values() {
+            if let Some(id) = self.graph.id(&NodeKey::Resource(si.addr.resource.clone())) {
+                for d in &si.deps {
+                    stored_dependents.entry(d.clone()).or_default().push(id);
+                }
+            }
+        }
+        // Config dependents of each resource node.
+        let mut config_dependents: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (id, set) in &self.graph.resource_deps {
+            for d in set {
+                config_dependents.entry(*d).or_default().push(*id);
+            }
+        }
+        let mut soft_edges: Vec<(usize, usize)> = Vec::new();
+        for (k, &ci) in destroy_nodes.iter().enumerate() {
+            let c = &plan.changes[ci];
+            let me = dnode(k);
+            let res_id = self.graph.id(&NodeKey::Resource(c.addr.resource.clone()));
+            // Dependents are destroyed first.
+            let dep_list: Vec<String> = self.state.get(&c.addr).map(|s| s.deps.clone()).unwrap_or_default().into_iter().chain(c.deps.iter().cloned()).collect();
+            for d in dep_list {
+                if let Some(targets) = destroy_by_res.get(&d) {
+                    for &t in targets {
+                        if t != me {
+                            deps[t].push(me);
+                        }
+                    }
+                }
+            }
+            if c.action == Action::Delete && !plan.destroy && res_id.is_none() {
+                // The resource block is gone: configuration that used it is updated first.
+                for &y in stored_dependents.get(&c.addr.resource.to_string()).map(Vec::as_slice).unwrap_or(&[]) {
+                    soft_edges.push((me, y));
+                }
+            }
+            if c.action == Action::Replace {
+                if let Some(rid) = res_id {
+                    if c.create_before_destroy {
+                        deps[me].push(rid);
+                        for &y in config_dependents.get(&rid).map(Vec::as_slice).unwrap_or(&[]) {
+                            deps[me].push(y);
+                        }
+                    } else {
+                        deps[rid].push(me);
+                    }
+                }
+            }
+        }
+        // Ordering preferences that must not create a cycle: added only when the dependent
+        // cannot already reach the deletion.
+        for (me, y) in soft_edges {
+            if !reaches(&deps, y, me) {
+                deps[me].push(y);
+            }
+        }
+        let total = deps.len();
+        let mut rdeps: Vec<Vec<usize>> = vec![Vec::new(); total];
+        let mut pending: Vec<usize> = vec![0; total];
+        for (i, ds) in deps.iter_mut().enumerate() {
+            ds.sort_unstable();
+            ds.dedup();
+            pending[i] = ds.len();
+            for &d in ds.iter() {
+                rdeps[d].push(i);
+            }
+        }
+        let mut status = vec![Status::Waiting; total];
+        let mut ready: VecDeque<usize> = (0..total).filter(|&i| pending[i] == 0).collect();
+        let mut values = Values::default();
+        let mut inst_values: HashMap<usize, BTreeMap<InstanceKey, Value>> = HashMap::new();
+        let mut running_changes: HashMap<usize, usize> = HashMap::new(); // node -> tasks in flight
+        let mut node_failed: Vec<bool> = vec![false; total];
+        let mut tasks: JoinSet<TaskDone> = JoinSet::new();
+        let mut finished = 0usize;
+
+        // For a destroy plan only the destroy nodes run.
+        if plan.destroy {
+            for s in status.iter_mut().take(n) {
+                *s = Status::Done;
+            }
+            finished = n;
+            ready.retain(|&i| i >= n);
+            for i in 0..n {
+                for &r in &rdeps[i] {
+                    pending[r] -= 1;
+                    if pending[r] == 0 && r >= n {
+                        ready.push_back(r);
+                    }
+                }
+            }
+        }
+
+        loop {
+            let cancelled = *cancel.borrow() != CANCEL_NONE;
+            while !cancelled {
+                let Some(i) = ready.pop_front() else { break };
+                if status[i] != Status::Waiting {
+                    continue;
+                }
+                status[i] = Status::Running;
+                let started = if i >= n {
+                    let ci = destroy_nodes[i - n];
+                    self.start_delete(&ctx, plan, i, ci, &mut tasks, &mut out)
+                } else {
+                    self.start_config_node(&ctx, plan, i, changes_of.get(&i).map(Vec::as_slice).unwrap_or(&[]), &mut values, &mut inst_values, &mut tasks, &mut out)
+                };
+                match started {
+                    Ok(0) => {
+                        if i < n {
+                            self.finish_resource_node(i, &mut values, &mut inst_values, &mut out);
+                        }
+                        status[i] = Status::Done;
+                        finished += 1;
+                        release(i, &rdeps, &mut pending, &mut ready);
+                    }
+                    Ok(k) => {
+                        running_changes.insert(i, k);
+                    }
+                    Err(()) => {
+                        status[i] = Status::Failed;
+                        finished += 1;
+                        skip_dependents(i, &rdeps, &mut status, &mut finished, plan, &destroy_nodes, &changes_of, n, &ctx, &mut out);
+                    }
+                }
+            }
+            if tasks.is_empty() {
+                break;
+            }
+            let joined = tokio::select! {
+                j = tasks.join_next() => j,
+                _ = cancel.changed() => {
+                    let level = *cancel.borrow();
+                    if level == CANCEL_HARD {
+                        tasks.abort_all();
+                        out.interrupted = true;
+                        break;
+                    }
+                    ctx.sink.event(&Event::Interrupted { in_flight: tasks.len() });
+                    continue;
+                }
+            };
+            let Some(joined) = joined else { break };
+            let done = match joined {
+                Ok(d) => d,
+                Err(e) => {
+                    out.diags.push(Diagnostic::error("Internal error", format!("a provider task panicked: {e}")));
+                    continue;
+                }
+            };
+            let node = done.node;
+            let ok = self.record_result(&ctx, plan, done, &mut inst_values, &mut out);
+            if !ok {
+                node_failed[node] = true;
+            }
+            let left = running_changes.get_mut(&node).expect("node has running tasks");
+            *left -= 1;
+            if *left == 0 {
+                running_changes.remove(&node);
+                finished += 1;
+                if node_failed[node] {
+                    status[node] = Status::Failed;
+                    skip_dependents(node, &rdeps, &mut status, &mut finished, plan, &destroy_nodes, &changes_of, n, &ctx, &mut out);
+                } else {
+                    if node < n {
+                        self.finish_resource_node(node, &mut values, &mut inst_values, &mut out);
+                    }
+                    status[node] = Status::Done;
+                    release(node, &rdeps, &mut pending, &mut ready);
+                }
+            }
+        }
+        if *cancel.borrow() != CANCEL_NONE {
+            out.interrupted = true;
+        }
+        // Everything not finished was not started.
+        if finished < total && !out.interrupted && out.failed.is_empty() && !out.diags.has_errors() {
+            let name = |i: usize| if i >= n { format!("destroy {}", plan.changes[destroy_nodes[i - n]].addr) } else { self.graph.nodes[i].key.to_string() };
+            let stuck: Vec<String> = (0..total)
+                .filter(|&i| status[i] == Status::Waiting)
+                .take(5)
+                .map(|i| format!("{} (waits for {})", name(i), deps[i].iter().filter(|&&d| status[d] != Status::Done).map(|&d| name(d)).collect::<Vec<_>>().join(", ")))
+                .collect();
+            out.diags.push(Diagnostic::error("Apply could not finish", format!("Some steps wait on each other in a cycle (the deletion order recorded in state conflicts with the configuration): {}.", stuck.join("; "))));
+        }
+        for (i, st) in status.iter().enumerate() {
+            if *st == Status::Waiting {
+                let cis: Vec<usize> = if i >= n { vec![destroy_nodes[i - n]] } else { changes_of.get(&i).cloned().unwrap_or_default() };
+                for ci in cis {
+                    let c = &plan.changes[ci];
+                    if !matches!(c.action, Action::NoOp | Action::Read) && !out.skipped.contains(&c.addr.to_string()) {
+                        out.skipped.push(c.addr.to_string());
+                    }
+                }
+            }
+        }
+        self.write_outputs(&ctx, plan, &values, &status, &mut out);
+        out
+    }
+
+    fn write_outputs(&self, ctx: &Ctx<'_>, plan: &Plan, values: &Values, status: &[Status], out: &mut ApplyOutcome) {
+        let mut recs = Vec::new();
+        if !plan.destroy {
+            let root = terrane_core::ModulePath::root();
+            for name in self.config.root.outputs.keys() {
+                let id = self.graph.id(&NodeKey::Output(root.clone(), name.clone())).expect("output node");
+                if status[id] != Status::Done {
+                    continue;
+                }
+                if let Some((v, s)) = values.named.get(&id) {
+                    if v.is_known() {
+                        recs.push(OutputRecord { name: name.clone(), value: v.to_json(), sensitive: *s });
+                    }
+                }
+            }
+        }
+        if let Err(e) = ctx.store.set_outputs(&ctx.ws, &recs) {
+            out.diags.extend(state_err(e));
+        }
+    }
+
+    /// Starts a config node. Returns the number of provider tasks started (0: done already).
+    #[allow(clippy::too_many_arguments)]
+    fn start_config_node(
+        &mut self,
+        ctx: &Ctx<'_>,
+        plan: &Plan,
+        id: usize,
+        change_ids: &[usize],
+        values: &mut Values,
+        inst_values: &mut HashMap<usize, BTreeMap<InstanceKey, Value>>,
+        tasks: &mut JoinSet<TaskDone>,
+        out: &mut ApplyOutcome,
+    ) -> Result<usize, ()> {
+        let (addr, rc) = match &self.graph.nodes[id].kind {
+            NodeKind::Resource { addr, config } => (addr.clone(), config.clone()),
+            NodeKind::Provider { .. } => return Ok(0),
+            _ => {
+                let d = self.eval_named(values, id);
+                let err = d.has_errors();
+                out.diags.extend(d);
+                return if err { Err(()) } else { Ok(0) };
+            }
+        };
+        let targeted_out = !plan.targets.is_empty() && change_ids.is_empty();
+        let mut vals = BTreeMap::new();
+        if targeted_out || change_ids.is_empty() {
+            // Not in the plan (targeting, or zero instances): state values stand.
+            for (a, si) in &self.state {
+                if a.resource == addr {
+                    vals.insert(a.key.clone(), si.value.clone());
+                }
+            }
+            inst_values.insert(id, vals);
+            return Ok(0);
+        }
+        let expansion = match self.expand(values, &rc, &addr.module) {
+            Ok(e) => e,
+            Err(d) => {
+                out.diags.push(d);
+                return Err(());
+            }
+        };
+        let provider_key = rc.provider_key();
+        let provider = self.providers[&provider_key].clone();
+        let schema = match self.schema_for(&provider_key, addr.mode, &addr.ty) {
+            Ok(s) => s.clone(),
+            Err(d) => {
+                out.diags.push(d);
+                return Err(());
+            }
+        };
+        let mut started = 0;
+        let mut failed = false;
+        for &ci in change_ids {
+            let c = &plan.changes[ci];
+            match c.action {
+                Action::NoOp => {
+                    let v = c.prior.clone().unwrap_or(Value::Null);
+                    if let Some(si) = self.state.get(&c.addr) {
+                        if si.value != v {
+                            // Refresh found drift: record what is real.
+                            let mut si = si.clone();
+                            si.value = v.clone();
+                            if let Err(e) = ctx.store.put_resource(&ctx.ws, &si.to_record()) {
+                                out.diags.extend(state_err(e));
+                            }
+                        }
+                    }
+                    vals.insert(c.addr.key.clone(), v);
+                    continue;
+                }
+                Action::Read if c.planned.as_ref().is_some_and(Value::is_known) => {
+                    vals.insert(c.addr.key.clone(), c.planned.clone().unwrap_or(Value::Null));
+                    continue;
+                }
+                _ => {}
+            }
+            let r = self.eval_instance(values, &rc, &addr.module, &c.addr.key, &expansion, &schema);
+            if r.diags.has_errors() {
+                out.diags.extend(r.diags);
+                out.failed.push((c.addr.to_string(), "configuration error".into()));
+                failed = true;
+                continue;
+            }
+            let config = r.value;
+            if config.contains_unknown() {
+                out.diags.push(Diagnostic::error(format!("{}: configuration still unknown during apply", c.addr), "A value this resource depends on was not set by its provider after apply.").with_address(&c.addr));
+                out.failed.push((c.addr.to_string(), "unknown configuration".into()));
+                failed = true;
+                continue;
+            }
+            let token = new_token();
+            let (op, prior, planned) = match c.action {
+                Action::Read => (Op::Read, None, None),
+                Action::Create | Action::Replace => (Op::Write, None, c.planned.clone()),
+                _ => (Op::Write, c.prior.clone(), c.planned.clone()),
+            };
+            let action = c.action;
+            if !matches!(op, Op::Read) {
+                let intent_planned = Value::map([
+                    ("__provider", Value::from(provider_key.as_str())),
+                    ("planned", planned.clone().unwrap_or(Value::Null)),
+                    ("sensitive", Value::List(c.sensitive.iter().map(|s| Value::from(s.as_str())).collect())),
+                    ("deps", Value::List(c.deps.iter().map(|s| Value::from(s.as_str())).collect())),
+                ]);
+                let op_name = if prior.is_none() { "create" } else { "update" };
+                if let Err(e) = ctx.store.record_intent(&ctx.ws, &Intent { address: c.addr.to_string(), op: op_name.into(), token: token.clone(), run_id: ctx.run_id, started_at: now(), planned: intent_planned.to_json() }) {
+                    out.diags.extend(state_err(e));
+                    failed = true;
+                    continue;
+                }
+            }
+            let job = Job {
+                provider: provider.clone(),
+                global: ctx.global.clone(),
+                local: ctx.per_provider.get(&provider_key).cloned(),
+                sink: ctx.sink.clone(),
+                addr: c.addr.clone(),
+                action,
+                expected: c.planned.clone(),
+                prior,
+                config,
+                token: token.clone(),
+            };
+            tasks.spawn(job.run(id, ci, op));
+            started += 1;
+        }
+        inst_values.insert(id, vals);
+        if failed && started == 0 {
+            return Err(());
+        }
+        Ok(started)
+    }
+
+    fn start_delete(&mut self, ctx: &Ctx<'_>, plan: &Plan, node: usize, ci: usize, tasks: &mut JoinSet<TaskDone>, out: &mut ApplyOutcome) -> Result<usize, ()> {
+        let c = &plan.changes[ci];
+        let Some(prior) = c.prior.clone() else { return Ok(0) };
+        let Some(provider) = self.providers.get(&c.provider).cloned() else {
+            out.diags.push(Diagnostic::error("Provider configuration not present", format!("{} is needed to destroy {}.", c.provider, c.addr)));
+            return Err(());
+        };
+        let token = new_token();
+        if let Err(e) = ctx.store.record_intent(&ctx.ws, &Intent { address: c.addr.to_string(), op: "delete".into(), token: token.clone(), run_id: ctx.run_id, started_at: now(), planned: serde_json::json!({}) }) {
+            out.diags.extend(state_err(e));
+            return Err(());
+        }
+        let job = Job {
+            provider,
+            global: ctx.global.clone(),
+            local: ctx.per_provider.get(&c.provider).cloned(),
+            sink: ctx.sink.clone(),
+            addr: c.addr.clone(),
+            action: Action::Delete,
+            expected: None,
+            prior: Some(prior),
+            config: Value::Null,
+            token,
+        };
+        tasks.spawn(job.run(node, ci, Op::Delete));
+        Ok(1)
+    }
+
+    /// Writes a finished step to state. Returns false if it failed.
+    fn record_result(&mut self, ctx: &Ctx<'_>, plan: &Plan, done: TaskDone, inst_values: &mut HashMap<usize, BTreeMap<InstanceKey, Value>>, out: &mut ApplyOutcome) -> bool {
+        let c = &plan.changes[done.change];
+        let addr_s = c.addr.to_string();
+        let elapsed = done.started.elapsed();
+        let shown_action = match done.op {
+            Op::Delete if c.action == Action::Replace => Action::Delete,
+            _ => c.action,
+        };
+        match done.result {
+            Ok(new) => {
+                let write = match done.op {
+                    Op::Read => {
+                        inst_values.entry(done.node).or_default().insert(c.addr.key.clone(), new.clone().unwrap_or(Value::Null));
+                        ctx.sink.event(&Event::ApplyDone { addr: addr_s, action: Action::Read, elapsed, id: None });
+                        return true;
+                    }
+                    Op::Delete => {
+                        out.destroyed += 1;
+                        // The old half of a replace: the new object may already be recorded.
+                        if c.action == Action::Replace && c.create_before_destroy {
+                            ctx.store.clear_intent(&ctx.ws, &addr_s).map(|_| ())
+                        } else {
+                            self.state.remove(&c.addr);
+                            ctx.store.complete_step(&ctx.ws, &addr_s, None)
+                        }
+                    }
+                    Op::Write => {
+                        match c.action {
+                            Action::Create | Action::Replace => out.added += 1,
+                            _ => out.changed += 1,
+                        }
+                        let v = new.unwrap_or(Value::Null);
+                        inst_values.entry(done.node).or_default().insert(c.addr.key.clone(), v.clone());
+                        let si = StateInstance { addr: c.addr.clone(), provider: c.provider.clone(), value: v, sensitive: c.sensitive.clone(), deps: c.deps.clone(), tainted: false };
+                        let r = ctx.store.complete_step(&ctx.ws, &addr_s, Some(&si.to_record()));
+                        self.state.insert(c.addr.clone(), si);
+                        r
+                    }
+                };
+                if let Err(e) = write {
+                    out.diags.extend(state_err(e));
+                    return false;
+                }
+                let id = inst_values.get(&done.node).and_then(|m| m.get(&c.addr.key)).and_then(|v| v.get("id")).and_then(|v| v.as_str()).map(String::from);
+                ctx.sink.event(&Event::ApplyDone { addr: addr_s, action: shown_action, elapsed, id: if matches!(done.op, Op::Delete) { None } else { id } });
+                true
+            }
+            Err(e) => {
+                let write = match (&done.op, e.partial_state.clone()) {
+                    (Op::Write, Some(partial)) => {
+                        let si = StateInstance { addr: c.addr.clone(), provider: c.provider.clone(), value: partial, sensitive: c.sensitive.clone(), deps: c.deps.clone(), tainted: true };
+                        let r = ctx.store.complete_step(&ctx.ws, &addr_s, Some(&si.to_record()));
+                        self.state.insert(c.addr.clone(), si);
+                        r
+                    }
+                    _ => ctx.store.clear_intent(&ctx.ws, &addr_s),
+                };
+                if let Err(se) = write {
+                    out.diags.extend(state_err(se));
+                }
+                let _ = done.token;
+                ctx.sink.event(&Event::ApplyFailed { addr: addr_s.clone(), action: shown_action, elapsed, error: e.message.clone() });
+                out.diags.push(Diagnostic::error(format!("{addr_s}: {} failed", shown_action.as_str()), e.message.clone()).with_address(&c.addr));
+                out.failed.push((addr_s, e.message));
+                false
+            }
+        }
+    }
+
+    fn finish_resource_node(&self, id: usize, values: &mut Values, inst_values: &mut HashMap<usize, BTreeMap<InstanceKey, Value>>, out: &mut ApplyOutcome) {
+        let NodeKind::Resource { addr, config } = &self.graph.nodes[id].kind else {
+            return;
+        };
+        let vals = inst_values.remove(&id).unwrap_or_default();
+        let expansion = match self.expand(values, config, &addr.module) {
+            Ok(e) => e,
+            Err(d) => {
+                out.diags.push(d);
+                return;
+            }
+        };
+        let mut sensitive: std::collections::BTreeSet<String> = self
+            .schema_for(&config.provider_key(), addr.mode, &addr.ty)
+            .map(|s| s.sensitive_attrs().map(String::from).collect())
+            .unwrap_or_default();
+        for k in vals.keys() {
+            if let Some(si) = self.state.get(&addr.instance(k.clone())) {
+                sensitive.extend(si.sensitive.iter().cloned());
+            }
+        }
+        values.resources.insert(id, ResourceValue { value: assemble(&expansion, &vals), sensitive: Arc::new(sensitive) });
+    }
+}
+
+/// Whether `from` depends, directly or not, on `to`.
+fn reaches(deps: &[Vec<usize>], from: usize, to: usize) -> bool {
+    let mut seen = vec![false; deps.len()];
+    let mut stack = vec![from];
+    while let Some(i) = stack.pop() {
+        if i == to {
+            return true;
+        }
+        if !std::mem::replace(&mut seen[i], true) {
+            stack.extend(deps[i].iter().copied());
+        }
+    }
+    false
+}
+
+fn release(i: usize, rdeps: &[Vec<usize>], pending: &mut [usize], ready: &mut VecDeque<usize>) {
+    for &r in &rdeps[i] {
+        pending[r] -= 1;
+        if pending[r] == 0 {
+            ready.push_back(r);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn skip_dependents(
+    failed: usize,
+    rdeps: &[Vec<usize>],
+    status: &mut [Status],
+    finished: &mut usize,
+    plan: &Plan,
+    destroy_nodes: &[usize],
+    changes_of: &HashMap<usize, Vec<usize>>,
+    n: usize,
+    ctx: &Ctx<'_>,
+    out: &mut ApplyOutcome,
+) {
+    let mut stack: Vec<usize> = rdeps[failed].clone();
+    while let Some(i) = stack.pop() {
+        if status[i] != Status::Waiting {
+            continue;
+        }
+        status[i] = Status::Skipped;
+        *finished += 1;
+        let cis: Vec<usize> = if i >= n { vec![destroy_nodes[i - n]] } else { changes_of.get(&i).cloned().unwrap_or_default() };
+        for ci in cis {
+            let c: &ResourceChange = &plan.changes[ci];
+            if matches!(c.action, Action::NoOp | Action::Read) {
+                continue;
+            }
+            let a = c.addr.to_string();
+            if !out.skipped.contains(&a) {
+                ctx.sink.event(&Event::Skipped { addr: a.clone(), action: c.action, reason: "a resource it depends on failed".into() });
+                out.skipped.push(a);
+            }
+        }
+        stack.extend(rdeps[i].iter().copied());
+    }
+}
+
+struct Job {
+    provider: Arc<dyn Provider>,
+    global: Arc<Semaphore>,
+    local: Option<Arc<Semaphore>>,
+    sink: Arc<dyn EventSink>,
+    addr: InstanceAddr,
+    action: Action,
+    expected: Option<Value>,
+    prior: Option<Value>,
+    config: Value,
+    token: String,
+}
+
+impl Job {
+    async fn run(self, node: usize, change: usize, op: Op) -> TaskDone {
+        let _g = self.global.acquire().await.expect("semaphore open");
+        let _l = match &self.local {
+            Some(s) => Some(s.acquire().await.expect("semaphore open")),
+            None => None,
+        };
+        let started = Instant::now();
+        let shown = if matches!(op, Op::Delete) { Action::Delete } else { self.action };
+        self.sink.event(&Event::ApplyStart { addr: self.addr.to_string(), action: shown });
+        let ty = self.addr.resource.ty.clone();
+        let result = match op {
+            Op::Read => self.provider.read_data(&ty, &self.config).await.map(Some),
+            Op::Delete => {
+                let prior = self.prior.clone().unwrap_or(Value::Null);
+                self.provider.apply(ApplyRequest { type_name: &ty, prior: Some(&prior), planned: None, config: &Value::Null, token: &self.token }).await
+            }
+            Op::Write => {
+                // Plan again with the now-known configuration; it must agree with the saved plan.
+                match self.provider.plan(PlanRequest { type_name: &ty, prior: self.prior.as_ref(), config: &self.config }).await {
+                    Err(e) => Err(e),
+                    Ok(resp) => match inconsistent(self.expected.as_ref(), &resp.planned) {
+                        Some(attr) => Err(ProviderError::new(format!("Provider produced inconsistent final plan: when expanding the plan for {} to include new values learned so far during apply, attribute {attr:?} changed from its planned value. This is a bug in the provider.", self.addr))),
+                        None => {
+                            self.provider
+                                .apply(ApplyRequest { type_name: &ty, prior: self.prior.as_ref(), planned: Some(&resp.planned), config: &self.config, token: &self.token })
+                                .await
+                        }
+                    },
+                }
+            }
+        };
+        TaskDone { node, change, op, token: self.token, started, result }
+    }
+}
+
+/// The first top-level attribute whose known planned value differs from the final plan.
+fn inconsistent(expected: Option<&Value>, fin: &Value) -> Option<String> {
+    let exp = expected?.as_map()?;
+    for (k, v) in exp {
+        if v.is_known() && fin.get(k).is_some_and(|f| f != v) {
+            return Some(k.clone());
+        }
+    }
+    None
+}
+
+fn new_token() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut b);
+    format!("tr-{}", hex::encode(b))
+}
+
+fn now() -> String {
+    terrane_state::format_rfc3339(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs() as i64)
+}

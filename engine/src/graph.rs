@@ -1,0 +1,369 @@
+//! The dependency graph of a configuration: one node per variable, local, output, resource block
+//! and provider configuration in every module instance, with an edge for every reference.
+//! Built from configuration alone; plan and apply walk it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use terrane_core::{Diagnostic, Diagnostics, Mode, ModulePath, ResourceAddr, SourceRange};
+
+use crate::config::{provider_key, Config, Expr, ModuleConfig, ResourceConfig, META_ARGS};
+use crate::refs::{Ref, RefCollector, RefTarget};
+
+pub type NodeId = usize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NodeKey {
+    Var(ModulePath, String),
+    Local(ModulePath, String),
+    Output(ModulePath, String),
+    Resource(ResourceAddr),
+    Provider(String),
+}
+
+impl fmt::Display for NodeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let prefix = |m: &ModulePath| if m.is_root() { String::new() } else { format!("{m}.") };
+        match self {
+            NodeKey::Var(m, n) => write!(f, "{}var.{n}", prefix(m)),
+            NodeKey::Local(m, n) => write!(f, "{}local.{n}", prefix(m)),
+            NodeKey::Output(m, n) => write!(f, "{}output.{n}", prefix(m)),
+            NodeKey::Resource(a) => write!(f, "{a}"),
+            NodeKey::Provider(k) => write!(f, "{k}"),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum NodeKind {
+    Var { module: ModulePath, name: String },
+    Local { module: ModulePath, name: String },
+    Output { module: ModulePath, name: String },
+    Resource { addr: ResourceAddr, config: Arc<ResourceConfig> },
+    Provider { key: String, name: String },
+}
+
+#[derive(Debug)]
+pub struct Node {
+    pub key: NodeKey,
+    pub kind: NodeKind,
+    pub deps: Vec<NodeId>,
+    pub range: Option<SourceRange>,
+}
+
+#[derive(Debug)]
+pub struct Graph {
+    pub nodes: Vec<Node>,
+    pub index: HashMap<NodeKey, NodeId>,
+    pub modules: HashMap<ModulePath, Arc<ModuleConfig>>,
+    /// Nodes in an order where every node comes after its dependencies.
+    pub order: Vec<NodeId>,
+    /// For each resource node: the resource nodes it depends on, directly or through
+    /// variables, locals and module outputs.
+    pub resource_deps: HashMap<NodeId, BTreeSet<NodeId>>,
+}
+
+impl Graph {
+    pub fn id(&self, key: &NodeKey) -> Option<NodeId> {
+        self.index.get(key).copied()
+    }
+
+    pub fn resource_nodes(&self) -> impl Iterator<Item = (NodeId, &ResourceAddr, &Arc<ResourceConfig>)> {
+        self.nodes.iter().enumerate().filter_map(|(i, n)| match &n.kind {
+            NodeKind::Resource { addr, config } => Some((i, addr, config)),
+            _ => None,
+        })
+    }
+
+    pub fn module(&self, m: &ModulePath) -> &Arc<ModuleConfig> {
+        &self.modules[m]
+    }
+
+    /// Graphviz DOT of the resources and providers and the dependencies between them.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph terrane {\n  compound = \"true\"\n  newrank = \"true\"\n  rankdir = \"RL\"\n");
+        for (i, n) in self.nodes.iter().enumerate() {
+            if matches!(n.kind, NodeKind::Resource { .. } | NodeKind::Provider { .. }) {
+                let shape = if matches!(n.kind, NodeKind::Provider { .. }) { "diamond" } else { "box" };
+                out.push_str(&format!("  \"{}\" [label = \"{}\", shape = \"{shape}\"]\n", n.key, n.key));
+                let deps: BTreeSet<String> = match n.kind {
+                    NodeKind::Resource { .. } => self.resource_deps[&i]
+                        .iter()
+                        .map(|d| self.nodes[*d].key.to_string())
+                        .chain(n.deps.iter().filter(|d| matches!(self.nodes[**d].kind, NodeKind::Provider { .. })).map(|d| self.nodes[*d].key.to_string()))
+                        .collect(),
+                    _ => BTreeSet::new(),
+                };
+                for d in deps {
+                    out.push_str(&format!("  \"{}\" -> \"{d}\"\n", n.key));
+                }
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+struct Builder {
+    g: Graph,
+    diags: Diagnostics,
+    /// (node, module, references) to resolve once all nodes exist.
+    pending: Vec<(NodeId, ModulePath, Vec<Ref>, Arc<crate::source::SourceFile>)>,
+    /// Extra edges: (node, depends on node).
+    extra: Vec<(NodeId, NodeId)>,
+}
+
+/// Builds the graph of `config`. Undeclared references and cycles are errors.
+pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
+    let mut b = Builder {
+        g: Graph { nodes: Vec::new(), index: HashMap::new(), modules: HashMap::new(), order: Vec::new(), resource_deps: HashMap::new() },
+        diags: Diagnostics::new(),
+        pending: Vec::new(),
+        extra: Vec::new(),
+    };
+    b.add_module(ModulePath::root(), config.root.clone(), None, &[]);
+    // Provider nodes: every configured provider, and an implied one for every provider used.
+    for p in &config.root.providers {
+        b.add_provider(p.key(), p.name.clone(), Some(p.range.clone()));
+    }
+    let users: Vec<(NodeId, String, String, SourceRange)> = b
+        .g
+        .resource_nodes()
+        .map(|(i, _, rc)| (i, rc.provider_key(), rc.provider_name().to_string(), rc.range.clone()))
+        .collect();
+    for (i, key, name, range) in users {
+        let pid = match b.g.id(&NodeKey::Provider(key.clone())) {
+            Some(p) => p,
+            None if key.matches('.').count() == 2 => {
+                b.diags.push(
+                    Diagnostic::error("Provider configuration not present", format!("To work with this resource its provider configuration {key} must be declared with a provider block and alias."))
+                        .with_range(Some(range)),
+                );
+                continue;
+            }
+            None => b.add_provider(key, name, None),
+        };
+        b.g.nodes[i].deps.push(pid);
+    }
+    // Provider configurations may reference root variables and locals.
+    let provs: Vec<(NodeId, Vec<Ref>, Arc<crate::source::SourceFile>)> = config
+        .root
+        .providers
+        .iter()
+        .map(|p| {
+            let mut c = RefCollector::new();
+            c.body(&p.body, &["alias"]);
+            (b.g.id(&NodeKey::Provider(p.key())).expect("provider node added"), c.refs, p.file.clone())
+        })
+        .collect();
+    for (id, refs, file) in provs {
+        b.pending.push((id, ModulePath::root(), refs, file));
+    }
+    b.resolve_pending();
+    for (n, d) in std::mem::take(&mut b.extra) {
+        b.g.nodes[n].deps.push(d);
+    }
+    for n in &mut b.g.nodes {
+        n.deps.sort_unstable();
+        n.deps.dedup();
+    }
+    if b.diags.has_errors() {
+        return Err(b.diags);
+    }
+    b.toposort()?;
+    b.compute_resource_deps();
+    Ok(b.g)
+}
+
+impl Builder {
+    fn add(&mut self, key: NodeKey, kind: NodeKind, range: Option<SourceRange>) -> NodeId {
+        let id = self.g.nodes.len();
+        self.g.index.insert(key.clone(), id);
+        self.g.nodes.push(Node { key, kind, deps: Vec::new(), range });
+        id
+    }
+
+    fn add_provider(&mut self, key: String, name: String, range: Option<SourceRange>) -> NodeId {
+        self.add(NodeKey::Provider(key.clone()), NodeKind::Provider { key, name }, range)
+    }
+
+    fn refs_of(exprs: &[&Expr]) -> Vec<Ref> {
+        let mut c = RefCollector::new();
+        for e in exprs {
+            c.expr(&e.expr);
+        }
+        c.refs
+    }
+
+    /// Adds the nodes of one module instance. `call_inputs` are the caller's input expressions
+    /// (resolved in the parent module); `inherited_deps` are module-level depends_on targets.
+    fn add_module(&mut self, path: ModulePath, m: Arc<ModuleConfig>, call: Option<(&ModulePath, &crate::config::ModuleCall)>, inherited: &[(ModulePath, Expr)]) {
+        self.g.modules.insert(path.clone(), m.clone());
+        for (name, v) in &m.variables {
+            let id = self.add(NodeKey::Var(path.clone(), name.clone()), NodeKind::Var { module: path.clone(), name: name.clone() }, Some(v.range.clone()));
+            if let Some((parent, mc)) = call {
+                if let Some(e) = mc.inputs.get(name) {
+                    self.pending.push((id, parent.clone(), Self::refs_of(&[e]), e.file.clone()));
+                }
+            }
+        }
+        for (name, l) in &m.locals {
+            let id = self.add(NodeKey::Local(path.clone(), name.clone()), NodeKind::Local { module: path.clone(), name: name.clone() }, Some(l.range.clone()));
+            self.pending.push((id, path.clone(), Self::refs_of(&[&l.expr]), l.expr.file.clone()));
+        }
+        for (name, o) in &m.outputs {
+            let id = self.add(NodeKey::Output(path.clone(), name.clone()), NodeKind::Output { module: path.clone(), name: name.clone() }, Some(o.range.clone()));
+            let mut exprs = vec![&o.expr];
+            exprs.extend(o.depends_on.iter());
+            self.pending.push((id, path.clone(), Self::refs_of(&exprs), o.expr.file.clone()));
+        }
+        for ((mode, ty, name), rc) in &m.resources {
+            let addr = ResourceAddr::new(path.clone(), *mode, ty, name);
+            let id = self.add(NodeKey::Resource(addr.clone()), NodeKind::Resource { addr, config: rc.clone() }, Some(rc.range.clone()));
+            let mut c = RefCollector::new();
+            c.body(rc.body(), META_ARGS);
+            for e in rc.count.iter().chain(rc.for_each.iter()).chain(rc.depends_on.iter()).chain(rc.lifecycle.replace_triggered_by.iter()) {
+                c.expr(&e.expr);
+            }
+            self.pending.push((id, path.clone(), c.refs, rc.file.clone()));
+            for (mp, e) in inherited {
+                self.pending.push((id, mp.clone(), Self::refs_of(&[e]), e.file.clone()));
+            }
+        }
+        for (name, mc) in &m.module_calls {
+            let child = path.child(name);
+            let mut inh: Vec<(ModulePath, Expr)> = inherited.to_vec();
+            inh.extend(mc.depends_on.iter().map(|e| (path.clone(), e.clone())));
+            self.add_module(child, mc.child.clone(), Some((&path, mc)), &inh);
+        }
+    }
+
+    fn resolve_pending(&mut self) {
+        for (id, module, refs, file) in std::mem::take(&mut self.pending) {
+            for r in refs {
+                let range = r.span.clone().map(|s| file.range(s));
+                let targets: Vec<NodeKey> = match &r.target {
+                    RefTarget::Var(n) => vec![NodeKey::Var(module.clone(), n.clone())],
+                    RefTarget::Local(n) => vec![NodeKey::Local(module.clone(), n.clone())],
+                    RefTarget::Module(c, Some(o)) => vec![NodeKey::Output(module.child(c), o.clone())],
+                    RefTarget::Module(c, None) => {
+                        let child = module.child(c);
+                        match self.g.modules.get(&child) {
+                            Some(cm) => cm.outputs.keys().map(|o| NodeKey::Output(child.clone(), o.clone())).collect(),
+                            None => vec![NodeKey::Output(child, String::new())],
+                        }
+                    }
+                    RefTarget::Resource(mode, t, n) => vec![NodeKey::Resource(ResourceAddr::new(module.clone(), *mode, t, n))],
+                    _ => vec![],
+                };
+                for t in targets {
+                    match self.g.id(&t) {
+                        Some(d) if d != id || !matches!(self.g.nodes[id].kind, NodeKind::Resource { .. }) => self.extra.push((id, d)),
+                        Some(_) => self.diags.push(
+                            Diagnostic::error("Self-referential block", "Configuration for a resource may not refer to itself.").with_range(range.clone()),
+                        ),
+                        None => self.diags.push(undeclared(&r.target, &module, &self.g).with_range(range.clone())),
+                    }
+                }
+            }
+        }
+    }
+
+    fn toposort(&mut self) -> Result<(), Diagnostics> {
+        let n = self.g.nodes.len();
+        let mut indeg = vec![0usize; n];
+        let mut rdeps: Vec<Vec<NodeId>> = vec![Vec::new(); n];
+        for (i, node) in self.g.nodes.iter().enumerate() {
+            indeg[i] = node.deps.len();
+            for &d in &node.deps {
+                rdeps[d].push(i);
+            }
+        }
+        let mut queue: std::collections::VecDeque<NodeId> = (0..n).filter(|&i| indeg[i] == 0).collect();
+        let mut order = Vec::with_capacity(n);
+        while let Some(i) = queue.pop_front() {
+            order.push(i);
+            for &r in &rdeps[i] {
+                indeg[r] -= 1;
+                if indeg[r] == 0 {
+                    queue.push_back(r);
+                }
+            }
+        }
+        if order.len() < n {
+            let remaining: BTreeSet<NodeId> = (0..n).filter(|&i| indeg[i] > 0).collect();
+            let cycle = self.find_cycle(&remaining);
+            let path: Vec<String> = cycle.iter().map(|&i| self.g.nodes[i].key.to_string()).collect();
+            let first = cycle[0];
+            let mut shown = path.clone();
+            shown.push(path[0].clone());
+            return Err(Diagnostic::error("Cycle in configuration", format!("These objects refer to each other in a cycle: {}.", shown.join(" -> ")))
+                .with_range(self.g.nodes[first].range.clone())
+                .into());
+        }
+        self.g.order = order;
+        Ok(())
+    }
+
+    fn find_cycle(&self, remaining: &BTreeSet<NodeId>) -> Vec<NodeId> {
+        // Follow dependency edges inside the remaining set until a node repeats.
+        let start = *remaining.iter().next().expect("non-empty");
+        let mut seen: HashMap<NodeId, usize> = HashMap::new();
+        let mut path = Vec::new();
+        let mut cur = start;
+        loop {
+            if let Some(&pos) = seen.get(&cur) {
+                return path[pos..].to_vec();
+            }
+            seen.insert(cur, path.len());
+            path.push(cur);
+            cur = *self.g.nodes[cur].deps.iter().find(|d| remaining.contains(d)).expect("nodes in a cycle have a remaining dependency");
+        }
+    }
+
+    fn compute_resource_deps(&mut self) {
+        let mut through: HashMap<NodeId, Arc<BTreeSet<NodeId>>> = HashMap::new();
+        for &i in &self.g.order {
+            let mut set = BTreeSet::new();
+            for &d in &self.g.nodes[i].deps {
+                match self.g.nodes[d].kind {
+                    NodeKind::Resource { .. } => {
+                        set.insert(d);
+                    }
+                    NodeKind::Provider { .. } => {}
+                    _ => set.extend(through[&d].iter().copied()),
+                }
+            }
+            if matches!(self.g.nodes[i].kind, NodeKind::Resource { .. }) {
+                self.g.resource_deps.insert(i, set);
+                through.insert(i, Arc::new(BTreeSet::new()));
+            } else {
+                through.insert(i, Arc::new(set));
+            }
+        }
+    }
+}
+
+fn undeclared(t: &RefTarget, module: &ModulePath, g: &Graph) -> Diagnostic {
+    let in_mod = if module.is_root() { "the root module".to_string() } else { module.to_string() };
+    match t {
+        RefTarget::Var(n) => Diagnostic::error("Reference to undeclared input variable", format!("An input variable with the name {n:?} has not been declared in {in_mod}.")),
+        RefTarget::Local(n) => Diagnostic::error("Reference to undeclared local value", format!("A local value with the name {n:?} has not been declared in {in_mod}.")),
+        RefTarget::Module(c, o) => {
+            if g.modules.contains_key(&module.child(c)) {
+                Diagnostic::error("Unsupported attribute", format!("This object does not have an attribute named {:?}: module {c:?} has no such output.", o.clone().unwrap_or_default()))
+            } else {
+                Diagnostic::error("Reference to undeclared module", format!("No module call named {c:?} is declared in {in_mod}."))
+            }
+        }
+        RefTarget::Resource(Mode::Data, ty, n) => Diagnostic::error("Reference to undeclared resource", format!("A data resource \"{ty}\" \"{n}\" has not been declared in {in_mod}.")),
+        RefTarget::Resource(_, ty, n) => Diagnostic::error("Reference to undeclared resource", format!("A managed resource \"{ty}\" \"{n}\" has not been declared in {in_mod}.")),
+        other => Diagnostic::error("Invalid reference", format!("{other:?}")),
+    }
+}
+
+/// `provider.NAME[.ALIAS]` for a resource.
+pub fn provider_of(rc: &ResourceConfig) -> String {
+    provider_key(rc.provider_name(), rc.provider.as_ref().and_then(|(_, a)| a.as_deref()))
+}

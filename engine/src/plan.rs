@@ -1,0 +1,220 @@
+//! Plans: what an apply will do, resource instance by resource instance, and its saved form.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+use terrane_core::{AttrPath, Diagnostic, InstanceAddr, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    NoOp,
+    Create,
+    Read,
+    Update,
+    Replace,
+    Delete,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::NoOp => "no-op",
+            Action::Create => "create",
+            Action::Read => "read",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+        }
+    }
+    fn parse(s: &str) -> Option<Action> {
+        Some(match s {
+            "no-op" => Action::NoOp,
+            "create" => Action::Create,
+            "read" => Action::Read,
+            "update" => Action::Update,
+            "replace" => Action::Replace,
+            "delete" => Action::Delete,
+            _ => return None,
+        })
+    }
+}
+
+/// The planned change of one resource instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceChange {
+    pub addr: InstanceAddr,
+    /// `provider.aws`, `provider.aws.west`.
+    pub provider: String,
+    pub action: Action,
+    /// State before the change (after refresh).
+    pub prior: Option<Value>,
+    /// State after the change, unknown where only apply can tell.
+    pub planned: Option<Value>,
+    /// Attributes whose change forces replacement.
+    pub requires_replace: Vec<AttrPath>,
+    /// Why this action, when it is not obvious from the diff.
+    pub reason: Option<String>,
+    /// Top-level attributes whose values must never be printed.
+    pub sensitive: BTreeSet<String>,
+    pub create_before_destroy: bool,
+    /// Resource addresses this instance depends on (recorded in state after apply).
+    pub deps: Vec<String>,
+}
+
+/// A change made outside Terrane, found by refresh.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drift {
+    pub addr: InstanceAddr,
+    pub before: Value,
+    /// `None`: the object was deleted outside Terrane.
+    pub after: Option<Value>,
+    pub sensitive: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputChange {
+    pub name: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    pub destroy: bool,
+    pub changes: Vec<ResourceChange>,
+    pub drift: Vec<Drift>,
+    pub outputs: Vec<OutputChange>,
+    /// Root variable values the plan was made with (applied with the same values).
+    pub variables: BTreeMap<String, Value>,
+    pub workspace: String,
+    pub lineage: String,
+    pub serial: i64,
+    pub config_fingerprint: String,
+    pub targets: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+}
+
+impl Plan {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for ch in &self.changes {
+            match ch.action {
+                Action::Create => c.add += 1,
+                Action::Update => c.change += 1,
+                Action::Replace => {
+                    c.add += 1;
+                    c.destroy += 1
+                }
+                Action::Delete => c.destroy += 1,
+                Action::NoOp | Action::Read => {}
+            }
+        }
+        c
+    }
+
+    /// Whether applying would change anything (resources or outputs).
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| !matches!(c.action, Action::NoOp | Action::Read))
+            || self.outputs.iter().any(|o| o.before != o.after)
+    }
+
+    pub fn change(&self, addr: &InstanceAddr) -> Option<&ResourceChange> {
+        self.changes.iter().find(|c| &c.addr == addr)
+    }
+
+    /// The saved-plan file format (JSON, versioned).
+    pub fn to_json(&self) -> serde_json::Value {
+        let opt = |v: &Option<Value>| v.as_ref().map(Value::to_json_with_unknown).unwrap_or(serde_json::Value::Null);
+        json!({
+            "format_version": 1,
+            "terrane_version": env!("CARGO_PKG_VERSION"),
+            "destroy": self.destroy,
+            "workspace": self.workspace,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "config_fingerprint": self.config_fingerprint,
+            "targets": self.targets,
+            "variables": self.variables.iter().map(|(k, v)| (k.clone(), v.to_json())).collect::<serde_json::Map<_, _>>(),
+            "changes": self.changes.iter().map(|c| json!({
+                "address": c.addr.to_string(),
+                "provider": c.provider,
+                "action": c.action.as_str(),
+                "prior": opt(&c.prior),
+                "has_prior": c.prior.is_some(),
+                "planned": opt(&c.planned),
+                "has_planned": c.planned.is_some(),
+                "requires_replace": c.requires_replace,
+                "reason": c.reason,
+                "sensitive": c.sensitive,
+                "create_before_destroy": c.create_before_destroy,
+                "deps": c.deps,
+            })).collect::<Vec<_>>(),
+            "outputs": self.outputs.iter().map(|o| json!({
+                "name": o.name,
+                "before": opt(&o.before),
+                "has_before": o.before.is_some(),
+                "after": opt(&o.after),
+                "has_after": o.after.is_some(),
+                "sensitive": o.sensitive,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    pub fn from_json(j: &serde_json::Value) -> Result<Plan, String> {
+        if j["format_version"] != 1 {
+            return Err("unsupported plan file format version".into());
+        }
+        let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        let opt = |v: &serde_json::Value, has: &serde_json::Value| if has.as_bool() == Some(true) { Some(Value::from_json(v)) } else { None };
+        let strings = |v: &serde_json::Value| -> Vec<String> { v.as_array().map(|a| a.iter().map(|x| x.as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default() };
+        let mut changes = Vec::new();
+        for c in j["changes"].as_array().ok_or("plan has no changes list")? {
+            changes.push(ResourceChange {
+                addr: InstanceAddr::parse(c["address"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?,
+                provider: s(&c["provider"]),
+                action: Action::parse(c["action"].as_str().unwrap_or_default()).ok_or("unknown action in plan")?,
+                prior: opt(&c["prior"], &c["has_prior"]),
+                planned: opt(&c["planned"], &c["has_planned"]),
+                requires_replace: c["requires_replace"].as_array().map(|a| a.iter().map(strings).collect()).unwrap_or_default(),
+                reason: c["reason"].as_str().map(String::from),
+                sensitive: strings(&c["sensitive"]).into_iter().collect(),
+                create_before_destroy: c["create_before_destroy"].as_bool().unwrap_or(false),
+                deps: strings(&c["deps"]),
+            });
+        }
+        let outputs = j["outputs"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|o| OutputChange {
+                        name: s(&o["name"]),
+                        before: opt(&o["before"], &o["has_before"]),
+                        after: opt(&o["after"], &o["has_after"]),
+                        sensitive: o["sensitive"].as_bool().unwrap_or(false),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Plan {
+            destroy: j["destroy"].as_bool().unwrap_or(false),
+            changes,
+            drift: Vec::new(),
+            outputs,
+            variables: j["variables"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()).unwrap_or_default(),
+            workspace: s(&j["workspace"]),
+            lineage: s(&j["lineage"]),
+            serial: j["serial"].as_i64().unwrap_or(-1),
+            config_fingerprint: s(&j["config_fingerprint"]),
+            targets: strings(&j["targets"]),
+            warnings: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,247 @@
+//! Rendering plans for people, in Terraform's layout and words (scripts grep the summary lines).
+//! Sensitive values are never rendered.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use terrane_core::Value;
+
+use crate::plan::{Action, Plan, ResourceChange};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    pub fn green(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    pub fn yellow(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    pub fn red(&self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    pub fn cyan(&self, s: &str) -> String {
+        self.paint("36", s)
+    }
+}
+
+const SENSITIVE: &str = "(sensitive value)";
+
+fn show(v: &Value, sensitive: bool) -> String {
+    if sensitive {
+        return SENSITIVE.to_string();
+    }
+    v.to_string()
+}
+
+fn symbol(c: &ResourceChange, st: &Style) -> String {
+    match c.action {
+        Action::Create => format!("  {}", st.green("+")),
+        Action::Update => format!("  {}", st.yellow("~")),
+        Action::Delete => format!("  {}", st.red("-")),
+        Action::Replace if c.create_before_destroy => st.green("+") + &st.red("/-"),
+        Action::Replace => st.red("-/") + &st.green("+"),
+        Action::Read => format!(" {}", st.cyan("<=")),
+        Action::NoOp => "   ".into(),
+    }
+}
+
+fn headline(c: &ResourceChange) -> String {
+    let a = &c.addr;
+    let base = match c.action {
+        Action::Create => "will be created".to_string(),
+        Action::Update => "will be updated in-place".to_string(),
+        Action::Delete => "will be destroyed".to_string(),
+        Action::Replace => match &c.reason {
+            Some(r) => r.clone(),
+            None => "must be replaced".to_string(),
+        },
+        Action::Read => "will be read during apply".to_string(),
+        Action::NoOp => "has no changes".to_string(),
+    };
+    let mut line = format!("# {a} {base}");
+    if let (Action::Delete, Some(r)) = (c.action, &c.reason) {
+        line.push_str(&format!("\n  # ({a} {r})"));
+    }
+    line
+}
+
+fn attrs(v: Option<&Value>) -> BTreeMap<String, Value> {
+    v.and_then(Value::as_map).cloned().unwrap_or_default()
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::List(l) => l.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+/// Renders one resource change block.
+pub fn render_change(c: &ResourceChange, st: &Style, out: &mut String) {
+    let _ = writeln!(out, "  {}", st.bold(&headline(c)));
+    let mode_kw = if c.addr.resource.mode == terrane_core::Mode::Data { "data" } else { "resource" };
+    let _ = writeln!(out, "{} {mode_kw} \"{}\" \"{}\" {{", symbol(c, st), c.addr.resource.ty, c.addr.resource.name);
+    let before = attrs(c.prior.as_ref());
+    let after = attrs(c.planned.as_ref());
+    let forces: BTreeSet<&str> = c.requires_replace.iter().filter_map(|p| p.first().map(String::as_str)).collect();
+    let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let mut lines: Vec<(String, String, String)> = Vec::new(); // (sym, name, rendering)
+    let mut hidden = 0;
+    for k in keys {
+        let sens = c.sensitive.contains(k.as_str());
+        let b = before.get(k).unwrap_or(&Value::Null);
+        let a = after.get(k).unwrap_or(&Value::Null);
+        match c.action {
+            Action::Create | Action::Read => {
+                if !is_empty(a) || a.is_unknown() {
+                    lines.push((st.green("+"), k.clone(), show(a, sens)));
+                }
+            }
+            Action::Delete => {
+                if !is_empty(b) {
+                    lines.push((st.red("-"), k.clone(), format!("{} -> null", show(b, sens))));
+                }
+            }
+            Action::Update | Action::Replace | Action::NoOp => {
+                let force = if forces.contains(k.as_str()) { st.red(" # forces replacement") } else { String::new() };
+                if b == a {
+                    if k == "id" || k == "name" {
+                        lines.push((" ".into(), k.clone(), show(b, sens)));
+                    } else {
+                        hidden += 1;
+                    }
+                } else if is_empty(b) && !a.is_unknown() {
+                    lines.push((st.green("+"), k.clone(), format!("{}{force}", show(a, sens))));
+                } else if is_empty(a) && !a.is_unknown() {
+                    lines.push((st.red("-"), k.clone(), format!("{} -> null{force}", show(b, sens))));
+                } else {
+                    let shown = if sens { SENSITIVE.to_string() } else { format!("{b} -> {a}") };
+                    lines.push((st.yellow("~"), k.clone(), format!("{shown}{force}")));
+                }
+            }
+        }
+    }
+    let width = lines.iter().map(|l| l.1.len()).max().unwrap_or(0);
+    for (sym, name, val) in lines {
+        let _ = writeln!(out, "      {sym} {name:<width$} = {val}");
+    }
+    if hidden > 0 {
+        let s = if hidden == 1 { "" } else { "s" };
+        let _ = writeln!(out, "        # ({hidden} unchanged attribute{s} hidden)");
+    }
+    let _ = writeln!(out, "    }}");
+}
+
+/// Renders a whole plan, Terraform style.
+pub fn render_plan(plan: &Plan, st: &Style) -> String {
+    let mut out = String::new();
+    if !plan.drift.is_empty() {
+        let _ = writeln!(out, "\n{}\n", st.bold("Note: Objects have changed outside of Terrane"));
+        let _ = writeln!(out, "Terrane detected the following changes made outside of Terrane since the last apply:\n");
+        for d in &plan.drift {
+            match &d.after {
+                None => {
+                    let _ = writeln!(out, "  {}", st.bold(&format!("# {} has been deleted", d.addr)));
+                }
+                Some(after) => {
+                    let _ = writeln!(out, "  {}", st.bold(&format!("# {} has changed", d.addr)));
+                    let (b, a) = (attrs(Some(&d.before)), attrs(Some(after)));
+                    let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+                    for k in keys {
+                        let (bv, av) = (b.get(k).unwrap_or(&Value::Null), a.get(k).unwrap_or(&Value::Null));
+                        if bv != av {
+                            let sens = d.sensitive.contains(k.as_str());
+                            let shown = if sens { SENSITIVE.to_string() } else { format!("{bv} -> {av}") };
+                            let _ = writeln!(out, "      {} {k} = {shown}", st.yellow("~"));
+                        }
+                    }
+                }
+            }
+        }
+        let _ = writeln!(out);
+    }
+    let visible: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| match c.action {
+            Action::NoOp => false,
+            Action::Read => c.reason.is_some(),
+            _ => true,
+        })
+        .collect();
+    let outputs_changed: Vec<_> = plan.outputs.iter().filter(|o| o.before != o.after).collect();
+    if visible.is_empty() && outputs_changed.is_empty() {
+        let _ = writeln!(out, "\n{}\n", st.bold(&st.green("No changes. Your infrastructure matches the configuration.")));
+        let _ = writeln!(out, "Terrane has compared your real infrastructure against your configuration and found no differences, so no changes are needed.");
+        return out;
+    }
+    if !visible.is_empty() {
+        let actions: BTreeSet<Action> = visible.iter().map(|c| c.action).collect();
+        let _ = writeln!(out, "\nTerrane used the selected providers to generate the following execution plan. Resource actions are indicated with the following symbols:");
+        for a in &actions {
+            let line = match a {
+                Action::Create => format!("  {} create", st.green("+")),
+                Action::Update => format!("  {} update in-place", st.yellow("~")),
+                Action::Delete => format!("  {} destroy", st.red("-")),
+                Action::Replace => {
+                    if visible.iter().any(|c| c.action == Action::Replace && !c.create_before_destroy) {
+                        format!("{} destroy and then create replacement", st.red("-/") + &st.green("+"))
+                    } else {
+                        format!("{} create replacement and then destroy", st.green("+") + &st.red("/-"))
+                    }
+                }
+                Action::Read => format!(" {} read (data resources)", st.cyan("<=")),
+                Action::NoOp => continue,
+            };
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out, "\nTerrane will perform the following actions:\n");
+        for c in &visible {
+            render_change(c, st, &mut out);
+            let _ = writeln!(out);
+        }
+    }
+    let n = plan.counts();
+    let _ = writeln!(out, "{}", st.bold(&format!("Plan: {} to add, {} to change, {} to destroy.", n.add, n.change, n.destroy)));
+    if !outputs_changed.is_empty() {
+        let _ = writeln!(out, "\nChanges to Outputs:");
+        for o in outputs_changed {
+            let line = match (&o.before, &o.after) {
+                (None, Some(a)) => format!("  {} {} = {}", st.green("+"), o.name, show(a, o.sensitive)),
+                (Some(b), None) => format!("  {} {} = {} -> null", st.red("-"), o.name, show(b, o.sensitive)),
+                (Some(b), Some(a)) => {
+                    let shown = if o.sensitive { SENSITIVE.to_string() } else { format!("{b} -> {a}") };
+                    format!("  {} {} = {shown}", st.yellow("~"), o.name)
+                }
+                (None, None) => continue,
+            };
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    out
+}
+
+/// The last line of an apply, in Terraform's words.
+pub fn apply_summary(destroy: bool, added: usize, changed: usize, destroyed: usize) -> String {
+    if destroy {
+        format!("Destroy complete! Resources: {destroyed} destroyed.")
+    } else {
+        format!("Apply complete! Resources: {added} added, {changed} changed, {destroyed} destroyed.")
+    }
+}

@@ -1,0 +1,571 @@
+//! A session: one configuration, its graph, the providers it uses and the state it starts from.
+//! Planning ([`crate::planner`]) and applying ([`crate::apply`]) both run on a session.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use terrane_core::{
+    Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, ModulePath, Provider, ProviderRegistry, ResourceAddr, ResourceSchema, Value,
+};
+use terrane_state::{ResourceRecord, Store};
+
+use crate::config::{Config, ResourceConfig};
+use crate::eval::{eval_body, EvalCtx};
+use crate::graph::{self, Graph, NodeId, NodeKind};
+use crate::plan::Drift;
+use crate::values::{Expansion, ModuleScope, Values};
+
+/// One resource instance as the engine sees it in state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateInstance {
+    pub addr: InstanceAddr,
+    pub provider: String,
+    pub value: Value,
+    pub sensitive: BTreeSet<String>,
+    pub deps: Vec<String>,
+    pub tainted: bool,
+}
+
+impl StateInstance {
+    pub fn to_record(&self) -> ResourceRecord {
+        ResourceRecord {
+            address: self.addr.to_string(),
+            provider: self.provider.clone(),
+            attrs: self.value.to_json(),
+            sensitive: self.sensitive.iter().cloned().collect(),
+            deps: self.deps.clone(),
+            tainted: self.tainted,
+            schema_version: 0,
+        }
+    }
+
+    pub fn from_record(r: &ResourceRecord) -> Result<StateInstance, Diagnostic> {
+        let addr = InstanceAddr::parse(&r.address).map_err(|e| Diagnostic::error("Corrupt state", e.to_string()))?;
+        Ok(StateInstance {
+            addr,
+            provider: r.provider.clone(),
+            value: Value::from_json(&r.attrs),
+            sensitive: r.sensitive.iter().cloned().collect(),
+            deps: r.deps.clone(),
+            tainted: r.tainted,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub workspace: String,
+    /// Root module input values (from -var, -var-file, TF_VAR_, *.auto.tfvars).
+    pub inputs: BTreeMap<String, Value>,
+    /// Validation only: unknown inputs, no provider calls.
+    pub validate_only: bool,
+    pub parallelism: usize,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions { workspace: "default".into(), inputs: BTreeMap::new(), validate_only: false, parallelism: 10 }
+    }
+}
+
+pub struct Session {
+    pub config: Arc<Config>,
+    pub graph: Graph,
+    pub registry: ProviderRegistry,
+    pub providers: HashMap<String, Arc<dyn Provider>>,
+    pub opts: SessionOptions,
+    pub state: BTreeMap<InstanceAddr, StateInstance>,
+    /// State instances grouped by resource.
+    pub(crate) by_resource: HashMap<ResourceAddr, Vec<InstanceAddr>>,
+    pub root_dir: PathBuf,
+    configured: bool,
+}
+
+impl Session {
+    /// Builds the graph and instantiates (but does not configure) every provider it needs.
+    pub fn new(config: Config, registry: ProviderRegistry, opts: SessionOptions) -> Result<Session, Diagnostics> {
+        let graph = graph::build(&config)?;
+        let mut diags = Diagnostics::new();
+        let mut providers = HashMap::new();
+        for n in &graph.nodes {
+            if let NodeKind::Provider { key, name } = &n.kind {
+                match registry.get(name) {
+                    Some(f) => {
+                        providers.insert(key.clone(), f());
+                    }
+                    None => diags.push(
+                        Diagnostic::error(
+                            "Provider not available",
+                            format!("This configuration needs provider {name:?}, which is not available. Available providers: {}.", registry.names().collect::<Vec<_>>().join(", ")),
+                        )
+                        .with_range(first_user_range(&graph, key).or(n.range.clone())),
+                    ),
+                }
+            }
+        }
+        let s = Session {
+            root_dir: config.root.dir.clone(),
+            config: Arc::new(config),
+            graph,
+            registry,
+            providers,
+            opts,
+            state: BTreeMap::new(),
+            by_resource: HashMap::new(),
+            configured: false,
+        };
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        s.check_resource_types()?;
+        Ok(s)
+    }
+
+    fn check_resource_types(&self) -> Result<(), Diagnostics> {
+        let mut diags = Diagnostics::new();
+        for (_, addr, rc) in self.graph.resource_nodes() {
+            if let Err(d) = self.schema_for(&rc.provider_key(), addr.mode, &addr.ty) {
+                diags.push(d.with_range(Some(rc.range.clone())));
+            }
+        }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn provider(&self, key: &str) -> Result<&Arc<dyn Provider>, Diagnostic> {
+        self.providers.get(key).ok_or_else(|| Diagnostic::error("Provider configuration not present", format!("{key} is needed but is not configured.")))
+    }
+
+    pub fn schema_for(&self, provider_key: &str, mode: Mode, ty: &str) -> Result<&ResourceSchema, Diagnostic> {
+        let p = self.provider(provider_key)?;
+        let s = p.schema();
+        let found = match mode {
+            Mode::Managed => s.resources.get(ty),
+            Mode::Data => s.data_sources.get(ty),
+        };
+        found.ok_or_else(|| {
+            let what = if mode == Mode::Data { "data source" } else { "resource type" };
+            Diagnostic::error(format!("Invalid {what}"), format!("The provider {provider_key} does not support {what} {ty:?}."))
+        })
+    }
+
+    /// Loads state from the store.
+    pub fn load_state(&mut self, store: &Store) -> Result<(), Diagnostics> {
+        let recs = store.resources(&self.opts.workspace).map_err(|e| Diagnostics::from(Diagnostic::error("Failed to read state", e.to_string())))?;
+        let mut diags = Diagnostics::new();
+        for r in &recs {
+            match StateInstance::from_record(r) {
+                Ok(si) => {
+                    self.state.insert(si.addr.clone(), si);
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+        self.reindex();
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn reindex(&mut self) {
+        self.by_resource.clear();
+        for a in self.state.keys() {
+            self.by_resource.entry(a.resource.clone()).or_default().push(a.clone());
+        }
+    }
+
+    /// Evaluates provider configurations (and the variables and locals they use) and configures
+    /// every provider, including those only state still needs (orphans).
+    pub async fn configure_providers(&mut self) -> Result<(), Diagnostics> {
+        if self.configured || self.opts.validate_only {
+            return Ok(());
+        }
+        // Providers that only state references.
+        let needed: BTreeSet<String> = self.state.values().map(|s| s.provider.clone()).collect();
+        for key in needed {
+            if self.providers.contains_key(&key) {
+                continue;
+            }
+            let name = key.trim_start_matches("provider.").split('.').next().unwrap_or_default().to_string();
+            match self.registry.get(&name) {
+                Some(f) => {
+                    self.providers.insert(key, f());
+                }
+                None => {
+                    return Err(Diagnostic::error("Provider not available", format!("State holds resources of {key}, but provider {name:?} is not available.")).into());
+                }
+            }
+        }
+        let mut values = Values::default();
+        let mut diags = Diagnostics::new();
+        let closure = self.provider_closure()?;
+        let mut configs: Vec<(String, Value)> = Vec::new();
+        for &id in &self.graph.order {
+            if !closure.contains(&id) {
+                continue;
+            }
+            match &self.graph.nodes[id].kind {
+                NodeKind::Provider { key, .. } => match self.eval_provider_config(&values, key) {
+                    Ok(v) => configs.push((key.clone(), v)),
+                    Err(d) => diags.extend(d),
+                },
+                _ => diags.extend(self.eval_named(&mut values, id)),
+            }
+        }
+        for key in self.providers.keys() {
+            if !configs.iter().any(|(k, _)| k == key) {
+                let empty = self.providers[key].schema().provider.default_plan(None, &Value::Map(Default::default())).0;
+                configs.push((key.clone(), empty));
+            }
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        for (key, cfg) in configs {
+            if cfg.contains_unknown() {
+                diags.push(Diagnostic::error("Provider configuration depends on values known only after apply", format!("{key}: provider settings must be known when planning.")));
+                continue;
+            }
+            if let Err(e) = self.providers[&key].configure(&cfg).await {
+                diags.push(Diagnostic::error(format!("Failed to configure {key}"), e.message));
+            }
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        self.configured = true;
+        Ok(())
+    }
+
+    /// Provider nodes and the variables and locals they depend on.
+    fn provider_closure(&self) -> Result<BTreeSet<NodeId>, Diagnostics> {
+        let mut out = BTreeSet::new();
+        let mut stack: Vec<NodeId> = self.graph.nodes.iter().enumerate().filter(|(_, n)| matches!(n.kind, NodeKind::Provider { .. })).map(|(i, _)| i).collect();
+        while let Some(i) = stack.pop() {
+            if !out.insert(i) {
+                continue;
+            }
+            if let NodeKind::Resource { addr, .. } = &self.graph.nodes[i].kind {
+                return Err(Diagnostic::error("Provider configuration refers to a resource", format!("Provider configurations may use variables and locals, but not resources ({addr}).")).into());
+            }
+            stack.extend(self.graph.nodes[i].deps.iter().copied());
+        }
+        Ok(out)
+    }
+
+    fn eval_provider_config(&self, values: &Values, key: &str) -> Result<Value, Diagnostics> {
+        let p = self.provider(key)?;
+        let Some(pc) = self.config.root.providers.iter().find(|p| p.key() == key) else {
+            return Ok(p.schema().provider.default_plan(None, &Value::Map(Default::default())).0);
+        };
+        let root = ModulePath::root();
+        let scope = self.scope(values, &root);
+        let mut ctx = EvalCtx::new(&scope, &pc.file);
+        let r = eval_body(&mut ctx, &pc.body, &p.schema().provider, Some(&pc.range), true);
+        if r.diags.has_errors() {
+            return Err(r.diags);
+        }
+        Ok(r.value)
+    }
+
+    pub(crate) fn scope<'a>(&'a self, values: &'a Values, module: &'a ModulePath) -> ModuleScope<'a> {
+        ModuleScope { graph: &self.graph, values, module, workspace: &self.opts.workspace, root_dir: &self.root_dir }
+    }
+
+    /// Reads every managed instance in state back from its provider, in parallel.
+    pub async fn refresh(&mut self) -> Result<Vec<Drift>, Diagnostics> {
+        self.configure_providers().await?;
+        let jobs: Vec<(InstanceAddr, Arc<dyn Provider>, Value)> = self
+            .state
+            .values()
+            .filter(|s| s.addr.resource.mode == Mode::Managed)
+            .filter_map(|s| self.providers.get(&s.provider).map(|p| (s.addr.clone(), p.clone(), s.value.clone())))
+            .collect();
+        let par = self.opts.parallelism.max(1);
+        let results: Vec<_> = futures::stream::iter(jobs)
+            .map(|(addr, p, v)| async move {
+                let r = p.read(&addr.resource.ty, &v).await;
+                (addr, r)
+            })
+            .buffer_unordered(par)
+            .collect()
+            .await;
+        let mut drift = Vec::new();
+        let mut diags = Diagnostics::new();
+        for (addr, r) in results {
+            let cur = self.state.get_mut(&addr).expect("refreshed instance is in state");
+            match r {
+                Ok(Some(v)) if v != cur.value => {
+                    drift.push(Drift { addr: addr.clone(), before: cur.value.clone(), after: Some(v.clone()), sensitive: cur.sensitive.clone() });
+                    cur.value = v;
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    drift.push(Drift { addr: addr.clone(), before: cur.value.clone(), after: None, sensitive: cur.sensitive.clone() });
+                    self.state.remove(&addr);
+                }
+                Err(e) => diags.push(Diagnostic::error(format!("Failed to refresh {addr}"), e.message).with_address(&addr)),
+            }
+        }
+        drift.sort_by(|a, b| a.addr.cmp(&b.addr));
+        self.reindex();
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        Ok(drift)
+    }
+
+    /// Resolves steps that a killed run left in flight (recorded as intents): an object whose
+    /// creation was interrupted is looked up by its token and recorded, so nothing is orphaned.
+    pub async fn reconcile_intents(&mut self, store: &Store) -> Result<Vec<Diagnostic>, Diagnostics> {
+        let ws = self.opts.workspace.clone();
+        let intents = store.intents(&ws).map_err(|e| Diagnostics::from(Diagnostic::error("Failed to read state", e.to_string())))?;
+        if intents.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.configure_providers().await?;
+        let mut notes = Vec::new();
+        for it in intents {
+            let addr = match InstanceAddr::parse(&it.address) {
+                Ok(a) => a,
+                Err(e) => return Err(Diagnostic::error("Corrupt state", e.to_string()).into()),
+            };
+            let planned = Value::from_json(&it.planned);
+            let provider_key = planned.get("__provider").and_then(Value::as_str).map(String::from);
+            let what = format!("A previous run (run {}, started {}) was interrupted while it was {} {addr}", it.run_id, it.started_at, gerund(&it.op));
+            let msg = match it.op.as_str() {
+                "create" => {
+                    let key = provider_key.unwrap_or_else(|| crate::config::provider_key(crate::config::implied_provider(&addr.resource.ty), None));
+                    let p = self.provider(&key).map_err(Diagnostics::from)?.clone();
+                    let body = planned.get("planned").cloned().unwrap_or(Value::Null);
+                    match p.recover(&addr.resource.ty, &it.token, &body).await {
+                        Ok(Some(v)) => {
+                            let si = StateInstance {
+                                addr: addr.clone(),
+                                provider: key,
+                                value: v,
+                                sensitive: planned.get("sensitive").and_then(Value::as_list).map(|l| l.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default(),
+                                deps: planned.get("deps").and_then(Value::as_list).map(|l| l.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default(),
+                                tainted: false,
+                            };
+                            store.complete_step(&ws, &it.address, Some(&si.to_record())).map_err(state_err)?;
+                            self.state.insert(addr.clone(), si);
+                            format!("{what}. The object it created was found (token {}) and is now recorded in state.", it.token)
+                        }
+                        Ok(None) => {
+                            store.clear_intent(&ws, &it.address).map_err(state_err)?;
+                            format!("{what}. No object was created (token {}); it will be planned again.", it.token)
+                        }
+                        Err(e) => return Err(Diagnostic::error(format!("Failed to reconcile interrupted create of {addr}"), e.message).into()),
+                    }
+                }
+                _ => {
+                    // Updates and deletes: the refresh that follows reads the object's real state.
+                    store.clear_intent(&ws, &it.address).map_err(state_err)?;
+                    format!("{what}. Its current state will be read back by refresh.")
+                }
+            };
+            notes.push(Diagnostic::warning("Reconciled an interrupted run", msg).with_address(&addr));
+        }
+        self.reindex();
+        Ok(notes)
+    }
+
+    /// Evaluates a variable, local or output node into `values`.
+    pub(crate) fn eval_named(&self, values: &mut Values, id: NodeId) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let node = &self.graph.nodes[id];
+        match &node.kind {
+            NodeKind::Var { module, name } => {
+                let mc = self.graph.module(module);
+                let var = &mc.variables[name];
+                let (raw, sens) = match module.parent() {
+                    None => match self.opts.inputs.get(name) {
+                        Some(v) => (v.clone(), false),
+                        None => match &var.default {
+                            Some(d) => (d.clone(), false),
+                            None if self.opts.validate_only => (Value::Unknown, false),
+                            None => {
+                                diags.push(
+                                    Diagnostic::error("No value for required variable", format!("The root module input variable {name:?} is not set, and has no default value. Use a -var or -var-file command line argument, or a TF_VAR_{name} environment variable, to provide a value."))
+                                        .with_range(Some(var.range.clone())),
+                                );
+                                return diags;
+                            }
+                        },
+                    },
+                    Some((parent, call)) => {
+                        let pm = self.graph.module(&parent);
+                        let mcall = &pm.module_calls[call.as_ref()];
+                        match mcall.inputs.get(name) {
+                            Some(e) => {
+                                let scope = self.scope(values, &parent);
+                                let mut ctx = EvalCtx::new(&scope, &e.file);
+                                match ctx.eval(&e.expr) {
+                                    Ok(v) => (v, ctx.sensitive),
+                                    Err(d) => {
+                                        diags.push(d);
+                                        return diags;
+                                    }
+                                }
+                            }
+                            None => (var.default.clone().unwrap_or(Value::Null), false),
+                        }
+                    }
+                };
+                let v = match (&var.ty, raw.is_null()) {
+                    (_, true) if !var.nullable => {
+                        diags.push(Diagnostic::error("Required variable not set", format!("Unsupported null value for non-nullable variable {name:?}.")).with_range(Some(var.range.clone())));
+                        return diags;
+                    }
+                    (Some(t), _) => match t.convert(&raw) {
+                        Ok(v) => v,
+                        Err(m) => {
+                            diags.push(Diagnostic::error("Invalid value for variable", format!("The given value is not suitable for var.{name}: {m}.")).with_range(Some(var.range.clone())));
+                            return diags;
+                        }
+                    },
+                    (None, _) => raw,
+                };
+                values.named.insert(id, (v, sens || var.sensitive));
+                for val in &var.validations {
+                    let scope = self.scope(values, module);
+                    let mut ctx = EvalCtx::new(&scope, &val.condition.file);
+                    match ctx.eval(&val.condition.expr) {
+                        Ok(Value::Bool(false)) => {
+                            let msg = ctx.eval(&val.error_message.expr).ok().and_then(|m| m.as_str().map(String::from)).unwrap_or_else(|| "The value is not valid.".into());
+                            diags.push(Diagnostic::error("Invalid value for variable", format!("{msg}\n\nThis was checked by the validation rule at {}.", val.condition.range().map(|r| format!("{}:{}", r.file, r.line)).unwrap_or_default())).with_range(Some(var.range.clone())));
+                        }
+                        Ok(_) => {}
+                        Err(d) => diags.push(d),
+                    }
+                }
+            }
+            NodeKind::Local { module, name } => {
+                let l = &self.graph.module(module).locals[name];
+                let scope = self.scope(values, module);
+                let mut ctx = EvalCtx::new(&scope, &l.expr.file);
+                match ctx.eval(&l.expr.expr) {
+                    Ok(v) => {
+                        let s = ctx.sensitive;
+                        values.named.insert(id, (v, s));
+                    }
+                    Err(d) => diags.push(d),
+                }
+            }
+            NodeKind::Output { module, name } => {
+                let o = &self.graph.module(module).outputs[name];
+                let scope = self.scope(values, module);
+                let mut ctx = EvalCtx::new(&scope, &o.expr.file);
+                match ctx.eval(&o.expr.expr) {
+                    Ok(v) => {
+                        if module.is_root() && ctx.sensitive && !o.sensitive {
+                            diags.push(Diagnostic::error("Output refers to sensitive values", "To reduce the risk of accidentally exporting sensitive data that was intended to be only internal, Terrane requires that any root module output containing sensitive data be explicitly marked as sensitive, to confirm your intent. Add sensitive = true to the output block.").with_range(Some(o.range.clone())));
+                        }
+                        let s = ctx.sensitive || o.sensitive;
+                        values.named.insert(id, (v, s));
+                    }
+                    Err(d) => diags.push(d),
+                }
+            }
+            NodeKind::Resource { .. } | NodeKind::Provider { .. } => {}
+        }
+        diags
+    }
+
+    /// How a resource block expands (`count`, `for_each` or a single instance).
+    pub(crate) fn expand(&self, values: &Values, rc: &ResourceConfig, module: &ModulePath) -> Result<Expansion, Diagnostic> {
+        let scope = self.scope(values, module);
+        if let Some(c) = &rc.count {
+            let mut ctx = EvalCtx::new(&scope, &c.file);
+            let v = ctx.eval(&c.expr)?;
+            return match v {
+                Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => Ok(Expansion::Count(n as usize)),
+                Value::Unknown if self.opts.validate_only => Ok(Expansion::Count(1)),
+                Value::Unknown => Err(Diagnostic::error("Invalid count argument", "The \"count\" value depends on resource attributes that cannot be determined until apply, so Terrane cannot predict how many instances will be created. To work around this, use -target to first apply only the resources that the count depends on.").with_range(c.range())),
+                other => Err(Diagnostic::error("Invalid count argument", format!("The given \"count\" argument value is unsuitable: a whole number of zero or more is required, got {other}.")).with_range(c.range())),
+            };
+        }
+        if let Some(fe) = &rc.for_each {
+            let mut ctx = EvalCtx::new(&scope, &fe.file);
+            let v = ctx.eval(&fe.expr)?;
+            if ctx.sensitive {
+                return Err(Diagnostic::error("Invalid for_each argument", "Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments: they would appear in resource addresses.").with_range(fe.range()));
+            }
+            return match v {
+                Value::Map(m) => Ok(Expansion::ForEach(m)),
+                Value::List(l) => {
+                    let mut m = BTreeMap::new();
+                    for item in l {
+                        match item {
+                            Value::String(s) => {
+                                m.insert(s.clone(), Value::String(s));
+                            }
+                            Value::Unknown if self.opts.validate_only => {}
+                            other => return Err(Diagnostic::error("Invalid for_each argument", format!("The given \"for_each\" argument value is unsuitable: a set of strings or a map is required, and this set has an element of type {} ({other}).", other.type_name())).with_range(fe.range())),
+                        }
+                    }
+                    Ok(Expansion::ForEach(m))
+                }
+                Value::Unknown if self.opts.validate_only => Ok(Expansion::ForEach(BTreeMap::from([("validate".to_string(), Value::Unknown)]))),
+                Value::Unknown => Err(Diagnostic::error("Invalid for_each argument", "The \"for_each\" map includes keys or set values derived from resource attributes that cannot be determined until apply, so Terrane cannot determine the full set of keys that will identify the instances of this resource.").with_range(fe.range())),
+                Value::Null => Err(Diagnostic::error("Invalid for_each argument", "The given \"for_each\" argument value is null. A map, or set of strings, is allowed.").with_range(fe.range())),
+                other => Err(Diagnostic::error("Invalid for_each argument", format!("The given \"for_each\" argument value is unsuitable: a map, or set of strings, is required, got {}.", other.type_name())).with_range(fe.range())),
+            };
+        }
+        Ok(Expansion::Single)
+    }
+
+    /// Evaluates one instance's configuration against its schema.
+    pub(crate) fn eval_instance(
+        &self,
+        values: &Values,
+        rc: &ResourceConfig,
+        module: &ModulePath,
+        key: &InstanceKey,
+        expansion: &Expansion,
+        schema: &ResourceSchema,
+    ) -> crate::eval::BodyResult {
+        let scope = self.scope(values, module);
+        let mut ctx = EvalCtx::new(&scope, &rc.file);
+        match (key, expansion) {
+            (InstanceKey::Int(i), _) => ctx.bind("count", Value::map([("index", Value::from(*i))])),
+            (InstanceKey::Str(k), Expansion::ForEach(m)) => ctx.bind(
+                "each",
+                Value::map([("key", Value::from(k.as_str())), ("value", m.get(k).cloned().unwrap_or(Value::Null))]),
+            ),
+            _ => {}
+        }
+        let mut r = eval_body(&mut ctx, rc.body(), schema, Some(&rc.range), true);
+        r.sensitive.extend(schema.sensitive_attrs().map(String::from));
+        r
+    }
+
+    /// Resource-level dependency addresses of a resource node.
+    pub(crate) fn dep_addrs(&self, id: NodeId) -> Vec<String> {
+        self.graph.resource_deps.get(&id).map(|s| s.iter().map(|d| self.graph.nodes[*d].key.to_string()).collect()).unwrap_or_default()
+    }
+}
+
+fn gerund(op: &str) -> &str {
+    match op {
+        "create" => "creating",
+        "update" => "updating",
+        "delete" => "deleting",
+        other => other,
+    }
+}
+
+pub(crate) fn state_err(e: terrane_state::StateError) -> Diagnostics {
+    Diagnostic::error("Failed to write state", e.to_string()).into()
+}
+
+fn first_user_range(g: &Graph, provider_key: &str) -> Option<terrane_core::SourceRange> {
+    g.resource_nodes().find(|(_, _, rc)| rc.provider_key() == provider_key).map(|(_, _, rc)| rc.range.clone())
+}

@@ -1,0 +1,125 @@
+//! Values of graph nodes during a walk, and the [`Scope`] that expressions resolve against.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use terrane_core::{Mode, ModulePath, ResourceAddr, Value};
+
+use crate::eval::{describe_target, Resolved, Scope, Sens};
+use crate::graph::{Graph, NodeId, NodeKey};
+use crate::refs::RefTarget;
+
+/// The value of a resource node: an object, a list (count) or a map (for_each) of objects.
+#[derive(Debug, Clone)]
+pub struct ResourceValue {
+    pub value: Value,
+    pub sensitive: Arc<BTreeSet<String>>,
+}
+
+#[derive(Debug, Default)]
+pub struct Values {
+    /// Variables, locals and outputs: value and whether it is sensitive.
+    pub named: HashMap<NodeId, (Value, bool)>,
+    pub resources: HashMap<NodeId, ResourceValue>,
+}
+
+/// Resolves references from inside one module.
+pub struct ModuleScope<'a> {
+    pub graph: &'a Graph,
+    pub values: &'a Values,
+    pub module: &'a ModulePath,
+    pub workspace: &'a str,
+    pub root_dir: &'a std::path::Path,
+}
+
+impl ModuleScope<'_> {
+    fn named(&self, key: NodeKey, target: &RefTarget) -> Result<Resolved, String> {
+        let id = self.graph.id(&key).ok_or_else(|| format!("{} is not declared.", describe_target(target)))?;
+        let (v, s) = self
+            .values
+            .named
+            .get(&id)
+            .ok_or_else(|| format!("{} has no value yet (it was not evaluated because of an earlier error).", describe_target(target)))?;
+        Ok(Resolved { value: v.clone(), sens: if *s { Sens::All } else { Sens::No } })
+    }
+}
+
+impl Scope for ModuleScope<'_> {
+    fn resolve(&self, target: &RefTarget) -> Result<Resolved, String> {
+        let m = self.module.clone();
+        match target {
+            RefTarget::Var(n) => self.named(NodeKey::Var(m, n.clone()), target),
+            RefTarget::Local(n) => self.named(NodeKey::Local(m, n.clone()), target),
+            RefTarget::Module(c, Some(o)) => self.named(NodeKey::Output(m.child(c), o.clone()), target),
+            RefTarget::Module(c, None) => {
+                let child = m.child(c);
+                let cm = self.graph.modules.get(&child).ok_or_else(|| format!("No module call named {c:?}."))?;
+                let mut out = BTreeMap::new();
+                let mut sens = false;
+                for o in cm.outputs.keys() {
+                    let r = self.named(NodeKey::Output(child.clone(), o.clone()), target)?;
+                    sens |= matches!(r.sens, Sens::All);
+                    out.insert(o.clone(), r.value);
+                }
+                Ok(Resolved { value: Value::Map(out), sens: if sens { Sens::All } else { Sens::No } })
+            }
+            RefTarget::Resource(mode, t, n) => {
+                let addr = ResourceAddr::new(m, *mode, t, n);
+                let id = self.graph.id(&NodeKey::Resource(addr)).ok_or_else(|| format!("{} is not declared.", describe_target(target)))?;
+                let rv = self
+                    .values
+                    .resources
+                    .get(&id)
+                    .ok_or_else(|| format!("{} has no value yet (it was not planned because of an earlier error).", describe_target(target)))?;
+                Ok(Resolved { value: rv.value.clone(), sens: Sens::Attrs(rv.sensitive.clone()) })
+            }
+            RefTarget::Path => Ok(Resolved::plain(Value::map([
+                ("module", Value::from(self.module_dir().display().to_string())),
+                ("root", Value::from(self.root_dir.display().to_string())),
+                ("cwd", Value::from(std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default())),
+            ]))),
+            RefTarget::Terraform => Ok(Resolved::plain(Value::map([("workspace", Value::from(self.workspace))]))),
+            other => Err(format!("{} cannot be used here.", describe_target(other))),
+        }
+    }
+
+    fn module_dir(&self) -> PathBuf {
+        self.graph.modules.get(self.module).map(|m| m.dir.clone()).unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+/// Assembles the value of a resource from its instances' values.
+pub fn assemble(kind: &Expansion, instances: &BTreeMap<terrane_core::InstanceKey, Value>) -> Value {
+    use terrane_core::InstanceKey as K;
+    match kind {
+        Expansion::Single => instances.get(&K::None).cloned().unwrap_or(Value::Null),
+        Expansion::Count(n) => Value::List((0..*n as i64).map(|i| instances.get(&K::Int(i)).cloned().unwrap_or(Value::Unknown)).collect()),
+        Expansion::ForEach(m) => Value::Map(m.keys().map(|k| (k.clone(), instances.get(&K::Str(k.clone())).cloned().unwrap_or(Value::Unknown))).collect()),
+    }
+}
+
+/// How a resource block expands into instances.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expansion {
+    Single,
+    Count(usize),
+    /// for_each: key -> each.value
+    ForEach(BTreeMap<String, Value>),
+}
+
+impl Expansion {
+    pub fn keys(&self) -> Vec<terrane_core::InstanceKey> {
+        use terrane_core::InstanceKey as K;
+        match self {
+            Expansion::Single => vec![K::None],
+            Expansion::Count(n) => (0..*n as i64).map(K::Int).collect(),
+            Expansion::ForEach(m) => m.keys().map(|k| K::Str(k.clone())).collect(),
+        }
+    }
+}
+
+/// Is `mode` a data source? (helper for readability at call sites)
+pub fn is_data(mode: Mode) -> bool {
+    mode == Mode::Data
+}
