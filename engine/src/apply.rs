@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use terrane_core::{ApplyRequest, Diagnostic, Diagnostics, InstanceAddr, InstanceKey, PlanRequest, Provider, ProviderError, Value};
+use terrane_core::{
+    ApplyRequest, Diagnostic, Diagnostics, InstanceAddr, InstanceKey, PlanRequest, Provider,
+    ProviderError, Value,
+};
 use terrane_state::{Intent, OutputRecord, Store};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
@@ -31,14 +34,25 @@ pub struct ApplyOutcome {
 
 impl ApplyOutcome {
     pub fn ok(&self) -> bool {
-        self.failed.is_empty() && !self.diags.has_errors() && !self.interrupted && self.skipped.is_empty()
+        self.failed.is_empty()
+            && !self.diags.has_errors()
+            && !self.interrupted
+            && self.skipped.is_empty()
     }
 }
 
 /// Checks that a saved plan still fits the configuration and the state.
-pub fn check_saved_plan(plan: &Plan, config_fingerprint: &str, lineage: &str, serial: i64) -> Result<(), Diagnostic> {
+pub fn check_saved_plan(
+    plan: &Plan,
+    config_fingerprint: &str,
+    lineage: &str,
+    serial: i64,
+) -> Result<(), Diagnostic> {
     if plan.config_fingerprint != config_fingerprint {
-        return Err(Diagnostic::error("Saved plan does not match the configuration", "The configuration files changed since this plan was made. Run plan again."));
+        return Err(Diagnostic::error(
+            "Saved plan does not match the configuration",
+            "The configuration files changed since this plan was made. Run plan again.",
+        ));
     }
     if plan.lineage != lineage || plan.serial != serial {
         return Err(Diagnostic::error(
@@ -87,7 +101,14 @@ struct Ctx<'a> {
 impl Session {
     /// Applies `plan`. State must be loaded and providers configured (plan did both, or call
     /// [`Session::configure_providers`] for a saved plan).
-    pub async fn apply(&mut self, plan: &Plan, store: &Store, run_id: i64, sink: Arc<dyn EventSink>, mut cancel: watch::Receiver<u8>) -> ApplyOutcome {
+    pub async fn apply(
+        &mut self,
+        plan: &Plan,
+        store: &Store,
+        run_id: i64,
+        sink: Arc<dyn EventSink>,
+        mut cancel: watch::Receiver<u8>,
+    ) -> ApplyOutcome {
         let mut out = ApplyOutcome::default();
         if let Err(d) = self.configure_providers().await {
             out.diags = d;
@@ -100,7 +121,14 @@ impl Session {
                 per_provider.insert(k.clone(), Arc::new(Semaphore::new(n.max(1))));
             }
         }
-        let ctx = Ctx { store, ws: ws.clone(), run_id, sink, global: Arc::new(Semaphore::new(self.opts.parallelism.max(1))), per_provider };
+        let ctx = Ctx {
+            store,
+            ws: ws.clone(),
+            run_id,
+            sink,
+            global: Arc::new(Semaphore::new(self.opts.parallelism.max(1))),
+            per_provider,
+        };
 
         // ---- Build the apply graph: config nodes 0..n, then one destroy node per deletion.
         let n = self.graph.nodes.len();
@@ -122,7 +150,10 @@ impl Session {
         let dnode = |k: usize| n + k;
         let mut destroy_by_res: HashMap<String, Vec<usize>> = HashMap::new();
         for (k, &ci) in destroy_nodes.iter().enumerate() {
-            destroy_by_res.entry(plan.changes[ci].addr.resource.to_string()).or_default().push(dnode(k));
+            destroy_by_res
+                .entry(plan.changes[ci].addr.resource.to_string())
+                .or_default()
+                .push(dnode(k));
         }
         // Resource nodes (in config) whose stored state depends on a resource.
         let mut stored_dependents: HashMap<String, Vec<usize>> = HashMap::new();
@@ -146,7 +177,14 @@ impl Session {
             let me = dnode(k);
             let res_id = self.graph.id(&NodeKey::Resource(c.addr.resource.clone()));
             // Dependents are destroyed first.
-            let dep_list: Vec<String> = self.state.get(&c.addr).map(|s| s.deps.clone()).unwrap_or_default().into_iter().chain(c.deps.iter().cloned()).collect();
+            let dep_list: Vec<String> = self
+                .state
+                .get(&c.addr)
+                .map(|s| s.deps.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .chain(c.deps.iter().cloned())
+                .collect();
             for d in dep_list {
                 if let Some(targets) = destroy_by_res.get(&d) {
                     for &t in targets {
@@ -158,7 +196,11 @@ impl Session {
             }
             if c.action == Action::Delete && !plan.destroy && res_id.is_none() {
                 // The resource block is gone: configuration that used it is updated first.
-                for &y in stored_dependents.get(&c.addr.resource.to_string()).map(Vec::as_slice).unwrap_or(&[]) {
+                for &y in stored_dependents
+                    .get(&c.addr.resource.to_string())
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                {
                     soft_edges.push((me, y));
                 }
             }
@@ -166,7 +208,11 @@ impl Session {
                 if let Some(rid) = res_id {
                     if c.create_before_destroy {
                         deps[me].push(rid);
-                        for &y in config_dependents.get(&rid).map(Vec::as_slice).unwrap_or(&[]) {
+                        for &y in config_dependents
+                            .get(&rid)
+                            .map(Vec::as_slice)
+                            .unwrap_or(&[])
+                        {
                             deps[me].push(y);
                         }
                     } else {
@@ -231,7 +277,16 @@ impl Session {
                     let ci = destroy_nodes[i - n];
                     self.start_delete(&ctx, plan, i, ci, &mut tasks, &mut out)
                 } else {
-                    self.start_config_node(&ctx, plan, i, changes_of.get(&i).map(Vec::as_slice).unwrap_or(&[]), &mut values, &mut inst_values, &mut tasks, &mut out)
+                    self.start_config_node(
+                        &ctx,
+                        plan,
+                        i,
+                        changes_of.get(&i).map(Vec::as_slice).unwrap_or(&[]),
+                        &mut values,
+                        &mut inst_values,
+                        &mut tasks,
+                        &mut out,
+                    )
                 };
                 match started {
                     Ok(0) => {
@@ -248,7 +303,18 @@ impl Session {
                     Err(()) => {
                         status[i] = Status::Failed;
                         finished += 1;
-                        skip_dependents(i, &rdeps, &mut status, &mut finished, plan, &destroy_nodes, &changes_of, n, &ctx, &mut out);
+                        skip_dependents(
+                            i,
+                            &rdeps,
+                            &mut status,
+                            &mut finished,
+                            plan,
+                            &destroy_nodes,
+                            &changes_of,
+                            n,
+                            &ctx,
+                            &mut out,
+                        );
                     }
                 }
             }
@@ -272,7 +338,10 @@ impl Session {
             let done = match joined {
                 Ok(d) => d,
                 Err(e) => {
-                    out.diags.push(Diagnostic::error("Internal error", format!("a provider task panicked: {e}")));
+                    out.diags.push(Diagnostic::error(
+                        "Internal error",
+                        format!("a provider task panicked: {e}"),
+                    ));
                     continue;
                 }
             };
@@ -281,14 +350,27 @@ impl Session {
             if !ok {
                 node_failed[node] = true;
             }
-            let left = running_changes.get_mut(&node).expect("node has running tasks");
+            let left = running_changes
+                .get_mut(&node)
+                .expect("node has running tasks");
             *left -= 1;
             if *left == 0 {
                 running_changes.remove(&node);
                 finished += 1;
                 if node_failed[node] {
                     status[node] = Status::Failed;
-                    skip_dependents(node, &rdeps, &mut status, &mut finished, plan, &destroy_nodes, &changes_of, n, &ctx, &mut out);
+                    skip_dependents(
+                        node,
+                        &rdeps,
+                        &mut status,
+                        &mut finished,
+                        plan,
+                        &destroy_nodes,
+                        &changes_of,
+                        n,
+                        &ctx,
+                        &mut out,
+                    );
                 } else {
                     if node < n {
                         self.finish_resource_node(node, &mut values, &mut inst_values, &mut out);
@@ -302,21 +384,45 @@ impl Session {
             out.interrupted = true;
         }
         // Everything not finished was not started.
-        if finished < total && !out.interrupted && out.failed.is_empty() && !out.diags.has_errors() {
-            let name = |i: usize| if i >= n { format!("destroy {}", plan.changes[destroy_nodes[i - n]].addr) } else { self.graph.nodes[i].key.to_string() };
+        if finished < total && !out.interrupted && out.failed.is_empty() && !out.diags.has_errors()
+        {
+            let name = |i: usize| {
+                if i >= n {
+                    format!("destroy {}", plan.changes[destroy_nodes[i - n]].addr)
+                } else {
+                    self.graph.nodes[i].key.to_string()
+                }
+            };
             let stuck: Vec<String> = (0..total)
                 .filter(|&i| status[i] == Status::Waiting)
                 .take(5)
-                .map(|i| format!("{} (waits for {})", name(i), deps[i].iter().filter(|&&d| status[d] != Status::Done).map(|&d| name(d)).collect::<Vec<_>>().join(", ")))
+                .map(|i| {
+                    format!(
+                        "{} (waits for {})",
+                        name(i),
+                        deps[i]
+                            .iter()
+                            .filter(|&&d| status[d] != Status::Done)
+                            .map(|&d| name(d))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
                 .collect();
             out.diags.push(Diagnostic::error("Apply could not finish", format!("Some steps wait on each other in a cycle (the deletion order recorded in state conflicts with the configuration): {}.", stuck.join("; "))));
         }
         for (i, st) in status.iter().enumerate() {
             if *st == Status::Waiting {
-                let cis: Vec<usize> = if i >= n { vec![destroy_nodes[i - n]] } else { changes_of.get(&i).cloned().unwrap_or_default() };
+                let cis: Vec<usize> = if i >= n {
+                    vec![destroy_nodes[i - n]]
+                } else {
+                    changes_of.get(&i).cloned().unwrap_or_default()
+                };
                 for ci in cis {
                     let c = &plan.changes[ci];
-                    if !matches!(c.action, Action::NoOp | Action::Read) && !out.skipped.contains(&c.addr.to_string()) {
+                    if !matches!(c.action, Action::NoOp | Action::Read)
+                        && !out.skipped.contains(&c.addr.to_string())
+                    {
                         out.skipped.push(c.addr.to_string());
                     }
                 }
@@ -326,18 +432,32 @@ impl Session {
         out
     }
 
-    fn write_outputs(&self, ctx: &Ctx<'_>, plan: &Plan, values: &Values, status: &[Status], out: &mut ApplyOutcome) {
+    fn write_outputs(
+        &self,
+        ctx: &Ctx<'_>,
+        plan: &Plan,
+        values: &Values,
+        status: &[Status],
+        out: &mut ApplyOutcome,
+    ) {
         let mut recs = Vec::new();
         if !plan.destroy {
             let root = terrane_core::ModulePath::root();
             for name in self.config.root.outputs.keys() {
-                let id = self.graph.id(&NodeKey::Output(root.clone(), name.clone())).expect("output node");
+                let id = self
+                    .graph
+                    .id(&NodeKey::Output(root.clone(), name.clone()))
+                    .expect("output node");
                 if status[id] != Status::Done {
                     continue;
                 }
                 if let Some((v, s)) = values.named.get(&id) {
                     if v.is_known() {
-                        recs.push(OutputRecord { name: name.clone(), value: v.to_json(), sensitive: *s });
+                        recs.push(OutputRecord {
+                            name: name.clone(),
+                            value: v.to_json(),
+                            sensitive: *s,
+                        });
                     }
                 }
             }
@@ -427,14 +547,22 @@ impl Session {
             let r = self.eval_instance(values, &rc, &addr.module, &c.addr.key, &expansion, &schema);
             if r.diags.has_errors() {
                 out.diags.extend(r.diags);
-                out.failed.push((c.addr.to_string(), "configuration error".into()));
+                out.failed
+                    .push((c.addr.to_string(), "configuration error".into()));
                 failed = true;
                 continue;
             }
             let config = r.value;
             if config.contains_unknown() {
-                out.diags.push(Diagnostic::error(format!("{}: configuration still unknown during apply", c.addr), "A value this resource depends on was not set by its provider after apply.").with_address(&c.addr));
-                out.failed.push((c.addr.to_string(), "unknown configuration".into()));
+                out.diags.push(
+                    Diagnostic::error(
+                        format!("{}: configuration still unknown during apply", c.addr),
+                        "A value this resource depends on was not set by its provider after apply.",
+                    )
+                    .with_address(&c.addr),
+                );
+                out.failed
+                    .push((c.addr.to_string(), "unknown configuration".into()));
                 failed = true;
                 continue;
             }
@@ -449,11 +577,32 @@ impl Session {
                 let intent_planned = Value::map([
                     ("__provider", Value::from(provider_key.as_str())),
                     ("planned", planned.clone().unwrap_or(Value::Null)),
-                    ("sensitive", Value::List(c.sensitive.iter().map(|s| Value::from(s.as_str())).collect())),
-                    ("deps", Value::List(c.deps.iter().map(|s| Value::from(s.as_str())).collect())),
+                    (
+                        "sensitive",
+                        Value::List(
+                            c.sensitive
+                                .iter()
+                                .map(|s| Value::from(s.as_str()))
+                                .collect(),
+                        ),
+                    ),
+                    (
+                        "deps",
+                        Value::List(c.deps.iter().map(|s| Value::from(s.as_str())).collect()),
+                    ),
                 ]);
                 let op_name = if prior.is_none() { "create" } else { "update" };
-                if let Err(e) = ctx.store.record_intent(&ctx.ws, &Intent { address: c.addr.to_string(), op: op_name.into(), token: token.clone(), run_id: ctx.run_id, started_at: now(), planned: intent_planned.to_json() }) {
+                if let Err(e) = ctx.store.record_intent(
+                    &ctx.ws,
+                    &Intent {
+                        address: c.addr.to_string(),
+                        op: op_name.into(),
+                        token: token.clone(),
+                        run_id: ctx.run_id,
+                        started_at: now(),
+                        planned: intent_planned.to_json(),
+                    },
+                ) {
                     out.diags.extend(state_err(e));
                     failed = true;
                     continue;
@@ -481,15 +630,38 @@ impl Session {
         Ok(started)
     }
 
-    fn start_delete(&mut self, ctx: &Ctx<'_>, plan: &Plan, node: usize, ci: usize, tasks: &mut JoinSet<TaskDone>, out: &mut ApplyOutcome) -> Result<usize, ()> {
+    fn start_delete(
+        &mut self,
+        ctx: &Ctx<'_>,
+        plan: &Plan,
+        node: usize,
+        ci: usize,
+        tasks: &mut JoinSet<TaskDone>,
+        out: &mut ApplyOutcome,
+    ) -> Result<usize, ()> {
         let c = &plan.changes[ci];
-        let Some(prior) = c.prior.clone() else { return Ok(0) };
+        let Some(prior) = c.prior.clone() else {
+            return Ok(0);
+        };
         let Some(provider) = self.providers.get(&c.provider).cloned() else {
-            out.diags.push(Diagnostic::error("Provider configuration not present", format!("{} is needed to destroy {}.", c.provider, c.addr)));
+            out.diags.push(Diagnostic::error(
+                "Provider configuration not present",
+                format!("{} is needed to destroy {}.", c.provider, c.addr),
+            ));
             return Err(());
         };
         let token = new_token();
-        if let Err(e) = ctx.store.record_intent(&ctx.ws, &Intent { address: c.addr.to_string(), op: "delete".into(), token: token.clone(), run_id: ctx.run_id, started_at: now(), planned: serde_json::json!({}) }) {
+        if let Err(e) = ctx.store.record_intent(
+            &ctx.ws,
+            &Intent {
+                address: c.addr.to_string(),
+                op: "delete".into(),
+                token: token.clone(),
+                run_id: ctx.run_id,
+                started_at: now(),
+                planned: serde_json::json!({}),
+            },
+        ) {
             out.diags.extend(state_err(e));
             return Err(());
         }
@@ -510,7 +682,14 @@ impl Session {
     }
 
     /// Writes a finished step to state. Returns false if it failed.
-    fn record_result(&mut self, ctx: &Ctx<'_>, plan: &Plan, done: TaskDone, inst_values: &mut HashMap<usize, BTreeMap<InstanceKey, Value>>, out: &mut ApplyOutcome) -> bool {
+    fn record_result(
+        &mut self,
+        ctx: &Ctx<'_>,
+        plan: &Plan,
+        done: TaskDone,
+        inst_values: &mut HashMap<usize, BTreeMap<InstanceKey, Value>>,
+        out: &mut ApplyOutcome,
+    ) -> bool {
         let c = &plan.changes[done.change];
         let addr_s = c.addr.to_string();
         let elapsed = done.started.elapsed();
@@ -522,8 +701,16 @@ impl Session {
             Ok(new) => {
                 let write = match done.op {
                     Op::Read => {
-                        inst_values.entry(done.node).or_default().insert(c.addr.key.clone(), new.clone().unwrap_or(Value::Null));
-                        ctx.sink.event(&Event::ApplyDone { addr: addr_s, action: Action::Read, elapsed, id: None });
+                        inst_values
+                            .entry(done.node)
+                            .or_default()
+                            .insert(c.addr.key.clone(), new.clone().unwrap_or(Value::Null));
+                        ctx.sink.event(&Event::ApplyDone {
+                            addr: addr_s,
+                            action: Action::Read,
+                            elapsed,
+                            id: None,
+                        });
                         return true;
                     }
                     Op::Delete => {
@@ -542,9 +729,21 @@ impl Session {
                             _ => out.changed += 1,
                         }
                         let v = new.unwrap_or(Value::Null);
-                        inst_values.entry(done.node).or_default().insert(c.addr.key.clone(), v.clone());
-                        let si = StateInstance { addr: c.addr.clone(), provider: c.provider.clone(), value: v, sensitive: c.sensitive.clone(), deps: c.deps.clone(), tainted: false };
-                        let r = ctx.store.complete_step(&ctx.ws, &addr_s, Some(&si.to_record()));
+                        inst_values
+                            .entry(done.node)
+                            .or_default()
+                            .insert(c.addr.key.clone(), v.clone());
+                        let si = StateInstance {
+                            addr: c.addr.clone(),
+                            provider: c.provider.clone(),
+                            value: v,
+                            sensitive: c.sensitive.clone(),
+                            deps: c.deps.clone(),
+                            tainted: false,
+                        };
+                        let r = ctx
+                            .store
+                            .complete_step(&ctx.ws, &addr_s, Some(&si.to_record()));
                         self.state.insert(c.addr.clone(), si);
                         r
                     }
@@ -553,15 +752,38 @@ impl Session {
                     out.diags.extend(state_err(e));
                     return false;
                 }
-                let id = inst_values.get(&done.node).and_then(|m| m.get(&c.addr.key)).and_then(|v| v.get("id")).and_then(|v| v.as_str()).map(String::from);
-                ctx.sink.event(&Event::ApplyDone { addr: addr_s, action: shown_action, elapsed, id: if matches!(done.op, Op::Delete) { None } else { id } });
+                let id = inst_values
+                    .get(&done.node)
+                    .and_then(|m| m.get(&c.addr.key))
+                    .and_then(|v| v.get("id"))
+                    .and_then(|v| v.as_str())
+                    .map(String::from);
+                ctx.sink.event(&Event::ApplyDone {
+                    addr: addr_s,
+                    action: shown_action,
+                    elapsed,
+                    id: if matches!(done.op, Op::Delete) {
+                        None
+                    } else {
+                        id
+                    },
+                });
                 true
             }
             Err(e) => {
                 let write = match (&done.op, e.partial_state.clone()) {
                     (Op::Write, Some(partial)) => {
-                        let si = StateInstance { addr: c.addr.clone(), provider: c.provider.clone(), value: partial, sensitive: c.sensitive.clone(), deps: c.deps.clone(), tainted: true };
-                        let r = ctx.store.complete_step(&ctx.ws, &addr_s, Some(&si.to_record()));
+                        let si = StateInstance {
+                            addr: c.addr.clone(),
+                            provider: c.provider.clone(),
+                            value: partial,
+                            sensitive: c.sensitive.clone(),
+                            deps: c.deps.clone(),
+                            tainted: true,
+                        };
+                        let r = ctx
+                            .store
+                            .complete_step(&ctx.ws, &addr_s, Some(&si.to_record()));
                         self.state.insert(c.addr.clone(), si);
                         r
                     }
@@ -571,15 +793,32 @@ impl Session {
                     out.diags.extend(state_err(se));
                 }
                 let _ = done.token;
-                ctx.sink.event(&Event::ApplyFailed { addr: addr_s.clone(), action: shown_action, elapsed, error: e.message.clone() });
-                out.diags.push(Diagnostic::error(format!("{addr_s}: {} failed", shown_action.as_str()), e.message.clone()).with_address(&c.addr));
+                ctx.sink.event(&Event::ApplyFailed {
+                    addr: addr_s.clone(),
+                    action: shown_action,
+                    elapsed,
+                    error: e.message.clone(),
+                });
+                out.diags.push(
+                    Diagnostic::error(
+                        format!("{addr_s}: {} failed", shown_action.as_str()),
+                        e.message.clone(),
+                    )
+                    .with_address(&c.addr),
+                );
                 out.failed.push((addr_s, e.message));
                 false
             }
         }
     }
 
-    fn finish_resource_node(&self, id: usize, values: &mut Values, inst_values: &mut HashMap<usize, BTreeMap<InstanceKey, Value>>, out: &mut ApplyOutcome) {
+    fn finish_resource_node(
+        &self,
+        id: usize,
+        values: &mut Values,
+        inst_values: &mut HashMap<usize, BTreeMap<InstanceKey, Value>>,
+        out: &mut ApplyOutcome,
+    ) {
         let NodeKind::Resource { addr, config } = &self.graph.nodes[id].kind else {
             return;
         };
@@ -600,7 +839,13 @@ impl Session {
                 sensitive.extend(si.sensitive.iter().cloned());
             }
         }
-        values.resources.insert(id, ResourceValue { value: assemble(&expansion, &vals), sensitive: Arc::new(sensitive) });
+        values.resources.insert(
+            id,
+            ResourceValue {
+                value: assemble(&expansion, &vals),
+                sensitive: Arc::new(sensitive),
+            },
+        );
     }
 }
 
@@ -648,7 +893,11 @@ fn skip_dependents(
         }
         status[i] = Status::Skipped;
         *finished += 1;
-        let cis: Vec<usize> = if i >= n { vec![destroy_nodes[i - n]] } else { changes_of.get(&i).cloned().unwrap_or_default() };
+        let cis: Vec<usize> = if i >= n {
+            vec![destroy_nodes[i - n]]
+        } else {
+            changes_of.get(&i).cloned().unwrap_or_default()
+        };
         for ci in cis {
             let c: &ResourceChange = &plan.changes[ci];
             if matches!(c.action, Action::NoOp | Action::Read) {
@@ -656,7 +905,11 @@ fn skip_dependents(
             }
             let a = c.addr.to_string();
             if !out.skipped.contains(&a) {
-                ctx.sink.event(&Event::Skipped { addr: a.clone(), action: c.action, reason: "a resource it depends on failed".into() });
+                ctx.sink.event(&Event::Skipped {
+                    addr: a.clone(),
+                    action: c.action,
+                    reason: "a resource it depends on failed".into(),
+                });
                 out.skipped.push(a);
             }
         }
@@ -685,14 +938,29 @@ impl Job {
             None => None,
         };
         let started = Instant::now();
-        let shown = if matches!(op, Op::Delete) { Action::Delete } else { self.action };
-        self.sink.event(&Event::ApplyStart { addr: self.addr.to_string(), action: shown });
+        let shown = if matches!(op, Op::Delete) {
+            Action::Delete
+        } else {
+            self.action
+        };
+        self.sink.event(&Event::ApplyStart {
+            addr: self.addr.to_string(),
+            action: shown,
+        });
         let ty = self.addr.resource.ty.clone();
         let result = match op {
             Op::Read => self.provider.read_data(&ty, &self.config).await.map(Some),
             Op::Delete => {
                 let prior = self.prior.clone().unwrap_or(Value::Null);
-                self.provider.apply(ApplyRequest { type_name: &ty, prior: Some(&prior), planned: None, config: &Value::Null, token: &self.token }).await
+                self.provider
+                    .apply(ApplyRequest {
+                        type_name: &ty,
+                        prior: Some(&prior),
+                        planned: None,
+                        config: &Value::Null,
+                        token: &self.token,
+                    })
+                    .await
             }
             Op::Write => {
                 // Plan again with the now-known configuration; it must agree with the saved plan.
@@ -709,7 +977,14 @@ impl Job {
                 }
             }
         };
-        TaskDone { node, change, op, token: self.token, started, result }
+        TaskDone {
+            node,
+            change,
+            op,
+            token: self.token,
+            started,
+            result,
+        }
     }
 }
 
@@ -732,5 +1007,10 @@ fn new_token() -> String {
 }
 
 fn now() -> String {
-    terrane_state::format_rfc3339(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs() as i64)
+    terrane_state::format_rfc3339(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO)
+            .as_secs() as i64,
+    )
 }

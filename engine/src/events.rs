@@ -9,10 +9,24 @@ pub enum Event {
     /// A provider call for one instance started.
     ApplyStart { addr: String, action: Action },
     /// It finished; `id` is the object's id when it has one.
-    ApplyDone { addr: String, action: Action, elapsed: Duration, id: Option<String> },
-    ApplyFailed { addr: String, action: Action, elapsed: Duration, error: String },
+    ApplyDone {
+        addr: String,
+        action: Action,
+        elapsed: Duration,
+        id: Option<String>,
+    },
+    ApplyFailed {
+        addr: String,
+        action: Action,
+        elapsed: Duration,
+        error: String,
+    },
     /// Not started because something it depends on failed (or the run was interrupted).
-    Skipped { addr: String, action: Action, reason: String },
+    Skipped {
+        addr: String,
+        action: Action,
+        reason: String,
+    },
     /// The run is stopping after Ctrl-C.
     Interrupted { in_flight: usize },
 }
@@ -20,7 +34,10 @@ pub enum Event {
 impl Event {
     pub fn addr(&self) -> Option<&str> {
         match self {
-            Event::ApplyStart { addr, .. } | Event::ApplyDone { addr, .. } | Event::ApplyFailed { addr, .. } | Event::Skipped { addr, .. } => Some(addr),
+            Event::ApplyStart { addr, .. }
+            | Event::ApplyDone { addr, .. }
+            | Event::ApplyFailed { addr, .. }
+            | Event::Skipped { addr, .. } => Some(addr),
             Event::Interrupted { .. } => None,
         }
     }
@@ -46,7 +63,10 @@ pub struct RecordingSink {
 
 impl EventSink for RecordingSink {
     fn event(&self, e: &Event) {
-        self.events.lock().expect("event log lock").push((std::time::Instant::now(), e.clone()));
+        self.events
+            .lock()
+            .expect("event log lock")
+            .push((std::time::Instant::now(), e.clone()));
     }
 }
 

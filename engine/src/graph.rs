@@ -24,7 +24,13 @@ pub enum NodeKey {
 
 impl fmt::Display for NodeKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let prefix = |m: &ModulePath| if m.is_root() { String::new() } else { format!("{m}.") };
+        let prefix = |m: &ModulePath| {
+            if m.is_root() {
+                String::new()
+            } else {
+                format!("{m}.")
+            }
+        };
         match self {
             NodeKey::Var(m, n) => write!(f, "{}var.{n}", prefix(m)),
             NodeKey::Local(m, n) => write!(f, "{}local.{n}", prefix(m)),
@@ -37,11 +43,26 @@ impl fmt::Display for NodeKey {
 
 #[derive(Debug)]
 pub enum NodeKind {
-    Var { module: ModulePath, name: String },
-    Local { module: ModulePath, name: String },
-    Output { module: ModulePath, name: String },
-    Resource { addr: ResourceAddr, config: Arc<ResourceConfig> },
-    Provider { key: String, name: String },
+    Var {
+        module: ModulePath,
+        name: String,
+    },
+    Local {
+        module: ModulePath,
+        name: String,
+    },
+    Output {
+        module: ModulePath,
+        name: String,
+    },
+    Resource {
+        addr: ResourceAddr,
+        config: Arc<ResourceConfig>,
+    },
+    Provider {
+        key: String,
+        name: String,
+    },
 }
 
 #[derive(Debug)]
@@ -69,11 +90,16 @@ impl Graph {
         self.index.get(key).copied()
     }
 
-    pub fn resource_nodes(&self) -> impl Iterator<Item = (NodeId, &ResourceAddr, &Arc<ResourceConfig>)> {
-        self.nodes.iter().enumerate().filter_map(|(i, n)| match &n.kind {
-            NodeKind::Resource { addr, config } => Some((i, addr, config)),
-            _ => None,
-        })
+    pub fn resource_nodes(
+        &self,
+    ) -> impl Iterator<Item = (NodeId, &ResourceAddr, &Arc<ResourceConfig>)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match &n.kind {
+                NodeKind::Resource { addr, config } => Some((i, addr, config)),
+                _ => None,
+            })
     }
 
     pub fn module(&self, m: &ModulePath) -> &Arc<ModuleConfig> {
@@ -82,16 +108,35 @@ impl Graph {
 
     /// Graphviz DOT of the resources and providers and the dependencies between them.
     pub fn to_dot(&self) -> String {
-        let mut out = String::from("digraph terrane {\n  compound = \"true\"\n  newrank = \"true\"\n  rankdir = \"RL\"\n");
+        let mut out = String::from(
+            "digraph terrane {\n  compound = \"true\"\n  newrank = \"true\"\n  rankdir = \"RL\"\n",
+        );
         for (i, n) in self.nodes.iter().enumerate() {
-            if matches!(n.kind, NodeKind::Resource { .. } | NodeKind::Provider { .. }) {
-                let shape = if matches!(n.kind, NodeKind::Provider { .. }) { "diamond" } else { "box" };
-                out.push_str(&format!("  \"{}\" [label = \"{}\", shape = \"{shape}\"]\n", n.key, n.key));
+            if matches!(
+                n.kind,
+                NodeKind::Resource { .. } | NodeKind::Provider { .. }
+            ) {
+                let shape = if matches!(n.kind, NodeKind::Provider { .. }) {
+                    "diamond"
+                } else {
+                    "box"
+                };
+                out.push_str(&format!(
+                    "  \"{}\" [label = \"{}\", shape = \"{shape}\"]\n",
+                    n.key, n.key
+                ));
                 let deps: BTreeSet<String> = match n.kind {
                     NodeKind::Resource { .. } => self.resource_deps[&i]
                         .iter()
                         .map(|d| self.nodes[*d].key.to_string())
-                        .chain(n.deps.iter().filter(|d| matches!(self.nodes[**d].kind, NodeKind::Provider { .. })).map(|d| self.nodes[*d].key.to_string()))
+                        .chain(
+                            n.deps
+                                .iter()
+                                .filter(|d| {
+                                    matches!(self.nodes[**d].kind, NodeKind::Provider { .. })
+                                })
+                                .map(|d| self.nodes[*d].key.to_string()),
+                        )
                         .collect(),
                     _ => BTreeSet::new(),
                 };
@@ -117,7 +162,13 @@ struct Builder {
 /// Builds the graph of `config`. Undeclared references and cycles are errors.
 pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
     let mut b = Builder {
-        g: Graph { nodes: Vec::new(), index: HashMap::new(), modules: HashMap::new(), order: Vec::new(), resource_deps: HashMap::new() },
+        g: Graph {
+            nodes: Vec::new(),
+            index: HashMap::new(),
+            modules: HashMap::new(),
+            order: Vec::new(),
+            resource_deps: HashMap::new(),
+        },
         diags: Diagnostics::new(),
         pending: Vec::new(),
         extra: Vec::new(),
@@ -127,11 +178,17 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
     for p in &config.root.providers {
         b.add_provider(p.key(), p.name.clone(), Some(p.range.clone()));
     }
-    let users: Vec<(NodeId, String, String, SourceRange)> = b
-        .g
-        .resource_nodes()
-        .map(|(i, _, rc)| (i, rc.provider_key(), rc.provider_name().to_string(), rc.range.clone()))
-        .collect();
+    let users: Vec<(NodeId, String, String, SourceRange)> =
+        b.g.resource_nodes()
+            .map(|(i, _, rc)| {
+                (
+                    i,
+                    rc.provider_key(),
+                    rc.provider_name().to_string(),
+                    rc.range.clone(),
+                )
+            })
+            .collect();
     for (i, key, name, range) in users {
         let pid = match b.g.id(&NodeKey::Provider(key.clone())) {
             Some(p) => p,
@@ -154,7 +211,12 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
         .map(|p| {
             let mut c = RefCollector::new();
             c.body(&p.body, &["alias"]);
-            (b.g.id(&NodeKey::Provider(p.key())).expect("provider node added"), c.refs, p.file.clone())
+            (
+                b.g.id(&NodeKey::Provider(p.key()))
+                    .expect("provider node added"),
+                c.refs,
+                p.file.clone(),
+            )
         })
         .collect();
     for (id, refs, file) in provs {
@@ -180,12 +242,21 @@ impl Builder {
     fn add(&mut self, key: NodeKey, kind: NodeKind, range: Option<SourceRange>) -> NodeId {
         let id = self.g.nodes.len();
         self.g.index.insert(key.clone(), id);
-        self.g.nodes.push(Node { key, kind, deps: Vec::new(), range });
+        self.g.nodes.push(Node {
+            key,
+            kind,
+            deps: Vec::new(),
+            range,
+        });
         id
     }
 
     fn add_provider(&mut self, key: String, name: String, range: Option<SourceRange>) -> NodeId {
-        self.add(NodeKey::Provider(key.clone()), NodeKind::Provider { key, name }, range)
+        self.add(
+            NodeKey::Provider(key.clone()),
+            NodeKind::Provider { key, name },
+            range,
+        )
     }
 
     fn refs_of(exprs: &[&Expr]) -> Vec<Ref> {
@@ -198,37 +269,86 @@ impl Builder {
 
     /// Adds the nodes of one module instance. `call_inputs` are the caller's input expressions
     /// (resolved in the parent module); `inherited_deps` are module-level depends_on targets.
-    fn add_module(&mut self, path: ModulePath, m: Arc<ModuleConfig>, call: Option<(&ModulePath, &crate::config::ModuleCall)>, inherited: &[(ModulePath, Expr)]) {
+    fn add_module(
+        &mut self,
+        path: ModulePath,
+        m: Arc<ModuleConfig>,
+        call: Option<(&ModulePath, &crate::config::ModuleCall)>,
+        inherited: &[(ModulePath, Expr)],
+    ) {
         self.g.modules.insert(path.clone(), m.clone());
         for (name, v) in &m.variables {
-            let id = self.add(NodeKey::Var(path.clone(), name.clone()), NodeKind::Var { module: path.clone(), name: name.clone() }, Some(v.range.clone()));
+            let id = self.add(
+                NodeKey::Var(path.clone(), name.clone()),
+                NodeKind::Var {
+                    module: path.clone(),
+                    name: name.clone(),
+                },
+                Some(v.range.clone()),
+            );
             if let Some((parent, mc)) = call {
                 if let Some(e) = mc.inputs.get(name) {
-                    self.pending.push((id, parent.clone(), Self::refs_of(&[e]), e.file.clone()));
+                    self.pending
+                        .push((id, parent.clone(), Self::refs_of(&[e]), e.file.clone()));
                 }
             }
         }
         for (name, l) in &m.locals {
-            let id = self.add(NodeKey::Local(path.clone(), name.clone()), NodeKind::Local { module: path.clone(), name: name.clone() }, Some(l.range.clone()));
-            self.pending.push((id, path.clone(), Self::refs_of(&[&l.expr]), l.expr.file.clone()));
+            let id = self.add(
+                NodeKey::Local(path.clone(), name.clone()),
+                NodeKind::Local {
+                    module: path.clone(),
+                    name: name.clone(),
+                },
+                Some(l.range.clone()),
+            );
+            self.pending.push((
+                id,
+                path.clone(),
+                Self::refs_of(&[&l.expr]),
+                l.expr.file.clone(),
+            ));
         }
         for (name, o) in &m.outputs {
-            let id = self.add(NodeKey::Output(path.clone(), name.clone()), NodeKind::Output { module: path.clone(), name: name.clone() }, Some(o.range.clone()));
+            let id = self.add(
+                NodeKey::Output(path.clone(), name.clone()),
+                NodeKind::Output {
+                    module: path.clone(),
+                    name: name.clone(),
+                },
+                Some(o.range.clone()),
+            );
             let mut exprs = vec![&o.expr];
             exprs.extend(o.depends_on.iter());
-            self.pending.push((id, path.clone(), Self::refs_of(&exprs), o.expr.file.clone()));
+            self.pending
+                .push((id, path.clone(), Self::refs_of(&exprs), o.expr.file.clone()));
         }
         for ((mode, ty, name), rc) in &m.resources {
             let addr = ResourceAddr::new(path.clone(), *mode, ty, name);
-            let id = self.add(NodeKey::Resource(addr.clone()), NodeKind::Resource { addr, config: rc.clone() }, Some(rc.range.clone()));
+            let id = self.add(
+                NodeKey::Resource(addr.clone()),
+                NodeKind::Resource {
+                    addr,
+                    config: rc.clone(),
+                },
+                Some(rc.range.clone()),
+            );
             let mut c = RefCollector::new();
             c.body(rc.body(), META_ARGS);
-            for e in rc.count.iter().chain(rc.for_each.iter()).chain(rc.depends_on.iter()).chain(rc.lifecycle.replace_triggered_by.iter()) {
+            for e in rc
+                .count
+                .iter()
+                .chain(rc.for_each.iter())
+                .chain(rc.depends_on.iter())
+                .chain(rc.lifecycle.replace_triggered_by.iter())
+            {
                 c.expr(&e.expr);
             }
-            self.pending.push((id, path.clone(), c.refs, rc.file.clone()));
+            self.pending
+                .push((id, path.clone(), c.refs, rc.file.clone()));
             for (mp, e) in inherited {
-                self.pending.push((id, mp.clone(), Self::refs_of(&[e]), e.file.clone()));
+                self.pending
+                    .push((id, mp.clone(), Self::refs_of(&[e]), e.file.clone()));
             }
         }
         for (name, mc) in &m.module_calls {
@@ -243,27 +363,47 @@ impl Builder {
         for (id, module, refs, file) in std::mem::take(&mut self.pending) {
             for r in refs {
                 let range = r.span.clone().map(|s| file.range(s));
-                let targets: Vec<NodeKey> = match &r.target {
-                    RefTarget::Var(n) => vec![NodeKey::Var(module.clone(), n.clone())],
-                    RefTarget::Local(n) => vec![NodeKey::Local(module.clone(), n.clone())],
-                    RefTarget::Module(c, Some(o)) => vec![NodeKey::Output(module.child(c), o.clone())],
-                    RefTarget::Module(c, None) => {
-                        let child = module.child(c);
-                        match self.g.modules.get(&child) {
-                            Some(cm) => cm.outputs.keys().map(|o| NodeKey::Output(child.clone(), o.clone())).collect(),
-                            None => vec![NodeKey::Output(child, String::new())],
+                let targets: Vec<NodeKey> =
+                    match &r.target {
+                        RefTarget::Var(n) => vec![NodeKey::Var(module.clone(), n.clone())],
+                        RefTarget::Local(n) => vec![NodeKey::Local(module.clone(), n.clone())],
+                        RefTarget::Module(c, Some(o)) => {
+                            vec![NodeKey::Output(module.child(c), o.clone())]
                         }
-                    }
-                    RefTarget::Resource(mode, t, n) => vec![NodeKey::Resource(ResourceAddr::new(module.clone(), *mode, t, n))],
-                    _ => vec![],
-                };
+                        RefTarget::Module(c, None) => {
+                            let child = module.child(c);
+                            match self.g.modules.get(&child) {
+                                Some(cm) => cm
+                                    .outputs
+                                    .keys()
+                                    .map(|o| NodeKey::Output(child.clone(), o.clone()))
+                                    .collect(),
+                                None => vec![NodeKey::Output(child, String::new())],
+                            }
+                        }
+                        RefTarget::Resource(mode, t, n) => vec![NodeKey::Resource(
+                            ResourceAddr::new(module.clone(), *mode, t, n),
+                        )],
+                        _ => vec![],
+                    };
                 for t in targets {
                     match self.g.id(&t) {
-                        Some(d) if d != id || !matches!(self.g.nodes[id].kind, NodeKind::Resource { .. }) => self.extra.push((id, d)),
+                        Some(d)
+                            if d != id
+                                || !matches!(self.g.nodes[id].kind, NodeKind::Resource { .. }) =>
+                        {
+                            self.extra.push((id, d))
+                        }
                         Some(_) => self.diags.push(
-                            Diagnostic::error("Self-referential block", "Configuration for a resource may not refer to itself.").with_range(range.clone()),
+                            Diagnostic::error(
+                                "Self-referential block",
+                                "Configuration for a resource may not refer to itself.",
+                            )
+                            .with_range(range.clone()),
                         ),
-                        None => self.diags.push(undeclared(&r.target, &module, &self.g).with_range(range.clone())),
+                        None => self.diags.push(
+                            undeclared(&r.target, &module, &self.g).with_range(range.clone()),
+                        ),
                     }
                 }
             }
@@ -280,7 +420,8 @@ impl Builder {
                 rdeps[d].push(i);
             }
         }
-        let mut queue: std::collections::VecDeque<NodeId> = (0..n).filter(|&i| indeg[i] == 0).collect();
+        let mut queue: std::collections::VecDeque<NodeId> =
+            (0..n).filter(|&i| indeg[i] == 0).collect();
         let mut order = Vec::with_capacity(n);
         while let Some(i) = queue.pop_front() {
             order.push(i);
@@ -294,13 +435,22 @@ impl Builder {
         if order.len() < n {
             let remaining: BTreeSet<NodeId> = (0..n).filter(|&i| indeg[i] > 0).collect();
             let cycle = self.find_cycle(&remaining);
-            let path: Vec<String> = cycle.iter().map(|&i| self.g.nodes[i].key.to_string()).collect();
+            let path: Vec<String> = cycle
+                .iter()
+                .map(|&i| self.g.nodes[i].key.to_string())
+                .collect();
             let first = cycle[0];
             let mut shown = path.clone();
             shown.push(path[0].clone());
-            return Err(Diagnostic::error("Cycle in configuration", format!("These objects refer to each other in a cycle: {}.", shown.join(" -> ")))
-                .with_range(self.g.nodes[first].range.clone())
-                .into());
+            return Err(Diagnostic::error(
+                "Cycle in configuration",
+                format!(
+                    "These objects refer to each other in a cycle: {}.",
+                    shown.join(" -> ")
+                ),
+            )
+            .with_range(self.g.nodes[first].range.clone())
+            .into());
         }
         self.g.order = order;
         Ok(())
@@ -318,7 +468,11 @@ impl Builder {
             }
             seen.insert(cur, path.len());
             path.push(cur);
-            cur = *self.g.nodes[cur].deps.iter().find(|d| remaining.contains(d)).expect("nodes in a cycle have a remaining dependency");
+            cur = *self.g.nodes[cur]
+                .deps
+                .iter()
+                .find(|d| remaining.contains(d))
+                .expect("nodes in a cycle have a remaining dependency");
         }
     }
 
@@ -346,24 +500,46 @@ impl Builder {
 }
 
 fn undeclared(t: &RefTarget, module: &ModulePath, g: &Graph) -> Diagnostic {
-    let in_mod = if module.is_root() { "the root module".to_string() } else { module.to_string() };
+    let in_mod = if module.is_root() {
+        "the root module".to_string()
+    } else {
+        module.to_string()
+    };
     match t {
-        RefTarget::Var(n) => Diagnostic::error("Reference to undeclared input variable", format!("An input variable with the name {n:?} has not been declared in {in_mod}.")),
-        RefTarget::Local(n) => Diagnostic::error("Reference to undeclared local value", format!("A local value with the name {n:?} has not been declared in {in_mod}.")),
+        RefTarget::Var(n) => Diagnostic::error(
+            "Reference to undeclared input variable",
+            format!("An input variable with the name {n:?} has not been declared in {in_mod}."),
+        ),
+        RefTarget::Local(n) => Diagnostic::error(
+            "Reference to undeclared local value",
+            format!("A local value with the name {n:?} has not been declared in {in_mod}."),
+        ),
         RefTarget::Module(c, o) => {
             if g.modules.contains_key(&module.child(c)) {
                 Diagnostic::error("Unsupported attribute", format!("This object does not have an attribute named {:?}: module {c:?} has no such output.", o.clone().unwrap_or_default()))
             } else {
-                Diagnostic::error("Reference to undeclared module", format!("No module call named {c:?} is declared in {in_mod}."))
+                Diagnostic::error(
+                    "Reference to undeclared module",
+                    format!("No module call named {c:?} is declared in {in_mod}."),
+                )
             }
         }
-        RefTarget::Resource(Mode::Data, ty, n) => Diagnostic::error("Reference to undeclared resource", format!("A data resource \"{ty}\" \"{n}\" has not been declared in {in_mod}.")),
-        RefTarget::Resource(_, ty, n) => Diagnostic::error("Reference to undeclared resource", format!("A managed resource \"{ty}\" \"{n}\" has not been declared in {in_mod}.")),
+        RefTarget::Resource(Mode::Data, ty, n) => Diagnostic::error(
+            "Reference to undeclared resource",
+            format!("A data resource \"{ty}\" \"{n}\" has not been declared in {in_mod}."),
+        ),
+        RefTarget::Resource(_, ty, n) => Diagnostic::error(
+            "Reference to undeclared resource",
+            format!("A managed resource \"{ty}\" \"{n}\" has not been declared in {in_mod}."),
+        ),
         other => Diagnostic::error("Invalid reference", format!("{other:?}")),
     }
 }
 
 /// `provider.NAME[.ALIAS]` for a resource.
 pub fn provider_of(rc: &ResourceConfig) -> String {
-    provider_key(rc.provider_name(), rc.provider.as_ref().and_then(|(_, a)| a.as_deref()))
+    provider_key(
+        rc.provider_name(),
+        rc.provider.as_ref().and_then(|(_, a)| a.as_deref()),
+    )
 }

@@ -122,7 +122,9 @@ impl Plan {
 
     /// Whether applying would change anything (resources or outputs).
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| !matches!(c.action, Action::NoOp | Action::Read))
+        self.changes
+            .iter()
+            .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
             || self.outputs.iter().any(|o| o.before != o.after)
     }
 
@@ -132,7 +134,11 @@ impl Plan {
 
     /// The saved-plan file format (JSON, versioned).
     pub fn to_json(&self) -> serde_json::Value {
-        let opt = |v: &Option<Value>| v.as_ref().map(Value::to_json_with_unknown).unwrap_or(serde_json::Value::Null);
+        let opt = |v: &Option<Value>| {
+            v.as_ref()
+                .map(Value::to_json_with_unknown)
+                .unwrap_or(serde_json::Value::Null)
+        };
         json!({
             "format_version": 1,
             "terrane_version": env!("CARGO_PKG_VERSION"),
@@ -173,17 +179,36 @@ impl Plan {
             return Err("unsupported plan file format version".into());
         }
         let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
-        let opt = |v: &serde_json::Value, has: &serde_json::Value| if has.as_bool() == Some(true) { Some(Value::from_json(v)) } else { None };
-        let strings = |v: &serde_json::Value| -> Vec<String> { v.as_array().map(|a| a.iter().map(|x| x.as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default() };
+        let opt = |v: &serde_json::Value, has: &serde_json::Value| {
+            if has.as_bool() == Some(true) {
+                Some(Value::from_json(v))
+            } else {
+                None
+            }
+        };
+        let strings = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|x| x.as_str().unwrap_or_default().to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         let mut changes = Vec::new();
         for c in j["changes"].as_array().ok_or("plan has no changes list")? {
             changes.push(ResourceChange {
-                addr: InstanceAddr::parse(c["address"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?,
+                addr: InstanceAddr::parse(c["address"].as_str().unwrap_or_default())
+                    .map_err(|e| e.to_string())?,
                 provider: s(&c["provider"]),
-                action: Action::parse(c["action"].as_str().unwrap_or_default()).ok_or("unknown action in plan")?,
+                action: Action::parse(c["action"].as_str().unwrap_or_default())
+                    .ok_or("unknown action in plan")?,
                 prior: opt(&c["prior"], &c["has_prior"]),
                 planned: opt(&c["planned"], &c["has_planned"]),
-                requires_replace: c["requires_replace"].as_array().map(|a| a.iter().map(strings).collect()).unwrap_or_default(),
+                requires_replace: c["requires_replace"]
+                    .as_array()
+                    .map(|a| a.iter().map(strings).collect())
+                    .unwrap_or_default(),
                 reason: c["reason"].as_str().map(String::from),
                 sensitive: strings(&c["sensitive"]).into_iter().collect(),
                 create_before_destroy: c["create_before_destroy"].as_bool().unwrap_or(false),
@@ -208,7 +233,14 @@ impl Plan {
             changes,
             drift: Vec::new(),
             outputs,
-            variables: j["variables"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()).unwrap_or_default(),
+            variables: j["variables"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                        .collect()
+                })
+                .unwrap_or_default(),
             workspace: s(&j["workspace"]),
             lineage: s(&j["lineage"]),
             serial: j["serial"].as_i64().unwrap_or(-1),

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, PlanRequest, ResourceAddr, Value};
+use terrane_core::{
+    Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, PlanRequest, ResourceAddr, Value,
+};
 use terrane_state::Store;
 
 use crate::config::IgnoreChanges;
@@ -27,7 +29,10 @@ pub struct PlanOptions {
 /// Does `target` (as written on the command line) select `addr`?
 pub fn target_matches(target: &str, addr: &InstanceAddr) -> bool {
     let a = addr.to_string();
-    a == target || addr.resource.to_string() == target || a.starts_with(&format!("{target}.")) || a.starts_with(&format!("{target}["))
+    a == target
+        || addr.resource.to_string() == target
+        || a.starts_with(&format!("{target}."))
+        || a.starts_with(&format!("{target}["))
 }
 
 struct Walk {
@@ -41,13 +46,21 @@ struct Walk {
 
 impl Session {
     /// Plans. State must be loaded; with `refresh`, it is read back from providers first.
-    pub async fn plan(&mut self, store: Option<&Store>, opts: &PlanOptions) -> Result<Plan, Diagnostics> {
+    pub async fn plan(
+        &mut self,
+        store: Option<&Store>,
+        opts: &PlanOptions,
+    ) -> Result<Plan, Diagnostics> {
         let mut warnings = Vec::new();
         if let Some(store) = store {
             warnings.extend(self.reconcile_intents(store).await?);
         }
         self.configure_providers().await?;
-        let drift = if opts.refresh && !self.opts.validate_only { self.refresh().await? } else { Vec::new() };
+        let drift = if opts.refresh && !self.opts.validate_only {
+            self.refresh().await?
+        } else {
+            Vec::new()
+        };
         let (lineage, serial) = match store {
             Some(s) => {
                 let m = s.workspace(&self.opts.workspace).map_err(state_err)?;
@@ -73,20 +86,43 @@ impl Session {
                 let before = store.outputs(&self.opts.workspace).map_err(state_err)?;
                 plan.outputs = before
                     .into_iter()
-                    .map(|o| OutputChange { name: o.name, before: Some(Value::from_json(&o.value)), after: None, sensitive: o.sensitive })
+                    .map(|o| OutputChange {
+                        name: o.name,
+                        before: Some(Value::from_json(&o.value)),
+                        after: None,
+                        sensitive: o.sensitive,
+                    })
                     .collect();
             }
             return Ok(plan);
         }
         let targeted = self.target_closure(&opts.targets);
-        let mut walk = Walk { changes: Vec::new(), diags: Diagnostics::new(), changed: HashSet::new(), targeted };
+        let mut walk = Walk {
+            changes: Vec::new(),
+            diags: Diagnostics::new(),
+            changed: HashSet::new(),
+            targeted,
+        };
         let mut values = Values::default();
+        // Nodes that failed, or depend on one that did: not evaluated, so that one mistake
+        // is reported once rather than once per dependent.
+        let mut failed: HashSet<NodeId> = HashSet::new();
         for i in 0..self.graph.order.len() {
             let id = self.graph.order[i];
+            if self.graph.nodes[id].deps.iter().any(|d| failed.contains(d)) {
+                failed.insert(id);
+                continue;
+            }
+            let errors_before = error_count(&walk.diags);
             match &self.graph.nodes[id].kind {
-                NodeKind::Resource { .. } => self.plan_resource(&mut values, id, opts, &mut walk).await,
+                NodeKind::Resource { .. } => {
+                    self.plan_resource(&mut values, id, opts, &mut walk).await
+                }
                 NodeKind::Provider { .. } => {}
                 _ => walk.diags.extend(self.eval_named(&mut values, id)),
+            }
+            if error_count(&walk.diags) > errors_before {
+                failed.insert(id);
             }
         }
         if walk.targeted.is_none() {
@@ -104,7 +140,11 @@ impl Session {
         Ok(plan)
     }
 
-    fn output_changes(&self, store: &Store, values: &Values) -> Result<Vec<OutputChange>, Diagnostics> {
+    fn output_changes(
+        &self,
+        store: &Store,
+        values: &Values,
+    ) -> Result<Vec<OutputChange>, Diagnostics> {
         let before: BTreeMap<String, (Value, bool)> = store
             .outputs(&self.opts.workspace)
             .map_err(state_err)?
@@ -114,13 +154,30 @@ impl Session {
         let mut out = Vec::new();
         let root = terrane_core::ModulePath::root();
         for name in self.config.root.outputs.keys() {
-            let id = self.graph.id(&crate::graph::NodeKey::Output(root.clone(), name.clone())).expect("output node");
-            let (after, sens) = values.named.get(&id).cloned().unwrap_or((Value::Unknown, false));
-            out.push(OutputChange { name: name.clone(), before: before.get(name).map(|b| b.0.clone()), after: Some(after), sensitive: sens });
+            let id = self
+                .graph
+                .id(&crate::graph::NodeKey::Output(root.clone(), name.clone()))
+                .expect("output node");
+            let (after, sens) = values
+                .named
+                .get(&id)
+                .cloned()
+                .unwrap_or((Value::Unknown, false));
+            out.push(OutputChange {
+                name: name.clone(),
+                before: before.get(name).map(|b| b.0.clone()),
+                after: Some(after),
+                sensitive: sens,
+            });
         }
         for (name, (v, s)) in before {
             if !self.config.root.outputs.contains_key(&name) {
-                out.push(OutputChange { name, before: Some(v), after: None, sensitive: s });
+                out.push(OutputChange {
+                    name,
+                    before: Some(v),
+                    after: None,
+                    sensitive: s,
+                });
             }
         }
         Ok(out)
@@ -137,7 +194,9 @@ impl Session {
             .resource_nodes()
             .filter(|(_, addr, _)| {
                 let probe = addr.instance(InstanceKey::None);
-                targets.iter().any(|t| target_matches(t, &probe) || t.starts_with(&format!("{addr}[")))
+                targets
+                    .iter()
+                    .any(|t| target_matches(t, &probe) || t.starts_with(&format!("{addr}[")))
             })
             .map(|(i, _, _)| i)
             .collect();
@@ -153,7 +212,13 @@ impl Session {
         self.by_resource.get(addr).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    async fn plan_resource(&self, values: &mut Values, id: NodeId, opts: &PlanOptions, walk: &mut Walk) {
+    async fn plan_resource(
+        &self,
+        values: &mut Values,
+        id: NodeId,
+        opts: &PlanOptions,
+        walk: &mut Walk,
+    ) {
         let NodeKind::Resource { addr, config: rc } = &self.graph.nodes[id].kind else {
             return;
         };
@@ -182,7 +247,13 @@ impl Session {
                 sensitive.extend(si.sensitive.iter().cloned());
                 inst_values.insert(a.key.clone(), si.value.clone());
             }
-            values.resources.insert(id, ResourceValue { value: assemble(&expansion, &inst_values), sensitive: Arc::new(sensitive) });
+            values.resources.insert(
+                id,
+                ResourceValue {
+                    value: assemble(&expansion, &inst_values),
+                    sensitive: Arc::new(sensitive),
+                },
+            );
             return;
         }
         let provider = match self.provider(&provider_key) {
@@ -193,7 +264,9 @@ impl Session {
             }
         };
         let deps = self.dep_addrs(id);
-        let deps_changed = self.graph.resource_deps[&id].iter().any(|d| walk.changed.contains(d));
+        let deps_changed = self.graph.resource_deps[&id]
+            .iter()
+            .any(|d| walk.changed.contains(d));
         let triggered = self.replace_triggered(rc, module, walk);
         let keys = expansion.keys();
         for key in &keys {
@@ -206,22 +279,45 @@ impl Session {
                 continue;
             }
             for d in provider.validate(&addr.ty, &r.value) {
-                walk.diags.push(d.with_range(Some(rc.range.clone())).with_address(&inst));
+                walk.diags
+                    .push(d.with_range(Some(rc.range.clone())).with_address(&inst));
             }
             sensitive.extend(r.sensitive.iter().cloned());
             let config = r.value;
             if addr.mode == Mode::Data {
-                let v = self.plan_data(&provider, &inst, &provider_key, config, deps_changed, &r.sensitive, &deps, walk).await;
+                let v = self
+                    .plan_data(
+                        &provider,
+                        &inst,
+                        &provider_key,
+                        config,
+                        deps_changed,
+                        &r.sensitive,
+                        &deps,
+                        walk,
+                    )
+                    .await;
                 inst_values.insert(key.clone(), v);
                 continue;
             }
             let prior_si = self.state.get(&inst);
             let prior = prior_si.map(|s| &s.value);
             let config = apply_ignore_changes(&rc.lifecycle.ignore_changes, prior, config, schema);
-            let resp = match provider.plan(PlanRequest { type_name: &addr.ty, prior, config: &config }).await {
+            let resp = match provider
+                .plan(PlanRequest {
+                    type_name: &addr.ty,
+                    prior,
+                    config: &config,
+                })
+                .await
+            {
                 Ok(r) => r,
                 Err(e) => {
-                    walk.diags.push(Diagnostic::error(format!("{inst}: plan failed"), e.message).with_range(Some(rc.range.clone())).with_address(&inst));
+                    walk.diags.push(
+                        Diagnostic::error(format!("{inst}: plan failed"), e.message)
+                            .with_range(Some(rc.range.clone()))
+                            .with_address(&inst),
+                    );
                     continue;
                 }
             };
@@ -230,24 +326,47 @@ impl Session {
             let requires_replace = resp.requires_replace;
             let (action, reason) = match prior_si {
                 None => (Action::Create, None),
-                Some(si) if si.tainted => (Action::Replace, Some("is tainted, so must be replaced".to_string())),
-                Some(_) if opts.replace.contains(&inst) => (Action::Replace, Some("will be replaced, as requested".to_string())),
+                Some(si) if si.tainted => (
+                    Action::Replace,
+                    Some("is tainted, so must be replaced".to_string()),
+                ),
+                Some(_) if opts.replace.contains(&inst) => (
+                    Action::Replace,
+                    Some("will be replaced, as requested".to_string()),
+                ),
                 Some(_) if !requires_replace.is_empty() => (Action::Replace, None),
-                Some(_) if triggered.is_some() => (Action::Replace, Some(format!("will be replaced due to changes in replace_triggered_by ({})", triggered.clone().unwrap_or_default()))),
+                Some(_) if triggered.is_some() => (
+                    Action::Replace,
+                    Some(format!(
+                        "will be replaced due to changes in replace_triggered_by ({})",
+                        triggered.clone().unwrap_or_default()
+                    )),
+                ),
                 Some(si) if si.value != planned => (Action::Update, None),
                 Some(_) => (Action::NoOp, None),
             };
             if action == Action::Replace && requires_replace.is_empty() {
-                match provider.plan(PlanRequest { type_name: &addr.ty, prior: None, config: &config }).await {
+                match provider
+                    .plan(PlanRequest {
+                        type_name: &addr.ty,
+                        prior: None,
+                        config: &config,
+                    })
+                    .await
+                {
                     Ok(r) => planned = r.planned,
                     Err(e) => {
-                        walk.diags.push(Diagnostic::error(format!("{inst}: plan failed"), e.message).with_address(&inst));
+                        walk.diags.push(
+                            Diagnostic::error(format!("{inst}: plan failed"), e.message)
+                                .with_address(&inst),
+                        );
                         continue;
                     }
                 }
             }
             if action == Action::Replace && rc.lifecycle.prevent_destroy {
-                walk.diags.push(prevent_destroy_error(&inst, Some(rc.range.clone())));
+                walk.diags
+                    .push(prevent_destroy_error(&inst, Some(rc.range.clone())));
             }
             if action != Action::NoOp {
                 walk.changed.insert(id);
@@ -272,17 +391,32 @@ impl Session {
             if !wanted.contains(&a.key) {
                 let si = &self.state[a];
                 let why = match &a.key {
-                    InstanceKey::Int(_) if matches!(expansion, crate::values::Expansion::Count(_)) => "its index is out of range for count",
-                    InstanceKey::Str(_) if matches!(expansion, crate::values::Expansion::ForEach(_)) => "its key is not in for_each",
+                    InstanceKey::Int(_)
+                        if matches!(expansion, crate::values::Expansion::Count(_)) =>
+                    {
+                        "its index is out of range for count"
+                    }
+                    InstanceKey::Str(_)
+                        if matches!(expansion, crate::values::Expansion::ForEach(_)) =>
+                    {
+                        "its key is not in for_each"
+                    }
                     _ => "the resource's instance keys changed",
                 };
                 if rc.lifecycle.prevent_destroy {
-                    walk.diags.push(prevent_destroy_error(a, Some(rc.range.clone())));
+                    walk.diags
+                        .push(prevent_destroy_error(a, Some(rc.range.clone())));
                 }
                 walk.changes.push(delete_change(si, Some(why)));
             }
         }
-        values.resources.insert(id, ResourceValue { value: assemble(&expansion, &inst_values), sensitive: Arc::new(sensitive) });
+        values.resources.insert(
+            id,
+            ResourceValue {
+                value: assemble(&expansion, &inst_values),
+                sensitive: Arc::new(sensitive),
+            },
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -297,12 +431,21 @@ impl Session {
         deps: &[String],
         walk: &mut Walk,
     ) -> Value {
-        let schema = provider.schema().data_sources.get(inst.resource.ty.as_ref()).cloned().unwrap_or_default();
-        let (deferred, planned) = if config.is_known() && !deps_changed && !self.opts.validate_only {
+        let schema = provider
+            .schema()
+            .data_sources
+            .get(inst.resource.ty.as_ref())
+            .cloned()
+            .unwrap_or_default();
+        let (deferred, planned) = if config.is_known() && !deps_changed && !self.opts.validate_only
+        {
             match provider.read_data(&inst.resource.ty, &config).await {
                 Ok(v) => (false, v),
                 Err(e) => {
-                    walk.diags.push(Diagnostic::error(format!("{inst}: failed to read data source"), e.message).with_address(inst));
+                    walk.diags.push(
+                        Diagnostic::error(format!("{inst}: failed to read data source"), e.message)
+                            .with_address(inst),
+                    );
                     return Value::Unknown;
                 }
             }
@@ -325,7 +468,12 @@ impl Session {
     }
 
     /// Which replace_triggered_by reference changed, if any.
-    fn replace_triggered(&self, rc: &crate::config::ResourceConfig, module: &terrane_core::ModulePath, walk: &Walk) -> Option<String> {
+    fn replace_triggered(
+        &self,
+        rc: &crate::config::ResourceConfig,
+        module: &terrane_core::ModulePath,
+        walk: &Walk,
+    ) -> Option<String> {
         for e in &rc.lifecycle.replace_triggered_by {
             for r in expr_refs(&e.expr) {
                 if let RefTarget::Resource(mode, t, n) = &r.target {
@@ -347,8 +495,15 @@ impl Session {
             if addr.resource.mode != Mode::Managed {
                 continue;
             }
-            if self.graph.id(&crate::graph::NodeKey::Resource(addr.resource.clone())).is_none() {
-                walk.changes.push(delete_change(si, Some("its resource block is no longer in the configuration")));
+            if self
+                .graph
+                .id(&crate::graph::NodeKey::Resource(addr.resource.clone()))
+                .is_none()
+            {
+                walk.changes.push(delete_change(
+                    si,
+                    Some("its resource block is no longer in the configuration"),
+                ));
             }
         }
     }
@@ -358,17 +513,22 @@ impl Session {
             .state
             .keys()
             .filter(|a| a.resource.mode == Mode::Managed)
-            .filter(|a| opts.targets.is_empty() || opts.targets.iter().any(|t| target_matches(t, a)))
+            .filter(|a| {
+                opts.targets.is_empty() || opts.targets.iter().any(|t| target_matches(t, a))
+            })
             .cloned()
             .collect();
         if !opts.targets.is_empty() {
             // Also destroy whatever depends on a destroyed resource.
             loop {
-                let res: HashSet<String> = selected.iter().map(|a| a.resource.to_string()).collect();
+                let res: HashSet<String> =
+                    selected.iter().map(|a| a.resource.to_string()).collect();
                 let more: Vec<InstanceAddr> = self
                     .state
                     .values()
-                    .filter(|s| !selected.contains(&s.addr) && s.deps.iter().any(|d| res.contains(d)))
+                    .filter(|s| {
+                        !selected.contains(&s.addr) && s.deps.iter().any(|d| res.contains(d))
+                    })
                     .map(|s| s.addr.clone())
                     .collect();
                 if more.is_empty() {
@@ -380,7 +540,10 @@ impl Session {
         let mut diags = Diagnostics::new();
         let mut out = Vec::new();
         for a in selected {
-            if let Some(id) = self.graph.id(&crate::graph::NodeKey::Resource(a.resource.clone())) {
+            if let Some(id) = self
+                .graph
+                .id(&crate::graph::NodeKey::Resource(a.resource.clone()))
+            {
                 if let NodeKind::Resource { config, .. } = &self.graph.nodes[id].kind {
                     if config.lifecycle.prevent_destroy {
                         diags.push(prevent_destroy_error(&a, Some(config.range.clone())));
@@ -394,6 +557,10 @@ impl Session {
         }
         Ok(out)
     }
+}
+
+fn error_count(d: &Diagnostics) -> usize {
+    d.iter().filter(|x| x.is_error()).count()
 }
 
 fn delete_change(si: &crate::session::StateInstance, why: Option<&str>) -> ResourceChange {
@@ -411,7 +578,10 @@ fn delete_change(si: &crate::session::StateInstance, why: Option<&str>) -> Resou
     }
 }
 
-fn prevent_destroy_error(addr: &InstanceAddr, range: Option<terrane_core::SourceRange>) -> Diagnostic {
+fn prevent_destroy_error(
+    addr: &InstanceAddr,
+    range: Option<terrane_core::SourceRange>,
+) -> Diagnostic {
     Diagnostic::error(
         "Instance cannot be destroyed",
         format!("Resource {addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan using the -target flag."),
@@ -421,13 +591,24 @@ fn prevent_destroy_error(addr: &InstanceAddr, range: Option<terrane_core::Source
 }
 
 /// With `ignore_changes`, the configuration takes the prior value of the ignored attributes.
-fn apply_ignore_changes(ic: &IgnoreChanges, prior: Option<&Value>, config: Value, schema: &terrane_core::ResourceSchema) -> Value {
+fn apply_ignore_changes(
+    ic: &IgnoreChanges,
+    prior: Option<&Value>,
+    config: Value,
+    schema: &terrane_core::ResourceSchema,
+) -> Value {
     let (Some(prior), Value::Map(mut cfg)) = (prior, config.clone()) else {
         return config;
     };
     let names: Vec<String> = match ic {
         IgnoreChanges::None => return config,
-        IgnoreChanges::All => schema.attributes.iter().filter(|(_, a)| a.optional || a.required).map(|(k, _)| k.clone()).chain(schema.blocks.keys().cloned()).collect(),
+        IgnoreChanges::All => schema
+            .attributes
+            .iter()
+            .filter(|(_, a)| a.optional || a.required)
+            .map(|(k, _)| k.clone())
+            .chain(schema.blocks.keys().cloned())
+            .collect(),
         IgnoreChanges::Attrs(a) => a.clone(),
     };
     for n in names {

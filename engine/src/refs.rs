@@ -97,7 +97,10 @@ impl RefCollector {
 
     pub fn expr(&mut self, e: &Expression) {
         match e {
-            Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
+            Expression::Null(_)
+            | Expression::Bool(_)
+            | Expression::Number(_)
+            | Expression::String(_) => {}
             Expression::Array(a) => a.iter().for_each(|x| self.expr(x)),
             Expression::Object(o) => {
                 for (k, v) in o.iter() {
@@ -117,7 +120,10 @@ impl RefCollector {
                 let name = v.value().as_str();
                 if !self.is_bound(name) {
                     if let Some((target, _)) = classify(name, &[]) {
-                        self.refs.push(Ref { target, span: v.span() });
+                        self.refs.push(Ref {
+                            target,
+                            span: v.span(),
+                        });
                     }
                 }
             }
@@ -138,9 +144,13 @@ impl RefCollector {
                     if self.is_bound(name) {
                         return;
                     }
-                    let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+                    let ops: Vec<&TraversalOperator> =
+                        t.operators.iter().map(|o| o.value()).collect();
                     if let Some((target, _)) = classify(name, &ops) {
-                        self.refs.push(Ref { target, span: t.span() });
+                        self.refs.push(Ref {
+                            target,
+                            span: t.span(),
+                        });
                     }
                 } else {
                     self.expr(&t.expr);
@@ -214,7 +224,11 @@ impl RefCollector {
                         continue;
                     }
                     if ident == "dynamic" {
-                        let label = b.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+                        let label = b
+                            .labels
+                            .first()
+                            .map(|l| l.as_str().to_string())
+                            .unwrap_or_default();
                         let iter_name = b
                             .body
                             .get_attribute("iterator")
@@ -272,7 +286,11 @@ mod tests {
         );
         assert_eq!(
             targets("data.aws_region.cur.name"),
-            vec![RefTarget::Resource(Mode::Data, "aws_region".into(), "cur".into())]
+            vec![RefTarget::Resource(
+                Mode::Data,
+                "aws_region".into(),
+                "cur".into()
+            )]
         );
         assert_eq!(targets("x[count.index]"), vec![RefTarget::Count]);
     }

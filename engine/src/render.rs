@@ -95,11 +95,25 @@ fn is_empty(v: &Value) -> bool {
 /// Renders one resource change block.
 pub fn render_change(c: &ResourceChange, st: &Style, out: &mut String) {
     let _ = writeln!(out, "  {}", st.bold(&headline(c)));
-    let mode_kw = if c.addr.resource.mode == terrane_core::Mode::Data { "data" } else { "resource" };
-    let _ = writeln!(out, "{} {mode_kw} \"{}\" \"{}\" {{", symbol(c, st), c.addr.resource.ty, c.addr.resource.name);
+    let mode_kw = if c.addr.resource.mode == terrane_core::Mode::Data {
+        "data"
+    } else {
+        "resource"
+    };
+    let _ = writeln!(
+        out,
+        "{} {mode_kw} \"{}\" \"{}\" {{",
+        symbol(c, st),
+        c.addr.resource.ty,
+        c.addr.resource.name
+    );
     let before = attrs(c.prior.as_ref());
     let after = attrs(c.planned.as_ref());
-    let forces: BTreeSet<&str> = c.requires_replace.iter().filter_map(|p| p.first().map(String::as_str)).collect();
+    let forces: BTreeSet<&str> = c
+        .requires_replace
+        .iter()
+        .filter_map(|p| p.first().map(String::as_str))
+        .collect();
     let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     let mut lines: Vec<(String, String, String)> = Vec::new(); // (sym, name, rendering)
     let mut hidden = 0;
@@ -119,19 +133,35 @@ pub fn render_change(c: &ResourceChange, st: &Style, out: &mut String) {
                 }
             }
             Action::Update | Action::Replace | Action::NoOp => {
-                let force = if forces.contains(k.as_str()) { st.red(" # forces replacement") } else { String::new() };
+                let force = if forces.contains(k.as_str()) {
+                    st.red(" # forces replacement")
+                } else {
+                    String::new()
+                };
                 if b == a {
                     if k == "id" || k == "name" {
                         lines.push((" ".into(), k.clone(), show(b, sens)));
-                    } else {
+                    } else if !is_empty(b) {
                         hidden += 1;
                     }
                 } else if is_empty(b) && !a.is_unknown() {
-                    lines.push((st.green("+"), k.clone(), format!("{}{force}", show(a, sens))));
+                    lines.push((
+                        st.green("+"),
+                        k.clone(),
+                        format!("{}{force}", show(a, sens)),
+                    ));
                 } else if is_empty(a) && !a.is_unknown() {
-                    lines.push((st.red("-"), k.clone(), format!("{} -> null{force}", show(b, sens))));
+                    lines.push((
+                        st.red("-"),
+                        k.clone(),
+                        format!("{} -> null{force}", show(b, sens)),
+                    ));
                 } else {
-                    let shown = if sens { SENSITIVE.to_string() } else { format!("{b} -> {a}") };
+                    let shown = if sens {
+                        SENSITIVE.to_string()
+                    } else {
+                        format!("{b} -> {a}")
+                    };
                     lines.push((st.yellow("~"), k.clone(), format!("{shown}{force}")));
                 }
             }
@@ -152,22 +182,37 @@ pub fn render_change(c: &ResourceChange, st: &Style, out: &mut String) {
 pub fn render_plan(plan: &Plan, st: &Style) -> String {
     let mut out = String::new();
     if !plan.drift.is_empty() {
-        let _ = writeln!(out, "\n{}\n", st.bold("Note: Objects have changed outside of Terrane"));
+        let _ = writeln!(
+            out,
+            "\n{}\n",
+            st.bold("Note: Objects have changed outside of Terrane")
+        );
         let _ = writeln!(out, "Terrane detected the following changes made outside of Terrane since the last apply:\n");
         for d in &plan.drift {
             match &d.after {
                 None => {
-                    let _ = writeln!(out, "  {}", st.bold(&format!("# {} has been deleted", d.addr)));
+                    let _ = writeln!(
+                        out,
+                        "  {}",
+                        st.bold(&format!("# {} has been deleted", d.addr))
+                    );
                 }
                 Some(after) => {
                     let _ = writeln!(out, "  {}", st.bold(&format!("# {} has changed", d.addr)));
                     let (b, a) = (attrs(Some(&d.before)), attrs(Some(after)));
                     let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
                     for k in keys {
-                        let (bv, av) = (b.get(k).unwrap_or(&Value::Null), a.get(k).unwrap_or(&Value::Null));
+                        let (bv, av) = (
+                            b.get(k).unwrap_or(&Value::Null),
+                            a.get(k).unwrap_or(&Value::Null),
+                        );
                         if bv != av {
                             let sens = d.sensitive.contains(k.as_str());
-                            let shown = if sens { SENSITIVE.to_string() } else { format!("{bv} -> {av}") };
+                            let shown = if sens {
+                                SENSITIVE.to_string()
+                            } else {
+                                format!("{bv} -> {av}")
+                            };
                             let _ = writeln!(out, "      {} {k} = {shown}", st.yellow("~"));
                         }
                     }
@@ -185,9 +230,17 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             _ => true,
         })
         .collect();
-    let outputs_changed: Vec<_> = plan.outputs.iter().filter(|o| o.before != o.after).collect();
+    let outputs_changed: Vec<_> = plan
+        .outputs
+        .iter()
+        .filter(|o| o.before != o.after)
+        .collect();
     if visible.is_empty() && outputs_changed.is_empty() {
-        let _ = writeln!(out, "\n{}\n", st.bold(&st.green("No changes. Your infrastructure matches the configuration.")));
+        let _ = writeln!(
+            out,
+            "\n{}\n",
+            st.bold(&st.green("No changes. Your infrastructure matches the configuration."))
+        );
         let _ = writeln!(out, "Terrane has compared your real infrastructure against your configuration and found no differences, so no changes are needed.");
         return out;
     }
@@ -200,10 +253,19 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
                 Action::Update => format!("  {} update in-place", st.yellow("~")),
                 Action::Delete => format!("  {} destroy", st.red("-")),
                 Action::Replace => {
-                    if visible.iter().any(|c| c.action == Action::Replace && !c.create_before_destroy) {
-                        format!("{} destroy and then create replacement", st.red("-/") + &st.green("+"))
+                    if visible
+                        .iter()
+                        .any(|c| c.action == Action::Replace && !c.create_before_destroy)
+                    {
+                        format!(
+                            "{} destroy and then create replacement",
+                            st.red("-/") + &st.green("+")
+                        )
                     } else {
-                        format!("{} create replacement and then destroy", st.green("+") + &st.red("/-"))
+                        format!(
+                            "{} create replacement and then destroy",
+                            st.green("+") + &st.red("/-")
+                        )
                     }
                 }
                 Action::Read => format!(" {} read (data resources)", st.cyan("<=")),
@@ -218,15 +280,33 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
         }
     }
     let n = plan.counts();
-    let _ = writeln!(out, "{}", st.bold(&format!("Plan: {} to add, {} to change, {} to destroy.", n.add, n.change, n.destroy)));
+    let _ = writeln!(
+        out,
+        "{}",
+        st.bold(&format!(
+            "Plan: {} to add, {} to change, {} to destroy.",
+            n.add, n.change, n.destroy
+        ))
+    );
     if !outputs_changed.is_empty() {
         let _ = writeln!(out, "\nChanges to Outputs:");
         for o in outputs_changed {
             let line = match (&o.before, &o.after) {
-                (None, Some(a)) => format!("  {} {} = {}", st.green("+"), o.name, show(a, o.sensitive)),
-                (Some(b), None) => format!("  {} {} = {} -> null", st.red("-"), o.name, show(b, o.sensitive)),
+                (None, Some(a)) => {
+                    format!("  {} {} = {}", st.green("+"), o.name, show(a, o.sensitive))
+                }
+                (Some(b), None) => format!(
+                    "  {} {} = {} -> null",
+                    st.red("-"),
+                    o.name,
+                    show(b, o.sensitive)
+                ),
                 (Some(b), Some(a)) => {
-                    let shown = if o.sensitive { SENSITIVE.to_string() } else { format!("{b} -> {a}") };
+                    let shown = if o.sensitive {
+                        SENSITIVE.to_string()
+                    } else {
+                        format!("{b} -> {a}")
+                    };
                     format!("  {} {} = {shown}", st.yellow("~"), o.name)
                 }
                 (None, None) => continue,
@@ -242,6 +322,8 @@ pub fn apply_summary(destroy: bool, added: usize, changed: usize, destroyed: usi
     if destroy {
         format!("Destroy complete! Resources: {destroyed} destroyed.")
     } else {
-        format!("Apply complete! Resources: {added} added, {changed} changed, {destroyed} destroyed.")
+        format!(
+            "Apply complete! Resources: {added} added, {changed} changed, {destroyed} destroyed."
+        )
     }
 }

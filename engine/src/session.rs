@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use terrane_core::{
-    Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, ModulePath, Provider, ProviderRegistry, ResourceAddr, ResourceSchema, Value,
+    Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, ModulePath, Provider,
+    ProviderRegistry, ResourceAddr, ResourceSchema, Value,
 };
 use terrane_state::{ResourceRecord, Store};
 
@@ -42,7 +43,8 @@ impl StateInstance {
     }
 
     pub fn from_record(r: &ResourceRecord) -> Result<StateInstance, Diagnostic> {
-        let addr = InstanceAddr::parse(&r.address).map_err(|e| Diagnostic::error("Corrupt state", e.to_string()))?;
+        let addr = InstanceAddr::parse(&r.address)
+            .map_err(|e| Diagnostic::error("Corrupt state", e.to_string()))?;
         Ok(StateInstance {
             addr,
             provider: r.provider.clone(),
@@ -66,7 +68,12 @@ pub struct SessionOptions {
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        SessionOptions { workspace: "default".into(), inputs: BTreeMap::new(), validate_only: false, parallelism: 10 }
+        SessionOptions {
+            workspace: "default".into(),
+            inputs: BTreeMap::new(),
+            validate_only: false,
+            parallelism: 10,
+        }
     }
 }
 
@@ -85,7 +92,11 @@ pub struct Session {
 
 impl Session {
     /// Builds the graph and instantiates (but does not configure) every provider it needs.
-    pub fn new(config: Config, registry: ProviderRegistry, opts: SessionOptions) -> Result<Session, Diagnostics> {
+    pub fn new(
+        config: Config,
+        registry: ProviderRegistry,
+        opts: SessionOptions,
+    ) -> Result<Session, Diagnostics> {
         let graph = graph::build(&config)?;
         let mut diags = Diagnostics::new();
         let mut providers = HashMap::new();
@@ -138,10 +149,20 @@ impl Session {
     }
 
     pub fn provider(&self, key: &str) -> Result<&Arc<dyn Provider>, Diagnostic> {
-        self.providers.get(key).ok_or_else(|| Diagnostic::error("Provider configuration not present", format!("{key} is needed but is not configured.")))
+        self.providers.get(key).ok_or_else(|| {
+            Diagnostic::error(
+                "Provider configuration not present",
+                format!("{key} is needed but is not configured."),
+            )
+        })
     }
 
-    pub fn schema_for(&self, provider_key: &str, mode: Mode, ty: &str) -> Result<&ResourceSchema, Diagnostic> {
+    pub fn schema_for(
+        &self,
+        provider_key: &str,
+        mode: Mode,
+        ty: &str,
+    ) -> Result<&ResourceSchema, Diagnostic> {
         let p = self.provider(provider_key)?;
         let s = p.schema();
         let found = match mode {
@@ -149,14 +170,23 @@ impl Session {
             Mode::Data => s.data_sources.get(ty),
         };
         found.ok_or_else(|| {
-            let what = if mode == Mode::Data { "data source" } else { "resource type" };
-            Diagnostic::error(format!("Invalid {what}"), format!("The provider {provider_key} does not support {what} {ty:?}."))
+            let what = if mode == Mode::Data {
+                "data source"
+            } else {
+                "resource type"
+            };
+            Diagnostic::error(
+                format!("Invalid {what}"),
+                format!("The provider {provider_key} does not support {what} {ty:?}."),
+            )
         })
     }
 
     /// Loads state from the store.
     pub fn load_state(&mut self, store: &Store) -> Result<(), Diagnostics> {
-        let recs = store.resources(&self.opts.workspace).map_err(|e| Diagnostics::from(Diagnostic::error("Failed to read state", e.to_string())))?;
+        let recs = store.resources(&self.opts.workspace).map_err(|e| {
+            Diagnostics::from(Diagnostic::error("Failed to read state", e.to_string()))
+        })?;
         let mut diags = Diagnostics::new();
         for r in &recs {
             match StateInstance::from_record(r) {
@@ -176,7 +206,10 @@ impl Session {
     pub(crate) fn reindex(&mut self) {
         self.by_resource.clear();
         for a in self.state.keys() {
-            self.by_resource.entry(a.resource.clone()).or_default().push(a.clone());
+            self.by_resource
+                .entry(a.resource.clone())
+                .or_default()
+                .push(a.clone());
         }
     }
 
@@ -192,7 +225,12 @@ impl Session {
             if self.providers.contains_key(&key) {
                 continue;
             }
-            let name = key.trim_start_matches("provider.").split('.').next().unwrap_or_default().to_string();
+            let name = key
+                .trim_start_matches("provider.")
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_string();
             match self.registry.get(&name) {
                 Some(f) => {
                     self.providers.insert(key, f());
@@ -220,7 +258,11 @@ impl Session {
         }
         for key in self.providers.keys() {
             if !configs.iter().any(|(k, _)| k == key) {
-                let empty = self.providers[key].schema().provider.default_plan(None, &Value::Map(Default::default())).0;
+                let empty = self.providers[key]
+                    .schema()
+                    .provider
+                    .default_plan(None, &Value::Map(Default::default()))
+                    .0;
                 configs.push((key.clone(), empty));
             }
         }
@@ -229,11 +271,17 @@ impl Session {
         }
         for (key, cfg) in configs {
             if cfg.contains_unknown() {
-                diags.push(Diagnostic::error("Provider configuration depends on values known only after apply", format!("{key}: provider settings must be known when planning.")));
+                diags.push(Diagnostic::error(
+                    "Provider configuration depends on values known only after apply",
+                    format!("{key}: provider settings must be known when planning."),
+                ));
                 continue;
             }
             if let Err(e) = self.providers[&key].configure(&cfg).await {
-                diags.push(Diagnostic::error(format!("Failed to configure {key}"), e.message));
+                diags.push(Diagnostic::error(
+                    format!("Failed to configure {key}"),
+                    e.message,
+                ));
             }
         }
         if diags.has_errors() {
@@ -246,7 +294,14 @@ impl Session {
     /// Provider nodes and the variables and locals they depend on.
     fn provider_closure(&self) -> Result<BTreeSet<NodeId>, Diagnostics> {
         let mut out = BTreeSet::new();
-        let mut stack: Vec<NodeId> = self.graph.nodes.iter().enumerate().filter(|(_, n)| matches!(n.kind, NodeKind::Provider { .. })).map(|(i, _)| i).collect();
+        let mut stack: Vec<NodeId> = self
+            .graph
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n.kind, NodeKind::Provider { .. }))
+            .map(|(i, _)| i)
+            .collect();
         while let Some(i) = stack.pop() {
             if !out.insert(i) {
                 continue;
@@ -262,20 +317,40 @@ impl Session {
     fn eval_provider_config(&self, values: &Values, key: &str) -> Result<Value, Diagnostics> {
         let p = self.provider(key)?;
         let Some(pc) = self.config.root.providers.iter().find(|p| p.key() == key) else {
-            return Ok(p.schema().provider.default_plan(None, &Value::Map(Default::default())).0);
+            return Ok(p
+                .schema()
+                .provider
+                .default_plan(None, &Value::Map(Default::default()))
+                .0);
         };
         let root = ModulePath::root();
         let scope = self.scope(values, &root);
         let mut ctx = EvalCtx::new(&scope, &pc.file);
-        let r = eval_body(&mut ctx, &pc.body, &p.schema().provider, Some(&pc.range), true);
+        let r = eval_body(
+            &mut ctx,
+            &pc.body,
+            &p.schema().provider,
+            Some(&pc.range),
+            true,
+        );
         if r.diags.has_errors() {
             return Err(r.diags);
         }
         Ok(r.value)
     }
 
-    pub(crate) fn scope<'a>(&'a self, values: &'a Values, module: &'a ModulePath) -> ModuleScope<'a> {
-        ModuleScope { graph: &self.graph, values, module, workspace: &self.opts.workspace, root_dir: &self.root_dir }
+    pub(crate) fn scope<'a>(
+        &'a self,
+        values: &'a Values,
+        module: &'a ModulePath,
+    ) -> ModuleScope<'a> {
+        ModuleScope {
+            graph: &self.graph,
+            values,
+            module,
+            workspace: &self.opts.workspace,
+            root_dir: &self.root_dir,
+        }
     }
 
     /// Reads every managed instance in state back from its provider, in parallel.
@@ -285,7 +360,11 @@ impl Session {
             .state
             .values()
             .filter(|s| s.addr.resource.mode == Mode::Managed)
-            .filter_map(|s| self.providers.get(&s.provider).map(|p| (s.addr.clone(), p.clone(), s.value.clone())))
+            .filter_map(|s| {
+                self.providers
+                    .get(&s.provider)
+                    .map(|p| (s.addr.clone(), p.clone(), s.value.clone()))
+            })
             .collect();
         let par = self.opts.parallelism.max(1);
         let results: Vec<_> = futures::stream::iter(jobs)
@@ -299,18 +378,34 @@ impl Session {
         let mut drift = Vec::new();
         let mut diags = Diagnostics::new();
         for (addr, r) in results {
-            let cur = self.state.get_mut(&addr).expect("refreshed instance is in state");
+            let cur = self
+                .state
+                .get_mut(&addr)
+                .expect("refreshed instance is in state");
             match r {
                 Ok(Some(v)) if v != cur.value => {
-                    drift.push(Drift { addr: addr.clone(), before: cur.value.clone(), after: Some(v.clone()), sensitive: cur.sensitive.clone() });
+                    drift.push(Drift {
+                        addr: addr.clone(),
+                        before: cur.value.clone(),
+                        after: Some(v.clone()),
+                        sensitive: cur.sensitive.clone(),
+                    });
                     cur.value = v;
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => {
-                    drift.push(Drift { addr: addr.clone(), before: cur.value.clone(), after: None, sensitive: cur.sensitive.clone() });
+                    drift.push(Drift {
+                        addr: addr.clone(),
+                        before: cur.value.clone(),
+                        after: None,
+                        sensitive: cur.sensitive.clone(),
+                    });
                     self.state.remove(&addr);
                 }
-                Err(e) => diags.push(Diagnostic::error(format!("Failed to refresh {addr}"), e.message).with_address(&addr)),
+                Err(e) => diags.push(
+                    Diagnostic::error(format!("Failed to refresh {addr}"), e.message)
+                        .with_address(&addr),
+                ),
             }
         }
         drift.sort_by(|a, b| a.addr.cmp(&b.addr));
@@ -323,9 +418,14 @@ impl Session {
 
     /// Resolves steps that a killed run left in flight (recorded as intents): an object whose
     /// creation was interrupted is looked up by its token and recorded, so nothing is orphaned.
-    pub async fn reconcile_intents(&mut self, store: &Store) -> Result<Vec<Diagnostic>, Diagnostics> {
+    pub async fn reconcile_intents(
+        &mut self,
+        store: &Store,
+    ) -> Result<Vec<Diagnostic>, Diagnostics> {
         let ws = self.opts.workspace.clone();
-        let intents = store.intents(&ws).map_err(|e| Diagnostics::from(Diagnostic::error("Failed to read state", e.to_string())))?;
+        let intents = store.intents(&ws).map_err(|e| {
+            Diagnostics::from(Diagnostic::error("Failed to read state", e.to_string()))
+        })?;
         if intents.is_empty() {
             return Ok(Vec::new());
         }
@@ -337,11 +437,24 @@ impl Session {
                 Err(e) => return Err(Diagnostic::error("Corrupt state", e.to_string()).into()),
             };
             let planned = Value::from_json(&it.planned);
-            let provider_key = planned.get("__provider").and_then(Value::as_str).map(String::from);
-            let what = format!("A previous run (run {}, started {}) was interrupted while it was {} {addr}", it.run_id, it.started_at, gerund(&it.op));
+            let provider_key = planned
+                .get("__provider")
+                .and_then(Value::as_str)
+                .map(String::from);
+            let what = format!(
+                "A previous run (run {}, started {}) was interrupted while it was {} {addr}",
+                it.run_id,
+                it.started_at,
+                gerund(&it.op)
+            );
             let msg = match it.op.as_str() {
                 "create" => {
-                    let key = provider_key.unwrap_or_else(|| crate::config::provider_key(crate::config::implied_provider(&addr.resource.ty), None));
+                    let key = provider_key.unwrap_or_else(|| {
+                        crate::config::provider_key(
+                            crate::config::implied_provider(&addr.resource.ty),
+                            None,
+                        )
+                    });
                     let p = self.provider(&key).map_err(Diagnostics::from)?.clone();
                     let body = planned.get("planned").cloned().unwrap_or(Value::Null);
                     match p.recover(&addr.resource.ty, &it.token, &body).await {
@@ -350,11 +463,29 @@ impl Session {
                                 addr: addr.clone(),
                                 provider: key,
                                 value: v,
-                                sensitive: planned.get("sensitive").and_then(Value::as_list).map(|l| l.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default(),
-                                deps: planned.get("deps").and_then(Value::as_list).map(|l| l.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default(),
+                                sensitive: planned
+                                    .get("sensitive")
+                                    .and_then(Value::as_list)
+                                    .map(|l| {
+                                        l.iter()
+                                            .filter_map(|x| x.as_str().map(String::from))
+                                            .collect()
+                                    })
+                                    .unwrap_or_default(),
+                                deps: planned
+                                    .get("deps")
+                                    .and_then(Value::as_list)
+                                    .map(|l| {
+                                        l.iter()
+                                            .filter_map(|x| x.as_str().map(String::from))
+                                            .collect()
+                                    })
+                                    .unwrap_or_default(),
                                 tainted: false,
                             };
-                            store.complete_step(&ws, &it.address, Some(&si.to_record())).map_err(state_err)?;
+                            store
+                                .complete_step(&ws, &it.address, Some(&si.to_record()))
+                                .map_err(state_err)?;
                             self.state.insert(addr.clone(), si);
                             format!("{what}. The object it created was found (token {}) and is now recorded in state.", it.token)
                         }
@@ -362,7 +493,13 @@ impl Session {
                             store.clear_intent(&ws, &it.address).map_err(state_err)?;
                             format!("{what}. No object was created (token {}); it will be planned again.", it.token)
                         }
-                        Err(e) => return Err(Diagnostic::error(format!("Failed to reconcile interrupted create of {addr}"), e.message).into()),
+                        Err(e) => {
+                            return Err(Diagnostic::error(
+                                format!("Failed to reconcile interrupted create of {addr}"),
+                                e.message,
+                            )
+                            .into())
+                        }
                     }
                 }
                 _ => {
@@ -371,7 +508,9 @@ impl Session {
                     format!("{what}. Its current state will be read back by refresh.")
                 }
             };
-            notes.push(Diagnostic::warning("Reconciled an interrupted run", msg).with_address(&addr));
+            notes.push(
+                Diagnostic::warning("Reconciled an interrupted run", msg).with_address(&addr),
+            );
         }
         self.reindex();
         Ok(notes)
@@ -421,13 +560,27 @@ impl Session {
                 };
                 let v = match (&var.ty, raw.is_null()) {
                     (_, true) if !var.nullable => {
-                        diags.push(Diagnostic::error("Required variable not set", format!("Unsupported null value for non-nullable variable {name:?}.")).with_range(Some(var.range.clone())));
+                        diags.push(
+                            Diagnostic::error(
+                                "Required variable not set",
+                                format!(
+                                    "Unsupported null value for non-nullable variable {name:?}."
+                                ),
+                            )
+                            .with_range(Some(var.range.clone())),
+                        );
                         return diags;
                     }
                     (Some(t), _) => match t.convert(&raw) {
                         Ok(v) => v,
                         Err(m) => {
-                            diags.push(Diagnostic::error("Invalid value for variable", format!("The given value is not suitable for var.{name}: {m}.")).with_range(Some(var.range.clone())));
+                            diags.push(
+                                Diagnostic::error(
+                                    "Invalid value for variable",
+                                    format!("The given value is not suitable for var.{name}: {m}."),
+                                )
+                                .with_range(Some(var.range.clone())),
+                            );
                             return diags;
                         }
                     },
@@ -439,8 +592,24 @@ impl Session {
                     let mut ctx = EvalCtx::new(&scope, &val.condition.file);
                     match ctx.eval(&val.condition.expr) {
                         Ok(Value::Bool(false)) => {
-                            let msg = ctx.eval(&val.error_message.expr).ok().and_then(|m| m.as_str().map(String::from)).unwrap_or_else(|| "The value is not valid.".into());
-                            diags.push(Diagnostic::error("Invalid value for variable", format!("{msg}\n\nThis was checked by the validation rule at {}.", val.condition.range().map(|r| format!("{}:{}", r.file, r.line)).unwrap_or_default())).with_range(Some(var.range.clone())));
+                            let msg = ctx
+                                .eval(&val.error_message.expr)
+                                .ok()
+                                .and_then(|m| m.as_str().map(String::from))
+                                .unwrap_or_else(|| "The value is not valid.".into());
+                            diags.push(
+                                Diagnostic::error(
+                                    "Invalid value for variable",
+                                    format!(
+                                        "{msg}\n\nThis was checked by the validation rule at {}.",
+                                        val.condition
+                                            .range()
+                                            .map(|r| format!("{}:{}", r.file, r.line))
+                                            .unwrap_or_default()
+                                    ),
+                                )
+                                .with_range(Some(var.range.clone())),
+                            );
                         }
                         Ok(_) => {}
                         Err(d) => diags.push(d),
@@ -480,7 +649,12 @@ impl Session {
     }
 
     /// How a resource block expands (`count`, `for_each` or a single instance).
-    pub(crate) fn expand(&self, values: &Values, rc: &ResourceConfig, module: &ModulePath) -> Result<Expansion, Diagnostic> {
+    pub(crate) fn expand(
+        &self,
+        values: &Values,
+        rc: &ResourceConfig,
+        module: &ModulePath,
+    ) -> Result<Expansion, Diagnostic> {
         let scope = self.scope(values, module);
         if let Some(c) = &rc.count {
             let mut ctx = EvalCtx::new(&scope, &c.file);
@@ -538,18 +712,30 @@ impl Session {
             (InstanceKey::Int(i), _) => ctx.bind("count", Value::map([("index", Value::from(*i))])),
             (InstanceKey::Str(k), Expansion::ForEach(m)) => ctx.bind(
                 "each",
-                Value::map([("key", Value::from(k.as_str())), ("value", m.get(k).cloned().unwrap_or(Value::Null))]),
+                Value::map([
+                    ("key", Value::from(k.as_str())),
+                    ("value", m.get(k).cloned().unwrap_or(Value::Null)),
+                ]),
             ),
             _ => {}
         }
         let mut r = eval_body(&mut ctx, rc.body(), schema, Some(&rc.range), true);
-        r.sensitive.extend(schema.sensitive_attrs().map(String::from));
+        r.sensitive
+            .extend(schema.sensitive_attrs().map(String::from));
         r
     }
 
     /// Resource-level dependency addresses of a resource node.
     pub(crate) fn dep_addrs(&self, id: NodeId) -> Vec<String> {
-        self.graph.resource_deps.get(&id).map(|s| s.iter().map(|d| self.graph.nodes[*d].key.to_string()).collect()).unwrap_or_default()
+        self.graph
+            .resource_deps
+            .get(&id)
+            .map(|s| {
+                s.iter()
+                    .map(|d| self.graph.nodes[*d].key.to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -567,5 +753,7 @@ pub(crate) fn state_err(e: terrane_state::StateError) -> Diagnostics {
 }
 
 fn first_user_range(g: &Graph, provider_key: &str) -> Option<terrane_core::SourceRange> {
-    g.resource_nodes().find(|(_, _, rc)| rc.provider_key() == provider_key).map(|(_, _, rc)| rc.range.clone())
+    g.resource_nodes()
+        .find(|(_, _, rc)| rc.provider_key() == provider_key)
+        .map(|(_, _, rc)| rc.range.clone())
 }

@@ -18,7 +18,11 @@ impl SourceFile {
     pub fn new(name: impl Into<Arc<str>>, text: String) -> Arc<SourceFile> {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Arc::new(SourceFile { name: name.into(), text, line_starts })
+        Arc::new(SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        })
     }
 
     /// Converts a byte span to a [`SourceRange`] (line and column one-based).
@@ -34,11 +38,19 @@ impl SourceFile {
             .get(line_idx + 1)
             .map(|e| e - 1)
             .unwrap_or(self.text.len());
-        let line_text = self.text[line_start..line_end].trim_end_matches('\r').to_string();
+        let line_text = self.text[line_start..line_end]
+            .trim_end_matches('\r')
+            .to_string();
         let col = self.text[line_start..start].chars().count() + 1;
         let end = span.end.min(line_end).max(start);
         let len = self.text[start..end].chars().count().max(1);
-        SourceRange { file: self.name.clone(), line: line_idx + 1, col, len, line_text }
+        SourceRange {
+            file: self.name.clone(),
+            line: line_idx + 1,
+            col,
+            len,
+            line_text,
+        }
     }
 
     /// Range from a one-based line and column (parser errors report those).

@@ -35,13 +35,20 @@ pub struct ModuleScope<'a> {
 
 impl ModuleScope<'_> {
     fn named(&self, key: NodeKey, target: &RefTarget) -> Result<Resolved, String> {
-        let id = self.graph.id(&key).ok_or_else(|| format!("{} is not declared.", describe_target(target)))?;
-        let (v, s) = self
-            .values
-            .named
-            .get(&id)
-            .ok_or_else(|| format!("{} has no value yet (it was not evaluated because of an earlier error).", describe_target(target)))?;
-        Ok(Resolved { value: v.clone(), sens: if *s { Sens::All } else { Sens::No } })
+        let id = self
+            .graph
+            .id(&key)
+            .ok_or_else(|| format!("{} is not declared.", describe_target(target)))?;
+        let (v, s) = self.values.named.get(&id).ok_or_else(|| {
+            format!(
+                "{} has no value yet (it was not evaluated because of an earlier error).",
+                describe_target(target)
+            )
+        })?;
+        Ok(Resolved {
+            value: v.clone(),
+            sens: if *s { Sens::All } else { Sens::No },
+        })
     }
 }
 
@@ -51,10 +58,16 @@ impl Scope for ModuleScope<'_> {
         match target {
             RefTarget::Var(n) => self.named(NodeKey::Var(m, n.clone()), target),
             RefTarget::Local(n) => self.named(NodeKey::Local(m, n.clone()), target),
-            RefTarget::Module(c, Some(o)) => self.named(NodeKey::Output(m.child(c), o.clone()), target),
+            RefTarget::Module(c, Some(o)) => {
+                self.named(NodeKey::Output(m.child(c), o.clone()), target)
+            }
             RefTarget::Module(c, None) => {
                 let child = m.child(c);
-                let cm = self.graph.modules.get(&child).ok_or_else(|| format!("No module call named {c:?}."))?;
+                let cm = self
+                    .graph
+                    .modules
+                    .get(&child)
+                    .ok_or_else(|| format!("No module call named {c:?}."))?;
                 let mut out = BTreeMap::new();
                 let mut sens = false;
                 for o in cm.outputs.keys() {
@@ -62,30 +75,57 @@ impl Scope for ModuleScope<'_> {
                     sens |= matches!(r.sens, Sens::All);
                     out.insert(o.clone(), r.value);
                 }
-                Ok(Resolved { value: Value::Map(out), sens: if sens { Sens::All } else { Sens::No } })
+                Ok(Resolved {
+                    value: Value::Map(out),
+                    sens: if sens { Sens::All } else { Sens::No },
+                })
             }
             RefTarget::Resource(mode, t, n) => {
                 let addr = ResourceAddr::new(m, *mode, t, n);
-                let id = self.graph.id(&NodeKey::Resource(addr)).ok_or_else(|| format!("{} is not declared.", describe_target(target)))?;
-                let rv = self
-                    .values
-                    .resources
-                    .get(&id)
-                    .ok_or_else(|| format!("{} has no value yet (it was not planned because of an earlier error).", describe_target(target)))?;
-                Ok(Resolved { value: rv.value.clone(), sens: Sens::Attrs(rv.sensitive.clone()) })
+                let id = self
+                    .graph
+                    .id(&NodeKey::Resource(addr))
+                    .ok_or_else(|| format!("{} is not declared.", describe_target(target)))?;
+                let rv = self.values.resources.get(&id).ok_or_else(|| {
+                    format!(
+                        "{} has no value yet (it was not planned because of an earlier error).",
+                        describe_target(target)
+                    )
+                })?;
+                Ok(Resolved {
+                    value: rv.value.clone(),
+                    sens: Sens::Attrs(rv.sensitive.clone()),
+                })
             }
             RefTarget::Path => Ok(Resolved::plain(Value::map([
-                ("module", Value::from(self.module_dir().display().to_string())),
+                (
+                    "module",
+                    Value::from(self.module_dir().display().to_string()),
+                ),
                 ("root", Value::from(self.root_dir.display().to_string())),
-                ("cwd", Value::from(std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default())),
+                (
+                    "cwd",
+                    Value::from(
+                        std::env::current_dir()
+                            .map(|d| d.display().to_string())
+                            .unwrap_or_default(),
+                    ),
+                ),
             ]))),
-            RefTarget::Terraform => Ok(Resolved::plain(Value::map([("workspace", Value::from(self.workspace))]))),
+            RefTarget::Terraform => Ok(Resolved::plain(Value::map([(
+                "workspace",
+                Value::from(self.workspace),
+            )]))),
             other => Err(format!("{} cannot be used here.", describe_target(other))),
         }
     }
 
     fn module_dir(&self) -> PathBuf {
-        self.graph.modules.get(self.module).map(|m| m.dir.clone()).unwrap_or_else(|| PathBuf::from("."))
+        self.graph
+            .modules
+            .get(self.module)
+            .map(|m| m.dir.clone())
+            .unwrap_or_else(|| PathBuf::from("."))
     }
 }
 
@@ -94,8 +134,24 @@ pub fn assemble(kind: &Expansion, instances: &BTreeMap<terrane_core::InstanceKey
     use terrane_core::InstanceKey as K;
     match kind {
         Expansion::Single => instances.get(&K::None).cloned().unwrap_or(Value::Null),
-        Expansion::Count(n) => Value::List((0..*n as i64).map(|i| instances.get(&K::Int(i)).cloned().unwrap_or(Value::Unknown)).collect()),
-        Expansion::ForEach(m) => Value::Map(m.keys().map(|k| (k.clone(), instances.get(&K::Str(k.clone())).cloned().unwrap_or(Value::Unknown))).collect()),
+        Expansion::Count(n) => Value::List(
+            (0..*n as i64)
+                .map(|i| instances.get(&K::Int(i)).cloned().unwrap_or(Value::Unknown))
+                .collect(),
+        ),
+        Expansion::ForEach(m) => Value::Map(
+            m.keys()
+                .map(|k| {
+                    (
+                        k.clone(),
+                        instances
+                            .get(&K::Str(k.clone()))
+                            .cloned()
+                            .unwrap_or(Value::Unknown),
+                    )
+                })
+                .collect(),
+        ),
     }
 }
 

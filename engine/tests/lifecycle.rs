@@ -13,7 +13,10 @@ use terrane_state::Store;
 fn registry() -> ProviderRegistry {
     let mut r = ProviderRegistry::new();
     terrane_provider_builtin::register(&mut r);
-    r.register("test", terrane_provider_test::TestProvider::shared_factory());
+    r.register(
+        "test",
+        terrane_provider_test::TestProvider::shared_factory(),
+    );
     r
 }
 
@@ -26,14 +29,27 @@ fn session(dir: &Path, reg: &ProviderRegistry) -> Session {
     Session::new(cfg, reg.clone(), SessionOptions::default()).unwrap_or_else(|d| panic!("{d}"))
 }
 
-async fn plan(dir: &Path, reg: &ProviderRegistry, store: &Store, opts: PlanOptions) -> (Session, Plan) {
+async fn plan(
+    dir: &Path,
+    reg: &ProviderRegistry,
+    store: &Store,
+    opts: PlanOptions,
+) -> (Session, Plan) {
     let mut s = session(dir, reg);
     s.load_state(store).unwrap();
-    let p = s.plan(Some(store), &opts).await.unwrap_or_else(|d| panic!("{d}"));
+    let p = s
+        .plan(Some(store), &opts)
+        .await
+        .unwrap_or_else(|d| panic!("{d}"));
     (s, p)
 }
 
-async fn apply(dir: &Path, reg: &ProviderRegistry, store: &Store, opts: PlanOptions) -> (Plan, terrane_engine::ApplyOutcome, Arc<RecordingSink>) {
+async fn apply(
+    dir: &Path,
+    reg: &ProviderRegistry,
+    store: &Store,
+    opts: PlanOptions,
+) -> (Plan, terrane_engine::ApplyOutcome, Arc<RecordingSink>) {
     let (mut s, p) = plan(dir, reg, store, opts).await;
     let sink = Arc::new(RecordingSink::default());
     let (_tx, rx) = tokio::sync::watch::channel(0u8);
@@ -42,7 +58,10 @@ async fn apply(dir: &Path, reg: &ProviderRegistry, store: &Store, opts: PlanOpti
 }
 
 fn refresh() -> PlanOptions {
-    PlanOptions { refresh: true, ..Default::default() }
+    PlanOptions {
+        refresh: true,
+        ..Default::default()
+    }
 }
 
 const V1: &str = r#"
@@ -87,8 +106,11 @@ async fn full_lifecycle() {
     // base finished before any web started (dependency order from recorded events).
     let ev = sink.events.lock().unwrap();
     let pos = |pred: &dyn Fn(&Event) -> bool| ev.iter().position(|(_, e)| pred(e)).unwrap();
-    let base_done = pos(&|e| matches!(e, Event::ApplyDone { addr, .. } if addr == "test_instance.base"));
-    let web_start = pos(&|e| matches!(e, Event::ApplyStart { addr, .. } if addr.starts_with("test_instance.web")));
+    let base_done =
+        pos(&|e| matches!(e, Event::ApplyDone { addr, .. } if addr == "test_instance.base"));
+    let web_start = pos(
+        &|e| matches!(e, Event::ApplyStart { addr, .. } if addr.starts_with("test_instance.web")),
+    );
     assert!(base_done < web_start);
     drop(ev);
     let recs = store.resources("default").unwrap();
@@ -101,9 +123,16 @@ async fn full_lifecycle() {
     assert!(!p.has_changes(), "{}", render_plan(&p, &Style::default()));
 
     // Update in place (tags) and replace (name forces replacement) of base -> web updates.
-    write(dir.path(), &V1.replace("default = \"dev\"", "default = \"stg\""));
+    write(
+        dir.path(),
+        &V1.replace("default = \"dev\"", "default = \"stg\""),
+    );
     let (p, out, _) = apply(dir.path(), &reg, &store, refresh()).await;
-    let base = p.changes.iter().find(|c| c.addr.to_string() == "test_instance.base").unwrap();
+    let base = p
+        .changes
+        .iter()
+        .find(|c| c.addr.to_string() == "test_instance.base")
+        .unwrap();
     assert_eq!(base.action, Action::Replace);
     assert_eq!(base.requires_replace, vec![vec!["name".to_string()]]);
     assert!(out.ok(), "{:?}", out);
@@ -114,17 +143,38 @@ async fn full_lifecycle() {
     // Count shrinks: web[1] is deleted.
     write(dir.path(), &V1.replace("count = 2", "count = 1"));
     let (p, out, _) = apply(dir.path(), &reg, &store, refresh()).await;
-    let del: Vec<String> = p.changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.addr.to_string()).collect();
+    let del: Vec<String> = p
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| c.addr.to_string())
+        .collect();
     assert_eq!(del, vec!["test_instance.web[1]"]);
     assert!(out.ok(), "{:?}", out);
 
     // Destroy: dependents first.
-    let (p, out, sink) = apply(dir.path(), &reg, &store, PlanOptions { destroy: true, refresh: true, ..Default::default() }).await;
+    let (p, out, sink) = apply(
+        dir.path(),
+        &reg,
+        &store,
+        PlanOptions {
+            destroy: true,
+            refresh: true,
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(p.counts().destroy, 3);
     assert!(out.ok(), "{:?}", out);
     assert!(store.resources("default").unwrap().is_empty());
     let ev = sink.events.lock().unwrap();
-    let done: Vec<String> = ev.iter().filter_map(|(_, e)| match e { Event::ApplyDone { addr, .. } => Some(addr.clone()), _ => None }).collect();
+    let done: Vec<String> = ev
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::ApplyDone { addr, .. } => Some(addr.clone()),
+            _ => None,
+        })
+        .collect();
     let ix = |a: &str| done.iter().position(|d| d == a).unwrap();
     assert!(ix("test_instance.web[0]") < ix("test_instance.base"));
     assert!(ix("terraform_data.marker") < ix("test_instance.web[0]"));
@@ -156,11 +206,18 @@ resource "test_instance" "independent" {
     assert_eq!(out.skipped, vec!["test_instance.child".to_string()]);
     assert_eq!(out.added, 1);
     let recs = store.resources("default").unwrap();
-    let bad = recs.iter().find(|r| r.address == "test_instance.bad").unwrap();
+    let bad = recs
+        .iter()
+        .find(|r| r.address == "test_instance.bad")
+        .unwrap();
     assert!(bad.tainted);
     // Next plan replaces the tainted one.
     let (_, p) = plan(dir.path(), &reg, &store, refresh()).await;
-    let c = p.changes.iter().find(|c| c.addr.to_string() == "test_instance.bad").unwrap();
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.addr.to_string() == "test_instance.bad")
+        .unwrap();
     assert_eq!(c.action, Action::Replace);
     assert!(c.reason.as_deref().unwrap().contains("tainted"));
 }
@@ -213,8 +270,15 @@ resource "test_instance" "a" {{
     let (_, out, _) = apply(dir.path(), &reg, &store, refresh()).await;
     assert!(out.ok());
     // Change the tag out of band.
-    let f = std::fs::read_dir(&cloud).unwrap().next().unwrap().unwrap().path();
-    let t = std::fs::read_to_string(&f).unwrap().replace("\"core\"", "\"hacked\"");
+    let f = std::fs::read_dir(&cloud)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let t = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace("\"core\"", "\"hacked\"");
     std::fs::write(&f, t).unwrap();
     let (_, p) = plan(dir.path(), &reg, &store, refresh()).await;
     assert_eq!(p.drift.len(), 1);

@@ -20,9 +20,15 @@ pub const DEFAULT_FILE: &str = "terrane.state.db";
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("state database {path}: {source}")]
-    Sqlite { path: String, source: rusqlite::Error },
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
     #[error("state database {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("state is locked by {0}")]
     Locked(LockInfo),
     #[error("no lock with id {0} is held on workspace {1}")]
@@ -159,10 +165,19 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let p = path.display().to_string();
         if !path.exists() {
-            create_private(path).map_err(|source| StateError::Io { path: p.clone(), source })?;
+            create_private(path).map_err(|source| StateError::Io {
+                path: p.clone(),
+                source,
+            })?;
         }
-        let conn = Connection::open(path).map_err(|source| StateError::Sqlite { path: p.clone(), source })?;
-        let store = Store { conn, path: path.to_path_buf() };
+        let conn = Connection::open(path).map_err(|source| StateError::Sqlite {
+            path: p.clone(),
+            source,
+        })?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         store.init().map_err(|e| store.err(e))?;
         if let Some(v) = schema::migrate(&store.conn).map_err(|e| store.err(e))? {
             return Err(StateError::TooNew(p, v));
@@ -175,7 +190,10 @@ impl Store {
     }
 
     fn err(&self, source: rusqlite::Error) -> StateError {
-        StateError::Sqlite { path: self.path.display().to_string(), source }
+        StateError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        }
     }
 
     fn init(&self) -> rusqlite::Result<()> {
@@ -210,7 +228,13 @@ impl Store {
             .query_row(
                 "SELECT name, lineage, serial FROM workspaces WHERE name = ?1",
                 params![name],
-                |r| Ok(WorkspaceMeta { name: r.get(0)?, lineage: r.get(1)?, serial: r.get(2)? }),
+                |r| {
+                    Ok(WorkspaceMeta {
+                        name: r.get(0)?,
+                        lineage: r.get(1)?,
+                        serial: r.get(2)?,
+                    })
+                },
             )
             .optional()
             .map_err(|e| self.err(e))
@@ -222,9 +246,16 @@ impl Store {
             .prepare("SELECT name, lineage, serial FROM workspaces ORDER BY name")
             .map_err(|e| self.err(e))?;
         let rows = st
-            .query_map([], |r| Ok(WorkspaceMeta { name: r.get(0)?, lineage: r.get(1)?, serial: r.get(2)? }))
+            .query_map([], |r| {
+                Ok(WorkspaceMeta {
+                    name: r.get(0)?,
+                    lineage: r.get(1)?,
+                    serial: r.get(2)?,
+                })
+            })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 
     /// All resource instances of a workspace, ordered by address.
@@ -271,7 +302,10 @@ impl Store {
     }
 
     pub fn resource(&self, ws: &str, address: &str) -> Result<Option<ResourceRecord>> {
-        Ok(self.resources(ws)?.into_iter().find(|r| r.address == address))
+        Ok(self
+            .resources(ws)?
+            .into_iter()
+            .find(|r| r.address == address))
     }
 
     fn bump_serial(&self, ws: &str) -> rusqlite::Result<()> {
@@ -306,7 +340,9 @@ impl Store {
     }
 
     fn in_tx<T>(&self, f: impl FnOnce() -> rusqlite::Result<T>) -> Result<T> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.err(e))?;
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
         match f() {
             Ok(v) => {
                 self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
@@ -375,13 +411,20 @@ impl Store {
 
     /// Records the outcome of a step and clears its intent, atomically: `Some` writes the
     /// instance, `None` removes it.
-    pub fn complete_step(&self, ws: &str, address: &str, rec: Option<&ResourceRecord>) -> Result<()> {
+    pub fn complete_step(
+        &self,
+        ws: &str,
+        address: &str,
+        rec: Option<&ResourceRecord>,
+    ) -> Result<()> {
         self.in_tx(|| {
             match rec {
                 Some(r) => self.upsert(ws, r)?,
                 None => {
                     self.conn
-                        .prepare_cached("DELETE FROM resources WHERE workspace = ?1 AND address = ?2")?
+                        .prepare_cached(
+                            "DELETE FROM resources WHERE workspace = ?1 AND address = ?2",
+                        )?
                         .execute(params![ws, address])?;
                 }
             }
@@ -421,7 +464,8 @@ impl Store {
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Replaces the workspace's outputs.
@@ -441,7 +485,9 @@ impl Store {
     pub fn outputs(&self, ws: &str) -> Result<Vec<OutputRecord>> {
         let mut st = self
             .conn
-            .prepare("SELECT name, value, sensitive FROM outputs WHERE workspace = ?1 ORDER BY name")
+            .prepare(
+                "SELECT name, value, sensitive FROM outputs WHERE workspace = ?1 ORDER BY name",
+            )
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map(params![ws], |r| {
@@ -453,7 +499,8 @@ impl Store {
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Starts a run in the history and returns its id.
@@ -505,16 +552,21 @@ impl Store {
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Deletes a workspace and everything in it.
     pub fn delete_workspace(&self, ws: &str) -> Result<()> {
         self.in_tx(|| {
             for t in ["resources", "outputs", "intents", "locks"] {
-                self.conn.execute(&format!("DELETE FROM {t} WHERE workspace = ?1"), params![ws])?;
+                self.conn.execute(
+                    &format!("DELETE FROM {t} WHERE workspace = ?1"),
+                    params![ws],
+                )?;
             }
-            self.conn.execute("DELETE FROM workspaces WHERE name = ?1", params![ws])?;
+            self.conn
+                .execute("DELETE FROM workspaces WHERE name = ?1", params![ws])?;
             Ok(())
         })
     }
@@ -523,7 +575,12 @@ impl Store {
 #[cfg(unix)]
 fn create_private(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map(|_| ())
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(|_| ())
 }
 
 #[cfg(not(unix))]

@@ -141,7 +141,12 @@ impl Store {
                 }
             })?;
             match attempt {
-                Ok(stale) => return Ok(LockOutcome { held: me, took_over: stale }),
+                Ok(stale) => {
+                    return Ok(LockOutcome {
+                        held: me,
+                        took_over: stale,
+                    })
+                }
                 Err(holder) => {
                     if Instant::now() >= deadline {
                         return Err(StateError::Locked(holder));
@@ -155,7 +160,10 @@ impl Store {
     /// Releases a lock this process holds.
     pub fn release_lock(&self, ws: &str, id: &str) -> Result<()> {
         self.conn
-            .execute("DELETE FROM locks WHERE workspace = ?1 AND id = ?2", params![ws, id])
+            .execute(
+                "DELETE FROM locks WHERE workspace = ?1 AND id = ?2",
+                params![ws, id],
+            )
             .map_err(|e| self.err(e))?;
         Ok(())
     }

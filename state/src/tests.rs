@@ -71,7 +71,9 @@ fn lock_contention_names_holder_and_stale_lock_is_taken_over() {
     let a = Store::open(&p).unwrap();
     let b = Store::open(&p).unwrap();
     a.workspace("w").unwrap();
-    let held = a.acquire_lock("w", "terrane apply", Duration::ZERO).unwrap();
+    let held = a
+        .acquire_lock("w", "terrane apply", Duration::ZERO)
+        .unwrap();
     match b.acquire_lock("w", "terrane plan", Duration::from_millis(250)) {
         Err(StateError::Locked(h)) => assert_eq!(h.id, held.held.id),
         other => panic!("expected Locked, got {other:?}"),
@@ -80,8 +82,12 @@ fn lock_contention_names_holder_and_stale_lock_is_taken_over() {
     let got = b.acquire_lock("w", "terrane plan", Duration::ZERO).unwrap();
     assert!(got.took_over.is_none());
     // Pretend the holder was a process that no longer exists on this host.
-    b.conn.execute("UPDATE locks SET pid = 999999999", []).unwrap();
-    let taken = a.acquire_lock("w", "terrane apply", Duration::ZERO).unwrap();
+    b.conn
+        .execute("UPDATE locks SET pid = 999999999", [])
+        .unwrap();
+    let taken = a
+        .acquire_lock("w", "terrane apply", Duration::ZERO)
+        .unwrap();
     assert_eq!(taken.took_over.unwrap().id, got.held.id);
 }
 
@@ -96,7 +102,15 @@ fn runs_are_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let s = Store::open(&dir.path().join("s.db")).unwrap();
     let id = s.begin_run("w", "apply").unwrap();
-    s.finish_run(id, "ok", RunCounts { added: 2, ..Default::default() }).unwrap();
+    s.finish_run(
+        id,
+        "ok",
+        RunCounts {
+            added: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let runs = s.runs("w").unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].added, 2);

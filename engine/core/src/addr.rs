@@ -55,10 +55,18 @@ pub struct ResourceAddr {
 
 impl ResourceAddr {
     pub fn new(module: ModulePath, mode: Mode, ty: &str, name: &str) -> Self {
-        ResourceAddr { module, mode, ty: Arc::from(ty), name: Arc::from(name) }
+        ResourceAddr {
+            module,
+            mode,
+            ty: Arc::from(ty),
+            name: Arc::from(name),
+        }
     }
     pub fn instance(&self, key: InstanceKey) -> InstanceAddr {
-        InstanceAddr { resource: self.clone(), key }
+        InstanceAddr {
+            resource: self.clone(),
+            key,
+        }
     }
 }
 

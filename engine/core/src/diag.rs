@@ -44,7 +44,10 @@ impl Diagnostic {
         }
     }
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(summary, detail) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(summary, detail)
+        }
     }
     pub fn with_range(mut self, range: Option<SourceRange>) -> Self {
         if self.range.is_none() {
@@ -87,7 +90,13 @@ impl fmt::Display for Diagnostic {
                 .take(r.col.saturating_sub(1))
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            writeln!(f, "{}  {}{}", " ".repeat(gutter.len()), pad, "^".repeat(r.len.max(1)))?;
+            writeln!(
+                f,
+                "{}  {}{}",
+                " ".repeat(gutter.len()),
+                pad,
+                "^".repeat(r.len.max(1))
+            )?;
         }
         if let Some(a) = &self.address {
             if self.range.is_none() {

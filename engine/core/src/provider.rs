@@ -23,7 +23,11 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(message: impl Into<String>) -> Self {
-        ProviderError { message: message.into(), retryable: false, partial_state: None }
+        ProviderError {
+            message: message.into(),
+            retryable: false,
+            partial_state: None,
+        }
     }
 }
 
@@ -82,13 +86,15 @@ pub trait Provider: Send + Sync {
 
     /// Plans a change. The default uses the schema's [`crate::ResourceSchema::default_plan`].
     async fn plan(&self, req: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
-        let schema = self
-            .schema()
-            .resources
-            .get(req.type_name)
-            .ok_or_else(|| ProviderError::new(format!("unknown resource type {}", req.type_name)))?;
+        let schema = self.schema().resources.get(req.type_name).ok_or_else(|| {
+            ProviderError::new(format!("unknown resource type {}", req.type_name))
+        })?;
         let (planned, requires_replace) = schema.default_plan(req.prior, req.config);
-        Ok(PlanResponse { planned, requires_replace, diagnostics: Vec::new() })
+        Ok(PlanResponse {
+            planned,
+            requires_replace,
+            diagnostics: Vec::new(),
+        })
     }
 
     /// Creates, updates or deletes. Returns the new state (`None` after a delete).
@@ -100,12 +106,16 @@ pub trait Provider: Send + Sync {
     /// Imports an existing object by its id.
     async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
         let _ = id;
-        Err(ProviderError::new(format!("{type_name} does not support import")))
+        Err(ProviderError::new(format!(
+            "{type_name} does not support import"
+        )))
     }
 
     /// Reads a data source.
     async fn read_data(&self, type_name: &str, _config: &Value) -> Result<Value, ProviderError> {
-        Err(ProviderError::new(format!("unknown data source {type_name}")))
+        Err(ProviderError::new(format!(
+            "unknown data source {type_name}"
+        )))
     }
 
     /// Looks for an object whose creation with `token` was interrupted (the process died after

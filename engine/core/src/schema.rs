@@ -50,12 +50,17 @@ impl Type {
             (Type::Bool, Value::String(s)) if s == "true" || s == "false" => {
                 Ok(Value::Bool(s == "true"))
             }
-            (Type::List(t), Value::List(items)) => {
-                Ok(Value::List(items.iter().map(|i| t.convert(i)).collect::<Result<_, _>>()?))
-            }
+            (Type::List(t), Value::List(items)) => Ok(Value::List(
+                items
+                    .iter()
+                    .map(|i| t.convert(i))
+                    .collect::<Result<_, _>>()?,
+            )),
             (Type::Set(t), Value::List(items)) => {
-                let mut out: Vec<Value> =
-                    items.iter().map(|i| t.convert(i)).collect::<Result<_, _>>()?;
+                let mut out: Vec<Value> = items
+                    .iter()
+                    .map(|i| t.convert(i))
+                    .collect::<Result<_, _>>()?;
                 dedup_set(&mut out);
                 Ok(Value::List(out))
             }
@@ -68,7 +73,11 @@ impl Type {
                 let mut out = BTreeMap::new();
                 for (k, ft) in fields {
                     let fv = m.get(k).cloned().unwrap_or(Value::Null);
-                    out.insert(k.clone(), ft.convert(&fv).map_err(|e| format!("attribute {k:?}: {e}"))?);
+                    out.insert(
+                        k.clone(),
+                        ft.convert(&fv)
+                            .map_err(|e| format!("attribute {k:?}: {e}"))?,
+                    );
                 }
                 Ok(Value::Map(out))
             }
@@ -109,17 +118,37 @@ pub struct Attribute {
 
 impl Attribute {
     pub fn required(ty: Type) -> Self {
-        Attribute { ty, required: true, optional: false, computed: false, sensitive: false, force_new: false }
+        Attribute {
+            ty,
+            required: true,
+            optional: false,
+            computed: false,
+            sensitive: false,
+            force_new: false,
+        }
     }
     pub fn optional(ty: Type) -> Self {
-        Attribute { required: false, optional: true, ..Attribute::required(ty) }
+        Attribute {
+            required: false,
+            optional: true,
+            ..Attribute::required(ty)
+        }
     }
     pub fn computed(ty: Type) -> Self {
-        Attribute { required: false, optional: false, computed: true, ..Attribute::required(ty) }
+        Attribute {
+            required: false,
+            optional: false,
+            computed: true,
+            ..Attribute::required(ty)
+        }
     }
     /// Optional, and computed by the provider when not set.
     pub fn optional_computed(ty: Type) -> Self {
-        Attribute { optional: true, computed: true, ..Attribute::computed(ty) }
+        Attribute {
+            optional: true,
+            computed: true,
+            ..Attribute::computed(ty)
+        }
     }
     pub fn force_new(mut self) -> Self {
         self.force_new = true;
@@ -163,13 +192,23 @@ impl ResourceSchema {
         self
     }
     pub fn block(mut self, name: &str, nesting: Nesting, schema: ResourceSchema) -> Self {
-        self.blocks.insert(name.to_string(), BlockSchema { nesting, schema, force_new: false });
+        self.blocks.insert(
+            name.to_string(),
+            BlockSchema {
+                nesting,
+                schema,
+                force_new: false,
+            },
+        );
         self
     }
 
     /// Top-level attributes that hold secrets.
     pub fn sensitive_attrs(&self) -> impl Iterator<Item = &str> {
-        self.attributes.iter().filter(|(_, a)| a.sensitive).map(|(k, _)| k.as_str())
+        self.attributes
+            .iter()
+            .filter(|(_, a)| a.sensitive)
+            .map(|(k, _)| k.as_str())
     }
 
     /// The plan most providers want: the configuration, with computed attributes that the user
@@ -201,7 +240,10 @@ impl ResourceSchema {
             let set = planned.get(name).is_some_and(|v| !v.is_null());
             if a.computed && !set {
                 let v = if keep_prior {
-                    prior.and_then(|p| p.get(name)).cloned().unwrap_or(Value::Unknown)
+                    prior
+                        .and_then(|p| p.get(name))
+                        .cloned()
+                        .unwrap_or(Value::Unknown)
                 } else {
                     Value::Unknown
                 };
@@ -244,7 +286,11 @@ mod tests {
 
     #[test]
     fn default_plan_update_keeps_id_and_replace_names_attr() {
-        let prior = Value::map([("id", "i-1".into()), ("name", "a".into()), ("size", Value::Null)]);
+        let prior = Value::map([
+            ("id", "i-1".into()),
+            ("name", "a".into()),
+            ("size", Value::Null),
+        ]);
         let cfg = Value::map([("name", Value::from("a")), ("size", Value::from(2i64))]);
         let (p, rr) = schema().default_plan(Some(&prior), &cfg);
         assert_eq!(p.get("id"), Some(&Value::from("i-1")));
@@ -257,8 +303,14 @@ mod tests {
 
     #[test]
     fn conversions_follow_terraform() {
-        assert_eq!(Type::String.convert(&Value::from(5i64)).unwrap(), Value::from("5"));
-        assert_eq!(Type::Number.convert(&Value::from("5")).unwrap(), Value::from(5i64));
+        assert_eq!(
+            Type::String.convert(&Value::from(5i64)).unwrap(),
+            Value::from("5")
+        );
+        assert_eq!(
+            Type::Number.convert(&Value::from("5")).unwrap(),
+            Value::from(5i64)
+        );
         assert!(Type::Number.convert(&Value::from("x")).is_err());
         assert!(Type::String.convert(&Value::List(vec![])).is_err());
     }

@@ -161,7 +161,11 @@ impl Value {
                 if o.len() == 1 && o.get(UNKNOWN_MARKER) == Some(&J::Bool(true)) {
                     Value::Unknown
                 } else {
-                    Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
+                    Value::Map(
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                            .collect(),
+                    )
                 }
             }
         }

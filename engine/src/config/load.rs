@@ -22,18 +22,30 @@ struct Loader {
 
 /// Loads the module in `dir` and every local module it calls.
 pub fn load_config(dir: &Path) -> Result<(Config, Diagnostics), Diagnostics> {
-    let mut l = Loader { files: Vec::new(), diags: Diagnostics::new() };
+    let mut l = Loader {
+        files: Vec::new(),
+        diags: Diagnostics::new(),
+    };
     let root = l.load_module(dir, 0);
     if l.diags.has_errors() {
         return Err(l.diags);
     }
-    Ok((Config { root: Arc::new(root), files: l.files }, l.diags))
+    Ok((
+        Config {
+            root: Arc::new(root),
+            files: l.files,
+        },
+        l.diags,
+    ))
 }
 
 /// Reads a `.tfvars` file: top-level `name = value` attributes.
 pub fn load_var_file_values(path: &Path) -> Result<BTreeMap<String, Value>, Diagnostics> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::error("Failed to read variables file", format!("{}: {e}", path.display()))
+        Diagnostic::error(
+            "Failed to read variables file",
+            format!("{}: {e}", path.display()),
+        )
     })?;
     let file = SourceFile::new(display_path(path), text);
     let body = parse_file(&file)?;
@@ -68,7 +80,10 @@ fn display_path(path: &Path) -> String {
     rel.unwrap_or(path).display().to_string()
 }
 
-pub(crate) fn span_range(file: &SourceFile, span: Option<std::ops::Range<usize>>) -> Option<SourceRange> {
+pub(crate) fn span_range(
+    file: &SourceFile,
+    span: Option<std::ops::Range<usize>>,
+) -> Option<SourceRange> {
     span.map(|s| file.range(s))
 }
 
@@ -97,12 +112,22 @@ fn label_strings(b: &Block) -> Vec<String> {
 }
 
 impl Loader {
-    fn err(&mut self, file: &SourceFile, span: Option<std::ops::Range<usize>>, summary: &str, detail: String) {
-        self.diags.push(Diagnostic::error(summary, detail).with_range(span_range(file, span)));
+    fn err(
+        &mut self,
+        file: &SourceFile,
+        span: Option<std::ops::Range<usize>>,
+        summary: &str,
+        detail: String,
+    ) {
+        self.diags
+            .push(Diagnostic::error(summary, detail).with_range(span_range(file, span)));
     }
 
     fn load_module(&mut self, dir: &Path, depth: usize) -> ModuleConfig {
-        let mut m = ModuleConfig { dir: dir.to_path_buf(), ..Default::default() };
+        let mut m = ModuleConfig {
+            dir: dir.to_path_buf(),
+            ..Default::default()
+        };
         let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -127,7 +152,10 @@ impl Loader {
             let text = match std::fs::read_to_string(&p) {
                 Ok(t) => t,
                 Err(e) => {
-                    self.diags.push(Diagnostic::error("Failed to read file", format!("{}: {e}", p.display())));
+                    self.diags.push(Diagnostic::error(
+                        "Failed to read file",
+                        format!("{}: {e}", p.display()),
+                    ));
                     continue;
                 }
             };
@@ -141,7 +169,13 @@ impl Loader {
         m
     }
 
-    fn load_body(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, body: Body, depth: usize) {
+    fn load_body(
+        &mut self,
+        m: &mut ModuleConfig,
+        file: &Arc<SourceFile>,
+        body: Body,
+        depth: usize,
+    ) {
         for s in body.into_iter() {
             let b = match s {
                 Structure::Block(b) => b,
@@ -150,7 +184,10 @@ impl Loader {
                         file,
                         a.key.span(),
                         "Unsupported argument",
-                        format!("An argument named {:?} is not expected at the top level of a module.", a.key.value().as_str()),
+                        format!(
+                            "An argument named {:?} is not expected at the top level of a module.",
+                            a.key.value().as_str()
+                        ),
                     );
                     continue;
                 }
@@ -176,7 +213,10 @@ impl Loader {
                     file,
                     b.ident.span(),
                     "Wrong number of block labels",
-                    format!("A {kind} block takes {want} label(s), got {}.", labels.len()),
+                    format!(
+                        "A {kind} block takes {want} label(s), got {}.",
+                        labels.len()
+                    ),
                 );
                 continue;
             }
@@ -194,7 +234,10 @@ impl Loader {
     }
 
     fn expr(&self, file: &Arc<SourceFile>, a: &Attribute) -> Expr {
-        Expr { file: file.clone(), expr: Arc::new(a.value.clone()) }
+        Expr {
+            file: file.clone(),
+            expr: Arc::new(a.value.clone()),
+        }
     }
 
     fn static_value(&mut self, file: &Arc<SourceFile>, a: &Attribute) -> Option<Value> {
@@ -211,7 +254,12 @@ impl Loader {
         match self.static_value(file, a) {
             Some(Value::Bool(b)) => b,
             Some(_) => {
-                self.err(file, a.value.span(), "Invalid value", format!("{} must be true or false.", a.key.value().as_str()));
+                self.err(
+                    file,
+                    a.value.span(),
+                    "Invalid value",
+                    format!("{} must be true or false.", a.key.value().as_str()),
+                );
                 false
             }
             None => false,
@@ -222,16 +270,31 @@ impl Loader {
         match &a.value {
             Expression::Array(arr) => arr
                 .iter()
-                .map(|e| Expr { file: file.clone(), expr: Arc::new(e.clone()) })
+                .map(|e| Expr {
+                    file: file.clone(),
+                    expr: Arc::new(e.clone()),
+                })
                 .collect(),
             _ => {
-                self.err(file, a.value.span(), "Invalid depends_on", "depends_on takes a list of resource or module references.".into());
+                self.err(
+                    file,
+                    a.value.span(),
+                    "Invalid depends_on",
+                    "depends_on takes a list of resource or module references.".into(),
+                );
                 Vec::new()
             }
         }
     }
 
-    fn resource(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block, mode: Mode, labels: Vec<String>) {
+    fn resource(
+        &mut self,
+        m: &mut ModuleConfig,
+        file: &Arc<SourceFile>,
+        b: Block,
+        mode: Mode,
+        labels: Vec<String>,
+    ) {
         let range = block_header_range(file, &b);
         let (ty, name) = (labels[0].clone(), labels[1].clone());
         let mut count = None;
@@ -267,7 +330,11 @@ impl Loader {
         }
         let key = (mode, ty.clone(), name.clone());
         if m.resources.contains_key(&key) {
-            let what = if mode == Mode::Data { "data" } else { "resource" };
+            let what = if mode == Mode::Data {
+                "data"
+            } else {
+                "resource"
+            };
             self.diags.push(
                 Diagnostic::error(
                     format!("Duplicate {what} \"{ty}\" configuration"),
@@ -295,13 +362,22 @@ impl Loader {
         );
     }
 
-    fn provider_ref(&mut self, file: &Arc<SourceFile>, a: &Attribute) -> Option<(String, Option<String>)> {
+    fn provider_ref(
+        &mut self,
+        file: &Arc<SourceFile>,
+        a: &Attribute,
+    ) -> Option<(String, Option<String>)> {
         let parts = crate::refs::traversal_names(&a.value);
         match parts.as_deref() {
             Some([n]) => Some((n.clone(), None)),
             Some([n, alias]) => Some((n.clone(), Some(alias.clone()))),
             _ => {
-                self.err(file, a.value.span(), "Invalid provider reference", "Expected a provider reference such as aws or aws.west.".into());
+                self.err(
+                    file,
+                    a.value.span(),
+                    "Invalid provider reference",
+                    "Expected a provider reference such as aws or aws.west.".into(),
+                );
                 None
             }
         }
@@ -318,17 +394,26 @@ impl Loader {
                 "prevent_destroy" => l.prevent_destroy = self.static_bool(file, a),
                 "ignore_changes" => {
                     l.ignore_changes = match &a.value {
-                        Expression::Variable(v) if v.value().as_str() == "all" => IgnoreChanges::All,
+                        Expression::Variable(v) if v.value().as_str() == "all" => {
+                            IgnoreChanges::All
+                        }
                         Expression::Array(arr) => {
                             let mut names = Vec::new();
                             for e in arr.iter() {
-                                match crate::refs::traversal_names(e).and_then(|n| n.into_iter().next()) {
+                                match crate::refs::traversal_names(e)
+                                    .and_then(|n| n.into_iter().next())
+                                {
                                     Some(n) => names.push(n),
                                     None => {
                                         if let Expression::String(s) = e {
                                             names.push(s.value().clone());
                                         } else {
-                                            self.err(file, e.span(), "Invalid ignore_changes", "Expected attribute names.".into());
+                                            self.err(
+                                                file,
+                                                e.span(),
+                                                "Invalid ignore_changes",
+                                                "Expected attribute names.".into(),
+                                            );
                                         }
                                     }
                                 }
@@ -336,19 +421,35 @@ impl Loader {
                             IgnoreChanges::Attrs(names)
                         }
                         _ => {
-                            self.err(file, a.value.span(), "Invalid ignore_changes", "Expected a list of attribute names or `all`.".into());
+                            self.err(
+                                file,
+                                a.value.span(),
+                                "Invalid ignore_changes",
+                                "Expected a list of attribute names or `all`.".into(),
+                            );
                             IgnoreChanges::None
                         }
                     }
                 }
                 "replace_triggered_by" => l.replace_triggered_by = self.depends_on(file, a),
-                other => self.err(file, a.key.span(), "Unsupported argument", format!("An argument named {other:?} is not expected in a lifecycle block.")),
+                other => self.err(
+                    file,
+                    a.key.span(),
+                    "Unsupported argument",
+                    format!("An argument named {other:?} is not expected in a lifecycle block."),
+                ),
             }
         }
         l
     }
 
-    fn variable(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block, labels: Vec<String>) {
+    fn variable(
+        &mut self,
+        m: &mut ModuleConfig,
+        file: &Arc<SourceFile>,
+        b: Block,
+        labels: Vec<String>,
+    ) {
         let range = block_header_range(file, &b);
         let mut v = Variable {
             name: labels[0].clone(),
@@ -368,11 +469,20 @@ impl Loader {
                         Err(e) => self.err(file, a.value.span(), "Invalid type specification", e),
                     },
                     "default" => v.default = self.static_value(file, a),
-                    "description" => v.description = self.static_value(file, a).and_then(|x| x.as_str().map(String::from)),
+                    "description" => {
+                        v.description = self
+                            .static_value(file, a)
+                            .and_then(|x| x.as_str().map(String::from))
+                    }
                     "sensitive" => v.sensitive = self.static_bool(file, a),
                     "nullable" => v.nullable = self.static_bool(file, a),
                     "ephemeral" => {}
-                    other => self.err(file, a.key.span(), "Unsupported argument", format!("An argument named {other:?} is not expected in a variable block.")),
+                    other => self.err(
+                        file,
+                        a.key.span(),
+                        "Unsupported argument",
+                        format!("An argument named {other:?} is not expected in a variable block."),
+                    ),
                 },
                 Structure::Block(vb) if vb.ident.value().as_str() == "validation" => {
                     let cond = vb.body.get_attribute("condition");
@@ -382,10 +492,23 @@ impl Loader {
                             condition: self.expr(file, c),
                             error_message: self.expr(file, msg),
                         }),
-                        _ => self.err(file, vb.ident.span(), "Invalid validation block", "A validation block needs condition and error_message.".into()),
+                        _ => self.err(
+                            file,
+                            vb.ident.span(),
+                            "Invalid validation block",
+                            "A validation block needs condition and error_message.".into(),
+                        ),
                     }
                 }
-                Structure::Block(ob) => self.err(file, ob.ident.span(), "Unsupported block type", format!("Blocks of type {:?} are not expected in a variable block.", ob.ident.value().as_str())),
+                Structure::Block(ob) => self.err(
+                    file,
+                    ob.ident.span(),
+                    "Unsupported block type",
+                    format!(
+                        "Blocks of type {:?} are not expected in a variable block.",
+                        ob.ident.value().as_str()
+                    ),
+                ),
             }
         }
         if let (Some(t), Some(d)) = (&v.ty, &v.default) {
@@ -398,7 +521,13 @@ impl Loader {
             }
         }
         if m.variables.contains_key(&v.name) {
-            self.diags.push(Diagnostic::error("Duplicate variable declaration", format!("A variable named {:?} was already declared.", v.name)).with_range(Some(v.range)));
+            self.diags.push(
+                Diagnostic::error(
+                    "Duplicate variable declaration",
+                    format!("A variable named {:?} was already declared.", v.name),
+                )
+                .with_range(Some(v.range)),
+            );
             return;
         }
         m.variables.insert(v.name.clone(), v);
@@ -409,19 +538,44 @@ impl Loader {
             match s {
                 Structure::Attribute(a) => {
                     let name = a.key.value().as_str().to_string();
-                    let range = span_range(file, a.key.span()).expect("parsed attributes have spans");
+                    let range =
+                        span_range(file, a.key.span()).expect("parsed attributes have spans");
                     if m.locals.contains_key(&name) {
-                        self.diags.push(Diagnostic::error("Duplicate local value definition", format!("A local value named {name:?} was already defined.")).with_range(Some(range)));
+                        self.diags.push(
+                            Diagnostic::error(
+                                "Duplicate local value definition",
+                                format!("A local value named {name:?} was already defined."),
+                            )
+                            .with_range(Some(range)),
+                        );
                         continue;
                     }
-                    m.locals.insert(name.clone(), Local { name, expr: self.expr(file, a), range });
+                    m.locals.insert(
+                        name.clone(),
+                        Local {
+                            name,
+                            expr: self.expr(file, a),
+                            range,
+                        },
+                    );
                 }
-                Structure::Block(ib) => self.err(file, ib.ident.span(), "Unsupported block type", "A locals block holds only assignments.".into()),
+                Structure::Block(ib) => self.err(
+                    file,
+                    ib.ident.span(),
+                    "Unsupported block type",
+                    "A locals block holds only assignments.".into(),
+                ),
             }
         }
     }
 
-    fn output(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block, labels: Vec<String>) {
+    fn output(
+        &mut self,
+        m: &mut ModuleConfig,
+        file: &Arc<SourceFile>,
+        b: Block,
+        labels: Vec<String>,
+    ) {
         let range = block_header_range(file, &b);
         let name = labels[0].clone();
         let mut value = None;
@@ -433,27 +587,73 @@ impl Loader {
                 Structure::Attribute(a) => match a.key.value().as_str() {
                     "value" => value = Some(self.expr(file, a)),
                     "sensitive" => sensitive = self.static_bool(file, a),
-                    "description" => description = self.static_value(file, a).and_then(|x| x.as_str().map(String::from)),
+                    "description" => {
+                        description = self
+                            .static_value(file, a)
+                            .and_then(|x| x.as_str().map(String::from))
+                    }
                     "depends_on" => depends_on = self.depends_on(file, a),
                     "ephemeral" => {}
-                    other => self.err(file, a.key.span(), "Unsupported argument", format!("An argument named {other:?} is not expected in an output block.")),
+                    other => self.err(
+                        file,
+                        a.key.span(),
+                        "Unsupported argument",
+                        format!("An argument named {other:?} is not expected in an output block."),
+                    ),
                 },
                 Structure::Block(ob) if ob.ident.value().as_str() == "precondition" => {}
-                Structure::Block(ob) => self.err(file, ob.ident.span(), "Unsupported block type", format!("Blocks of type {:?} are not expected in an output block.", ob.ident.value().as_str())),
+                Structure::Block(ob) => self.err(
+                    file,
+                    ob.ident.span(),
+                    "Unsupported block type",
+                    format!(
+                        "Blocks of type {:?} are not expected in an output block.",
+                        ob.ident.value().as_str()
+                    ),
+                ),
             }
         }
         let Some(expr) = value else {
-            self.diags.push(Diagnostic::error("Missing required argument", "The argument \"value\" is required in an output block.").with_range(Some(range)));
+            self.diags.push(
+                Diagnostic::error(
+                    "Missing required argument",
+                    "The argument \"value\" is required in an output block.",
+                )
+                .with_range(Some(range)),
+            );
             return;
         };
         if m.outputs.contains_key(&name) {
-            self.diags.push(Diagnostic::error("Duplicate output definition", format!("An output named {name:?} was already defined.")).with_range(Some(range)));
+            self.diags.push(
+                Diagnostic::error(
+                    "Duplicate output definition",
+                    format!("An output named {name:?} was already defined."),
+                )
+                .with_range(Some(range)),
+            );
             return;
         }
-        m.outputs.insert(name.clone(), Output { name, expr, sensitive, description, depends_on, range });
+        m.outputs.insert(
+            name.clone(),
+            Output {
+                name,
+                expr,
+                sensitive,
+                description,
+                depends_on,
+                range,
+            },
+        );
     }
 
-    fn module_call(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block, labels: Vec<String>, depth: usize) {
+    fn module_call(
+        &mut self,
+        m: &mut ModuleConfig,
+        file: &Arc<SourceFile>,
+        b: Block,
+        labels: Vec<String>,
+        depth: usize,
+    ) {
         let range = block_header_range(file, &b);
         let name = labels[0].clone();
         let mut source = None;
@@ -474,7 +674,13 @@ impl Loader {
             }
         }
         let Some(source) = source else {
-            self.diags.push(Diagnostic::error("Missing required argument", "The argument \"source\" is required in a module block.").with_range(Some(range)));
+            self.diags.push(
+                Diagnostic::error(
+                    "Missing required argument",
+                    "The argument \"source\" is required in a module block.",
+                )
+                .with_range(Some(range)),
+            );
             return;
         };
         if !(source.starts_with("./") || source.starts_with("../")) {
@@ -490,7 +696,16 @@ impl Loader {
         }
         let child_dir = m.dir.join(&source);
         if !child_dir.is_dir() {
-            self.diags.push(Diagnostic::error("Module not found", format!("The module directory {} does not exist.", display_path(&child_dir))).with_range(Some(range)));
+            self.diags.push(
+                Diagnostic::error(
+                    "Module not found",
+                    format!(
+                        "The module directory {} does not exist.",
+                        display_path(&child_dir)
+                    ),
+                )
+                .with_range(Some(range)),
+            );
             return;
         }
         let child = self.load_module(&child_dir, depth + 1);
@@ -510,20 +725,89 @@ impl Loader {
                 );
             }
         }
-        m.module_calls.insert(name.clone(), ModuleCall { name, source, inputs, depends_on, child: Arc::new(child), range });
+        m.module_calls.insert(
+            name.clone(),
+            ModuleCall {
+                name,
+                source,
+                inputs,
+                depends_on,
+                child: Arc::new(child),
+                range,
+            },
+        );
     }
 
-    fn provider(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block, labels: Vec<String>) {
+    fn provider(
+        &mut self,
+        m: &mut ModuleConfig,
+        file: &Arc<SourceFile>,
+        b: Block,
+        labels: Vec<String>,
+    ) {
         let range = block_header_range(file, &b);
         let alias = match b.body.get_attribute("alias") {
-            Some(a) => self.static_value(file, a).and_then(|v| v.as_str().map(String::from)),
+            Some(a) => self
+                .static_value(file, a)
+                .and_then(|v| v.as_str().map(String::from)),
             None => None,
         };
-        let p = ProviderConfig { name: labels[0].clone(), alias, file: file.clone(), body: b.body, range };
+        let p = ProviderConfig {
+            name: labels[0].clone(),
+            alias,
+            file: file.clone(),
+            body: b.body,
+            range,
+        };
         if m.providers.iter().any(|q| q.key() == p.key()) {
-            self.diags.push(Diagnostic::error("Duplicate provider configuration", format!("{} is configured twice; use alias to tell them apart.", p.key())).with_range(Some(p.range)));
+            self.diags.push(
+                Diagnostic::error(
+                    "Duplicate provider configuration",
+                    format!(
+                        "{} is configured twice; use alias to tell them apart.",
+                        p.key()
+                    ),
+                )
+                .with_range(Some(p.range)),
+            );
             return;
         }
         m.providers.push(p);
+    }
+}
+
+/// Parses a `-var name=value` (or `TF_VAR_name`) value: taken literally for string (and untyped)
+/// variables, parsed as an HCL expression for every other type, as Terraform does.
+pub fn parse_cli_value(
+    name: &str,
+    raw: &str,
+    ty: Option<&terrane_core::Type>,
+) -> Result<Value, Diagnostic> {
+    use terrane_core::Type;
+    match ty {
+        None | Some(Type::String) => Ok(Value::String(raw.to_string())),
+        Some(t) => {
+            let file = SourceFile::new(format!("<value for var.{name}>"), raw.to_string());
+            let e = hcl_edit::parser::parse_expr(raw).map_err(|e| {
+                Diagnostic::error(
+                    "Invalid value for variable",
+                    format!(
+                        "The value for var.{name} is not a valid expression: {}",
+                        e.message()
+                    ),
+                )
+            })?;
+            let v = eval_static(&e, &file).map_err(|d| {
+                d.0.into_iter()
+                    .next()
+                    .unwrap_or_else(|| Diagnostic::error("Invalid value", ""))
+            })?;
+            t.convert(&v).map_err(|m| {
+                Diagnostic::error(
+                    "Invalid value for variable",
+                    format!("The given value is not suitable for var.{name}: {m}."),
+                )
+            })
+        }
     }
 }

@@ -13,7 +13,7 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 use terrane_core::{Mode, SourceRange, Type, Value};
 
-pub use load::{load_config, load_var_file_values};
+pub use load::{load_config, load_var_file_values, parse_cli_value};
 pub use types::parse_type;
 
 use crate::source::SourceFile;
@@ -153,8 +153,15 @@ pub struct Lifecycle {
 }
 
 /// Meta-arguments that are not part of a resource's own configuration.
-pub const META_ARGS: &[&str] =
-    &["count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"];
+pub const META_ARGS: &[&str] = &[
+    "count",
+    "for_each",
+    "depends_on",
+    "provider",
+    "lifecycle",
+    "provisioner",
+    "connection",
+];
 
 #[derive(Debug)]
 pub struct ResourceConfig {
@@ -183,7 +190,10 @@ impl ResourceConfig {
     }
 
     pub fn provider_key(&self) -> String {
-        provider_key(self.provider_name(), self.provider.as_ref().and_then(|(_, a)| a.as_deref()))
+        provider_key(
+            self.provider_name(),
+            self.provider.as_ref().and_then(|(_, a)| a.as_deref()),
+        )
     }
 
     /// The attributes and blocks that make up the resource's own configuration.

@@ -20,8 +20,18 @@ pub struct BodyResult {
 }
 
 /// Evaluates `body` as an object of `schema`. `header` is where "missing argument" points.
-pub fn eval_body(ctx: &mut EvalCtx, body: &Body, schema: &ResourceSchema, header: Option<&SourceRange>, top_level: bool) -> BodyResult {
-    let mut out = BodyResult { value: Value::Null, sensitive: BTreeSet::new(), diags: Diagnostics::new() };
+pub fn eval_body(
+    ctx: &mut EvalCtx,
+    body: &Body,
+    schema: &ResourceSchema,
+    header: Option<&SourceRange>,
+    top_level: bool,
+) -> BodyResult {
+    let mut out = BodyResult {
+        value: Value::Null,
+        sensitive: BTreeSet::new(),
+        diags: Diagnostics::new(),
+    };
     let mut obj = BTreeMap::new();
     let mut blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut unknown_blocks: BTreeSet<String> = BTreeSet::new();
@@ -39,9 +49,11 @@ pub fn eval_body(ctx: &mut EvalCtx, body: &Body, schema: &ResourceSchema, header
                     } else {
                         String::new()
                     };
-                    out.diags.push(
-                        ctx.error(a.key.span(), "Unsupported argument", format!("An argument named {key:?} is not expected here.{hint}")),
-                    );
+                    out.diags.push(ctx.error(
+                        a.key.span(),
+                        "Unsupported argument",
+                        format!("An argument named {key:?} is not expected here.{hint}"),
+                    ));
                     continue;
                 };
                 if attr.computed && !attr.optional && !attr.required {
@@ -55,7 +67,11 @@ pub fn eval_body(ctx: &mut EvalCtx, body: &Body, schema: &ResourceSchema, header
                         Ok(cv) => {
                             obj.insert(key.to_string(), cv);
                         }
-                        Err(m) => out.diags.push(ctx.error(a.value.span(), "Incorrect attribute value type", format!("Inappropriate value for attribute {key:?}: {m}."))),
+                        Err(m) => out.diags.push(ctx.error(
+                            a.value.span(),
+                            "Incorrect attribute value type",
+                            format!("Inappropriate value for attribute {key:?}: {m}."),
+                        )),
                     },
                     Err(d) => out.diags.push(d),
                 }
@@ -72,7 +88,14 @@ pub fn eval_body(ctx: &mut EvalCtx, body: &Body, schema: &ResourceSchema, header
                 let before = ctx.sensitive;
                 ctx.sensitive = false;
                 if ident == "dynamic" {
-                    dynamic_block(ctx, b, schema, &mut blocks, &mut unknown_blocks, &mut out.diags);
+                    dynamic_block(
+                        ctx,
+                        b,
+                        schema,
+                        &mut blocks,
+                        &mut unknown_blocks,
+                        &mut out.diags,
+                    );
                     if ctx.sensitive {
                         if let Some(l) = b.labels.first() {
                             out.sensitive.insert(l.as_str().to_string());
@@ -80,7 +103,11 @@ pub fn eval_body(ctx: &mut EvalCtx, body: &Body, schema: &ResourceSchema, header
                     }
                 } else {
                     let Some(bs) = schema.blocks.get(ident) else {
-                        out.diags.push(ctx.error(b.ident.span(), "Unsupported block type", format!("Blocks of type {ident:?} are not expected here.")));
+                        out.diags.push(ctx.error(
+                            b.ident.span(),
+                            "Unsupported block type",
+                            format!("Blocks of type {ident:?} are not expected here."),
+                        ));
                         continue;
                     };
                     let hr = b.ident.span().map(|s| ctx.file.range(s));
@@ -98,7 +125,11 @@ pub fn eval_body(ctx: &mut EvalCtx, body: &Body, schema: &ResourceSchema, header
     for (name, attr) in &schema.attributes {
         if attr.required && !obj.contains_key(name) {
             out.diags.push(
-                Diagnostic::error("Missing required argument", format!("The argument {name:?} is required, but no definition was found.")).with_range(header.cloned()),
+                Diagnostic::error(
+                    "Missing required argument",
+                    format!("The argument {name:?} is required, but no definition was found."),
+                )
+                .with_range(header.cloned()),
             );
         }
         obj.entry(name.clone()).or_insert(Value::Null);
@@ -112,7 +143,13 @@ pub fn eval_body(ctx: &mut EvalCtx, body: &Body, schema: &ResourceSchema, header
         let v = match bs.nesting {
             Nesting::Single => {
                 if items.len() > 1 {
-                    out.diags.push(Diagnostic::error("Too many blocks", format!("No more than one {name:?} block is allowed.")).with_range(header.cloned()));
+                    out.diags.push(
+                        Diagnostic::error(
+                            "Too many blocks",
+                            format!("No more than one {name:?} block is allowed."),
+                        )
+                        .with_range(header.cloned()),
+                    );
                 }
                 items.into_iter().next().unwrap_or(Value::Null)
             }
@@ -137,11 +174,19 @@ fn dynamic_block(
     diags: &mut Diagnostics,
 ) {
     let Some(label) = b.labels.first().map(|l| l.as_str().to_string()) else {
-        diags.push(ctx.error(b.ident.span(), "Missing block label", "A dynamic block needs the type of the block to generate as its label."));
+        diags.push(ctx.error(
+            b.ident.span(),
+            "Missing block label",
+            "A dynamic block needs the type of the block to generate as its label.",
+        ));
         return;
     };
     let Some(bs) = schema.blocks.get(&label) else {
-        diags.push(ctx.error(b.ident.span(), "Unsupported block type", format!("Blocks of type {label:?} are not expected here.")));
+        diags.push(ctx.error(
+            b.ident.span(),
+            "Unsupported block type",
+            format!("Blocks of type {label:?} are not expected here."),
+        ));
         return;
     };
     let iterator = b
@@ -151,11 +196,23 @@ fn dynamic_block(
         .and_then(|n| n.into_iter().next())
         .unwrap_or_else(|| label.clone());
     let Some(fe) = b.body.get_attribute("for_each") else {
-        diags.push(ctx.error(b.ident.span(), "Missing required argument", "A dynamic block needs a for_each argument."));
+        diags.push(ctx.error(
+            b.ident.span(),
+            "Missing required argument",
+            "A dynamic block needs a for_each argument.",
+        ));
         return;
     };
-    let Some(content) = b.body.blocks().find(|cb| cb.ident.value().as_str() == "content") else {
-        diags.push(ctx.error(b.ident.span(), "Missing content block", "A dynamic block needs a content block."));
+    let Some(content) = b
+        .body
+        .blocks()
+        .find(|cb| cb.ident.value().as_str() == "content")
+    else {
+        diags.push(ctx.error(
+            b.ident.span(),
+            "Missing content block",
+            "A dynamic block needs a content block.",
+        ));
         return;
     };
     let coll = match ctx.eval(&fe.value) {
@@ -170,11 +227,19 @@ fn dynamic_block(
             unknown_blocks.insert(label);
             return;
         }
-        Value::List(l) => l.into_iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v)).collect(),
+        Value::List(l) => l
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (Value::Number(i as f64), v))
+            .collect(),
         Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
         Value::Null => Vec::new(),
         other => {
-            diags.push(ctx.error(fe.value.span(), "Invalid dynamic for_each value", format!("Cannot iterate over a {}.", other.type_name())));
+            diags.push(ctx.error(
+                fe.value.span(),
+                "Invalid dynamic for_each value",
+                format!("Cannot iterate over a {}.", other.type_name()),
+            ));
             return;
         }
     };

@@ -16,19 +16,25 @@ const PARTIAL_OK: &[&str] = &[
 
 fn arity(name: &str, args: &[Value], n: usize) -> Result<(), String> {
     if args.len() != n {
-        return Err(format!("{name}() takes {n} argument(s), got {}", args.len()));
+        return Err(format!(
+            "{name}() takes {n} argument(s), got {}",
+            args.len()
+        ));
     }
     Ok(())
 }
 
 fn s(v: &Value) -> Result<String, String> {
-    v.to_template_string().ok_or_else(|| format!("a string is required, got {}", v.type_name()))
+    v.to_template_string()
+        .ok_or_else(|| format!("a string is required, got {}", v.type_name()))
 }
 
 fn n(v: &Value) -> Result<f64, String> {
     match v {
         Value::Number(x) => Ok(*x),
-        Value::String(t) => t.parse().map_err(|_| format!("a number is required, got {t:?}")),
+        Value::String(t) => t
+            .parse()
+            .map_err(|_| format!("a number is required, got {t:?}")),
         o => Err(format!("a number is required, got {}", o.type_name())),
     }
 }
@@ -76,7 +82,12 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                 match v {
                     Value::Null => {}
                     Value::Map(m) => out.extend(m.clone()),
-                    o => return Err(format!("arguments must be maps or objects, got {}", o.type_name())),
+                    o => {
+                        return Err(format!(
+                            "arguments must be maps or objects, got {}",
+                            o.type_name()
+                        ))
+                    }
                 }
             }
             Ok(Value::Map(out))
@@ -95,7 +106,9 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             let key = s(&a[1])?;
             match map(&a[0])?.get(&key) {
                 Some(v) => Ok(v.clone()),
-                None => a.get(2).cloned().ok_or_else(|| format!("the given key {key:?} is not in the map and no default was given")),
+                None => a.get(2).cloned().ok_or_else(|| {
+                    format!("the given key {key:?} is not in the map and no default was given")
+                }),
             }
         }
         "element" => {
@@ -113,13 +126,20 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         "format" => format(a),
         "formatlist" => {
             let (f, rest) = a.split_first().ok_or("formatlist() needs a format")?;
-            let len = rest.iter().filter_map(|v| v.as_list().map(|l| l.len())).max().unwrap_or(1);
+            let len = rest
+                .iter()
+                .filter_map(|v| v.as_list().map(|l| l.len()))
+                .max()
+                .unwrap_or(1);
             let mut out = Vec::new();
             for i in 0..len {
                 let mut row = vec![f.clone()];
                 for v in rest {
                     row.push(match v {
-                        Value::List(l) => l.get(i).cloned().ok_or("all lists must have the same length")?,
+                        Value::List(l) => l
+                            .get(i)
+                            .cloned()
+                            .ok_or("all lists must have the same length")?,
                         o => o.clone(),
                     });
                 }
@@ -139,11 +159,18 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if t.is_empty() {
                 return Ok(Value::List(vec![]));
             }
-            Ok(Value::List(t.split(sep.as_str()).map(Value::from).collect()))
+            Ok(Value::List(
+                t.split(sep.as_str()).map(Value::from).collect(),
+            ))
         }
         "keys" => {
             arity(name, a, 1)?;
-            Ok(Value::List(map(&a[0])?.keys().map(|k| Value::from(k.as_str())).collect()))
+            Ok(Value::List(
+                map(&a[0])?
+                    .keys()
+                    .map(|k| Value::from(k.as_str()))
+                    .collect(),
+            ))
         }
         "values" => {
             arity(name, a, 1)?;
@@ -154,10 +181,20 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             .find(|v| !v.is_null() && v.as_str() != Some(""))
             .cloned()
             .ok_or_else(|| "no non-null, non-empty-string arguments".into()),
-        "coalescelist" => Ok(a.iter().find(|v| v.as_list().is_some_and(|l| !l.is_empty())).cloned().unwrap_or(Value::List(vec![]))),
+        "coalescelist" => Ok(a
+            .iter()
+            .find(|v| v.as_list().is_some_and(|l| !l.is_empty()))
+            .cloned()
+            .unwrap_or(Value::List(vec![]))),
         "compact" => {
             arity(name, a, 1)?;
-            Ok(Value::List(list(&a[0])?.iter().filter(|v| !v.is_null() && v.as_str() != Some("")).cloned().collect()))
+            Ok(Value::List(
+                list(&a[0])?
+                    .iter()
+                    .filter(|v| !v.is_null() && v.as_str() != Some(""))
+                    .cloned()
+                    .collect(),
+            ))
         }
         "cidrsubnet" => {
             arity(name, a, 3)?;
@@ -173,7 +210,11 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if v6 {
                 return Err("cidrnetmask only supports IPv4".into());
             }
-            let mask = if bits == 0 { 0u32 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0u32
+            } else {
+                u32::MAX << (32 - bits)
+            };
             Ok(Value::String(std::net::Ipv4Addr::from(mask).to_string()))
         }
         "jsonencode" => {
@@ -182,13 +223,16 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "jsondecode" => {
             arity(name, a, 1)?;
-            let j: serde_json::Value = serde_json::from_str(&s(&a[0])?).map_err(|e| format!("invalid JSON: {e}"))?;
+            let j: serde_json::Value =
+                serde_json::from_str(&s(&a[0])?).map_err(|e| format!("invalid JSON: {e}"))?;
             Ok(Value::from_json(&j))
         }
         "sha256" => {
             arity(name, a, 1)?;
             use sha2::{Digest, Sha256};
-            Ok(Value::String(hex::encode(Sha256::digest(s(&a[0])?.as_bytes()))))
+            Ok(Value::String(hex::encode(Sha256::digest(
+                s(&a[0])?.as_bytes(),
+            ))))
         }
         "base64encode" => {
             arity(name, a, 1)?;
@@ -197,7 +241,9 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         "base64decode" => {
             arity(name, a, 1)?;
             let bytes = base64_decode(&s(&a[0])?)?;
-            String::from_utf8(bytes).map(Value::String).map_err(|_| "the decoded bytes are not UTF-8".into())
+            String::from_utf8(bytes)
+                .map(Value::String)
+                .map_err(|_| "the decoded bytes are not UTF-8".into())
         }
         "substr" => {
             arity(name, a, 3)?;
@@ -208,35 +254,55 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                 off += t.len() as i64;
             }
             let off = off.clamp(0, t.len() as i64) as usize;
-            let end = if len < 0 { t.len() } else { (off + len as usize).min(t.len()) };
+            let end = if len < 0 {
+                t.len()
+            } else {
+                (off + len as usize).min(t.len())
+            };
             Ok(Value::String(t[off..end].iter().collect()))
         }
         "replace" => {
             arity(name, a, 3)?;
             Ok(Value::String(s(&a[0])?.replace(&s(&a[1])?, &s(&a[2])?)))
         }
-        "lower" => Ok(Value::String(s(a.first().ok_or("lower() takes 1 argument")?)?.to_lowercase())),
-        "upper" => Ok(Value::String(s(a.first().ok_or("upper() takes 1 argument")?)?.to_uppercase())),
+        "lower" => Ok(Value::String(
+            s(a.first().ok_or("lower() takes 1 argument")?)?.to_lowercase(),
+        )),
+        "upper" => Ok(Value::String(
+            s(a.first().ok_or("upper() takes 1 argument")?)?.to_uppercase(),
+        )),
         "title" => {
             let t = s(a.first().ok_or("title() takes 1 argument")?)?;
             let mut out = String::new();
             let mut start = true;
             for c in t.chars() {
-                out.extend(if start { c.to_uppercase().collect::<Vec<_>>() } else { vec![c] });
+                out.extend(if start {
+                    c.to_uppercase().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                });
                 start = !c.is_alphanumeric();
             }
             Ok(Value::String(out))
         }
-        "trimspace" => Ok(Value::String(s(a.first().ok_or("trimspace() takes 1 argument")?)?.trim().to_string())),
+        "trimspace" => Ok(Value::String(
+            s(a.first().ok_or("trimspace() takes 1 argument")?)?
+                .trim()
+                .to_string(),
+        )),
         "trimprefix" => {
             arity(name, a, 2)?;
             let (t, p) = (s(&a[0])?, s(&a[1])?);
-            Ok(Value::String(t.strip_prefix(p.as_str()).unwrap_or(&t).to_string()))
+            Ok(Value::String(
+                t.strip_prefix(p.as_str()).unwrap_or(&t).to_string(),
+            ))
         }
         "trimsuffix" => {
             arity(name, a, 2)?;
             let (t, p) = (s(&a[0])?, s(&a[1])?);
-            Ok(Value::String(t.strip_suffix(p.as_str()).unwrap_or(&t).to_string()))
+            Ok(Value::String(
+                t.strip_suffix(p.as_str()).unwrap_or(&t).to_string(),
+            ))
         }
         "startswith" => {
             arity(name, a, 2)?;
@@ -277,7 +343,12 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if k.len() != v.len() {
                 return Err("the keys and values lists must have the same length".into());
             }
-            Ok(Value::Map(k.iter().zip(v).map(|(k, v)| Ok((s(k)?, v.clone()))).collect::<Result<_, String>>()?))
+            Ok(Value::Map(
+                k.iter()
+                    .zip(v)
+                    .map(|(k, v)| Ok((s(k)?, v.clone())))
+                    .collect::<Result<_, String>>()?,
+            ))
         }
         "flatten" => {
             arity(name, a, 1)?;
@@ -349,17 +420,29 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         "max" | "min" => {
             let nums: Vec<f64> = a.iter().map(n).collect::<Result<_, _>>()?;
             let f = if name == "max" { f64::max } else { f64::min };
-            nums.into_iter().reduce(f).map(Value::Number).ok_or_else(|| format!("{name}() needs at least one number"))
+            nums.into_iter()
+                .reduce(f)
+                .map(Value::Number)
+                .ok_or_else(|| format!("{name}() needs at least one number"))
         }
-        "abs" => Ok(Value::Number(n(a.first().ok_or("abs() takes 1 argument")?)?.abs())),
-        "ceil" => Ok(Value::Number(n(a.first().ok_or("ceil() takes 1 argument")?)?.ceil())),
-        "floor" => Ok(Value::Number(n(a.first().ok_or("floor() takes 1 argument")?)?.floor())),
+        "abs" => Ok(Value::Number(
+            n(a.first().ok_or("abs() takes 1 argument")?)?.abs(),
+        )),
+        "ceil" => Ok(Value::Number(
+            n(a.first().ok_or("ceil() takes 1 argument")?)?.ceil(),
+        )),
+        "floor" => Ok(Value::Number(
+            n(a.first().ok_or("floor() takes 1 argument")?)?.floor(),
+        )),
         "slice" => {
             arity(name, a, 3)?;
             let l = list(&a[0])?;
             let (from, to) = (n(&a[1])? as usize, n(&a[2])? as usize);
             if from > to || to > l.len() {
-                return Err(format!("invalid slice [{from}:{to}] of a list of {}", l.len()));
+                return Err(format!(
+                    "invalid slice [{from}:{to}] of a list of {}",
+                    l.len()
+                ));
             }
             Ok(Value::List(l[from..to].to_vec()))
         }
@@ -382,31 +465,102 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                 k => Err(format!("must be a list of zero or one elements, got {k}")),
             }
         }
-        "alltrue" => Ok(Value::Bool(list(a.first().ok_or("alltrue() takes 1 argument")?)?.iter().all(|v| *v == Value::Bool(true)))),
-        "anytrue" => Ok(Value::Bool(list(a.first().ok_or("anytrue() takes 1 argument")?)?.iter().any(|v| *v == Value::Bool(true)))),
+        "alltrue" => Ok(Value::Bool(
+            list(a.first().ok_or("alltrue() takes 1 argument")?)?
+                .iter()
+                .all(|v| *v == Value::Bool(true)),
+        )),
+        "anytrue" => Ok(Value::Bool(
+            list(a.first().ok_or("anytrue() takes 1 argument")?)?
+                .iter()
+                .any(|v| *v == Value::Bool(true)),
+        )),
         "file" => {
             arity(name, a, 1)?;
             let p = module_dir.join(s(&a[0])?);
-            std::fs::read_to_string(&p).map(Value::String).map_err(|e| format!("cannot read {}: {e}", p.display()))
+            std::fs::read_to_string(&p)
+                .map(Value::String)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))
         }
         "fileexists" => {
             arity(name, a, 1)?;
             Ok(Value::Bool(module_dir.join(s(&a[0])?).is_file()))
         }
-        "basename" => Ok(Value::String(Path::new(&s(a.first().ok_or("basename() takes 1 argument")?)?).file_name().map(|x| x.to_string_lossy().into_owned()).unwrap_or_default())),
-        "dirname" => Ok(Value::String(Path::new(&s(a.first().ok_or("dirname() takes 1 argument")?)?).parent().map(|x| x.display().to_string()).unwrap_or_else(|| ".".into()))),
+        "basename" => Ok(Value::String(
+            Path::new(&s(a.first().ok_or("basename() takes 1 argument")?)?)
+                .file_name()
+                .map(|x| x.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        )),
+        "dirname" => Ok(Value::String(
+            Path::new(&s(a.first().ok_or("dirname() takes 1 argument")?)?)
+                .parent()
+                .map(|x| x.display().to_string())
+                .unwrap_or_else(|| ".".into()),
+        )),
         _ => Err(unknown_fn(name)),
     }
 }
 
 const KNOWN: &[&str] = &[
-    "length", "merge", "concat", "lookup", "element", "format", "formatlist", "join", "split", "keys",
-    "values", "coalesce", "coalescelist", "compact", "cidrsubnet", "cidrhost", "cidrnetmask",
-    "jsonencode", "jsondecode", "sha256", "base64encode", "base64decode", "substr", "replace",
-    "lower", "upper", "title", "trimspace", "trimprefix", "trimsuffix", "startswith", "endswith",
-    "contains", "range", "zipmap", "flatten", "distinct", "toset", "tolist", "tomap", "tostring",
-    "tonumber", "tobool", "max", "min", "abs", "ceil", "floor", "slice", "reverse", "sort", "one",
-    "alltrue", "anytrue", "file", "fileexists", "basename", "dirname",
+    "length",
+    "merge",
+    "concat",
+    "lookup",
+    "element",
+    "format",
+    "formatlist",
+    "join",
+    "split",
+    "keys",
+    "values",
+    "coalesce",
+    "coalescelist",
+    "compact",
+    "cidrsubnet",
+    "cidrhost",
+    "cidrnetmask",
+    "jsonencode",
+    "jsondecode",
+    "sha256",
+    "base64encode",
+    "base64decode",
+    "substr",
+    "replace",
+    "lower",
+    "upper",
+    "title",
+    "trimspace",
+    "trimprefix",
+    "trimsuffix",
+    "startswith",
+    "endswith",
+    "contains",
+    "range",
+    "zipmap",
+    "flatten",
+    "distinct",
+    "toset",
+    "tolist",
+    "tomap",
+    "tostring",
+    "tonumber",
+    "tobool",
+    "max",
+    "min",
+    "abs",
+    "ceil",
+    "floor",
+    "slice",
+    "reverse",
+    "sort",
+    "one",
+    "alltrue",
+    "anytrue",
+    "file",
+    "fileexists",
+    "basename",
+    "dirname",
 ];
 
 fn unknown_fn(name: &str) -> String {
@@ -439,7 +593,9 @@ fn format(a: &[Value]) -> R {
             out.push('%');
             continue;
         }
-        let v = args.next().ok_or("not enough arguments for the format string")?;
+        let v = args
+            .next()
+            .ok_or("not enough arguments for the format string")?;
         let (zero, width, prec) = {
             let left = spec.trim_start_matches(['-', '+']);
             let (w, p) = match left.split_once('.') {
@@ -467,7 +623,10 @@ fn format(a: &[Value]) -> R {
             out.push_str(&body);
             out.push_str(&" ".repeat(pad));
         } else if zero && matches!(verb, 'd' | 'f') {
-            let (sign, digits) = body.strip_prefix('-').map(|d| ("-", d)).unwrap_or(("", body.as_str()));
+            let (sign, digits) = body
+                .strip_prefix('-')
+                .map(|d| ("-", d))
+                .unwrap_or(("", body.as_str()));
             out.push_str(sign);
             out.push_str(&"0".repeat(pad));
             out.push_str(digits);
@@ -480,9 +639,15 @@ fn format(a: &[Value]) -> R {
 }
 
 fn parse_cidr(c: &str) -> Result<(u128, u32, bool), String> {
-    let (ip, bits) = c.split_once('/').ok_or_else(|| format!("invalid CIDR address {c:?}"))?;
-    let bits: u32 = bits.parse().map_err(|_| format!("invalid prefix length in {c:?}"))?;
-    let addr: std::net::IpAddr = ip.parse().map_err(|_| format!("invalid IP address in {c:?}"))?;
+    let (ip, bits) = c
+        .split_once('/')
+        .ok_or_else(|| format!("invalid CIDR address {c:?}"))?;
+    let bits: u32 = bits
+        .parse()
+        .map_err(|_| format!("invalid prefix length in {c:?}"))?;
+    let addr: std::net::IpAddr = ip
+        .parse()
+        .map_err(|_| format!("invalid IP address in {c:?}"))?;
     match addr {
         std::net::IpAddr::V4(v4) if bits <= 32 => Ok((u32::from(v4) as u128, bits, false)),
         std::net::IpAddr::V6(v6) if bits <= 128 => Ok((u128::from(v6), bits, true)),
@@ -503,13 +668,21 @@ fn cidrsubnet(prefix: &str, newbits: u32, netnum: u128) -> Result<String, String
     let total = if v6 { 128 } else { 32 };
     let new_len = bits + newbits;
     if new_len > total {
-        return Err(format!("insufficient address space to extend prefix of {bits} by {newbits}"));
+        return Err(format!(
+            "insufficient address space to extend prefix of {bits} by {newbits}"
+        ));
     }
     if newbits < 128 && netnum >= (1u128 << newbits) {
-        return Err(format!("prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"));
+        return Err(format!(
+            "prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"
+        ));
     }
     let host_bits = total - new_len;
-    let net_mask: u128 = if bits == 0 { 0 } else { (!0u128) << (128 - bits) >> (128 - total) };
+    let net_mask: u128 = if bits == 0 {
+        0
+    } else {
+        (!0u128) << (128 - bits) >> (128 - total)
+    };
     let base = addr & net_mask;
     let sub = base | (netnum << host_bits);
     Ok(format!("{}/{}", fmt_ip(sub, v6), new_len))
@@ -519,12 +692,22 @@ fn cidrhost(prefix: &str, hostnum: i128) -> Result<String, String> {
     let (addr, bits, v6) = parse_cidr(prefix)?;
     let total = if v6 { 128 } else { 32 };
     let host_bits = total - bits;
-    let size: i128 = if host_bits >= 127 { i128::MAX } else { 1i128 << host_bits };
+    let size: i128 = if host_bits >= 127 {
+        i128::MAX
+    } else {
+        1i128 << host_bits
+    };
     let h = if hostnum < 0 { size + hostnum } else { hostnum };
     if h < 0 || h >= size {
-        return Err(format!("prefix of {bits} does not accommodate a host numbered {hostnum}"));
+        return Err(format!(
+            "prefix of {bits} does not accommodate a host numbered {hostnum}"
+        ));
     }
-    let net_mask: u128 = if bits == 0 { 0 } else { (!0u128) << (128 - bits) >> (128 - total) };
+    let net_mask: u128 = if bits == 0 {
+        0
+    } else {
+        (!0u128) << (128 - bits) >> (128 - total)
+    };
     Ok(fmt_ip((addr & net_mask) | h as u128, v6))
 }
 
@@ -533,7 +716,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 fn base64_encode(data: &[u8]) -> String {
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {
@@ -573,21 +760,69 @@ mod tests {
 
     #[test]
     fn cidr_functions_match_terraform() {
-        assert_eq!(c("cidrsubnet", vec!["10.0.0.0/16".into(), 8i64.into(), 1i64.into()]), Value::from("10.0.1.0/24"));
-        assert_eq!(c("cidrsubnet", vec!["172.16.0.0/12".into(), 4i64.into(), 2i64.into()]), Value::from("172.18.0.0/16"));
-        assert_eq!(c("cidrsubnet", vec!["fd00:fd12:3456:7890::/56".into(), 16i64.into(), 162i64.into()]), Value::from("fd00:fd12:3456:7800:a200::/72"));
-        assert_eq!(c("cidrhost", vec!["10.12.112.0/20".into(), 16i64.into()]), Value::from("10.12.112.16"));
-        assert!(call("cidrsubnet", vec!["10.0.0.0/16".into(), 2i64.into(), 4i64.into()], Path::new(".")).is_err());
+        assert_eq!(
+            c(
+                "cidrsubnet",
+                vec!["10.0.0.0/16".into(), 8i64.into(), 1i64.into()]
+            ),
+            Value::from("10.0.1.0/24")
+        );
+        assert_eq!(
+            c(
+                "cidrsubnet",
+                vec!["172.16.0.0/12".into(), 4i64.into(), 2i64.into()]
+            ),
+            Value::from("172.18.0.0/16")
+        );
+        assert_eq!(
+            c(
+                "cidrsubnet",
+                vec![
+                    "fd00:fd12:3456:7890::/56".into(),
+                    16i64.into(),
+                    162i64.into()
+                ]
+            ),
+            Value::from("fd00:fd12:3456:7800:a200::/72")
+        );
+        assert_eq!(
+            c("cidrhost", vec!["10.12.112.0/20".into(), 16i64.into()]),
+            Value::from("10.12.112.16")
+        );
+        assert!(call(
+            "cidrsubnet",
+            vec!["10.0.0.0/16".into(), 2i64.into(), 4i64.into()],
+            Path::new(".")
+        )
+        .is_err());
     }
 
     #[test]
     fn format_and_strings() {
-        assert_eq!(c("format", vec!["%s-%03d".into(), "web".into(), 7i64.into()]), Value::from("web-007"));
-        assert_eq!(c("format", vec!["%.2f%%".into(), 1.5.into()]), Value::from("1.50%"));
-        assert_eq!(c("substr", vec!["hello".into(), 1i64.into(), 3i64.into()]), Value::from("ell"));
-        assert_eq!(c("base64decode", vec![c("base64encode", vec!["hi there".into()])]), Value::from("hi there"));
         assert_eq!(
-            c("sha256", vec!["feature/login".into()]).as_str().unwrap().len(),
+            c("format", vec!["%s-%03d".into(), "web".into(), 7i64.into()]),
+            Value::from("web-007")
+        );
+        assert_eq!(
+            c("format", vec!["%.2f%%".into(), 1.5.into()]),
+            Value::from("1.50%")
+        );
+        assert_eq!(
+            c("substr", vec!["hello".into(), 1i64.into(), 3i64.into()]),
+            Value::from("ell")
+        );
+        assert_eq!(
+            c(
+                "base64decode",
+                vec![c("base64encode", vec!["hi there".into()])]
+            ),
+            Value::from("hi there")
+        );
+        assert_eq!(
+            c("sha256", vec!["feature/login".into()])
+                .as_str()
+                .unwrap()
+                .len(),
             64
         );
     }
@@ -595,17 +830,35 @@ mod tests {
     #[test]
     fn unknown_propagates_but_length_of_partial_list_is_known() {
         assert_eq!(c("upper", vec![Value::Unknown]), Value::Unknown);
-        assert_eq!(c("length", vec![Value::List(vec![Value::Unknown, Value::Null])]), Value::from(2i64));
+        assert_eq!(
+            c(
+                "length",
+                vec![Value::List(vec![Value::Unknown, Value::Null])]
+            ),
+            Value::from(2i64)
+        );
         assert!(call("nosuch", vec![Value::Unknown], Path::new(".")).is_err());
     }
 
     #[test]
     fn collections() {
         let l = Value::List(vec!["b".into(), "a".into(), "b".into()]);
-        assert_eq!(c("toset", vec![l.clone()]), Value::List(vec!["a".into(), "b".into()]));
-        assert_eq!(c("distinct", vec![l]), Value::List(vec!["b".into(), "a".into()]));
         assert_eq!(
-            c("zipmap", vec![Value::List(vec!["k".into()]), Value::List(vec![1i64.into()])]),
+            c("toset", vec![l.clone()]),
+            Value::List(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            c("distinct", vec![l]),
+            Value::List(vec!["b".into(), "a".into()])
+        );
+        assert_eq!(
+            c(
+                "zipmap",
+                vec![
+                    Value::List(vec!["k".into()]),
+                    Value::List(vec![1i64.into()])
+                ]
+            ),
             Value::map([("k", Value::from(1i64))])
         );
         assert_eq!(c("range", vec![3i64.into()]).as_list().unwrap().len(), 3);

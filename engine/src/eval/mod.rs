@@ -37,7 +37,10 @@ pub struct Resolved {
 
 impl Resolved {
     pub fn plain(value: Value) -> Self {
-        Resolved { value, sens: Sens::No }
+        Resolved {
+            value,
+            sens: Sens::No,
+        }
     }
 }
 
@@ -96,7 +99,12 @@ pub type EvalResult = Result<Value, Diagnostic>;
 
 impl<'a> EvalCtx<'a> {
     pub fn new(scope: &'a dyn Scope, file: &'a SourceFile) -> Self {
-        EvalCtx { scope, file, bindings: Vec::new(), sensitive: false }
+        EvalCtx {
+            scope,
+            file,
+            bindings: Vec::new(),
+            sensitive: false,
+        }
     }
 
     /// Binds a name (`count`, `each`, a `for` variable, a dynamic block iterator).
@@ -111,20 +119,45 @@ impl<'a> EvalCtx<'a> {
     }
 
     fn binding(&self, name: &str) -> Option<&Value> {
-        self.bindings.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.bindings
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
-    pub fn error(&self, span: Option<Range<usize>>, summary: &str, detail: impl Into<String>) -> Diagnostic {
+    pub fn error(
+        &self,
+        span: Option<Range<usize>>,
+        summary: &str,
+        detail: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic::error(summary, detail).with_range(span.map(|s| self.file.range(s)))
     }
 
     /// Evaluates and converts to a string (for template interpolation and keys).
-    fn string_of(&self, v: Value, span: Option<Range<usize>>, what: &str) -> Result<Option<String>, Diagnostic> {
+    fn string_of(
+        &self,
+        v: Value,
+        span: Option<Range<usize>>,
+        what: &str,
+    ) -> Result<Option<String>, Diagnostic> {
         match v {
             Value::Unknown => Ok(None),
-            Value::Null => Err(self.error(span, "Invalid template interpolation value", format!("The {what} is null; a null value cannot be used here."))),
+            Value::Null => Err(self.error(
+                span,
+                "Invalid template interpolation value",
+                format!("The {what} is null; a null value cannot be used here."),
+            )),
             ref other => other.to_template_string().map(Some).ok_or_else(|| {
-                self.error(span, "Invalid template interpolation value", format!("Cannot include a {} in a string ({what}).", other.type_name()))
+                self.error(
+                    span,
+                    "Invalid template interpolation value",
+                    format!(
+                        "Cannot include a {} in a string ({what}).",
+                        other.type_name()
+                    ),
+                )
             }),
         }
     }
@@ -135,13 +168,17 @@ impl<'a> EvalCtx<'a> {
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(n) => Ok(Value::Number(n.value().as_f64().unwrap_or(0.0))),
             Expression::String(s) => Ok(Value::String(s.value().clone())),
-            Expression::Array(a) => Ok(Value::List(a.iter().map(|x| self.eval(x)).collect::<Result<_, _>>()?)),
+            Expression::Array(a) => Ok(Value::List(
+                a.iter().map(|x| self.eval(x)).collect::<Result<_, _>>()?,
+            )),
             Expression::Object(o) => {
                 let mut m = BTreeMap::new();
                 for (k, v) in o.iter() {
                     let key = match k {
                         ObjectKey::Ident(i) => i.value().as_str().to_string(),
-                        ObjectKey::Expression(Expression::Variable(i)) => i.value().as_str().to_string(),
+                        ObjectKey::Expression(Expression::Variable(i)) => {
+                            i.value().as_str().to_string()
+                        }
                         ObjectKey::Expression(ke) => {
                             let kv = self.eval(ke)?;
                             match self.string_of(kv, ke.span(), "object key")? {
@@ -158,11 +195,15 @@ impl<'a> EvalCtx<'a> {
             Expression::StringTemplate(t) => self.template(t),
             Expression::HeredocTemplate(h) => self.template(&h.template),
             Expression::Parenthesis(p) => self.eval(p.inner()),
-            Expression::Variable(v) => self.traverse_root(v.value().as_str(), &[], v.span(), e.span()),
+            Expression::Variable(v) => {
+                self.traverse_root(v.value().as_str(), &[], v.span(), e.span())
+            }
             Expression::Traversal(t) => {
                 let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
                 match &t.expr {
-                    Expression::Variable(v) => self.traverse_root(v.value().as_str(), &ops, v.span(), t.span()),
+                    Expression::Variable(v) => {
+                        self.traverse_root(v.value().as_str(), &ops, v.span(), t.span())
+                    }
                     other => {
                         let base = self.eval(other)?;
                         self.apply_ops(base, &ops, t.span())
@@ -180,13 +221,21 @@ impl<'a> EvalCtx<'a> {
                         self.eval(&c.false_expr)?;
                         Ok(Value::Unknown)
                     }
-                    other => Err(self.error(c.cond_expr.span(), "Incorrect condition type", format!("The condition expression must be a bool, got {}.", other.type_name()))),
+                    other => Err(self.error(
+                        c.cond_expr.span(),
+                        "Incorrect condition type",
+                        format!(
+                            "The condition expression must be a bool, got {}.",
+                            other.type_name()
+                        ),
+                    )),
                 }
             }
             Expression::FuncCall(f) => self.call(f),
             Expression::UnaryOp(u) => {
                 let v = self.eval(&u.expr)?;
-                ops::unary(*u.operator.value(), v).map_err(|m| self.error(e.span(), "Invalid operand", m))
+                ops::unary(*u.operator.value(), v)
+                    .map_err(|m| self.error(e.span(), "Invalid operand", m))
             }
             Expression::BinaryOp(b) => {
                 let op = *b.operator.value();
@@ -223,7 +272,10 @@ impl<'a> EvalCtx<'a> {
                 format!("A reference to a resource type must be followed by at least one attribute access, specifying the resource name (\"{root}\" is not a known name here)."),
             ));
         };
-        if matches!(target, RefTarget::Count | RefTarget::Each | RefTarget::SelfRef) {
+        if matches!(
+            target,
+            RefTarget::Count | RefTarget::Each | RefTarget::SelfRef
+        ) {
             return Err(self.error(
                 root_span,
                 &format!("Reference to \"{root}\" in wrong context"),
@@ -260,7 +312,12 @@ impl<'a> EvalCtx<'a> {
         self.apply_ops(resolved.value, rest, full_span)
     }
 
-    fn apply_ops(&mut self, mut v: Value, ops: &[&TraversalOperator], span: Option<Range<usize>>) -> EvalResult {
+    fn apply_ops(
+        &mut self,
+        mut v: Value,
+        ops: &[&TraversalOperator],
+        span: Option<Range<usize>>,
+    ) -> EvalResult {
         for (i, op) in ops.iter().enumerate() {
             if v.is_unknown() {
                 // Still evaluate index expressions for their errors.
@@ -323,8 +380,20 @@ impl<'a> EvalCtx<'a> {
             (Value::List(mut l), i) => {
                 let n = match &i {
                     Value::Number(n) => *n,
-                    Value::String(s) => s.parse::<f64>().map_err(|_| self.error(span.clone(), "Invalid index", "A list index must be a number."))?,
-                    _ => return Err(self.error(span, "Invalid index", "A list index must be a number.")),
+                    Value::String(s) => s.parse::<f64>().map_err(|_| {
+                        self.error(
+                            span.clone(),
+                            "Invalid index",
+                            "A list index must be a number.",
+                        )
+                    })?,
+                    _ => {
+                        return Err(self.error(
+                            span,
+                            "Invalid index",
+                            "A list index must be a number.",
+                        ))
+                    }
                 };
                 if n < 0.0 || n.fract() != 0.0 || n as usize >= l.len() {
                     return Err(self.error(span, "Invalid index", format!("The given key does not identify an element in this collection value: index {} out of range for a list of {} elements.", terrane_core::value::format_number(n), l.len())));
@@ -332,11 +401,24 @@ impl<'a> EvalCtx<'a> {
                 Ok(l.swap_remove(n as usize))
             }
             (Value::Map(mut m), i) => {
-                let key = i.to_template_string().ok_or_else(|| self.error(span.clone(), "Invalid index", "A map key must be a string."))?;
+                let key = i.to_template_string().ok_or_else(|| {
+                    self.error(span.clone(), "Invalid index", "A map key must be a string.")
+                })?;
                 m.remove(&key).ok_or_else(|| self.error(span, "Invalid index", format!("The given key does not identify an element in this collection value: {key:?} is not a key of this map.")))
             }
-            (Value::Null, _) => Err(self.error(span, "Attempt to index null value", "This value is null, so it does not have any indices.")),
-            (other, _) => Err(self.error(span, "Invalid index", format!("This value does not have any indices ({}).", other.type_name()))),
+            (Value::Null, _) => Err(self.error(
+                span,
+                "Attempt to index null value",
+                "This value is null, so it does not have any indices.",
+            )),
+            (other, _) => Err(self.error(
+                span,
+                "Invalid index",
+                format!(
+                    "This value does not have any indices ({}).",
+                    other.type_name()
+                ),
+            )),
         }
     }
 
@@ -348,10 +430,20 @@ impl<'a> EvalCtx<'a> {
         let mut out = String::new();
         let mut unknown = false;
         self.template_into(t, &mut out, &mut unknown, &mut false)?;
-        Ok(if unknown { Value::Unknown } else { Value::String(out) })
+        Ok(if unknown {
+            Value::Unknown
+        } else {
+            Value::String(out)
+        })
     }
 
-    fn template_into(&mut self, t: &Template, out: &mut String, unknown: &mut bool, strip_next: &mut bool) -> Result<(), Diagnostic> {
+    fn template_into(
+        &mut self,
+        t: &Template,
+        out: &mut String,
+        unknown: &mut bool,
+        strip_next: &mut bool,
+    ) -> Result<(), Diagnostic> {
         for el in t.iter() {
             match el {
                 Element::Literal(s) => {
@@ -378,25 +470,37 @@ impl<'a> EvalCtx<'a> {
                     Directive::If(iff) => {
                         let c = self.eval(&iff.if_expr.cond_expr)?;
                         match c {
-                            Value::Bool(true) => self.template_into(&iff.if_expr.template, out, unknown, strip_next)?,
+                            Value::Bool(true) => {
+                                self.template_into(&iff.if_expr.template, out, unknown, strip_next)?
+                            }
                             Value::Bool(false) => {
                                 if let Some(e) = &iff.else_expr {
                                     self.template_into(&e.template, out, unknown, strip_next)?;
                                 }
                             }
                             Value::Unknown => *unknown = true,
-                            other => return Err(self.error(iff.if_expr.cond_expr.span(), "Incorrect condition type", format!("The condition must be a bool, got {}.", other.type_name()))),
+                            other => {
+                                return Err(self.error(
+                                    iff.if_expr.cond_expr.span(),
+                                    "Incorrect condition type",
+                                    format!(
+                                        "The condition must be a bool, got {}.",
+                                        other.type_name()
+                                    ),
+                                ))
+                            }
                         }
                     }
                     Directive::For(f) => {
                         let coll = self.eval(&f.for_expr.collection_expr)?;
-                        let pairs = match self.iter_pairs(coll, f.for_expr.collection_expr.span())? {
-                            Some(p) => p,
-                            None => {
-                                *unknown = true;
-                                continue;
-                            }
-                        };
+                        let pairs =
+                            match self.iter_pairs(coll, f.for_expr.collection_expr.span())? {
+                                Some(p) => p,
+                                None => {
+                                    *unknown = true;
+                                    continue;
+                                }
+                            };
                         for (k, v) in pairs {
                             let mut n = 1;
                             if let Some(kv) = &f.for_expr.key_var {
@@ -404,7 +508,8 @@ impl<'a> EvalCtx<'a> {
                                 n += 1;
                             }
                             self.bind(f.for_expr.value_var.value().as_str(), v);
-                            let r = self.template_into(&f.for_expr.template, out, unknown, strip_next);
+                            let r =
+                                self.template_into(&f.for_expr.template, out, unknown, strip_next);
                             self.unbind(n);
                             r?;
                         }
@@ -416,13 +521,32 @@ impl<'a> EvalCtx<'a> {
     }
 
     /// (key, value) pairs of a collection, `None` when unknown.
-    fn iter_pairs(&self, coll: Value, span: Option<Range<usize>>) -> Result<Option<Vec<(Value, Value)>>, Diagnostic> {
+    fn iter_pairs(
+        &self,
+        coll: Value,
+        span: Option<Range<usize>>,
+    ) -> Result<Option<Vec<(Value, Value)>>, Diagnostic> {
         match coll {
             Value::Unknown => Ok(None),
-            Value::List(l) => Ok(Some(l.into_iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v)).collect())),
-            Value::Map(m) => Ok(Some(m.into_iter().map(|(k, v)| (Value::String(k), v)).collect())),
-            Value::Null => Err(self.error(span, "Iteration over null value", "A null value cannot be used as the collection in a 'for' expression.")),
-            other => Err(self.error(span, "Iteration over non-iterable value", format!("A {} cannot be iterated.", other.type_name()))),
+            Value::List(l) => Ok(Some(
+                l.into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (Value::Number(i as f64), v))
+                    .collect(),
+            )),
+            Value::Map(m) => Ok(Some(
+                m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+            )),
+            Value::Null => Err(self.error(
+                span,
+                "Iteration over null value",
+                "A null value cannot be used as the collection in a 'for' expression.",
+            )),
+            other => Err(self.error(
+                span,
+                "Iteration over non-iterable value",
+                format!("A {} cannot be iterated.", other.type_name()),
+            )),
         }
     }
 
@@ -451,7 +575,16 @@ impl<'a> EvalCtx<'a> {
                             unknown = true;
                             return Ok(());
                         }
-                        other => return Err(self.error(c.expr.span(), "Invalid 'for' condition", format!("The 'if' clause must be a bool, got {}.", other.type_name()))),
+                        other => {
+                            return Err(self.error(
+                                c.expr.span(),
+                                "Invalid 'for' condition",
+                                format!(
+                                    "The 'if' clause must be a bool, got {}.",
+                                    other.type_name()
+                                ),
+                            ))
+                        }
                     }
                 }
                 let val = self.eval(&f.value_expr)?;
@@ -482,7 +615,12 @@ impl<'a> EvalCtx<'a> {
         Ok(match (&f.key_expr, f.grouping) {
             (None, _) => Value::List(list),
             (Some(_), false) => Value::Map(map),
-            (Some(_), true) => Value::Map(grouped.into_iter().map(|(k, v)| (k, Value::List(v))).collect()),
+            (Some(_), true) => Value::Map(
+                grouped
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::List(v)))
+                    .collect(),
+            ),
         })
     }
 
@@ -500,11 +638,21 @@ impl<'a> EvalCtx<'a> {
                         Err(d) => last = Some(d),
                     }
                 }
-                return Err(last.unwrap_or_else(|| self.error(span, "Invalid function argument", "try() needs at least one argument.")));
+                return Err(last.unwrap_or_else(|| {
+                    self.error(
+                        span,
+                        "Invalid function argument",
+                        "try() needs at least one argument.",
+                    )
+                }));
             }
             "can" => {
                 let [a] = args.as_slice() else {
-                    return Err(self.error(span, "Invalid function arguments", "can() takes exactly one argument."));
+                    return Err(self.error(
+                        span,
+                        "Invalid function arguments",
+                        "can() takes exactly one argument.",
+                    ));
                 };
                 return Ok(match self.eval(a) {
                     Ok(v) if v.is_unknown() => Value::Unknown,
@@ -522,7 +670,13 @@ impl<'a> EvalCtx<'a> {
             match vals.pop() {
                 Some(Value::List(l)) => vals.extend(l),
                 Some(Value::Unknown) => return Ok(Value::Unknown),
-                _ => return Err(self.error(span, "Invalid expanding argument", "The final argument with ... must be a list.")),
+                _ => {
+                    return Err(self.error(
+                        span,
+                        "Invalid expanding argument",
+                        "The final argument with ... must be a list.",
+                    ))
+                }
             }
         }
         let dir = self.scope.module_dir();
@@ -530,7 +684,11 @@ impl<'a> EvalCtx<'a> {
             if m.starts_with("There is no function") {
                 self.error(span, "Call to unknown function", m)
             } else {
-                self.error(f.span(), "Invalid function argument", format!("{name}: {m}"))
+                self.error(
+                    f.span(),
+                    "Invalid function argument",
+                    format!("{name}: {m}"),
+                )
             }
         })
     }

@@ -6,7 +6,10 @@ use terrane_core::Value;
 fn num(v: &Value) -> Result<f64, String> {
     match v {
         Value::Number(n) => Ok(*n),
-        Value::String(s) => s.trim().parse::<f64>().map_err(|_| format!("a number is required, got the string {s:?}")),
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("a number is required, got the string {s:?}")),
         other => Err(format!("a number is required, got {}", other.type_name())),
     }
 }
@@ -41,7 +44,11 @@ fn equal(l: &Value, r: &Value) -> Option<bool> {
 pub fn binary(op: B, l: Value, r: Value) -> Result<Value, String> {
     match op {
         B::Eq => return Ok(equal(&l, &r).map(Value::Bool).unwrap_or(Value::Unknown)),
-        B::NotEq => return Ok(equal(&l, &r).map(|b| Value::Bool(!b)).unwrap_or(Value::Unknown)),
+        B::NotEq => {
+            return Ok(equal(&l, &r)
+                .map(|b| Value::Bool(!b))
+                .unwrap_or(Value::Unknown))
+        }
         _ => {}
     }
     if l.is_unknown() || r.is_unknown() {

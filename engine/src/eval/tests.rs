@@ -7,12 +7,19 @@ impl Scope for TestScope {
     fn resolve(&self, t: &RefTarget) -> Result<Resolved, String> {
         match t {
             RefTarget::Var(n) if n == "name" => Ok(Resolved::plain("web".into())),
-            RefTarget::Var(n) if n == "secret" => Ok(Resolved { value: "hunter2".into(), sens: Sens::All }),
-            RefTarget::Var(n) if n == "list" => Ok(Resolved::plain(Value::List(vec!["a".into(), "b".into()]))),
-            RefTarget::Resource(_, ty, n) if ty == "aws_vpc" && n == "main" => Ok(Resolved::plain(Value::map([
-                ("id", Value::Unknown),
-                ("cidr_block", "10.0.0.0/16".into()),
-            ]))),
+            RefTarget::Var(n) if n == "secret" => Ok(Resolved {
+                value: "hunter2".into(),
+                sens: Sens::All,
+            }),
+            RefTarget::Var(n) if n == "list" => {
+                Ok(Resolved::plain(Value::List(vec!["a".into(), "b".into()])))
+            }
+            RefTarget::Resource(_, ty, n) if ty == "aws_vpc" && n == "main" => {
+                Ok(Resolved::plain(Value::map([
+                    ("id", Value::Unknown),
+                    ("cidr_block", "10.0.0.0/16".into()),
+                ])))
+            }
             other => Err(format!("{} is not declared", describe_target(other))),
         }
     }
@@ -34,7 +41,10 @@ fn ok(src: &str) -> Value {
 #[test]
 fn templates_conditionals_and_for() {
     assert_eq!(ok(r#""${var.name}-${1 + 2}""#), Value::from("web-3"));
-    assert_eq!(ok(r#"var.name == "web" ? "yes" : "no""#), Value::from("yes"));
+    assert_eq!(
+        ok(r#"var.name == "web" ? "yes" : "no""#),
+        Value::from("yes")
+    );
     assert_eq!(
         ok(r#"[for s in var.list : upper(s) if s != "b"]"#),
         Value::List(vec!["A".into()])
@@ -43,8 +53,14 @@ fn templates_conditionals_and_for() {
         ok(r#"{ for i, s in var.list : s => i }"#),
         Value::map([("a", Value::from(0i64)), ("b", Value::from(1i64))])
     );
-    assert_eq!(ok(r#""%{ for s in var.list }${s};%{ endfor }""#), Value::from("a;b;"));
-    assert_eq!(ok(r#"[{a = 1}, {a = 2}][*].a"#), Value::List(vec![1i64.into(), 2i64.into()]));
+    assert_eq!(
+        ok(r#""%{ for s in var.list }${s};%{ endfor }""#),
+        Value::from("a;b;")
+    );
+    assert_eq!(
+        ok(r#"[{a = 1}, {a = 2}][*].a"#),
+        Value::List(vec![1i64.into(), 2i64.into()])
+    );
 }
 
 #[test]
@@ -52,7 +68,10 @@ fn unknown_values_propagate() {
     assert_eq!(ok(r#""vpc-${aws_vpc.main.id}""#), Value::Unknown);
     assert_eq!(ok("aws_vpc.main.cidr_block"), Value::from("10.0.0.0/16"));
     assert_eq!(ok("aws_vpc.main.id == null ? 1 : 2"), Value::Unknown);
-    assert_eq!(ok("try(aws_vpc.main.nope, \"fallback\")"), Value::from("fallback"));
+    assert_eq!(
+        ok("try(aws_vpc.main.nope, \"fallback\")"),
+        Value::from("fallback")
+    );
 }
 
 #[test]

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use terrane_core::{
-    ApplyRequest, Attribute, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory, ProviderSchema, ResourceSchema, Type, Value,
+    ApplyRequest, Attribute, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+    ProviderSchema, ResourceSchema, Type, Value,
 };
 
 fn random_id() -> String {
@@ -30,7 +31,10 @@ impl Default for TerraformProvider {
                 .attr("id", Attribute::computed(Type::String))
                 .attr("input", Attribute::optional(Type::Any))
                 .attr("output", Attribute::computed(Type::Any))
-                .attr("triggers_replace", Attribute::optional(Type::Any).force_new()),
+                .attr(
+                    "triggers_replace",
+                    Attribute::optional(Type::Any).force_new(),
+                ),
         );
         TerraformProvider { schema }
     }
@@ -54,16 +58,32 @@ impl Provider for TerraformProvider {
         // `output` mirrors `input`; it changes whenever input does.
         let input = req.config.get("input").cloned().unwrap_or(Value::Null);
         let prior_input = req.prior.and_then(|p| p.get("input")).cloned();
-        if req.prior.is_none() || prior_input.as_ref() != Some(&input) || !requires_replace.is_empty() {
+        if req.prior.is_none()
+            || prior_input.as_ref() != Some(&input)
+            || !requires_replace.is_empty()
+        {
             if let Value::Map(m) = &mut planned {
-                m.insert("output".into(), if input.is_known() { input } else { Value::Unknown });
+                m.insert(
+                    "output".into(),
+                    if input.is_known() {
+                        input
+                    } else {
+                        Value::Unknown
+                    },
+                );
             }
         }
-        Ok(PlanResponse { planned, requires_replace, diagnostics: Vec::new() })
+        Ok(PlanResponse {
+            planned,
+            requires_replace,
+            diagnostics: Vec::new(),
+        })
     }
 
     async fn apply(&self, req: ApplyRequest<'_>) -> Result<Option<Value>, ProviderError> {
-        let Some(planned) = req.planned else { return Ok(None) };
+        let Some(planned) = req.planned else {
+            return Ok(None);
+        };
         let mut v = planned.clone();
         if let Value::Map(m) = &mut v {
             if m.get("id").is_none_or(Value::is_unknown) {
@@ -80,7 +100,12 @@ impl Provider for TerraformProvider {
     }
 
     async fn import(&self, _type_name: &str, id: &str) -> Result<Value, ProviderError> {
-        Ok(Value::map([("id", Value::from(id)), ("input", Value::Null), ("output", Value::Null), ("triggers_replace", Value::Null)]))
+        Ok(Value::map([
+            ("id", Value::from(id)),
+            ("input", Value::Null),
+            ("output", Value::Null),
+            ("triggers_replace", Value::Null),
+        ]))
     }
 }
 
@@ -96,7 +121,10 @@ impl Default for NullProvider {
             "null_resource".into(),
             ResourceSchema::new()
                 .attr("id", Attribute::computed(Type::String))
-                .attr("triggers", Attribute::optional(Type::map(Type::String)).force_new()),
+                .attr(
+                    "triggers",
+                    Attribute::optional(Type::map(Type::String)).force_new(),
+                ),
         );
         NullProvider { schema }
     }
@@ -115,7 +143,9 @@ impl Provider for NullProvider {
     }
 
     async fn apply(&self, req: ApplyRequest<'_>) -> Result<Option<Value>, ProviderError> {
-        let Some(planned) = req.planned else { return Ok(None) };
+        let Some(planned) = req.planned else {
+            return Ok(None);
+        };
         let mut v = planned.clone();
         if let Value::Map(m) = &mut v {
             if m.get("id").is_none_or(Value::is_unknown) {
@@ -130,7 +160,10 @@ impl Provider for NullProvider {
     }
 
     async fn import(&self, _type_name: &str, id: &str) -> Result<Value, ProviderError> {
-        Ok(Value::map([("id", Value::from(id)), ("triggers", Value::Null)]))
+        Ok(Value::map([
+            ("id", Value::from(id)),
+            ("triggers", Value::Null),
+        ]))
     }
 }
 

@@ -11,6 +11,7 @@
 //!   name    = "a"          # forces replacement
 //!   tags    = { env = "x" } # updates in place
 //!   fail_on = "create"     # create | create_after | update | delete
+//!   settle_ms = 5000       # after creating, wait this long before answering
 //! }
 //! ```
 
@@ -21,7 +22,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use terrane_core::{
-    ApplyRequest, Attribute, Diagnostic, Nesting, Provider, ProviderError, ProviderFactory, ProviderSchema, ResourceSchema, Type, Value,
+    ApplyRequest, Attribute, Diagnostic, Nesting, Provider, ProviderError, ProviderFactory,
+    ProviderSchema, ResourceSchema, Type, Value,
 };
 
 #[derive(Default)]
@@ -66,17 +68,26 @@ impl TestProvider {
                 .attr("secret", Attribute::optional(Type::String).sensitive())
                 .attr("fail_on", Attribute::optional(Type::String))
                 .attr("latency_ms", Attribute::optional(Type::Number))
+                .attr("settle_ms", Attribute::optional(Type::Number))
                 .block(
                     "rule",
                     Nesting::List,
-                    ResourceSchema::new().attr("port", Attribute::required(Type::Number)).attr("protocol", Attribute::optional(Type::String)),
+                    ResourceSchema::new()
+                        .attr("port", Attribute::required(Type::Number))
+                        .attr("protocol", Attribute::optional(Type::String)),
                 ),
         );
         schema.data_sources.insert(
             "test_data".into(),
-            ResourceSchema::new().attr("input", Attribute::optional(Type::Any)).attr("output", Attribute::computed(Type::Any)),
+            ResourceSchema::new()
+                .attr("input", Attribute::optional(Type::Any))
+                .attr("output", Attribute::computed(Type::Any)),
         );
-        TestProvider { schema, settings: Mutex::new(Settings::default()), memory }
+        TestProvider {
+            schema,
+            settings: Mutex::new(Settings::default()),
+            memory,
+        }
     }
 
     /// A factory whose instances share one in-memory cloud (for benchmarks and engine tests).
@@ -110,7 +121,11 @@ impl TestProvider {
                 std::fs::rename(&tmp, dir.join(format!("{id}.json"))).map_err(io_err)
             }
             None => {
-                self.memory.lock().expect("memory").objects.insert(id.to_string(), (token.to_string(), v.clone()));
+                self.memory
+                    .lock()
+                    .expect("memory")
+                    .objects
+                    .insert(id.to_string(), (token.to_string(), v.clone()));
                 Ok(())
             }
         }
@@ -120,8 +135,12 @@ impl TestProvider {
         match self.store_dir() {
             Some(dir) => match std::fs::read_to_string(dir.join(format!("{id}.json"))) {
                 Ok(t) => {
-                    let j: serde_json::Value = serde_json::from_str(&t).map_err(|e| ProviderError::new(e.to_string()))?;
-                    Ok(Some((j["token"].as_str().unwrap_or_default().to_string(), Value::from_json(&j["value"]))))
+                    let j: serde_json::Value =
+                        serde_json::from_str(&t).map_err(|e| ProviderError::new(e.to_string()))?;
+                    Ok(Some((
+                        j["token"].as_str().unwrap_or_default().to_string(),
+                        Value::from_json(&j["value"]),
+                    )))
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(io_err(e)),
@@ -146,7 +165,13 @@ impl TestProvider {
     /// Number of objects that exist (for tests).
     pub fn object_count(&self) -> usize {
         match self.store_dir() {
-            Some(dir) => std::fs::read_dir(dir).map(|r| r.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count()).unwrap_or(0),
+            Some(dir) => std::fs::read_dir(dir)
+                .map(|r| {
+                    r.filter_map(|e| e.ok())
+                        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                        .count()
+                })
+                .unwrap_or(0),
             None => self.memory.lock().expect("memory").objects.len(),
         }
     }
@@ -170,7 +195,9 @@ fn new_id() -> String {
 }
 
 fn fail_on(v: Option<&Value>) -> &str {
-    v.and_then(|v| v.get("fail_on")).and_then(Value::as_str).unwrap_or("")
+    v.and_then(|v| v.get("fail_on"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 #[async_trait]
@@ -185,8 +212,16 @@ impl Provider for TestProvider {
 
     async fn configure(&self, config: &Value) -> Result<(), ProviderError> {
         let mut s = self.settings.lock().expect("settings");
-        s.latency = Duration::from_millis(config.get("latency_ms").and_then(Value::as_f64).unwrap_or(0.0) as u64);
-        s.max_concurrency = config.get("max_concurrency").and_then(Value::as_f64).map(|n| n as usize);
+        s.latency = Duration::from_millis(
+            config
+                .get("latency_ms")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0) as u64,
+        );
+        s.max_concurrency = config
+            .get("max_concurrency")
+            .and_then(Value::as_f64)
+            .map(|n| n as usize);
         if let Some(dir) = config.get("store").and_then(Value::as_str) {
             std::fs::create_dir_all(dir).map_err(io_err)?;
             s.store = Some(PathBuf::from(dir));
@@ -196,8 +231,13 @@ impl Provider for TestProvider {
 
     fn validate(&self, type_name: &str, config: &Value) -> Vec<Diagnostic> {
         let f = fail_on(Some(config));
-        if type_name == "test_instance" && !["", "create", "create_after", "update", "delete"].contains(&f) {
-            return vec![Diagnostic::error("Invalid fail_on", format!("fail_on must be one of create, create_after, update, delete; got {f:?}."))];
+        if type_name == "test_instance"
+            && !["", "create", "create_after", "update", "delete"].contains(&f)
+        {
+            return vec![Diagnostic::error(
+                "Invalid fail_on",
+                format!("fail_on must be one of create, create_after, update, delete; got {f:?}."),
+            )];
         }
         Vec::new()
     }
@@ -216,9 +256,16 @@ impl Provider for TestProvider {
                 let mut v = planned.clone();
                 if let Value::Map(m) = &mut v {
                     m.insert("id".into(), Value::from(id.as_str()));
-                    m.insert("arn".into(), Value::from(format!("arn:test:::instance/{id}")));
+                    m.insert(
+                        "arn".into(),
+                        Value::from(format!("arn:test:::instance/{id}")),
+                    );
                 }
                 self.put(&id, req.token, &v)?;
+                // The object exists now; like a cloud API, wait for it to become ready.
+                if let Some(ms) = planned.get("settle_ms").and_then(Value::as_f64) {
+                    tokio::time::sleep(Duration::from_millis(ms as u64)).await;
+                }
                 if fail_on(Some(planned)) == "create_after" {
                     let mut e = ProviderError::new("WaitInstanceReady: InjectedFailure: the instance was created but never became ready (fail_on = \"create_after\")");
                     e.partial_state = Some(v);
@@ -230,9 +277,15 @@ impl Provider for TestProvider {
                 if fail_on(Some(planned)) == "update" {
                     return Err(ProviderError::new("ModifyInstance: InjectedFailure: update failed on demand (fail_on = \"update\")"));
                 }
-                let id = prior.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                let id = prior
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 if self.get(&id)?.is_none() {
-                    return Err(ProviderError::new(format!("ModifyInstance: NotFound: instance {id} does not exist")));
+                    return Err(ProviderError::new(format!(
+                        "ModifyInstance: NotFound: instance {id} does not exist"
+                    )));
                 }
                 self.put(&id, req.token, planned)?;
                 Ok(Some(planned.clone()))
@@ -255,7 +308,9 @@ impl Provider for TestProvider {
     }
 
     async fn import(&self, _type_name: &str, id: &str) -> Result<Value, ProviderError> {
-        self.get(id)?.map(|(_, v)| v).ok_or_else(|| ProviderError::new(format!("Cannot import non-existent remote object {id}")))
+        self.get(id)?.map(|(_, v)| v).ok_or_else(|| {
+            ProviderError::new(format!("Cannot import non-existent remote object {id}"))
+        })
     }
 
     async fn read_data(&self, _type_name: &str, config: &Value) -> Result<Value, ProviderError> {
@@ -263,14 +318,23 @@ impl Provider for TestProvider {
         Ok(Value::map([("input", input.clone()), ("output", input)]))
     }
 
-    async fn recover(&self, _type_name: &str, token: &str, _planned: &Value) -> Result<Option<Value>, ProviderError> {
+    async fn recover(
+        &self,
+        _type_name: &str,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>, ProviderError> {
         match self.store_dir() {
             Some(dir) => {
-                for e in std::fs::read_dir(&dir).map_err(io_err)?.filter_map(|e| e.ok()) {
+                for e in std::fs::read_dir(&dir)
+                    .map_err(io_err)?
+                    .filter_map(|e| e.ok())
+                {
                     let p = e.path();
                     if p.extension().is_some_and(|x| x == "json") {
                         let t = std::fs::read_to_string(&p).map_err(io_err)?;
-                        let j: serde_json::Value = serde_json::from_str(&t).map_err(|e| ProviderError::new(e.to_string()))?;
+                        let j: serde_json::Value = serde_json::from_str(&t)
+                            .map_err(|e| ProviderError::new(e.to_string()))?;
                         if j["token"] == token {
                             return Ok(Some(Value::from_json(&j["value"])));
                         }
@@ -278,7 +342,14 @@ impl Provider for TestProvider {
                 }
                 Ok(None)
             }
-            None => Ok(self.memory.lock().expect("memory").objects.values().find(|(t, _)| t == token).map(|(_, v)| v.clone())),
+            None => Ok(self
+                .memory
+                .lock()
+                .expect("memory")
+                .objects
+                .values()
+                .find(|(t, _)| t == token)
+                .map(|(_, v)| v.clone())),
         }
     }
 }

@@ -1,0 +1,457 @@
+//! init, validate, output, show, state, graph, force-unlock, workspace.
+
+use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, Value};
+use terrane_engine::render::{render_plan, Style};
+use terrane_engine::{Plan, PlanOptions, Session, SessionOptions};
+
+use super::args::{StateCommand, WorkspaceCommand};
+use super::ops::{load, lock};
+use super::{err, ui, CmdResult, Ctx};
+
+pub async fn init(ctx: &Ctx) -> CmdResult {
+    let config = load(ctx)?;
+    let store = ctx.open_store()?;
+    store
+        .workspace(&ctx.workspace)
+        .map_err(|e| err("Failed to open state", e.to_string()))?;
+    // Every provider the configuration needs must be available.
+    Session::new(
+        config,
+        ctx.registry.clone(),
+        SessionOptions {
+            workspace: ctx.workspace.clone(),
+            validate_only: true,
+            ..Default::default()
+        },
+    )?;
+    println!(
+        "Initialized state database {} (workspace {:?}).",
+        ctx.state_path.display(),
+        ctx.workspace
+    );
+    println!("\nTerrane has been successfully initialized!");
+    Ok(0)
+}
+
+pub async fn validate(ctx: &Ctx, json: bool) -> CmdResult {
+    let result = async {
+        let config = load(ctx)?;
+        let mut s = Session::new(
+            config,
+            ctx.registry.clone(),
+            SessionOptions {
+                workspace: ctx.workspace.clone(),
+                validate_only: true,
+                ..Default::default()
+            },
+        )?;
+        s.plan(None, &PlanOptions::default()).await
+    }
+    .await;
+    match (result, json) {
+        (Ok(p), false) => {
+            if !p.warnings.is_empty() {
+                ui::print_diags(&Diagnostics(p.warnings), ctx.color);
+            }
+            println!("Success! The configuration is valid.");
+            Ok(0)
+        }
+        (Ok(p), true) => {
+            println!(
+                "{}",
+                serde_json::json!({"valid": true, "error_count": 0, "warning_count": p.warnings.len(), "diagnostics": p.warnings.iter().map(|d| ui::diag_json(d)["diagnostic"].clone()).collect::<Vec<_>>()})
+            );
+            Ok(0)
+        }
+        (Err(d), false) => Err(d),
+        (Err(d), true) => {
+            let errors = d.iter().filter(|x| x.is_error()).count();
+            println!(
+                "{}",
+                serde_json::json!({"valid": false, "error_count": errors, "warning_count": d.0.len() - errors, "diagnostics": d.iter().map(|x| ui::diag_json(x)["diagnostic"].clone()).collect::<Vec<_>>()})
+            );
+            Ok(1)
+        }
+    }
+}
+
+pub fn output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> CmdResult {
+    let store = ctx.open_store()?;
+    let outs = store
+        .outputs(&ctx.workspace)
+        .map_err(|e| err("Failed to read state", e.to_string()))?;
+    match name {
+        Some(n) => {
+            let o = outs.iter().find(|o| o.name == n).ok_or_else(|| err("Output not found", format!("The output variable requested could not be found in the state. Outputs: {}", outs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", "))))?;
+            let v = Value::from_json(&o.value);
+            if json {
+                println!("{}", o.value);
+            } else if raw {
+                match v.to_template_string() {
+                    Some(s) => print!("{s}"),
+                    None => {
+                        return Err(err(
+                            "Unsupported value for raw output",
+                            "The -raw option only supports strings, numbers, and bools.",
+                        ))
+                    }
+                }
+            } else {
+                println!("{v}");
+            }
+        }
+        None if json => {
+            let m: serde_json::Map<String, serde_json::Value> = outs
+                .iter()
+                .map(|o| {
+                    (
+                        o.name.clone(),
+                        serde_json::json!({"sensitive": o.sensitive, "value": o.value}),
+                    )
+                })
+                .collect();
+            println!("{}", serde_json::Value::Object(m));
+        }
+        None => {
+            for o in outs {
+                let v = if o.sensitive {
+                    "<sensitive>".to_string()
+                } else {
+                    Value::from_json(&o.value).to_string()
+                };
+                println!("{} = {v}", o.name);
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn show_instance(si: &terrane_engine::session::StateInstance) -> String {
+    let mut out = format!(
+        "# {}:{}\nresource \"{}\" \"{}\" {{\n",
+        si.addr,
+        if si.tainted { " (tainted)" } else { "" },
+        si.addr.resource.ty,
+        si.addr.resource.name
+    );
+    if let Some(m) = si.value.as_map() {
+        let w = m.keys().map(String::len).max().unwrap_or(0);
+        for (k, v) in m {
+            if v.is_null() {
+                continue;
+            }
+            let shown = if si.sensitive.contains(k) {
+                "(sensitive value)".to_string()
+            } else {
+                v.to_string()
+            };
+            out.push_str(&format!("    {k:<w$} = {shown}\n"));
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn state_instances(ctx: &Ctx) -> Result<Vec<terrane_engine::session::StateInstance>, Diagnostics> {
+    let store = ctx.open_store()?;
+    let recs = store
+        .resources(&ctx.workspace)
+        .map_err(|e| err("Failed to read state", e.to_string()))?;
+    recs.iter()
+        .map(|r| terrane_engine::session::StateInstance::from_record(r).map_err(Diagnostics::from))
+        .collect()
+}
+
+pub fn show(ctx: &Ctx, plan_file: Option<&str>, json: bool) -> CmdResult {
+    if let Some(path) = plan_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| err("Failed to read plan file", format!("{path}: {e}")))?;
+        let j: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| err("Invalid plan file", e.to_string()))?;
+        let plan = Plan::from_json(&j).map_err(|e| err("Invalid plan file", e))?;
+        if json {
+            println!("{}", mask_plan_json(&plan));
+        } else {
+            print!("{}", render_plan(&plan, &Style { color: ctx.color }));
+        }
+        return Ok(0);
+    }
+    let insts = state_instances(ctx)?;
+    if json {
+        let v: Vec<serde_json::Value> = insts
+            .iter()
+            .map(|s| {
+                let mut attrs = s.value.to_json();
+                if let Some(m) = attrs.as_object_mut() {
+                    for k in &s.sensitive {
+                        if m.contains_key(k) {
+                            m.insert(k.clone(), serde_json::json!("(sensitive value)"));
+                        }
+                    }
+                }
+                serde_json::json!({"address": s.addr.to_string(), "provider": s.provider, "tainted": s.tainted, "values": attrs, "depends_on": s.deps})
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"format_version": 1, "workspace": ctx.workspace, "resources": v})
+        );
+        return Ok(0);
+    }
+    if insts.is_empty() {
+        println!("The state is empty.");
+    }
+    for s in &insts {
+        println!("{}", show_instance(s));
+    }
+    Ok(0)
+}
+
+/// A saved plan as JSON with sensitive attributes masked.
+fn mask_plan_json(plan: &Plan) -> serde_json::Value {
+    let mut j = plan.to_json();
+    if let Some(changes) = j["changes"].as_array_mut() {
+        for (c, pc) in changes.iter_mut().zip(&plan.changes) {
+            for field in ["prior", "planned"] {
+                if let Some(m) = c[field].as_object_mut() {
+                    for k in &pc.sensitive {
+                        if m.contains_key(k) {
+                            m.insert(k.clone(), serde_json::json!("(sensitive value)"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(vars) = j["variables"].as_object_mut() {
+        for v in vars.values_mut() {
+            *v = serde_json::json!("(hidden)");
+        }
+    }
+    j
+}
+
+pub fn state(ctx: &Ctx, cmd: StateCommand) -> CmdResult {
+    match cmd {
+        StateCommand::List { addresses } => {
+            for s in state_instances(ctx)? {
+                if addresses.is_empty()
+                    || addresses
+                        .iter()
+                        .any(|a| terrane_engine::planner::target_matches(a, &s.addr))
+                {
+                    println!("{}", s.addr);
+                }
+            }
+            Ok(0)
+        }
+        StateCommand::Show { address } => {
+            let a =
+                InstanceAddr::parse(&address).map_err(|e| err("Invalid address", e.to_string()))?;
+            let s = state_instances(ctx)?
+                .into_iter()
+                .find(|s| s.addr == a)
+                .ok_or_else(|| {
+                    err(
+                        "No instance found for the given address",
+                        format!(
+                            "{address} is not in the state of workspace {:?}.",
+                            ctx.workspace
+                        ),
+                    )
+                })?;
+            print!("{}", show_instance(&s));
+            Ok(0)
+        }
+        StateCommand::Rm {
+            addresses,
+            lock: la,
+        } => {
+            let store = ctx.open_store()?;
+            let _l = lock(ctx, &store, "terrane state rm", &la)?;
+            let insts = state_instances(ctx)?;
+            let mut n = 0;
+            for a in &addresses {
+                let matched: Vec<_> = insts
+                    .iter()
+                    .filter(|s| terrane_engine::planner::target_matches(a, &s.addr))
+                    .collect();
+                if matched.is_empty() {
+                    return Err(err(
+                        "Invalid target address",
+                        format!("No matching objects found for {a:?}."),
+                    ));
+                }
+                for s in matched {
+                    store
+                        .delete_resource(&ctx.workspace, &s.addr.to_string())
+                        .map_err(|e| err("Failed to write state", e.to_string()))?;
+                    println!("Removed {}", s.addr);
+                    n += 1;
+                }
+            }
+            println!("Successfully removed {n} resource instance(s).");
+            Ok(0)
+        }
+        StateCommand::Mv {
+            source,
+            destination,
+            lock: la,
+        } => {
+            let store = ctx.open_store()?;
+            let _l = lock(ctx, &store, "terrane state mv", &la)?;
+            let (src, dst) = (
+                InstanceAddr::parse(&source)
+                    .map_err(|e| err("Invalid source address", e.to_string()))?,
+                InstanceAddr::parse(&destination)
+                    .map_err(|e| err("Invalid destination address", e.to_string()))?,
+            );
+            if src.resource.ty != dst.resource.ty {
+                return Err(err(
+                    "Invalid state move request",
+                    format!("Cannot move {src} to {dst}: the resource types differ."),
+                ));
+            }
+            let moved = store
+                .move_resource(&ctx.workspace, &src.to_string(), &dst.to_string())
+                .map_err(|e| err("Failed to write state", e.to_string()))?;
+            if !moved {
+                return Err(err(
+                    "Invalid state move request",
+                    format!("{src} is not in state, or {dst} already exists."),
+                ));
+            }
+            println!("Move \"{src}\" to \"{dst}\"\nSuccessfully moved 1 object(s).");
+            Ok(0)
+        }
+    }
+}
+
+pub fn graph(ctx: &Ctx) -> CmdResult {
+    let config = load(ctx)?;
+    let g = terrane_engine::graph::build(&config)?;
+    print!("{}", g.to_dot());
+    Ok(0)
+}
+
+pub fn force_unlock(ctx: &Ctx, id: &str, force: bool) -> CmdResult {
+    let store = ctx.open_store()?;
+    let holder = store
+        .lock_holder(&ctx.workspace)
+        .map_err(|e| err("Failed to read state", e.to_string()))?;
+    let Some(h) = holder.filter(|h| h.id == id) else {
+        return Err(err(
+            "Failed to unlock state",
+            format!(
+                "No lock with id {id} is held on workspace {:?}.",
+                ctx.workspace
+            ),
+        ));
+    };
+    if !force && !super::ui::confirm("Do you really want to force-unlock?", &format!("Terrane will remove the lock held by {h}.\n  Do this only if that run is no longer running."), true).unwrap_or(false) {
+        println!("force-unlock cancelled.");
+        return Ok(1);
+    }
+    store
+        .force_unlock(&ctx.workspace, id)
+        .map_err(|e| err("Failed to unlock state", e.to_string()))?;
+    println!("Terrane state has been successfully unlocked!");
+    Ok(0)
+}
+
+pub fn workspace(ctx: &Ctx, cmd: WorkspaceCommand) -> CmdResult {
+    let store = ctx.open_store()?;
+    let file = super::workspace_file(&ctx.dir);
+    match cmd {
+        WorkspaceCommand::Show => println!("{}", ctx.workspace),
+        WorkspaceCommand::List => {
+            let mut names: Vec<String> = store
+                .list_workspaces()
+                .map_err(|e| err("Failed to read state", e.to_string()))?
+                .into_iter()
+                .map(|w| w.name)
+                .collect();
+            if !names.contains(&"default".to_string()) {
+                names.insert(0, "default".into());
+            }
+            for n in names {
+                println!("{} {n}", if n == ctx.workspace { "*" } else { " " });
+            }
+        }
+        WorkspaceCommand::New { name } | WorkspaceCommand::Select { name } if !valid_ws(&name) => {
+            return Err(err(
+                "Invalid workspace name",
+                format!("{name:?}: use letters, digits, '-', '_' and '.'."),
+            ));
+        }
+        WorkspaceCommand::New { name } => {
+            if store
+                .workspace_meta(&name)
+                .map_err(|e| err("Failed to read state", e.to_string()))?
+                .is_some()
+            {
+                return Err(err(
+                    "Workspace already exists",
+                    format!("Workspace {name:?} already exists."),
+                ));
+            }
+            store
+                .workspace(&name)
+                .map_err(|e| err("Failed to write state", e.to_string()))?;
+            select(&file, &name)?;
+            println!("Created and switched to workspace {name:?}!");
+        }
+        WorkspaceCommand::Select { name } => {
+            if name != "default"
+                && store
+                    .workspace_meta(&name)
+                    .map_err(|e| err("Failed to read state", e.to_string()))?
+                    .is_none()
+            {
+                return Err(err("Workspace doesn't exist", format!("Workspace {name:?} doesn't exist. Create it with: terrane workspace new {name}")));
+            }
+            select(&file, &name)?;
+            println!("Switched to workspace {name:?}.");
+        }
+        WorkspaceCommand::Delete { name, force } => {
+            if name == ctx.workspace {
+                return Err(err(
+                    "Workspace is in use",
+                    format!(
+                        "Workspace {name:?} is the current workspace; select another one first."
+                    ),
+                ));
+            }
+            let n = store
+                .resources(&name)
+                .map_err(|e| err("Failed to read state", e.to_string()))?
+                .len();
+            if n > 0 && !force {
+                return Err(err("Workspace is not empty", format!("Workspace {name:?} still manages {n} resource instance(s). Destroy them first, or pass -force to forget them.")));
+            }
+            store
+                .delete_workspace(&name)
+                .map_err(|e| err("Failed to write state", e.to_string()))?;
+            println!("Deleted workspace {name:?}!");
+        }
+    }
+    Ok(0)
+}
+
+fn valid_ws(n: &str) -> bool {
+    !n.is_empty()
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+fn select(file: &std::path::Path, name: &str) -> Result<(), Diagnostics> {
+    if let Some(d) = file.parent() {
+        std::fs::create_dir_all(d).map_err(|e| err("Failed to select workspace", e.to_string()))?;
+    }
+    std::fs::write(file, name).map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            "Failed to select workspace",
+            e.to_string(),
+        ))
+    })
+}

@@ -1,0 +1,148 @@
+//! The command-line front end.
+
+mod args;
+mod inspect;
+mod ops;
+mod ui;
+mod vars;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use terrane_core::{Diagnostic, Diagnostics, ProviderRegistry};
+use terrane_state::Store;
+
+use args::{Cli, Command};
+
+pub type CmdResult = Result<i32, Diagnostics>;
+
+/// Everything a command needs to know about where it runs.
+pub struct Ctx {
+    pub dir: PathBuf,
+    pub state_path: PathBuf,
+    pub workspace: String,
+    pub color: bool,
+    pub registry: ProviderRegistry,
+}
+
+impl Ctx {
+    pub fn open_store(&self) -> Result<Store, Diagnostics> {
+        Store::open(&self.state_path).map_err(|e| err("Failed to open state", e.to_string()))
+    }
+}
+
+pub fn err(summary: &str, detail: impl Into<String>) -> Diagnostics {
+    Diagnostic::error(summary, detail).into()
+}
+
+/// The providers compiled into this binary.
+pub fn registry() -> ProviderRegistry {
+    let mut r = ProviderRegistry::new();
+    terrane_provider_builtin::register(&mut r);
+    // The in-tree test provider is for Terrane's own tests and benchmarks.
+    if std::env::var("TERRANE_ENABLE_TEST_PROVIDER").is_ok_and(|v| v == "1") {
+        terrane_provider_test::register(&mut r);
+    }
+    r
+}
+
+fn workspace_file(dir: &std::path::Path) -> PathBuf {
+    dir.join(".terrane").join("environment")
+}
+
+pub fn run(raw: Vec<String>) -> i32 {
+    let cli = match Cli::try_parse_from(args::normalize(raw)) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 1 } else { 0 };
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TERRANE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Some(d) = &cli.chdir {
+        if let Err(e) = std::env::set_current_dir(d) {
+            eprintln!("Error: cannot change to directory {d}: {e}");
+            return 1;
+        }
+    }
+    let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let color = !cli.no_color
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let workspace = cli
+        .workspace
+        .clone()
+        .or_else(|| std::env::var("TF_WORKSPACE").ok().filter(|s| !s.is_empty()))
+        .or_else(|| {
+            std::fs::read_to_string(workspace_file(&dir))
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or_else(|| "default".into());
+    let state_path = cli
+        .state
+        .clone()
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("TERRANE_STATE").map(PathBuf::from))
+        .unwrap_or_else(|| dir.join(terrane_state::DEFAULT_FILE));
+    let ctx = Ctx {
+        dir,
+        state_path,
+        workspace,
+        color,
+        registry: registry(),
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let result = rt.block_on(dispatch(&ctx, cli.command));
+    match result {
+        Ok(code) => code,
+        Err(diags) => {
+            ui::print_diags(&diags, ctx.color);
+            1
+        }
+    }
+}
+
+async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
+    match cmd {
+        Command::Init => inspect::init(ctx).await,
+        Command::Validate { json } => inspect::validate(ctx, json).await,
+        Command::Plan {
+            args,
+            out,
+            detailed_exitcode,
+            destroy,
+        } => ops::plan(ctx, &args, out.as_deref(), detailed_exitcode, destroy).await,
+        Command::Apply {
+            args,
+            auto_approve,
+            destroy,
+            plan_file,
+        } => ops::apply(ctx, &args, auto_approve, destroy, plan_file.as_deref()).await,
+        Command::Destroy { args, auto_approve } => {
+            ops::apply(ctx, &args, auto_approve, true, None).await
+        }
+        Command::Output { name, json, raw } => inspect::output(ctx, name.as_deref(), json, raw),
+        Command::Show { plan_file, json } => inspect::show(ctx, plan_file.as_deref(), json),
+        Command::State(s) => inspect::state(ctx, s),
+        Command::Graph => inspect::graph(ctx),
+        Command::ForceUnlock { lock_id, force } => inspect::force_unlock(ctx, &lock_id, force),
+        Command::Workspace(w) => inspect::workspace(ctx, w),
+    }
+}

@@ -1,0 +1,200 @@
+//! Rendering for people: diagnostics, live apply progress, confirmation prompts.
+
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use terrane_core::{Diagnostic, Diagnostics, Severity};
+use terrane_engine::events::{Event, EventSink};
+use terrane_engine::Action;
+
+pub fn print_diags(diags: &Diagnostics, color: bool) {
+    let mut err = std::io::stderr().lock();
+    for d in diags.iter() {
+        let text = d.to_string();
+        if color {
+            let (label, code) = match d.severity {
+                Severity::Error => ("Error:", "31"),
+                Severity::Warning => ("Warning:", "33"),
+            };
+            let text = text.replacen(label, &format!("\x1b[1;{code}m{label}\x1b[0m\x1b[1m"), 1);
+            let text = text.replacen('\n', "\x1b[0m\n", 1);
+            let _ = writeln!(err, "\n{text}");
+        } else {
+            let _ = writeln!(err, "\n{text}");
+        }
+    }
+}
+
+pub fn diag_json(d: &Diagnostic) -> serde_json::Value {
+    let range = d.range.as_ref().map(|r| serde_json::json!({"filename": r.file.as_ref(), "start": {"line": r.line, "column": r.col}}));
+    serde_json::json!({
+        "type": "diagnostic",
+        "diagnostic": {
+            "severity": if d.is_error() { "error" } else { "warning" },
+            "summary": d.summary,
+            "detail": d.detail,
+            "address": d.address,
+            "range": range,
+        }
+    })
+}
+
+fn verbs(a: Action) -> (&'static str, &'static str) {
+    match a {
+        Action::Create | Action::Replace => ("Creating...", "Creation complete"),
+        Action::Update => ("Modifying...", "Modifications complete"),
+        Action::Delete => ("Destroying...", "Destruction complete"),
+        Action::Read => ("Reading...", "Read complete"),
+        Action::NoOp => ("", ""),
+    }
+}
+
+fn secs(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Prints each resource's start, elapsed time and result as it happens (or JSON lines).
+pub struct Progress {
+    pub json: bool,
+    pub color: bool,
+    in_flight: Mutex<HashMap<String, (Instant, Action)>>,
+}
+
+impl Progress {
+    pub fn new(json: bool, color: bool) -> Arc<Progress> {
+        Arc::new(Progress {
+            json,
+            color,
+            in_flight: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn bold(&self, s: &str) -> String {
+        if self.color {
+            format!("\x1b[1m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    /// Every 10 s, a "Still creating..." line for each call in flight.
+    pub fn spawn_ticker(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if me.json {
+                    continue;
+                }
+                let now: Vec<(String, Duration, Action)> = me
+                    .in_flight
+                    .lock()
+                    .expect("progress lock")
+                    .iter()
+                    .map(|(a, (t, act))| (a.clone(), t.elapsed(), *act))
+                    .collect();
+                let mut out = std::io::stdout().lock();
+                for (addr, el, act) in now {
+                    let verb = match act {
+                        Action::Delete => "destroying",
+                        Action::Update => "modifying",
+                        Action::Read => "reading",
+                        _ => "creating",
+                    };
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        me.bold(&format!("{addr}: Still {verb}... [{} elapsed]", secs(el)))
+                    );
+                }
+            }
+        })
+    }
+}
+
+impl EventSink for Progress {
+    fn event(&self, e: &Event) {
+        if self.json {
+            let j = match e {
+                Event::ApplyStart { addr, action } => {
+                    serde_json::json!({"type": "apply_start", "address": addr, "action": action.as_str()})
+                }
+                Event::ApplyDone {
+                    addr,
+                    action,
+                    elapsed,
+                    id,
+                } => {
+                    serde_json::json!({"type": "apply_complete", "address": addr, "action": action.as_str(), "elapsed_seconds": elapsed.as_secs_f64(), "id": id})
+                }
+                Event::ApplyFailed {
+                    addr,
+                    action,
+                    elapsed,
+                    error,
+                } => {
+                    serde_json::json!({"type": "apply_errored", "address": addr, "action": action.as_str(), "elapsed_seconds": elapsed.as_secs_f64(), "error": error})
+                }
+                Event::Skipped {
+                    addr,
+                    action,
+                    reason,
+                } => {
+                    serde_json::json!({"type": "apply_skipped", "address": addr, "action": action.as_str(), "reason": reason})
+                }
+                Event::Interrupted { in_flight } => {
+                    serde_json::json!({"type": "interrupted", "in_flight": in_flight})
+                }
+            };
+            println!("{j}");
+            return;
+        }
+        let line = match e {
+            Event::ApplyStart { addr, action } => {
+                self.in_flight.lock().expect("progress lock").insert(addr.clone(), (Instant::now(), *action));
+                format!("{addr}: {}", verbs(*action).0)
+            }
+            Event::ApplyDone { addr, action, elapsed, id } => {
+                self.in_flight.lock().expect("progress lock").remove(addr);
+                let id = id.as_ref().map(|i| format!(" [id={i}]")).unwrap_or_default();
+                format!("{addr}: {} after {}{id}", verbs(*action).1, secs(*elapsed))
+            }
+            Event::ApplyFailed { addr, elapsed, .. } => {
+                self.in_flight.lock().expect("progress lock").remove(addr);
+                format!("{addr}: Failed after {}", secs(*elapsed))
+            }
+            Event::Skipped { addr, reason, .. } => format!("{addr}: Skipped ({reason})"),
+            Event::Interrupted { in_flight } => format!("\nInterrupt received. Waiting for {in_flight} in-flight operation(s) to finish; press Ctrl-C again to stop now (state stays consistent)."),
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", self.bold(&line));
+    }
+}
+
+/// Asks for "yes". Refuses when there is no terminal to ask on.
+pub fn confirm(question: &str, detail: &str, input: bool) -> Result<bool, Diagnostics> {
+    if !input || !std::io::stdin().is_terminal() {
+        return Err(super::err(
+            "No confirmation",
+            "Terrane needs confirmation to apply changes but cannot ask: input is disabled or standard input is not a terminal. Use -auto-approve to apply without asking.",
+        ));
+    }
+    println!("\n{question}\n  {detail}\n  Only 'yes' will be accepted to approve.\n");
+    print!("  Enter a value: ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| super::err("Failed to read input", e.to_string()))?;
+    Ok(line.trim() == "yes")
+}

@@ -1,0 +1,138 @@
+//! Helpers for end-to-end tests that drive the `terrane` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+impl Fixture {
+    pub fn new(main_tf: &str) -> Fixture {
+        let f = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        f.write("main.tf", main_tf);
+        f
+    }
+
+    /// A copy of `tests/fixtures/<name>`.
+    pub fn from_fixture(name: &str) -> Fixture {
+        let f = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        copy_dir(&src, f.path());
+        f
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) {
+        let p = self.path().join(name);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(p, text.replace("@DIR@", &self.path().display().to_string())).unwrap();
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_terrane"));
+        c.args(args)
+            .current_dir(self.path())
+            .env("TERRANE_ENABLE_TEST_PROVIDER", "1")
+            .env("NO_COLOR", "1")
+            .env_remove("TF_WORKSPACE")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out: Output = self.cmd(args).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::from_utf8_lossy(&out.stderr).into(),
+        }
+    }
+
+    /// Runs and asserts the exit code, printing everything when it differs.
+    pub fn ok(&self, args: &[&str], code: i32) -> Run {
+        let r = self.run(args);
+        assert_eq!(
+            r.code, code,
+            "terrane {args:?} exited {}\n--- stdout\n{}\n--- stderr\n{}",
+            r.code, r.stdout, r.stderr
+        );
+        r
+    }
+
+    pub fn cloud_objects(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.path().join("cloud"))
+            .map(|r| {
+                r.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    pub fn state_json(&self) -> serde_json::Value {
+        let r = self.ok(&["show", "-json"], 0);
+        serde_json::from_str(&r.stdout).unwrap()
+    }
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), to).unwrap();
+        }
+    }
+}
+
+/// Masks what changes from run to run (ids, temp paths, timings) for snapshots.
+pub fn scrub(s: &str, dir: &Path) -> String {
+    let out = s.replace(&dir.display().to_string(), "[DIR]");
+    // Test-provider ids: ti- and 12 hex digits.
+    let mut res = String::with_capacity(out.len());
+    let chars: Vec<char> = out.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i..].starts_with(&['t', 'i', '-'])
+            && i + 15 <= chars.len()
+            && chars[i + 3..i + 15].iter().all(|c| c.is_ascii_hexdigit())
+        {
+            res.push_str("ti-[ID]");
+            i += 15;
+            continue;
+        }
+        res.push(chars[i]);
+        i += 1;
+    }
+    res
+}

@@ -1,0 +1,303 @@
+//! End-to-end tests: the `terrane` binary over fixture modules, with the test provider keeping
+//! its objects on disk (`cloud/`) so that every process sees the same "cloud".
+
+mod common;
+
+use common::{scrub, Fixture};
+
+const BASE: &str = r#"
+provider "test" {
+  store = "@DIR@/cloud"
+}
+
+variable "size" {
+  type    = number
+  default = 1
+}
+
+variable "name" {
+  type    = string
+  default = "alpha"
+}
+
+resource "test_instance" "net" {
+  name = "net-${var.name}"
+  tags = { tier = "network" }
+}
+
+resource "test_instance" "app" {
+  count = 2
+  name  = "app-${count.index}"
+  size  = var.size
+  value = test_instance.net.id
+  rule {
+    port     = 443
+    protocol = "tcp"
+  }
+}
+
+output "app_ids" {
+  value = test_instance.app[*].id
+}
+"#;
+
+#[test]
+fn plan_apply_noop_update_replace_destroy() {
+    let f = Fixture::new(BASE);
+    f.ok(&["init"], 0);
+    let p = f.ok(&["plan", "-detailed-exitcode"], 2);
+    insta::assert_snapshot!("plan_create", scrub(&p.stdout, f.path()));
+    let a = f.ok(&["apply", "-auto-approve"], 0);
+    assert!(
+        a.stdout
+            .contains("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."),
+        "{}",
+        a.stdout
+    );
+    assert_eq!(f.cloud_objects().len(), 3);
+
+    // No changes.
+    let p = f.ok(&["plan", "-detailed-exitcode"], 0);
+    assert!(p.stdout.contains("No changes."));
+
+    // In-place update.
+    let p = f.ok(&["plan", "-var", "size=3"], 0);
+    insta::assert_snapshot!("plan_update", scrub(&p.stdout, f.path()));
+    let a = f.ok(&["apply", "-auto-approve", "-var=size=3"], 0);
+    assert!(
+        a.stdout.contains("0 added, 2 changed, 0 destroyed."),
+        "{}",
+        a.stdout
+    );
+    let state = f.state_json();
+    assert!(state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["address"]
+            .as_str()
+            .unwrap()
+            .starts_with("test_instance.app"))
+        .all(|r| r["values"]["size"] == 3));
+
+    // Replace: name forces a new object; dependents update to the new id.
+    let p = f.ok(&["plan", "-var=size=3", "-var=name=beta"], 0);
+    insta::assert_snapshot!("plan_replace", scrub(&p.stdout, f.path()));
+    let a = f.ok(
+        &["apply", "-auto-approve", "-var=size=3", "-var=name=beta"],
+        0,
+    );
+    assert!(
+        a.stdout.contains("1 added, 2 changed, 1 destroyed."),
+        "{}",
+        a.stdout
+    );
+    assert_eq!(f.cloud_objects().len(), 3);
+    f.ok(
+        &[
+            "plan",
+            "-detailed-exitcode",
+            "-var=size=3",
+            "-var=name=beta",
+        ],
+        0,
+    );
+
+    // -replace forces a replacement without a config change.
+    let a = f.ok(
+        &[
+            "apply",
+            "-auto-approve",
+            "-var=size=3",
+            "-var=name=beta",
+            "-replace=test_instance.app[1]",
+        ],
+        0,
+    );
+    assert!(
+        a.stdout.contains("1 added, 0 changed, 1 destroyed."),
+        "{}",
+        a.stdout
+    );
+
+    // Outputs and state inspection.
+    let o = f.ok(&["output", "-json", "app_ids"], 0);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&o.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let l = f.ok(&["state", "list"], 0);
+    assert_eq!(
+        l.stdout,
+        "test_instance.app[0]\ntest_instance.app[1]\ntest_instance.net\n"
+    );
+
+    // Destroy: everything gone, dependents first.
+    let d = f.ok(
+        &["destroy", "-auto-approve", "-var=size=3", "-var=name=beta"],
+        0,
+    );
+    assert!(
+        d.stdout
+            .contains("Destroy complete! Resources: 3 destroyed."),
+        "{}",
+        d.stdout
+    );
+    let app0 = d
+        .stdout
+        .find("test_instance.app[0]: Destruction complete")
+        .unwrap();
+    let net = d
+        .stdout
+        .find("test_instance.net: Destruction complete")
+        .unwrap();
+    assert!(app0 < net);
+    assert!(f.cloud_objects().is_empty());
+    assert_eq!(f.ok(&["state", "list"], 0).stdout, "");
+}
+
+#[test]
+fn saved_plan_is_applied_exactly_and_refused_when_stale() {
+    let f = Fixture::new(BASE);
+    f.ok(&["plan", "-out", "first.plan"], 0);
+    f.ok(&["plan", "-out", "second.plan"], 0);
+    let a = f.ok(&["apply", "first.plan"], 0);
+    assert!(a.stdout.contains("3 added"));
+    // State moved on since the second plan was made.
+    let r = f.ok(&["apply", "second.plan"], 1);
+    insta::assert_snapshot!("stale_plan", scrub(&r.stderr, f.path()));
+    assert_eq!(f.cloud_objects().len(), 3);
+    // A plan made after a config change is refused too.
+    f.ok(&["plan", "-var=size=2", "-out", "third.plan"], 0);
+    f.write("extra.tf", "resource \"test_instance\" \"extra\" {}\n");
+    let r = f.ok(&["apply", "third.plan"], 1);
+    assert!(
+        r.stderr
+            .contains("Saved plan does not match the configuration"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn partial_failure_applies_independent_branches_and_skips_dependents() {
+    let f = Fixture::new(
+        r#"
+provider "test" {
+  store = "@DIR@/cloud"
+}
+resource "test_instance" "db" {
+  name    = "db"
+  fail_on = "create"
+}
+resource "test_instance" "api" {
+  value = test_instance.db.id
+}
+resource "test_instance" "cache" {
+  name = "cache"
+}
+"#,
+    );
+    let r = f.ok(&["apply", "-auto-approve"], 1);
+    insta::assert_snapshot!("partial_failure", scrub(&r.all(), f.path()));
+    let l = f.ok(&["state", "list"], 0);
+    assert_eq!(l.stdout, "test_instance.cache\n");
+    assert_eq!(f.cloud_objects().len(), 1);
+    // Fix the config: the next run finishes the job.
+    f.write(
+        "main.tf",
+        &std::fs::read_to_string(f.path().join("main.tf"))
+            .unwrap()
+            .replace("  fail_on = \"create\"\n", ""),
+    );
+    let r = f.ok(&["apply", "-auto-approve"], 0);
+    assert!(
+        r.stdout.contains("2 added, 0 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn user_mistakes_are_diagnostics_with_locations() {
+    let cases: &[(&str, &str)] = &[
+        ("syntax", "resource \"test_instance\" \"a\" {\n  name = \n}\n"),
+        ("unknown_attribute", "resource \"test_instance\" \"a\" {\n  nmae = \"x\"\n}\n"),
+        ("wrong_type", "resource \"test_instance\" \"a\" {\n  size = [1, 2]\n}\n"),
+        ("undefined_reference", "resource \"test_instance\" \"a\" {\n  value = test_instance.missing.id\n}\n"),
+        ("cycle", "resource \"test_instance\" \"a\" {\n  value = test_instance.b.id\n}\nresource \"test_instance\" \"b\" {\n  value = local.x\n}\nlocals {\n  x = test_instance.a.id\n}\n"),
+        ("missing_variable", "variable \"region\" {\n  type = string\n}\nresource \"test_instance\" \"a\" {\n  name = var.region\n}\n"),
+        ("unknown_resource_type", "resource \"test_nosuch\" \"a\" {\n}\n"),
+        ("unknown_block", "resoruce \"test_instance\" \"a\" {\n}\n"),
+        ("bad_function", "resource \"test_instance\" \"a\" {\n  name = uper(\"x\")\n}\n"),
+        ("validation_rule", "variable \"env\" {\n  default = \"production-east-1\"\n  validation {\n    condition     = length(var.env) <= 8\n    error_message = \"env must be at most 8 characters.\"\n  }\n}\nresource \"test_instance\" \"a\" {\n  name = var.env\n}\n"),
+    ];
+    for (name, src) in cases {
+        let f = Fixture::new(src);
+        let r = f.run(&["plan", "-input=false"]);
+        assert_eq!(r.code, 1, "{name}: {}", r.all());
+        assert!(!r.stderr.contains("panicked"), "{name}: {}", r.stderr);
+        insta::assert_snapshot!(format!("diag_{name}"), scrub(&r.stderr, f.path()));
+    }
+}
+
+#[test]
+fn sensitive_values_never_appear_in_plans_state_output_or_errors() {
+    let f = Fixture::new(
+        r#"
+provider "test" {
+  store = "@DIR@/cloud"
+}
+variable "db_password" {
+  type      = string
+  sensitive = true
+}
+resource "test_instance" "db" {
+  secret = var.db_password
+  value  = "postgres://app:${var.db_password}@db"
+}
+output "dsn" {
+  value     = test_instance.db.value
+  sensitive = true
+}
+"#,
+    );
+    let secret = "s3cr3t-Pa55";
+    let p = f.ok(&["plan", &format!("-var=db_password={secret}")], 0);
+    let a = f.ok(
+        &[
+            "apply",
+            "-auto-approve",
+            &format!("-var=db_password={secret}"),
+        ],
+        0,
+    );
+    let s = f.ok(&["show"], 0);
+    let sj = f.ok(&["show", "-json"], 0);
+    let o = f.ok(&["output"], 0);
+    let l = f.ok(&["state", "show", "test_instance.db"], 0);
+    for r in [&p, &a, &s, &sj, &o, &l] {
+        assert!(!r.all().contains(secret), "secret leaked:\n{}", r.all());
+    }
+    assert!(p.stdout.contains("(sensitive value)"));
+    assert!(o.stdout.contains("dsn = <sensitive>"));
+    // Asked for by name, the value is given (as Terraform does).
+    assert!(f.ok(&["output", "-raw", "dsn"], 0).stdout.contains(secret));
+}
+
+#[test]
+fn graph_prints_dot() {
+    let f = Fixture::new(BASE);
+    let g = f.ok(&["graph"], 0);
+    assert!(g.stdout.starts_with("digraph terrane {"));
+    assert!(
+        g.stdout
+            .contains("\"test_instance.app\" -> \"test_instance.net\""),
+        "{}",
+        g.stdout
+    );
+}
