@@ -841,10 +841,7 @@ impl Session {
         }
         values.resources.insert(
             id,
-            ResourceValue {
-                value: assemble(&expansion, &vals),
-                sensitive: Arc::new(sensitive),
-            },
+            ResourceValue::new(assemble(&expansion, &vals), sensitive),
         );
     }
 }

@@ -128,6 +128,9 @@ impl Session {
         if walk.targeted.is_none() {
             self.plan_orphans(&mut walk);
         }
+        // The same mistake in every instance of a resource is reported once.
+        let mut seen = HashSet::new();
+        walk.diags.0.retain(|d| seen.insert(d.to_string()));
         if walk.diags.has_errors() {
             return Err(walk.diags);
         }
@@ -249,10 +252,7 @@ impl Session {
             }
             values.resources.insert(
                 id,
-                ResourceValue {
-                    value: assemble(&expansion, &inst_values),
-                    sensitive: Arc::new(sensitive),
-                },
+                ResourceValue::new(assemble(&expansion, &inst_values), sensitive),
             );
             return;
         }
@@ -412,10 +412,7 @@ impl Session {
         }
         values.resources.insert(
             id,
-            ResourceValue {
-                value: assemble(&expansion, &inst_values),
-                sensitive: Arc::new(sensitive),
-            },
+            ResourceValue::new(assemble(&expansion, &inst_values), sensitive),
         );
     }
 

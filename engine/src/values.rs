@@ -17,6 +17,40 @@ pub struct ResourceValue {
     pub sensitive: Arc<BTreeSet<String>>,
 }
 
+impl ResourceValue {
+    /// Keeps only the sensitive attributes that hold something in at least one instance: a
+    /// null secret reveals nothing, and marking it would make every whole-object reference
+    /// (`for s in aws_subnet.x : ...`) sensitive.
+    pub fn new(value: Value, sensitive: BTreeSet<String>) -> ResourceValue {
+        fn objects(v: &Value) -> Vec<&Value> {
+            match v {
+                Value::List(l) => l.iter().collect(),
+                Value::Map(m)
+                    if m.values()
+                        .all(|x| matches!(x, Value::Map(_) | Value::Unknown))
+                        && !m.is_empty() =>
+                {
+                    m.values().collect()
+                }
+                other => vec![other],
+            }
+        }
+        let insts = objects(&value);
+        let kept = sensitive
+            .into_iter()
+            .filter(|a| {
+                insts
+                    .iter()
+                    .any(|o| o.is_unknown() || o.get(a).is_some_and(|x| !x.is_null()))
+            })
+            .collect();
+        ResourceValue {
+            value,
+            sensitive: Arc::new(kept),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Values {
     /// Variables, locals and outputs: value and whether it is sensitive.

@@ -80,6 +80,22 @@ fn display_path(path: &Path) -> String {
     rel.unwrap_or(path).display().to_string()
 }
 
+/// Removes `.` and resolves `..` lexically (module paths are shown to users).
+fn normalize_path(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 pub(crate) fn span_range(
     file: &SourceFile,
     span: Option<std::ops::Range<usize>>,
@@ -694,7 +710,7 @@ impl Loader {
             self.diags.push(Diagnostic::error("Module nesting too deep", format!("Modules nest more than {MAX_MODULE_DEPTH} levels; is a module calling itself?")).with_range(Some(range)));
             return;
         }
-        let child_dir = m.dir.join(&source);
+        let child_dir = normalize_path(&m.dir.join(&source));
         if !child_dir.is_dir() {
             self.diags.push(
                 Diagnostic::error(
