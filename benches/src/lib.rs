@@ -23,7 +23,7 @@ pub fn terraform_data_config(n: usize) -> String {
     }
     for i in independent..n {
         let k = i - independent;
-        if k % 100 == 0 {
+        if k.is_multiple_of(100) {
             let _ = writeln!(
                 s,
                 "resource \"terraform_data\" \"r{i}\" {{\n  input = \"value-{i}\"\n}}\n"

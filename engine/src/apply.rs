@@ -255,8 +255,8 @@ impl Session {
             }
             finished = n;
             ready.retain(|&i| i >= n);
-            for i in 0..n {
-                for &r in &rdeps[i] {
+            for rd in rdeps.iter().take(n) {
+                for &r in rd {
                     pending[r] -= 1;
                     if pending[r] == 0 && r >= n {
                         ready.push_back(r);
@@ -267,8 +267,7 @@ impl Session {
 
         loop {
             let cancelled = *cancel.borrow() != CANCEL_NONE;
-            while !cancelled {
-                let Some(i) = ready.pop_front() else { break };
+            while let Some(i) = if cancelled { None } else { ready.pop_front() } {
                 if status[i] != Status::Waiting {
                     continue;
                 }
@@ -502,7 +501,8 @@ impl Session {
             inst_values.insert(id, vals);
             return Ok(0);
         }
-        let expansion = match self.expand(values, &rc, &addr.module) {
+        let pb = rc.parse();
+        let expansion = match self.expand(values, &pb, &addr.module) {
             Ok(e) => e,
             Err(d) => {
                 out.diags.push(d);
@@ -524,7 +524,13 @@ impl Session {
             let c = &plan.changes[ci];
             match c.action {
                 Action::NoOp => {
-                    let v = c.prior.clone().unwrap_or(Value::Null);
+                    let Some(v) = c
+                        .prior
+                        .clone()
+                        .or_else(|| self.state.get(&c.addr).map(|s| s.value.clone()))
+                    else {
+                        continue;
+                    };
                     if let Some(si) = self.state.get(&c.addr) {
                         if si.value != v {
                             // Refresh found drift: record what is real.
@@ -544,7 +550,15 @@ impl Session {
                 }
                 _ => {}
             }
-            let r = self.eval_instance(values, &rc, &addr.module, &c.addr.key, &expansion, &schema);
+            let r = self.eval_instance(
+                values,
+                &rc,
+                &pb,
+                &addr.module,
+                &c.addr.key,
+                &expansion,
+                &schema,
+            );
             if r.diags.has_errors() {
                 out.diags.extend(r.diags);
                 out.failed
@@ -823,7 +837,7 @@ impl Session {
             return;
         };
         let vals = inst_values.remove(&id).unwrap_or_default();
-        let expansion = match self.expand(values, config, &addr.module) {
+        let expansion = match self.expand(values, &config.parse(), &addr.module) {
             Ok(e) => e,
             Err(d) => {
                 out.diags.push(d);

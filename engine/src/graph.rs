@@ -102,6 +102,14 @@ impl Graph {
             })
     }
 
+    /// Where a node is declared.
+    pub fn node_range(&self, id: NodeId) -> Option<SourceRange> {
+        match &self.nodes[id].kind {
+            NodeKind::Resource { config, .. } => Some(config.range()),
+            _ => self.nodes[id].range.clone(),
+        }
+    }
+
     pub fn module(&self, m: &ModulePath) -> &Arc<ModuleConfig> {
         &self.modules[m]
     }
@@ -150,11 +158,20 @@ impl Graph {
     }
 }
 
+/// (node, module, references, file, offset of the references' spans in the file).
+type Pending = (
+    NodeId,
+    ModulePath,
+    Vec<Ref>,
+    Arc<crate::source::SourceFile>,
+    usize,
+);
+
 struct Builder {
     g: Graph,
     diags: Diagnostics,
     /// (node, module, references) to resolve once all nodes exist.
-    pending: Vec<(NodeId, ModulePath, Vec<Ref>, Arc<crate::source::SourceFile>)>,
+    pending: Vec<Pending>,
     /// Extra edges: (node, depends on node).
     extra: Vec<(NodeId, NodeId)>,
 }
@@ -178,18 +195,19 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
     for p in &config.root.providers {
         b.add_provider(p.key(), p.name.clone(), Some(p.range.clone()));
     }
-    let users: Vec<(NodeId, String, String, SourceRange)> =
+    let users: Vec<(NodeId, String, String, Arc<ResourceConfig>)> =
         b.g.resource_nodes()
             .map(|(i, _, rc)| {
                 (
                     i,
                     rc.provider_key(),
                     rc.provider_name().to_string(),
-                    rc.range.clone(),
+                    rc.clone(),
                 )
             })
             .collect();
-    for (i, key, name, range) in users {
+    for (i, key, name, rc) in users {
+        let range = rc.range();
         let pid = match b.g.id(&NodeKey::Provider(key.clone())) {
             Some(p) => p,
             None if key.matches('.').count() == 2 => {
@@ -204,7 +222,7 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
         b.g.nodes[i].deps.push(pid);
     }
     // Provider configurations may reference root variables and locals.
-    let provs: Vec<(NodeId, Vec<Ref>, Arc<crate::source::SourceFile>)> = config
+    let provs: Vec<(NodeId, Vec<Ref>, Arc<crate::source::SourceFile>, usize)> = config
         .root
         .providers
         .iter()
@@ -216,11 +234,12 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
                     .expect("provider node added"),
                 c.refs,
                 p.file.clone(),
+                p.offset,
             )
         })
         .collect();
-    for (id, refs, file) in provs {
-        b.pending.push((id, ModulePath::root(), refs, file));
+    for (id, refs, file, offset) in provs {
+        b.pending.push((id, ModulePath::root(), refs, file, offset));
     }
     b.resolve_pending();
     for (n, d) in std::mem::take(&mut b.extra) {
@@ -288,8 +307,13 @@ impl Builder {
             );
             if let Some((parent, mc)) = call {
                 if let Some(e) = mc.inputs.get(name) {
-                    self.pending
-                        .push((id, parent.clone(), Self::refs_of(&[e]), e.file.clone()));
+                    self.pending.push((
+                        id,
+                        parent.clone(),
+                        Self::refs_of(&[e]),
+                        e.file.clone(),
+                        e.offset,
+                    ));
                 }
             }
         }
@@ -307,6 +331,7 @@ impl Builder {
                 path.clone(),
                 Self::refs_of(&[&l.expr]),
                 l.expr.file.clone(),
+                l.expr.offset,
             ));
         }
         for (name, o) in &m.outputs {
@@ -320,8 +345,13 @@ impl Builder {
             );
             let mut exprs = vec![&o.expr];
             exprs.extend(o.depends_on.iter());
-            self.pending
-                .push((id, path.clone(), Self::refs_of(&exprs), o.expr.file.clone()));
+            self.pending.push((
+                id,
+                path.clone(),
+                Self::refs_of(&exprs),
+                o.expr.file.clone(),
+                o.expr.offset,
+            ));
         }
         for ((mode, ty, name), rc) in &m.resources {
             let addr = ResourceAddr::new(path.clone(), *mode, ty, name);
@@ -331,24 +361,36 @@ impl Builder {
                     addr,
                     config: rc.clone(),
                 },
-                Some(rc.range.clone()),
+                None, // computed from the config when needed: ranges hold a copy of the line
             );
+            // The body (with count, for_each and depends_on) is parsed again just for this.
+            let pb = rc.parse();
             let mut c = RefCollector::new();
-            c.body(rc.body(), META_ARGS);
-            for e in rc
-                .count
-                .iter()
-                .chain(rc.for_each.iter())
-                .chain(rc.depends_on.iter())
-                .chain(rc.lifecycle.replace_triggered_by.iter())
-            {
-                c.expr(&e.expr);
+            c.body(pb.body(), META_ARGS);
+            for a in ["count", "for_each", "depends_on"] {
+                if let Some(attr) = pb.body().get_attribute(a) {
+                    c.expr(&attr.value);
+                }
             }
             self.pending
-                .push((id, path.clone(), c.refs, rc.file.clone()));
+                .push((id, path.clone(), c.refs, rc.file.clone(), pb.offset));
+            let rtb = Self::refs_of(&rc.lifecycle.replace_triggered_by.iter().collect::<Vec<_>>());
+            let rtb_offset = rc
+                .lifecycle
+                .replace_triggered_by
+                .first()
+                .map(|e| e.offset)
+                .unwrap_or(0);
+            self.pending
+                .push((id, path.clone(), rtb, rc.file.clone(), rtb_offset));
             for (mp, e) in inherited {
-                self.pending
-                    .push((id, mp.clone(), Self::refs_of(&[e]), e.file.clone()));
+                self.pending.push((
+                    id,
+                    mp.clone(),
+                    Self::refs_of(&[e]),
+                    e.file.clone(),
+                    e.offset,
+                ));
             }
         }
         for (name, mc) in &m.module_calls {
@@ -360,9 +402,12 @@ impl Builder {
     }
 
     fn resolve_pending(&mut self) {
-        for (id, module, refs, file) in std::mem::take(&mut self.pending) {
+        for (id, module, refs, file, offset) in std::mem::take(&mut self.pending) {
             for r in refs {
-                let range = r.span.clone().map(|s| file.range(s));
+                let range = r
+                    .span
+                    .clone()
+                    .map(|s| file.range(s.start + offset..s.end + offset));
                 let targets: Vec<NodeKey> =
                     match &r.target {
                         RefTarget::Var(n) => vec![NodeKey::Var(module.clone(), n.clone())],
@@ -449,7 +494,7 @@ impl Builder {
                     shown.join(" -> ")
                 ),
             )
-            .with_range(self.g.nodes[first].range.clone())
+            .with_range(self.g.node_range(first))
             .into());
         }
         self.g.order = order;

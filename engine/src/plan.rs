@@ -46,7 +46,8 @@ pub struct ResourceChange {
     /// `provider.aws`, `provider.aws.west`.
     pub provider: String,
     pub action: Action,
-    /// State before the change (after refresh).
+    /// State before the change (after refresh). A no-op carries it only when refresh changed
+    /// it; otherwise the value is the one in state.
     pub prior: Option<Value>,
     /// State after the change, unknown where only apply can tell.
     pub planned: Option<Value>,

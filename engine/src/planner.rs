@@ -37,6 +37,8 @@ pub fn target_matches(target: &str, addr: &InstanceAddr) -> bool {
 
 struct Walk {
     changes: Vec<ResourceChange>,
+    /// Instances whose refreshed value differs from state (their no-op changes carry it).
+    drifted: HashSet<InstanceAddr>,
     diags: Diagnostics,
     /// Resource nodes with at least one create, update or replace.
     changed: HashSet<NodeId>,
@@ -97,8 +99,10 @@ impl Session {
             return Ok(plan);
         }
         let targeted = self.target_closure(&opts.targets);
+        let drifted = plan.drift.iter().map(|d| d.addr.clone()).collect();
         let mut walk = Walk {
             changes: Vec::new(),
+            drifted,
             diags: Diagnostics::new(),
             changed: HashSet::new(),
             targeted,
@@ -230,11 +234,12 @@ impl Session {
         let schema = match self.schema_for(&provider_key, addr.mode, &addr.ty) {
             Ok(s) => s,
             Err(d) => {
-                walk.diags.push(d.with_range(Some(rc.range.clone())));
+                walk.diags.push(d.with_range(Some(rc.range())));
                 return;
             }
         };
-        let expansion = match self.expand(values, rc, module) {
+        let pb = rc.parse();
+        let expansion = match self.expand(values, &pb, module) {
             Ok(e) => e,
             Err(d) => {
                 walk.diags.push(d);
@@ -271,7 +276,7 @@ impl Session {
         let keys = expansion.keys();
         for key in &keys {
             let inst = addr.instance(key.clone());
-            let r = self.eval_instance(values, rc, module, key, &expansion, schema);
+            let r = self.eval_instance(values, rc, &pb, module, key, &expansion, schema);
             let has_errors = r.diags.has_errors();
             walk.diags.extend(r.diags);
             if has_errors {
@@ -280,7 +285,7 @@ impl Session {
             }
             for d in provider.validate(&addr.ty, &r.value) {
                 walk.diags
-                    .push(d.with_range(Some(rc.range.clone())).with_address(&inst));
+                    .push(d.with_range(Some(rc.range())).with_address(&inst));
             }
             sensitive.extend(r.sensitive.iter().cloned());
             let config = r.value;
@@ -315,7 +320,7 @@ impl Session {
                 Err(e) => {
                     walk.diags.push(
                         Diagnostic::error(format!("{inst}: plan failed"), e.message)
-                            .with_range(Some(rc.range.clone()))
+                            .with_range(Some(rc.range()))
                             .with_address(&inst),
                     );
                     continue;
@@ -366,18 +371,32 @@ impl Session {
             }
             if action == Action::Replace && rc.lifecycle.prevent_destroy {
                 walk.diags
-                    .push(prevent_destroy_error(&inst, Some(rc.range.clone())));
+                    .push(prevent_destroy_error(&inst, Some(rc.range())));
             }
             if action != Action::NoOp {
                 walk.changed.insert(id);
             }
-            inst_values.insert(key.clone(), planned.clone());
+            // A no-op keeps only the prior value: the planned one is the same.
+            let planned = if action == Action::NoOp {
+                inst_values.insert(key.clone(), planned);
+                None
+            } else {
+                inst_values.insert(key.clone(), planned.clone());
+                Some(planned)
+            };
+            // A no-op needs no copy of the prior value unless refresh changed it (apply then
+            // records the refreshed value); otherwise state has it.
+            let prior = if action == Action::NoOp && !walk.drifted.contains(&inst) {
+                None
+            } else {
+                prior.cloned()
+            };
             walk.changes.push(ResourceChange {
                 addr: inst,
                 provider: provider_key.clone(),
                 action,
-                prior: prior.cloned(),
-                planned: Some(planned),
+                prior,
+                planned,
                 requires_replace,
                 reason,
                 sensitive: r.sensitive,
@@ -404,8 +423,7 @@ impl Session {
                     _ => "the resource's instance keys changed",
                 };
                 if rc.lifecycle.prevent_destroy {
-                    walk.diags
-                        .push(prevent_destroy_error(a, Some(rc.range.clone())));
+                    walk.diags.push(prevent_destroy_error(a, Some(rc.range())));
                 }
                 walk.changes.push(delete_change(si, Some(why)));
             }
@@ -543,7 +561,7 @@ impl Session {
             {
                 if let NodeKind::Resource { config, .. } = &self.graph.nodes[id].kind {
                     if config.lifecycle.prevent_destroy {
-                        diags.push(prevent_destroy_error(&a, Some(config.range.clone())));
+                        diags.push(prevent_destroy_error(&a, Some(config.range())));
                     }
                 }
             }

@@ -12,7 +12,7 @@ use terrane_core::{
 };
 use terrane_state::{ResourceRecord, Store};
 
-use crate::config::{Config, ResourceConfig};
+use crate::config::{Config, ParsedBlock, ResourceConfig};
 use crate::eval::{eval_body, EvalCtx};
 use crate::graph::{self, Graph, NodeId, NodeKind};
 use crate::plan::Drift;
@@ -138,7 +138,7 @@ impl Session {
         let mut diags = Diagnostics::new();
         for (_, addr, rc) in self.graph.resource_nodes() {
             if let Err(d) = self.schema_for(&rc.provider_key(), addr.mode, &addr.ty) {
-                diags.push(d.with_range(Some(rc.range.clone())));
+                diags.push(d.with_range(Some(rc.range())));
             }
         }
         if diags.has_errors() {
@@ -184,18 +184,20 @@ impl Session {
 
     /// Loads state from the store.
     pub fn load_state(&mut self, store: &Store) -> Result<(), Diagnostics> {
-        let recs = store.resources(&self.opts.workspace).map_err(|e| {
-            Diagnostics::from(Diagnostic::error("Failed to read state", e.to_string()))
-        })?;
         let mut diags = Diagnostics::new();
-        for r in &recs {
-            match StateInstance::from_record(r) {
-                Ok(si) => {
-                    self.state.insert(si.addr.clone(), si);
+        let state = &mut self.state;
+        store
+            .for_each_resource(&self.opts.workspace, |r| {
+                match StateInstance::from_record(&r) {
+                    Ok(si) => {
+                        state.insert(si.addr.clone(), si);
+                    }
+                    Err(d) => diags.push(d),
                 }
-                Err(d) => diags.push(d),
-            }
-        }
+            })
+            .map_err(|e| {
+                Diagnostics::from(Diagnostic::error("Failed to read state", e.to_string()))
+            })?;
         self.reindex();
         if diags.has_errors() {
             return Err(diags);
@@ -326,6 +328,7 @@ impl Session {
         let root = ModulePath::root();
         let scope = self.scope(values, &root);
         let mut ctx = EvalCtx::new(&scope, &pc.file);
+        ctx.offset = pc.offset;
         let r = eval_body(
             &mut ctx,
             &pc.body,
@@ -356,28 +359,31 @@ impl Session {
     /// Reads every managed instance in state back from its provider, in parallel.
     pub async fn refresh(&mut self) -> Result<Vec<Drift>, Diagnostics> {
         self.configure_providers().await?;
-        let jobs: Vec<(InstanceAddr, Arc<dyn Provider>, Value)> = self
-            .state
-            .values()
-            .filter(|s| s.addr.resource.mode == Mode::Managed)
-            .filter_map(|s| {
-                self.providers
-                    .get(&s.provider)
-                    .map(|p| (s.addr.clone(), p.clone(), s.value.clone()))
-            })
-            .collect();
         let par = self.opts.parallelism.max(1);
-        let results: Vec<_> = futures::stream::iter(jobs)
-            .map(|(addr, p, v)| async move {
-                let r = p.read(&addr.resource.ty, &v).await;
-                (addr, r)
-            })
-            .buffer_unordered(par)
-            .collect()
-            .await;
+        // Reads borrow the state (no copies); only what changed comes back.
+        let (state, providers) = (&self.state, &self.providers);
+        let changed: Vec<(
+            InstanceAddr,
+            Result<Option<Value>, terrane_core::ProviderError>,
+        )> = futures::stream::iter(
+            state
+                .values()
+                .filter(|s| s.addr.resource.mode == Mode::Managed)
+                .filter_map(|s| providers.get(&s.provider).map(|p| (s, p.clone()))),
+        )
+        .map(|(s, p)| async move {
+            match p.read(&s.addr.resource.ty, &s.value).await {
+                Ok(Some(v)) if v == s.value => None,
+                other => Some((s.addr.clone(), other)),
+            }
+        })
+        .buffer_unordered(par)
+        .filter_map(|x| async move { x })
+        .collect()
+        .await;
         let mut drift = Vec::new();
         let mut diags = Diagnostics::new();
-        for (addr, r) in results {
+        for (addr, r) in changed {
             let cur = self
                 .state
                 .get_mut(&addr)
@@ -545,7 +551,7 @@ impl Session {
                         match mcall.inputs.get(name) {
                             Some(e) => {
                                 let scope = self.scope(values, &parent);
-                                let mut ctx = EvalCtx::new(&scope, &e.file);
+                                let mut ctx = EvalCtx::at_expr(&scope, e);
                                 match ctx.eval(&e.expr) {
                                     Ok(v) => (v, ctx.sensitive),
                                     Err(d) => {
@@ -589,7 +595,7 @@ impl Session {
                 values.named.insert(id, (v, sens || var.sensitive));
                 for val in &var.validations {
                     let scope = self.scope(values, module);
-                    let mut ctx = EvalCtx::new(&scope, &val.condition.file);
+                    let mut ctx = EvalCtx::at_expr(&scope, &val.condition);
                     match ctx.eval(&val.condition.expr) {
                         Ok(Value::Bool(false)) => {
                             let msg = ctx
@@ -619,7 +625,7 @@ impl Session {
             NodeKind::Local { module, name } => {
                 let l = &self.graph.module(module).locals[name];
                 let scope = self.scope(values, module);
-                let mut ctx = EvalCtx::new(&scope, &l.expr.file);
+                let mut ctx = EvalCtx::at_expr(&scope, &l.expr);
                 match ctx.eval(&l.expr.expr) {
                     Ok(v) => {
                         let s = ctx.sensitive;
@@ -631,7 +637,7 @@ impl Session {
             NodeKind::Output { module, name } => {
                 let o = &self.graph.module(module).outputs[name];
                 let scope = self.scope(values, module);
-                let mut ctx = EvalCtx::new(&scope, &o.expr.file);
+                let mut ctx = EvalCtx::at_expr(&scope, &o.expr);
                 match ctx.eval(&o.expr.expr) {
                     Ok(v) => {
                         if module.is_root() && ctx.sensitive && !o.sensitive {
@@ -652,12 +658,12 @@ impl Session {
     pub(crate) fn expand(
         &self,
         values: &Values,
-        rc: &ResourceConfig,
+        pb: &ParsedBlock,
         module: &ModulePath,
     ) -> Result<Expansion, Diagnostic> {
         let scope = self.scope(values, module);
-        if let Some(c) = &rc.count {
-            let mut ctx = EvalCtx::new(&scope, &c.file);
+        if let Some(c) = &pb.count() {
+            let mut ctx = EvalCtx::at_expr(&scope, c);
             let v = ctx.eval(&c.expr)?;
             return match v {
                 Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => Ok(Expansion::Count(n as usize)),
@@ -666,8 +672,8 @@ impl Session {
                 other => Err(Diagnostic::error("Invalid count argument", format!("The given \"count\" argument value is unsuitable: a whole number of zero or more is required, got {other}.")).with_range(c.range())),
             };
         }
-        if let Some(fe) = &rc.for_each {
-            let mut ctx = EvalCtx::new(&scope, &fe.file);
+        if let Some(fe) = &pb.for_each() {
+            let mut ctx = EvalCtx::at_expr(&scope, fe);
             let v = ctx.eval(&fe.expr)?;
             if ctx.sensitive {
                 return Err(Diagnostic::error("Invalid for_each argument", "Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments: they would appear in resource addresses.").with_range(fe.range()));
@@ -697,10 +703,12 @@ impl Session {
     }
 
     /// Evaluates one instance's configuration against its schema.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn eval_instance(
         &self,
         values: &Values,
         rc: &ResourceConfig,
+        pb: &ParsedBlock,
         module: &ModulePath,
         key: &InstanceKey,
         expansion: &Expansion,
@@ -708,6 +716,7 @@ impl Session {
     ) -> crate::eval::BodyResult {
         let scope = self.scope(values, module);
         let mut ctx = EvalCtx::new(&scope, &rc.file);
+        ctx.offset = pb.offset;
         match (key, expansion) {
             (InstanceKey::Int(i), _) => ctx.bind("count", Value::map([("index", Value::from(*i))])),
             (InstanceKey::Str(k), Expansion::ForEach(m)) => ctx.bind(
@@ -719,7 +728,8 @@ impl Session {
             ),
             _ => {}
         }
-        let mut r = eval_body(&mut ctx, rc.body(), schema, Some(&rc.range), true);
+        let header = rc.range();
+        let mut r = eval_body(&mut ctx, pb.body(), schema, Some(&header), true);
         r.sensitive
             .extend(schema.sensitive_attrs().map(String::from));
         r
@@ -755,5 +765,5 @@ pub(crate) fn state_err(e: terrane_state::StateError) -> Diagnostics {
 fn first_user_range(g: &Graph, provider_key: &str) -> Option<terrane_core::SourceRange> {
     g.resource_nodes()
         .find(|(_, _, rc)| rc.provider_key() == provider_key)
-        .map(|(_, _, rc)| rc.range.clone())
+        .map(|(_, _, rc)| rc.range())
 }

@@ -104,7 +104,7 @@ async fn full_lifecycle() {
     assert!(out.ok(), "{:?}", out);
     assert_eq!(out.added, 4);
     // base finished before any web started (dependency order from recorded events).
-    let ev = sink.events.lock().unwrap();
+    let ev = sink.events.lock().unwrap().clone();
     let pos = |pred: &dyn Fn(&Event) -> bool| ev.iter().position(|(_, e)| pred(e)).unwrap();
     let base_done =
         pos(&|e| matches!(e, Event::ApplyDone { addr, .. } if addr == "test_instance.base"));
@@ -167,7 +167,7 @@ async fn full_lifecycle() {
     assert_eq!(p.counts().destroy, 3);
     assert!(out.ok(), "{:?}", out);
     assert!(store.resources("default").unwrap().is_empty());
-    let ev = sink.events.lock().unwrap();
+    let ev = sink.events.lock().unwrap().clone();
     let done: Vec<String> = ev
         .iter()
         .filter_map(|(_, e)| match e {

@@ -30,7 +30,7 @@ pub enum StateError {
         source: std::io::Error,
     },
     #[error("state is locked by {0}")]
-    Locked(LockInfo),
+    Locked(Box<LockInfo>),
     #[error("no lock with id {0} is held on workspace {1}")]
     NoSuchLock(String, String),
     #[error("state database {0} was written by a newer Terrane (schema version {1})")]
@@ -260,6 +260,14 @@ impl Store {
 
     /// All resource instances of a workspace, ordered by address.
     pub fn resources(&self, ws: &str) -> Result<Vec<ResourceRecord>> {
+        let mut out = Vec::new();
+        self.for_each_resource(ws, |r| out.push(r))?;
+        Ok(out)
+    }
+
+    /// Calls `f` with every resource instance of a workspace, in address order, without holding
+    /// them all in memory at once.
+    pub fn for_each_resource(&self, ws: &str, mut f: impl FnMut(ResourceRecord)) -> Result<()> {
         let mut st = self
             .conn
             .prepare_cached(
@@ -267,28 +275,27 @@ impl Store {
                  FROM resources WHERE workspace = ?1 ORDER BY address",
             )
             .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map(params![ws], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, bool>(5)?,
-                    r.get::<_, i64>(6)?,
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (address, provider, attrs, sensitive, deps, tainted, schema_version) =
-                row.map_err(|e| self.err(e))?;
+        let mut rows = st.query(params![ws]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let get = |i: usize| r.get::<_, String>(i);
+            let (address, provider, attrs, sensitive, deps) =
+                (get(0), get(1), get(2), get(3), get(4));
+            let (address, provider, attrs, sensitive, deps) =
+                match (address, provider, attrs, sensitive, deps) {
+                    (Ok(a), Ok(p), Ok(at), Ok(s), Ok(d)) => (a, p, at, s, d),
+                    (Err(e), ..)
+                    | (_, Err(e), ..)
+                    | (_, _, Err(e), ..)
+                    | (_, _, _, Err(e), _)
+                    | (.., Err(e)) => return Err(self.err(e)),
+                };
+            let tainted: bool = r.get(5).map_err(|e| self.err(e))?;
+            let schema_version: i64 = r.get(6).map_err(|e| self.err(e))?;
             let corrupt = |m: serde_json::Error| StateError::Corrupt {
                 address: address.clone(),
                 message: m.to_string(),
             };
-            out.push(ResourceRecord {
+            f(ResourceRecord {
                 attrs: serde_json::from_str(&attrs).map_err(corrupt)?,
                 sensitive: serde_json::from_str(&sensitive).map_err(corrupt)?,
                 deps: serde_json::from_str(&deps).map_err(corrupt)?,
@@ -298,7 +305,7 @@ impl Store {
                 schema_version,
             });
         }
-        Ok(out)
+        Ok(())
     }
 
     pub fn resource(&self, ws: &str, address: &str) -> Result<Option<ResourceRecord>> {

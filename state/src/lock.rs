@@ -129,15 +129,16 @@ impl Store {
                 let stale = holder
                     .as_ref()
                     .is_some_and(|h| h.host == me.host && !process_alive(h.pid));
-                if holder.is_none() || stale {
+                if let Some(h) = holder.as_ref().filter(|_| !stale) {
+                    return Ok(Err(h.clone()));
+                }
+                {
                     self.conn.execute(
                         "INSERT OR REPLACE INTO locks(workspace, id, pid, host, user, command, since)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                         params![ws, me.id, me.pid, me.host, me.user, me.command, me.since],
                     )?;
                     Ok(Ok(holder))
-                } else {
-                    Ok(Err(holder.expect("holder checked above")))
                 }
             })?;
             match attempt {
@@ -149,7 +150,7 @@ impl Store {
                 }
                 Err(holder) => {
                     if Instant::now() >= deadline {
-                        return Err(StateError::Locked(holder));
+                        return Err(StateError::Locked(Box::new(holder)));
                     }
                     std::thread::sleep(Duration::from_millis(100).min(deadline - Instant::now()));
                 }

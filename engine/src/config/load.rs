@@ -10,7 +10,7 @@ use hcl_edit::Span;
 use terrane_core::{Diagnostic, Diagnostics, Mode, SourceRange, Value};
 
 use super::*;
-use crate::eval::eval_static;
+use crate::eval::{eval_static, eval_static_at};
 use crate::source::SourceFile;
 
 const MAX_MODULE_DEPTH: usize = 32;
@@ -18,6 +18,8 @@ const MAX_MODULE_DEPTH: usize = 32;
 struct Loader {
     files: Vec<Arc<SourceFile>>,
     diags: Diagnostics,
+    /// Where the item being loaded starts in its file (items are parsed one by one).
+    off: usize,
 }
 
 /// Loads the module in `dir` and every local module it calls.
@@ -25,6 +27,7 @@ pub fn load_config(dir: &Path) -> Result<(Config, Diagnostics), Diagnostics> {
     let mut l = Loader {
         files: Vec::new(),
         diags: Diagnostics::new(),
+        off: 0,
     };
     let root = l.load_module(dir, 0);
     if l.diags.has_errors() {
@@ -112,7 +115,7 @@ fn parse_file(file: &Arc<SourceFile>) -> Result<Body, Diagnostics> {
     })
 }
 
-fn block_header_range(file: &SourceFile, b: &Block) -> SourceRange {
+fn block_header_range(file: &SourceFile, b: &Block, off: usize) -> SourceRange {
     let start = b.ident.span().map(|s| s.start).unwrap_or(0);
     let end = b
         .labels
@@ -120,7 +123,7 @@ fn block_header_range(file: &SourceFile, b: &Block) -> SourceRange {
         .and_then(|l| l.span())
         .map(|s| s.end)
         .unwrap_or_else(|| b.ident.span().map(|s| s.end).unwrap_or(start + 1));
-    file.range(start..end)
+    file.range(start + off..end + off)
 }
 
 fn label_strings(b: &Block) -> Vec<String> {
@@ -135,8 +138,14 @@ impl Loader {
         summary: &str,
         detail: String,
     ) {
+        let r = self.sr(file, span);
         self.diags
-            .push(Diagnostic::error(summary, detail).with_range(span_range(file, span)));
+            .push(Diagnostic::error(summary, detail).with_range(r));
+    }
+
+    /// A span of the current item as a file location.
+    fn sr(&self, file: &SourceFile, span: Option<std::ops::Range<usize>>) -> Option<SourceRange> {
+        span.map(|s| file.range(s.start + self.off..s.end + self.off))
     }
 
     fn load_module(&mut self, dir: &Path, depth: usize) -> ModuleConfig {
@@ -177,9 +186,32 @@ impl Loader {
             };
             let file = SourceFile::new(display_path(&p), text);
             self.files.push(file.clone());
-            match parse_file(&file) {
-                Ok(body) => self.load_body(&mut m, &file, body, depth),
-                Err(d) => self.diags.extend(d),
+            match super::split::split_top_level(&file.text) {
+                Some(items) => {
+                    for item in items {
+                        match hcl_edit::parser::parse_body(&file.text[item.clone()]) {
+                            Ok(body) => {
+                                self.off = item.start;
+                                self.load_body(&mut m, &file, body, depth);
+                                self.off = 0;
+                            }
+                            Err(e) => {
+                                let at = item.start + e.location().offset();
+                                self.diags.push(
+                                    Diagnostic::error(
+                                        "Invalid HCL syntax",
+                                        e.message().to_string(),
+                                    )
+                                    .with_range(Some(file.range(at..at + 1))),
+                                );
+                            }
+                        }
+                    }
+                }
+                None => match parse_file(&file) {
+                    Ok(body) => self.load_body(&mut m, &file, body, depth),
+                    Err(d) => self.diags.extend(d),
+                },
             }
         }
         m
@@ -250,14 +282,11 @@ impl Loader {
     }
 
     fn expr(&self, file: &Arc<SourceFile>, a: &Attribute) -> Expr {
-        Expr {
-            file: file.clone(),
-            expr: Arc::new(a.value.clone()),
-        }
+        Expr::at(file, &a.value, self.off)
     }
 
     fn static_value(&mut self, file: &Arc<SourceFile>, a: &Attribute) -> Option<Value> {
-        match eval_static(&a.value, file) {
+        match eval_static_at(&a.value, file, self.off) {
             Ok(v) => Some(v),
             Err(d) => {
                 self.diags.extend(d);
@@ -284,13 +313,7 @@ impl Loader {
 
     fn depends_on(&mut self, file: &Arc<SourceFile>, a: &Attribute) -> Vec<Expr> {
         match &a.value {
-            Expression::Array(arr) => arr
-                .iter()
-                .map(|e| Expr {
-                    file: file.clone(),
-                    expr: Arc::new(e.clone()),
-                })
-                .collect(),
+            Expression::Array(arr) => arr.iter().map(|e| Expr::at(file, e, self.off)).collect(),
             _ => {
                 self.err(
                     file,
@@ -311,19 +334,20 @@ impl Loader {
         mode: Mode,
         labels: Vec<String>,
     ) {
-        let range = block_header_range(file, &b);
+        let range = block_header_range(file, &b, self.off);
         let (ty, name) = (labels[0].clone(), labels[1].clone());
-        let mut count = None;
-        let mut for_each = None;
-        let mut depends_on = Vec::new();
+        let mut has_count = None;
+        let mut has_for_each = false;
         let mut provider = None;
         let mut lifecycle = Lifecycle::default();
         for s in b.body.iter() {
             match s {
                 Structure::Attribute(a) => match a.key.value().as_str() {
-                    "count" => count = Some(self.expr(file, a)),
-                    "for_each" => for_each = Some(self.expr(file, a)),
-                    "depends_on" => depends_on = self.depends_on(file, a),
+                    "count" => has_count = Some(a.key.span()),
+                    "for_each" => has_for_each = true,
+                    "depends_on" => {
+                        self.depends_on(file, a);
+                    }
                     "provider" => provider = self.provider_ref(file, a),
                     _ => {}
                 },
@@ -341,8 +365,8 @@ impl Loader {
                 _ => {}
             }
         }
-        if count.is_some() && for_each.is_some() {
-            self.err(file, b.ident.span(), "Invalid combination of \"count\" and \"for_each\"", "The \"count\" and \"for_each\" meta-arguments are mutually-exclusive, only one should be used.".into());
+        if let (Some(span), true) = (has_count, has_for_each) {
+            self.err(file, span, "Invalid combination of \"count\" and \"for_each\"", "The \"count\" and \"for_each\" meta-arguments are mutually-exclusive, only one should be used.".into());
         }
         let key = (mode, ty.clone(), name.clone());
         if m.resources.contains_key(&key) {
@@ -360,6 +384,18 @@ impl Loader {
             );
             return;
         }
+        let start = b.ident.span().map(|s| s.start).unwrap_or(0);
+        let header = start
+            ..b.labels
+                .last()
+                .and_then(|l| l.span())
+                .map(|s| s.end)
+                .unwrap_or(start + 1);
+        let span = b.span().unwrap_or(header.clone());
+        let (header, span) = (
+            header.start + self.off..header.end + self.off,
+            span.start + self.off..span.end + self.off,
+        );
         m.resources.insert(
             key,
             Arc::new(ResourceConfig {
@@ -367,13 +403,10 @@ impl Loader {
                 ty,
                 name,
                 file: file.clone(),
-                block: b,
-                count,
-                for_each,
-                depends_on,
+                span,
+                header,
                 provider,
                 lifecycle,
-                range,
             }),
         );
     }
@@ -466,7 +499,7 @@ impl Loader {
         b: Block,
         labels: Vec<String>,
     ) {
-        let range = block_header_range(file, &b);
+        let range = block_header_range(file, &b, self.off);
         let mut v = Variable {
             name: labels[0].clone(),
             ty: None,
@@ -554,8 +587,9 @@ impl Loader {
             match s {
                 Structure::Attribute(a) => {
                     let name = a.key.value().as_str().to_string();
-                    let range =
-                        span_range(file, a.key.span()).expect("parsed attributes have spans");
+                    let range = self
+                        .sr(file, a.key.span())
+                        .expect("parsed attributes have spans");
                     if m.locals.contains_key(&name) {
                         self.diags.push(
                             Diagnostic::error(
@@ -592,7 +626,7 @@ impl Loader {
         b: Block,
         labels: Vec<String>,
     ) {
-        let range = block_header_range(file, &b);
+        let range = block_header_range(file, &b, self.off);
         let name = labels[0].clone();
         let mut value = None;
         let mut sensitive = false;
@@ -670,7 +704,7 @@ impl Loader {
         labels: Vec<String>,
         depth: usize,
     ) {
-        let range = block_header_range(file, &b);
+        let range = block_header_range(file, &b, self.off);
         let name = labels[0].clone();
         let mut source = None;
         let mut inputs = BTreeMap::new();
@@ -761,7 +795,7 @@ impl Loader {
         b: Block,
         labels: Vec<String>,
     ) {
-        let range = block_header_range(file, &b);
+        let range = block_header_range(file, &b, self.off);
         let alias = match b.body.get_attribute("alias") {
             Some(a) => self
                 .static_value(file, a)
@@ -774,6 +808,7 @@ impl Loader {
             file: file.clone(),
             body: b.body,
             range,
+            offset: self.off,
         };
         if m.providers.iter().any(|q| q.key() == p.key()) {
             self.diags.push(

@@ -3,6 +3,7 @@
 //! file) and are evaluated later by [`crate::eval`].
 
 mod load;
+mod split;
 mod types;
 
 use std::collections::BTreeMap;
@@ -23,12 +24,29 @@ use crate::source::SourceFile;
 pub struct Expr {
     pub file: Arc<SourceFile>,
     pub expr: Arc<Expression>,
+    /// Added to the expression's spans (non-zero for blocks re-parsed on their own).
+    pub offset: usize,
 }
 
 impl Expr {
+    pub fn new(file: &Arc<SourceFile>, expr: &Expression) -> Expr {
+        Expr::at(file, expr, 0)
+    }
+
+    /// An expression whose spans start at `offset` in `file`.
+    pub fn at(file: &Arc<SourceFile>, expr: &Expression, offset: usize) -> Expr {
+        Expr {
+            file: file.clone(),
+            expr: Arc::new(expr.clone()),
+            offset,
+        }
+    }
+
     pub fn range(&self) -> Option<SourceRange> {
         use hcl_edit::Span;
-        self.expr.span().map(|s| self.file.range(s))
+        self.expr
+            .span()
+            .map(|s| self.file.range(s.start + self.offset..s.end + self.offset))
     }
 }
 
@@ -119,6 +137,8 @@ pub struct ProviderConfig {
     pub file: Arc<SourceFile>,
     pub body: Body,
     pub range: SourceRange,
+    /// Where the block's text starts in `file` (its spans are relative to it).
+    pub offset: usize,
 }
 
 impl ProviderConfig {
@@ -169,15 +189,59 @@ pub struct ResourceConfig {
     pub ty: String,
     pub name: String,
     pub file: Arc<SourceFile>,
-    pub block: Block,
-    pub count: Option<Expr>,
-    pub for_each: Option<Expr>,
-    pub depends_on: Vec<Expr>,
+    /// The whole block in `file`. The parsed block is not kept (at 100,000 resources the
+    /// syntax trees would dominate memory): [`ResourceConfig::parse`] parses it again on demand.
+    pub span: std::ops::Range<usize>,
+    /// The block header (`resource "t" "n"`), for diagnostics about the whole block.
+    pub header: std::ops::Range<usize>,
     /// Explicit `provider = aws.west` as (name, alias).
     pub provider: Option<(String, Option<String>)>,
     pub lifecycle: Lifecycle,
-    /// The block header (`resource "t" "n"`), for diagnostics about the whole block.
-    pub range: SourceRange,
+}
+
+/// A resource block parsed on its own; spans are relative to `offset` in the file.
+pub struct ParsedBlock {
+    pub block: Block,
+    pub offset: usize,
+    file: Arc<SourceFile>,
+}
+
+impl ParsedBlock {
+    fn expr(&self, name: &str) -> Option<Expr> {
+        self.block.body.get_attribute(name).map(|a| Expr {
+            file: self.file.clone(),
+            expr: Arc::new(a.value.clone()),
+            offset: self.offset,
+        })
+    }
+    pub fn count(&self) -> Option<Expr> {
+        self.expr("count")
+    }
+    pub fn for_each(&self) -> Option<Expr> {
+        self.expr("for_each")
+    }
+    pub fn depends_on(&self) -> Vec<Expr> {
+        match self
+            .block
+            .body
+            .get_attribute("depends_on")
+            .map(|a| &a.value)
+        {
+            Some(Expression::Array(arr)) => arr
+                .iter()
+                .map(|e| Expr {
+                    file: self.file.clone(),
+                    expr: Arc::new(e.clone()),
+                    offset: self.offset,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+    /// The attributes and blocks that make up the resource's own configuration (and meta-arguments).
+    pub fn body(&self) -> &Body {
+        &self.block.body
+    }
 }
 
 impl ResourceConfig {
@@ -196,9 +260,24 @@ impl ResourceConfig {
         )
     }
 
-    /// The attributes and blocks that make up the resource's own configuration.
-    pub fn body(&self) -> &Body {
-        &self.block.body
+    pub fn range(&self) -> SourceRange {
+        self.file.range(self.header.clone())
+    }
+
+    /// Parses the block again (it parsed when the configuration was loaded, so this cannot fail).
+    pub fn parse(&self) -> ParsedBlock {
+        let text = &self.file.text[self.span.clone()];
+        let body =
+            hcl_edit::parser::parse_body(text).expect("a block that parsed once parses again");
+        let block = body
+            .into_iter()
+            .find_map(|s| s.into_block().ok())
+            .expect("the span holds one block");
+        ParsedBlock {
+            block,
+            offset: self.span.start,
+            file: self.file.clone(),
+        }
     }
 }
 

@@ -110,7 +110,7 @@ pub fn eval_body(
                         ));
                         continue;
                     };
-                    let hr = b.ident.span().map(|s| ctx.file.range(s));
+                    let hr = b.ident.span().map(|s| ctx.range(s));
                     let r = eval_body(ctx, &b.body, &bs.schema, hr.as_ref(), false);
                     out.diags.extend(r.diags);
                     blocks.entry(ident.to_string()).or_default().push(r.value);
@@ -243,7 +243,7 @@ fn dynamic_block(
             return;
         }
     };
-    let hr = b.ident.span().map(|s| ctx.file.range(s));
+    let hr = b.ident.span().map(|s| ctx.range(s));
     let entry = blocks.entry(label).or_default();
     for (k, v) in pairs {
         ctx.bind(&iterator, Value::map([("key", k), ("value", v)]));

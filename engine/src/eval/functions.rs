@@ -471,9 +471,7 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                 .all(|v| *v == Value::Bool(true)),
         )),
         "anytrue" => Ok(Value::Bool(
-            list(a.first().ok_or("anytrue() takes 1 argument")?)?
-                .iter()
-                .any(|v| *v == Value::Bool(true)),
+            list(a.first().ok_or("anytrue() takes 1 argument")?)?.contains(&Value::Bool(true)),
         )),
         "file" => {
             arity(name, a, 1)?;

@@ -83,7 +83,17 @@ pub fn describe_target(t: &RefTarget) -> String {
 
 /// Evaluates a literal expression (variable defaults, tfvars): functions yes, references no.
 pub fn eval_static(e: &Expression, file: &SourceFile) -> Result<Value, Diagnostics> {
+    eval_static_at(e, file, 0)
+}
+
+/// [`eval_static`] for an expression whose spans start at `offset` in `file`.
+pub fn eval_static_at(
+    e: &Expression,
+    file: &SourceFile,
+    offset: usize,
+) -> Result<Value, Diagnostics> {
     let mut ctx = EvalCtx::new(&EmptyScope, file);
+    ctx.offset = offset;
     ctx.eval(e).map_err(Diagnostics::from)
 }
 
@@ -93,6 +103,8 @@ pub struct EvalCtx<'a> {
     bindings: Vec<(String, Value)>,
     /// Set when anything evaluated so far read a sensitive value.
     pub sensitive: bool,
+    /// Added to spans: the position in `file` of a block that was parsed on its own.
+    pub offset: usize,
 }
 
 pub type EvalResult = Result<Value, Diagnostic>;
@@ -104,7 +116,15 @@ impl<'a> EvalCtx<'a> {
             file,
             bindings: Vec::new(),
             sensitive: false,
+            offset: 0,
         }
+    }
+
+    /// A context for evaluating `e` (its file and position).
+    pub fn at_expr(scope: &'a dyn Scope, e: &'a crate::config::Expr) -> Self {
+        let mut ctx = EvalCtx::new(scope, &e.file);
+        ctx.offset = e.offset;
+        ctx
     }
 
     /// Binds a name (`count`, `each`, a `for` variable, a dynamic block iterator).
@@ -132,7 +152,12 @@ impl<'a> EvalCtx<'a> {
         summary: &str,
         detail: impl Into<String>,
     ) -> Diagnostic {
-        Diagnostic::error(summary, detail).with_range(span.map(|s| self.file.range(s)))
+        Diagnostic::error(summary, detail).with_range(span.map(|s| self.range(s)))
+    }
+
+    /// A span of the expression being evaluated as a file location.
+    pub fn range(&self, s: Range<usize>) -> terrane_core::SourceRange {
+        self.file.range(s.start + self.offset..s.end + self.offset)
     }
 
     /// Evaluates and converts to a string (for template interpolation and keys).

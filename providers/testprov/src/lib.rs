@@ -51,11 +51,13 @@ impl TestProvider {
     }
 
     fn with_memory(memory: Arc<Mutex<Memory>>) -> Self {
-        let mut schema = ProviderSchema::default();
-        schema.provider = ResourceSchema::new()
-            .attr("latency_ms", Attribute::optional(Type::Number))
-            .attr("store", Attribute::optional(Type::String))
-            .attr("max_concurrency", Attribute::optional(Type::Number));
+        let mut schema = ProviderSchema {
+            provider: ResourceSchema::new()
+                .attr("latency_ms", Attribute::optional(Type::Number))
+                .attr("store", Attribute::optional(Type::String))
+                .attr("max_concurrency", Attribute::optional(Type::Number)),
+            ..Default::default()
+        };
         schema.resources.insert(
             "test_instance".into(),
             ResourceSchema::new()
