@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{scrub, Fixture};
+use common::{scrub, sort_progress, Fixture};
 
 const BASE: &str = r#"
 provider "test" {
@@ -158,6 +158,19 @@ fn plan_apply_noop_update_replace_destroy() {
     assert!(app0 < net);
     assert!(f.cloud_objects().is_empty());
     assert_eq!(f.ok(&["state", "list"], 0).stdout, "");
+
+    // Every apply is in the run history, with its counts.
+    let h = f.ok(&["history", "-json"], 0);
+    let runs: Vec<serde_json::Value> = h
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(runs.len(), 5, "{}", h.stdout);
+    assert_eq!(runs[0]["added"], 3);
+    assert_eq!(runs[4]["command"], "terrane destroy");
+    assert_eq!(runs[4]["destroyed"], 3);
+    assert!(runs.iter().all(|r| r["result"] == "ok"));
 }
 
 #[test]
@@ -203,7 +216,7 @@ resource "test_instance" "cache" {
 "#,
     );
     let r = f.ok(&["apply", "-auto-approve"], 1);
-    insta::assert_snapshot!("partial_failure", scrub(&r.all(), f.path()));
+    insta::assert_snapshot!("partial_failure", scrub(&sort_progress(&r.all()), f.path()));
     let l = f.ok(&["state", "list"], 0);
     assert_eq!(l.stdout, "test_instance.cache\n");
     assert_eq!(f.cloud_objects().len(), 1);

@@ -2,6 +2,7 @@
 //! deletions run dependents first. Every finished step is written to state at once; before a
 //! mutating call, an intent is recorded so that a killed run can be reconciled.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,7 +11,7 @@ use terrane_core::{
     ApplyRequest, Diagnostic, Diagnostics, InstanceAddr, InstanceKey, PlanRequest, Provider,
     ProviderError, Value,
 };
-use terrane_state::{Intent, OutputRecord, Store};
+use terrane_state::{Intent, OutputRecord, StepWrite, Store};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
@@ -84,7 +85,6 @@ struct TaskDone {
     node: usize,
     change: usize,
     op: Op,
-    token: String,
     started: Instant,
     result: Result<Option<Value>, ProviderError>,
 }
@@ -96,6 +96,12 @@ struct Ctx<'a> {
     sink: Arc<dyn EventSink>,
     global: Arc<Semaphore>,
     per_provider: HashMap<String, Arc<Semaphore>>,
+    /// Calls to start once their intents are recorded (one transaction per scheduling round).
+    starting: RefCell<Vec<(Option<Intent>, Job, usize, usize, Op)>>,
+    /// Finished steps to record (one transaction per batch of completions), and the events
+    /// that report them once they are durable.
+    steps: RefCell<Vec<StepWrite>>,
+    events: RefCell<Vec<Event>>,
 }
 
 impl Session {
@@ -128,6 +134,9 @@ impl Session {
             sink,
             global: Arc::new(Semaphore::new(self.opts.parallelism.max(1))),
             per_provider,
+            starting: RefCell::new(Vec::new()),
+            steps: RefCell::new(Vec::new()),
+            events: RefCell::new(Vec::new()),
         };
 
         // ---- Build the apply graph: config nodes 0..n, then one destroy node per deletion.
@@ -274,7 +283,7 @@ impl Session {
                 status[i] = Status::Running;
                 let started = if i >= n {
                     let ci = destroy_nodes[i - n];
-                    self.start_delete(&ctx, plan, i, ci, &mut tasks, &mut out)
+                    self.start_delete(&ctx, plan, i, ci, &mut out)
                 } else {
                     self.start_config_node(
                         &ctx,
@@ -283,7 +292,6 @@ impl Session {
                         changes_of.get(&i).map(Vec::as_slice).unwrap_or(&[]),
                         &mut values,
                         &mut inst_values,
-                        &mut tasks,
                         &mut out,
                     )
                 };
@@ -317,6 +325,8 @@ impl Session {
                     }
                 }
             }
+            // Intents of everything started in this round: one transaction, then the calls.
+            self.flush_starts(&ctx, &mut tasks, &mut out);
             if tasks.is_empty() {
                 break;
             }
@@ -334,27 +344,40 @@ impl Session {
                 }
             };
             let Some(joined) = joined else { break };
-            let done = match joined {
-                Ok(d) => d,
-                Err(e) => {
-                    out.diags.push(Diagnostic::error(
-                        "Internal error",
-                        format!("a provider task panicked: {e}"),
-                    ));
-                    continue;
-                }
-            };
-            let node = done.node;
-            let ok = self.record_result(&ctx, plan, done, &mut inst_values, &mut out);
-            if !ok {
-                node_failed[node] = true;
+            // Everything else that finished meanwhile is recorded in the same transaction.
+            let mut batch = vec![joined];
+            while let Some(j) = tasks.try_join_next() {
+                batch.push(j);
             }
-            let left = running_changes
-                .get_mut(&node)
-                .expect("node has running tasks");
-            *left -= 1;
-            if *left == 0 {
-                running_changes.remove(&node);
+            let mut finished_nodes = Vec::new();
+            for joined in batch {
+                let done = match joined {
+                    Ok(d) => d,
+                    Err(e) => {
+                        out.diags.push(Diagnostic::error(
+                            "Internal error",
+                            format!("a provider task panicked: {e}"),
+                        ));
+                        continue;
+                    }
+                };
+                let node = done.node;
+                let ok = self.record_result(&ctx, plan, done, &mut inst_values, &mut out);
+                if !ok {
+                    node_failed[node] = true;
+                }
+                let left = running_changes
+                    .get_mut(&node)
+                    .expect("node has running tasks");
+                *left -= 1;
+                if *left == 0 {
+                    running_changes.remove(&node);
+                    finished_nodes.push(node);
+                }
+            }
+            // Durable first, then reported, then dependents may start.
+            self.flush_steps(&ctx, &mut out);
+            for node in finished_nodes {
                 finished += 1;
                 if node_failed[node] {
                     status[node] = Status::Failed;
@@ -379,6 +402,7 @@ impl Session {
                 }
             }
         }
+        self.flush_steps(&ctx, &mut out);
         if *cancel.borrow() != CANCEL_NONE {
             out.interrupted = true;
         }
@@ -476,7 +500,6 @@ impl Session {
         change_ids: &[usize],
         values: &mut Values,
         inst_values: &mut HashMap<usize, BTreeMap<InstanceKey, Value>>,
-        tasks: &mut JoinSet<TaskDone>,
         out: &mut ApplyOutcome,
     ) -> Result<usize, ()> {
         let (addr, rc) = match &self.graph.nodes[id].kind {
@@ -536,9 +559,7 @@ impl Session {
                             // Refresh found drift: record what is real.
                             let mut si = si.clone();
                             si.value = v.clone();
-                            if let Err(e) = ctx.store.put_resource(&ctx.ws, &si.to_record()) {
-                                out.diags.extend(state_err(e));
-                            }
+                            ctx.steps.borrow_mut().push(StepWrite::Put(si.to_record()));
                         }
                     }
                     vals.insert(c.addr.key.clone(), v);
@@ -587,6 +608,7 @@ impl Session {
                 _ => (Op::Write, c.prior.clone(), c.planned.clone()),
             };
             let action = c.action;
+            let mut intent = None;
             if !matches!(op, Op::Read) {
                 let intent_planned = Value::map([
                     ("__provider", Value::from(provider_key.as_str())),
@@ -606,21 +628,14 @@ impl Session {
                     ),
                 ]);
                 let op_name = if prior.is_none() { "create" } else { "update" };
-                if let Err(e) = ctx.store.record_intent(
-                    &ctx.ws,
-                    &Intent {
-                        address: c.addr.to_string(),
-                        op: op_name.into(),
-                        token: token.clone(),
-                        run_id: ctx.run_id,
-                        started_at: now(),
-                        planned: intent_planned.to_json(),
-                    },
-                ) {
-                    out.diags.extend(state_err(e));
-                    failed = true;
-                    continue;
-                }
+                intent = Some(Intent {
+                    address: c.addr.to_string(),
+                    op: op_name.into(),
+                    token: token.clone(),
+                    run_id: ctx.run_id,
+                    started_at: now(),
+                    planned: intent_planned.to_json(),
+                });
             }
             let job = Job {
                 provider: provider.clone(),
@@ -634,7 +649,7 @@ impl Session {
                 config,
                 token: token.clone(),
             };
-            tasks.spawn(job.run(id, ci, op));
+            ctx.starting.borrow_mut().push((intent, job, id, ci, op));
             started += 1;
         }
         inst_values.insert(id, vals);
@@ -650,7 +665,6 @@ impl Session {
         plan: &Plan,
         node: usize,
         ci: usize,
-        tasks: &mut JoinSet<TaskDone>,
         out: &mut ApplyOutcome,
     ) -> Result<usize, ()> {
         let c = &plan.changes[ci];
@@ -665,20 +679,14 @@ impl Session {
             return Err(());
         };
         let token = new_token();
-        if let Err(e) = ctx.store.record_intent(
-            &ctx.ws,
-            &Intent {
-                address: c.addr.to_string(),
-                op: "delete".into(),
-                token: token.clone(),
-                run_id: ctx.run_id,
-                started_at: now(),
-                planned: serde_json::json!({}),
-            },
-        ) {
-            out.diags.extend(state_err(e));
-            return Err(());
-        }
+        let intent = Intent {
+            address: c.addr.to_string(),
+            op: "delete".into(),
+            token: token.clone(),
+            run_id: ctx.run_id,
+            started_at: now(),
+            planned: serde_json::json!({}),
+        };
         let job = Job {
             provider,
             global: ctx.global.clone(),
@@ -691,7 +699,9 @@ impl Session {
             config: Value::Null,
             token,
         };
-        tasks.spawn(job.run(node, ci, Op::Delete));
+        ctx.starting
+            .borrow_mut()
+            .push((Some(intent), job, node, ci, Op::Delete));
         Ok(1)
     }
 
@@ -719,7 +729,7 @@ impl Session {
                             .entry(done.node)
                             .or_default()
                             .insert(c.addr.key.clone(), new.clone().unwrap_or(Value::Null));
-                        ctx.sink.event(&Event::ApplyDone {
+                        ctx.events.borrow_mut().push(Event::ApplyDone {
                             addr: addr_s,
                             action: Action::Read,
                             elapsed,
@@ -731,10 +741,10 @@ impl Session {
                         out.destroyed += 1;
                         // The old half of a replace: the new object may already be recorded.
                         if c.action == Action::Replace && c.create_before_destroy {
-                            ctx.store.clear_intent(&ctx.ws, &addr_s).map(|_| ())
+                            StepWrite::ClearIntent(addr_s.clone())
                         } else {
                             self.state.remove(&c.addr);
-                            ctx.store.complete_step(&ctx.ws, &addr_s, None)
+                            StepWrite::Delete(addr_s.clone())
                         }
                     }
                     Op::Write => {
@@ -755,24 +765,19 @@ impl Session {
                             deps: c.deps.clone(),
                             tainted: false,
                         };
-                        let r = ctx
-                            .store
-                            .complete_step(&ctx.ws, &addr_s, Some(&si.to_record()));
+                        let w = StepWrite::Put(si.to_record());
                         self.state.insert(c.addr.clone(), si);
-                        r
+                        w
                     }
                 };
-                if let Err(e) = write {
-                    out.diags.extend(state_err(e));
-                    return false;
-                }
+                ctx.steps.borrow_mut().push(write);
                 let id = inst_values
                     .get(&done.node)
                     .and_then(|m| m.get(&c.addr.key))
                     .and_then(|v| v.get("id"))
                     .and_then(|v| v.as_str())
                     .map(String::from);
-                ctx.sink.event(&Event::ApplyDone {
+                ctx.events.borrow_mut().push(Event::ApplyDone {
                     addr: addr_s,
                     action: shown_action,
                     elapsed,
@@ -795,19 +800,14 @@ impl Session {
                             deps: c.deps.clone(),
                             tainted: true,
                         };
-                        let r = ctx
-                            .store
-                            .complete_step(&ctx.ws, &addr_s, Some(&si.to_record()));
+                        let w = StepWrite::Put(si.to_record());
                         self.state.insert(c.addr.clone(), si);
-                        r
+                        w
                     }
-                    _ => ctx.store.clear_intent(&ctx.ws, &addr_s),
+                    _ => StepWrite::ClearIntent(addr_s.clone()),
                 };
-                if let Err(se) = write {
-                    out.diags.extend(state_err(se));
-                }
-                let _ = done.token;
-                ctx.sink.event(&Event::ApplyFailed {
+                ctx.steps.borrow_mut().push(write);
+                ctx.events.borrow_mut().push(Event::ApplyFailed {
                     addr: addr_s.clone(),
                     action: shown_action,
                     elapsed,
@@ -823,6 +823,38 @@ impl Session {
                 out.failed.push((addr_s, e.message));
                 false
             }
+        }
+    }
+
+    /// Records the intents of the calls prepared this round in one transaction, then starts them.
+    fn flush_starts(&self, ctx: &Ctx<'_>, tasks: &mut JoinSet<TaskDone>, out: &mut ApplyOutcome) {
+        let starting = std::mem::take(&mut *ctx.starting.borrow_mut());
+        if starting.is_empty() {
+            return;
+        }
+        let intents: Vec<Intent> = starting.iter().filter_map(|(i, ..)| i.clone()).collect();
+        if let Err(e) = ctx.store.record_intents(&ctx.ws, &intents) {
+            // Nothing is called without its intent on record.
+            out.diags.extend(state_err(e));
+            for (_, job, ..) in starting {
+                out.failed
+                    .push((job.addr.to_string(), "could not record intent".into()));
+            }
+            return;
+        }
+        for (_, job, node, change, op) in starting {
+            tasks.spawn(job.run(node, change, op));
+        }
+    }
+
+    /// Records the steps finished since the last flush in one transaction, then reports them.
+    fn flush_steps(&self, ctx: &Ctx<'_>, out: &mut ApplyOutcome) {
+        let steps = std::mem::take(&mut *ctx.steps.borrow_mut());
+        if let Err(e) = ctx.store.apply_steps(&ctx.ws, &steps) {
+            out.diags.extend(state_err(e));
+        }
+        for e in std::mem::take(&mut *ctx.events.borrow_mut()) {
+            ctx.sink.event(&e);
         }
     }
 
@@ -992,7 +1024,6 @@ impl Job {
             node,
             change,
             op,
-            token: self.token,
             started,
             result,
         }

@@ -432,3 +432,48 @@ async fn removed_resource_block_is_destroyed_after_its_users_move_on() {
     );
     let _ = path(env.dir.path());
 }
+
+#[tokio::test]
+async fn provider_aliases_route_resources_to_their_configuration() {
+    let env = Env::new(&[]);
+    let (east, west) = (env.dir.path().join("east"), env.dir.path().join("west"));
+    env.write(
+        "main.tf",
+        &format!(
+            r#"
+provider "test" {{
+  store = "{}"
+}}
+provider "test" {{
+  alias = "west"
+  store = "{}"
+}}
+resource "test_instance" "a" {{
+  name = "east"
+}}
+resource "test_instance" "b" {{
+  provider = test.west
+  name     = "west"
+}}
+"#,
+            path(&east),
+            path(&west)
+        ),
+    );
+    env.apply(PlanOptions::default()).await;
+    assert_eq!(std::fs::read_dir(&east).unwrap().count(), 1);
+    assert_eq!(std::fs::read_dir(&west).unwrap().count(), 1);
+    let rec = env
+        .store
+        .resource("default", "test_instance.b")
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.provider, "provider.test.west");
+    // Destroy uses the aliased configuration recorded in state.
+    env.apply(PlanOptions {
+        destroy: true,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(std::fs::read_dir(&west).unwrap().count(), 0);
+}

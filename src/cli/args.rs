@@ -132,6 +132,11 @@ pub enum Command {
     State(StateCommand),
     /// Print the dependency graph in DOT format.
     Graph,
+    /// List past runs of this workspace: who, when, command, result, counts.
+    History {
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a lock left by a process that can no longer release it.
     ForceUnlock {
         lock_id: String,

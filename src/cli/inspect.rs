@@ -334,6 +334,40 @@ pub fn graph(ctx: &Ctx) -> CmdResult {
     Ok(0)
 }
 
+pub fn history(ctx: &Ctx, json: bool) -> CmdResult {
+    let store = ctx.open_store()?;
+    let runs = store
+        .runs(&ctx.workspace)
+        .map_err(|e| err("Failed to read state", e.to_string()))?;
+    for r in runs {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({"id": r.id, "workspace": r.workspace, "command": r.command, "user": r.user, "host": r.host, "pid": r.pid,
+                    "started_at": r.started_at, "finished_at": r.finished_at, "result": r.result,
+                    "added": r.added, "changed": r.changed, "destroyed": r.destroyed, "failed": r.failed})
+            );
+        } else {
+            let result = r.result.as_deref().unwrap_or("did not finish (killed?)");
+            println!(
+                "#{:<4} {}  {:<16} {:<12} {}@{} pid {}  +{} ~{} -{} failed {}",
+                r.id,
+                r.started_at,
+                r.command,
+                result,
+                r.user,
+                r.host,
+                r.pid,
+                r.added,
+                r.changed,
+                r.destroyed,
+                r.failed
+            );
+        }
+    }
+    Ok(0)
+}
+
 pub fn force_unlock(ctx: &Ctx, id: &str, force: bool) -> CmdResult {
     let store = ctx.open_store()?;
     let holder = store

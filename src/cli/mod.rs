@@ -142,6 +142,7 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::Show { plan_file, json } => inspect::show(ctx, plan_file.as_deref(), json),
         Command::State(s) => inspect::state(ctx, s),
         Command::Graph => inspect::graph(ctx),
+        Command::History { json } => inspect::history(ctx, json),
         Command::ForceUnlock { lock_id, force } => inspect::force_unlock(ctx, &lock_id, force),
         Command::Workspace(w) => inspect::workspace(ctx, w),
     }

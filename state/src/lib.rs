@@ -59,6 +59,17 @@ pub struct ResourceRecord {
     pub schema_version: i64,
 }
 
+/// One finished step to record (see [`Store::apply_steps`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepWrite {
+    /// The instance now has this state; its intent is cleared.
+    Put(ResourceRecord),
+    /// The instance is gone; its intent is cleared.
+    Delete(String),
+    /// Only clear the intent (the call failed before changing anything).
+    ClearIntent(String),
+}
+
 /// A mutating provider call that was started but whose result was not yet recorded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Intent {
@@ -397,23 +408,7 @@ impl Store {
 
     /// Records that a mutating call is about to be made for `address`.
     pub fn record_intent(&self, ws: &str, intent: &Intent) -> Result<()> {
-        self.in_tx(|| {
-            self.conn
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO intents(workspace, address, op, token, run_id, started_at, planned)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?
-                .execute(params![
-                    ws,
-                    intent.address,
-                    intent.op,
-                    intent.token,
-                    intent.run_id,
-                    intent.started_at,
-                    intent.planned.to_string()
-                ])?;
-            Ok(())
-        })
+        self.record_intents(ws, std::slice::from_ref(intent))
     }
 
     /// Records the outcome of a step and clears its intent, atomically: `Some` writes the
@@ -424,32 +419,70 @@ impl Store {
         address: &str,
         rec: Option<&ResourceRecord>,
     ) -> Result<()> {
+        let step = match rec {
+            Some(r) => StepWrite::Put(r.clone()),
+            None => StepWrite::Delete(address.to_string()),
+        };
+        self.apply_steps(ws, &[step])
+    }
+
+    /// Records several finished steps in one transaction (steps that finished together).
+    pub fn apply_steps(&self, ws: &str, steps: &[StepWrite]) -> Result<()> {
+        if steps.is_empty() {
+            return Ok(());
+        }
         self.in_tx(|| {
-            match rec {
-                Some(r) => self.upsert(ws, r)?,
-                None => {
-                    self.conn
-                        .prepare_cached(
-                            "DELETE FROM resources WHERE workspace = ?1 AND address = ?2",
-                        )?
-                        .execute(params![ws, address])?;
-                }
+            let mut changed = false;
+            for st in steps {
+                let addr = match st {
+                    StepWrite::Put(r) => {
+                        self.upsert(ws, r)?;
+                        changed = true;
+                        &r.address
+                    }
+                    StepWrite::Delete(a) => {
+                        self.conn
+                            .prepare_cached(
+                                "DELETE FROM resources WHERE workspace = ?1 AND address = ?2",
+                            )?
+                            .execute(params![ws, a])?;
+                        changed = true;
+                        a
+                    }
+                    StepWrite::ClearIntent(a) => a,
+                };
+                self.conn
+                    .prepare_cached("DELETE FROM intents WHERE workspace = ?1 AND address = ?2")?
+                    .execute(params![ws, addr])?;
             }
-            self.conn
-                .prepare_cached("DELETE FROM intents WHERE workspace = ?1 AND address = ?2")?
-                .execute(params![ws, address])?;
-            self.bump_serial(ws)
+            if changed {
+                self.bump_serial(ws)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Records several intents in one transaction (calls about to start together).
+    pub fn record_intents(&self, ws: &str, intents: &[Intent]) -> Result<()> {
+        if intents.is_empty() {
+            return Ok(());
+        }
+        self.in_tx(|| {
+            for intent in intents {
+                self.conn
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO intents(workspace, address, op, token, run_id, started_at, planned)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )?
+                    .execute(params![ws, intent.address, intent.op, intent.token, intent.run_id, intent.started_at, intent.planned.to_string()])?;
+            }
+            Ok(())
         })
     }
 
     /// Clears an intent without touching the resource (the call failed before doing anything).
     pub fn clear_intent(&self, ws: &str, address: &str) -> Result<()> {
-        self.in_tx(|| {
-            self.conn
-                .prepare_cached("DELETE FROM intents WHERE workspace = ?1 AND address = ?2")?
-                .execute(params![ws, address])?;
-            Ok(())
-        })
+        self.apply_steps(ws, &[StepWrite::ClearIntent(address.to_string())])
     }
 
     /// Intents left behind by runs that died mid-call.

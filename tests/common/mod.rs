@@ -115,6 +115,29 @@ fn copy_dir(src: &Path, dst: &Path) {
     }
 }
 
+/// Sorts the live progress lines (`addr: Creating...`): concurrent operations finish in any order.
+pub fn sort_progress(s: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut block: Vec<&str> = Vec::new();
+    let is_progress = |l: &str| {
+        l.contains(": ")
+            && !l.starts_with(' ')
+            && (l.contains("...") || l.contains(" after ") || l.contains(": Skipped"))
+    };
+    for line in s.lines() {
+        if is_progress(line) {
+            block.push(line);
+            continue;
+        }
+        block.sort();
+        out.extend(block.drain(..).map(String::from));
+        out.push(line.to_string());
+    }
+    block.sort();
+    out.extend(block.drain(..).map(String::from));
+    out.join("\n") + if s.ends_with('\n') { "\n" } else { "" }
+}
+
 /// Masks what changes from run to run (ids, temp paths, timings) for snapshots.
 pub fn scrub(s: &str, dir: &Path) -> String {
     let out = s.replace(&dir.display().to_string(), "[DIR]");
