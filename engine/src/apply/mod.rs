@@ -5,21 +5,20 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use terrane_core::{
-    ApplyRequest, Diagnostic, Diagnostics, InstanceAddr, InstanceKey, PlanRequest, Provider,
-    ProviderError, Value,
-};
+use terrane_core::{Diagnostic, Diagnostics, InstanceKey, Value};
 use terrane_state::{Intent, OutputRecord, StepWrite, Store};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::events::{Event, EventSink, CANCEL_HARD, CANCEL_NONE};
+
+mod job;
 use crate::graph::{NodeKey, NodeKind};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::session::{state_err, Session, StateInstance};
 use crate::values::{assemble, ResourceValue, Values};
+use job::{new_token, now, Job, Op, TaskDone};
 
 #[derive(Debug, Default)]
 pub struct ApplyOutcome {
@@ -73,20 +72,13 @@ enum Status {
     Skipped,
 }
 
-enum Op {
-    /// Create or update one instance of a resource node.
-    Write,
-    /// Delete an object (orphan, destroy, or the old half of a replace).
-    Delete,
-    Read,
-}
-
-struct TaskDone {
+/// A call ready to start once its intent is on record.
+struct Start {
+    intent: Option<Intent>,
+    job: Job,
     node: usize,
     change: usize,
     op: Op,
-    started: Instant,
-    result: Result<Option<Value>, ProviderError>,
 }
 
 struct Ctx<'a> {
@@ -97,7 +89,7 @@ struct Ctx<'a> {
     global: Arc<Semaphore>,
     per_provider: HashMap<String, Arc<Semaphore>>,
     /// Calls to start once their intents are recorded (one transaction per scheduling round).
-    starting: RefCell<Vec<(Option<Intent>, Job, usize, usize, Op)>>,
+    starting: RefCell<Vec<Start>>,
     /// Finished steps to record (one transaction per batch of completions), and the events
     /// that report them once they are durable.
     steps: RefCell<Vec<StepWrite>>,
@@ -649,7 +641,13 @@ impl Session {
                 config,
                 token: token.clone(),
             };
-            ctx.starting.borrow_mut().push((intent, job, id, ci, op));
+            ctx.starting.borrow_mut().push(Start {
+                intent,
+                job,
+                node: id,
+                change: ci,
+                op,
+            });
             started += 1;
         }
         inst_values.insert(id, vals);
@@ -699,9 +697,13 @@ impl Session {
             config: Value::Null,
             token,
         };
-        ctx.starting
-            .borrow_mut()
-            .push((Some(intent), job, node, ci, Op::Delete));
+        ctx.starting.borrow_mut().push(Start {
+            intent: Some(intent),
+            job,
+            node,
+            change: ci,
+            op: Op::Delete,
+        });
         Ok(1)
     }
 
@@ -832,18 +834,18 @@ impl Session {
         if starting.is_empty() {
             return;
         }
-        let intents: Vec<Intent> = starting.iter().filter_map(|(i, ..)| i.clone()).collect();
+        let intents: Vec<Intent> = starting.iter().filter_map(|st| st.intent.clone()).collect();
         if let Err(e) = ctx.store.record_intents(&ctx.ws, &intents) {
             // Nothing is called without its intent on record.
             out.diags.extend(state_err(e));
-            for (_, job, ..) in starting {
+            for st in starting {
                 out.failed
-                    .push((job.addr.to_string(), "could not record intent".into()));
+                    .push((st.job.addr.to_string(), "could not record intent".into()));
             }
             return;
         }
-        for (_, job, node, change, op) in starting {
-            tasks.spawn(job.run(node, change, op));
+        for st in starting {
+            tasks.spawn(st.job.run(st.node, st.change, st.op));
         }
     }
 
@@ -958,101 +960,4 @@ fn skip_dependents(
         }
         stack.extend(rdeps[i].iter().copied());
     }
-}
-
-struct Job {
-    provider: Arc<dyn Provider>,
-    global: Arc<Semaphore>,
-    local: Option<Arc<Semaphore>>,
-    sink: Arc<dyn EventSink>,
-    addr: InstanceAddr,
-    action: Action,
-    expected: Option<Value>,
-    prior: Option<Value>,
-    config: Value,
-    token: String,
-}
-
-impl Job {
-    async fn run(self, node: usize, change: usize, op: Op) -> TaskDone {
-        let _g = self.global.acquire().await.expect("semaphore open");
-        let _l = match &self.local {
-            Some(s) => Some(s.acquire().await.expect("semaphore open")),
-            None => None,
-        };
-        let started = Instant::now();
-        let shown = if matches!(op, Op::Delete) {
-            Action::Delete
-        } else {
-            self.action
-        };
-        self.sink.event(&Event::ApplyStart {
-            addr: self.addr.to_string(),
-            action: shown,
-        });
-        let ty = self.addr.resource.ty.clone();
-        let result = match op {
-            Op::Read => self.provider.read_data(&ty, &self.config).await.map(Some),
-            Op::Delete => {
-                let prior = self.prior.clone().unwrap_or(Value::Null);
-                self.provider
-                    .apply(ApplyRequest {
-                        type_name: &ty,
-                        prior: Some(&prior),
-                        planned: None,
-                        config: &Value::Null,
-                        token: &self.token,
-                    })
-                    .await
-            }
-            Op::Write => {
-                // Plan again with the now-known configuration; it must agree with the saved plan.
-                match self.provider.plan(PlanRequest { type_name: &ty, prior: self.prior.as_ref(), config: &self.config }).await {
-                    Err(e) => Err(e),
-                    Ok(resp) => match inconsistent(self.expected.as_ref(), &resp.planned) {
-                        Some(attr) => Err(ProviderError::new(format!("Provider produced inconsistent final plan: when expanding the plan for {} to include new values learned so far during apply, attribute {attr:?} changed from its planned value. This is a bug in the provider.", self.addr))),
-                        None => {
-                            self.provider
-                                .apply(ApplyRequest { type_name: &ty, prior: self.prior.as_ref(), planned: Some(&resp.planned), config: &self.config, token: &self.token })
-                                .await
-                        }
-                    },
-                }
-            }
-        };
-        TaskDone {
-            node,
-            change,
-            op,
-            started,
-            result,
-        }
-    }
-}
-
-/// The first top-level attribute whose known planned value differs from the final plan.
-fn inconsistent(expected: Option<&Value>, fin: &Value) -> Option<String> {
-    let exp = expected?.as_map()?;
-    for (k, v) in exp {
-        if v.is_known() && fin.get(k).is_some_and(|f| f != v) {
-            return Some(k.clone());
-        }
-    }
-    None
-}
-
-fn new_token() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 12];
-    rand::thread_rng().fill_bytes(&mut b);
-    format!("tr-{}", hex::encode(b))
-}
-
-fn now() -> String {
-    terrane_state::format_rfc3339(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_secs() as i64,
-    )
 }

@@ -1,0 +1,124 @@
+//! One provider call of an apply, run as a task: wait for a slot, plan again with the now-known
+//! configuration (it must agree with the saved plan), then create, update, delete or read.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use terrane_core::{ApplyRequest, InstanceAddr, PlanRequest, Provider, ProviderError, Value};
+use tokio::sync::Semaphore;
+
+use crate::events::{Event, EventSink};
+use crate::plan::Action;
+
+pub(super) enum Op {
+    /// Create or update one instance of a resource node.
+    Write,
+    /// Delete an object (orphan, destroy, or the old half of a replace).
+    Delete,
+    Read,
+}
+
+pub(super) struct TaskDone {
+    pub node: usize,
+    pub change: usize,
+    pub op: Op,
+    pub started: Instant,
+    pub result: Result<Option<Value>, ProviderError>,
+}
+
+pub(super) struct Job {
+    pub provider: Arc<dyn Provider>,
+    pub global: Arc<Semaphore>,
+    pub local: Option<Arc<Semaphore>>,
+    pub sink: Arc<dyn EventSink>,
+    pub addr: InstanceAddr,
+    pub action: Action,
+    pub expected: Option<Value>,
+    pub prior: Option<Value>,
+    pub config: Value,
+    pub token: String,
+}
+
+impl Job {
+    pub(super) async fn run(self, node: usize, change: usize, op: Op) -> TaskDone {
+        let _g = self.global.acquire().await.expect("semaphore open");
+        let _l = match &self.local {
+            Some(s) => Some(s.acquire().await.expect("semaphore open")),
+            None => None,
+        };
+        let started = Instant::now();
+        let shown = if matches!(op, Op::Delete) {
+            Action::Delete
+        } else {
+            self.action
+        };
+        self.sink.event(&Event::ApplyStart {
+            addr: self.addr.to_string(),
+            action: shown,
+        });
+        let ty = self.addr.resource.ty.clone();
+        let result = match op {
+            Op::Read => self.provider.read_data(&ty, &self.config).await.map(Some),
+            Op::Delete => {
+                let prior = self.prior.clone().unwrap_or(Value::Null);
+                self.provider
+                    .apply(ApplyRequest {
+                        type_name: &ty,
+                        prior: Some(&prior),
+                        planned: None,
+                        config: &Value::Null,
+                        token: &self.token,
+                    })
+                    .await
+            }
+            Op::Write => {
+                // Plan again with the now-known configuration; it must agree with the saved plan.
+                match self.provider.plan(PlanRequest { type_name: &ty, prior: self.prior.as_ref(), config: &self.config }).await {
+                    Err(e) => Err(e),
+                    Ok(resp) => match inconsistent(self.expected.as_ref(), &resp.planned) {
+                        Some(attr) => Err(ProviderError::new(format!("Provider produced inconsistent final plan: when expanding the plan for {} to include new values learned so far during apply, attribute {attr:?} changed from its planned value. This is a bug in the provider.", self.addr))),
+                        None => {
+                            self.provider
+                                .apply(ApplyRequest { type_name: &ty, prior: self.prior.as_ref(), planned: Some(&resp.planned), config: &self.config, token: &self.token })
+                                .await
+                        }
+                    },
+                }
+            }
+        };
+        TaskDone {
+            node,
+            change,
+            op,
+            started,
+            result,
+        }
+    }
+}
+
+/// The first top-level attribute whose known planned value differs from the final plan.
+fn inconsistent(expected: Option<&Value>, fin: &Value) -> Option<String> {
+    let exp = expected?.as_map()?;
+    for (k, v) in exp {
+        if v.is_known() && fin.get(k).is_some_and(|f| f != v) {
+            return Some(k.clone());
+        }
+    }
+    None
+}
+
+pub(super) fn new_token() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut b);
+    format!("tr-{}", hex::encode(b))
+}
+
+pub(super) fn now() -> String {
+    terrane_state::format_rfc3339(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO)
+            .as_secs() as i64,
+    )
+}
