@@ -314,3 +314,59 @@ fn graph_prints_dot() {
         g.stdout
     );
 }
+
+#[test]
+fn import_adopts_an_existing_object_and_plans_clean() {
+    let f = Fixture::new(
+        r#"
+provider "test" {
+  store = "@DIR@/cloud"
+}
+resource "test_instance" "existing" {
+  name = "legacy"
+  tags = { owner = "ops" }
+}
+"#,
+    );
+    // An object made outside this configuration (another workspace).
+    f.ok(&["workspace", "new", "other"], 0);
+    f.ok(&["apply", "-auto-approve"], 0);
+    let id = f.state_json()["resources"][0]["values"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    f.ok(&["workspace", "select", "default"], 0);
+    f.ok(&["state", "list"], 0);
+    let r = f.ok(&["import", "test_instance.existing", &id], 0);
+    assert!(r.stdout.contains("Import successful!"), "{}", r.stdout);
+    f.ok(&["plan", "-detailed-exitcode"], 0);
+    // Importing again, or into an undeclared address, is refused.
+    let r = f.ok(&["import", "test_instance.existing", &id], 1);
+    assert!(r.stderr.contains("already in state"), "{}", r.stderr);
+    let r = f.ok(&["import", "test_instance.nope", &id], 1);
+    assert!(
+        r.stderr.contains("does not declare a managed resource"),
+        "{}",
+        r.stderr
+    );
+    let r = f.ok(&["import", "test_instance.existing", "ti-000000000000"], 1);
+    assert!(
+        r.stderr.contains("already in state") || r.stderr.contains("import failed"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn refresh_false_skips_reading_real_infrastructure() {
+    let f = Fixture::new(BASE);
+    f.ok(&["apply", "-auto-approve"], 0);
+    // Delete one object behind Terrane's back.
+    let victim = f.cloud_objects().into_iter().next().unwrap();
+    std::fs::remove_file(victim).unwrap();
+    // Without refresh the plan trusts state; with it, the deletion shows and is recreated.
+    f.ok(&["plan", "-refresh=false", "-detailed-exitcode"], 0);
+    let r = f.ok(&["plan", "-detailed-exitcode"], 2);
+    assert!(r.stdout.contains("has been deleted"), "{}", r.stdout);
+    assert!(r.stdout.contains("1 to add"), "{}", r.stdout);
+}

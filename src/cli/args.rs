@@ -112,6 +112,17 @@ pub enum Command {
         #[arg(long)]
         auto_approve: bool,
     },
+    /// Bring an existing object under management: terrane import ADDRESS ID.
+    Import {
+        address: String,
+        id: String,
+        #[command(flatten)]
+        vars: VarArgs,
+        #[command(flatten)]
+        lock: LockArgs,
+        #[arg(long, default_value = "true", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+        input: bool,
+    },
     /// Show output values.
     Output {
         name: Option<String>,

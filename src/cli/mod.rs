@@ -138,6 +138,13 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::Destroy { args, auto_approve } => {
             ops::apply(ctx, &args, auto_approve, true, None).await
         }
+        Command::Import {
+            address,
+            id,
+            vars,
+            lock,
+            input,
+        } => ops::import(ctx, &address, &id, &vars, &lock, input).await,
         Command::Output { name, json, raw } => inspect::output(ctx, name.as_deref(), json, raw),
         Command::Show { plan_file, json } => inspect::show(ctx, plan_file.as_deref(), json),
         Command::State(s) => inspect::state(ctx, s),

@@ -172,6 +172,30 @@ pub async fn plan(
     Ok(if detailed && plan.has_changes() { 2 } else { 0 })
 }
 
+pub async fn import(
+    ctx: &Ctx,
+    address: &str,
+    id: &str,
+    var_args: &super::args::VarArgs,
+    lock_args: &LockArgs,
+    input: bool,
+) -> CmdResult {
+    let addr = InstanceAddr::parse(address).map_err(|e| err("Invalid address", e.to_string()))?;
+    let config = load(ctx)?;
+    let (inputs, _) = vars::collect(&config, var_args, input)?;
+    let store = ctx.open_store()?;
+    let _lock = lock(ctx, &store, "terrane import", lock_args)?;
+    let mut s = session(ctx, config, inputs, 10)?;
+    s.load_state(&store)?;
+    let si = s.import(&store, &addr, id).await?;
+    let run = store
+        .begin_run(&ctx.workspace, "terrane import")
+        .map_err(|e| err("Failed to write state", e.to_string()))?;
+    let _ = store.finish_run(run, "ok", RunCounts::default());
+    println!("{addr}: Importing from ID {id:?}...\n{addr}: Import prepared!\n\nImport successful!\n\nThe resource is now managed by Terrane ({} attributes recorded). Run plan to see whether the configuration matches it.", si.value.as_map().map(|m| m.len()).unwrap_or(0));
+    Ok(0)
+}
+
 fn write_private(path: &str, data: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
