@@ -39,6 +39,7 @@ pub fn err(summary: &str, detail: impl Into<String>) -> Diagnostics {
 pub fn registry() -> ProviderRegistry {
     let mut r = ProviderRegistry::new();
     terrane_provider_builtin::register(&mut r);
+    terrane_provider_aws::register(&mut r);
     // The in-tree test provider is for Terrane's own tests and benchmarks.
     if std::env::var("TERRANE_ENABLE_TEST_PROVIDER").is_ok_and(|v| v == "1") {
         terrane_provider_test::register(&mut r);

@@ -114,6 +114,8 @@ pub struct Attribute {
     pub sensitive: bool,
     /// A change to this attribute cannot be made in place: the resource is replaced.
     pub force_new: bool,
+    /// The value planned when the configuration leaves the attribute unset.
+    pub default: Option<Value>,
 }
 
 impl Attribute {
@@ -125,6 +127,7 @@ impl Attribute {
             computed: false,
             sensitive: false,
             force_new: false,
+            default: None,
         }
     }
     pub fn optional(ty: Type) -> Self {
@@ -156,6 +159,11 @@ impl Attribute {
     }
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
+        self
+    }
+    /// Optional with a default value.
+    pub fn with_default(mut self, v: impl Into<Value>) -> Self {
+        self.default = Some(v.into());
         self
     }
 }
@@ -221,7 +229,11 @@ impl ResourceSchema {
                 if !a.force_new {
                     continue;
                 }
-                let c = config.get(name).unwrap_or(&Value::Null);
+                let c = match (config.get(name), &a.default) {
+                    (Some(v), _) if !v.is_null() => v,
+                    (_, Some(d)) => d,
+                    (v, None) => v.unwrap_or(&Value::Null),
+                };
                 let p = prior.get(name).unwrap_or(&Value::Null);
                 let unset_computed = a.computed && c.is_null();
                 if !unset_computed && c != p {
@@ -238,7 +250,9 @@ impl ResourceSchema {
         let mut planned = config.as_map().cloned().unwrap_or_default();
         for (name, a) in &self.attributes {
             let set = planned.get(name).is_some_and(|v| !v.is_null());
-            if a.computed && !set {
+            if let (false, Some(d)) = (set, &a.default) {
+                planned.insert(name.clone(), d.clone());
+            } else if a.computed && !set {
                 let v = if keep_prior {
                     prior
                         .and_then(|p| p.get(name))

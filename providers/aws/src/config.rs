@@ -1,0 +1,171 @@
+//! Provider configuration: `provider "aws" { region, profile, default_tags { tags }, endpoints
+//! { ec2 = ... }, endpoint_url, max_retries, assume_role { role_arn } }`, and the SDK clients.
+
+use std::collections::BTreeMap;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+use terrane_core::{Attribute, Nesting, ProviderError, ResourceSchema, Type, Value};
+
+/// Services whose endpoint can be overridden in `endpoints { ... }`.
+const SERVICES: &[&str] = &[
+    "ec2",
+    "iam",
+    "sts",
+    "ecs",
+    "eks",
+    "elbv2",
+    "elasticache",
+    "ecr",
+    "logs",
+    "ssm",
+    "route53",
+];
+
+pub fn provider_schema() -> ResourceSchema {
+    let mut endpoints = ResourceSchema::new();
+    for s in SERVICES {
+        endpoints = endpoints.attr(s, Attribute::optional(Type::String));
+    }
+    ResourceSchema::new()
+        .attr("region", Attribute::optional(Type::String))
+        .attr("profile", Attribute::optional(Type::String))
+        .attr("access_key", Attribute::optional(Type::String))
+        .attr("secret_key", Attribute::optional(Type::String).sensitive())
+        .attr("token", Attribute::optional(Type::String).sensitive())
+        .attr("max_retries", Attribute::optional(Type::Number))
+        .attr("endpoint_url", Attribute::optional(Type::String))
+        // Accepted for compatibility with hashicorp/aws configurations; nothing to do here.
+        .attr(
+            "skip_credentials_validation",
+            Attribute::optional(Type::Bool),
+        )
+        .attr(
+            "skip_requesting_account_id",
+            Attribute::optional(Type::Bool),
+        )
+        .attr("skip_metadata_api_check", Attribute::optional(Type::Any))
+        .attr("skip_region_validation", Attribute::optional(Type::Bool))
+        .attr("s3_use_path_style", Attribute::optional(Type::Bool))
+        .block(
+            "default_tags",
+            Nesting::Single,
+            ResourceSchema::new().attr("tags", Attribute::optional(Type::map(Type::String))),
+        )
+        .block("endpoints", Nesting::List, endpoints)
+        .block(
+            "assume_role",
+            Nesting::Single,
+            ResourceSchema::new()
+                .attr("role_arn", Attribute::required(Type::String))
+                .attr("session_name", Attribute::optional(Type::String))
+                .attr("external_id", Attribute::optional(Type::String)),
+        )
+}
+
+/// The SDK clients a configured provider uses.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub region: String,
+    pub default_tags: BTreeMap<String, String>,
+}
+
+fn s(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(String::from)
+}
+
+impl Clients {
+    pub async fn from_config(config: &Value) -> Result<Clients, ProviderError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(r) = s(config, "region") {
+            loader = loader.region(Region::new(r));
+        }
+        if let Some(p) = s(config, "profile") {
+            loader = loader.profile_name(p);
+        }
+        if let (Some(ak), Some(sk)) = (s(config, "access_key"), s(config, "secret_key")) {
+            loader = loader.credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                ak,
+                sk,
+                s(config, "token"),
+                None,
+                "terrane-provider-config",
+            ));
+        }
+        let attempts = config
+            .get("max_retries")
+            .and_then(Value::as_f64)
+            .map(|n| n as u32 + 1)
+            .unwrap_or(4);
+        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(attempts.max(1)));
+        if let Some(url) = s(config, "endpoint_url") {
+            loader = loader.endpoint_url(url);
+        }
+        let mut sdk = loader.load().await;
+        if let Some(ar) = config.get("assume_role").filter(|v| !v.is_null()) {
+            let role = s(ar, "role_arn").unwrap_or_default();
+            let mut b = aws_config::sts::AssumeRoleProvider::builder(role)
+                .session_name(s(ar, "session_name").unwrap_or_else(|| "terrane".into()));
+            if let Some(x) = s(ar, "external_id") {
+                b = b.external_id(x);
+            }
+            let provider = b.configure(&sdk).build().await;
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
+                    provider,
+                ))
+                .build();
+        }
+        let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
+            ProviderError::new("No AWS region: set region in the provider block, or AWS_REGION in the environment.")
+        })?;
+        let endpoint = |svc: &str| -> Option<String> {
+            config
+                .get("endpoints")
+                .and_then(Value::as_list)
+                .and_then(|l| l.iter().find_map(|e| s(e, svc)))
+        };
+        let ec2 = {
+            let mut b = aws_sdk_ec2::config::Builder::from(&sdk);
+            if let Some(u) = endpoint("ec2") {
+                b = b.endpoint_url(u);
+            }
+            aws_sdk_ec2::Client::from_conf(b.build())
+        };
+        let iam = {
+            let mut b = aws_sdk_iam::config::Builder::from(&sdk);
+            if let Some(u) = endpoint("iam") {
+                b = b.endpoint_url(u);
+            }
+            aws_sdk_iam::Client::from_conf(b.build())
+        };
+        let sts = {
+            let mut b = aws_sdk_sts::config::Builder::from(&sdk);
+            if let Some(u) = endpoint("sts") {
+                b = b.endpoint_url(u);
+            }
+            aws_sdk_sts::Client::from_conf(b.build())
+        };
+        let default_tags = config
+            .get("default_tags")
+            .and_then(|d| d.get("tags"))
+            .and_then(Value::as_map)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Clients {
+            ec2,
+            iam,
+            sts,
+            region,
+            default_tags,
+        })
+    }
+}

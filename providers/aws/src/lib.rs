@@ -1,0 +1,184 @@
+//! The native AWS provider. Resource types and attribute names follow the hashicorp/aws
+//! provider so that existing configurations port unchanged. One `endpoint_url` (or
+//! `endpoints { ec2 = ... }`, or the SDK's `AWS_ENDPOINT_URL`) points every service at an
+//! emulator, so the same code runs against real AWS and against moto in tests.
+//!
+//! Every resource type lives in its own file under `resources/` and implements
+//! [`resources::AwsResource`]; this file adapts them to the engine's `Provider` trait.
+
+mod config;
+mod error;
+mod resources;
+mod tags;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use terrane_core::{
+    ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+    ProviderSchema, Value,
+};
+
+pub use config::Clients;
+use resources::AwsResource;
+
+pub struct AwsProvider {
+    schema: ProviderSchema,
+    resources: BTreeMap<&'static str, Arc<dyn AwsResource>>,
+    data: BTreeMap<&'static str, Arc<dyn resources::AwsData>>,
+    clients: OnceLock<Clients>,
+}
+
+impl AwsProvider {
+    pub fn new() -> Self {
+        let mut schema = ProviderSchema {
+            provider: config::provider_schema(),
+            ..Default::default()
+        };
+        let mut res = BTreeMap::new();
+        for r in resources::all() {
+            schema.resources.insert(r.name().to_string(), r.schema());
+            res.insert(r.name(), r);
+        }
+        let mut data = BTreeMap::new();
+        for d in resources::all_data() {
+            schema.data_sources.insert(d.name().to_string(), d.schema());
+            data.insert(d.name(), d);
+        }
+        AwsProvider {
+            schema,
+            resources: res,
+            data,
+            clients: OnceLock::new(),
+        }
+    }
+
+    pub fn factory() -> ProviderFactory {
+        Arc::new(|| Arc::new(AwsProvider::new()) as Arc<dyn Provider>)
+    }
+
+    fn clients(&self) -> Result<&Clients, ProviderError> {
+        self.clients
+            .get()
+            .ok_or_else(|| ProviderError::new("the aws provider was used before it was configured"))
+    }
+
+    fn resource(&self, ty: &str) -> Result<&Arc<dyn AwsResource>, ProviderError> {
+        self.resources.get(ty).ok_or_else(|| {
+            ProviderError::new(format!("the aws provider has no resource type {ty}"))
+        })
+    }
+}
+
+impl Default for AwsProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn id_of(v: &Value) -> String {
+    v.get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[async_trait]
+impl Provider for AwsProvider {
+    fn schema(&self) -> &ProviderSchema {
+        &self.schema
+    }
+
+    async fn configure(&self, config: &Value) -> Result<(), ProviderError> {
+        let clients = Clients::from_config(config).await?;
+        let _ = self.clients.set(clients);
+        Ok(())
+    }
+
+    fn validate(&self, type_name: &str, config: &Value) -> Vec<terrane_core::Diagnostic> {
+        match self.resources.get(type_name) {
+            Some(r) => r.validate(config),
+            None => Vec::new(),
+        }
+    }
+
+    async fn plan(&self, req: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
+        let r = self.resource(req.type_name)?;
+        let schema = &self.schema.resources[req.type_name];
+        let (mut planned, mut requires_replace) = schema.default_plan(req.prior, req.config);
+        r.adjust_plan(req.prior, req.config, &mut planned, &mut requires_replace);
+        if r.taggable() {
+            let defaults = self
+                .clients
+                .get()
+                .map(|c| c.default_tags.clone())
+                .unwrap_or_default();
+            tags::plan_tags_all(&defaults, &mut planned);
+        }
+        Ok(PlanResponse {
+            planned,
+            requires_replace,
+            diagnostics: Vec::new(),
+        })
+    }
+
+    async fn apply(&self, req: ApplyRequest<'_>) -> Result<Option<Value>, ProviderError> {
+        let r = self.resource(req.type_name)?;
+        let cx = self.clients()?;
+        let res = match (req.prior, req.planned) {
+            (None, Some(planned)) => r.create(cx, planned, req.token).await.map(Some),
+            (Some(prior), Some(planned)) => r.update(cx, prior, planned).await.map(Some),
+            (Some(prior), None) => r.delete(cx, prior).await.map(|_| None),
+            (None, None) => Ok(None),
+        };
+        res.map_err(|e| e.into_provider_error())
+    }
+
+    async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
+        let r = self.resource(type_name)?;
+        r.read(self.clients()?, &id_of(state), state)
+            .await
+            .map_err(|e| e.into_provider_error())
+    }
+
+    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+        let r = self.resource(type_name)?;
+        match r
+            .read(self.clients()?, id, &Value::Null)
+            .await
+            .map_err(|e| e.into_provider_error())?
+        {
+            Some(v) => Ok(v),
+            None => Err(ProviderError::new(format!(
+                "Cannot import non-existent remote object: {type_name} {id:?} was not found"
+            ))),
+        }
+    }
+
+    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
+        let d = self.data.get(type_name).ok_or_else(|| {
+            ProviderError::new(format!("the aws provider has no data source {type_name}"))
+        })?;
+        d.read(self.clients()?, config)
+            .await
+            .map_err(|e| e.into_provider_error())
+    }
+
+    async fn recover(
+        &self,
+        type_name: &str,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>, ProviderError> {
+        let r = self.resource(type_name)?;
+        r.find_by_token(self.clients()?, token)
+            .await
+            .map_err(|e| e.into_provider_error())
+    }
+}
+
+/// Registers the provider under the name `aws`.
+pub fn register(reg: &mut terrane_core::ProviderRegistry) {
+    reg.register("aws", AwsProvider::factory());
+}

@@ -1,0 +1,206 @@
+//! aws_internet_gateway
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{ResourceType, TagSpecification};
+use terrane_core::{Attribute, ResourceSchema, Type, Value};
+
+use super::ec2_common::{sync_tags, token_filter};
+use super::{str_of, AwsResource};
+use crate::config::Clients;
+use crate::error::{retry_dependency, sdk, AwsError};
+use crate::tags;
+
+pub struct InternetGateway;
+
+const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
+
+async fn describe(
+    cx: &Clients,
+    id: &str,
+) -> Result<Option<aws_sdk_ec2::types::InternetGateway>, AwsError> {
+    match cx
+        .ec2
+        .describe_internet_gateways()
+        .internet_gateway_ids(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.internet_gateways.unwrap_or_default().into_iter().next()),
+        Err(e) => {
+            let e = sdk("DescribeInternetGateways", e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+fn to_state(cx: &Clients, g: aws_sdk_ec2::types::InternetGateway, prior: &Value) -> Value {
+    let id = g.internet_gateway_id().unwrap_or_default().to_string();
+    let owner = g.owner_id().unwrap_or_default().to_string();
+    let vpc = g
+        .attachments()
+        .iter()
+        .find_map(|a| a.vpc_id().map(String::from));
+    let (tags, tags_all) = tags::split(tags::from_ec2(g.tags()), prior);
+    Value::map([
+        (
+            "arn",
+            Value::from(format!(
+                "arn:aws:ec2:{}:{}:internet-gateway/{}",
+                cx.region, owner, id
+            )),
+        ),
+        ("id", Value::from(id)),
+        ("vpc_id", vpc.map(Value::from).unwrap_or(Value::Null)),
+        ("owner_id", Value::from(owner)),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+async fn attach(cx: &Clients, id: &str, vpc: &str) -> Result<(), AwsError> {
+    cx.ec2
+        .attach_internet_gateway()
+        .internet_gateway_id(id)
+        .vpc_id(vpc)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk("AttachInternetGateway", e))
+}
+
+async fn detach(cx: &Clients, id: &str, vpc: &str) -> Result<(), AwsError> {
+    retry_dependency(DELETE_TIMEOUT, || async {
+        cx.ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(id)
+            .vpc_id(vpc)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk("DetachInternetGateway", e))
+    })
+    .await
+}
+
+#[async_trait]
+impl AwsResource for InternetGateway {
+    fn name(&self) -> &'static str {
+        "aws_internet_gateway"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("vpc_id", Attribute::optional(Type::String))
+            .attr("owner_id", Attribute::computed(Type::String))
+            .attr("tags", Attribute::optional(Type::map(Type::String)))
+            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let out = cx
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::InternetGateway)
+                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk("CreateInternetGateway", e))?;
+        let id = out
+            .internet_gateway
+            .and_then(|g| g.internet_gateway_id)
+            .ok_or_else(|| {
+                AwsError::new(
+                    "CreateInternetGateway",
+                    "InvalidResponse",
+                    "no id in the response",
+                )
+            })?;
+        if let Some(vpc) = str_of(planned, "vpc_id") {
+            attach(cx, &id, vpc).await?;
+        }
+        let g = describe(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeInternetGateways",
+                "InvalidInternetGatewayID.NotFound",
+                format!("{id} vanished"),
+            )
+        })?;
+        Ok(to_state(cx, g, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        Ok(describe(cx, id).await?.map(|g| to_state(cx, g, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        let (old, new) = (str_of(prior, "vpc_id"), str_of(planned, "vpc_id"));
+        if old != new {
+            if let Some(o) = old {
+                detach(cx, &id, o).await?;
+            }
+            if let Some(n) = new {
+                attach(cx, &id, n).await?;
+            }
+        }
+        sync_tags(cx, &id, prior, planned).await?;
+        let g = describe(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeInternetGateways",
+                "InvalidInternetGatewayID.NotFound",
+                format!("{id} does not exist"),
+            )
+        })?;
+        Ok(to_state(cx, g, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let id = str_of(state, "id").unwrap_or_default().to_string();
+        if let Some(vpc) = str_of(state, "vpc_id") {
+            detach(cx, &id, vpc).await?;
+        }
+        retry_dependency(DELETE_TIMEOUT, || async {
+            cx.ec2
+                .delete_internet_gateway()
+                .internet_gateway_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DeleteInternetGateway", e))
+        })
+        .await
+    }
+
+    async fn find_by_token(&self, cx: &Clients, token: &str) -> Result<Option<Value>, AwsError> {
+        let out = cx
+            .ec2
+            .describe_internet_gateways()
+            .filters(token_filter(token))
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeInternetGateways", e))?;
+        Ok(out
+            .internet_gateways
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(|g| to_state(cx, g, &Value::Null)))
+    }
+}

@@ -1,0 +1,76 @@
+//! One file per resource type. Each implements [`AwsResource`]; data sources implement
+//! [`AwsData`].
+
+mod data;
+mod ec2_common;
+mod internet_gateway;
+mod subnet;
+mod vpc;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use terrane_core::{AttrPath, Diagnostic, ResourceSchema, Value};
+
+use crate::config::Clients;
+use crate::error::AwsError;
+
+#[async_trait]
+pub trait AwsResource: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn schema(&self) -> ResourceSchema;
+    /// Has `tags` / `tags_all` (default_tags apply).
+    fn taggable(&self) -> bool {
+        true
+    }
+    fn validate(&self, _config: &Value) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+    /// Resource-specific touches to the schema's default plan.
+    fn adjust_plan(
+        &self,
+        _prior: Option<&Value>,
+        _config: &Value,
+        _planned: &mut Value,
+        _requires_replace: &mut Vec<AttrPath>,
+    ) {
+    }
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError>;
+    /// `None` when the object no longer exists.
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError>;
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value)
+        -> Result<Value, AwsError>;
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError>;
+    /// Finds an object whose create was interrupted, by the token tag put on it at creation.
+    async fn find_by_token(&self, _cx: &Clients, _token: &str) -> Result<Option<Value>, AwsError> {
+        Ok(None)
+    }
+}
+
+#[async_trait]
+pub trait AwsData: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn schema(&self) -> ResourceSchema;
+    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError>;
+}
+
+pub fn all() -> Vec<Arc<dyn AwsResource>> {
+    vec![
+        Arc::new(vpc::Vpc),
+        Arc::new(subnet::Subnet),
+        Arc::new(internet_gateway::InternetGateway),
+    ]
+}
+
+pub fn all_data() -> Vec<Arc<dyn AwsData>> {
+    data::all()
+}
+
+/// Small helpers for reading planned values.
+pub fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str)
+}
+
+pub fn bool_of(v: &Value, k: &str) -> Option<bool> {
+    v.get(k).and_then(Value::as_bool)
+}

@@ -1,0 +1,206 @@
+//! aws_subnet
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification};
+use terrane_core::{Attribute, ResourceSchema, Type, Value};
+
+use super::ec2_common::{sync_tags, token_filter};
+use super::{bool_of, str_of, AwsResource};
+use crate::config::Clients;
+use crate::error::{retry_dependency, sdk, wait_until, AwsError};
+use crate::tags;
+
+pub struct Subnet;
+
+const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
+
+async fn describe(cx: &Clients, id: &str) -> Result<Option<aws_sdk_ec2::types::Subnet>, AwsError> {
+    match cx.ec2.describe_subnets().subnet_ids(id).send().await {
+        Ok(out) => Ok(out.subnets.unwrap_or_default().into_iter().next()),
+        Err(e) => {
+            let e = sdk("DescribeSubnets", e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+fn to_state(s: aws_sdk_ec2::types::Subnet, prior: &Value) -> Value {
+    let (tags, tags_all) = tags::split(tags::from_ec2(s.tags()), prior);
+    Value::map([
+        ("id", Value::from(s.subnet_id().unwrap_or_default())),
+        ("arn", Value::from(s.subnet_arn().unwrap_or_default())),
+        ("vpc_id", Value::from(s.vpc_id().unwrap_or_default())),
+        (
+            "cidr_block",
+            Value::from(s.cidr_block().unwrap_or_default()),
+        ),
+        (
+            "availability_zone",
+            Value::from(s.availability_zone().unwrap_or_default()),
+        ),
+        (
+            "availability_zone_id",
+            Value::from(s.availability_zone_id().unwrap_or_default()),
+        ),
+        (
+            "map_public_ip_on_launch",
+            Value::Bool(s.map_public_ip_on_launch().unwrap_or(false)),
+        ),
+        ("owner_id", Value::from(s.owner_id().unwrap_or_default())),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+async fn set_public_ip(cx: &Clients, id: &str, b: bool) -> Result<(), AwsError> {
+    cx.ec2
+        .modify_subnet_attribute()
+        .subnet_id(id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(b).build())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk("ModifySubnetAttribute", e))
+}
+
+#[async_trait]
+impl AwsResource for Subnet {
+    fn name(&self) -> &'static str {
+        "aws_subnet"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("vpc_id", Attribute::required(Type::String).force_new())
+            .attr("cidr_block", Attribute::required(Type::String).force_new())
+            .attr(
+                "availability_zone",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
+            .attr("availability_zone_id", Attribute::computed(Type::String))
+            .attr(
+                "map_public_ip_on_launch",
+                Attribute::optional(Type::Bool).with_default(false),
+            )
+            .attr("owner_id", Attribute::computed(Type::String))
+            .attr("tags", Attribute::optional(Type::map(Type::String)))
+            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let mut req = cx
+            .ec2
+            .create_subnet()
+            .vpc_id(str_of(planned, "vpc_id").unwrap_or_default())
+            .cidr_block(str_of(planned, "cidr_block").unwrap_or_default())
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::Subnet)
+                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
+                    .build(),
+            );
+        if let Some(az) = str_of(planned, "availability_zone") {
+            req = req.availability_zone(az);
+        }
+        let out = req.send().await.map_err(|e| sdk("CreateSubnet", e))?;
+        let id = out.subnet.and_then(|s| s.subnet_id).ok_or_else(|| {
+            AwsError::new(
+                "CreateSubnet",
+                "InvalidResponse",
+                "no subnet id in the response",
+            )
+        })?;
+        let s = wait_until(
+            "the subnet to become available",
+            "DescribeSubnets",
+            CREATE_TIMEOUT,
+            || async {
+                Ok(describe(cx, &id)
+                    .await?
+                    .filter(|s| s.state().map(|x| x.as_str()) == Some("available")))
+            },
+        )
+        .await?;
+        if bool_of(planned, "map_public_ip_on_launch") == Some(true) {
+            set_public_ip(cx, &id, true).await?;
+            let s = describe(cx, &id).await?.ok_or_else(|| {
+                AwsError::new(
+                    "DescribeSubnets",
+                    "InvalidSubnetID.NotFound",
+                    format!("subnet {id} vanished"),
+                )
+            })?;
+            return Ok(to_state(s, planned));
+        }
+        Ok(to_state(s, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        Ok(describe(cx, id).await?.map(|s| to_state(s, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        if prior.get("map_public_ip_on_launch") != planned.get("map_public_ip_on_launch") {
+            set_public_ip(
+                cx,
+                &id,
+                bool_of(planned, "map_public_ip_on_launch").unwrap_or(false),
+            )
+            .await?;
+        }
+        sync_tags(cx, &id, prior, planned).await?;
+        let s = describe(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeSubnets",
+                "InvalidSubnetID.NotFound",
+                format!("subnet {id} does not exist"),
+            )
+        })?;
+        Ok(to_state(s, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let id = str_of(state, "id").unwrap_or_default().to_string();
+        retry_dependency(DELETE_TIMEOUT, || async {
+            cx.ec2
+                .delete_subnet()
+                .subnet_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DeleteSubnet", e))
+        })
+        .await
+    }
+
+    async fn find_by_token(&self, cx: &Clients, token: &str) -> Result<Option<Value>, AwsError> {
+        let out = cx
+            .ec2
+            .describe_subnets()
+            .filters(token_filter(token))
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeSubnets", e))?;
+        Ok(out
+            .subnets
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(|s| to_state(s, &Value::Null)))
+    }
+}

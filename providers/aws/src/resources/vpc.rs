@@ -1,0 +1,320 @@
+//! aws_vpc
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, ResourceType, TagSpecification, Tenancy, VpcAttributeName,
+};
+use terrane_core::{Attribute, ResourceSchema, Type, Value};
+
+use super::ec2_common::{sync_tags, token_filter};
+use super::{bool_of, str_of, AwsResource};
+use crate::config::Clients;
+use crate::error::{retry_dependency, sdk, wait_until, AwsError};
+use crate::tags;
+
+pub struct Vpc;
+
+const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
+
+async fn describe(cx: &Clients, id: &str) -> Result<Option<aws_sdk_ec2::types::Vpc>, AwsError> {
+    match cx.ec2.describe_vpcs().vpc_ids(id).send().await {
+        Ok(out) => Ok(out.vpcs.unwrap_or_default().into_iter().next()),
+        Err(e) => {
+            let e = sdk("DescribeVpcs", e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+async fn attribute(cx: &Clients, id: &str, a: VpcAttributeName) -> Result<bool, AwsError> {
+    let out = cx
+        .ec2
+        .describe_vpc_attribute()
+        .vpc_id(id)
+        .attribute(a.clone())
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeVpcAttribute", e))?;
+    let v = match a {
+        VpcAttributeName::EnableDnsHostnames => out.enable_dns_hostnames.and_then(|b| b.value),
+        _ => out.enable_dns_support.and_then(|b| b.value),
+    };
+    Ok(v.unwrap_or(false))
+}
+
+async fn set_attribute(
+    cx: &Clients,
+    id: &str,
+    hostnames: Option<bool>,
+    support: Option<bool>,
+) -> Result<(), AwsError> {
+    // ModifyVpcAttribute takes one attribute per call.
+    if let Some(b) = support {
+        cx.ec2
+            .modify_vpc_attribute()
+            .vpc_id(id)
+            .enable_dns_support(AttributeBooleanValue::builder().value(b).build())
+            .send()
+            .await
+            .map_err(|e| sdk("ModifyVpcAttribute", e))?;
+    }
+    if let Some(b) = hostnames {
+        cx.ec2
+            .modify_vpc_attribute()
+            .vpc_id(id)
+            .enable_dns_hostnames(AttributeBooleanValue::builder().value(b).build())
+            .send()
+            .await
+            .map_err(|e| sdk("ModifyVpcAttribute", e))?;
+    }
+    Ok(())
+}
+
+async fn to_state(
+    cx: &Clients,
+    v: aws_sdk_ec2::types::Vpc,
+    prior: &Value,
+) -> Result<Value, AwsError> {
+    let id = v.vpc_id().unwrap_or_default().to_string();
+    let support = attribute(cx, &id, VpcAttributeName::EnableDnsSupport).await?;
+    let hostnames = attribute(cx, &id, VpcAttributeName::EnableDnsHostnames).await?;
+    let main_rt = cx
+        .ec2
+        .describe_route_tables()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(&id)
+                .build(),
+        )
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("association.main")
+                .values("true")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeRouteTables", e))?
+        .route_tables
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+        .and_then(|r| r.route_table_id)
+        .unwrap_or_default();
+    let default_sg = cx
+        .ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(&id)
+                .build(),
+        )
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values("default")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeSecurityGroups", e))?
+        .security_groups
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+        .and_then(|g| g.group_id)
+        .unwrap_or_default();
+    let (tags, tags_all) = tags::split(tags::from_ec2(v.tags()), prior);
+    let owner = v.owner_id().unwrap_or_default().to_string();
+    Ok(Value::map([
+        ("id", Value::from(id.as_str())),
+        (
+            "arn",
+            Value::from(format!("arn:aws:ec2:{}:{}:vpc/{}", cx.region, owner, id)),
+        ),
+        (
+            "cidr_block",
+            Value::from(v.cidr_block().unwrap_or_default()),
+        ),
+        (
+            "instance_tenancy",
+            Value::from(
+                v.instance_tenancy()
+                    .map(|t| t.as_str())
+                    .unwrap_or("default"),
+            ),
+        ),
+        ("enable_dns_support", Value::Bool(support)),
+        ("enable_dns_hostnames", Value::Bool(hostnames)),
+        ("main_route_table_id", Value::from(main_rt.as_str())),
+        ("default_route_table_id", Value::from(main_rt)),
+        ("default_security_group_id", Value::from(default_sg)),
+        (
+            "dhcp_options_id",
+            Value::from(v.dhcp_options_id().unwrap_or_default()),
+        ),
+        ("owner_id", Value::from(owner)),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ]))
+}
+
+#[async_trait]
+impl AwsResource for Vpc {
+    fn name(&self) -> &'static str {
+        "aws_vpc"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("cidr_block", Attribute::required(Type::String).force_new())
+            .attr(
+                "instance_tenancy",
+                Attribute::optional(Type::String)
+                    .with_default("default")
+                    .force_new(),
+            )
+            .attr(
+                "enable_dns_support",
+                Attribute::optional(Type::Bool).with_default(true),
+            )
+            .attr(
+                "enable_dns_hostnames",
+                Attribute::optional(Type::Bool).with_default(false),
+            )
+            .attr("main_route_table_id", Attribute::computed(Type::String))
+            .attr("default_route_table_id", Attribute::computed(Type::String))
+            .attr(
+                "default_security_group_id",
+                Attribute::computed(Type::String),
+            )
+            .attr("dhcp_options_id", Attribute::computed(Type::String))
+            .attr("owner_id", Attribute::computed(Type::String))
+            .attr("tags", Attribute::optional(Type::map(Type::String)))
+            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let cidr = str_of(planned, "cidr_block").unwrap_or_default();
+        let tenancy = Tenancy::from(str_of(planned, "instance_tenancy").unwrap_or("default"));
+        let out = cx
+            .ec2
+            .create_vpc()
+            .cidr_block(cidr)
+            .instance_tenancy(tenancy)
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::Vpc)
+                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk("CreateVpc", e))?;
+        let id = out.vpc.and_then(|v| v.vpc_id).ok_or_else(|| {
+            AwsError::new("CreateVpc", "InvalidResponse", "no VPC id in the response")
+        })?;
+        wait_until(
+            "the VPC to become available",
+            "DescribeVpcs",
+            CREATE_TIMEOUT,
+            || async {
+                Ok(describe(cx, &id)
+                    .await?
+                    .filter(|v| v.state().map(|s| s.as_str()) == Some("available")))
+            },
+        )
+        .await?;
+        let support = bool_of(planned, "enable_dns_support").unwrap_or(true);
+        let hostnames = bool_of(planned, "enable_dns_hostnames").unwrap_or(false);
+        set_attribute(
+            cx,
+            &id,
+            hostnames.then_some(true),
+            (!support).then_some(false),
+        )
+        .await?;
+        let v = describe(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeVpcs",
+                "InvalidVpcID.NotFound",
+                format!("VPC {id} vanished after creation"),
+            )
+        })?;
+        to_state(cx, v, planned).await
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        match describe(cx, id).await? {
+            Some(v) => Ok(Some(to_state(cx, v, prior).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        let changed = |k: &str| prior.get(k) != planned.get(k);
+        set_attribute(
+            cx,
+            &id,
+            changed("enable_dns_hostnames")
+                .then(|| bool_of(planned, "enable_dns_hostnames").unwrap_or(false)),
+            changed("enable_dns_support")
+                .then(|| bool_of(planned, "enable_dns_support").unwrap_or(true)),
+        )
+        .await?;
+        sync_tags(cx, &id, prior, planned).await?;
+        let v = describe(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeVpcs",
+                "InvalidVpcID.NotFound",
+                format!("VPC {id} does not exist"),
+            )
+        })?;
+        to_state(cx, v, planned).await
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let id = str_of(state, "id").unwrap_or_default().to_string();
+        retry_dependency(DELETE_TIMEOUT, || async {
+            cx.ec2
+                .delete_vpc()
+                .vpc_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DeleteVpc", e))
+        })
+        .await
+    }
+
+    async fn find_by_token(&self, cx: &Clients, token: &str) -> Result<Option<Value>, AwsError> {
+        let out = cx
+            .ec2
+            .describe_vpcs()
+            .filters(token_filter(token))
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeVpcs", e))?;
+        match out.vpcs.unwrap_or_default().into_iter().next() {
+            Some(v) => Ok(Some(to_state(cx, v, &Value::Null).await?)),
+            None => Ok(None),
+        }
+    }
+}
