@@ -45,6 +45,24 @@ resource "aws_internet_gateway" "gw" {
   vpc_id = aws_vpc.main.id
 }
 
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.main.id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+}
+
+resource "aws_route_table_association" "public" {
+  count          = 2
+  subnet_id      = aws_subnet.public[count.index].id
+  route_table_id = aws_route_table.public.id
+}
+
+output "route_table_id" {
+  value = aws_route_table.public.id
+}
+
 output "subnet_ids" {
   value = aws_subnet.public[*].id
 }
@@ -79,7 +97,7 @@ async fn subnets_and_gateway_against_the_emulator() {
     let f = Fixture::new(CONFIG);
 
     let r = run(&f, &m, &["apply", "-auto-approve"], 0);
-    assert!(r.stdout.contains("4 added"), "{}", r.stdout);
+    assert!(r.stdout.contains("7 added"), "{}", r.stdout);
     assert_eq!(
         run(&f, &m, &["output", "-raw", "account"], 0).stdout,
         "123456789012"
@@ -115,6 +133,33 @@ async fn subnets_and_gateway_against_the_emulator() {
         .internet_gateways
         .unwrap();
     assert_eq!(igws.len(), 1, "the gateway is attached to the VPC");
+    let igw_id = igws[0].internet_gateway_id().unwrap().to_string();
+    let rt_id = run(&f, &m, &["output", "-raw", "route_table_id"], 0).stdout;
+    let rt = ec2
+        .describe_route_tables()
+        .route_table_ids(&rt_id)
+        .send()
+        .await
+        .unwrap()
+        .route_tables
+        .unwrap()
+        .remove(0);
+    assert!(
+        rt.routes()
+            .iter()
+            .any(|r| r.destination_cidr_block() == Some("0.0.0.0/0")
+                && r.gateway_id() == Some(igw_id.as_str())),
+        "default route to the gateway"
+    );
+    let mut assoc: Vec<String> = rt
+        .associations()
+        .iter()
+        .filter_map(|a| a.subnet_id().map(String::from))
+        .collect();
+    assoc.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(assoc, want, "both subnets use the public route table");
 
     run(&f, &m, &["plan", "-detailed-exitcode"], 0);
 
@@ -150,7 +195,8 @@ async fn subnets_and_gateway_against_the_emulator() {
         0,
     );
     assert!(
-        r.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        // The subnet and its route table association (subnet_id forces it) are replaced.
+        r.stdout.contains("2 added, 0 changed, 2 destroyed"),
         "{}",
         r.stdout
     );

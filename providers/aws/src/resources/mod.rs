@@ -4,6 +4,7 @@
 mod data;
 mod ec2_common;
 mod internet_gateway;
+mod route_table;
 mod subnet;
 mod vpc;
 
@@ -59,6 +60,8 @@ pub fn all() -> Vec<Arc<dyn AwsResource>> {
         Arc::new(vpc::Vpc),
         Arc::new(subnet::Subnet),
         Arc::new(internet_gateway::InternetGateway),
+        Arc::new(route_table::RouteTable),
+        Arc::new(route_table::RouteTableAssociation),
     ]
 }
 
@@ -73,4 +76,10 @@ pub fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
 
 pub fn bool_of(v: &Value, k: &str) -> Option<bool> {
     v.get(k).and_then(Value::as_bool)
+}
+
+pub fn put(v: &mut Value, k: &str, x: Value) {
+    if let Value::Map(m) = v {
+        m.insert(k.to_string(), x);
+    }
 }

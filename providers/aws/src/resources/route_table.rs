@@ -1,0 +1,422 @@
+//! aws_route_table (with inline `route` blocks) and aws_route_table_association.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{ResourceType, TagSpecification};
+use terrane_core::schema::dedup_set;
+use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
+
+use super::ec2_common::{sync_tags, token_filter};
+use super::{str_of, AwsResource};
+use crate::config::Clients;
+use crate::error::{retry_dependency, sdk, AwsError};
+use crate::tags;
+
+pub struct RouteTable;
+pub struct RouteTableAssociation;
+
+const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
+const TARGETS: &[&str] = &[
+    "gateway_id",
+    "nat_gateway_id",
+    "network_interface_id",
+    "vpc_peering_connection_id",
+    "transit_gateway_id",
+];
+
+fn route_schema() -> ResourceSchema {
+    let mut s = ResourceSchema::new().attr("cidr_block", Attribute::optional(Type::String));
+    for t in TARGETS {
+        s = s.attr(t, Attribute::optional(Type::String));
+    }
+    s
+}
+
+async fn describe(
+    cx: &Clients,
+    id: &str,
+) -> Result<Option<aws_sdk_ec2::types::RouteTable>, AwsError> {
+    match cx
+        .ec2
+        .describe_route_tables()
+        .route_table_ids(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.route_tables.unwrap_or_default().into_iter().next()),
+        Err(e) => {
+            let e = sdk("DescribeRouteTables", e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Routes as configured blocks (the implicit `local` route is not one of them).
+fn routes(rt: &aws_sdk_ec2::types::RouteTable) -> Value {
+    let mut out: Vec<Value> = rt
+        .routes()
+        .iter()
+        .filter(|r| {
+            r.gateway_id() != Some("local")
+                && r.origin().map(|o| o.as_str()) != Some("CreateRouteTable")
+        })
+        .map(|r| {
+            Value::map([
+                (
+                    "cidr_block",
+                    r.destination_cidr_block()
+                        .map(Value::from)
+                        .unwrap_or(Value::Null),
+                ),
+                (
+                    "gateway_id",
+                    r.gateway_id().map(Value::from).unwrap_or(Value::Null),
+                ),
+                (
+                    "nat_gateway_id",
+                    r.nat_gateway_id().map(Value::from).unwrap_or(Value::Null),
+                ),
+                (
+                    "network_interface_id",
+                    r.network_interface_id()
+                        .map(Value::from)
+                        .unwrap_or(Value::Null),
+                ),
+                (
+                    "vpc_peering_connection_id",
+                    r.vpc_peering_connection_id()
+                        .map(Value::from)
+                        .unwrap_or(Value::Null),
+                ),
+                (
+                    "transit_gateway_id",
+                    r.transit_gateway_id()
+                        .map(Value::from)
+                        .unwrap_or(Value::Null),
+                ),
+            ])
+        })
+        .collect();
+    dedup_set(&mut out);
+    Value::List(out)
+}
+
+fn to_state(cx: &Clients, rt: aws_sdk_ec2::types::RouteTable, prior: &Value) -> Value {
+    let id = rt.route_table_id().unwrap_or_default().to_string();
+    let owner = rt.owner_id().unwrap_or_default().to_string();
+    let (tags, tags_all) = tags::split(tags::from_ec2(rt.tags()), prior);
+    Value::map([
+        (
+            "arn",
+            Value::from(format!(
+                "arn:aws:ec2:{}:{}:route-table/{}",
+                cx.region, owner, id
+            )),
+        ),
+        ("id", Value::from(id)),
+        ("vpc_id", Value::from(rt.vpc_id().unwrap_or_default())),
+        ("owner_id", Value::from(owner)),
+        ("route", routes(&rt)),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+async fn add_route(cx: &Clients, id: &str, r: &Value) -> Result<(), AwsError> {
+    let mut req = cx
+        .ec2
+        .create_route()
+        .route_table_id(id)
+        .destination_cidr_block(str_of(r, "cidr_block").unwrap_or_default());
+    if let Some(g) = str_of(r, "gateway_id") {
+        req = req.gateway_id(g);
+    }
+    if let Some(n) = str_of(r, "nat_gateway_id") {
+        req = req.nat_gateway_id(n);
+    }
+    if let Some(n) = str_of(r, "network_interface_id") {
+        req = req.network_interface_id(n);
+    }
+    if let Some(n) = str_of(r, "vpc_peering_connection_id") {
+        req = req.vpc_peering_connection_id(n);
+    }
+    if let Some(n) = str_of(r, "transit_gateway_id") {
+        req = req.transit_gateway_id(n);
+    }
+    req.send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk("CreateRoute", e))
+}
+
+async fn remove_route(cx: &Clients, id: &str, r: &Value) -> Result<(), AwsError> {
+    match cx
+        .ec2
+        .delete_route()
+        .route_table_id(id)
+        .destination_cidr_block(str_of(r, "cidr_block").unwrap_or_default())
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = sdk("DeleteRoute", e);
+            if e.is_not_found() {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+fn route_list(v: &Value) -> Vec<Value> {
+    v.get("route")
+        .and_then(Value::as_list)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl AwsResource for RouteTable {
+    fn name(&self) -> &'static str {
+        "aws_route_table"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("vpc_id", Attribute::required(Type::String).force_new())
+            .attr("owner_id", Attribute::computed(Type::String))
+            .attr("tags", Attribute::optional(Type::map(Type::String)))
+            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+            .block("route", Nesting::Set, route_schema())
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let out = cx
+            .ec2
+            .create_route_table()
+            .vpc_id(str_of(planned, "vpc_id").unwrap_or_default())
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::RouteTable)
+                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk("CreateRouteTable", e))?;
+        let id = out
+            .route_table
+            .and_then(|r| r.route_table_id)
+            .ok_or_else(|| {
+                AwsError::new(
+                    "CreateRouteTable",
+                    "InvalidResponse",
+                    "no id in the response",
+                )
+            })?;
+        for r in route_list(planned) {
+            add_route(cx, &id, &r).await?;
+        }
+        let rt = describe(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeRouteTables",
+                "InvalidRouteTableID.NotFound",
+                format!("{id} vanished"),
+            )
+        })?;
+        Ok(to_state(cx, rt, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        Ok(describe(cx, id).await?.map(|rt| to_state(cx, rt, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        let (old, new) = (route_list(prior), route_list(planned));
+        for r in old.iter().filter(|r| !new.contains(r)) {
+            remove_route(cx, &id, r).await?;
+        }
+        for r in new.iter().filter(|r| !old.contains(r)) {
+            add_route(cx, &id, r).await?;
+        }
+        sync_tags(cx, &id, prior, planned).await?;
+        let rt = describe(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeRouteTables",
+                "InvalidRouteTableID.NotFound",
+                format!("{id} does not exist"),
+            )
+        })?;
+        Ok(to_state(cx, rt, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let id = str_of(state, "id").unwrap_or_default().to_string();
+        retry_dependency(DELETE_TIMEOUT, || async {
+            cx.ec2
+                .delete_route_table()
+                .route_table_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DeleteRouteTable", e))
+        })
+        .await
+    }
+
+    async fn find_by_token(&self, cx: &Clients, token: &str) -> Result<Option<Value>, AwsError> {
+        let out = cx
+            .ec2
+            .describe_route_tables()
+            .filters(token_filter(token))
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeRouteTables", e))?;
+        Ok(out
+            .route_tables
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(|rt| to_state(cx, rt, &Value::Null)))
+    }
+}
+
+#[async_trait]
+impl AwsResource for RouteTableAssociation {
+    fn name(&self) -> &'static str {
+        "aws_route_table_association"
+    }
+
+    fn taggable(&self) -> bool {
+        false
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("subnet_id", Attribute::optional(Type::String).force_new())
+            .attr("gateway_id", Attribute::optional(Type::String).force_new())
+            .attr("route_table_id", Attribute::required(Type::String))
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+        let mut req = cx
+            .ec2
+            .associate_route_table()
+            .route_table_id(str_of(planned, "route_table_id").unwrap_or_default());
+        if let Some(s) = str_of(planned, "subnet_id") {
+            req = req.subnet_id(s);
+        }
+        if let Some(g) = str_of(planned, "gateway_id") {
+            req = req.gateway_id(g);
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| sdk("AssociateRouteTable", e))?;
+        let id = out.association_id.ok_or_else(|| {
+            AwsError::new(
+                "AssociateRouteTable",
+                "InvalidResponse",
+                "no association id",
+            )
+        })?;
+        let mut v = planned.clone();
+        super::put(&mut v, "id", Value::from(id));
+        Ok(v)
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        let out = cx
+            .ec2
+            .describe_route_tables()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("association.route-table-association-id")
+                    .values(id)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeRouteTables", e))?;
+        let Some(rt) = out.route_tables.unwrap_or_default().into_iter().next() else {
+            return Ok(None);
+        };
+        let Some(a) = rt
+            .associations()
+            .iter()
+            .find(|a| a.route_table_association_id() == Some(id))
+        else {
+            return Ok(None);
+        };
+        let _ = prior;
+        Ok(Some(Value::map([
+            ("id", Value::from(id)),
+            (
+                "subnet_id",
+                a.subnet_id().map(Value::from).unwrap_or(Value::Null),
+            ),
+            (
+                "gateway_id",
+                a.gateway_id().map(Value::from).unwrap_or(Value::Null),
+            ),
+            (
+                "route_table_id",
+                Value::from(a.route_table_id().unwrap_or_default()),
+            ),
+        ])))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        // Only route_table_id can change in place: ReplaceRouteTableAssociation.
+        let out = cx
+            .ec2
+            .replace_route_table_association()
+            .association_id(str_of(prior, "id").unwrap_or_default())
+            .route_table_id(str_of(planned, "route_table_id").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("ReplaceRouteTableAssociation", e))?;
+        let mut v = planned.clone();
+        super::put(
+            &mut v,
+            "id",
+            Value::from(out.new_association_id.unwrap_or_default()),
+        );
+        Ok(v)
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let id = str_of(state, "id").unwrap_or_default().to_string();
+        retry_dependency(DELETE_TIMEOUT, || async {
+            cx.ec2
+                .disassociate_route_table()
+                .association_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DisassociateRouteTable", e))
+        })
+        .await
+    }
+}
