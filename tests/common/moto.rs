@@ -69,17 +69,27 @@ impl Moto {
         ]
     }
 
-    /// An EC2 client on this server, for checking what really exists.
-    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_ec2::config::Credentials::new(
                 "testing", "testing", None, None, "test",
             ))
             .endpoint_url(self.url())
             .load()
-            .await;
-        aws_sdk_ec2::Client::new(&conf)
+            .await
+    }
+
+    /// An EC2 client on this server, for checking what really exists.
+    #[allow(dead_code)]
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk_config().await)
+    }
+
+    /// An IAM client on this server.
+    #[allow(dead_code)]
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config().await)
     }
 }
 

@@ -77,6 +77,22 @@ impl Default for AwsProvider {
     }
 }
 
+/// Every attribute of the schema present (null when AWS has nothing for it), so that state read
+/// back compares equal to a plan made from the same schema.
+fn complete(schema: &terrane_core::ResourceSchema, v: Value) -> Value {
+    let Value::Map(mut m) = v else { return v };
+    for k in schema.attributes.keys() {
+        m.entry(k.clone()).or_insert(Value::Null);
+    }
+    for (k, b) in &schema.blocks {
+        m.entry(k.clone()).or_insert(match b.nesting {
+            terrane_core::Nesting::Single => Value::Null,
+            _ => Value::List(Vec::new()),
+        });
+    }
+    Value::Map(m)
+}
+
 fn id_of(v: &Value) -> String {
     v.get("id")
         .and_then(Value::as_str)
@@ -132,13 +148,17 @@ impl Provider for AwsProvider {
             (Some(prior), None) => r.delete(cx, prior).await.map(|_| None),
             (None, None) => Ok(None),
         };
-        res.map_err(|e| e.into_provider_error())
+        let schema = &self.schema.resources[req.type_name];
+        res.map(|o| o.map(|v| complete(schema, v)))
+            .map_err(|e| e.into_provider_error())
     }
 
     async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
         let r = self.resource(type_name)?;
+        let schema = &self.schema.resources[type_name];
         r.read(self.clients()?, &id_of(state), state)
             .await
+            .map(|o| o.map(|v| complete(schema, v)))
             .map_err(|e| e.into_provider_error())
     }
 
@@ -149,7 +169,7 @@ impl Provider for AwsProvider {
             .await
             .map_err(|e| e.into_provider_error())?
         {
-            Some(v) => Ok(v),
+            Some(v) => Ok(complete(&self.schema.resources[type_name], v)),
             None => Err(ProviderError::new(format!(
                 "Cannot import non-existent remote object: {type_name} {id:?} was not found"
             ))),
@@ -169,10 +189,10 @@ impl Provider for AwsProvider {
         &self,
         type_name: &str,
         token: &str,
-        _planned: &Value,
+        planned: &Value,
     ) -> Result<Option<Value>, ProviderError> {
         let r = self.resource(type_name)?;
-        r.find_by_token(self.clients()?, token)
+        r.find_by_token(self.clients()?, token, planned)
             .await
             .map_err(|e| e.into_provider_error())
     }

@@ -188,7 +188,12 @@ impl AwsResource for InternetGateway {
         .await
     }
 
-    async fn find_by_token(&self, cx: &Clients, token: &str) -> Result<Option<Value>, AwsError> {
+    async fn find_by_token(
+        &self,
+        cx: &Clients,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>, AwsError> {
         let out = cx
             .ec2
             .describe_internet_gateways()

@@ -3,7 +3,9 @@
 
 mod data;
 mod ec2_common;
+mod iam_role;
 mod internet_gateway;
+mod policy;
 mod route_table;
 mod subnet;
 mod vpc;
@@ -43,7 +45,12 @@ pub trait AwsResource: Send + Sync {
         -> Result<Value, AwsError>;
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError>;
     /// Finds an object whose create was interrupted, by the token tag put on it at creation.
-    async fn find_by_token(&self, _cx: &Clients, _token: &str) -> Result<Option<Value>, AwsError> {
+    async fn find_by_token(
+        &self,
+        _cx: &Clients,
+        _token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>, AwsError> {
         Ok(None)
     }
 }
@@ -62,6 +69,8 @@ pub fn all() -> Vec<Arc<dyn AwsResource>> {
         Arc::new(internet_gateway::InternetGateway),
         Arc::new(route_table::RouteTable),
         Arc::new(route_table::RouteTableAssociation),
+        Arc::new(iam_role::IamRole),
+        Arc::new(iam_role::IamRolePolicyAttachment),
     ]
 }
 

@@ -1,0 +1,473 @@
+//! aws_iam_role and aws_iam_role_policy_attachment.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value};
+
+use super::policy::{equivalent, keep_prior_if_same};
+use super::{str_of, AwsResource};
+use crate::config::Clients;
+use crate::error::{retry_dependency, sdk, AwsError};
+use crate::tags;
+
+pub struct IamRole;
+pub struct IamRolePolicyAttachment;
+
+const DELETE_TIMEOUT: Duration = Duration::from_secs(300);
+
+fn iam_tags(m: &BTreeMap<String, String>, token: Option<&str>) -> Vec<aws_sdk_iam::types::Tag> {
+    let mut v: Vec<_> = m
+        .iter()
+        .filter_map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .ok()
+        })
+        .collect();
+    if let Some(t) = token {
+        v.extend(
+            aws_sdk_iam::types::Tag::builder()
+                .key(tags::TOKEN_TAG)
+                .value(t)
+                .build()
+                .ok(),
+        );
+    }
+    v
+}
+
+fn role_state(r: &aws_sdk_iam::types::Role, prior: &Value) -> Value {
+    let read_tags: BTreeMap<String, String> = r
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    let (tags, tags_all) = tags::split(read_tags, prior);
+    let policy = r
+        .assume_role_policy_document()
+        .map(|d| keep_prior_if_same(d, str_of(prior, "assume_role_policy")))
+        .unwrap_or_default();
+    Value::map([
+        ("id", Value::from(r.role_name())),
+        ("name", Value::from(r.role_name())),
+        ("arn", Value::from(r.arn())),
+        ("unique_id", Value::from(r.role_id())),
+        ("path", Value::from(r.path())),
+        ("assume_role_policy", Value::from(policy)),
+        (
+            "description",
+            r.description().map(Value::from).unwrap_or(Value::Null),
+        ),
+        (
+            "max_session_duration",
+            Value::Number(r.max_session_duration().unwrap_or(3600) as f64),
+        ),
+        (
+            "permissions_boundary",
+            r.permissions_boundary()
+                .and_then(|p| p.permissions_boundary_arn())
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "force_detach_policies",
+            prior
+                .get("force_detach_policies")
+                .cloned()
+                .unwrap_or(Value::Bool(false)),
+        ),
+        ("create_date", Value::from(r.create_date().to_string())),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+async fn get_role(cx: &Clients, name: &str) -> Result<Option<aws_sdk_iam::types::Role>, AwsError> {
+    match cx.iam.get_role().role_name(name).send().await {
+        Ok(o) => Ok(o.role),
+        Err(e) => {
+            let e = sdk("GetRole", e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl AwsResource for IamRole {
+    fn name(&self) -> &'static str {
+        "aws_iam_role"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("unique_id", Attribute::computed(Type::String))
+            .attr("create_date", Attribute::computed(Type::String))
+            .attr(
+                "name",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
+            .attr("name_prefix", Attribute::optional(Type::String).force_new())
+            .attr(
+                "path",
+                Attribute::optional(Type::String)
+                    .with_default("/")
+                    .force_new(),
+            )
+            .attr("assume_role_policy", Attribute::required(Type::String))
+            .attr("description", Attribute::optional(Type::String))
+            .attr(
+                "max_session_duration",
+                Attribute::optional(Type::Number).with_default(3600i64),
+            )
+            .attr("permissions_boundary", Attribute::optional(Type::String))
+            .attr(
+                "force_detach_policies",
+                Attribute::optional(Type::Bool).with_default(false),
+            )
+            .attr("tags", Attribute::optional(Type::map(Type::String)))
+            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+    }
+
+    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        match str_of(config, "assume_role_policy") {
+            Some(p) if serde_json::from_str::<serde_json::Value>(p).is_err() => {
+                vec![Diagnostic::error("Invalid assume_role_policy", "assume_role_policy must be a JSON policy document (use jsonencode or aws_iam_policy_document).")]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        _config: &Value,
+        planned: &mut Value,
+        _rr: &mut Vec<AttrPath>,
+    ) {
+        // The same document written differently is no change.
+        if let (Some(p), Some(new)) = (
+            prior.and_then(|p| str_of(p, "assume_role_policy")),
+            str_of(planned, "assume_role_policy"),
+        ) {
+            if p != new && equivalent(p, new) {
+                let keep = Value::from(p);
+                super::put(planned, "assume_role_policy", keep);
+            }
+        }
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let name = match str_of(planned, "name") {
+            Some(n) => n.to_string(),
+            None => format!(
+                "{}{}",
+                str_of(planned, "name_prefix").unwrap_or("terrane-"),
+                &token[token.len().saturating_sub(12)..]
+            ),
+        };
+        let mut req = cx
+            .iam
+            .create_role()
+            .role_name(&name)
+            .path(str_of(planned, "path").unwrap_or("/"))
+            .assume_role_policy_document(str_of(planned, "assume_role_policy").unwrap_or_default())
+            .set_tags(Some(iam_tags(&tags::wanted(planned), Some(token))));
+        if let Some(d) = str_of(planned, "description") {
+            req = req.description(d);
+        }
+        if let Some(n) = planned.get("max_session_duration").and_then(Value::as_f64) {
+            req = req.max_session_duration(n as i32);
+        }
+        if let Some(b) = str_of(planned, "permissions_boundary") {
+            req = req.permissions_boundary(b);
+        }
+        let out = req.send().await.map_err(|e| sdk("CreateRole", e))?;
+        let role = out.role.ok_or_else(|| {
+            AwsError::new("CreateRole", "InvalidResponse", "no role in the response")
+        })?;
+        Ok(role_state(&role, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        Ok(get_role(cx, id).await?.map(|r| role_state(&r, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let name = str_of(prior, "id").unwrap_or_default().to_string();
+        let changed = |k: &str| prior.get(k) != planned.get(k);
+        if changed("assume_role_policy") {
+            cx.iam
+                .update_assume_role_policy()
+                .role_name(&name)
+                .policy_document(str_of(planned, "assume_role_policy").unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| sdk("UpdateAssumeRolePolicy", e))?;
+        }
+        if changed("description") || changed("max_session_duration") {
+            cx.iam
+                .update_role()
+                .role_name(&name)
+                .description(str_of(planned, "description").unwrap_or_default())
+                .set_max_session_duration(
+                    planned
+                        .get("max_session_duration")
+                        .and_then(Value::as_f64)
+                        .map(|n| n as i32),
+                )
+                .send()
+                .await
+                .map_err(|e| sdk("UpdateRole", e))?;
+        }
+        if changed("permissions_boundary") {
+            match str_of(planned, "permissions_boundary") {
+                Some(b) => cx
+                    .iam
+                    .put_role_permissions_boundary()
+                    .role_name(&name)
+                    .permissions_boundary(b)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("PutRolePermissionsBoundary", e))?,
+                None => cx
+                    .iam
+                    .delete_role_permissions_boundary()
+                    .role_name(&name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteRolePermissionsBoundary", e))?,
+            }
+        }
+        let (old, new) = (tags::wanted(prior), tags::wanted(planned));
+        let removed: Vec<String> = old
+            .keys()
+            .filter(|k| !new.contains_key(*k))
+            .cloned()
+            .collect();
+        if !removed.is_empty() {
+            cx.iam
+                .untag_role()
+                .role_name(&name)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk("UntagRole", e))?;
+        }
+        let added: BTreeMap<String, String> = new
+            .into_iter()
+            .filter(|(k, v)| old.get(k) != Some(v))
+            .collect();
+        if !added.is_empty() {
+            cx.iam
+                .tag_role()
+                .role_name(&name)
+                .set_tags(Some(iam_tags(&added, None)))
+                .send()
+                .await
+                .map_err(|e| sdk("TagRole", e))?;
+        }
+        let r = get_role(cx, &name).await?.ok_or_else(|| {
+            AwsError::new(
+                "GetRole",
+                "NoSuchEntity",
+                format!("role {name} does not exist"),
+            )
+        })?;
+        Ok(role_state(&r, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let name = str_of(state, "id").unwrap_or_default().to_string();
+        if state.get("force_detach_policies").and_then(Value::as_bool) == Some(true) {
+            let attached = cx
+                .iam
+                .list_attached_role_policies()
+                .role_name(&name)
+                .send()
+                .await
+                .map_err(|e| sdk("ListAttachedRolePolicies", e))?;
+            for p in attached.attached_policies() {
+                if let Some(arn) = p.policy_arn() {
+                    cx.iam
+                        .detach_role_policy()
+                        .role_name(&name)
+                        .policy_arn(arn)
+                        .send()
+                        .await
+                        .map_err(|e| sdk("DetachRolePolicy", e))?;
+                }
+            }
+            let inline = cx
+                .iam
+                .list_role_policies()
+                .role_name(&name)
+                .send()
+                .await
+                .map_err(|e| sdk("ListRolePolicies", e))?;
+            for p in inline.policy_names() {
+                cx.iam
+                    .delete_role_policy()
+                    .role_name(&name)
+                    .policy_name(p)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DeleteRolePolicy", e))?;
+            }
+        }
+        retry_dependency(DELETE_TIMEOUT, || async {
+            cx.iam
+                .delete_role()
+                .role_name(&name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DeleteRole", e))
+        })
+        .await
+    }
+
+    async fn find_by_token(
+        &self,
+        cx: &Clients,
+        token: &str,
+        planned: &Value,
+    ) -> Result<Option<Value>, AwsError> {
+        let name = match str_of(planned, "name") {
+            Some(n) => n.to_string(),
+            None => format!(
+                "{}{}",
+                str_of(planned, "name_prefix").unwrap_or("terrane-"),
+                &token[token.len().saturating_sub(12)..]
+            ),
+        };
+        let Some(r) = get_role(cx, &name).await? else {
+            return Ok(None);
+        };
+        let ours = r
+            .tags()
+            .iter()
+            .any(|t| t.key() == tags::TOKEN_TAG && t.value() == token);
+        Ok(ours.then(|| role_state(&r, planned)))
+    }
+}
+
+#[async_trait]
+impl AwsResource for IamRolePolicyAttachment {
+    fn name(&self) -> &'static str {
+        "aws_iam_role_policy_attachment"
+    }
+
+    fn taggable(&self) -> bool {
+        false
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("role", Attribute::required(Type::String).force_new())
+            .attr("policy_arn", Attribute::required(Type::String).force_new())
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+        let (role, arn) = (
+            str_of(planned, "role").unwrap_or_default(),
+            str_of(planned, "policy_arn").unwrap_or_default(),
+        );
+        cx.iam
+            .attach_role_policy()
+            .role_name(role)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| sdk("AttachRolePolicy", e))?;
+        let mut v = planned.clone();
+        super::put(&mut v, "id", Value::from(format!("{role}/{arn}")));
+        Ok(v)
+    }
+
+    async fn read(
+        &self,
+        cx: &Clients,
+        id: &str,
+        _prior: &Value,
+    ) -> Result<Option<Value>, AwsError> {
+        let Some((role, arn)) = id.split_once('/') else {
+            return Ok(None);
+        };
+        let out = match cx
+            .iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => {
+                let e = sdk("ListAttachedRolePolicies", e);
+                return if e.is_not_found() { Ok(None) } else { Err(e) };
+            }
+        };
+        let found = out
+            .attached_policies()
+            .iter()
+            .any(|p| p.policy_arn() == Some(arn));
+        Ok(found.then(|| {
+            Value::map([
+                ("id", Value::from(id)),
+                ("role", Value::from(role)),
+                ("policy_arn", Value::from(arn)),
+            ])
+        }))
+    }
+
+    async fn update(
+        &self,
+        _cx: &Clients,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        Ok(planned.clone())
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let (role, arn) = (
+            str_of(state, "role").unwrap_or_default().to_string(),
+            str_of(state, "policy_arn").unwrap_or_default().to_string(),
+        );
+        match cx
+            .iam
+            .detach_role_policy()
+            .role_name(&role)
+            .policy_arn(&arn)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = sdk("DetachRolePolicy", e);
+                if e.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}

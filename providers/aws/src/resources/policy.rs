@@ -1,0 +1,83 @@
+//! Policy documents compare as JSON, not as strings: AWS returns them URL-encoded and
+//! reformatted, and a single statement may come back without its array.
+
+use serde_json::Value as J;
+
+/// Decodes `%XX` escapes (and `+` as a space), as IAM returns policy documents.
+pub fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(x) => {
+                    out.push(x);
+                    i += 3;
+                }
+                Err(_) => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A canonical form: single values and one-element arrays are the same, object key order and
+/// whitespace do not matter.
+fn canon(v: &J) -> J {
+    match v {
+        J::Array(a) if a.len() == 1 => canon(&a[0]),
+        J::Array(a) => {
+            let mut items: Vec<J> = a.iter().map(canon).collect();
+            items.sort_by_key(|x| x.to_string());
+            J::Array(items)
+        }
+        J::Object(o) => J::Object(o.iter().map(|(k, v)| (k.clone(), canon(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Whether two policy documents mean the same (false if either is not JSON).
+pub fn equivalent(a: &str, b: &str) -> bool {
+    match (serde_json::from_str::<J>(a), serde_json::from_str::<J>(b)) {
+        (Ok(x), Ok(y)) => canon(&x) == canon(&y),
+        _ => false,
+    }
+}
+
+/// The document as read from AWS, keeping `prior`'s spelling when it means the same.
+pub fn keep_prior_if_same(read: &str, prior: Option<&str>) -> String {
+    let decoded = if read.starts_with('%') || read.contains("%22") {
+        url_decode(read)
+    } else {
+        read.to_string()
+    };
+    match prior {
+        Some(p) if equivalent(p, &decoded) => p.to_string(),
+        _ => decoded,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_encoded_documents_compare_as_json() {
+        let written = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        let returned = "%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%7B%22Action%22%3A%20%22sts%3AAssumeRole%22%2C%20%22Principal%22%3A%20%7B%22Service%22%3A%20%22ecs-tasks.amazonaws.com%22%7D%2C%20%22Effect%22%3A%20%22Allow%22%7D%7D";
+        assert_eq!(keep_prior_if_same(returned, Some(written)), written);
+        assert!(!equivalent(written, &written.replace("Allow", "Deny")));
+    }
+}
