@@ -7,6 +7,7 @@ mod iam_role;
 mod internet_gateway;
 mod policy;
 mod route_table;
+mod security_group;
 mod subnet;
 mod vpc;
 
@@ -71,6 +72,7 @@ pub fn all() -> Vec<Arc<dyn AwsResource>> {
         Arc::new(route_table::RouteTableAssociation),
         Arc::new(iam_role::IamRole),
         Arc::new(iam_role::IamRolePolicyAttachment),
+        Arc::new(security_group::SecurityGroup),
     ]
 }
 

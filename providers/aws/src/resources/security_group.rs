@@ -1,0 +1,499 @@
+//! aws_security_group with inline `ingress` and `egress` rules. As in hashicorp/aws, the
+//! default allow-all egress rule AWS adds to a new group is removed: rules are exactly the ones
+//! configured. Omitted ingress/egress blocks leave the group's rules unmanaged.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, TagSpecification, UserIdGroupPair};
+use terrane_core::schema::dedup_set;
+use terrane_core::{AttrPath, Attribute, Nesting, ResourceSchema, Type, Value};
+
+use super::ec2_common::{sync_tags, token_filter};
+use super::{str_of, AwsResource};
+use crate::config::Clients;
+use crate::error::{retry_dependency, sdk, AwsError};
+use crate::tags;
+
+pub struct SecurityGroup;
+
+const DELETE_TIMEOUT: Duration = Duration::from_secs(900);
+
+fn rule_schema() -> ResourceSchema {
+    ResourceSchema::new()
+        .attr("from_port", Attribute::required(Type::Number))
+        .attr("to_port", Attribute::required(Type::Number))
+        .attr("protocol", Attribute::required(Type::String))
+        .attr("cidr_blocks", Attribute::optional(Type::list(Type::String)))
+        .attr(
+            "security_groups",
+            Attribute::optional(Type::set(Type::String)),
+        )
+        .attr("self", Attribute::optional(Type::Bool).with_default(false))
+        .attr("description", Attribute::optional(Type::String))
+}
+
+/// A rule as stored: protocol normalised (`all` is `-1`), empty lists as null.
+fn normalize_rule(r: &Value) -> Value {
+    let proto = match str_of(r, "protocol").unwrap_or("-1") {
+        "all" | "-1" => "-1".to_string(),
+        p => p.to_lowercase(),
+    };
+    let list = |k: &str| match r.get(k).and_then(Value::as_list) {
+        Some(l) if !l.is_empty() => {
+            let mut v = l.to_vec();
+            dedup_set(&mut v);
+            Value::List(v)
+        }
+        _ => Value::Null,
+    };
+    let port = |k: &str| {
+        Value::Number(if proto == "-1" {
+            0.0
+        } else {
+            r.get(k).and_then(Value::as_f64).unwrap_or(0.0)
+        })
+    };
+    Value::map([
+        ("from_port", port("from_port")),
+        ("to_port", port("to_port")),
+        ("protocol", Value::from(proto.as_str())),
+        ("cidr_blocks", list("cidr_blocks")),
+        ("security_groups", list("security_groups")),
+        (
+            "self",
+            Value::Bool(r.get("self").and_then(Value::as_bool).unwrap_or(false)),
+        ),
+        (
+            "description",
+            r.get("description")
+                .cloned()
+                .filter(|d| d.as_str() != Some(""))
+                .unwrap_or(Value::Null),
+        ),
+    ])
+}
+
+fn rules(v: &Value, k: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = v
+        .get(k)
+        .and_then(Value::as_list)
+        .map(|l| l.iter().map(normalize_rule).collect())
+        .unwrap_or_default();
+    dedup_set(&mut out);
+    out
+}
+
+fn to_permission(r: &Value, own_id: &str) -> IpPermission {
+    let mut p = IpPermission::builder().ip_protocol(str_of(r, "protocol").unwrap_or("-1"));
+    if str_of(r, "protocol") != Some("-1") {
+        p = p
+            .from_port(r.get("from_port").and_then(Value::as_f64).unwrap_or(0.0) as i32)
+            .to_port(r.get("to_port").and_then(Value::as_f64).unwrap_or(0.0) as i32);
+    }
+    let desc = str_of(r, "description");
+    for c in r.get("cidr_blocks").and_then(Value::as_list).unwrap_or(&[]) {
+        p = p.ip_ranges(
+            IpRange::builder()
+                .cidr_ip(c.as_str().unwrap_or_default())
+                .set_description(desc.map(String::from))
+                .build(),
+        );
+    }
+    for g in r
+        .get("security_groups")
+        .and_then(Value::as_list)
+        .unwrap_or(&[])
+    {
+        p = p.user_id_group_pairs(
+            UserIdGroupPair::builder()
+                .group_id(g.as_str().unwrap_or_default())
+                .set_description(desc.map(String::from))
+                .build(),
+        );
+    }
+    if r.get("self").and_then(Value::as_bool) == Some(true) {
+        p = p.user_id_group_pairs(
+            UserIdGroupPair::builder()
+                .group_id(own_id)
+                .set_description(desc.map(String::from))
+                .build(),
+        );
+    }
+    p.build()
+}
+
+fn from_permission(p: &IpPermission, own_id: &str) -> Value {
+    let cidrs: Vec<Value> = p
+        .ip_ranges()
+        .iter()
+        .filter_map(|r| r.cidr_ip().map(Value::from))
+        .collect();
+    let groups: Vec<Value> = p
+        .user_id_group_pairs()
+        .iter()
+        .filter_map(|g| g.group_id())
+        .filter(|g| *g != own_id)
+        .map(Value::from)
+        .collect();
+    let own = p
+        .user_id_group_pairs()
+        .iter()
+        .any(|g| g.group_id() == Some(own_id));
+    let desc = p
+        .ip_ranges()
+        .iter()
+        .find_map(|r| r.description())
+        .or_else(|| p.user_id_group_pairs().iter().find_map(|g| g.description()));
+    normalize_rule(&Value::map([
+        (
+            "from_port",
+            Value::Number(p.from_port().unwrap_or(0) as f64),
+        ),
+        ("to_port", Value::Number(p.to_port().unwrap_or(0) as f64)),
+        ("protocol", Value::from(p.ip_protocol().unwrap_or("-1"))),
+        ("cidr_blocks", Value::List(cidrs)),
+        ("security_groups", Value::List(groups)),
+        ("self", Value::Bool(own)),
+        ("description", desc.map(Value::from).unwrap_or(Value::Null)),
+    ]))
+}
+
+async fn describe(
+    cx: &Clients,
+    id: &str,
+) -> Result<Option<aws_sdk_ec2::types::SecurityGroup>, AwsError> {
+    match cx.ec2.describe_security_groups().group_ids(id).send().await {
+        Ok(out) => Ok(out.security_groups.unwrap_or_default().into_iter().next()),
+        Err(e) => {
+            let e = sdk("DescribeSecurityGroups", e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+fn to_state(cx: &Clients, g: aws_sdk_ec2::types::SecurityGroup, prior: &Value) -> Value {
+    let id = g.group_id().unwrap_or_default().to_string();
+    let owner = g.owner_id().unwrap_or_default().to_string();
+    let mut ingress: Vec<Value> = g
+        .ip_permissions()
+        .iter()
+        .map(|p| from_permission(p, &id))
+        .collect();
+    let mut egress: Vec<Value> = g
+        .ip_permissions_egress()
+        .iter()
+        .map(|p| from_permission(p, &id))
+        .collect();
+    dedup_set(&mut ingress);
+    dedup_set(&mut egress);
+    let (tags, tags_all) = tags::split(tags::from_ec2(g.tags()), prior);
+    Value::map([
+        (
+            "arn",
+            Value::from(format!(
+                "arn:aws:ec2:{}:{}:security-group/{}",
+                cx.region, owner, id
+            )),
+        ),
+        ("id", Value::from(id)),
+        ("name", Value::from(g.group_name().unwrap_or_default())),
+        (
+            "name_prefix",
+            prior.get("name_prefix").cloned().unwrap_or(Value::Null),
+        ),
+        (
+            "description",
+            Value::from(g.description().unwrap_or_default()),
+        ),
+        ("vpc_id", g.vpc_id().map(Value::from).unwrap_or(Value::Null)),
+        ("owner_id", Value::from(owner)),
+        ("ingress", Value::List(ingress)),
+        ("egress", Value::List(egress)),
+        (
+            "revoke_rules_on_delete",
+            prior
+                .get("revoke_rules_on_delete")
+                .cloned()
+                .unwrap_or(Value::Bool(false)),
+        ),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+async fn apply_rules(
+    cx: &Clients,
+    id: &str,
+    old_in: &[Value],
+    new_in: &[Value],
+    old_out: &[Value],
+    new_out: &[Value],
+) -> Result<(), AwsError> {
+    let gone_in: Vec<IpPermission> = old_in
+        .iter()
+        .filter(|r| !new_in.contains(r))
+        .map(|r| to_permission(r, id))
+        .collect();
+    let gone_out: Vec<IpPermission> = old_out
+        .iter()
+        .filter(|r| !new_out.contains(r))
+        .map(|r| to_permission(r, id))
+        .collect();
+    let add_in: Vec<IpPermission> = new_in
+        .iter()
+        .filter(|r| !old_in.contains(r))
+        .map(|r| to_permission(r, id))
+        .collect();
+    let add_out: Vec<IpPermission> = new_out
+        .iter()
+        .filter(|r| !old_out.contains(r))
+        .map(|r| to_permission(r, id))
+        .collect();
+    if !gone_in.is_empty() {
+        cx.ec2
+            .revoke_security_group_ingress()
+            .group_id(id)
+            .set_ip_permissions(Some(gone_in))
+            .send()
+            .await
+            .map_err(|e| sdk("RevokeSecurityGroupIngress", e))?;
+    }
+    if !gone_out.is_empty() {
+        cx.ec2
+            .revoke_security_group_egress()
+            .group_id(id)
+            .set_ip_permissions(Some(gone_out))
+            .send()
+            .await
+            .map_err(|e| sdk("RevokeSecurityGroupEgress", e))?;
+    }
+    if !add_in.is_empty() {
+        cx.ec2
+            .authorize_security_group_ingress()
+            .group_id(id)
+            .set_ip_permissions(Some(add_in))
+            .send()
+            .await
+            .map_err(|e| sdk("AuthorizeSecurityGroupIngress", e))?;
+    }
+    if !add_out.is_empty() {
+        cx.ec2
+            .authorize_security_group_egress()
+            .group_id(id)
+            .set_ip_permissions(Some(add_out))
+            .send()
+            .await
+            .map_err(|e| sdk("AuthorizeSecurityGroupEgress", e))?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl AwsResource for SecurityGroup {
+    fn name(&self) -> &'static str {
+        "aws_security_group"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("owner_id", Attribute::computed(Type::String))
+            .attr(
+                "name",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
+            .attr("name_prefix", Attribute::optional(Type::String).force_new())
+            .attr(
+                "description",
+                Attribute::optional(Type::String)
+                    .with_default("Managed by Terraform")
+                    .force_new(),
+            )
+            .attr(
+                "vpc_id",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
+            .attr(
+                "revoke_rules_on_delete",
+                Attribute::optional(Type::Bool).with_default(false),
+            )
+            .attr("tags", Attribute::optional(Type::map(Type::String)))
+            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+            .block("ingress", Nesting::Set, rule_schema())
+            .block("egress", Nesting::Set, rule_schema())
+    }
+
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        config: &Value,
+        planned: &mut Value,
+        _rr: &mut Vec<AttrPath>,
+    ) {
+        for k in ["ingress", "egress"] {
+            let configured = config
+                .get(k)
+                .and_then(Value::as_list)
+                .is_some_and(|l| !l.is_empty());
+            let v = if configured {
+                if planned.get(k).is_some_and(Value::is_unknown) {
+                    continue;
+                }
+                Value::List(rules(planned, k))
+            } else {
+                // Not configured: not managed; whatever the group has stays.
+                prior
+                    .and_then(|p| p.get(k))
+                    .cloned()
+                    .unwrap_or(Value::List(Vec::new()))
+            };
+            super::put(planned, k, v);
+        }
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let name = match str_of(planned, "name") {
+            Some(n) => n.to_string(),
+            None => format!(
+                "{}{}",
+                str_of(planned, "name_prefix").unwrap_or("terrane-"),
+                &token[token.len().saturating_sub(12)..]
+            ),
+        };
+        let mut req = cx
+            .ec2
+            .create_security_group()
+            .group_name(&name)
+            .description(str_of(planned, "description").unwrap_or("Managed by Terraform"))
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::SecurityGroup)
+                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
+                    .build(),
+            );
+        if let Some(v) = str_of(planned, "vpc_id") {
+            req = req.vpc_id(v);
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| sdk("CreateSecurityGroup", e))?;
+        let id = out.group_id.ok_or_else(|| {
+            AwsError::new(
+                "CreateSecurityGroup",
+                "InvalidResponse",
+                "no group id in the response",
+            )
+        })?;
+        let g = describe(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeSecurityGroups",
+                "InvalidGroup.NotFound",
+                format!("{id} vanished"),
+            )
+        })?;
+        // Start from AWS's rules (the default egress), end with exactly the configured ones.
+        let current = to_state(cx, g, planned);
+        let (cur_in, cur_out) = (rules(&current, "ingress"), rules(&current, "egress"));
+        apply_rules(
+            cx,
+            &id,
+            &cur_in,
+            &rules(planned, "ingress"),
+            &cur_out,
+            &rules(planned, "egress"),
+        )
+        .await?;
+        let g = describe(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeSecurityGroups",
+                "InvalidGroup.NotFound",
+                format!("{id} vanished"),
+            )
+        })?;
+        Ok(to_state(cx, g, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        Ok(describe(cx, id).await?.map(|g| to_state(cx, g, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        apply_rules(
+            cx,
+            &id,
+            &rules(prior, "ingress"),
+            &rules(planned, "ingress"),
+            &rules(prior, "egress"),
+            &rules(planned, "egress"),
+        )
+        .await?;
+        sync_tags(cx, &id, prior, planned).await?;
+        let g = describe(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeSecurityGroups",
+                "InvalidGroup.NotFound",
+                format!("{id} does not exist"),
+            )
+        })?;
+        Ok(to_state(cx, g, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let id = str_of(state, "id").unwrap_or_default().to_string();
+        if state.get("revoke_rules_on_delete").and_then(Value::as_bool) == Some(true) {
+            apply_rules(
+                cx,
+                &id,
+                &rules(state, "ingress"),
+                &[],
+                &rules(state, "egress"),
+                &[],
+            )
+            .await?;
+        }
+        retry_dependency(DELETE_TIMEOUT, || async {
+            cx.ec2
+                .delete_security_group()
+                .group_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DeleteSecurityGroup", e))
+        })
+        .await
+    }
+
+    async fn find_by_token(
+        &self,
+        cx: &Clients,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>, AwsError> {
+        let out = cx
+            .ec2
+            .describe_security_groups()
+            .filters(token_filter(token))
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeSecurityGroups", e))?;
+        Ok(out
+            .security_groups
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(|g| to_state(cx, g, &Value::Null)))
+    }
+}
