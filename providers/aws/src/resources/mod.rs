@@ -5,6 +5,7 @@ mod data;
 mod ec2_common;
 mod iam_role;
 mod internet_gateway;
+mod nat;
 mod policy;
 mod route_table;
 mod security_group;
@@ -73,6 +74,8 @@ pub fn all() -> Vec<Arc<dyn AwsResource>> {
         Arc::new(iam_role::IamRole),
         Arc::new(iam_role::IamRolePolicyAttachment),
         Arc::new(security_group::SecurityGroup),
+        Arc::new(nat::Eip),
+        Arc::new(nat::NatGateway),
     ]
 }
 

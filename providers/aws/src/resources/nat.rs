@@ -1,0 +1,373 @@
+//! aws_eip and aws_nat_gateway.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{ConnectivityType, DomainType, ResourceType, TagSpecification};
+use terrane_core::{Attribute, ResourceSchema, Type, Value};
+
+use super::ec2_common::{sync_tags, token_filter};
+use super::{str_of, AwsResource};
+use crate::config::Clients;
+use crate::error::{retry_dependency, sdk, wait_until, AwsError};
+use crate::tags;
+
+pub struct Eip;
+pub struct NatGateway;
+
+const NAT_TIMEOUT: Duration = Duration::from_secs(600);
+
+async fn describe_eip(
+    cx: &Clients,
+    id: &str,
+) -> Result<Option<aws_sdk_ec2::types::Address>, AwsError> {
+    match cx.ec2.describe_addresses().allocation_ids(id).send().await {
+        Ok(o) => Ok(o.addresses.unwrap_or_default().into_iter().next()),
+        Err(e) => {
+            let e = sdk("DescribeAddresses", e);
+            if e.is_not_found() || e.is("InvalidAllocationID.NotFound") {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+fn eip_state(cx: &Clients, a: aws_sdk_ec2::types::Address, prior: &Value) -> Value {
+    let id = a.allocation_id().unwrap_or_default().to_string();
+    let (tags, tags_all) = tags::split(tags::from_ec2(a.tags()), prior);
+    Value::map([
+        (
+            "arn",
+            Value::from(format!("arn:aws:ec2:{}::elastic-ip/{}", cx.region, id)),
+        ),
+        ("allocation_id", Value::from(id.as_str())),
+        ("id", Value::from(id)),
+        (
+            "domain",
+            Value::from(a.domain().map(|d| d.as_str()).unwrap_or("vpc")),
+        ),
+        ("public_ip", Value::from(a.public_ip().unwrap_or_default())),
+        (
+            "association_id",
+            a.association_id().map(Value::from).unwrap_or(Value::Null),
+        ),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+#[async_trait]
+impl AwsResource for Eip {
+    fn name(&self) -> &'static str {
+        "aws_eip"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("allocation_id", Attribute::computed(Type::String))
+            .attr("association_id", Attribute::computed(Type::String))
+            .attr(
+                "domain",
+                Attribute::optional(Type::String)
+                    .with_default("vpc")
+                    .force_new(),
+            )
+            .attr("public_ip", Attribute::computed(Type::String))
+            .attr("tags", Attribute::optional(Type::map(Type::String)))
+            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let out = cx
+            .ec2
+            .allocate_address()
+            .domain(DomainType::from(str_of(planned, "domain").unwrap_or("vpc")))
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::ElasticIp)
+                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk("AllocateAddress", e))?;
+        let id = out.allocation_id.ok_or_else(|| {
+            AwsError::new("AllocateAddress", "InvalidResponse", "no allocation id")
+        })?;
+        let a = describe_eip(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeAddresses",
+                "InvalidAllocationID.NotFound",
+                format!("{id} vanished"),
+            )
+        })?;
+        Ok(eip_state(cx, a, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        Ok(describe_eip(cx, id).await?.map(|a| eip_state(cx, a, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        sync_tags(cx, &id, prior, planned).await?;
+        let a = describe_eip(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeAddresses",
+                "InvalidAllocationID.NotFound",
+                format!("{id} does not exist"),
+            )
+        })?;
+        Ok(eip_state(cx, a, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let id = str_of(state, "id").unwrap_or_default().to_string();
+        retry_dependency(NAT_TIMEOUT, || async {
+            cx.ec2
+                .release_address()
+                .allocation_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("ReleaseAddress", e))
+        })
+        .await
+    }
+
+    async fn find_by_token(
+        &self,
+        cx: &Clients,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>, AwsError> {
+        let out = cx
+            .ec2
+            .describe_addresses()
+            .filters(token_filter(token))
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeAddresses", e))?;
+        Ok(out
+            .addresses
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(|a| eip_state(cx, a, &Value::Null)))
+    }
+}
+
+async fn describe_nat(
+    cx: &Clients,
+    id: &str,
+) -> Result<Option<aws_sdk_ec2::types::NatGateway>, AwsError> {
+    match cx
+        .ec2
+        .describe_nat_gateways()
+        .nat_gateway_ids(id)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(o
+            .nat_gateways
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))),
+        Err(e) => {
+            let e = sdk("DescribeNatGateways", e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+fn nat_state(n: aws_sdk_ec2::types::NatGateway, prior: &Value) -> Value {
+    let addr = n.nat_gateway_addresses().first();
+    let (tags, tags_all) = tags::split(tags::from_ec2(n.tags()), prior);
+    Value::map([
+        ("id", Value::from(n.nat_gateway_id().unwrap_or_default())),
+        ("subnet_id", Value::from(n.subnet_id().unwrap_or_default())),
+        (
+            "allocation_id",
+            addr.and_then(|a| a.allocation_id())
+                .map(Value::from)
+                .unwrap_or_else(|| prior.get("allocation_id").cloned().unwrap_or(Value::Null)),
+        ),
+        (
+            "connectivity_type",
+            Value::from(
+                n.connectivity_type()
+                    .map(|c| c.as_str())
+                    .unwrap_or("public"),
+            ),
+        ),
+        (
+            "public_ip",
+            addr.and_then(|a| a.public_ip())
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "private_ip",
+            addr.and_then(|a| a.private_ip())
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "network_interface_id",
+            addr.and_then(|a| a.network_interface_id())
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+        ),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+#[async_trait]
+impl AwsResource for NatGateway {
+    fn name(&self) -> &'static str {
+        "aws_nat_gateway"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("subnet_id", Attribute::required(Type::String).force_new())
+            .attr(
+                "allocation_id",
+                Attribute::optional(Type::String).force_new(),
+            )
+            .attr(
+                "connectivity_type",
+                Attribute::optional(Type::String)
+                    .with_default("public")
+                    .force_new(),
+            )
+            .attr("public_ip", Attribute::computed(Type::String))
+            .attr("private_ip", Attribute::computed(Type::String))
+            .attr("network_interface_id", Attribute::computed(Type::String))
+            .attr("tags", Attribute::optional(Type::map(Type::String)))
+            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let mut req = cx
+            .ec2
+            .create_nat_gateway()
+            .subnet_id(str_of(planned, "subnet_id").unwrap_or_default())
+            .connectivity_type(ConnectivityType::from(
+                str_of(planned, "connectivity_type").unwrap_or("public"),
+            ))
+            // The API's idempotency token: a retried create never makes a second gateway.
+            .client_token(token)
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::Natgateway)
+                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
+                    .build(),
+            );
+        if let Some(a) = str_of(planned, "allocation_id") {
+            req = req.allocation_id(a);
+        }
+        let out = req.send().await.map_err(|e| sdk("CreateNatGateway", e))?;
+        let id = out
+            .nat_gateway
+            .and_then(|n| n.nat_gateway_id)
+            .ok_or_else(|| {
+                AwsError::new("CreateNatGateway", "InvalidResponse", "no NAT gateway id")
+            })?;
+        let n = wait_until(
+            "the NAT gateway to become available",
+            "DescribeNatGateways",
+            NAT_TIMEOUT,
+            || async {
+                let n = describe_nat(cx, &id).await?;
+                match n.as_ref().and_then(|n| n.state()).map(|s| s.as_str()) {
+                    Some("failed") => Err(AwsError::new(
+                        "CreateNatGateway",
+                        "NatGatewayFailed",
+                        n.and_then(|n| n.failure_message).unwrap_or_default(),
+                    )),
+                    Some("available") => Ok(n),
+                    _ => Ok(None),
+                }
+            },
+        )
+        .await?;
+        Ok(nat_state(n, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        Ok(describe_nat(cx, id).await?.map(|n| nat_state(n, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        sync_tags(cx, &id, prior, planned).await?;
+        let n = describe_nat(cx, &id).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeNatGateways",
+                "NatGatewayNotFound",
+                format!("{id} does not exist"),
+            )
+        })?;
+        Ok(nat_state(n, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let id = str_of(state, "id").unwrap_or_default().to_string();
+        if let Err(e) = cx.ec2.delete_nat_gateway().nat_gateway_id(&id).send().await {
+            let e = sdk("DeleteNatGateway", e);
+            if !e.is_not_found() {
+                return Err(e);
+            }
+        }
+        wait_until(
+            "the NAT gateway to be deleted",
+            "DescribeNatGateways",
+            NAT_TIMEOUT,
+            || async { Ok(describe_nat(cx, &id).await?.is_none().then_some(())) },
+        )
+        .await
+    }
+
+    async fn find_by_token(
+        &self,
+        cx: &Clients,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>, AwsError> {
+        let out = cx
+            .ec2
+            .describe_nat_gateways()
+            .filter(token_filter(token))
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeNatGateways", e))?;
+        Ok(out
+            .nat_gateways
+            .unwrap_or_default()
+            .into_iter()
+            .find(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
+            .map(|n| nat_state(n, &Value::Null)))
+    }
+}

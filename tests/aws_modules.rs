@@ -1,0 +1,180 @@
+//! The shipped modules, applied through the binary against moto and checked through the SDK.
+
+mod common;
+#[path = "common/moto.rs"]
+mod moto;
+
+use std::path::Path;
+
+use common::Fixture;
+use moto::Moto;
+
+fn run(f: &Fixture, m: &Moto, args: &[&str], code: i32) -> common::Run {
+    let mut c = f.cmd(args);
+    for (k, v) in m.env() {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    let r = common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    };
+    assert_eq!(
+        r.code, code,
+        "terrane {args:?}\n--- stdout\n{}\n--- stderr\n{}",
+        r.stdout, r.stderr
+    );
+    r
+}
+
+/// Copies `modules/<name>` into the fixture, so the config can use `source = "./modules/<name>"`.
+fn with_module(f: &Fixture, name: &str) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("modules")
+        .join(name);
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "tf") {
+            f.write(
+                &format!(
+                    "modules/{name}/{}",
+                    p.file_name().unwrap().to_string_lossy()
+                ),
+                &std::fs::read_to_string(&p).unwrap(),
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn network_module_builds_a_two_tier_vpc() {
+    let m = Moto::start();
+    let ec2 = m.ec2().await;
+    let f = Fixture::new(
+        r#"
+provider "aws" {
+  region = "us-east-1"
+  default_tags {
+    tags = {
+      environment = "automation-1a2b3c4d"
+    }
+  }
+}
+
+module "network" {
+  source = "./modules/network"
+  name   = "automation-1a2b3c4d"
+  cidr   = "10.20.0.0/16"
+}
+
+output "vpc_id" {
+  value = module.network.vpc_id
+}
+output "private_subnet_ids" {
+  value = module.network.private_subnet_ids
+}
+"#,
+    );
+    with_module(&f, "network");
+    run(&f, &m, &["validate"], 0);
+    let r = run(&f, &m, &["apply", "-auto-approve"], 0);
+    // VPC, gateway, 2 public + 2 private subnets, EIP, NAT, 2 route tables, 4 associations.
+    assert!(r.stdout.contains("14 added"), "{}", r.stdout);
+    let vpc_id = run(&f, &m, &["output", "-raw", "vpc_id"], 0).stdout;
+    let by_vpc = || {
+        aws_sdk_ec2::types::Filter::builder()
+            .name("vpc-id")
+            .values(&vpc_id)
+            .build()
+    };
+    let subnets = ec2
+        .describe_subnets()
+        .filters(by_vpc())
+        .send()
+        .await
+        .unwrap()
+        .subnets
+        .unwrap();
+    assert_eq!(subnets.len(), 4);
+    assert!(
+        subnets
+            .iter()
+            .all(|s| s.tags().iter().any(|t| t.key() == Some("environment"))),
+        "default_tags on every subnet"
+    );
+    let nats = ec2
+        .describe_nat_gateways()
+        .filter(by_vpc())
+        .send()
+        .await
+        .unwrap()
+        .nat_gateways
+        .unwrap();
+    assert_eq!(
+        nats.iter()
+            .filter(|n| n.state().map(|s| s.as_str()) == Some("available"))
+            .count(),
+        1
+    );
+    let nat_id = nats[0].nat_gateway_id().unwrap().to_string();
+    // Private subnets route to the NAT gateway.
+    let private: Vec<String> =
+        serde_json::from_str(&run(&f, &m, &["output", "-json", "private_subnet_ids"], 0).stdout)
+            .unwrap();
+    let rts = ec2
+        .describe_route_tables()
+        .filters(by_vpc())
+        .send()
+        .await
+        .unwrap()
+        .route_tables
+        .unwrap();
+    let private_rt = rts
+        .iter()
+        .find(|rt| {
+            rt.associations()
+                .iter()
+                .any(|a| a.subnet_id() == Some(private[0].as_str()))
+        })
+        .expect("private subnet has a route table");
+    assert!(
+        private_rt
+            .routes()
+            .iter()
+            .any(|r| r.nat_gateway_id() == Some(nat_id.as_str())),
+        "{:?}",
+        private_rt.routes()
+    );
+
+    run(&f, &m, &["plan", "-detailed-exitcode"], 0);
+    run(&f, &m, &["destroy", "-auto-approve"], 0);
+    let left = ec2
+        .describe_subnets()
+        .filters(by_vpc())
+        .send()
+        .await
+        .unwrap()
+        .subnets
+        .unwrap_or_default();
+    assert!(left.is_empty());
+    let vpcs: Vec<_> = ec2
+        .describe_vpcs()
+        .send()
+        .await
+        .unwrap()
+        .vpcs
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|v| v.is_default() != Some(true))
+        .collect();
+    assert!(vpcs.is_empty());
+    let addrs = ec2
+        .describe_addresses()
+        .send()
+        .await
+        .unwrap()
+        .addresses
+        .unwrap_or_default();
+    assert!(addrs.is_empty(), "the EIP is released");
+}
