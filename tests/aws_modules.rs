@@ -178,3 +178,105 @@ output "private_subnet_ids" {
         .unwrap_or_default();
     assert!(addrs.is_empty(), "the EIP is released");
 }
+
+#[path = "common/faults.rs"]
+mod faults;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_through_throttling_and_server_errors_completes_without_duplicates() {
+    let m = Moto::start();
+    let ec2 = m.ec2().await;
+    // Every 4th call throttled, every 7th a 500: well over a fifth of all calls fail once.
+    let proxy = faults::FaultProxy::start(m.port, 4, 7);
+    let f = Fixture::new(&format!(
+        r#"
+provider "aws" {{
+  region       = "us-east-1"
+  endpoint_url = "{}"
+}}
+
+module "network" {{
+  source = "./modules/network"
+  name   = "faulty"
+}}
+
+output "vpc_id" {{
+  value = module.network.vpc_id
+}}
+"#,
+        proxy.url()
+    ));
+    with_module(&f, "network");
+    let r = run(&f, &m, &["apply", "-auto-approve"], 0);
+    assert!(r.stdout.contains("14 added"), "{}", r.stdout);
+    let injected = proxy.injected.load(std::sync::atomic::Ordering::SeqCst);
+    let total = proxy.requests.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        injected * 5 >= total,
+        "faults injected: {injected} of {total}"
+    );
+    // Checked against the emulator directly: exactly one of everything.
+    let vpcs: Vec<_> = ec2
+        .describe_vpcs()
+        .send()
+        .await
+        .unwrap()
+        .vpcs
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|v| v.is_default() != Some(true))
+        .collect();
+    assert_eq!(vpcs.len(), 1);
+    let vpc_id = vpcs[0].vpc_id().unwrap().to_string();
+    let by_vpc = || {
+        aws_sdk_ec2::types::Filter::builder()
+            .name("vpc-id")
+            .values(&vpc_id)
+            .build()
+    };
+    assert_eq!(
+        ec2.describe_subnets()
+            .filters(by_vpc())
+            .send()
+            .await
+            .unwrap()
+            .subnets
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        ec2.describe_nat_gateways()
+            .filter(by_vpc())
+            .send()
+            .await
+            .unwrap()
+            .nat_gateways
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        ec2.describe_addresses()
+            .send()
+            .await
+            .unwrap()
+            .addresses
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        ec2.describe_internet_gateways()
+            .send()
+            .await
+            .unwrap()
+            .internet_gateways
+            .unwrap()
+            .len(),
+        1
+    );
+    run(&f, &m, &["plan", "-detailed-exitcode"], 0);
+    run(&f, &m, &["destroy", "-auto-approve"], 0);
+    println!("fault proxy: {injected} of {total} calls failed on purpose");
+}

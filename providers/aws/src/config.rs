@@ -95,11 +95,12 @@ impl Clients {
                 "terrane-provider-config",
             ));
         }
+        // Ten retries by default (Terraform's AWS provider defaults to 25).
         let attempts = config
             .get("max_retries")
             .and_then(Value::as_f64)
             .map(|n| n as u32 + 1)
-            .unwrap_or(4);
+            .unwrap_or(11);
         loader = loader.retry_config(RetryConfig::standard().with_max_attempts(attempts.max(1)));
         if let Some(url) = s(config, "endpoint_url") {
             loader = loader.endpoint_url(url);
