@@ -77,13 +77,13 @@ fn serve(
         let mut body = vec![0u8; len];
         reader.read_exact(&mut body)?;
         let n = requests.fetch_add(1, Ordering::SeqCst) + 1;
-        let fault = if n % throttle_every == 0 {
+        let fault = if n.is_multiple_of(throttle_every) {
             Some((
                 "503 Service Unavailable",
                 "RequestLimitExceeded",
                 "Request limit exceeded.",
             ))
-        } else if n % error_every == 0 {
+        } else if n.is_multiple_of(error_every) {
             Some((
                 "500 Internal Server Error",
                 "InternalError",
