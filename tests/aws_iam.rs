@@ -46,22 +46,7 @@ resource "aws_iam_role_policy_attachment" "read" {
 "#;
 
 fn run(f: &Fixture, m: &Moto, args: &[&str], code: i32) -> common::Run {
-    let mut c = f.cmd(args);
-    for (k, v) in m.env() {
-        c.env(k, v);
-    }
-    let out = c.output().unwrap();
-    let r = common::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    };
-    assert_eq!(
-        r.code, code,
-        "terrane {args:?}\n--- stdout\n{}\n--- stderr\n{}",
-        r.stdout, r.stderr
-    );
-    r
+    m.run(f, args, code)
 }
 
 async fn attached(iam: &aws_sdk_iam::Client, role: &str) -> Vec<String> {

@@ -58,6 +58,26 @@ impl Moto {
         out.starts_with("HTTP/1.1 200").then_some(out)
     }
 
+    /// Runs `terrane args` in the fixture against this server; asserts the exit code.
+    pub fn run(&self, f: &crate::common::Fixture, args: &[&str], code: i32) -> crate::common::Run {
+        let mut c = f.cmd(args);
+        for (k, v) in self.env() {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        let r = crate::common::Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::from_utf8_lossy(&out.stderr).into(),
+        };
+        assert_eq!(
+            r.code, code,
+            "terrane {args:?}\n--- stdout\n{}\n--- stderr\n{}",
+            r.stdout, r.stderr
+        );
+        r
+    }
+
     /// Environment for a `terrane` process (or SDK client) that talks to this server only.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![

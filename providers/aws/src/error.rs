@@ -101,6 +101,15 @@ where
     }
 }
 
+/// A lookup whose "not found" error means the object is absent.
+pub fn absent_ok<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Polls `f` with exponential backoff until it returns `Some`, or fails at `deadline`.
 pub async fn wait_until<T, F, Fut>(
     what: &str,

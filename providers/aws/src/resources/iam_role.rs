@@ -9,7 +9,7 @@ use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value}
 use super::policy::{equivalent, keep_prior_if_same};
 use super::{str_of, AwsResource};
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, AwsError};
+use crate::error::{absent_ok, retry_dependency, sdk, AwsError};
 use crate::tags;
 
 pub struct IamRole;
@@ -87,17 +87,15 @@ fn role_state(r: &aws_sdk_iam::types::Role, prior: &Value) -> Value {
 }
 
 async fn get_role(cx: &Clients, name: &str) -> Result<Option<aws_sdk_iam::types::Role>, AwsError> {
-    match cx.iam.get_role().role_name(name).send().await {
-        Ok(o) => Ok(o.role),
-        Err(e) => {
-            let e = sdk("GetRole", e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+    Ok(absent_ok(
+        cx.iam
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| sdk("GetRole", e)),
+    )?
+    .and_then(|o| o.role))
 }
 
 #[async_trait]

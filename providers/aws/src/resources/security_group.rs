@@ -12,7 +12,7 @@ use terrane_core::{AttrPath, Attribute, Nesting, ResourceSchema, Type, Value};
 use super::ec2_common::{sync_tags, token_filter};
 use super::{str_of, AwsResource};
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, AwsError};
+use crate::error::{absent_ok, retry_dependency, sdk, AwsError};
 use crate::tags;
 
 pub struct SecurityGroup;
@@ -163,17 +163,15 @@ async fn describe(
     cx: &Clients,
     id: &str,
 ) -> Result<Option<aws_sdk_ec2::types::SecurityGroup>, AwsError> {
-    match cx.ec2.describe_security_groups().group_ids(id).send().await {
-        Ok(out) => Ok(out.security_groups.unwrap_or_default().into_iter().next()),
-        Err(e) => {
-            let e = sdk("DescribeSecurityGroups", e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+    Ok(absent_ok(
+        cx.ec2
+            .describe_security_groups()
+            .group_ids(id)
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeSecurityGroups", e)),
+    )?
+    .and_then(|out| out.security_groups.unwrap_or_default().into_iter().next()))
 }
 
 fn to_state(cx: &Clients, g: aws_sdk_ec2::types::SecurityGroup, prior: &Value) -> Value {

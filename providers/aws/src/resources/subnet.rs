@@ -9,7 +9,7 @@ use terrane_core::{Attribute, ResourceSchema, Type, Value};
 use super::ec2_common::{sync_tags, token_filter};
 use super::{bool_of, str_of, AwsResource};
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, wait_until, AwsError};
+use crate::error::{absent_ok, retry_dependency, sdk, wait_until, AwsError};
 use crate::tags;
 
 pub struct Subnet;
@@ -18,17 +18,15 @@ const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
 
 async fn describe(cx: &Clients, id: &str) -> Result<Option<aws_sdk_ec2::types::Subnet>, AwsError> {
-    match cx.ec2.describe_subnets().subnet_ids(id).send().await {
-        Ok(out) => Ok(out.subnets.unwrap_or_default().into_iter().next()),
-        Err(e) => {
-            let e = sdk("DescribeSubnets", e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+    Ok(absent_ok(
+        cx.ec2
+            .describe_subnets()
+            .subnet_ids(id)
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeSubnets", e)),
+    )?
+    .and_then(|out| out.subnets.unwrap_or_default().into_iter().next()))
 }
 
 fn to_state(s: aws_sdk_ec2::types::Subnet, prior: &Value) -> Value {
