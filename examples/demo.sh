@@ -4,8 +4,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/terrane-target}"
-cargo build --release --quiet --manifest-path "$here/../Cargo.toml" --bin terrane
-terrane="$CARGO_TARGET_DIR/release/terrane"
+# The dev profile shares its build with tests/run (the AWS SDK crates are slow to optimise).
+cargo build --quiet --manifest-path "$here/../Cargo.toml" --bin terrane
+terrane="$CARGO_TARGET_DIR/debug/terrane"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -r "$here/quickstart/." "$work/"
