@@ -8,6 +8,7 @@ pub mod config;
 pub mod eval;
 pub mod events;
 pub mod graph;
+mod import;
 pub mod plan;
 pub mod planner;
 pub mod refs;

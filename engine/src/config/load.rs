@@ -10,7 +10,7 @@ use hcl_edit::Span;
 use terrane_core::{Diagnostic, Diagnostics, Mode, SourceRange, Value};
 
 use super::*;
-use crate::eval::{eval_static, eval_static_at};
+use crate::eval::eval_static_at;
 use crate::source::SourceFile;
 
 const MAX_MODULE_DEPTH: usize = 32;
@@ -42,42 +42,7 @@ pub fn load_config(dir: &Path) -> Result<(Config, Diagnostics), Diagnostics> {
     ))
 }
 
-/// Reads a `.tfvars` file: top-level `name = value` attributes.
-pub fn load_var_file_values(path: &Path) -> Result<BTreeMap<String, Value>, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::error(
-            "Failed to read variables file",
-            format!("{}: {e}", path.display()),
-        )
-    })?;
-    let file = SourceFile::new(display_path(path), text);
-    let body = parse_file(&file)?;
-    let mut out = BTreeMap::new();
-    let mut diags = Diagnostics::new();
-    for s in body.iter() {
-        match s {
-            Structure::Attribute(a) => match eval_static(&a.value, &file) {
-                Ok(v) => {
-                    out.insert(a.key.value().as_str().to_string(), v);
-                }
-                Err(d) => diags.extend(d),
-            },
-            Structure::Block(b) => diags.push(
-                Diagnostic::error(
-                    "Unexpected block in variables file",
-                    "A variables file holds only `name = value` assignments.",
-                )
-                .with_range(span_range(&file, b.ident.span())),
-            ),
-        }
-    }
-    if diags.has_errors() {
-        return Err(diags);
-    }
-    Ok(out)
-}
-
-fn display_path(path: &Path) -> String {
+pub(super) fn display_path(path: &Path) -> String {
     let cwd = std::env::current_dir().ok();
     let rel = cwd.as_deref().and_then(|c| path.strip_prefix(c).ok());
     rel.unwrap_or(path).display().to_string()
@@ -106,7 +71,7 @@ pub(crate) fn span_range(
     span.map(|s| file.range(s))
 }
 
-fn parse_file(file: &Arc<SourceFile>) -> Result<Body, Diagnostics> {
+pub(super) fn parse_file(file: &Arc<SourceFile>) -> Result<Body, Diagnostics> {
     hcl_edit::parser::parse_body(&file.text).map_err(|e| {
         let loc = e.location();
         Diagnostic::error("Invalid HCL syntax", e.message().to_string())
@@ -824,41 +789,5 @@ impl Loader {
             return;
         }
         m.providers.push(p);
-    }
-}
-
-/// Parses a `-var name=value` (or `TF_VAR_name`) value: taken literally for string (and untyped)
-/// variables, parsed as an HCL expression for every other type, as Terraform does.
-pub fn parse_cli_value(
-    name: &str,
-    raw: &str,
-    ty: Option<&terrane_core::Type>,
-) -> Result<Value, Diagnostic> {
-    use terrane_core::Type;
-    match ty {
-        None | Some(Type::String) => Ok(Value::String(raw.to_string())),
-        Some(t) => {
-            let file = SourceFile::new(format!("<value for var.{name}>"), raw.to_string());
-            let e = hcl_edit::parser::parse_expr(raw).map_err(|e| {
-                Diagnostic::error(
-                    "Invalid value for variable",
-                    format!(
-                        "The value for var.{name} is not a valid expression: {}",
-                        e.message()
-                    ),
-                )
-            })?;
-            let v = eval_static(&e, &file).map_err(|d| {
-                d.0.into_iter()
-                    .next()
-                    .unwrap_or_else(|| Diagnostic::error("Invalid value", ""))
-            })?;
-            t.convert(&v).map_err(|m| {
-                Diagnostic::error(
-                    "Invalid value for variable",
-                    format!("The given value is not suitable for var.{name}: {m}."),
-                )
-            })
-        }
     }
 }

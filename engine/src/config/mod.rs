@@ -5,6 +5,7 @@
 mod load;
 mod split;
 mod types;
+mod vars;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,8 +15,9 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 use terrane_core::{Mode, SourceRange, Type, Value};
 
-pub use load::{load_config, load_var_file_values, parse_cli_value};
+pub use load::load_config;
 pub use types::parse_type;
+pub use vars::{load_var_file_values, parse_cli_value};
 
 use crate::source::SourceFile;
 

@@ -2,6 +2,7 @@
 //! sensitivity tracked for whatever reads a secret.
 
 mod body;
+mod encoding;
 mod functions;
 mod ops;
 
