@@ -31,18 +31,6 @@ pub enum Event {
     Interrupted { in_flight: usize },
 }
 
-impl Event {
-    pub fn addr(&self) -> Option<&str> {
-        match self {
-            Event::ApplyStart { addr, .. }
-            | Event::ApplyDone { addr, .. }
-            | Event::ApplyFailed { addr, .. }
-            | Event::Skipped { addr, .. } => Some(addr),
-            Event::Interrupted { .. } => None,
-        }
-    }
-}
-
 /// Receives events. Implementations must be cheap and must not block.
 pub trait EventSink: Send + Sync {
     fn event(&self, e: &Event);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use terrane_core::{Diagnostic, Diagnostics, Mode, ModulePath, ResourceAddr, SourceRange};
 
-use crate::config::{provider_key, Config, Expr, ModuleConfig, ResourceConfig, META_ARGS};
+use crate::config::{Config, Expr, ModuleConfig, ResourceConfig, META_ARGS};
 use crate::refs::{Ref, RefCollector, RefTarget};
 
 pub type NodeId = usize;
@@ -579,12 +579,4 @@ fn undeclared(t: &RefTarget, module: &ModulePath, g: &Graph) -> Diagnostic {
         ),
         other => Diagnostic::error("Invalid reference", format!("{other:?}")),
     }
-}
-
-/// `provider.NAME[.ALIAS]` for a resource.
-pub fn provider_of(rc: &ResourceConfig) -> String {
-    provider_key(
-        rc.provider_name(),
-        rc.provider.as_ref().and_then(|(_, a)| a.as_deref()),
-    )
 }

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use terrane_core::{Mode, ModulePath, ResourceAddr, Value};
+use terrane_core::{ModulePath, ResourceAddr, Value};
 
 use crate::eval::{describe_target, Resolved, Scope, Sens};
 use crate::graph::{Graph, NodeId, NodeKey};
@@ -207,9 +207,4 @@ impl Expansion {
             Expansion::ForEach(m) => m.keys().map(|k| K::Str(k.clone())).collect(),
         }
     }
-}
-
-/// Is `mode` a data source? (helper for readability at call sites)
-pub fn is_data(mode: Mode) -> bool {
-    mode == Mode::Data
 }

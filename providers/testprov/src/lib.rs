@@ -163,20 +163,6 @@ impl TestProvider {
             }
         }
     }
-
-    /// Number of objects that exist (for tests).
-    pub fn object_count(&self) -> usize {
-        match self.store_dir() {
-            Some(dir) => std::fs::read_dir(dir)
-                .map(|r| {
-                    r.filter_map(|e| e.ok())
-                        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-                        .count()
-                })
-                .unwrap_or(0),
-            None => self.memory.lock().expect("memory").objects.len(),
-        }
-    }
 }
 
 impl Default for TestProvider {
