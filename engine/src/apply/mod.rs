@@ -14,11 +14,13 @@ use tokio::task::JoinSet;
 use crate::events::{Event, EventSink, CANCEL_HARD, CANCEL_NONE};
 
 mod job;
+mod order;
 use crate::graph::{NodeKey, NodeKind};
-use crate::plan::{Action, Plan, ResourceChange};
+use crate::plan::{Action, Plan};
 use crate::session::{state_err, Session, StateInstance};
 use crate::values::{assemble, ResourceValue, Values};
 use job::{new_token, now, Job, Op, TaskDone};
+use order::{release, skip_dependents, ApplyGraph};
 
 #[derive(Debug, Default)]
 pub struct ApplyOutcome {
@@ -131,104 +133,13 @@ impl Session {
             events: RefCell::new(Vec::new()),
         };
 
-        // ---- Build the apply graph: config nodes 0..n, then one destroy node per deletion.
+        // ---- The apply graph: config nodes 0..n, then one destroy node per deletion.
         let n = self.graph.nodes.len();
-        let mut deps: Vec<Vec<usize>> = self.graph.nodes.iter().map(|x| x.deps.clone()).collect();
-        let mut destroy_nodes: Vec<usize> = Vec::new(); // node index -> change index (offset by n)
-        let mut changes_of: HashMap<usize, Vec<usize>> = HashMap::new(); // resource node -> changes
-        for (ci, c) in plan.changes.iter().enumerate() {
-            let needs_destroy = c.action == Action::Delete || c.action == Action::Replace;
-            if needs_destroy {
-                deps.push(Vec::new());
-                destroy_nodes.push(ci);
-            }
-            if c.action != Action::Delete {
-                if let Some(id) = self.graph.id(&NodeKey::Resource(c.addr.resource.clone())) {
-                    changes_of.entry(id).or_default().push(ci);
-                }
-            }
-        }
-        let dnode = |k: usize| n + k;
-        let mut destroy_by_res: HashMap<String, Vec<usize>> = HashMap::new();
-        for (k, &ci) in destroy_nodes.iter().enumerate() {
-            destroy_by_res
-                .entry(plan.changes[ci].addr.resource.to_string())
-                .or_default()
-                .push(dnode(k));
-        }
-        // Resource nodes (in config) whose stored state depends on a resource.
-        let mut stored_dependents: HashMap<String, Vec<usize>> = HashMap::new();
-        for si in self.state.values() {
-            if let Some(id) = self.graph.id(&NodeKey::Resource(si.addr.resource.clone())) {
-                for d in &si.deps {
-                    stored_dependents.entry(d.clone()).or_default().push(id);
-                }
-            }
-        }
-        // Config dependents of each resource node.
-        let mut config_dependents: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (id, set) in &self.graph.resource_deps {
-            for d in set {
-                config_dependents.entry(*d).or_default().push(*id);
-            }
-        }
-        let mut soft_edges: Vec<(usize, usize)> = Vec::new();
-        for (k, &ci) in destroy_nodes.iter().enumerate() {
-            let c = &plan.changes[ci];
-            let me = dnode(k);
-            let res_id = self.graph.id(&NodeKey::Resource(c.addr.resource.clone()));
-            // Dependents are destroyed first.
-            let dep_list: Vec<String> = self
-                .state
-                .get(&c.addr)
-                .map(|s| s.deps.clone())
-                .unwrap_or_default()
-                .into_iter()
-                .chain(c.deps.iter().cloned())
-                .collect();
-            for d in dep_list {
-                if let Some(targets) = destroy_by_res.get(&d) {
-                    for &t in targets {
-                        if t != me {
-                            deps[t].push(me);
-                        }
-                    }
-                }
-            }
-            if c.action == Action::Delete && !plan.destroy && res_id.is_none() {
-                // The resource block is gone: configuration that used it is updated first.
-                for &y in stored_dependents
-                    .get(&c.addr.resource.to_string())
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
-                {
-                    soft_edges.push((me, y));
-                }
-            }
-            if c.action == Action::Replace {
-                if let Some(rid) = res_id {
-                    if c.create_before_destroy {
-                        deps[me].push(rid);
-                        for &y in config_dependents
-                            .get(&rid)
-                            .map(Vec::as_slice)
-                            .unwrap_or(&[])
-                        {
-                            deps[me].push(y);
-                        }
-                    } else {
-                        deps[rid].push(me);
-                    }
-                }
-            }
-        }
-        // Ordering preferences that must not create a cycle: added only when the dependent
-        // cannot already reach the deletion.
-        for (me, y) in soft_edges {
-            if !reaches(&deps, y, me) {
-                deps[me].push(y);
-            }
-        }
+        let ApplyGraph {
+            mut deps,
+            destroy_nodes,
+            changes_of,
+        } = self.apply_graph(plan);
         let total = deps.len();
         let mut rdeps: Vec<Vec<usize>> = vec![Vec::new(); total];
         let mut pending: Vec<usize> = vec![0; total];
@@ -891,73 +802,5 @@ impl Session {
             id,
             ResourceValue::new(assemble(&expansion, &vals), sensitive),
         );
-    }
-}
-
-/// Whether `from` depends, directly or not, on `to`.
-fn reaches(deps: &[Vec<usize>], from: usize, to: usize) -> bool {
-    let mut seen = vec![false; deps.len()];
-    let mut stack = vec![from];
-    while let Some(i) = stack.pop() {
-        if i == to {
-            return true;
-        }
-        if !std::mem::replace(&mut seen[i], true) {
-            stack.extend(deps[i].iter().copied());
-        }
-    }
-    false
-}
-
-fn release(i: usize, rdeps: &[Vec<usize>], pending: &mut [usize], ready: &mut VecDeque<usize>) {
-    for &r in &rdeps[i] {
-        pending[r] -= 1;
-        if pending[r] == 0 {
-            ready.push_back(r);
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn skip_dependents(
-    failed: usize,
-    rdeps: &[Vec<usize>],
-    status: &mut [Status],
-    finished: &mut usize,
-    plan: &Plan,
-    destroy_nodes: &[usize],
-    changes_of: &HashMap<usize, Vec<usize>>,
-    n: usize,
-    ctx: &Ctx<'_>,
-    out: &mut ApplyOutcome,
-) {
-    let mut stack: Vec<usize> = rdeps[failed].clone();
-    while let Some(i) = stack.pop() {
-        if status[i] != Status::Waiting {
-            continue;
-        }
-        status[i] = Status::Skipped;
-        *finished += 1;
-        let cis: Vec<usize> = if i >= n {
-            vec![destroy_nodes[i - n]]
-        } else {
-            changes_of.get(&i).cloned().unwrap_or_default()
-        };
-        for ci in cis {
-            let c: &ResourceChange = &plan.changes[ci];
-            if matches!(c.action, Action::NoOp | Action::Read) {
-                continue;
-            }
-            let a = c.addr.to_string();
-            if !out.skipped.contains(&a) {
-                ctx.sink.event(&Event::Skipped {
-                    addr: a.clone(),
-                    action: c.action,
-                    reason: "a resource it depends on failed".into(),
-                });
-                out.skipped.push(a);
-            }
-        }
-        stack.extend(rdeps[i].iter().copied());
     }
 }
