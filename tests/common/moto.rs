@@ -11,18 +11,20 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts `$TERRANE_MOTO_SERVER` (installed by `tests/run`).
+    /// Starts moto through `tests/moto/launch.py` with `$TERRANE_MOTO_PYTHON` (the venv that
+    /// `tests/run` installs).
     pub fn start() -> Moto {
-        let bin = std::env::var("TERRANE_MOTO_SERVER").expect(
-            "TERRANE_MOTO_SERVER is not set: run the suite with tests/run, which installs moto",
+        let python = std::env::var("TERRANE_MOTO_PYTHON").expect(
+            "TERRANE_MOTO_PYTHON is not set: run the suite with tests/run, which installs moto",
         );
+        let launcher = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto/launch.py");
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let child = Command::new(python)
+            .args([launcher, "-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .env("MOTO_ECS_SERVICE_RUNNING", "2")
             .stdout(Stdio::null())
@@ -89,7 +91,8 @@ impl Moto {
         ]
     }
 
-    async fn sdk_config(&self) -> aws_config::SdkConfig {
+    /// SDK configuration for clients of any service on this server.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_ec2::config::Credentials::new(

@@ -210,6 +210,41 @@ impl ResourceSchema {
         );
         self
     }
+    /// A block whose change replaces the resource.
+    pub fn block_force_new(mut self, name: &str, nesting: Nesting, schema: ResourceSchema) -> Self {
+        self = self.block(name, nesting, schema);
+        if let Some(b) = self.blocks.get_mut(name) {
+            b.force_new = true;
+        }
+        self
+    }
+
+    /// Fills the defaults of attributes inside nested blocks that the configuration left unset,
+    /// so that a block compares equal to what the provider reads back.
+    pub fn fill_block_defaults(&self, v: &mut Value) {
+        let Value::Map(m) = v else { return };
+        for (name, b) in &self.blocks {
+            let Some(bv) = m.get_mut(name) else { continue };
+            let items: Vec<&mut Value> = match bv {
+                Value::List(l) => l.iter_mut().collect(),
+                Value::Map(_) => vec![bv],
+                _ => continue,
+            };
+            for item in items {
+                if let Value::Map(im) = item {
+                    for (an, a) in &b.schema.attributes {
+                        if let Some(d) = &a.default {
+                            let e = im.entry(an.clone()).or_insert(Value::Null);
+                            if e.is_null() {
+                                *e = d.clone();
+                            }
+                        }
+                    }
+                }
+                b.schema.fill_block_defaults(item);
+            }
+        }
+    }
 
     /// Top-level attributes that hold secrets.
     pub fn sensitive_attrs(&self) -> impl Iterator<Item = &str> {
@@ -223,6 +258,9 @@ impl ResourceSchema {
     /// left unset carried over from the prior state (or unknown on create/replace), and the
     /// list of force-new attributes whose value changes.
     pub fn default_plan(&self, prior: Option<&Value>, config: &Value) -> (Value, Vec<AttrPath>) {
+        let mut filled = config.clone();
+        self.fill_block_defaults(&mut filled);
+        let config = &filled;
         let mut requires_replace = Vec::new();
         if let Some(prior) = prior {
             for (name, a) in &self.attributes {

@@ -69,6 +69,12 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub eks: aws_sdk_eks::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
 }
@@ -130,27 +136,24 @@ impl Clients {
                 .and_then(Value::as_list)
                 .and_then(|l| l.iter().find_map(|e| s(e, svc)))
         };
-        let ec2 = {
-            let mut b = aws_sdk_ec2::config::Builder::from(&sdk);
-            if let Some(u) = endpoint("ec2") {
-                b = b.endpoint_url(u);
-            }
-            aws_sdk_ec2::Client::from_conf(b.build())
-        };
-        let iam = {
-            let mut b = aws_sdk_iam::config::Builder::from(&sdk);
-            if let Some(u) = endpoint("iam") {
-                b = b.endpoint_url(u);
-            }
-            aws_sdk_iam::Client::from_conf(b.build())
-        };
-        let sts = {
-            let mut b = aws_sdk_sts::config::Builder::from(&sdk);
-            if let Some(u) = endpoint("sts") {
-                b = b.endpoint_url(u);
-            }
-            aws_sdk_sts::Client::from_conf(b.build())
-        };
+        macro_rules! client {
+            ($krate:ident, $svc:literal) => {{
+                let mut b = $krate::config::Builder::from(&sdk);
+                if let Some(u) = endpoint($svc) {
+                    b = b.endpoint_url(u);
+                }
+                $krate::Client::from_conf(b.build())
+            }};
+        }
+        let ec2 = client!(aws_sdk_ec2, "ec2");
+        let iam = client!(aws_sdk_iam, "iam");
+        let sts = client!(aws_sdk_sts, "sts");
+        let ecs = client!(aws_sdk_ecs, "ecs");
+        let eks = client!(aws_sdk_eks, "eks");
+        let elbv2 = client!(aws_sdk_elasticloadbalancingv2, "elbv2");
+        let elasticache = client!(aws_sdk_elasticache, "elasticache");
+        let ecr = client!(aws_sdk_ecr, "ecr");
+        let logs = client!(aws_sdk_cloudwatchlogs, "logs");
         let default_tags = config
             .get("default_tags")
             .and_then(|d| d.get("tags"))
@@ -165,6 +168,12 @@ impl Clients {
             ec2,
             iam,
             sts,
+            ecs,
+            eks,
+            elbv2,
+            elasticache,
+            ecr,
+            logs,
             region,
             default_tags,
         })

@@ -38,9 +38,10 @@ impl AwsError {
     }
 
     pub fn is_not_found(&self) -> bool {
-        self.code.ends_with(".NotFound")
-            || self.code.ends_with("NotFound")
-            || self.code == "NoSuchEntity"
+        // EC2 `InvalidVpcID.NotFound`, ECS `ClusterNotFoundException`, ELBv2
+        // `LoadBalancerNotFound`, ElastiCache `ReplicationGroupNotFoundFault`, ECR
+        // `RepositoryNotFoundException`, Logs/EKS `ResourceNotFoundException`, IAM `NoSuchEntity`.
+        self.code.contains("NotFound") || self.code == "NoSuchEntity"
     }
 }
 

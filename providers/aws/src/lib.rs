@@ -93,6 +93,16 @@ fn complete(schema: &terrane_core::ResourceSchema, v: Value) -> Value {
     Value::Map(m)
 }
 
+/// `timeouts` is configuration only: carried from the plan (or prior state) into the new state.
+fn keep_timeouts(mut v: Value, from: Option<&Value>) -> Value {
+    if let (Value::Map(m), Some(t)) = (&mut v, from.and_then(|f| f.get("timeouts"))) {
+        if m.contains_key("timeouts") {
+            m.insert("timeouts".into(), t.clone());
+        }
+    }
+    v
+}
+
 fn id_of(v: &Value) -> String {
     v.get("id")
         .and_then(Value::as_str)
@@ -149,7 +159,7 @@ impl Provider for AwsProvider {
             (None, None) => Ok(None),
         };
         let schema = &self.schema.resources[req.type_name];
-        res.map(|o| o.map(|v| complete(schema, v)))
+        res.map(|o| o.map(|v| keep_timeouts(complete(schema, v), req.planned)))
             .map_err(|e| e.into_provider_error())
     }
 
@@ -158,7 +168,7 @@ impl Provider for AwsProvider {
         let schema = &self.schema.resources[type_name];
         r.read(self.clients()?, &id_of(state), state)
             .await
-            .map(|o| o.map(|v| complete(schema, v)))
+            .map(|o| o.map(|v| keep_timeouts(complete(schema, v), Some(state))))
             .map_err(|e| e.into_provider_error())
     }
 

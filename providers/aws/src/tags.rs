@@ -104,3 +104,34 @@ pub fn from_ec2(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
         })
         .collect()
 }
+
+/// `m` plus the token tag.
+pub fn with_token(m: &BTreeMap<String, String>, token: Option<&str>) -> BTreeMap<String, String> {
+    let mut m = m.clone();
+    if let Some(t) = token {
+        m.insert(TOKEN_TAG.to_string(), t.to_string());
+    }
+    m
+}
+
+/// What a tag update must do to go from the prior `tags_all` to the planned one:
+/// (keys to remove, tags to add or change).
+pub fn diff(prior: &Value, planned: &Value) -> (Vec<String>, BTreeMap<String, String>) {
+    let old = wanted(prior);
+    let new = wanted(planned);
+    let removed = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
+    let changed = new
+        .into_iter()
+        .filter(|(k, v)| old.get(k) != Some(v))
+        .collect();
+    (removed, changed)
+}
+
+/// Whether the object carries our token tag.
+pub fn has_token(read: &BTreeMap<String, String>, token: &str) -> bool {
+    read.get(TOKEN_TAG).map(String::as_str) == Some(token)
+}

@@ -17,7 +17,10 @@ pub struct IamRolePolicyAttachment;
 
 const DELETE_TIMEOUT: Duration = Duration::from_secs(300);
 
-fn iam_tags(m: &BTreeMap<String, String>, token: Option<&str>) -> Vec<aws_sdk_iam::types::Tag> {
+pub(super) fn iam_tags(
+    m: &BTreeMap<String, String>,
+    token: Option<&str>,
+) -> Vec<aws_sdk_iam::types::Tag> {
     let mut v: Vec<_> = m
         .iter()
         .filter_map(|(k, v)| {
@@ -141,6 +144,15 @@ impl AwsResource for IamRole {
             Some(p) if serde_json::from_str::<serde_json::Value>(p).is_err() => {
                 vec![Diagnostic::error("Invalid assume_role_policy", "assume_role_policy must be a JSON policy document (use jsonencode or aws_iam_policy_document).")]
             }
+            Some(p) => super::iam::github_trust_problems(p)
+                .into_iter()
+                .map(|m| {
+                    Diagnostic::error(
+                        "Unsafe assume_role_policy",
+                        format!("{m}: without it any GitHub repository could assume this role."),
+                    )
+                })
+                .collect(),
             _ => Vec::new(),
         }
     }

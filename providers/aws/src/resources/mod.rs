@@ -2,14 +2,24 @@
 //! [`AwsData`].
 
 mod data;
+mod data_more;
 mod ec2_common;
+mod ec2_rules;
+mod ecr;
+mod ecs;
+mod eks;
+mod elasticache;
+mod elb;
+mod iam;
 mod iam_role;
 mod internet_gateway;
+mod logs;
 mod nat;
 mod policy;
 mod route_table;
 mod security_group;
 mod subnet;
+pub mod util;
 mod vpc;
 
 use std::sync::Arc;
@@ -73,14 +83,39 @@ pub fn all() -> Vec<Arc<dyn AwsResource>> {
         Arc::new(route_table::RouteTableAssociation),
         Arc::new(iam_role::IamRole),
         Arc::new(iam_role::IamRolePolicyAttachment),
+        Arc::new(iam::IamPolicy),
+        Arc::new(iam::IamRolePolicy),
+        Arc::new(iam::InstanceProfile),
+        Arc::new(iam::OidcProvider),
         Arc::new(security_group::SecurityGroup),
         Arc::new(nat::Eip),
         Arc::new(nat::NatGateway),
+        Arc::new(logs::LogGroup),
+        Arc::new(ecs::EcsCluster),
+        Arc::new(ecs::EcsTaskDefinition),
+        Arc::new(ecs::EcsService),
+        Arc::new(elb::Lb),
+        Arc::new(elb::TargetGroup),
+        Arc::new(elb::Listener),
+        Arc::new(elb::ListenerRule),
+        Arc::new(elb::TargetGroupAttachment),
+        Arc::new(elasticache::SubnetGroup),
+        Arc::new(elasticache::ReplicationGroup),
+        Arc::new(ecr::Repository),
+        Arc::new(ecr::LifecyclePolicy),
+        Arc::new(eks::EksCluster),
+        Arc::new(eks::NodeGroup),
+        Arc::new(eks::FargateProfile),
+        Arc::new(ec2_rules::Route),
+        Arc::new(ec2_rules::SecurityGroupRule),
     ]
 }
 
 pub fn all_data() -> Vec<Arc<dyn AwsData>> {
-    data::all()
+    let mut v = data::all();
+    v.push(Arc::new(data_more::PolicyDocument));
+    v.push(Arc::new(data_more::Vpc));
+    v
 }
 
 /// Small helpers for reading planned values.

@@ -199,6 +199,28 @@ impl AwsResource for RouteTable {
             .block("route", Nesting::Set, route_schema())
     }
 
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        config: &Value,
+        planned: &mut Value,
+        _rr: &mut Vec<terrane_core::AttrPath>,
+    ) {
+        // No inline `route` blocks: the table's routes are not managed here (they may come
+        // from aws_route resources), so whatever it has is no change.
+        let configured = config
+            .get("route")
+            .and_then(Value::as_list)
+            .is_some_and(|l| !l.is_empty());
+        if !configured {
+            let keep = prior
+                .and_then(|p| p.get("route"))
+                .cloned()
+                .unwrap_or(Value::List(Vec::new()));
+            super::put(planned, "route", keep);
+        }
+    }
+
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
         let out = cx
             .ec2

@@ -34,7 +34,7 @@ fn rule_schema() -> ResourceSchema {
 }
 
 /// A rule as stored: protocol normalised (`all` is `-1`), empty lists as null.
-fn normalize_rule(r: &Value) -> Value {
+pub(super) fn normalize_rule(r: &Value) -> Value {
     let proto = match str_of(r, "protocol").unwrap_or("-1") {
         "all" | "-1" => "-1".to_string(),
         p => p.to_lowercase(),
@@ -84,7 +84,7 @@ fn rules(v: &Value, k: &str) -> Vec<Value> {
     out
 }
 
-fn to_permission(r: &Value, own_id: &str) -> IpPermission {
+pub(super) fn to_permission(r: &Value, own_id: &str) -> IpPermission {
     let mut p = IpPermission::builder().ip_protocol(str_of(r, "protocol").unwrap_or("-1"));
     if str_of(r, "protocol") != Some("-1") {
         p = p
@@ -123,7 +123,7 @@ fn to_permission(r: &Value, own_id: &str) -> IpPermission {
     p.build()
 }
 
-fn from_permission(p: &IpPermission, own_id: &str) -> Value {
+pub(super) fn from_permission(p: &IpPermission, own_id: &str) -> Value {
     let cidrs: Vec<Value> = p
         .ip_ranges()
         .iter()
@@ -159,7 +159,7 @@ fn from_permission(p: &IpPermission, own_id: &str) -> Value {
     ]))
 }
 
-async fn describe(
+pub(super) async fn describe(
     cx: &Clients,
     id: &str,
 ) -> Result<Option<aws_sdk_ec2::types::SecurityGroup>, AwsError> {

@@ -1,0 +1,404 @@
+//! aws_ecr_repository and aws_ecr_lifecycle_policy.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_ecr::types as t;
+use terrane_core::{AttrPath, Attribute, Diagnostic, Nesting, ResourceSchema, Type, Value};
+
+use super::policy::{equivalent, keep_prior_if_same};
+use super::util::{already_exists, block, changed, missing, opt_s, vanished};
+use super::{bool_of, str_of, AwsResource};
+use crate::config::Clients;
+use crate::error::{absent_ok, sdk, AwsError};
+use crate::tags;
+
+pub struct Repository;
+pub struct LifecyclePolicy;
+
+fn ecr_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
+    m.iter()
+        .filter_map(|(k, v)| t::Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+async fn read_tags(cx: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = cx
+        .ecr
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| sdk("ListTagsForResource", e))?;
+    Ok(out
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
+}
+
+async fn describe(cx: &Clients, name: &str) -> Result<Option<t::Repository>, AwsError> {
+    Ok(absent_ok(
+        cx.ecr
+            .describe_repositories()
+            .repository_names(name)
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeRepositories", e)),
+    )?
+    .and_then(|o| o.repositories.unwrap_or_default().into_iter().next()))
+}
+
+async fn repo_state(cx: &Clients, r: &t::Repository, prior: &Value) -> Result<Value, AwsError> {
+    let arn = r.repository_arn().unwrap_or_default();
+    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
+    Ok(Value::map([
+        ("id", opt_s(r.repository_name())),
+        ("name", opt_s(r.repository_name())),
+        ("arn", Value::from(arn)),
+        ("registry_id", opt_s(r.registry_id())),
+        ("repository_url", opt_s(r.repository_uri())),
+        (
+            "image_tag_mutability",
+            opt_s(r.image_tag_mutability().map(|m| m.as_str())),
+        ),
+        (
+            "image_scanning_configuration",
+            Value::List(vec![Value::map([(
+                "scan_on_push",
+                Value::Bool(
+                    r.image_scanning_configuration()
+                        .map(|c| c.scan_on_push())
+                        .unwrap_or(false),
+                ),
+            )])]),
+        ),
+        (
+            "force_delete",
+            prior
+                .get("force_delete")
+                .cloned()
+                .unwrap_or(Value::Bool(false)),
+        ),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ]))
+}
+
+fn scan_on_push(planned: &Value) -> bool {
+    block(planned, "image_scanning_configuration")
+        .and_then(|c| bool_of(c, "scan_on_push"))
+        .unwrap_or(false)
+}
+
+#[async_trait]
+impl AwsResource for Repository {
+    fn name(&self) -> &'static str {
+        "aws_ecr_repository"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("registry_id", Attribute::computed(Type::String))
+            .attr("repository_url", Attribute::computed(Type::String))
+            .attr("name", Attribute::required(Type::String).force_new())
+            .attr(
+                "image_tag_mutability",
+                Attribute::optional(Type::String).with_default("MUTABLE"),
+            )
+            .attr(
+                "force_delete",
+                Attribute::optional(Type::Bool).with_default(false),
+            )
+            .attr("tags", Attribute::optional(Type::map(Type::String)))
+            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+            .block(
+                "image_scanning_configuration",
+                Nesting::List,
+                ResourceSchema::new().attr(
+                    "scan_on_push",
+                    Attribute::optional(Type::Bool).with_default(false),
+                ),
+            )
+    }
+
+    fn adjust_plan(
+        &self,
+        _prior: Option<&Value>,
+        _config: &Value,
+        planned: &mut Value,
+        _rr: &mut Vec<AttrPath>,
+    ) {
+        // An absent image_scanning_configuration is AWS's default (scan_on_push = false).
+        if planned
+            .get("image_scanning_configuration")
+            .and_then(Value::as_list)
+            .is_some_and(|l| l.is_empty())
+            || planned
+                .get("image_scanning_configuration")
+                .is_none_or(Value::is_null)
+        {
+            super::put(
+                planned,
+                "image_scanning_configuration",
+                Value::List(vec![Value::map([("scan_on_push", Value::Bool(false))])]),
+            );
+        }
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let res = cx
+            .ecr
+            .create_repository()
+            .repository_name(&name)
+            .image_tag_mutability(t::ImageTagMutability::from(
+                str_of(planned, "image_tag_mutability").unwrap_or("MUTABLE"),
+            ))
+            .image_scanning_configuration(
+                t::ImageScanningConfiguration::builder()
+                    .scan_on_push(scan_on_push(planned))
+                    .build(),
+            )
+            .set_tags(Some(ecr_tags(&tags::with_token(
+                &tags::wanted(planned),
+                Some(token),
+            ))))
+            .send()
+            .await
+            .map_err(|e| sdk("CreateRepository", e));
+        let r = match res {
+            Ok(o) => o
+                .repository
+                .ok_or_else(|| missing("CreateRepository", "repository"))?,
+            Err(e) if already_exists(&e) => {
+                // A retry after a lost response: adopt only the repository we made.
+                let r = describe(cx, &name).await?.ok_or(e.clone())?;
+                if !tags::has_token(
+                    &read_tags(cx, r.repository_arn().unwrap_or_default()).await?,
+                    token,
+                ) {
+                    return Err(e);
+                }
+                r
+            }
+            Err(e) => return Err(e),
+        };
+        repo_state(cx, &r, planned).await
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        match describe(cx, id).await? {
+            Some(r) => Ok(Some(repo_state(cx, &r, prior).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let name = str_of(prior, "name").unwrap_or_default().to_string();
+        if changed(prior, planned, &["image_tag_mutability"]) {
+            cx.ecr
+                .put_image_tag_mutability()
+                .repository_name(&name)
+                .image_tag_mutability(t::ImageTagMutability::from(
+                    str_of(planned, "image_tag_mutability").unwrap_or("MUTABLE"),
+                ))
+                .send()
+                .await
+                .map_err(|e| sdk("PutImageTagMutability", e))?;
+        }
+        if changed(prior, planned, &["image_scanning_configuration"]) {
+            cx.ecr
+                .put_image_scanning_configuration()
+                .repository_name(&name)
+                .image_scanning_configuration(
+                    t::ImageScanningConfiguration::builder()
+                        .scan_on_push(scan_on_push(planned))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| sdk("PutImageScanningConfiguration", e))?;
+        }
+        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let (removed, changed_tags) = tags::diff(prior, planned);
+        if !removed.is_empty() {
+            cx.ecr
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk("UntagResource", e))?;
+        }
+        if !changed_tags.is_empty() {
+            cx.ecr
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(ecr_tags(&changed_tags)))
+                .send()
+                .await
+                .map_err(|e| sdk("TagResource", e))?;
+        }
+        let r = describe(cx, &name)
+            .await?
+            .ok_or_else(|| vanished("DescribeRepositories", "repository", &name))?;
+        repo_state(cx, &r, planned).await
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .ecr
+            .delete_repository()
+            .repository_name(str_of(state, "name").unwrap_or_default())
+            .force(bool_of(state, "force_delete").unwrap_or(false))
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteRepository", e))
+        {
+            Err(e) if e.is("RepositoryNotEmptyException") => Err(AwsError::new(
+                "DeleteRepository",
+                e.code.clone(),
+                format!(
+                    "{} (set force_delete = true to delete the images with it)",
+                    e.message
+                ),
+            )),
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- aws_ecr_lifecycle_policy
+
+#[async_trait]
+impl AwsResource for LifecyclePolicy {
+    fn name(&self) -> &'static str {
+        "aws_ecr_lifecycle_policy"
+    }
+
+    fn taggable(&self) -> bool {
+        false
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("registry_id", Attribute::computed(Type::String))
+            .attr("repository", Attribute::required(Type::String).force_new())
+            .attr("policy", Attribute::required(Type::String))
+    }
+
+    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        match str_of(config, "policy") {
+            Some(p) if serde_json::from_str::<serde_json::Value>(p).is_err() => {
+                vec![Diagnostic::error(
+                    "Invalid policy",
+                    "policy must be a JSON lifecycle policy document (use jsonencode).",
+                )]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        _config: &Value,
+        planned: &mut Value,
+        _rr: &mut Vec<AttrPath>,
+    ) {
+        if let (Some(p), Some(new)) = (
+            prior.and_then(|p| str_of(p, "policy")),
+            str_of(planned, "policy"),
+        ) {
+            if p != new && equivalent(p, new) {
+                super::put(planned, "policy", Value::from(p));
+            }
+        }
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+        // PutLifecyclePolicy replaces the repository's one policy: a retry is harmless.
+        self.put(cx, planned).await
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        let repo = str_of(prior, "repository").unwrap_or(id);
+        let out = match absent_ok(
+            cx.ecr
+                .get_lifecycle_policy()
+                .repository_name(repo)
+                .send()
+                .await
+                .map_err(|e| sdk("GetLifecyclePolicy", e)),
+        )? {
+            Some(o) => o,
+            None => return Ok(None),
+        };
+        let text = out.lifecycle_policy_text().unwrap_or_default();
+        Ok(Some(Value::map([
+            ("id", Value::from(repo)),
+            ("repository", Value::from(repo)),
+            ("registry_id", opt_s(out.registry_id())),
+            (
+                "policy",
+                Value::from(keep_prior_if_same(text, str_of(prior, "policy"))),
+            ),
+        ])))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        self.put(cx, planned).await
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .ecr
+            .delete_lifecycle_policy()
+            .repository_name(str_of(state, "repository").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteLifecyclePolicy", e))
+        {
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl LifecyclePolicy {
+    async fn put(&self, cx: &Clients, planned: &Value) -> Result<Value, AwsError> {
+        let repo = str_of(planned, "repository").unwrap_or_default();
+        let out = cx
+            .ecr
+            .put_lifecycle_policy()
+            .repository_name(repo)
+            .lifecycle_policy_text(str_of(planned, "policy").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("PutLifecyclePolicy", e))?;
+        Ok(Value::map([
+            ("id", Value::from(repo)),
+            ("repository", Value::from(repo)),
+            ("registry_id", opt_s(out.registry_id())),
+            (
+                "policy",
+                planned.get("policy").cloned().unwrap_or(Value::Null),
+            ),
+        ]))
+    }
+}

@@ -1,0 +1,212 @@
+//! aws_cloudwatch_log_group.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use terrane_core::{Attribute, ResourceSchema, Type, Value};
+
+use super::util::{already_exists, int_of, num, opt_s, vanished};
+use super::{str_of, AwsResource};
+use crate::config::Clients;
+use crate::error::{sdk, AwsError};
+use crate::tags;
+
+pub struct LogGroup;
+
+async fn describe(
+    cx: &Clients,
+    name: &str,
+) -> Result<
+    Option<(
+        aws_sdk_cloudwatchlogs::types::LogGroup,
+        HashMap<String, String>,
+    )>,
+    AwsError,
+> {
+    let out = cx
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeLogGroups", e))?;
+    let Some(g) = out
+        .log_groups
+        .unwrap_or_default()
+        .into_iter()
+        .find(|g| g.log_group_name() == Some(name))
+    else {
+        return Ok(None);
+    };
+    // The group's ARN ends in ":*"; tagging takes it without.
+    let arn = g
+        .arn()
+        .map(|a| a.trim_end_matches(":*").to_string())
+        .unwrap_or_default();
+    let tags = cx
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| sdk("ListTagsForResource", e))?
+        .tags
+        .unwrap_or_default();
+    Ok(Some((g, tags)))
+}
+
+fn state(
+    g: &aws_sdk_cloudwatchlogs::types::LogGroup,
+    t: HashMap<String, String>,
+    prior: &Value,
+) -> Value {
+    let (tags, tags_all) = tags::split(t.into_iter().collect(), prior);
+    let arn = g
+        .arn()
+        .unwrap_or_default()
+        .trim_end_matches(":*")
+        .to_string();
+    Value::map([
+        ("id", opt_s(g.log_group_name())),
+        ("name", opt_s(g.log_group_name())),
+        ("arn", Value::from(arn)),
+        ("retention_in_days", num(g.retention_in_days().unwrap_or(0))),
+        ("kms_key_id", opt_s(g.kms_key_id())),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+#[async_trait]
+impl AwsResource for LogGroup {
+    fn name(&self) -> &'static str {
+        "aws_cloudwatch_log_group"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("name", Attribute::required(Type::String).force_new())
+            .attr(
+                "retention_in_days",
+                Attribute::optional(Type::Number).with_default(0i64),
+            )
+            .attr("kms_key_id", Attribute::optional(Type::String).force_new())
+            .attr("tags", Attribute::optional(Type::map(Type::String)))
+            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let res = cx
+            .logs
+            .create_log_group()
+            .log_group_name(&name)
+            .set_kms_key_id(str_of(planned, "kms_key_id").map(String::from))
+            .set_tags(Some(
+                tags::with_token(&tags::wanted(planned), Some(token))
+                    .into_iter()
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| sdk("CreateLogGroup", e));
+        if let Err(e) = res {
+            // A retry after a lost response finds the group we made: adopt it only when it
+            // carries our token.
+            let ours = already_exists(&e)
+                && describe(cx, &name).await?.is_some_and(|(_, t)| {
+                    t.get(tags::TOKEN_TAG).map(String::as_str) == Some(token)
+                });
+            if !ours {
+                return Err(e);
+            }
+        }
+        if let Some(days) = int_of(planned, "retention_in_days").filter(|d| *d > 0) {
+            cx.logs
+                .put_retention_policy()
+                .log_group_name(&name)
+                .retention_in_days(days)
+                .send()
+                .await
+                .map_err(|e| sdk("PutRetentionPolicy", e))?;
+        }
+        let (g, t) = describe(cx, &name)
+            .await?
+            .ok_or_else(|| vanished("DescribeLogGroups", "log group", &name))?;
+        Ok(state(&g, t, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        Ok(describe(cx, id).await?.map(|(g, t)| state(&g, t, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let name = str_of(prior, "name").unwrap_or_default().to_string();
+        if prior.get("retention_in_days") != planned.get("retention_in_days") {
+            match int_of(planned, "retention_in_days").filter(|d| *d > 0) {
+                Some(days) => cx
+                    .logs
+                    .put_retention_policy()
+                    .log_group_name(&name)
+                    .retention_in_days(days)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("PutRetentionPolicy", e))?,
+                None => cx
+                    .logs
+                    .delete_retention_policy()
+                    .log_group_name(&name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteRetentionPolicy", e))?,
+            }
+        }
+        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let (removed, changed) = tags::diff(prior, planned);
+        if !removed.is_empty() {
+            cx.logs
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk("UntagResource", e))?;
+        }
+        if !changed.is_empty() {
+            cx.logs
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(changed.into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| sdk("TagResource", e))?;
+        }
+        let (g, t) = describe(cx, &name)
+            .await?
+            .ok_or_else(|| vanished("DescribeLogGroups", "log group", &name))?;
+        Ok(state(&g, t, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .logs
+            .delete_log_group()
+            .log_group_name(str_of(state, "name").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteLogGroup", e))
+        {
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
+    }
+}

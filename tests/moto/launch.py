@@ -1,0 +1,93 @@
+"""Starts moto's server (moto[server]==5.2.5) with three small ElastiCache extensions.
+
+moto 5.2.5 lacks pieces of ElastiCache that Terrane's AWS provider uses (see
+../shared/notes/moto.md). Rather than special-casing the emulator in the provider or weakening
+tests, this launcher adds them before serving, each as AWS documents the operation:
+
+1. DeleteCacheSubnetGroup (moto: 500 NotImplemented). AWS deletes the group, or answers
+   CacheSubnetGroupInUse while a replication group still uses it, or CacheSubnetGroupNotFoundFault.
+2. ModifyCacheSubnetGroup (moto: 500 NotImplemented). AWS replaces the subnet list and/or
+   description and returns the group.
+3. Deletion finishes. moto leaves a deleted replication group in `deleting` forever; on AWS it
+   disappears after a while (DescribeReplicationGroups then answers ReplicationGroupNotFoundFault).
+   Here it disappears at the first describe after the delete.
+
+Usage is the same as moto_server: launch.py -H 127.0.0.1 -p PORT.
+"""
+
+import sys
+
+from moto.elasticache import exceptions as ex
+from moto.elasticache import models, responses
+from moto.core.responses import ActionResult, EmptyResult
+
+
+class CacheSubnetGroupInUse(ex.ElastiCacheException):
+    code = "CacheSubnetGroupInUse"
+
+    def __init__(self, name: str):
+        super().__init__(f"Cache subnet group {name} is currently in use by a cache cluster.")
+
+
+def delete_cache_subnet_group(self, cache_subnet_group_name):
+    if cache_subnet_group_name not in self.cache_subnet_groups:
+        raise ex.CacheSubnetGroupNotFound(cache_subnet_group_name)
+    for rg in self.replication_groups.values():
+        if getattr(rg, "cache_subnet_group_name", None) == cache_subnet_group_name:
+            raise CacheSubnetGroupInUse(cache_subnet_group_name)
+    group = self.cache_subnet_groups.pop(cache_subnet_group_name)
+    self.tagging_service.delete_all_tags_for_resource(group.arn)
+
+
+def modify_cache_subnet_group(self, name, description, subnet_ids):
+    if name not in self.cache_subnet_groups:
+        raise ex.CacheSubnetGroupNotFound(name)
+    old = self.cache_subnet_groups[name]
+    new = models.CacheSubnetGroup(
+        account_id=self.account_id,
+        region_name=self.region_name,
+        cache_subnet_group_name=name,
+        cache_subnet_group_description=description or old.cache_subnet_group_description,
+        subnet_ids=subnet_ids or old.subnet_ids,
+        tags=None,
+    )
+    self.cache_subnet_groups[name] = new
+    return new
+
+
+_describe_replication_groups = models.ElastiCacheBackend.describe_replication_groups
+
+
+def describe_replication_groups(self, replication_group_id=None):
+    for rid in [k for k, v in self.replication_groups.items() if v.status == "deleting"]:
+        self.tagging_service.delete_all_tags_for_resource(self.replication_groups[rid].arn)
+        del self.replication_groups[rid]
+    return _describe_replication_groups(self, replication_group_id)
+
+
+models.ElastiCacheBackend.delete_cache_subnet_group = delete_cache_subnet_group
+models.ElastiCacheBackend.modify_cache_subnet_group = modify_cache_subnet_group
+models.ElastiCacheBackend.describe_replication_groups = describe_replication_groups
+
+
+def _delete_cache_subnet_group(self):
+    self.elasticache_backend.delete_cache_subnet_group(self._get_param("CacheSubnetGroupName"))
+    return EmptyResult()
+
+
+def _modify_cache_subnet_group(self):
+    group = self.elasticache_backend.modify_cache_subnet_group(
+        self._get_param("CacheSubnetGroupName"),
+        self._get_param("CacheSubnetGroupDescription"),
+        self._get_param("SubnetIds", []),
+    )
+    return ActionResult({"CacheSubnetGroup": group})
+
+
+responses.ElastiCacheResponse.delete_cache_subnet_group = _delete_cache_subnet_group
+responses.ElastiCacheResponse.modify_cache_subnet_group = _modify_cache_subnet_group
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    main(sys.argv[1:])
