@@ -1,4 +1,4 @@
-"""Starts moto's server (moto[server]==5.2.5) with three small ElastiCache extensions.
+"""Starts moto's server (moto[server]==5.2.5) with a few small, documented extensions.
 
 moto 5.2.5 lacks pieces of ElastiCache that Terrane's AWS provider uses (see
 ../shared/notes/moto.md). Rather than special-casing the emulator in the provider or weakening
@@ -11,6 +11,10 @@ tests, this launcher adds them before serving, each as AWS documents the operati
 3. Deletion finishes. moto leaves a deleted replication group in `deleting` forever; on AWS it
    disappears after a while (DescribeReplicationGroups then answers ReplicationGroupNotFoundFault).
    Here it disappears at the first describe after the delete.
+
+4. AddClientIDToOpenIDConnectProvider and RemoveClientIDFromOpenIDConnectProvider (IAM; moto:
+   not implemented). AWS adds the client id (a no-op if present) or removes it (a no-op if
+   absent).
 
 Usage is the same as moto_server: launch.py -H 127.0.0.1 -p PORT.
 """
@@ -86,6 +90,28 @@ def _modify_cache_subnet_group(self):
 
 responses.ElastiCacheResponse.delete_cache_subnet_group = _delete_cache_subnet_group
 responses.ElastiCacheResponse.modify_cache_subnet_group = _modify_cache_subnet_group
+
+from moto.iam import responses as iam_responses
+
+
+def _add_client_id(self):
+    p = self.backend.get_open_id_connect_provider(self._get_param("OpenIDConnectProviderArn"))
+    cid = self._get_param("ClientID")
+    if cid not in p.client_id_list:
+        p.client_id_list.append(cid)
+    return EmptyResult()
+
+
+def _remove_client_id(self):
+    p = self.backend.get_open_id_connect_provider(self._get_param("OpenIDConnectProviderArn"))
+    cid = self._get_param("ClientID")
+    if cid in p.client_id_list:
+        p.client_id_list.remove(cid)
+    return EmptyResult()
+
+
+iam_responses.IamResponse.add_client_id_to_open_id_connect_provider = _add_client_id
+iam_responses.IamResponse.remove_client_id_from_open_id_connect_provider = _remove_client_id
 
 if __name__ == "__main__":
     from moto.server import main

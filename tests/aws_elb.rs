@@ -1,0 +1,291 @@
+//! aws_lb, aws_lb_target_group, aws_lb_listener, aws_lb_listener_rule and
+//! aws_lb_target_group_attachment through the binary against moto, checked through the ELBv2
+//! API: create, no-change plan, in-place updates (the blue/green listener swap, a health check,
+//! a rule's path, idle timeout), replace (an attachment's port), destroy.
+
+mod common;
+#[path = "common/moto.rs"]
+mod moto;
+
+use common::Fixture;
+use moto::Moto;
+
+const CONFIG: &str = r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+variable "live" {
+  default = "blue"
+}
+variable "health_path" {
+  default = "/healthz"
+}
+variable "api_path" {
+  default = "/api/*"
+}
+variable "target_port" {
+  default = 8080
+}
+
+data "aws_availability_zones" "az" {}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.30.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.30.1.0/24"
+  availability_zone = data.aws_availability_zones.az.names[0]
+}
+
+resource "aws_subnet" "b" {
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.30.2.0/24"
+  availability_zone = data.aws_availability_zones.az.names[1]
+}
+
+resource "aws_security_group" "lb" {
+  name   = "lb"
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_lb" "web" {
+  name            = "web"
+  subnets         = [aws_subnet.a.id, aws_subnet.b.id]
+  security_groups = [aws_security_group.lb.id]
+  idle_timeout    = var.live == "blue" ? 60 : 120
+}
+
+resource "aws_lb_target_group" "color" {
+  for_each    = toset(["blue", "green"])
+  name        = "web-${each.key}"
+  port        = 8080
+  protocol    = "HTTP"
+  vpc_id      = aws_vpc.main.id
+  target_type = "ip"
+
+  health_check {
+    path    = var.health_path
+    matcher = "200"
+  }
+}
+
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.web.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.color[var.live].arn
+  }
+}
+
+resource "aws_lb_listener_rule" "api" {
+  listener_arn = aws_lb_listener.http.arn
+  priority     = 10
+
+  action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "text/plain"
+      message_body = "api"
+      status_code  = "200"
+    }
+  }
+
+  condition {
+    path_pattern {
+      values = [var.api_path]
+    }
+  }
+}
+
+resource "aws_lb_target_group_attachment" "app" {
+  target_group_arn = aws_lb_target_group.color["blue"].arn
+  target_id        = "10.30.1.10"
+  port             = var.target_port
+}
+"#;
+
+async fn listener_target(elb: &aws_sdk_elasticloadbalancingv2::Client, lb: &str) -> String {
+    let ls = elb
+        .describe_listeners()
+        .load_balancer_arn(lb)
+        .send()
+        .await
+        .unwrap();
+    let a = &ls.listeners()[0].default_actions()[0];
+    a.target_group_arn().unwrap_or_default().to_string()
+}
+
+async fn tg_arn(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    name: &str,
+) -> aws_sdk_elasticloadbalancingv2::types::TargetGroup {
+    elb.describe_target_groups()
+        .names(name)
+        .send()
+        .await
+        .unwrap()
+        .target_groups()[0]
+        .clone()
+}
+
+async fn targets(elb: &aws_sdk_elasticloadbalancingv2::Client, tg: &str) -> Vec<(String, i32)> {
+    elb.describe_target_health()
+        .target_group_arn(tg)
+        .send()
+        .await
+        .unwrap()
+        .target_health_descriptions()
+        .iter()
+        .filter_map(|d| d.target())
+        .map(|t| {
+            (
+                t.id().unwrap_or_default().to_string(),
+                t.port().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn load_balancer_lifecycle_against_the_emulator() {
+    let m = Moto::start();
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&m.sdk_config().await);
+    let f = Fixture::new(CONFIG);
+
+    m.run(&f, &["apply", "-auto-approve"], 0);
+    let lbs = elb
+        .describe_load_balancers()
+        .names("web")
+        .send()
+        .await
+        .unwrap();
+    let lb = lbs.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_string();
+    let blue = tg_arn(&elb, "web-blue").await;
+    let green = tg_arn(&elb, "web-green").await;
+    assert_eq!(blue.health_check_path(), Some("/healthz"));
+    assert_eq!(
+        listener_target(&elb, &lb).await,
+        blue.target_group_arn().unwrap()
+    );
+    assert_eq!(
+        targets(&elb, blue.target_group_arn().unwrap()).await,
+        vec![("10.30.1.10".to_string(), 8080)]
+    );
+    m.run(&f, &["plan", "-detailed-exitcode"], 0);
+
+    // In place: the blue/green swap is one ModifyListener; the health check, rule path and
+    // idle timeout change in place too.
+    let vars = [
+        "-var=live=green",
+        "-var=health_path=/ready",
+        "-var=api_path=/v2/*",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = m.run(&f, &args, 0);
+    assert!(
+        r.stdout.contains("0 added, 5 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        listener_target(&elb, &lb).await,
+        green.target_group_arn().unwrap()
+    );
+    assert_eq!(
+        tg_arn(&elb, "web-blue").await.health_check_path(),
+        Some("/ready")
+    );
+    let rules = elb
+        .describe_rules()
+        .listener_arn(
+            elb.describe_listeners()
+                .load_balancer_arn(&lb)
+                .send()
+                .await
+                .unwrap()
+                .listeners()[0]
+                .listener_arn()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let api = rules
+        .rules()
+        .iter()
+        .find(|r| r.priority() == Some("10"))
+        .unwrap();
+    let paths: Vec<&str> = api
+        .conditions()
+        .iter()
+        .flat_map(|c| {
+            c.path_pattern_config()
+                .map(|p| p.values())
+                .unwrap_or_default()
+        })
+        .map(String::as_str)
+        .collect();
+    assert_eq!(paths, vec!["/v2/*"]);
+    let attrs = elb
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(&lb)
+        .send()
+        .await
+        .unwrap();
+    assert!(attrs
+        .attributes()
+        .iter()
+        .any(|a| a.key() == Some("idle_timeout.timeout_seconds") && a.value() == Some("120")));
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(vars);
+    m.run(&f, &args, 0);
+
+    // Replace: a target's port cannot change in place.
+    let vars = [
+        "-var=live=green",
+        "-var=health_path=/ready",
+        "-var=api_path=/v2/*",
+        "-var=target_port=9090",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = m.run(&f, &args, 0);
+    assert!(
+        r.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        targets(&elb, blue.target_group_arn().unwrap()).await,
+        vec![("10.30.1.10".to_string(), 9090)]
+    );
+
+    // Destroy: no load balancer, target group or listener left.
+    let mut args = vec!["destroy", "-auto-approve"];
+    args.extend(vars);
+    m.run(&f, &args, 0);
+    assert!(elb
+        .describe_load_balancers()
+        .send()
+        .await
+        .unwrap()
+        .load_balancers()
+        .is_empty());
+    assert!(elb
+        .describe_target_groups()
+        .send()
+        .await
+        .unwrap()
+        .target_groups()
+        .is_empty());
+}
