@@ -6,6 +6,8 @@ use std::process::{Command, Output, Stdio};
 
 pub struct Fixture {
     pub dir: tempfile::TempDir,
+    /// Where commands run (the fixture's root unless it is a copied example).
+    pub work: PathBuf,
 }
 
 pub struct Run {
@@ -21,23 +23,36 @@ impl Run {
 }
 
 impl Fixture {
+    fn empty() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().to_path_buf();
+        Fixture { dir, work }
+    }
+
     pub fn new(main_tf: &str) -> Fixture {
-        let f = Fixture {
-            dir: tempfile::tempdir().unwrap(),
-        };
+        let f = Fixture::empty();
         f.write("main.tf", main_tf);
         f
     }
 
     /// A copy of `tests/fixtures/<name>`.
     pub fn from_fixture(name: &str) -> Fixture {
-        let f = Fixture {
-            dir: tempfile::tempdir().unwrap(),
-        };
+        let f = Fixture::empty();
         let src = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
             .join(name);
         copy_dir(&src, f.path());
+        f
+    }
+
+    /// A copy of the repository's `modules/` and `examples/<name>/`, run in the example.
+    pub fn from_example(name: &str) -> Fixture {
+        let mut f = Fixture::empty();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        copy_dir(&root.join("modules"), &f.path().join("modules"));
+        let work = f.path().join("examples").join(name);
+        copy_dir(&root.join("examples").join(name), &work);
+        f.work = work;
         f
     }
 
@@ -56,7 +71,7 @@ impl Fixture {
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_terrane"));
         c.args(args)
-            .current_dir(self.path())
+            .current_dir(&self.work)
             .env("TERRANE_ENABLE_TEST_PROVIDER", "1")
             .env("NO_COLOR", "1")
             .env_remove("TF_WORKSPACE")
@@ -106,6 +121,9 @@ fn copy_dir(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();
     for e in std::fs::read_dir(src).unwrap() {
         let e = e.unwrap();
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue; // a local run's state directory, for instance
+        }
         let to = dst.join(e.file_name());
         if e.file_type().unwrap().is_dir() {
             copy_dir(&e.path(), &to);
