@@ -174,3 +174,43 @@ resource "aws_iam_role" "bad" {
     );
     assert!(r.stderr.contains("main.tf:5"), "{}", r.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn existing_role_is_imported_and_plans_clean() {
+    let m = Moto::start();
+    let iam = m.iam().await;
+    // Made out of band, with a trust policy spelled differently from the configuration's.
+    iam.create_role()
+        .role_name("legacy")
+        .description("made by hand")
+        .assume_role_policy_document(
+            r#"{"Version": "2012-10-17", "Statement": {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}}}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    let f = Fixture::new(
+        r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_iam_role" "legacy" {
+  name        = "legacy"
+  description = "made by hand"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "ecs-tasks.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+"#,
+    );
+    run(&f, &m, &["import", "aws_iam_role.legacy", "legacy"], 0);
+    run(&f, &m, &["plan", "-detailed-exitcode"], 0);
+    let r = run(&f, &m, &["import", "aws_iam_role.missing", "nobody"], 1);
+    assert!(r.stderr.contains("aws_iam_role.missing"), "{}", r.stderr);
+}

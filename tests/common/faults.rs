@@ -1,39 +1,76 @@
 //! A fault-injecting HTTP proxy on loopback, in front of the emulator: every `throttle_every`-th
 //! request is answered `503 RequestLimitExceeded` and every `error_every`-th `500 InternalError`,
-//! without reaching the emulator (as AWS does when it throttles); the rest are forwarded.
+//! without reaching the emulator (as AWS does when it throttles); with `lose_every`, every
+//! `lose_every`-th create is carried out by the emulator but its answer is replaced by a 500 (a
+//! lost response: the client cannot know the object exists). The rest are forwarded. Every
+//! forwarded call is recorded with its operation and upstream latency (for the benchmark).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub struct FaultProxy {
     pub port: u16,
     pub requests: Arc<AtomicUsize>,
     pub injected: Arc<AtomicUsize>,
+    /// Creates carried out whose answers were dropped.
+    pub lost: Arc<AtomicUsize>,
+    /// (operation, upstream latency) of every forwarded call.
+    pub calls: Arc<Mutex<Vec<(String, Duration)>>>,
+}
+
+#[derive(Clone, Copy)]
+struct Plan {
+    throttle_every: usize,
+    error_every: usize,
+    lose_every: usize,
 }
 
 impl FaultProxy {
     pub fn start(upstream: u16, throttle_every: usize, error_every: usize) -> FaultProxy {
+        Self::start_with(upstream, throttle_every, error_every, usize::MAX)
+    }
+
+    /// A proxy that also loses the answer of every `lose_every`-th create.
+    pub fn start_with(
+        upstream: u16,
+        throttle_every: usize,
+        error_every: usize,
+        lose_every: usize,
+    ) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let requests = Arc::new(AtomicUsize::new(0));
-        let injected = Arc::new(AtomicUsize::new(0));
-        let (r, i) = (requests.clone(), injected.clone());
+        let p = FaultProxy {
+            port,
+            requests: Arc::new(AtomicUsize::new(0)),
+            injected: Arc::new(AtomicUsize::new(0)),
+            lost: Arc::new(AtomicUsize::new(0)),
+            calls: Arc::new(Mutex::new(Vec::new())),
+        };
+        let plan = Plan {
+            throttle_every,
+            error_every,
+            lose_every,
+        };
+        let shared = (
+            p.requests.clone(),
+            p.injected.clone(),
+            p.lost.clone(),
+            p.calls.clone(),
+            Arc::new(AtomicUsize::new(0)),
+        );
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
-                let (r, i) = (r.clone(), i.clone());
+                let shared = shared.clone();
                 std::thread::spawn(move || {
-                    let _ = serve(conn, upstream, &r, &i, throttle_every, error_every);
+                    let _ = serve(conn, upstream, &shared, plan);
                 });
             }
         });
-        FaultProxy {
-            port,
-            requests,
-            injected,
-        }
+        p
     }
 
     pub fn url(&self) -> String {
@@ -41,14 +78,59 @@ impl FaultProxy {
     }
 }
 
-fn serve(
-    conn: TcpStream,
-    upstream: u16,
-    requests: &AtomicUsize,
-    injected: &AtomicUsize,
-    throttle_every: usize,
-    error_every: usize,
-) -> std::io::Result<()> {
+type Shared = (
+    Arc<AtomicUsize>,
+    Arc<AtomicUsize>,
+    Arc<AtomicUsize>,
+    Arc<Mutex<Vec<(String, Duration)>>>,
+    Arc<AtomicUsize>,
+);
+
+/// The API operation of a request: `Action=` (query protocols), `X-Amz-Target` (JSON
+/// protocols), or the method and path (REST protocols such as EKS).
+fn operation(head: &str, body: &[u8]) -> String {
+    let body = String::from_utf8_lossy(body);
+    if let Some(a) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
+        return a.to_string();
+    }
+    for l in head.lines() {
+        if let Some(t) = l.to_ascii_lowercase().strip_prefix("x-amz-target:") {
+            let t = l[l.len() - t.len()..].trim();
+            return t.rsplit('.').next().unwrap_or(t).to_string();
+        }
+    }
+    let first = head.lines().next().unwrap_or_default();
+    let mut parts = first.split_whitespace();
+    let method = parts.next().unwrap_or_default();
+    let path = parts
+        .next()
+        .unwrap_or_default()
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    // /clusters/NAME/node-groups -> /clusters/*/node-groups
+    let shape: Vec<&str> = path
+        .split('/')
+        .enumerate()
+        .map(|(i, s)| if i % 2 == 0 || s.is_empty() { s } else { "*" })
+        .collect();
+    format!("{method} {}", shape.join("/"))
+}
+
+fn is_create(op: &str) -> bool {
+    op.starts_with("Create")
+        || op.starts_with("Allocate")
+        || op.starts_with("Register")
+        || (op.starts_with("POST ") && !op.contains("/tags"))
+}
+
+fn serve(conn: TcpStream, upstream: u16, shared: &Shared, plan: Plan) -> std::io::Result<()> {
+    let (requests, injected, lost, calls, creates) = shared;
+    let Plan {
+        throttle_every,
+        error_every,
+        lose_every,
+    } = plan;
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut conn = conn;
     loop {
@@ -92,6 +174,10 @@ fn serve(
         } else {
             None
         };
+        let op = operation(&head, &body);
+        let lose = fault.is_none()
+            && is_create(&op)
+            && (creates.fetch_add(1, Ordering::SeqCst) + 1).is_multiple_of(lose_every);
         let response = match fault {
             Some((status, code, msg)) => {
                 injected.fetch_add(1, Ordering::SeqCst);
@@ -99,6 +185,7 @@ fn serve(
                 format!("HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{xml}", xml.len()).into_bytes()
             }
             None => {
+                let started = Instant::now();
                 let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
                 // Ask the emulator to close after its answer, so the answer ends at EOF.
                 up.write_all(head.as_bytes())?;
@@ -106,7 +193,15 @@ fn serve(
                 up.write_all(&body)?;
                 let mut resp = Vec::new();
                 up.read_to_end(&mut resp)?;
-                strip_connection_close(resp)
+                calls.lock().unwrap().push((op.clone(), started.elapsed()));
+                if lose {
+                    // Carried out, but the client never hears of it.
+                    lost.fetch_add(1, Ordering::SeqCst);
+                    let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>InternalError</Code><Message>An internal error has occurred.</Message></Error></Errors></Response>";
+                    format!("HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{xml}", xml.len()).into_bytes()
+                } else {
+                    strip_connection_close(resp)
+                }
             }
         };
         conn.write_all(&response)?;

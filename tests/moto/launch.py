@@ -16,6 +16,9 @@ tests, this launcher adds them before serving, each as AWS documents the operati
    not implemented). AWS adds the client id (a no-op if present) or removes it (a no-op if
    absent).
 
+5. CreateNatGateway honours ClientToken (moto ignores it). AWS: a repeated request with the same
+   token returns the gateway the first request created instead of making a second one.
+
 Usage is the same as moto_server: launch.py -H 127.0.0.1 -p PORT.
 """
 
@@ -112,6 +115,26 @@ def _remove_client_id(self):
 
 iam_responses.IamResponse.add_client_id_to_open_id_connect_provider = _add_client_id
 iam_responses.IamResponse.remove_client_id_from_open_id_connect_provider = _remove_client_id
+
+from moto.ec2.responses import nat_gateways as nat_responses
+
+_create_nat_gateway = nat_responses.NatGateways.create_nat_gateway
+
+
+def _create_nat_gateway_idempotent(self):
+    token = self._get_param("ClientToken")
+    if token:
+        for gw in self.ec2_backend.nat_gateways.values():
+            if getattr(gw, "_terrane_client_token", None) == token:
+                return ActionResult({"NatGateway": gw, "ClientToken": token})
+    before = set(self.ec2_backend.nat_gateways)
+    result = _create_nat_gateway(self)
+    for gid in set(self.ec2_backend.nat_gateways) - before:
+        self.ec2_backend.nat_gateways[gid]._terrane_client_token = token
+    return result
+
+
+nat_responses.NatGateways.create_nat_gateway = _create_nat_gateway_idempotent
 
 if __name__ == "__main__":
     from moto.server import main

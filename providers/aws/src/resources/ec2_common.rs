@@ -48,3 +48,78 @@ pub fn token_filter(token: &str) -> aws_sdk_ec2::types::Filter {
         .values(token)
         .build()
 }
+
+/// The id of the EC2 object of `resource_type` ("vpc", "subnet", ...) carrying our token tag.
+pub async fn id_by_token(
+    cx: &Clients,
+    resource_type: &str,
+    token: &str,
+) -> Result<Option<String>, AwsError> {
+    let f = |name: &str, v: &str| {
+        aws_sdk_ec2::types::Filter::builder()
+            .name(name)
+            .values(v)
+            .build()
+    };
+    let out = cx
+        .ec2
+        .describe_tags()
+        .filters(f("resource-type", resource_type))
+        .filters(f("key", tags::TOKEN_TAG))
+        .filters(f("value", token))
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeTags", e))?;
+    Ok(out
+        .tags()
+        .iter()
+        .find_map(|t| t.resource_id().map(String::from)))
+}
+
+/// The SDK's own retries switched off, for one call.
+pub fn no_retry() -> aws_sdk_ec2::config::Builder {
+    aws_sdk_ec2::config::Builder::default()
+        .retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled())
+}
+
+/// Runs a create whose API has no idempotency token. The SDK's blind retries are off for it:
+/// after a failure worth retrying (throttling, a 5xx, a dropped connection: the request may have
+/// been carried out and only its answer lost) the object is first looked up by its token tag,
+/// and only if it is not there is the create sent again. So a retry never makes a second object.
+pub async fn create_once<O, E, R, S, Fut>(
+    cx: &Clients,
+    operation: &'static str,
+    resource_type: &str,
+    token: &str,
+    mut send: S,
+    id_of: impl Fn(O) -> Option<String>,
+) -> Result<String, AwsError>
+where
+    S: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<O, aws_sdk_ec2::error::SdkError<E, R>>>,
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let mut delay = std::time::Duration::from_millis(200);
+    for attempt in 1.. {
+        match send().await.map_err(|e| sdk(operation, e)) {
+            Ok(o) => {
+                return id_of(o).ok_or_else(|| {
+                    AwsError::new(operation, "InvalidResponse", "no id in the response")
+                })
+            }
+            Err(e) if e.retryable && attempt < 12 => {
+                tracing::debug!(error = %e, attempt, "create failed; looking for the object before retrying");
+                let jitter = std::time::Duration::from_millis(rand::random::<u64>() % 100);
+                tokio::time::sleep(delay + jitter).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(10));
+                // Lookups are idempotent: their own retries stay on.
+                if let Some(id) = id_by_token(cx, resource_type, token).await? {
+                    return Ok(id);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("the loop returns")
+}

@@ -201,10 +201,24 @@ impl AwsResource for IamRole {
         if let Some(b) = str_of(planned, "permissions_boundary") {
             req = req.permissions_boundary(b);
         }
-        let out = req.send().await.map_err(|e| sdk("CreateRole", e))?;
-        let role = out.role.ok_or_else(|| {
-            AwsError::new("CreateRole", "InvalidResponse", "no role in the response")
-        })?;
+        let role = match req.send().await.map_err(|e| sdk("CreateRole", e)) {
+            Ok(out) => out.role.ok_or_else(|| {
+                AwsError::new("CreateRole", "InvalidResponse", "no role in the response")
+            })?,
+            // The SDK retried a create whose answer was lost: the role is ours if it carries
+            // our token, and someone else's otherwise.
+            Err(e) if e.is("EntityAlreadyExists") => match get_role(cx, &name).await? {
+                Some(r)
+                    if r.tags()
+                        .iter()
+                        .any(|t| t.key() == tags::TOKEN_TAG && t.value() == token) =>
+                {
+                    r
+                }
+                _ => return Err(e),
+            },
+            Err(e) => return Err(e),
+        };
         Ok(role_state(&role, planned))
     }
 

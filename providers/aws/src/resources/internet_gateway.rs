@@ -105,28 +105,26 @@ impl AwsResource for InternetGateway {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
-        let out = cx
-            .ec2
-            .create_internet_gateway()
-            .tag_specifications(
-                TagSpecification::builder()
-                    .resource_type(ResourceType::InternetGateway)
-                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| sdk("CreateInternetGateway", e))?;
-        let id = out
-            .internet_gateway
-            .and_then(|g| g.internet_gateway_id)
-            .ok_or_else(|| {
-                AwsError::new(
-                    "CreateInternetGateway",
-                    "InvalidResponse",
-                    "no id in the response",
-                )
-            })?;
+        let req = cx.ec2.create_internet_gateway().tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::InternetGateway)
+                .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
+                .build(),
+        );
+        let id = super::ec2_common::create_once(
+            cx,
+            "CreateInternetGateway",
+            "internet-gateway",
+            token,
+            || {
+                req.clone()
+                    .customize()
+                    .config_override(super::ec2_common::no_retry())
+                    .send()
+            },
+            |out| out.internet_gateway.and_then(|g| g.internet_gateway_id),
+        )
+        .await?;
         if let Some(vpc) = str_of(planned, "vpc_id") {
             attach(cx, &id, vpc).await?;
         }

@@ -82,7 +82,7 @@ impl AwsResource for Eip {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
-        let out = cx
+        let req = cx
             .ec2
             .allocate_address()
             .domain(DomainType::from(str_of(planned, "domain").unwrap_or("vpc")))
@@ -91,13 +91,21 @@ impl AwsResource for Eip {
                     .resource_type(ResourceType::ElasticIp)
                     .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
                     .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| sdk("AllocateAddress", e))?;
-        let id = out.allocation_id.ok_or_else(|| {
-            AwsError::new("AllocateAddress", "InvalidResponse", "no allocation id")
-        })?;
+            );
+        let id = super::ec2_common::create_once(
+            cx,
+            "AllocateAddress",
+            "elastic-ip",
+            token,
+            || {
+                req.clone()
+                    .customize()
+                    .config_override(super::ec2_common::no_retry())
+                    .send()
+            },
+            |out| out.allocation_id,
+        )
+        .await?;
         let a = describe_eip(cx, &id).await?.ok_or_else(|| {
             AwsError::new(
                 "DescribeAddresses",

@@ -148,10 +148,36 @@ async fn add_route(cx: &Clients, id: &str, r: &Value) -> Result<(), AwsError> {
     if let Some(n) = str_of(r, "transit_gateway_id") {
         req = req.transit_gateway_id(n);
     }
-    req.send()
-        .await
-        .map(|_| ())
-        .map_err(|e| sdk("CreateRoute", e))
+    match req.send().await.map_err(|e| sdk("CreateRoute", e)) {
+        // A retry after a lost answer finds the route it made: the same route is no error.
+        Err(e) if e.is("RouteAlreadyExists") => {
+            let same = describe(cx, id).await?.is_some_and(|rt| {
+                let want = normalize_route(r);
+                routes(&rt)
+                    .as_list()
+                    .is_some_and(|l| l.iter().any(|have| *have == want))
+            });
+            if same {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+        other => other.map(|_| ()),
+    }
+}
+
+/// A configured route in the shape `routes` reads back.
+fn normalize_route(r: &Value) -> Value {
+    let k = |name: &str| r.get(name).cloned().unwrap_or(Value::Null);
+    Value::map([
+        ("cidr_block", k("cidr_block")),
+        ("gateway_id", k("gateway_id")),
+        ("nat_gateway_id", k("nat_gateway_id")),
+        ("network_interface_id", k("network_interface_id")),
+        ("vpc_peering_connection_id", k("vpc_peering_connection_id")),
+        ("transit_gateway_id", k("transit_gateway_id")),
+    ])
 }
 
 async fn remove_route(cx: &Clients, id: &str, r: &Value) -> Result<(), AwsError> {
@@ -222,7 +248,7 @@ impl AwsResource for RouteTable {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
-        let out = cx
+        let req = cx
             .ec2
             .create_route_table()
             .vpc_id(str_of(planned, "vpc_id").unwrap_or_default())
@@ -231,20 +257,21 @@ impl AwsResource for RouteTable {
                     .resource_type(ResourceType::RouteTable)
                     .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
                     .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| sdk("CreateRouteTable", e))?;
-        let id = out
-            .route_table
-            .and_then(|r| r.route_table_id)
-            .ok_or_else(|| {
-                AwsError::new(
-                    "CreateRouteTable",
-                    "InvalidResponse",
-                    "no id in the response",
-                )
-            })?;
+            );
+        let id = super::ec2_common::create_once(
+            cx,
+            "CreateRouteTable",
+            "route-table",
+            token,
+            || {
+                req.clone()
+                    .customize()
+                    .config_override(super::ec2_common::no_retry())
+                    .send()
+            },
+            |out| out.route_table.and_then(|r| r.route_table_id),
+        )
+        .await?;
         for r in route_list(planned) {
             add_route(cx, &id, &r).await?;
         }

@@ -378,17 +378,20 @@ impl AwsResource for SecurityGroup {
         if let Some(v) = str_of(planned, "vpc_id") {
             req = req.vpc_id(v);
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| sdk("CreateSecurityGroup", e))?;
-        let id = out.group_id.ok_or_else(|| {
-            AwsError::new(
-                "CreateSecurityGroup",
-                "InvalidResponse",
-                "no group id in the response",
-            )
-        })?;
+        let id = super::ec2_common::create_once(
+            cx,
+            "CreateSecurityGroup",
+            "security-group",
+            token,
+            || {
+                req.clone()
+                    .customize()
+                    .config_override(super::ec2_common::no_retry())
+                    .send()
+            },
+            |out| out.group_id,
+        )
+        .await?;
         let g = describe(cx, &id).await?.ok_or_else(|| {
             AwsError::new(
                 "DescribeSecurityGroups",

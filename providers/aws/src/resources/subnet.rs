@@ -109,14 +109,20 @@ impl AwsResource for Subnet {
         if let Some(az) = str_of(planned, "availability_zone") {
             req = req.availability_zone(az);
         }
-        let out = req.send().await.map_err(|e| sdk("CreateSubnet", e))?;
-        let id = out.subnet.and_then(|s| s.subnet_id).ok_or_else(|| {
-            AwsError::new(
-                "CreateSubnet",
-                "InvalidResponse",
-                "no subnet id in the response",
-            )
-        })?;
+        let id = super::ec2_common::create_once(
+            cx,
+            "CreateSubnet",
+            "subnet",
+            token,
+            || {
+                req.clone()
+                    .customize()
+                    .config_override(super::ec2_common::no_retry())
+                    .send()
+            },
+            |out| out.subnet.and_then(|s| s.subnet_id),
+        )
+        .await?;
         let s = wait_until(
             "the subnet to become available",
             "DescribeSubnets",

@@ -206,7 +206,7 @@ impl AwsResource for Vpc {
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
         let cidr = str_of(planned, "cidr_block").unwrap_or_default();
         let tenancy = Tenancy::from(str_of(planned, "instance_tenancy").unwrap_or("default"));
-        let out = cx
+        let req = cx
             .ec2
             .create_vpc()
             .cidr_block(cidr)
@@ -216,13 +216,21 @@ impl AwsResource for Vpc {
                     .resource_type(ResourceType::Vpc)
                     .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
                     .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| sdk("CreateVpc", e))?;
-        let id = out.vpc.and_then(|v| v.vpc_id).ok_or_else(|| {
-            AwsError::new("CreateVpc", "InvalidResponse", "no VPC id in the response")
-        })?;
+            );
+        let id = super::ec2_common::create_once(
+            cx,
+            "CreateVpc",
+            "vpc",
+            token,
+            || {
+                req.clone()
+                    .customize()
+                    .config_override(super::ec2_common::no_retry())
+                    .send()
+            },
+            |out| out.vpc.and_then(|v| v.vpc_id),
+        )
+        .await?;
         wait_until(
             "the VPC to become available",
             "DescribeVpcs",
