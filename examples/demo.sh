@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job, end to end, on the quickstart module (no cloud account needed):
-# init -> plan -> apply -> no-change plan -> update -> destroy, in a scratch directory.
+# The main job, end to end: first on the quickstart module (no cloud account needed):
+# init -> plan -> apply -> no-change plan -> update -> destroy, in a scratch directory; then the
+# example AWS environment against a local emulator.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/terrane-target}"
@@ -21,3 +22,34 @@ step apply -auto-approve -var='services={api=3,worker=1,cron=1}'
 step output
 step state list
 step destroy -auto-approve -var='services={api=3,worker=1,cron=1}'
+
+# Part two: the example environment (examples/environment, 59 AWS resources) against a local
+# AWS API emulator (moto, installed into a cached venv as tests/run does, on 127.0.0.1).
+lock_hash=$(sha256sum "$here/../tests/moto/requirements.lock" | cut -c1-12)
+venv="$HOME/.cache/terrane-moto/$lock_hash"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import moto' 2>/dev/null; then
+  echo "== installing moto into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/../tests/moto/requirements.lock"
+fi
+port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ECS_SERVICE_RUNNING=1 \
+  "$venv/bin/python" "$here/../tests/moto/launch.py" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+trap 'kill $moto_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+mkdir -p "$work/env/examples"
+cp -r "$here/../modules" "$work/env/"
+cp -r "$here/environment" "$work/env/examples/"
+cd "$work/env/examples/environment"
+step init
+step apply -auto-approve
+step plan -detailed-exitcode
+step apply -auto-approve -var=live=green
+step destroy -auto-approve -var=live=green

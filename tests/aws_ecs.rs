@@ -27,6 +27,12 @@ variable "retention" {
 variable "insights" {
   default = "disabled"
 }
+variable "suffix" {
+  default = ""
+}
+variable "release" {
+  default = "r1"
+}
 
 resource "aws_vpc" "main" {
   cidr_block = "10.20.0.0/16"
@@ -43,12 +49,12 @@ resource "aws_security_group" "svc" {
 }
 
 resource "aws_cloudwatch_log_group" "app" {
-  name              = "/ecs/app"
+  name              = "/ecs/app${var.suffix}"
   retention_in_days = var.retention
 }
 
 resource "aws_ecs_cluster" "main" {
-  name = "main"
+  name = "main${var.suffix}"
   setting {
     name  = "containerInsights"
     value = var.insights
@@ -57,6 +63,7 @@ resource "aws_ecs_cluster" "main" {
 
 resource "aws_ecs_task_definition" "app" {
   family                   = "app"
+  tags                     = { release = var.release }
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
   cpu                      = "256"
@@ -78,7 +85,7 @@ resource "aws_ecs_task_definition" "app" {
 }
 
 resource "aws_ecs_service" "app" {
-  name                  = "app"
+  name                  = "app${var.suffix}"
   cluster               = aws_ecs_cluster.main.id
   task_definition       = aws_ecs_task_definition.app.arn
   desired_count         = 2
@@ -101,9 +108,17 @@ output "task_definition" {
 "#;
 
 async fn service(ecs: &aws_sdk_ecs::Client) -> Option<aws_sdk_ecs::types::Service> {
+    service_in(ecs, "main", "app").await
+}
+
+async fn service_in(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    name: &str,
+) -> Option<aws_sdk_ecs::types::Service> {
     ecs.describe_services()
-        .cluster("main")
-        .services("app")
+        .cluster(cluster)
+        .services(name)
         .send()
         .await
         .unwrap()
@@ -114,15 +129,19 @@ async fn service(ecs: &aws_sdk_ecs::Client) -> Option<aws_sdk_ecs::types::Servic
 }
 
 async fn retention(logs: &aws_sdk_cloudwatchlogs::Client) -> Option<Option<i32>> {
+    retention_of(logs, "/ecs/app").await
+}
+
+async fn retention_of(logs: &aws_sdk_cloudwatchlogs::Client, name: &str) -> Option<Option<i32>> {
     logs.describe_log_groups()
-        .log_group_name_prefix("/ecs/app")
+        .log_group_name_prefix(name)
         .send()
         .await
         .unwrap()
         .log_groups
         .unwrap_or_default()
         .into_iter()
-        .find(|g| g.log_group_name() == Some("/ecs/app"))
+        .find(|g| g.log_group_name() == Some(name))
         .map(|g| g.retention_in_days())
 }
 
@@ -244,10 +263,64 @@ async fn ecs_lifecycle_against_the_emulator() {
     m.run(&f, &args, 0);
     assert!(!td1.is_empty());
 
+    // In place: the task definition's tags (TagResource; no new revision).
+    let vars = [
+        "-var=retention=14",
+        "-var=insights=enabled",
+        "-var=image=registry.local/app:2",
+        "-var=release=r2",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = m.run(&f, &args, 0);
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let td = ecs
+        .describe_task_definition()
+        .task_definition("app:2")
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+        .unwrap();
+    assert!(td
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("release") && t.value() == Some("r2")));
+
+    // Replace: new names are a new cluster, log group and service (and a new task definition
+    // revision, whose container definitions name the log group).
+    let vars = [
+        "-var=retention=14",
+        "-var=insights=enabled",
+        "-var=image=registry.local/app:2",
+        "-var=release=r2",
+        "-var=suffix=-v2",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = m.run(&f, &args, 0);
+    assert!(
+        r.stdout.contains("4 added, 0 changed, 4 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert!(service_in(&ecs, "main-v2", "app-v2").await.is_some());
+    assert_eq!(retention_of(&logs, "/ecs/app-v2").await, Some(Some(14)));
+    assert!(service(&ecs).await.is_none());
+    assert_eq!(retention(&logs).await, None);
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(vars);
+    m.run(&f, &args, 0);
+
     // Destroy: nothing left.
     let mut args = vec!["destroy", "-auto-approve"];
     args.extend(vars);
     m.run(&f, &args, 0);
+    assert!(service_in(&ecs, "main-v2", "app-v2").await.is_none());
+    assert_eq!(retention_of(&logs, "/ecs/app-v2").await, None);
     assert!(service(&ecs).await.is_none());
     assert_eq!(retention(&logs).await, None);
     // A deleted cluster may still be described for a while, as INACTIVE.

@@ -25,6 +25,9 @@ variable "instance_type" {
 variable "team" {
   default = "platform"
 }
+variable "cluster" {
+  default = "main"
+}
 
 resource "aws_vpc" "main" {
   cidr_block = "10.50.0.0/16"
@@ -57,7 +60,7 @@ resource "aws_iam_role" "node" {
 }
 
 resource "aws_eks_cluster" "main" {
-  name     = "main"
+  name     = var.cluster
   role_arn = aws_iam_role.cluster.arn
   version  = "1.30"
   tags     = { team = var.team }
@@ -87,6 +90,7 @@ resource "aws_eks_fargate_profile" "system" {
   fargate_profile_name   = "system"
   pod_execution_role_arn = aws_iam_role.node.arn
   subnet_ids             = [aws_subnet.a.id]
+  tags                   = { team = var.team }
 
   selector {
     namespace = "kube-system"
@@ -143,16 +147,29 @@ async fn eks_lifecycle_against_the_emulator() {
     );
     m.run(&f, &["plan", "-detailed-exitcode"], 0);
 
-    // In place: scaling and cluster tags.
+    // In place: scaling, cluster and profile tags.
     let r = m.run(
         &f,
         &["apply", "-auto-approve", "-var=desired=3", "-var=team=apps"],
         0,
     );
     assert!(
-        r.stdout.contains("0 added, 2 changed, 0 destroyed"),
+        r.stdout.contains("0 added, 3 changed, 0 destroyed"),
         "{}",
         r.stdout
+    );
+    let fp = eks
+        .describe_fargate_profile()
+        .cluster_name("main")
+        .fargate_profile_name("system")
+        .send()
+        .await
+        .unwrap()
+        .fargate_profile
+        .unwrap();
+    assert_eq!(
+        fp.tags().and_then(|t| t.get("team")).map(String::as_str),
+        Some("apps")
     );
     assert_eq!(
         ng().await.unwrap().scaling_config().unwrap().desired_size(),
@@ -196,6 +213,36 @@ async fn eks_lifecycle_against_the_emulator() {
         r.stdout
     );
     assert_eq!(ng().await.unwrap().instance_types(), ["m5.large"]);
+
+    // Replace: a new cluster name is a new cluster, and its node group and profile follow.
+    let vars = [
+        "-var=desired=3",
+        "-var=team=apps",
+        "-var=instance_type=m5.large",
+        "-var=cluster=main2",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = m.run(&f, &args, 0);
+    assert!(
+        r.stdout.contains("3 added, 0 changed, 3 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        eks.list_clusters().send().await.unwrap().clusters(),
+        ["main2"]
+    );
+    let ngs = eks
+        .list_nodegroups()
+        .cluster_name("main2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ngs.nodegroups(), ["default"]);
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(vars);
+    m.run(&f, &args, 0);
 
     let mut args = vec!["destroy", "-auto-approve"];
     args.extend(vars);

@@ -27,6 +27,9 @@ variable "api_path" {
 variable "target_port" {
   default = 8080
 }
+variable "prefix" {
+  default = "web"
+}
 
 data "aws_availability_zones" "az" {}
 
@@ -52,7 +55,7 @@ resource "aws_security_group" "lb" {
 }
 
 resource "aws_lb" "web" {
-  name            = "web"
+  name            = var.prefix
   subnets         = [aws_subnet.a.id, aws_subnet.b.id]
   security_groups = [aws_security_group.lb.id]
   idle_timeout    = var.live == "blue" ? 60 : 120
@@ -60,7 +63,7 @@ resource "aws_lb" "web" {
 
 resource "aws_lb_target_group" "color" {
   for_each    = toset(["blue", "green"])
-  name        = "web-${each.key}"
+  name        = "${var.prefix}-${each.key}"
   port        = 8080
   protocol    = "HTTP"
   vpc_id      = aws_vpc.main.id
@@ -269,6 +272,57 @@ async fn load_balancer_lifecycle_against_the_emulator() {
         targets(&elb, blue.target_group_arn().unwrap()).await,
         vec![("10.30.1.10".to_string(), 9090)]
     );
+
+    // Replace: a new name is a new load balancer and new target groups; the listener, its
+    // rule and the attachment follow them.
+    let vars = [
+        "-var=live=green",
+        "-var=health_path=/ready",
+        "-var=api_path=/v2/*",
+        "-var=target_port=9090",
+        "-var=prefix=shop",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = m.run(&f, &args, 0);
+    assert!(
+        r.stdout.contains("6 added, 0 changed, 6 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let lbs = elb.describe_load_balancers().send().await.unwrap();
+    let names: Vec<&str> = lbs
+        .load_balancers()
+        .iter()
+        .filter_map(|l| l.load_balancer_name())
+        .collect();
+    assert_eq!(names, vec!["shop"]);
+    let shop = lbs.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_string();
+    let shop_green = tg_arn(&elb, "shop-green").await;
+    assert_eq!(
+        listener_target(&elb, &shop).await,
+        shop_green.target_group_arn().unwrap()
+    );
+    let shop_blue = tg_arn(&elb, "shop-blue").await;
+    assert_eq!(
+        targets(&elb, shop_blue.target_group_arn().unwrap()).await,
+        vec![("10.30.1.10".to_string(), 9090)]
+    );
+    assert_eq!(
+        elb.describe_target_groups()
+            .send()
+            .await
+            .unwrap()
+            .target_groups()
+            .len(),
+        2
+    );
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(vars);
+    m.run(&f, &args, 0);
 
     // Destroy: no load balancer, target group or listener left.
     let mut args = vec!["destroy", "-auto-approve"];

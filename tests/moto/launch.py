@@ -19,6 +19,9 @@ tests, this launcher adds them before serving, each as AWS documents the operati
 5. CreateNatGateway honours ClientToken (moto ignores it). AWS: a repeated request with the same
    token returns the gateway the first request created instead of making a second one.
 
+6. EKS TagResource/UntagResource on node groups and Fargate profiles (moto tags clusters only).
+   AWS tags any EKS resource by ARN.
+
 Usage is the same as moto_server: launch.py -H 127.0.0.1 -p PORT.
 """
 
@@ -135,6 +138,38 @@ def _create_nat_gateway_idempotent(self):
 
 
 nat_responses.NatGateways.create_nat_gateway = _create_nat_gateway_idempotent
+
+from moto.eks import models as eks_models
+
+_eks_tag = eks_models.EKSBackend.tag_resource
+_eks_untag = eks_models.EKSBackend.untag_resource
+
+
+def _eks_child(backend, arn):
+    for cluster in backend.clusters.values():
+        for child in list(cluster.nodegroups.values()) + list(cluster.fargate_profiles.values()):
+            if arn in (getattr(child, "arn", None), getattr(child, "fargate_profile_arn", None)):
+                return child
+    return None
+
+
+def _eks_tag_any(self, resource_arn, tags):
+    child = _eks_child(self, resource_arn)
+    if child is None:
+        return _eks_tag(self, resource_arn, tags)
+    child.tags = {**(child.tags or {}), **tags}
+
+
+def _eks_untag_any(self, resource_arn, tag_keys):
+    child = _eks_child(self, resource_arn)
+    if child is None:
+        return _eks_untag(self, resource_arn, tag_keys)
+    for k in tag_keys if isinstance(tag_keys, list) else [tag_keys]:
+        (child.tags or {}).pop(k, None)
+
+
+eks_models.EKSBackend.tag_resource = _eks_tag_any
+eks_models.EKSBackend.untag_resource = _eks_untag_any
 
 if __name__ == "__main__":
     from moto.server import main

@@ -256,17 +256,6 @@ impl AwsResource for EksCluster {
         requires_replace: &mut Vec<terrane_core::AttrPath>,
     ) {
         normalize_sets(planned, "vpc_config", &["subnet_ids", "security_group_ids"]);
-        // Computed attributes inside vpc_config: known from the prior state, else unknown.
-        if let Some(Value::List(mut items)) = planned.get("vpc_config").cloned() {
-            let pv = prior.and_then(|p| block(p, "vpc_config"));
-            for item in &mut items {
-                for k in ["cluster_security_group_id", "vpc_id"] {
-                    let v = pv.and_then(|p| p.get(k)).cloned().unwrap_or(Value::Unknown);
-                    super::put(item, k, v);
-                }
-            }
-            super::put(planned, "vpc_config", Value::List(items));
-        }
         // Subnets cannot change in place.
         if let Some(prior) = prior {
             let subnets =
@@ -274,6 +263,19 @@ impl AwsResource for EksCluster {
             if subnets(prior) != subnets(planned) {
                 requires_replace.push(vec!["vpc_config".into(), "subnet_ids".into()]);
             }
+        }
+        // Computed attributes inside vpc_config: the prior state's when the cluster stays,
+        // unknown when it is created or replaced.
+        let keep = requires_replace.is_empty();
+        if let Some(Value::List(mut items)) = planned.get("vpc_config").cloned() {
+            let pv = prior.and_then(|p| block(p, "vpc_config")).filter(|_| keep);
+            for item in &mut items {
+                for k in ["cluster_security_group_id", "vpc_id"] {
+                    let v = pv.and_then(|p| p.get(k)).cloned().unwrap_or(Value::Unknown);
+                    super::put(item, k, v);
+                }
+            }
+            super::put(planned, "vpc_config", Value::List(items));
         }
     }
 

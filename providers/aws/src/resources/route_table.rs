@@ -153,9 +153,7 @@ async fn add_route(cx: &Clients, id: &str, r: &Value) -> Result<(), AwsError> {
         Err(e) if e.is("RouteAlreadyExists") => {
             let same = describe(cx, id).await?.is_some_and(|rt| {
                 let want = normalize_route(r);
-                routes(&rt)
-                    .as_list()
-                    .is_some_and(|l| l.iter().any(|have| *have == want))
+                routes(&rt).as_list().is_some_and(|l| l.contains(&want))
             });
             if same {
                 Ok(())

@@ -1,0 +1,135 @@
+//! Applying the example environment (examples/environment, 59 resources) against moto, through
+//! a recording loopback proxy. Criterion measures the apply's wall time; one extra run reports
+//! the number of API calls, calls per resource by kind of call, and the sum of the calls'
+//! upstream latencies, so that wall time can be compared with the time the API itself took.
+//!
+//! Run with `benches/aws/run` (installs moto, sets TERRANE_MOTO_PYTHON).
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+#[path = "../../tests/common/faults.rs"]
+#[allow(dead_code)]
+mod faults;
+#[path = "../../tests/common/moto.rs"]
+#[allow(dead_code)]
+mod moto;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::Fixture;
+use criterion::{criterion_group, criterion_main, Criterion};
+
+const RESOURCES: usize = 59;
+
+fn terrane(f: &Fixture, m: &moto::Moto, proxy: &faults::FaultProxy, args: &[&str]) -> Duration {
+    let mut c = f.cmd(args);
+    for (k, v) in m.env() {
+        c.env(k, v);
+    }
+    c.env("AWS_ENDPOINT_URL", proxy.url());
+    let start = Instant::now();
+    let out = c.output().unwrap();
+    let took = start.elapsed();
+    assert!(
+        out.status.success(),
+        "terrane {args:?}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    took
+}
+
+fn kind(op: &str) -> &'static str {
+    if op.starts_with("Describe")
+        || op.starts_with("Get")
+        || op.starts_with("List")
+        || op.starts_with("GET ")
+    {
+        "read"
+    } else if op.starts_with("Create")
+        || op.starts_with("Register")
+        || op.starts_with("Allocate")
+        || op.starts_with("Put")
+        || op.starts_with("POST ")
+    {
+        "create"
+    } else {
+        "other write"
+    }
+}
+
+fn report(label: &str, wall: Duration, calls: &[(String, Duration)]) {
+    let sum: Duration = calls.iter().map(|(_, d)| *d).sum();
+    let mut by_op: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+    for (op, _) in calls {
+        *by_op.entry(op.as_str()).or_default() += 1;
+        *by_kind.entry(kind(op)).or_default() += 1;
+    }
+    println!("\n== {label}: {RESOURCES} resources");
+    println!("wall time                  {:>8.3} s", wall.as_secs_f64());
+    println!("API calls                  {:>8}", calls.len());
+    println!(
+        "API calls per resource     {:>8.2}",
+        calls.len() as f64 / RESOURCES as f64
+    );
+    for (k, n) in &by_kind {
+        println!(
+            "  {k:<24} {:>8.2} per resource ({n})",
+            *n as f64 / RESOURCES as f64
+        );
+    }
+    println!("sum of call latencies      {:>8.3} s", sum.as_secs_f64());
+    println!(
+        "sum / wall                 {:>8.2}  (above 1: calls overlap, the apply runs in parallel)",
+        sum.as_secs_f64() / wall.as_secs_f64()
+    );
+    let mut top: Vec<_> = by_op.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    println!("most frequent operations:");
+    for (op, n) in top.iter().take(12) {
+        println!("  {op:<40} {n:>5}");
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    if std::env::var_os("TERRANE_MOTO_PYTHON").is_none() {
+        eprintln!("aws_environment: TERRANE_MOTO_PYTHON is not set; run benches/aws/run");
+        return;
+    }
+    let m = moto::Moto::start();
+    let proxy = faults::FaultProxy::start_with(m.port, usize::MAX, usize::MAX, usize::MAX);
+    let f = Fixture::from_example("environment");
+    // Warm-up: moto loads each service on its first call (0.3-1.8 s each).
+    terrane(&f, &m, &proxy, &["apply", "-auto-approve"]);
+    terrane(&f, &m, &proxy, &["destroy", "-auto-approve"]);
+
+    proxy.calls.lock().unwrap().clear();
+    let wall = terrane(&f, &m, &proxy, &["apply", "-auto-approve"]);
+    let applied = std::mem::take(&mut *proxy.calls.lock().unwrap());
+    report("apply", wall, &applied);
+    let wall = terrane(&f, &m, &proxy, &["plan"]);
+    let planned = std::mem::take(&mut *proxy.calls.lock().unwrap());
+    report("no-change plan (refresh)", wall, &planned);
+    let wall = terrane(&f, &m, &proxy, &["destroy", "-auto-approve"]);
+    let destroyed = std::mem::take(&mut *proxy.calls.lock().unwrap());
+    report("destroy", wall, &destroyed);
+
+    let mut g = c.benchmark_group("aws_environment");
+    g.sample_size(10);
+    g.bench_function("apply_59_resources", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                total += terrane(&f, &m, &proxy, &["apply", "-auto-approve"]);
+                terrane(&f, &m, &proxy, &["destroy", "-auto-approve"]);
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
