@@ -23,6 +23,15 @@ variable "client" {
 variable "profile_name" {
   default = "nodes"
 }
+variable "suffix" {
+  default = ""
+}
+variable "profile_role" {
+  default = "node"
+}
+variable "oidc_url" {
+  default = "https://token.actions.githubusercontent.com"
+}
 
 data "aws_iam_policy_document" "trust" {
   statement {
@@ -46,8 +55,13 @@ resource "aws_iam_role" "node" {
   assume_role_policy = data.aws_iam_policy_document.trust.json
 }
 
+resource "aws_iam_role" "other" {
+  name               = "other"
+  assume_role_policy = data.aws_iam_policy_document.trust.json
+}
+
 resource "aws_iam_policy" "read" {
-  name   = "read-artifacts"
+  name   = "read-artifacts${var.suffix}"
   policy = data.aws_iam_policy_document.read.json
 }
 
@@ -57,7 +71,7 @@ resource "aws_iam_role_policy_attachment" "read" {
 }
 
 resource "aws_iam_role_policy" "logs" {
-  name = "logs"
+  name = "logs${var.suffix}"
   role = aws_iam_role.node.name
   policy = jsonencode({
     Version   = "2012-10-17"
@@ -67,11 +81,11 @@ resource "aws_iam_role_policy" "logs" {
 
 resource "aws_iam_instance_profile" "node" {
   name = var.profile_name
-  role = aws_iam_role.node.name
+  role = var.profile_role == "node" ? aws_iam_role.node.name : aws_iam_role.other.name
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
-  url             = "https://token.actions.githubusercontent.com"
+  url             = var.oidc_url
   client_id_list  = [var.client]
   thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1"]
 }
@@ -207,11 +221,78 @@ async fn iam_resources_lifecycle_against_the_emulator() {
         .await
         .is_ok());
 
-    // Destroy: the policy (with its old versions), profile, provider and role are gone.
+    // In place: the instance profile's role.
+    let vars = [
+        "-var=bucket=releases",
+        "-var=client=sigstore",
+        "-var=profile_name=workers",
+        "-var=profile_role=other",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = m.run(&f, &args, 0);
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let prof = iam
+        .get_instance_profile()
+        .instance_profile_name("workers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        prof.instance_profile.unwrap().roles()[0].role_name(),
+        "other"
+    );
+
+    // Replace: a new policy name, inline policy name and provider URL.
+    let vars = [
+        "-var=bucket=releases",
+        "-var=client=sigstore",
+        "-var=profile_name=workers",
+        "-var=profile_role=other",
+        "-var=suffix=-v2",
+        "-var=oidc_url=https://oidc.example.com",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = m.run(&f, &args, 0);
+    assert!(
+        r.stdout.contains("4 added, 0 changed, 4 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert!(iam.get_policy().policy_arn(arn).send().await.is_err());
+    let arn2 = "arn:aws:iam::123456789012:policy/read-artifacts-v2";
+    assert!(policy_doc(&iam, arn2).await.contains("releases"));
+    let inline = iam
+        .list_role_policies()
+        .role_name("node")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inline.policy_names(), ["logs-v2"]);
+    let providers = iam.list_open_id_connect_providers().send().await.unwrap();
+    let arns: Vec<&str> = providers
+        .open_id_connect_provider_list()
+        .iter()
+        .filter_map(|p| p.arn())
+        .collect();
+    assert_eq!(
+        arns,
+        vec!["arn:aws:iam::123456789012:oidc-provider/oidc.example.com"]
+    );
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(vars);
+    m.run(&f, &args, 0);
+
+    // Destroy: the policies (with their old versions), profile, provider and roles are gone.
     let mut args = vec!["destroy", "-auto-approve"];
     args.extend(vars);
     m.run(&f, &args, 0);
-    assert!(iam.get_policy().policy_arn(arn).send().await.is_err());
+    assert!(iam.get_policy().policy_arn(arn2).send().await.is_err());
     assert!(iam.get_role().role_name("node").send().await.is_err());
     assert!(iam
         .list_open_id_connect_providers()

@@ -26,6 +26,12 @@ variable "node_type" {
 variable "port" {
   default = 6379
 }
+variable "subnet_group" {
+  default = "redis"
+}
+variable "subnet_group_description" {
+  default = "redis subnets"
+}
 variable "auth_token" {
   default   = "a-very-long-secret-token-123"
   sensitive = true
@@ -41,8 +47,9 @@ resource "aws_subnet" "a" {
 }
 
 resource "aws_elasticache_subnet_group" "redis" {
-  name       = "redis"
-  subnet_ids = [aws_subnet.a.id]
+  name        = var.subnet_group
+  description = var.subnet_group_description
+  subnet_ids  = [aws_subnet.a.id]
 }
 
 resource "aws_elasticache_replication_group" "sessions" {
@@ -146,6 +153,60 @@ async fn redis_lifecycle_against_the_emulator() {
         g.node_groups()[0].primary_endpoint().and_then(|e| e.port()),
         Some(6380)
     );
+
+    // In place: the subnet group's description (ModifyCacheSubnetGroup).
+    let vars = [
+        "-var=description=user sessions",
+        "-var=node_type=cache.t4g.small",
+        "-var=port=6380",
+        "-var=subnet_group_description=cache subnets",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = m.run(&f, &args, 0);
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let sg = ec
+        .describe_cache_subnet_groups()
+        .cache_subnet_group_name("redis")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sg.cache_subnet_groups()[0].cache_subnet_group_description(),
+        Some("cache subnets")
+    );
+
+    // Replace: a new subnet group name is a new subnet group, and the replication group
+    // (whose subnet group cannot change in place) follows it.
+    let vars = [
+        "-var=description=user sessions",
+        "-var=node_type=cache.t4g.small",
+        "-var=port=6380",
+        "-var=subnet_group_description=cache subnets",
+        "-var=subnet_group=redis2",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = m.run(&f, &args, 0);
+    assert!(
+        r.stdout.contains("2 added, 0 changed, 2 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let groups = ec.describe_cache_subnet_groups().send().await.unwrap();
+    let names: Vec<&str> = groups
+        .cache_subnet_groups()
+        .iter()
+        .filter_map(|g| g.cache_subnet_group_name())
+        .collect();
+    assert_eq!(names, vec!["redis2"]);
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(vars);
+    m.run(&f, &args, 0);
 
     // Destroy waits for the group to be gone, then deletes the subnet group.
     let mut args = vec!["destroy", "-auto-approve"];

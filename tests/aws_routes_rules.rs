@@ -26,6 +26,9 @@ variable "port" {
 variable "description" {
   default = "https"
 }
+variable "destination" {
+  default = "0.0.0.0/0"
+}
 
 resource "aws_vpc" "main" {
   cidr_block = "10.60.0.0/16"
@@ -61,7 +64,7 @@ resource "aws_route_table" "rt" {
 
 resource "aws_route" "default" {
   route_table_id         = aws_route_table.rt.id
-  destination_cidr_block = "0.0.0.0/0"
+  destination_cidr_block = var.destination
   gateway_id             = var.via_nat ? null : aws_internet_gateway.igw.id
   nat_gateway_id         = var.via_nat ? aws_nat_gateway.nat.id : null
 }
@@ -246,6 +249,30 @@ async fn routes_and_rules_against_the_emulator() {
         r.stdout
     );
     assert_eq!(web_ingress(&ec2).await, vec![(8443, Some("tls".into()))]);
+
+    // Replace: a route's destination.
+    let vars = [
+        "-var=via_nat=true",
+        "-var=description=tls",
+        "-var=port=8443",
+        "-var=destination=192.168.0.0/16",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = m.run(&f, &args, 0);
+    assert!(
+        r.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert!(default_route(&ec2).await.is_none());
+    let rts = ec2.describe_route_tables().send().await.unwrap();
+    assert!(rts
+        .route_tables()
+        .iter()
+        .flat_map(|t| t.routes())
+        .any(|r| r.destination_cidr_block() == Some("192.168.0.0/16")
+            && r.nat_gateway_id().is_some()));
 
     let mut args = vec!["destroy", "-auto-approve"];
     args.extend(vars);

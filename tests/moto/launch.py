@@ -22,6 +22,10 @@ tests, this launcher adds them before serving, each as AWS documents the operati
 6. EKS TagResource/UntagResource on node groups and Fargate profiles (moto tags clusters only).
    AWS tags any EKS resource by ARN.
 
+7. Deleting a NAT gateway disassociates its Elastic IP (moto keeps the association, so the address
+   cannot be given to a new gateway). AWS: "Deleting a NAT gateway disassociates its Elastic IP
+   address, but does not release the address from your account."
+
 Usage is the same as moto_server: launch.py -H 127.0.0.1 -p PORT.
 """
 
@@ -170,6 +174,21 @@ def _eks_untag_any(self, resource_arn, tag_keys):
 
 eks_models.EKSBackend.tag_resource = _eks_tag_any
 eks_models.EKSBackend.untag_resource = _eks_untag_any
+
+from moto.ec2.models import nat_gateways as nat_models
+
+_delete_nat_gateway = nat_models.NatGatewayBackend.delete_nat_gateway
+
+
+def _delete_nat_gateway_releasing_eip(self, nat_gateway_id):
+    gw = _delete_nat_gateway(self, nat_gateway_id)
+    for eip in list(self.addresses):
+        if eip.eni is not None and eip.eni is getattr(gw, "_eni", None):
+            self.disassociate_address(address=eip.public_ip)
+    return gw
+
+
+nat_models.NatGatewayBackend.delete_nat_gateway = _delete_nat_gateway_releasing_eip
 
 if __name__ == "__main__":
     from moto.server import main

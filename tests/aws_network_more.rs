@@ -1,0 +1,237 @@
+//! aws_internet_gateway, aws_eip, aws_nat_gateway, aws_route_table and
+//! aws_route_table_association through every step (the subnet/VPC steps are in aws_network.rs
+//! and aws_vpc.rs): create, no-change plan, in-place updates (tags, an association moved to
+//! another table), replace (a NAT gateway moved to another subnet, an internet gateway replaced on
+//! request with -replace, and the route that names it updated), destroy; checked through EC2.
+
+mod common;
+#[path = "common/moto.rs"]
+mod moto;
+
+use aws_sdk_ec2::types::Filter;
+use common::Fixture;
+use moto::Moto;
+
+const CONFIG: &str = r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+variable "tag" {
+  default = "v1"
+}
+variable "nat_subnet" {
+  default = "a"
+}
+variable "table" {
+  default = "one"
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.70.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.70.1.0/24"
+}
+
+resource "aws_subnet" "b" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.70.2.0/24"
+}
+
+resource "aws_internet_gateway" "gw" {
+  vpc_id = aws_vpc.main.id
+  tags   = { release = var.tag }
+}
+
+resource "aws_eip" "nat" {
+  domain = "vpc"
+  tags   = { release = var.tag }
+}
+
+resource "aws_nat_gateway" "nat" {
+  subnet_id     = var.nat_subnet == "a" ? aws_subnet.a.id : aws_subnet.b.id
+  allocation_id = aws_eip.nat.id
+  tags          = { release = var.tag }
+}
+
+resource "aws_route_table" "one" {
+  vpc_id = aws_vpc.main.id
+  tags   = { release = var.tag }
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+}
+
+resource "aws_route_table" "two" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_route_table_association" "a" {
+  subnet_id      = aws_subnet.a.id
+  route_table_id = var.table == "one" ? aws_route_table.one.id : aws_route_table.two.id
+}
+"#;
+
+fn tag_of(tags: &[aws_sdk_ec2::types::Tag]) -> Option<String> {
+    tags.iter()
+        .find(|t| t.key() == Some("release"))
+        .and_then(|t| t.value().map(String::from))
+}
+
+async fn live_nats(ec2: &aws_sdk_ec2::Client) -> Vec<aws_sdk_ec2::types::NatGateway> {
+    ec2.describe_nat_gateways()
+        .send()
+        .await
+        .unwrap()
+        .nat_gateways()
+        .iter()
+        .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
+        .cloned()
+        .collect()
+}
+
+async fn subnet_id(ec2: &aws_sdk_ec2::Client, cidr: &str) -> String {
+    ec2.describe_subnets()
+        .filters(Filter::builder().name("cidr-block").values(cidr).build())
+        .send()
+        .await
+        .unwrap()
+        .subnets()[0]
+        .subnet_id()
+        .unwrap()
+        .to_string()
+}
+
+async fn igws(ec2: &aws_sdk_ec2::Client) -> Vec<aws_sdk_ec2::types::InternetGateway> {
+    ec2.describe_internet_gateways()
+        .send()
+        .await
+        .unwrap()
+        .internet_gateways()
+        .to_vec()
+}
+
+async fn table_of(
+    ec2: &aws_sdk_ec2::Client,
+    subnet: &str,
+) -> Option<aws_sdk_ec2::types::RouteTable> {
+    ec2.describe_route_tables()
+        .filters(
+            Filter::builder()
+                .name("association.subnet-id")
+                .values(subnet)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .route_tables()
+        .first()
+        .cloned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gateways_tables_and_associations_against_the_emulator() {
+    let m = Moto::start();
+    let ec2 = m.ec2().await;
+    let f = Fixture::new(CONFIG);
+
+    m.run(&f, &["apply", "-auto-approve"], 0);
+    let a = subnet_id(&ec2, "10.70.1.0/24").await;
+    let b = subnet_id(&ec2, "10.70.2.0/24").await;
+    let nats = live_nats(&ec2).await;
+    assert_eq!(nats.len(), 1);
+    assert_eq!(nats[0].subnet_id(), Some(a.as_str()));
+    let gw = igws(&ec2).await;
+    assert_eq!(gw.len(), 1);
+    let gw1 = gw[0].internet_gateway_id().unwrap().to_string();
+    let one = table_of(&ec2, &a).await.expect("subnet a is associated");
+    assert!(one
+        .routes()
+        .iter()
+        .any(|r| r.gateway_id() == Some(gw1.as_str())));
+    m.run(&f, &["plan", "-detailed-exitcode"], 0);
+
+    // In place: tags on the gateway, address, NAT gateway and table; the association moves to
+    // the other table (ReplaceRouteTableAssociation).
+    let r = m.run(
+        &f,
+        &["apply", "-auto-approve", "-var=tag=v2", "-var=table=two"],
+        0,
+    );
+    assert!(
+        r.stdout.contains("0 added, 5 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(tag_of(igws(&ec2).await[0].tags()).as_deref(), Some("v2"));
+    assert_eq!(
+        tag_of(live_nats(&ec2).await[0].tags()).as_deref(),
+        Some("v2")
+    );
+    let addrs = ec2.describe_addresses().send().await.unwrap();
+    assert_eq!(tag_of(addrs.addresses()[0].tags()).as_deref(), Some("v2"));
+    let two = table_of(&ec2, &a).await.unwrap();
+    assert_ne!(two.route_table_id(), one.route_table_id());
+    m.run(
+        &f,
+        &[
+            "plan",
+            "-detailed-exitcode",
+            "-var=tag=v2",
+            "-var=table=two",
+        ],
+        0,
+    );
+
+    // Replace: the NAT gateway moves to subnet b (subnet_id forces it); the internet gateway is
+    // replaced on request, and the route naming it is updated in place.
+    let vars = ["-var=tag=v2", "-var=table=two", "-var=nat_subnet=b"];
+    let mut args = vec!["apply", "-auto-approve", "-replace=aws_internet_gateway.gw"];
+    args.extend(vars);
+    let r = m.run(&f, &args, 0);
+    assert!(
+        r.stdout.contains("2 added, 1 changed, 2 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let nats = live_nats(&ec2).await;
+    assert_eq!(nats.len(), 1);
+    assert_eq!(nats[0].subnet_id(), Some(b.as_str()));
+    let gw = igws(&ec2).await;
+    assert_eq!(gw.len(), 1);
+    let gw2 = gw[0].internet_gateway_id().unwrap().to_string();
+    assert_ne!(gw1, gw2);
+    let one = ec2
+        .describe_route_tables()
+        .route_table_ids(one.route_table_id().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .route_tables()[0]
+        .clone();
+    assert!(one
+        .routes()
+        .iter()
+        .any(|r| r.gateway_id() == Some(gw2.as_str())));
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(vars);
+    m.run(&f, &args, 0);
+
+    let mut args = vec!["destroy", "-auto-approve"];
+    args.extend(vars);
+    m.run(&f, &args, 0);
+    assert!(live_nats(&ec2).await.is_empty());
+    assert!(igws(&ec2).await.is_empty());
+    assert!(ec2
+        .describe_addresses()
+        .send()
+        .await
+        .unwrap()
+        .addresses()
+        .is_empty());
+}
