@@ -171,3 +171,31 @@ where
         }
     }
 }
+
+/// Deletes with `delete` (retried while something still depends on the object, as
+/// [`retry_dependency`]), then polls `exists` until the object is gone; both within `deadline`.
+pub async fn delete_and_wait<D, DF, G, GF>(
+    what: &str,
+    operation: &'static str,
+    deadline: Duration,
+    delete: D,
+    mut exists: G,
+) -> Result<(), AwsError>
+where
+    D: FnMut() -> DF,
+    DF: std::future::Future<Output = Result<(), AwsError>>,
+    G: FnMut() -> GF,
+    GF: std::future::Future<Output = Result<bool, AwsError>>,
+{
+    retry_dependency(deadline, delete).await?;
+    wait_until(
+        &format!("{what} to be deleted"),
+        operation,
+        deadline,
+        || {
+            let f = exists();
+            async move { Ok((!f.await?).then_some(())) }
+        },
+    )
+    .await
+}

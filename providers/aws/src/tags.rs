@@ -135,3 +135,28 @@ pub fn diff(prior: &Value, planned: &Value) -> (Vec<String>, BTreeMap<String, St
 pub fn has_token(read: &BTreeMap<String, String>, token: &str) -> bool {
     read.get(TOKEN_TAG).map(String::as_str) == Some(token)
 }
+
+/// Makes an object's tags equal to the planned `tags_all` with the service's own calls:
+/// `untag(keys)` for keys no longer wanted, `tag(tags)` for tags added or changed; neither is
+/// called when it has nothing to do.
+pub async fn apply_diff<U, UF, T, TF, E>(
+    prior: &Value,
+    planned: &Value,
+    untag: U,
+    tag: T,
+) -> Result<(), E>
+where
+    U: FnOnce(Vec<String>) -> UF,
+    UF: std::future::Future<Output = Result<(), E>>,
+    T: FnOnce(BTreeMap<String, String>) -> TF,
+    TF: std::future::Future<Output = Result<(), E>>,
+{
+    let (removed, changed) = diff(prior, planned);
+    if !removed.is_empty() {
+        untag(removed).await?;
+    }
+    if !changed.is_empty() {
+        tag(changed).await?;
+    }
+    Ok(())
+}

@@ -44,26 +44,31 @@ async fn sync_tags(
     prior: &Value,
     planned: &Value,
 ) -> Result<(), AwsError> {
-    let (removed, changed) = tags::diff(prior, planned);
-    if !removed.is_empty() {
-        cx.ecs
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|e| sdk("UntagResource", e))?;
-    }
-    if !changed.is_empty() {
-        cx.ecs
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(ecs_tags(&changed)))
-            .send()
-            .await
-            .map_err(|e| sdk("TagResource", e))?;
-    }
-    Ok(())
+    tags::apply_diff(
+        prior,
+        planned,
+        |keys| async move {
+            cx.ecs
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("UntagResource", e))
+        },
+        |t| async move {
+            cx.ecs
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(ecs_tags(&t)))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("TagResource", e))
+        },
+    )
+    .await
 }
 
 /// ECS reports a missing cluster or service in `failures`, not as an error.

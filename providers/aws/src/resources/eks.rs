@@ -14,7 +14,7 @@ use super::util::{
 };
 use super::{bool_of, str_of, AwsResource};
 use crate::config::Clients;
-use crate::error::{absent_ok, retry_dependency, sdk, wait_until, AwsError};
+use crate::error::{absent_ok, delete_and_wait, sdk, wait_until, AwsError};
 use crate::tags;
 
 pub struct EksCluster;
@@ -44,26 +44,31 @@ async fn sync_tags(
     prior: &Value,
     planned: &Value,
 ) -> Result<(), AwsError> {
-    let (removed, changed) = tags::diff(prior, planned);
-    if !removed.is_empty() {
-        cx.eks
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|e| sdk("UntagResource", e))?;
-    }
-    if !changed.is_empty() {
-        cx.eks
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(changed.into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| sdk("TagResource", e))?;
-    }
-    Ok(())
+    tags::apply_diff(
+        prior,
+        planned,
+        |keys| async move {
+            cx.eks
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("UntagResource", e))
+        },
+        |t| async move {
+            cx.eks
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(t.into_iter().collect()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("TagResource", e))
+        },
+    )
+    .await
 }
 
 /// Waits until `get` reports ACTIVE (failing fast on a FAILED status).
@@ -392,21 +397,20 @@ impl AwsResource for EksCluster {
         let name = str_of(state, "name").unwrap_or_default().to_string();
         let deadline = timeout(state, "delete", CLUSTER_DELETE);
         // ResourceInUseException while node groups or Fargate profiles remain.
-        retry_dependency(deadline, || async {
-            cx.eks
-                .delete_cluster()
-                .name(&name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteCluster", e))
-        })
-        .await?;
-        wait_until(
-            &format!("EKS cluster {name} to be deleted"),
+        delete_and_wait(
+            &format!("EKS cluster {name}"),
             "DescribeCluster",
             deadline,
-            || async { Ok(describe_cluster(cx, &name).await?.is_none().then_some(())) },
+            || async {
+                cx.eks
+                    .delete_cluster()
+                    .name(&name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteCluster", e))
+            },
+            || async { Ok(describe_cluster(cx, &name).await?.is_some()) },
         )
         .await
     }
@@ -745,27 +749,21 @@ impl AwsResource for NodeGroup {
             .unwrap_or_default()
             .to_string();
         let deadline = timeout(state, "delete", NODEGROUP_TIMEOUT);
-        retry_dependency(deadline, || async {
-            cx.eks
-                .delete_nodegroup()
-                .cluster_name(&cluster)
-                .nodegroup_name(&name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteNodegroup", e))
-        })
-        .await?;
-        wait_until(
-            &format!("node group {cluster}:{name} to be deleted"),
+        delete_and_wait(
+            &format!("node group {cluster}:{name}"),
             "DescribeNodegroup",
             deadline,
             || async {
-                Ok(describe_ng(cx, &cluster, &name)
-                    .await?
-                    .is_none()
-                    .then_some(()))
+                cx.eks
+                    .delete_nodegroup()
+                    .cluster_name(&cluster)
+                    .nodegroup_name(&name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteNodegroup", e))
             },
+            || async { Ok(describe_ng(cx, &cluster, &name).await?.is_some()) },
         )
         .await
     }
@@ -963,27 +961,21 @@ impl AwsResource for FargateProfile {
             .unwrap_or_default()
             .to_string();
         let deadline = timeout(state, "delete", FARGATE_TIMEOUT);
-        retry_dependency(deadline, || async {
-            cx.eks
-                .delete_fargate_profile()
-                .cluster_name(&cluster)
-                .fargate_profile_name(&name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteFargateProfile", e))
-        })
-        .await?;
-        wait_until(
-            &format!("Fargate profile {cluster}:{name} to be deleted"),
+        delete_and_wait(
+            &format!("Fargate profile {cluster}:{name}"),
             "DescribeFargateProfile",
             deadline,
             || async {
-                Ok(describe_fp(cx, &cluster, &name)
-                    .await?
-                    .is_none()
-                    .then_some(()))
+                cx.eks
+                    .delete_fargate_profile()
+                    .cluster_name(&cluster)
+                    .fargate_profile_name(&name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteFargateProfile", e))
             },
+            || async { Ok(describe_fp(cx, &cluster, &name).await?.is_some()) },
         )
         .await
     }

@@ -51,26 +51,31 @@ async fn sync_tags(
     prior: &Value,
     planned: &Value,
 ) -> Result<(), AwsError> {
-    let (removed, changed) = tags::diff(prior, planned);
-    if !removed.is_empty() {
-        cx.elasticache
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|e| sdk("RemoveTagsFromResource", e))?;
-    }
-    if !changed.is_empty() {
-        cx.elasticache
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(ec_tags(&changed)))
-            .send()
-            .await
-            .map_err(|e| sdk("AddTagsToResource", e))?;
-    }
-    Ok(())
+    tags::apply_diff(
+        prior,
+        planned,
+        |keys| async move {
+            cx.elasticache
+                .remove_tags_from_resource()
+                .resource_name(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("RemoveTagsFromResource", e))
+        },
+        |t| async move {
+            cx.elasticache
+                .add_tags_to_resource()
+                .resource_name(arn)
+                .set_tags(Some(ec_tags(&t)))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("AddTagsToResource", e))
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- aws_elasticache_subnet_group

@@ -14,7 +14,7 @@ use super::util::{
 };
 use super::{bool_of, str_of, AwsResource};
 use crate::config::Clients;
-use crate::error::{absent_ok, retry_dependency, sdk, wait_until, AwsError};
+use crate::error::{absent_ok, delete_and_wait, retry_dependency, sdk, wait_until, AwsError};
 use crate::tags;
 
 pub struct Lb;
@@ -56,26 +56,31 @@ async fn sync_tags(
     prior: &Value,
     planned: &Value,
 ) -> Result<(), AwsError> {
-    let (removed, changed) = tags::diff(prior, planned);
-    if !removed.is_empty() {
-        cx.elbv2
-            .remove_tags()
-            .resource_arns(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|e| sdk("RemoveTags", e))?;
-    }
-    if !changed.is_empty() {
-        cx.elbv2
-            .add_tags()
-            .resource_arns(arn)
-            .set_tags(Some(elb_tags(&changed)))
-            .send()
-            .await
-            .map_err(|e| sdk("AddTags", e))?;
-    }
-    Ok(())
+    tags::apply_diff(
+        prior,
+        planned,
+        |keys| async move {
+            cx.elbv2
+                .remove_tags()
+                .resource_arns(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("RemoveTags", e))
+        },
+        |t| async move {
+            cx.elbv2
+                .add_tags()
+                .resource_arns(arn)
+                .set_tags(Some(elb_tags(&t)))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("AddTags", e))
+        },
+    )
+    .await
 }
 
 fn create_tags(planned: &Value, token: &str) -> Option<Vec<t::Tag>> {
@@ -365,21 +370,20 @@ impl AwsResource for Lb {
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
         let arn = str_of(state, "arn").unwrap_or_default().to_string();
-        retry_dependency(timeout(state, "delete", LB_TIMEOUT), || async {
-            cx.elbv2
-                .delete_load_balancer()
-                .load_balancer_arn(&arn)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteLoadBalancer", e))
-        })
-        .await?;
-        wait_until(
-            "the load balancer to be deleted",
+        delete_and_wait(
+            "the load balancer",
             "DescribeLoadBalancers",
             timeout(state, "delete", LB_TIMEOUT),
-            || async { Ok(describe_lb(cx, &arn).await?.is_none().then_some(())) },
+            || async {
+                cx.elbv2
+                    .delete_load_balancer()
+                    .load_balancer_arn(&arn)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteLoadBalancer", e))
+            },
+            || async { Ok(describe_lb(cx, &arn).await?.is_some()) },
         )
         .await
     }
