@@ -373,3 +373,95 @@ resource "aws_iam_role" "app" {{
     );
     run(&f, &m, &["plan", "-detailed-exitcode"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eks_cluster_module_builds_a_cluster_with_a_node_group() {
+    let m = Moto::start();
+    let eks = aws_sdk_eks::Client::new(&m.sdk_config().await);
+    let iam = m.iam().await;
+    let f = Fixture::new(
+        r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+module "network" {
+  source      = "./modules/network"
+  name        = "kre-dev"
+  nat_gateway = false
+}
+
+module "eks" {
+  source       = "./modules/eks-cluster"
+  name         = "kre-dev"
+  subnet_ids   = module.network.private_subnet_ids
+  desired_size = 2
+}
+
+output "endpoint" {
+  value = module.eks.endpoint
+}
+"#,
+    );
+    with_module(&f, "network");
+    with_module(&f, "eks-cluster");
+    run(&f, &m, &["apply", "-auto-approve"], 0);
+    let c = eks
+        .describe_cluster()
+        .name("kre-dev")
+        .send()
+        .await
+        .unwrap()
+        .cluster
+        .unwrap();
+    assert_eq!(c.status().map(|s| s.as_str()), Some("ACTIVE"));
+    assert_eq!(c.resources_vpc_config().unwrap().subnet_ids().len(), 2);
+    let ng = eks
+        .describe_nodegroup()
+        .cluster_name("kre-dev")
+        .nodegroup_name("default")
+        .send()
+        .await
+        .unwrap()
+        .nodegroup
+        .unwrap();
+    assert_eq!(ng.scaling_config().unwrap().desired_size(), Some(2));
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name("kre-dev-eks-node")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attached.attached_policies().len(), 3);
+    run(&f, &m, &["plan", "-detailed-exitcode"], 0);
+    run(&f, &m, &["destroy", "-auto-approve"], 0);
+    assert!(eks
+        .list_clusters()
+        .send()
+        .await
+        .unwrap()
+        .clusters()
+        .is_empty());
+    assert!(iam.list_roles().send().await.unwrap().roles().is_empty());
+}
+
+#[test]
+fn ci_oidc_role_module_refuses_a_role_without_subjects() {
+    let f = Fixture::new(
+        r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+module "ci" {
+  source   = "./modules/ci-oidc-role"
+  subjects = []
+}
+"#,
+    );
+    with_module(&f, "ci-oidc-role");
+    let r = f.run(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("At least one subject"), "{}", r.stderr);
+    assert!(r.stderr.contains("main.tf:8"), "{}", r.stderr);
+}

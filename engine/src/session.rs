@@ -530,6 +530,7 @@ impl Session {
             NodeKind::Var { module, name } => {
                 let mc = self.graph.module(module);
                 let var = &mc.variables[name];
+                let mut input_range = None;
                 let (raw, sens) = match module.parent() {
                     None => match self.opts.inputs.get(name) {
                         Some(v) => (v.clone(), false),
@@ -550,6 +551,8 @@ impl Session {
                         let mcall = &pm.module_calls[call.as_ref()];
                         match mcall.inputs.get(name) {
                             Some(e) => {
+                                // A bad value is the caller's mistake: point at the argument.
+                                input_range = e.range();
                                 let scope = self.scope(values, &parent);
                                 let mut ctx = EvalCtx::at_expr(&scope, e);
                                 match ctx.eval(&e.expr) {
@@ -585,7 +588,7 @@ impl Session {
                                     "Invalid value for variable",
                                     format!("The given value is not suitable for var.{name}: {m}."),
                                 )
-                                .with_range(Some(var.range.clone())),
+                                .with_range(input_range.clone().or(Some(var.range.clone()))),
                             );
                             return diags;
                         }
@@ -614,7 +617,7 @@ impl Session {
                                             .unwrap_or_default()
                                     ),
                                 )
-                                .with_range(Some(var.range.clone())),
+                                .with_range(input_range.clone().or(Some(var.range.clone()))),
                             );
                         }
                         Ok(_) => {}

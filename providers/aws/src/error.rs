@@ -135,12 +135,26 @@ where
             return Err(AwsError::new(
                 operation,
                 "WaitTimeout",
-                format!("{what} did not happen within {}s", deadline.as_secs()),
+                format!("{what} did not happen within {}", human(deadline)),
             ));
         }
         let jitter = Duration::from_millis(rand::random::<u64>() % 50);
         tokio::time::sleep(delay.min(deadline.saturating_sub(start.elapsed())) + jitter).await;
         delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}
+
+/// `90s`, `20m`, `250ms`: as a `timeouts` block would write it.
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    if s == 0 {
+        format!("{}ms", d.as_millis())
+    } else if s % 3600 == 0 {
+        format!("{}h", s / 3600)
+    } else if s % 60 == 0 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
     }
 }
 
@@ -198,4 +212,84 @@ where
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn err(code: &str) -> AwsError {
+        AwsError::new("DeleteSubnet", code, "something depends on it")
+    }
+
+    #[tokio::test]
+    async fn delete_conflicts_are_retried_until_the_dependency_is_gone() {
+        let calls = AtomicUsize::new(0);
+        let r = retry_dependency(Duration::from_secs(10), || async {
+            match calls.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(err("DependencyViolation")),
+                1 => Err(err("ResourceInUse")),
+                _ => Ok(()),
+            }
+        })
+        .await;
+        assert!(r.is_ok());
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn delete_conflicts_give_up_at_the_deadline_and_other_errors_at_once() {
+        let r = retry_dependency(Duration::from_millis(300), || async {
+            Err(err("DependencyViolation"))
+        })
+        .await;
+        assert_eq!(r.unwrap_err().code, "DependencyViolation");
+        let calls = AtomicUsize::new(0);
+        let r = retry_dependency(Duration::from_secs(10), || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(err("UnauthorizedOperation"))
+        })
+        .await;
+        assert_eq!(r.unwrap_err().code, "UnauthorizedOperation");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Already gone is success.
+        let r = retry_dependency(Duration::from_secs(1), || async {
+            Err(err("InvalidSubnetID.NotFound"))
+        })
+        .await;
+        assert!(r.is_ok());
+    }
+
+    #[tokio::test]
+    async fn waits_end_at_their_deadline() {
+        let r: Result<(), AwsError> = wait_until(
+            "the VPC to become available",
+            "DescribeVpcs",
+            Duration::from_millis(250),
+            || async { Ok(None) },
+        )
+        .await;
+        let e = r.unwrap_err();
+        assert_eq!(e.code, "WaitTimeout");
+        assert_eq!(
+            e.to_string(),
+            "DescribeVpcs: WaitTimeout: the VPC to become available did not happen within 250ms"
+        );
+    }
+
+    #[test]
+    fn errors_read_operation_code_message() {
+        let e = AwsError::new(
+            "CreateSubnet",
+            "InvalidSubnet.Conflict",
+            "The CIDR '10.0.1.0/24' conflicts with another subnet",
+        );
+        assert_eq!(
+            e.to_string(),
+            "CreateSubnet: InvalidSubnet.Conflict: The CIDR '10.0.1.0/24' conflicts with another subnet"
+        );
+        assert!(!e.into_provider_error().retryable);
+    }
 }

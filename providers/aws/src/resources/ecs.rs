@@ -1093,3 +1093,59 @@ impl AwsResource for EcsService {
             .map(|s| service_state(&s, planned)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_new_role_not_yet_usable_is_retried_other_errors_are_not() {
+        let calls = AtomicUsize::new(0);
+        let r = retry_iam_propagation(|| async {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                Err(AwsError::new(
+                    "CreateService",
+                    "InvalidParameterException",
+                    "Unable to assume role and validate the specified targetGroupArn",
+                ))
+            } else {
+                Ok(7)
+            }
+        })
+        .await;
+        assert_eq!(r.unwrap(), 7);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+        let calls = AtomicUsize::new(0);
+        let r: Result<(), AwsError> = retry_iam_propagation(|| async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(AwsError::new(
+                "CreateService",
+                "InvalidParameterException",
+                "subnets can not be empty",
+            ))
+        })
+        .await;
+        assert!(r.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn container_definitions_compare_without_aws_defaults() {
+        let written = r#"[{"name":"app","image":"x:1","portMappings":[{"containerPort":80}],
+            "environment":[{"name":"B","value":"2"},{"name":"A","value":"1"}]}]"#;
+        let returned = r#"[{"name":"app","image":"x:1","cpu":0,"essential":true,
+            "portMappings":[{"containerPort":80,"protocol":"tcp"}],"mountPoints":[],"volumesFrom":[],
+            "environment":[{"name":"A","value":"1"},{"name":"B","value":"2"}]}]"#;
+        let n = |s: &str| container_defs::normalize(&serde_json::from_str(s).unwrap());
+        assert_eq!(n(written), n(returned));
+        assert_ne!(n(written), n(&written.replace("x:1", "x:2")));
+        let parsed = container_defs::parse(written).unwrap();
+        assert_eq!(parsed[0].image(), Some("x:1"));
+        assert_eq!(parsed[0].port_mappings()[0].container_port(), Some(80));
+        assert!(container_defs::parse("{}").unwrap_err().contains("array"));
+        assert!(container_defs::parse("[{}]").unwrap_err().contains("name"));
+    }
+}

@@ -252,24 +252,26 @@ impl AwsResource for NatGateway {
     }
 
     fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("subnet_id", Attribute::required(Type::String).force_new())
-            .attr(
-                "allocation_id",
-                Attribute::optional(Type::String).force_new(),
-            )
-            .attr(
-                "connectivity_type",
-                Attribute::optional(Type::String)
-                    .with_default("public")
-                    .force_new(),
-            )
-            .attr("public_ip", Attribute::computed(Type::String))
-            .attr("private_ip", Attribute::computed(Type::String))
-            .attr("network_interface_id", Attribute::computed(Type::String))
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+        super::util::add_timeouts(
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("subnet_id", Attribute::required(Type::String).force_new())
+                .attr(
+                    "allocation_id",
+                    Attribute::optional(Type::String).force_new(),
+                )
+                .attr(
+                    "connectivity_type",
+                    Attribute::optional(Type::String)
+                        .with_default("public")
+                        .force_new(),
+                )
+                .attr("public_ip", Attribute::computed(Type::String))
+                .attr("private_ip", Attribute::computed(Type::String))
+                .attr("network_interface_id", Attribute::computed(Type::String))
+                .attr("tags", Attribute::optional(Type::map(Type::String)))
+                .attr("tags_all", Attribute::computed(Type::map(Type::String))),
+        )
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
@@ -301,7 +303,7 @@ impl AwsResource for NatGateway {
         let n = wait_until(
             "the NAT gateway to become available",
             "DescribeNatGateways",
-            NAT_TIMEOUT,
+            super::util::timeout(planned, "create", NAT_TIMEOUT),
             || async {
                 let n = describe_nat(cx, &id).await?;
                 match n.as_ref().and_then(|n| n.state()).map(|s| s.as_str()) {
@@ -352,7 +354,7 @@ impl AwsResource for NatGateway {
         wait_until(
             "the NAT gateway to be deleted",
             "DescribeNatGateways",
-            NAT_TIMEOUT,
+            super::util::timeout(state, "delete", NAT_TIMEOUT),
             || async { Ok(describe_nat(cx, &id).await?.is_none().then_some(())) },
         )
         .await

@@ -75,23 +75,25 @@ impl AwsResource for Subnet {
     }
 
     fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("vpc_id", Attribute::required(Type::String).force_new())
-            .attr("cidr_block", Attribute::required(Type::String).force_new())
-            .attr(
-                "availability_zone",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr("availability_zone_id", Attribute::computed(Type::String))
-            .attr(
-                "map_public_ip_on_launch",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .attr("owner_id", Attribute::computed(Type::String))
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+        super::util::add_timeouts(
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("arn", Attribute::computed(Type::String))
+                .attr("vpc_id", Attribute::required(Type::String).force_new())
+                .attr("cidr_block", Attribute::required(Type::String).force_new())
+                .attr(
+                    "availability_zone",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr("availability_zone_id", Attribute::computed(Type::String))
+                .attr(
+                    "map_public_ip_on_launch",
+                    Attribute::optional(Type::Bool).with_default(false),
+                )
+                .attr("owner_id", Attribute::computed(Type::String))
+                .attr("tags", Attribute::optional(Type::map(Type::String)))
+                .attr("tags_all", Attribute::computed(Type::map(Type::String))),
+        )
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
@@ -126,7 +128,7 @@ impl AwsResource for Subnet {
         let s = wait_until(
             "the subnet to become available",
             "DescribeSubnets",
-            CREATE_TIMEOUT,
+            super::util::timeout(planned, "create", CREATE_TIMEOUT),
             || async {
                 Ok(describe(cx, &id)
                     .await?
@@ -180,15 +182,18 @@ impl AwsResource for Subnet {
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
-        retry_dependency(DELETE_TIMEOUT, || async {
-            cx.ec2
-                .delete_subnet()
-                .subnet_id(&id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteSubnet", e))
-        })
+        retry_dependency(
+            super::util::timeout(state, "delete", DELETE_TIMEOUT),
+            || async {
+                cx.ec2
+                    .delete_subnet()
+                    .subnet_id(&id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteSubnet", e))
+            },
+        )
         .await
     }
 

@@ -173,34 +173,36 @@ impl AwsResource for Vpc {
     }
 
     fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("cidr_block", Attribute::required(Type::String).force_new())
-            .attr(
-                "instance_tenancy",
-                Attribute::optional(Type::String)
-                    .with_default("default")
-                    .force_new(),
-            )
-            .attr(
-                "enable_dns_support",
-                Attribute::optional(Type::Bool).with_default(true),
-            )
-            .attr(
-                "enable_dns_hostnames",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .attr("main_route_table_id", Attribute::computed(Type::String))
-            .attr("default_route_table_id", Attribute::computed(Type::String))
-            .attr(
-                "default_security_group_id",
-                Attribute::computed(Type::String),
-            )
-            .attr("dhcp_options_id", Attribute::computed(Type::String))
-            .attr("owner_id", Attribute::computed(Type::String))
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+        super::util::add_timeouts(
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("arn", Attribute::computed(Type::String))
+                .attr("cidr_block", Attribute::required(Type::String).force_new())
+                .attr(
+                    "instance_tenancy",
+                    Attribute::optional(Type::String)
+                        .with_default("default")
+                        .force_new(),
+                )
+                .attr(
+                    "enable_dns_support",
+                    Attribute::optional(Type::Bool).with_default(true),
+                )
+                .attr(
+                    "enable_dns_hostnames",
+                    Attribute::optional(Type::Bool).with_default(false),
+                )
+                .attr("main_route_table_id", Attribute::computed(Type::String))
+                .attr("default_route_table_id", Attribute::computed(Type::String))
+                .attr(
+                    "default_security_group_id",
+                    Attribute::computed(Type::String),
+                )
+                .attr("dhcp_options_id", Attribute::computed(Type::String))
+                .attr("owner_id", Attribute::computed(Type::String))
+                .attr("tags", Attribute::optional(Type::map(Type::String)))
+                .attr("tags_all", Attribute::computed(Type::map(Type::String))),
+        )
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
@@ -234,7 +236,7 @@ impl AwsResource for Vpc {
         wait_until(
             "the VPC to become available",
             "DescribeVpcs",
-            CREATE_TIMEOUT,
+            super::util::timeout(planned, "create", CREATE_TIMEOUT),
             || async {
                 Ok(describe(cx, &id)
                     .await?
@@ -298,15 +300,18 @@ impl AwsResource for Vpc {
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
-        retry_dependency(DELETE_TIMEOUT, || async {
-            cx.ec2
-                .delete_vpc()
-                .vpc_id(&id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteVpc", e))
-        })
+        retry_dependency(
+            super::util::timeout(state, "delete", DELETE_TIMEOUT),
+            || async {
+                cx.ec2
+                    .delete_vpc()
+                    .vpc_id(&id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteVpc", e))
+            },
+        )
         .await
     }
 
