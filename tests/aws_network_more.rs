@@ -188,14 +188,23 @@ async fn gateways_tables_and_associations_against_the_emulator() {
         0,
     );
 
-    // Replace: the NAT gateway moves to subnet b (subnet_id forces it); the internet gateway is
-    // replaced on request, and the route naming it is updated in place.
+    // Replace: the NAT gateway moves to subnet b (subnet_id forces it); the internet gateway,
+    // the address and table one are replaced on request (-replace).
     let vars = ["-var=tag=v2", "-var=table=two", "-var=nat_subnet=b"];
-    let mut args = vec!["apply", "-auto-approve", "-replace=aws_internet_gateway.gw"];
+    let mut args = vec![
+        "apply",
+        "-auto-approve",
+        "-replace=aws_internet_gateway.gw",
+        "-replace=aws_eip.nat",
+        "-replace=aws_route_table.one",
+    ];
     args.extend(vars);
     let r = m.run(&f, &args, 0);
+    // Replaced: gateway, address, NAT gateway and table one (whose route names the new
+    // gateway). (Replacing a table that a subnet is associated with fails on AWS as in
+    // Terraform, DependencyViolation, unless create_before_destroy: not done here.)
     assert!(
-        r.stdout.contains("2 added, 1 changed, 2 destroyed"),
+        r.stdout.contains("4 added, 0 changed, 4 destroyed"),
         "{}",
         r.stdout
     );
@@ -206,18 +215,22 @@ async fn gateways_tables_and_associations_against_the_emulator() {
     assert_eq!(gw.len(), 1);
     let gw2 = gw[0].internet_gateway_id().unwrap().to_string();
     assert_ne!(gw1, gw2);
-    let one = ec2
-        .describe_route_tables()
-        .route_table_ids(one.route_table_id().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .route_tables()[0]
-        .clone();
-    assert!(one
-        .routes()
+    // A new table one, routing to the new gateway; the old table is gone.
+    let tables = ec2.describe_route_tables().send().await.unwrap();
+    let new_one = tables
+        .route_tables()
         .iter()
-        .any(|r| r.gateway_id() == Some(gw2.as_str())));
+        .find(|t| {
+            t.routes()
+                .iter()
+                .any(|r| r.gateway_id() == Some(gw2.as_str()))
+        })
+        .expect("a table routes to the new gateway");
+    assert_ne!(new_one.route_table_id(), one.route_table_id());
+    assert!(!tables
+        .route_tables()
+        .iter()
+        .any(|t| t.route_table_id() == one.route_table_id()));
     let mut args = vec!["plan", "-detailed-exitcode"];
     args.extend(vars);
     m.run(&f, &args, 0);
@@ -234,4 +247,43 @@ async fn gateways_tables_and_associations_against_the_emulator() {
         .unwrap()
         .addresses()
         .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_aws_error_names_the_address_the_operation_and_the_message() {
+    let m = Moto::start();
+    let f = Fixture::new(
+        r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.80.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.80.1.0/24"
+}
+
+resource "aws_subnet" "b" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.80.1.0/24"
+  depends_on = [aws_subnet.a]
+}
+"#,
+    );
+    let r = m.run(&f, &["apply", "-auto-approve"], 1);
+    assert!(r.stderr.contains("aws_subnet.b"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("CreateSubnet: InvalidSubnet.Conflict: "),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("10.80.1.0/24"), "{}", r.stderr);
+    // What finished is in state; the failed subnet is not.
+    let r = m.run(&f, &["state", "list"], 0);
+    assert!(r.stdout.contains("aws_subnet.a"), "{}", r.stdout);
+    assert!(!r.stdout.contains("aws_subnet.b"), "{}", r.stdout);
 }
