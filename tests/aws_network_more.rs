@@ -287,3 +287,71 @@ resource "aws_subnet" "b" {
     assert!(r.stdout.contains("aws_subnet.a"), "{}", r.stdout);
     assert!(!r.stdout.contains("aws_subnet.b"), "{}", r.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delete_blocked_by_a_dependency_gives_up_at_its_timeout() {
+    let m = Moto::start();
+    let f = Fixture::new(
+        r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.90.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.90.1.0/24"
+}
+
+resource "aws_route_table" "rt" {
+  vpc_id = aws_vpc.main.id
+  timeouts {
+    delete = "3s"
+  }
+}
+
+resource "aws_route_table_association" "a" {
+  subnet_id      = aws_subnet.a.id
+  route_table_id = aws_route_table.rt.id
+}
+"#,
+    );
+    m.run(&f, &["apply", "-auto-approve"], 0);
+    // Replacing a table a subnet is associated with: AWS refuses the delete
+    // (DependencyViolation) for as long as the association exists; the retries stop at the
+    // table's delete timeout instead of the default.
+    let start = std::time::Instant::now();
+    let r = m.run(
+        &f,
+        &["apply", "-auto-approve", "-replace=aws_route_table.rt"],
+        1,
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(60),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        r.stderr.contains("DeleteRouteTable: DependencyViolation"),
+        "{}",
+        r.stderr
+    );
+    // Nothing was lost: the table is still in state and destroy cleans everything up.
+    m.run(&f, &["destroy", "-auto-approve"], 0);
+    let ec2 = m.ec2().await;
+    let vpcs = ec2
+        .describe_vpcs()
+        .filters(
+            Filter::builder()
+                .name("cidr")
+                .values("10.90.0.0/16")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(vpcs.vpcs().is_empty());
+}

@@ -95,13 +95,15 @@ impl AwsResource for InternetGateway {
     }
 
     fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("vpc_id", Attribute::optional(Type::String))
-            .attr("owner_id", Attribute::computed(Type::String))
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+        super::util::add_timeouts(
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("arn", Attribute::computed(Type::String))
+                .attr("vpc_id", Attribute::optional(Type::String))
+                .attr("owner_id", Attribute::computed(Type::String))
+                .attr("tags", Attribute::optional(Type::map(Type::String)))
+                .attr("tags_all", Attribute::computed(Type::map(Type::String))),
+        )
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
@@ -174,15 +176,18 @@ impl AwsResource for InternetGateway {
         if let Some(vpc) = str_of(state, "vpc_id") {
             detach(cx, &id, vpc).await?;
         }
-        retry_dependency(DELETE_TIMEOUT, || async {
-            cx.ec2
-                .delete_internet_gateway()
-                .internet_gateway_id(&id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteInternetGateway", e))
-        })
+        retry_dependency(
+            super::util::timeout(state, "delete", DELETE_TIMEOUT),
+            || async {
+                cx.ec2
+                    .delete_internet_gateway()
+                    .internet_gateway_id(&id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteInternetGateway", e))
+            },
+        )
         .await
     }
 

@@ -213,14 +213,16 @@ impl AwsResource for RouteTable {
     }
 
     fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("vpc_id", Attribute::required(Type::String).force_new())
-            .attr("owner_id", Attribute::computed(Type::String))
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
-            .block("route", Nesting::Set, route_schema())
+        super::util::add_timeouts(
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("arn", Attribute::computed(Type::String))
+                .attr("vpc_id", Attribute::required(Type::String).force_new())
+                .attr("owner_id", Attribute::computed(Type::String))
+                .attr("tags", Attribute::optional(Type::map(Type::String)))
+                .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+                .block("route", Nesting::Set, route_schema()),
+        )
     }
 
     fn adjust_plan(
@@ -314,15 +316,18 @@ impl AwsResource for RouteTable {
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
-        retry_dependency(DELETE_TIMEOUT, || async {
-            cx.ec2
-                .delete_route_table()
-                .route_table_id(&id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteRouteTable", e))
-        })
+        retry_dependency(
+            super::util::timeout(state, "delete", DELETE_TIMEOUT),
+            || async {
+                cx.ec2
+                    .delete_route_table()
+                    .route_table_id(&id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteRouteTable", e))
+            },
+        )
         .await
     }
 

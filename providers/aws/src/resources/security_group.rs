@@ -298,33 +298,35 @@ impl AwsResource for SecurityGroup {
     }
 
     fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("owner_id", Attribute::computed(Type::String))
-            .attr(
-                "name",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr("name_prefix", Attribute::optional(Type::String).force_new())
-            .attr(
-                "description",
-                Attribute::optional(Type::String)
-                    .with_default("Managed by Terraform")
-                    .force_new(),
-            )
-            .attr(
-                "vpc_id",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "revoke_rules_on_delete",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
-            .block("ingress", Nesting::Set, rule_schema())
-            .block("egress", Nesting::Set, rule_schema())
+        super::util::add_timeouts(
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("arn", Attribute::computed(Type::String))
+                .attr("owner_id", Attribute::computed(Type::String))
+                .attr(
+                    "name",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr("name_prefix", Attribute::optional(Type::String).force_new())
+                .attr(
+                    "description",
+                    Attribute::optional(Type::String)
+                        .with_default("Managed by Terraform")
+                        .force_new(),
+                )
+                .attr(
+                    "vpc_id",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "revoke_rules_on_delete",
+                    Attribute::optional(Type::Bool).with_default(false),
+                )
+                .attr("tags", Attribute::optional(Type::map(Type::String)))
+                .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+                .block("ingress", Nesting::Set, rule_schema())
+                .block("egress", Nesting::Set, rule_schema()),
+        )
     }
 
     fn adjust_plan(
@@ -465,15 +467,18 @@ impl AwsResource for SecurityGroup {
             )
             .await?;
         }
-        retry_dependency(DELETE_TIMEOUT, || async {
-            cx.ec2
-                .delete_security_group()
-                .group_id(&id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteSecurityGroup", e))
-        })
+        retry_dependency(
+            super::util::timeout(state, "delete", DELETE_TIMEOUT),
+            || async {
+                cx.ec2
+                    .delete_security_group()
+                    .group_id(&id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteSecurityGroup", e))
+            },
+        )
         .await
     }
 
