@@ -343,3 +343,50 @@ async fn example_environment_completes_under_throttling_and_errors_without_dupli
     let left = inventory(&conf).await;
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn example_environment_with_lost_create_answers_has_no_duplicates() {
+    let m = Moto::start();
+    let conf = m.sdk_config().await;
+    // Every 4th create is carried out, but its answer is replaced by a 500.
+    let proxy = faults::FaultProxy::start_with(m.port, usize::MAX, usize::MAX, 4);
+    let f = Fixture::from_example("environment");
+    let mut c = f.cmd(&["apply", "-auto-approve"]);
+    for (k, v) in m.env() {
+        c.env(k, v);
+    }
+    c.env("AWS_ENDPOINT_URL", proxy.url());
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lost = proxy.lost.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(lost >= 10, "only {lost} answers were lost");
+    let inv = inventory(&conf).await;
+    assert_one_environment(&inv);
+    // One listener and one rule, one revision per task family.
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
+    let lb = elb.describe_load_balancers().send().await.unwrap();
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(lb.load_balancers()[0].load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listeners.listeners().len(), 1);
+    let rules = elb
+        .describe_rules()
+        .listener_arn(listeners.listeners()[0].listener_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    // The default rule and ours.
+    assert_eq!(rules.rules().len(), 2, "{:?}", rules.rules());
+    m.run(&f, &["plan", "-detailed-exitcode"], 0);
+    m.run(&f, &["destroy", "-auto-approve"], 0);
+    let left = inventory(&conf).await;
+    assert!(left.is_empty(), "left behind after destroy: {left:#?}");
+}

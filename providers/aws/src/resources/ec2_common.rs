@@ -82,16 +82,13 @@ pub fn no_retry() -> aws_sdk_ec2::config::Builder {
         .retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled())
 }
 
-/// Runs a create whose API has no idempotency token. The SDK's blind retries are off for it:
-/// after a failure worth retrying (throttling, a 5xx, a dropped connection: the request may have
-/// been carried out and only its answer lost) the object is first looked up by its token tag,
-/// and only if it is not there is the create sent again. So a retry never makes a second object.
+/// [`super::util::create_then_find`] for EC2: the object is found by its token tag.
 pub async fn create_once<O, E, R, S, Fut>(
     cx: &Clients,
     operation: &'static str,
     resource_type: &str,
     token: &str,
-    mut send: S,
+    send: S,
     id_of: impl Fn(O) -> Option<String>,
 ) -> Result<String, AwsError>
 where
@@ -100,26 +97,8 @@ where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    let mut delay = std::time::Duration::from_millis(200);
-    for attempt in 1.. {
-        match send().await.map_err(|e| sdk(operation, e)) {
-            Ok(o) => {
-                return id_of(o).ok_or_else(|| {
-                    AwsError::new(operation, "InvalidResponse", "no id in the response")
-                })
-            }
-            Err(e) if e.retryable && attempt < 12 => {
-                tracing::debug!(error = %e, attempt, "create failed; looking for the object before retrying");
-                let jitter = std::time::Duration::from_millis(rand::random::<u64>() % 100);
-                tokio::time::sleep(delay + jitter).await;
-                delay = (delay * 2).min(std::time::Duration::from_secs(10));
-                // Lookups are idempotent: their own retries stay on.
-                if let Some(id) = id_by_token(cx, resource_type, token).await? {
-                    return Ok(id);
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    unreachable!("the loop returns")
+    super::util::create_then_find(operation, send, id_of, || {
+        id_by_token(cx, resource_type, token)
+    })
+    .await
 }

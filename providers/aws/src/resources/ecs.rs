@@ -8,8 +8,8 @@ use aws_sdk_ecs::types as t;
 use terrane_core::{AttrPath, Attribute, Diagnostic, Nesting, ResourceSchema, Type, Value};
 
 use super::util::{
-    add_timeouts, block, blocks, changed, int_of, missing, num, opt_n, opt_s, str_set, strs_of,
-    timeout, vanished,
+    add_timeouts, block, blocks, changed, create_then_find, int_of, missing, no_retry_config, num,
+    opt_n, opt_s, str_set, strs_of, timeout, vanished,
 };
 use super::{bool_of, str_of, AwsResource};
 use crate::config::Clients;
@@ -400,6 +400,31 @@ async fn describe_task_def(
         .map(|td| (td, tags)))
 }
 
+/// The newest revisions of `family` that carry `token` (a registration whose answer was lost).
+async fn task_def_by_token(
+    cx: &Clients,
+    family: &str,
+    token: &str,
+) -> Result<Option<String>, AwsError> {
+    let out = cx
+        .ecs
+        .list_task_definitions()
+        .family_prefix(family)
+        .sort(t::SortOrder::Desc)
+        .max_results(5)
+        .send()
+        .await
+        .map_err(|e| sdk("ListTaskDefinitions", e))?;
+    for arn in out.task_definition_arns() {
+        if let Some((_, ts)) = describe_task_def(cx, arn).await? {
+            if tags::has_token(&read_tags(&ts), token) {
+                return Ok(Some(arn.clone()));
+            }
+        }
+    }
+    Ok(None)
+}
+
 fn task_def_state(td: &t::TaskDefinition, ts: &[t::Tag], prior: &Value) -> Value {
     let (tags, tags_all) = tags_value(read_tags(ts), prior);
     let arn = td.task_definition_arn().unwrap_or_default();
@@ -542,14 +567,23 @@ impl AwsResource for EcsTaskDefinition {
         for c in strs_of(planned, "requires_compatibilities") {
             req = req.requires_compatibilities(t::Compatibility::from(c.as_str()));
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| sdk("RegisterTaskDefinition", e))?;
-        let arn = out
-            .task_definition
-            .and_then(|td| td.task_definition_arn)
-            .ok_or_else(|| missing("RegisterTaskDefinition", "task definition ARN"))?;
+        // Every registration is a new revision: a retry after a lost answer first looks for
+        // the revision carrying our token.
+        let family = str_of(planned, "family").unwrap_or_default().to_string();
+        let arn = create_then_find(
+            "RegisterTaskDefinition",
+            || {
+                req.clone()
+                    .customize()
+                    .config_override(
+                        aws_sdk_ecs::config::Builder::default().retry_config(no_retry_config()),
+                    )
+                    .send()
+            },
+            |out| out.task_definition.and_then(|td| td.task_definition_arn),
+            || task_def_by_token(cx, &family, token),
+        )
+        .await?;
         let (td, ts) = describe_task_def(cx, &arn)
             .await?
             .ok_or_else(|| vanished("DescribeTaskDefinition", "task definition", &arn))?;

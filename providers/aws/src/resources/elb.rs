@@ -9,8 +9,8 @@ use aws_sdk_elasticloadbalancingv2::types as t;
 use terrane_core::{AttrPath, Attribute, Nesting, ResourceSchema, Type, Value};
 
 use super::util::{
-    add_timeouts, block, blocks, changed, int_of, missing, num, opt_n, opt_s, str_set, strs_of,
-    timeout, vanished,
+    add_timeouts, block, blocks, changed, create_then_find, int_of, missing, no_retry_config, num,
+    opt_n, opt_s, str_set, strs_of, timeout, vanished,
 };
 use super::{bool_of, str_of, AwsResource};
 use crate::config::Clients;
@@ -81,6 +81,25 @@ async fn sync_tags(
         },
     )
     .await
+}
+
+/// The first of `arns` that carries `token` (a create whose answer was lost).
+async fn by_token(
+    cx: &Clients,
+    arns: Vec<String>,
+    token: &str,
+) -> Result<Option<String>, AwsError> {
+    for arn in arns {
+        if tags::has_token(&read_tags(cx, &arn).await?, token) {
+            return Ok(Some(arn));
+        }
+    }
+    Ok(None)
+}
+
+/// Config for one call without the SDK's blind retries (see `create_then_find`).
+fn no_retry() -> aws_sdk_elasticloadbalancingv2::config::Builder {
+    aws_sdk_elasticloadbalancingv2::config::Builder::default().retry_config(no_retry_config())
 }
 
 fn create_tags(planned: &Value, token: &str) -> Option<Vec<t::Tag>> {
@@ -277,13 +296,28 @@ impl AwsResource for Lb {
             .set_tags(create_tags(planned, token))
             .send()
             .await
-            .map_err(|e| sdk("CreateLoadBalancer", e))?;
-        let arn = out
-            .load_balancers()
-            .first()
-            .and_then(|l| l.load_balancer_arn())
-            .ok_or_else(|| missing("CreateLoadBalancer", "load balancer ARN"))?
-            .to_string();
+            .map_err(|e| sdk("CreateLoadBalancer", e));
+        let arn = match out {
+            Ok(out) => out
+                .load_balancers()
+                .first()
+                .and_then(|l| l.load_balancer_arn())
+                .ok_or_else(|| missing("CreateLoadBalancer", "load balancer ARN"))?
+                .to_string(),
+            // A retry after a lost answer (where the API is not idempotent by name): ours only
+            // if it carries our token.
+            Err(e) if e.is("DuplicateLoadBalancerName") => {
+                let name = str_of(planned, "name").unwrap_or_default();
+                match describe_lb(cx, name)
+                    .await?
+                    .and_then(|l| l.load_balancer_arn)
+                {
+                    Some(arn) if tags::has_token(&read_tags(cx, &arn).await?, token) => arn,
+                    _ => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
         let lb = wait_until(
             "the load balancer to become active",
             "DescribeLoadBalancers",
@@ -568,13 +602,25 @@ impl AwsResource for TargetGroup {
         if let Some(m) = hs("matcher") {
             req = req.matcher(t::Matcher::builder().http_code(m).build());
         }
-        let out = req.send().await.map_err(|e| sdk("CreateTargetGroup", e))?;
-        let arn = out
-            .target_groups()
-            .first()
-            .and_then(|g| g.target_group_arn())
-            .ok_or_else(|| missing("CreateTargetGroup", "target group ARN"))?
-            .to_string();
+        let arn = match req.send().await.map_err(|e| sdk("CreateTargetGroup", e)) {
+            Ok(out) => out
+                .target_groups()
+                .first()
+                .and_then(|g| g.target_group_arn())
+                .ok_or_else(|| missing("CreateTargetGroup", "target group ARN"))?
+                .to_string(),
+            Err(e) if e.is("DuplicateTargetGroupName") => {
+                let name = str_of(planned, "name").unwrap_or_default();
+                match describe_tg(cx, name)
+                    .await?
+                    .and_then(|g| g.target_group_arn)
+                {
+                    Some(arn) if tags::has_token(&read_tags(cx, &arn).await?, token) => arn,
+                    _ => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
         set_tg_attributes(cx, &arn, planned).await?;
         let tg = describe_tg(cx, &arn)
             .await?
@@ -818,13 +864,37 @@ impl AwsResource for Listener {
         if let Some(c) = str_of(planned, "certificate_arn") {
             req = req.certificates(t::Certificate::builder().certificate_arn(c).build());
         }
-        let out = req.send().await.map_err(|e| sdk("CreateListener", e))?;
-        let l = out
-            .listeners
+        let lb = str_of(planned, "load_balancer_arn")
             .unwrap_or_default()
-            .into_iter()
-            .next()
-            .ok_or_else(|| missing("CreateListener", "listener"))?;
+            .to_string();
+        let arn = create_then_find(
+            "CreateListener",
+            || req.clone().customize().config_override(no_retry()).send(),
+            |out| {
+                out.listeners
+                    .and_then(|l| l.into_iter().next())
+                    .and_then(|l| l.listener_arn)
+            },
+            || async {
+                let out = cx
+                    .elbv2
+                    .describe_listeners()
+                    .load_balancer_arn(&lb)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeListeners", e))?;
+                let arns: Vec<String> = out
+                    .listeners()
+                    .iter()
+                    .filter_map(|l| l.listener_arn().map(String::from))
+                    .collect();
+                by_token(cx, arns, token).await
+            },
+        )
+        .await?;
+        let l = describe_listener(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeListeners", "listener", &arn))?;
         listener_state(cx, &l, planned).await
     }
 
@@ -1095,23 +1165,42 @@ impl AwsResource for ListenerRule {
                     + 1
             }
         };
-        let out = cx
+        let req = cx
             .elbv2
             .create_rule()
             .listener_arn(&listener)
             .priority(priority)
             .set_conditions(Some(conditions(planned)))
             .set_actions(Some(actions(planned, "action")))
-            .set_tags(create_tags(planned, token))
-            .send()
-            .await
-            .map_err(|e| sdk("CreateRule", e))?;
-        let r = out
-            .rules
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .ok_or_else(|| missing("CreateRule", "rule"))?;
+            .set_tags(create_tags(planned, token));
+        let arn = create_then_find(
+            "CreateRule",
+            || req.clone().customize().config_override(no_retry()).send(),
+            |out| {
+                out.rules
+                    .and_then(|r| r.into_iter().next())
+                    .and_then(|r| r.rule_arn)
+            },
+            || async {
+                let out = cx
+                    .elbv2
+                    .describe_rules()
+                    .listener_arn(&listener)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeRules", e))?;
+                let arns: Vec<String> = out
+                    .rules()
+                    .iter()
+                    .filter_map(|r| r.rule_arn().map(String::from))
+                    .collect();
+                by_token(cx, arns, token).await
+            },
+        )
+        .await?;
+        let r = describe_rule(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeRules", "rule", &arn))?;
         rule_state(cx, &r, &listener, planned).await
     }
 

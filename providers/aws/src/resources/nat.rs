@@ -92,11 +92,10 @@ impl AwsResource for Eip {
                     .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
                     .build(),
             );
-        let id = super::ec2_common::create_once(
-            cx,
+        // Found by its token tag through DescribeAddresses (DescribeTags names the type
+        // differently across implementations: "elastic-ip" on AWS, "vpc-elastic-ip" in moto).
+        let id = super::util::create_then_find(
             "AllocateAddress",
-            "elastic-ip",
-            token,
             || {
                 req.clone()
                     .customize()
@@ -104,6 +103,19 @@ impl AwsResource for Eip {
                     .send()
             },
             |out| out.allocation_id,
+            || async {
+                let out = cx
+                    .ec2
+                    .describe_addresses()
+                    .filters(super::ec2_common::token_filter(token))
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeAddresses", e))?;
+                Ok(out
+                    .addresses()
+                    .first()
+                    .and_then(|a| a.allocation_id().map(String::from)))
+            },
         )
         .await?;
         let a = describe_eip(cx, &id).await?.ok_or_else(|| {

@@ -157,6 +157,50 @@ pub fn already_exists(e: &AwsError) -> bool {
     e.code.contains("AlreadyExists") || e.code.contains("EntityAlreadyExists")
 }
 
+/// Runs a create whose API has no idempotency token, with the SDK's blind retries off (the
+/// caller sends with `no_retry` config): after a failure worth retrying (throttling, a 5xx, a
+/// dropped connection: the request may have been carried out and only its answer lost) the
+/// object is first looked for with `find` (by its token tag), and only if it is not there is
+/// the create sent again. So a retry never makes a second object.
+pub async fn create_then_find<O, E, R, S, Fut, F, FFut>(
+    operation: &'static str,
+    mut send: S,
+    id_of: impl Fn(O) -> Option<String>,
+    mut find: F,
+) -> Result<String, AwsError>
+where
+    S: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<O, aws_sdk_ec2::error::SdkError<E, R>>>,
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+    F: FnMut() -> FFut,
+    FFut: std::future::Future<Output = Result<Option<String>, AwsError>>,
+{
+    let mut delay = Duration::from_millis(200);
+    for attempt in 1.. {
+        match send().await.map_err(|e| crate::error::sdk(operation, e)) {
+            Ok(o) => return id_of(o).ok_or_else(|| missing(operation, "id")),
+            Err(e) if e.retryable && attempt < 12 => {
+                tracing::debug!(error = %e, attempt, "create failed; looking for the object before retrying");
+                let jitter = Duration::from_millis(rand::random::<u64>() % 100);
+                tokio::time::sleep(delay + jitter).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+                // Lookups are idempotent: their own retries stay on.
+                if let Some(id) = find().await? {
+                    return Ok(id);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// The SDK's retry policy switched off, for one call of any service.
+pub fn no_retry_config() -> aws_smithy_types::retry::RetryConfig {
+    aws_smithy_types::retry::RetryConfig::disabled()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
