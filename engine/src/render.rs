@@ -181,14 +181,27 @@ pub fn render_change(c: &ResourceChange, st: &Style, out: &mut String) {
 /// Renders a whole plan, Terraform style.
 pub fn render_plan(plan: &Plan, st: &Style) -> String {
     let mut out = String::new();
-    if !plan.drift.is_empty() {
+    // As Terraform does, report only the outside changes that matter to this plan: objects
+    // that were deleted, or that this plan changes. Others (a computed attribute that moved
+    // because of another object, say) are only counted, and not mentioned when nothing changes.
+    let changing: BTreeSet<&terrane_core::InstanceAddr> = plan
+        .changes
+        .iter()
+        .filter(|c| !matches!(c.action, Action::NoOp | Action::Read))
+        .map(|c| &c.addr)
+        .collect();
+    let (relevant, quiet): (Vec<_>, Vec<_>) = plan
+        .drift
+        .iter()
+        .partition(|d| d.after.is_none() || changing.contains(&d.addr));
+    if !relevant.is_empty() {
         let _ = writeln!(
             out,
             "\n{}\n",
             st.bold("Note: Objects have changed outside of Terrane")
         );
         let _ = writeln!(out, "Terrane detected the following changes made outside of Terrane since the last apply:\n");
-        for d in &plan.drift {
+        for d in relevant {
             match &d.after {
                 None => {
                     let _ = writeln!(
@@ -220,6 +233,14 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             }
         }
         let _ = writeln!(out);
+    }
+    if !quiet.is_empty() && !changing.is_empty() {
+        let n = quiet.len();
+        let _ = writeln!(
+            out,
+            "\n({n} other object{} changed outside of Terrane in ways this plan does not act on.)",
+            if n == 1 { "" } else { "s" }
+        );
     }
     let visible: Vec<&ResourceChange> = plan
         .changes
