@@ -172,7 +172,8 @@ resource "aws_iam_role" "bad" {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("main.tf:5"), "{}", r.stderr);
+    // At the argument, not the block.
+    assert!(r.stderr.contains("main.tf:7:"), "{}", r.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -342,5 +342,6 @@ resource "aws_iam_role" "deploy" {
         r.stderr
     );
     assert!(r.stderr.contains("sub"), "{}", r.stderr);
-    assert!(r.stderr.contains("main.tf:6"), "{}", r.stderr);
+    // At the trust policy argument.
+    assert!(r.stderr.contains("main.tf:8:"), "{}", r.stderr);
 }

@@ -284,8 +284,12 @@ impl Session {
                 continue;
             }
             for d in provider.validate(&addr.ty, &r.value) {
-                walk.diags
-                    .push(d.with_range(Some(rc.range())).with_address(&inst));
+                let at = d
+                    .attribute
+                    .as_deref()
+                    .and_then(|a| pb.attr_range(a))
+                    .unwrap_or_else(|| rc.range());
+                walk.diags.push(d.with_range(Some(at)).with_address(&inst));
             }
             sensitive.extend(r.sensitive.iter().cloned());
             let config = r.value;

@@ -31,6 +31,9 @@ pub struct Diagnostic {
     pub range: Option<SourceRange>,
     /// The resource instance concerned, when there is one.
     pub address: Option<String>,
+    /// The top-level argument concerned (set by providers' validation), so that the engine can
+    /// point at the argument's expression rather than at the whole block.
+    pub attribute: Option<String>,
 }
 
 impl Diagnostic {
@@ -41,6 +44,7 @@ impl Diagnostic {
             detail: detail.into(),
             range: None,
             address: None,
+            attribute: None,
         }
     }
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
@@ -53,6 +57,11 @@ impl Diagnostic {
         if self.range.is_none() {
             self.range = range;
         }
+        self
+    }
+    /// Names the argument this diagnostic is about.
+    pub fn for_attribute(mut self, name: impl Into<String>) -> Self {
+        self.attribute = Some(name.into());
         self
     }
     pub fn with_address(mut self, addr: impl fmt::Display) -> Self {

@@ -209,6 +209,11 @@ pub struct ParsedBlock {
 }
 
 impl ParsedBlock {
+    /// Where the argument `name` is written, if it is.
+    pub fn attr_range(&self, name: &str) -> Option<SourceRange> {
+        self.expr(name).and_then(|e| e.range())
+    }
+
     fn expr(&self, name: &str) -> Option<Expr> {
         self.block.body.get_attribute(name).map(|a| Expr {
             file: self.file.clone(),

@@ -304,10 +304,13 @@ impl AwsResource for SecurityGroupRule {
         let mut d = Vec::new();
         if let Some(t) = str_of(config, "type") {
             if t != "ingress" && t != "egress" {
-                d.push(Diagnostic::error(
-                    "Invalid type",
-                    format!("type must be \"ingress\" or \"egress\" (got {t:?})"),
-                ));
+                d.push(
+                    Diagnostic::error(
+                        "Invalid type",
+                        format!("type must be \"ingress\" or \"egress\" (got {t:?})"),
+                    )
+                    .for_attribute("type"),
+                );
             }
         }
         let sources = [

@@ -303,7 +303,8 @@ impl AwsResource for LifecyclePolicy {
                 vec![Diagnostic::error(
                     "Invalid policy",
                     "policy must be a JSON lifecycle policy document (use jsonencode).",
-                )]
+                )
+                .for_attribute("policy")]
             }
             _ => Vec::new(),
         }

@@ -500,7 +500,8 @@ impl AwsResource for EcsTaskDefinition {
             Some(Err(e)) => vec![Diagnostic::error(
                 "Invalid container_definitions",
                 format!("container_definitions: {e}"),
-            )],
+            )
+            .for_attribute("container_definitions")],
             _ => Vec::new(),
         }
     }

@@ -32,7 +32,8 @@ fn validate_json(config: &Value, key: &str) -> Vec<Diagnostic> {
         Some(p) if serde_json::from_str::<serde_json::Value>(p).is_err() => vec![Diagnostic::error(
             format!("Invalid {key}"),
             format!("{key} must be a JSON policy document (use jsonencode or aws_iam_policy_document)."),
-        )],
+        )
+        .for_attribute(key)],
         _ => Vec::new(),
     }
 }
@@ -673,7 +674,8 @@ impl AwsResource for OidcProvider {
             Some(u) if !u.starts_with("https://") => vec![Diagnostic::error(
                 "Invalid url",
                 format!("url must start with https:// (got {u:?})"),
-            )],
+            )
+            .for_attribute("url")],
             _ => Vec::new(),
         }
     }

@@ -142,7 +142,7 @@ impl AwsResource for IamRole {
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         match str_of(config, "assume_role_policy") {
             Some(p) if serde_json::from_str::<serde_json::Value>(p).is_err() => {
-                vec![Diagnostic::error("Invalid assume_role_policy", "assume_role_policy must be a JSON policy document (use jsonencode or aws_iam_policy_document).")]
+                vec![Diagnostic::error("Invalid assume_role_policy", "assume_role_policy must be a JSON policy document (use jsonencode or aws_iam_policy_document).").for_attribute("assume_role_policy")]
             }
             Some(p) => super::iam::github_trust_problems(p)
                 .into_iter()
@@ -151,6 +151,7 @@ impl AwsResource for IamRole {
                         "Unsafe assume_role_policy",
                         format!("{m}: without it any GitHub repository could assume this role."),
                     )
+                    .for_attribute("assume_role_policy")
                 })
                 .collect(),
             _ => Vec::new(),
