@@ -16,8 +16,8 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use terrane_core::{
-    ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
-    ProviderSchema, Value,
+    ApplyRequest, Attribute, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+    ProviderSchema, Type, Value,
 };
 
 pub use config::Clients;
@@ -38,7 +38,14 @@ impl AwsProvider {
         };
         let mut res = BTreeMap::new();
         for r in resources::all() {
-            schema.resources.insert(r.name().to_string(), r.schema());
+            let mut s = r.schema();
+            if r.taggable() {
+                // `tags` as configured, `tags_all` with the provider's default_tags merged in.
+                s = s
+                    .attr("tags", Attribute::optional(Type::map(Type::String)))
+                    .attr("tags_all", Attribute::computed(Type::map(Type::String)));
+            }
+            schema.resources.insert(r.name().to_string(), s);
             res.insert(r.name(), r);
         }
         let mut data = BTreeMap::new();

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_ecr::types as t;
 use terrane_core::{AttrPath, Attribute, Diagnostic, Nesting, ResourceSchema, Type, Value};
 
-use super::policy::{equivalent, keep_prior_if_same};
+use super::policy::{keep_equivalent, keep_prior_if_same, validate_json};
 use super::util::{already_exists, block, changed, missing, opt_s, vanished};
 use super::{bool_of, str_of, AwsResource};
 use crate::config::Clients;
@@ -112,8 +112,6 @@ impl AwsResource for Repository {
                 "force_delete",
                 Attribute::optional(Type::Bool).with_default(false),
             )
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
             .block(
                 "image_scanning_configuration",
                 Nesting::List,
@@ -298,16 +296,12 @@ impl AwsResource for LifecyclePolicy {
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
-        match str_of(config, "policy") {
-            Some(p) if serde_json::from_str::<serde_json::Value>(p).is_err() => {
-                vec![Diagnostic::error(
-                    "Invalid policy",
-                    "policy must be a JSON lifecycle policy document (use jsonencode).",
-                )
-                .for_attribute("policy")]
-            }
-            _ => Vec::new(),
-        }
+        validate_json(
+            config,
+            "policy",
+            "lifecycle policy document",
+            "use jsonencode",
+        )
     }
 
     fn adjust_plan(
@@ -317,14 +311,7 @@ impl AwsResource for LifecyclePolicy {
         planned: &mut Value,
         _rr: &mut Vec<AttrPath>,
     ) {
-        if let (Some(p), Some(new)) = (
-            prior.and_then(|p| str_of(p, "policy")),
-            str_of(planned, "policy"),
-        ) {
-            if p != new && equivalent(p, new) {
-                super::put(planned, "policy", Value::from(p));
-            }
-        }
+        keep_equivalent(prior, planned, "policy");
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {

@@ -8,8 +8,8 @@ use aws_sdk_ecs::types as t;
 use terrane_core::{AttrPath, Attribute, Diagnostic, Nesting, ResourceSchema, Type, Value};
 
 use super::util::{
-    add_timeouts, block, blocks, changed, create_then_find, int_of, missing, no_retry_config, num,
-    opt_n, opt_s, str_set, strs_of, timeout, vanished,
+    add_timeouts, block, blocks, changed, create_then_find, empty_sets_for_null, int_of, missing,
+    no_retry_config, num, opt_n, opt_s, str_set, strs_of, timeout, vanished,
 };
 use super::{bool_of, str_of, AwsResource};
 use crate::config::Clients;
@@ -153,8 +153,6 @@ impl AwsResource for EcsCluster {
             .attr("id", Attribute::computed(Type::String))
             .attr("arn", Attribute::computed(Type::String))
             .attr("name", Attribute::required(Type::String).force_new())
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
             .block(
                 "setting",
                 Nesting::Set,
@@ -491,8 +489,6 @@ impl AwsResource for EcsTaskDefinition {
                 "task_role_arn",
                 Attribute::optional(Type::String).force_new(),
             )
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
@@ -893,8 +889,6 @@ impl AwsResource for EcsService {
                     "wait_for_steady_state",
                     Attribute::optional(Type::Bool).with_default(false),
                 )
-                .attr("tags", Attribute::optional(Type::map(Type::String)))
-                .attr("tags_all", Attribute::computed(Type::map(Type::String)))
                 .block(
                     "network_configuration",
                     Nesting::List,
@@ -927,27 +921,7 @@ impl AwsResource for EcsService {
         planned: &mut Value,
         _rr: &mut Vec<AttrPath>,
     ) {
-        // Sets of strings inside network_configuration compare sorted.
-        if let Some(Value::List(items)) = planned.get("network_configuration").cloned() {
-            let items: Vec<Value> = items
-                .into_iter()
-                .map(|mut n| {
-                    for k in ["subnets", "security_groups"] {
-                        if let Some(Value::List(l)) = n.get(k).cloned() {
-                            if l.iter().all(Value::is_known) {
-                                let mut l = l;
-                                terrane_core::schema::dedup_set(&mut l);
-                                super::put(&mut n, k, Value::List(l));
-                            }
-                        } else if n.get(k).is_some_and(Value::is_null) {
-                            super::put(&mut n, k, Value::List(Vec::new()));
-                        }
-                    }
-                    n
-                })
-                .collect();
-            super::put(planned, "network_configuration", Value::List(items));
-        }
+        empty_sets_for_null(planned, "network_configuration", &["security_groups"]);
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {

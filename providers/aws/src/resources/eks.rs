@@ -9,8 +9,8 @@ use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
 
 use super::ecs::retry_iam_propagation;
 use super::util::{
-    add_timeouts, block, blocks, changed, int_of, map_value, opt_n, opt_s, str_map, str_set,
-    strs_of, timeout, vanished,
+    add_timeouts, block, blocks, changed, empty_sets_for_null, int_of, map_value, opt_n, opt_s,
+    str_map, str_set, strs_of, timeout, vanished,
 };
 use super::{bool_of, str_of, AwsResource};
 use crate::config::Clients;
@@ -225,8 +225,6 @@ impl AwsResource for EksCluster {
                 .attr("name", Attribute::required(Type::String).force_new())
                 .attr("role_arn", Attribute::required(Type::String).force_new())
                 .attr("version", Attribute::optional_computed(Type::String))
-                .attr("tags", Attribute::optional(Type::map(Type::String)))
-                .attr("tags_all", Attribute::computed(Type::map(Type::String)))
                 .block(
                     "vpc_config",
                     Nesting::List,
@@ -260,7 +258,7 @@ impl AwsResource for EksCluster {
         planned: &mut Value,
         requires_replace: &mut Vec<terrane_core::AttrPath>,
     ) {
-        normalize_sets(planned, "vpc_config", &["subnet_ids", "security_group_ids"]);
+        empty_sets_for_null(planned, "vpc_config", &["security_group_ids"]);
         // Subnets cannot change in place.
         if let Some(prior) = prior {
             let subnets =
@@ -429,26 +427,6 @@ impl AwsResource for EksCluster {
     }
 }
 
-/// Sorts string sets inside a nested block so that they compare as the engine stores sets.
-fn normalize_sets(planned: &mut Value, block_name: &str, keys: &[&str]) {
-    if let Some(Value::List(mut items)) = planned.get(block_name).cloned() {
-        for item in &mut items {
-            for k in keys {
-                match item.get(k).cloned() {
-                    Some(Value::List(l)) if l.iter().all(Value::is_known) => {
-                        let mut l = l;
-                        terrane_core::schema::dedup_set(&mut l);
-                        super::put(item, k, Value::List(l));
-                    }
-                    Some(Value::Null) | None => super::put(item, k, Value::List(Vec::new())),
-                    _ => {}
-                }
-            }
-        }
-        super::put(planned, block_name, Value::List(items));
-    }
-}
-
 // ---------------------------------------------------------------- aws_eks_node_group
 
 async fn describe_ng(
@@ -599,8 +577,6 @@ impl AwsResource for NodeGroup {
                 )
                 .attr("version", Attribute::optional_computed(Type::String))
                 .attr("labels", Attribute::optional(Type::map(Type::String)))
-                .attr("tags", Attribute::optional(Type::map(Type::String)))
-                .attr("tags_all", Attribute::computed(Type::map(Type::String)))
                 .block(
                     "scaling_config",
                     Nesting::List,
@@ -858,8 +834,6 @@ impl AwsResource for FargateProfile {
                     "subnet_ids",
                     Attribute::optional(Type::set(Type::String)).force_new(),
                 )
-                .attr("tags", Attribute::optional(Type::map(Type::String)))
-                .attr("tags_all", Attribute::computed(Type::map(Type::String)))
                 .block_force_new(
                     "selector",
                     Nesting::Set,

@@ -127,8 +127,6 @@ impl AwsResource for SubnetGroup {
                 Attribute::optional(Type::String).with_default("Managed by Terraform"),
             )
             .attr("subnet_ids", Attribute::required(Type::set(Type::String)))
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
@@ -426,9 +424,7 @@ impl AwsResource for ReplicationGroup {
                 .attr(
                     "configuration_endpoint_address",
                     Attribute::computed(Type::String),
-                )
-                .attr("tags", Attribute::optional(Type::map(Type::String)))
-                .attr("tags_all", Attribute::computed(Type::map(Type::String))),
+                ),
         )
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types as t;
-use terrane_core::{AttrPath, Attribute, Nesting, ResourceSchema, Type, Value};
+use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
 
 use super::util::{
     add_timeouts, block, blocks, changed, create_then_find, int_of, missing, no_retry_config, num,
@@ -266,9 +266,7 @@ impl AwsResource for Lb {
                 .attr(
                     "enable_deletion_protection",
                     Attribute::optional(Type::Bool).with_default(false),
-                )
-                .attr("tags", Attribute::optional(Type::map(Type::String)))
-                .attr("tags_all", Attribute::computed(Type::map(Type::String))),
+                ),
         )
     }
 
@@ -567,8 +565,6 @@ impl AwsResource for TargetGroup {
                 "deregistration_delay",
                 Attribute::optional(Type::Number).with_default(300i64),
             )
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
             .block("health_check", Nesting::List, health_check_schema())
     }
 
@@ -844,8 +840,6 @@ impl AwsResource for Listener {
             .attr("protocol", Attribute::optional_computed(Type::String))
             .attr("ssl_policy", Attribute::optional_computed(Type::String))
             .attr("certificate_arn", Attribute::optional(Type::String))
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
             .block("default_action", Nesting::List, action_schema())
     }
 
@@ -1104,42 +1098,8 @@ impl AwsResource for ListenerRule {
                 Attribute::required(Type::String).force_new(),
             )
             .attr("priority", Attribute::optional_computed(Type::Number))
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
             .block("action", Nesting::List, action_schema())
             .block("condition", Nesting::Set, condition_schema())
-    }
-
-    fn adjust_plan(
-        &self,
-        _prior: Option<&Value>,
-        _config: &Value,
-        planned: &mut Value,
-        _rr: &mut Vec<AttrPath>,
-    ) {
-        if let Some(Value::List(mut items)) = planned.get("condition").cloned() {
-            if items.iter().all(Value::is_known) {
-                for c in &mut items {
-                    for k in ["path_pattern", "host_header"] {
-                        if let Some(Value::List(l)) = c.get(k).cloned() {
-                            let l: Vec<Value> = l
-                                .into_iter()
-                                .map(|mut v| {
-                                    let s = str_set(strs_of(&v, "values"));
-                                    super::put(&mut v, "values", s);
-                                    v
-                                })
-                                .collect();
-                            super::put(c, k, Value::List(l));
-                        } else {
-                            super::put(c, k, Value::List(Vec::new()));
-                        }
-                    }
-                }
-                terrane_core::schema::dedup_set(&mut items);
-                super::put(planned, "condition", Value::List(items));
-            }
-        }
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {

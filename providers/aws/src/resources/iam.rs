@@ -9,7 +9,7 @@ use aws_sdk_iam::types as t;
 use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value};
 
 use super::iam_role::iam_tags;
-use super::policy::{equivalent, keep_prior_if_same, url_decode};
+use super::policy::{keep_equivalent, keep_prior_if_same, url_decode, validate_json, IAM_HINT};
 use super::util::{already_exists, changed, missing, opt_s, str_set, strs_of, vanished};
 use super::{str_of, AwsResource};
 use crate::config::Clients;
@@ -25,26 +25,6 @@ fn tag_map(ts: &[t::Tag]) -> BTreeMap<String, String> {
     ts.iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect()
-}
-
-fn validate_json(config: &Value, key: &str) -> Vec<Diagnostic> {
-    match str_of(config, key) {
-        Some(p) if serde_json::from_str::<serde_json::Value>(p).is_err() => vec![Diagnostic::error(
-            format!("Invalid {key}"),
-            format!("{key} must be a JSON policy document (use jsonencode or aws_iam_policy_document)."),
-        )
-        .for_attribute(key)],
-        _ => Vec::new(),
-    }
-}
-
-/// The same document written differently is no change.
-fn keep_equivalent(prior: Option<&Value>, planned: &mut Value, key: &str) {
-    if let (Some(p), Some(new)) = (prior.and_then(|p| str_of(p, key)), str_of(planned, key)) {
-        if p != new && equivalent(p, new) {
-            super::put(planned, key, Value::from(p));
-        }
-    }
 }
 
 /// A name given, or `name_prefix` (default "terrane-") plus the end of the token.
@@ -134,12 +114,10 @@ impl AwsResource for IamPolicy {
             )
             .attr("description", Attribute::optional(Type::String).force_new())
             .attr("policy", Attribute::required(Type::String))
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
-        validate_json(config, "policy")
+        validate_json(config, "policy", "policy document", IAM_HINT)
     }
 
     fn adjust_plan(
@@ -330,7 +308,7 @@ impl AwsResource for IamRolePolicy {
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
-        validate_json(config, "policy")
+        validate_json(config, "policy", "policy document", IAM_HINT)
     }
 
     fn adjust_plan(
@@ -477,8 +455,6 @@ impl AwsResource for InstanceProfile {
                     .force_new(),
             )
             .attr("role", Attribute::optional(Type::String))
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
@@ -665,8 +641,6 @@ impl AwsResource for OidcProvider {
                 "thumbprint_list",
                 Attribute::optional_computed(Type::set(Type::String)),
             )
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {

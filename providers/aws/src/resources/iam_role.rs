@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value};
 
-use super::policy::{equivalent, keep_prior_if_same};
+use super::policy::{keep_equivalent, keep_prior_if_same, validate_json, IAM_HINT};
 use super::{str_of, AwsResource};
 use crate::config::Clients;
 use crate::error::{absent_ok, retry_dependency, sdk, AwsError};
@@ -135,14 +135,12 @@ impl AwsResource for IamRole {
                 "force_detach_policies",
                 Attribute::optional(Type::Bool).with_default(false),
             )
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         match str_of(config, "assume_role_policy") {
             Some(p) if serde_json::from_str::<serde_json::Value>(p).is_err() => {
-                vec![Diagnostic::error("Invalid assume_role_policy", "assume_role_policy must be a JSON policy document (use jsonencode or aws_iam_policy_document).").for_attribute("assume_role_policy")]
+                validate_json(config, "assume_role_policy", "policy document", IAM_HINT)
             }
             Some(p) => super::iam::github_trust_problems(p)
                 .into_iter()
@@ -165,16 +163,7 @@ impl AwsResource for IamRole {
         planned: &mut Value,
         _rr: &mut Vec<AttrPath>,
     ) {
-        // The same document written differently is no change.
-        if let (Some(p), Some(new)) = (
-            prior.and_then(|p| str_of(p, "assume_role_policy")),
-            str_of(planned, "assume_role_policy"),
-        ) {
-            if p != new && equivalent(p, new) {
-                let keep = Value::from(p);
-                super::put(planned, "assume_role_policy", keep);
-            }
-        }
+        keep_equivalent(prior, planned, "assume_role_policy");
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {

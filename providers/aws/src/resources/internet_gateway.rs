@@ -100,9 +100,7 @@ impl AwsResource for InternetGateway {
                 .attr("id", Attribute::computed(Type::String))
                 .attr("arn", Attribute::computed(Type::String))
                 .attr("vpc_id", Attribute::optional(Type::String))
-                .attr("owner_id", Attribute::computed(Type::String))
-                .attr("tags", Attribute::optional(Type::map(Type::String)))
-                .attr("tags_all", Attribute::computed(Type::map(Type::String))),
+                .attr("owner_id", Attribute::computed(Type::String)),
         )
     }
 

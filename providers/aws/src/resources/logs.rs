@@ -93,8 +93,6 @@ impl AwsResource for LogGroup {
                 Attribute::optional(Type::Number).with_default(0i64),
             )
             .attr("kms_key_id", Attribute::optional(Type::String).force_new())
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {

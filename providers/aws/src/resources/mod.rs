@@ -34,7 +34,7 @@ use crate::error::AwsError;
 pub trait AwsResource: Send + Sync {
     fn name(&self) -> &'static str;
     fn schema(&self) -> ResourceSchema;
-    /// Has `tags` / `tags_all` (default_tags apply).
+    /// Has `tags` / `tags_all` (default_tags apply); the provider adds both to the schema.
     fn taggable(&self) -> bool {
         true
     }

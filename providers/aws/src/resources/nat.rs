@@ -77,8 +77,6 @@ impl AwsResource for Eip {
                     .force_new(),
             )
             .attr("public_ip", Attribute::computed(Type::String))
-            .attr("tags", Attribute::optional(Type::map(Type::String)))
-            .attr("tags_all", Attribute::computed(Type::map(Type::String)))
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
@@ -280,9 +278,7 @@ impl AwsResource for NatGateway {
                 )
                 .attr("public_ip", Attribute::computed(Type::String))
                 .attr("private_ip", Attribute::computed(Type::String))
-                .attr("network_interface_id", Attribute::computed(Type::String))
-                .attr("tags", Attribute::optional(Type::map(Type::String)))
-                .attr("tags_all", Attribute::computed(Type::map(Type::String))),
+                .attr("network_interface_id", Attribute::computed(Type::String)),
         )
     }
 

@@ -2,6 +2,33 @@
 //! reformatted, and a single statement may come back without its array.
 
 use serde_json::Value as J;
+use terrane_core::{Diagnostic, Value};
+
+use super::str_of;
+
+/// IAM's advice for writing a policy document.
+pub const IAM_HINT: &str = "use jsonencode or aws_iam_policy_document";
+
+/// An error at `key` when it is set but not JSON; `hint` says how to write it.
+pub fn validate_json(config: &Value, key: &str, what: &str, hint: &str) -> Vec<Diagnostic> {
+    match str_of(config, key) {
+        Some(p) if serde_json::from_str::<J>(p).is_err() => vec![Diagnostic::error(
+            format!("Invalid {key}"),
+            format!("{key} must be a JSON {what} ({hint})."),
+        )
+        .for_attribute(key)],
+        _ => Vec::new(),
+    }
+}
+
+/// The same document written differently is no change: keep the prior spelling in the plan.
+pub fn keep_equivalent(prior: Option<&Value>, planned: &mut Value, key: &str) {
+    if let (Some(p), Some(new)) = (prior.and_then(|p| str_of(p, key)), str_of(planned, key)) {
+        if p != new && equivalent(p, new) {
+            super::put(planned, key, Value::from(p));
+        }
+    }
+}
 
 /// Decodes `%XX` escapes (and `+` as a space), as IAM returns policy documents.
 pub fn url_decode(s: &str) -> String {

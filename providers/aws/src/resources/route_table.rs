@@ -219,8 +219,6 @@ impl AwsResource for RouteTable {
                 .attr("arn", Attribute::computed(Type::String))
                 .attr("vpc_id", Attribute::required(Type::String).force_new())
                 .attr("owner_id", Attribute::computed(Type::String))
-                .attr("tags", Attribute::optional(Type::map(Type::String)))
-                .attr("tags_all", Attribute::computed(Type::map(Type::String)))
                 .block("route", Nesting::Set, route_schema()),
         )
     }

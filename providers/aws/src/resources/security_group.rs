@@ -322,8 +322,6 @@ impl AwsResource for SecurityGroup {
                     "revoke_rules_on_delete",
                     Attribute::optional(Type::Bool).with_default(false),
                 )
-                .attr("tags", Attribute::optional(Type::map(Type::String)))
-                .attr("tags_all", Attribute::computed(Type::map(Type::String)))
                 .block("ingress", Nesting::Set, rule_schema())
                 .block("egress", Nesting::Set, rule_schema()),
         )

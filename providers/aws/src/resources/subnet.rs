@@ -90,9 +90,7 @@ impl AwsResource for Subnet {
                     "map_public_ip_on_launch",
                     Attribute::optional(Type::Bool).with_default(false),
                 )
-                .attr("owner_id", Attribute::computed(Type::String))
-                .attr("tags", Attribute::optional(Type::map(Type::String)))
-                .attr("tags_all", Attribute::computed(Type::map(Type::String))),
+                .attr("owner_id", Attribute::computed(Type::String)),
         )
     }
 

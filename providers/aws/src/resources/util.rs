@@ -85,6 +85,21 @@ pub fn block<'a>(v: &'a Value, k: &str) -> Option<&'a Value> {
     blocks(v, k).into_iter().next()
 }
 
+/// Optional string sets inside a nested block that the configuration left unset are planned as
+/// empty, as AWS reports them. (The engine already sorts set values when it evaluates a block.)
+pub fn empty_sets_for_null(planned: &mut Value, block_name: &str, keys: &[&str]) {
+    if let Some(Value::List(mut items)) = planned.get(block_name).cloned() {
+        for item in &mut items {
+            for k in keys {
+                if item.get(k).is_none_or(Value::is_null) {
+                    super::put(item, k, Value::List(Vec::new()));
+                }
+            }
+        }
+        super::put(planned, block_name, Value::List(items));
+    }
+}
+
 /// Whether any of `keys` differs between prior and planned.
 pub fn changed(prior: &Value, planned: &Value, keys: &[&str]) -> bool {
     keys.iter().any(|k| prior.get(k) != planned.get(k))

@@ -199,9 +199,7 @@ impl AwsResource for Vpc {
                     Attribute::computed(Type::String),
                 )
                 .attr("dhcp_options_id", Attribute::computed(Type::String))
-                .attr("owner_id", Attribute::computed(Type::String))
-                .attr("tags", Attribute::optional(Type::map(Type::String)))
-                .attr("tags_all", Attribute::computed(Type::map(Type::String))),
+                .attr("owner_id", Attribute::computed(Type::String)),
         )
     }
 
