@@ -271,11 +271,13 @@ impl AwsResource for Lb {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
-        // CreateLoadBalancer is idempotent by name with the same settings.
-        let out = cx
+        // AWS answers a repeated CreateLoadBalancer with the same load balancer, but not every
+        // implementation does (moto makes a second one): after a lost answer, look first.
+        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let req = cx
             .elbv2
             .create_load_balancer()
-            .name(str_of(planned, "name").unwrap_or_default())
+            .name(&name)
             .set_subnets(Some(strs_of(planned, "subnets")))
             .set_security_groups(
                 Some(strs_of(planned, "security_groups")).filter(|s| !s.is_empty()),
@@ -291,31 +293,23 @@ impl AwsResource for Lb {
             .ip_address_type(t::IpAddressType::from(
                 str_of(planned, "ip_address_type").unwrap_or("ipv4"),
             ))
-            .set_tags(create_tags(planned, token))
-            .send()
-            .await
-            .map_err(|e| sdk("CreateLoadBalancer", e));
-        let arn = match out {
-            Ok(out) => out
-                .load_balancers()
-                .first()
-                .and_then(|l| l.load_balancer_arn())
-                .ok_or_else(|| missing("CreateLoadBalancer", "load balancer ARN"))?
-                .to_string(),
-            // A retry after a lost answer (where the API is not idempotent by name): ours only
-            // if it carries our token.
-            Err(e) if e.is("DuplicateLoadBalancerName") => {
-                let name = str_of(planned, "name").unwrap_or_default();
-                match describe_lb(cx, name)
-                    .await?
+            .set_tags(create_tags(planned, token));
+        let arn = create_then_find(
+            "CreateLoadBalancer",
+            || req.clone().customize().config_override(no_retry()).send(),
+            |out| {
+                out.load_balancers
+                    .and_then(|l| l.into_iter().next())
                     .and_then(|l| l.load_balancer_arn)
-                {
-                    Some(arn) if tags::has_token(&read_tags(cx, &arn).await?, token) => arn,
-                    _ => return Err(e),
-                }
-            }
-            Err(e) => return Err(e),
-        };
+            },
+            || async {
+                let found = describe_lb(cx, &name)
+                    .await?
+                    .and_then(|l| l.load_balancer_arn);
+                by_token(cx, found.into_iter().collect(), token).await
+            },
+        )
+        .await?;
         let lb = wait_until(
             "the load balancer to become active",
             "DescribeLoadBalancers",
