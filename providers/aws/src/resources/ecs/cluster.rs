@@ -1,0 +1,166 @@
+//! aws_ecs_cluster.
+
+use super::*;
+
+async fn describe_cluster(cx: &Clients, id: &str) -> Result<Option<t::Cluster>, AwsError> {
+    let out = cx
+        .ecs
+        .describe_clusters()
+        .clusters(id)
+        .include(t::ClusterField::Tags)
+        .include(t::ClusterField::Settings)
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeClusters", e))?;
+    Ok(out
+        .clusters
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| c.status() != Some("INACTIVE")))
+}
+
+fn cluster_state(c: &t::Cluster, prior: &Value) -> Value {
+    let (tags, tags_all) = tags_value(read_tags(c.tags()), prior);
+    let settings: Vec<Value> = c
+        .settings()
+        .iter()
+        .map(|s| {
+            Value::map([
+                ("name", opt_s(s.name().map(|n| n.as_str()))),
+                ("value", opt_s(s.value())),
+            ])
+        })
+        .collect();
+    // An unconfigured `setting` is not managed: AWS's default containerInsights=disabled
+    // is not drift.
+    let settings = if blocks(prior, "setting").is_empty()
+        && settings
+            .iter()
+            .all(|s| s.get("value").and_then(Value::as_str) == Some("disabled"))
+    {
+        Vec::new()
+    } else {
+        settings
+    };
+    Value::map([
+        ("id", opt_s(c.cluster_arn())),
+        ("arn", opt_s(c.cluster_arn())),
+        ("name", opt_s(c.cluster_name())),
+        ("setting", Value::List(settings)),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+fn cluster_settings(planned: &Value) -> Vec<t::ClusterSetting> {
+    blocks(planned, "setting")
+        .into_iter()
+        .map(|s| {
+            t::ClusterSetting::builder()
+                .name(t::ClusterSettingName::from(
+                    str_of(s, "name").unwrap_or_default(),
+                ))
+                .value(str_of(s, "value").unwrap_or_default())
+                .build()
+        })
+        .collect()
+}
+
+#[async_trait]
+impl AwsResource for EcsCluster {
+    fn name(&self) -> &'static str {
+        "aws_ecs_cluster"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("name", Attribute::required(Type::String).force_new())
+            .block(
+                "setting",
+                Nesting::Set,
+                ResourceSchema::new()
+                    .attr("name", Attribute::required(Type::String))
+                    .attr("value", Attribute::required(Type::String)),
+            )
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        // CreateCluster is idempotent by name: a retry returns the same cluster.
+        let out = cx
+            .ecs
+            .create_cluster()
+            .cluster_name(str_of(planned, "name").unwrap_or_default())
+            .set_settings(Some(cluster_settings(planned)))
+            .set_tags(Some(ecs_tags(&tags::with_token(
+                &tags::wanted(planned),
+                Some(token),
+            ))))
+            .send()
+            .await
+            .map_err(|e| sdk("CreateCluster", e))?;
+        let arn = out
+            .cluster
+            .and_then(|c| c.cluster_arn)
+            .ok_or_else(|| missing("CreateCluster", "cluster ARN"))?;
+        let c = describe_cluster(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeClusters", "cluster", &arn))?;
+        Ok(cluster_state(&c, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        Ok(describe_cluster(cx, id)
+            .await?
+            .map(|c| cluster_state(&c, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        if changed(prior, planned, &["setting"]) {
+            let mut settings = cluster_settings(planned);
+            if settings.is_empty() {
+                settings.push(
+                    t::ClusterSetting::builder()
+                        .name(t::ClusterSettingName::ContainerInsights)
+                        .value("disabled")
+                        .build(),
+                );
+            }
+            // UpdateCluster takes the settings too (and moto implements only it).
+            cx.ecs
+                .update_cluster()
+                .cluster(&arn)
+                .set_settings(Some(settings))
+                .send()
+                .await
+                .map_err(|e| sdk("UpdateCluster", e))?;
+        }
+        sync_tags(cx, &arn, prior, planned).await?;
+        let c = describe_cluster(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeClusters", "cluster", &arn))?;
+        Ok(cluster_state(&c, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let arn = str_of(state, "arn").unwrap_or_default().to_string();
+        // ClusterContainsServicesException while services are still draining.
+        retry_dependency(Duration::from_secs(600), || async {
+            cx.ecs
+                .delete_cluster()
+                .cluster(&arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DeleteCluster", e))
+        })
+        .await
+    }
+}

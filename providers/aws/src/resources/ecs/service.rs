@@ -1,0 +1,517 @@
+//! aws_ecs_service.
+
+use super::*;
+
+const SERVICE_STABLE: Duration = Duration::from_secs(1200);
+const IAM_PROPAGATION: Duration = Duration::from_secs(120);
+
+async fn describe_service(
+    cx: &Clients,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<t::Service>, AwsError> {
+    let out = match cx
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .include(t::ServiceField::Tags)
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeServices", e))
+    {
+        Ok(o) => o,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(out
+        .services
+        .unwrap_or_default()
+        .into_iter()
+        .find(|s| s.status() != Some("INACTIVE")))
+}
+
+fn service_state(s: &t::Service, prior: &Value) -> Value {
+    let (tags, tags_all) = tags_value(read_tags(s.tags()), prior);
+    // moto (and ECS for a non-awsvpc service) returns an empty networkConfiguration: that is
+    // no configuration, not drift.
+    let net = s
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration())
+        .filter(|a| !a.subnets().is_empty())
+        .map(|a| {
+            vec![Value::map([
+                ("subnets", str_set(a.subnets())),
+                ("security_groups", str_set(a.security_groups())),
+                (
+                    "assign_public_ip",
+                    Value::Bool(a.assign_public_ip().map(|x| x.as_str()) == Some("ENABLED")),
+                ),
+            ])]
+        })
+        .unwrap_or_default();
+    let mut lbs: Vec<Value> = s
+        .load_balancers()
+        .iter()
+        .map(|l| {
+            Value::map([
+                ("target_group_arn", opt_s(l.target_group_arn())),
+                ("container_name", opt_s(l.container_name())),
+                ("container_port", opt_n(l.container_port())),
+            ])
+        })
+        .collect();
+    terrane_core::schema::dedup_set(&mut lbs);
+    let dc = s.deployment_configuration();
+    let cluster = s.cluster_arn().unwrap_or_default();
+    Value::map([
+        ("id", opt_s(s.service_arn())),
+        ("arn", opt_s(s.service_arn())),
+        ("name", opt_s(s.service_name())),
+        (
+            "cluster",
+            // Keep the spelling the user wrote (name or ARN) when it is the same cluster.
+            match str_of(prior, "cluster") {
+                Some(p) if cluster.ends_with(&format!("/{p}")) || p == cluster => Value::from(p),
+                _ => Value::from(cluster),
+            },
+        ),
+        ("task_definition", {
+            let td = s.task_definition().unwrap_or_default();
+            match str_of(prior, "task_definition") {
+                Some(p) if td == p || td.ends_with(&format!("/{p}")) => Value::from(p),
+                _ => Value::from(td),
+            }
+        }),
+        ("desired_count", num(s.desired_count())),
+        ("launch_type", opt_s(s.launch_type().map(|l| l.as_str()))),
+        // Left out of some answers (moto's among them): not reported is not drift.
+        (
+            "deployment_minimum_healthy_percent",
+            dc.and_then(|d| d.minimum_healthy_percent())
+                .map(num)
+                .unwrap_or_else(|| keep(prior, "deployment_minimum_healthy_percent")),
+        ),
+        (
+            "deployment_maximum_percent",
+            dc.and_then(|d| d.maximum_percent())
+                .map(num)
+                .unwrap_or_else(|| keep(prior, "deployment_maximum_percent")),
+        ),
+        (
+            "health_check_grace_period_seconds",
+            opt_n(s.health_check_grace_period_seconds())
+                .or_prior(prior, "health_check_grace_period_seconds"),
+        ),
+        (
+            "wait_for_steady_state",
+            prior
+                .get("wait_for_steady_state")
+                .cloned()
+                .unwrap_or(Value::Bool(false)),
+        ),
+        ("network_configuration", Value::List(net)),
+        ("load_balancer", Value::List(lbs)),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+fn keep(prior: &Value, k: &str) -> Value {
+    prior.get(k).cloned().unwrap_or(Value::Null)
+}
+
+trait OrPrior {
+    fn or_prior(self, prior: &Value, k: &str) -> Value;
+}
+
+impl OrPrior for Value {
+    /// Null from AWS where the prior state has a value keeps the prior (an unset optional).
+    fn or_prior(self, prior: &Value, k: &str) -> Value {
+        if self.is_null() || self == Value::Number(0.0) {
+            match prior.get(k) {
+                Some(p) if p.is_null() => Value::Null,
+                _ => self,
+            }
+        } else {
+            self
+        }
+    }
+}
+
+fn network_configuration(planned: &Value) -> Option<t::NetworkConfiguration> {
+    let n = block(planned, "network_configuration")?;
+    let a = t::AwsVpcConfiguration::builder()
+        .set_subnets(Some(strs_of(n, "subnets")))
+        .set_security_groups(Some(strs_of(n, "security_groups")))
+        .assign_public_ip(if bool_of(n, "assign_public_ip") == Some(true) {
+            t::AssignPublicIp::Enabled
+        } else {
+            t::AssignPublicIp::Disabled
+        })
+        .build()
+        .ok()?;
+    Some(
+        t::NetworkConfiguration::builder()
+            .awsvpc_configuration(a)
+            .build(),
+    )
+}
+
+fn load_balancers(planned: &Value) -> Vec<t::LoadBalancer> {
+    blocks(planned, "load_balancer")
+        .into_iter()
+        .map(|l| {
+            t::LoadBalancer::builder()
+                .set_target_group_arn(str_of(l, "target_group_arn").map(String::from))
+                .set_container_name(str_of(l, "container_name").map(String::from))
+                .set_container_port(int_of(l, "container_port"))
+                .build()
+        })
+        .collect()
+}
+
+fn deployment_configuration(planned: &Value) -> t::DeploymentConfiguration {
+    t::DeploymentConfiguration::builder()
+        .set_minimum_healthy_percent(int_of(planned, "deployment_minimum_healthy_percent"))
+        .set_maximum_percent(int_of(planned, "deployment_maximum_percent"))
+        .build()
+}
+
+/// Polls until the service has one deployment and runs the desired number of tasks.
+async fn wait_stable(
+    cx: &Clients,
+    cluster: &str,
+    name: &str,
+    deadline: Duration,
+) -> Result<t::Service, AwsError> {
+    wait_until(
+        &format!("service {name} to become stable"),
+        "DescribeServices",
+        deadline,
+        || async {
+            Ok(describe_service(cx, cluster, name)
+                .await?
+                .filter(|s| s.deployments().len() == 1 && s.running_count() == s.desired_count()))
+        },
+    )
+    .await
+}
+
+/// A new IAM role takes a few seconds to become usable by ECS and EKS ("Unable to assume
+/// role", "role ... is not authorized"): retry those until the role has propagated.
+pub async fn retry_iam_propagation<T, F, Fut>(mut f: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    let start = tokio::time::Instant::now();
+    let mut delay = Duration::from_secs(2);
+    loop {
+        match f().await {
+            Err(e)
+                if (e.code.contains("InvalidParameter") || e.code.contains("AccessDenied"))
+                    && (e.message.contains("assume role")
+                        || e.message.contains("assume the role")
+                        || e.message.contains("not authorized"))
+                    && start.elapsed() < IAM_PROPAGATION =>
+            {
+                tracing::debug!(error = %e, "IAM role not yet usable; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(15));
+            }
+            other => return other,
+        }
+    }
+}
+
+#[async_trait]
+impl AwsResource for EcsService {
+    fn name(&self) -> &'static str {
+        "aws_ecs_service"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        add_timeouts(
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("arn", Attribute::computed(Type::String))
+                .attr("name", Attribute::required(Type::String).force_new())
+                .attr("cluster", Attribute::required(Type::String).force_new())
+                .attr("task_definition", Attribute::required(Type::String))
+                .attr(
+                    "desired_count",
+                    Attribute::optional(Type::Number).with_default(0i64),
+                )
+                .attr(
+                    "launch_type",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "deployment_minimum_healthy_percent",
+                    Attribute::optional(Type::Number).with_default(100i64),
+                )
+                .attr(
+                    "deployment_maximum_percent",
+                    Attribute::optional(Type::Number).with_default(200i64),
+                )
+                .attr(
+                    "health_check_grace_period_seconds",
+                    Attribute::optional(Type::Number),
+                )
+                .attr(
+                    "wait_for_steady_state",
+                    Attribute::optional(Type::Bool).with_default(false),
+                )
+                .block(
+                    "network_configuration",
+                    Nesting::List,
+                    ResourceSchema::new()
+                        .attr("subnets", Attribute::required(Type::set(Type::String)))
+                        .attr(
+                            "security_groups",
+                            Attribute::optional(Type::set(Type::String)),
+                        )
+                        .attr(
+                            "assign_public_ip",
+                            Attribute::optional(Type::Bool).with_default(false),
+                        ),
+                )
+                .block(
+                    "load_balancer",
+                    Nesting::Set,
+                    ResourceSchema::new()
+                        .attr("target_group_arn", Attribute::optional(Type::String))
+                        .attr("container_name", Attribute::required(Type::String))
+                        .attr("container_port", Attribute::required(Type::Number)),
+                ),
+        )
+    }
+
+    fn adjust_plan(
+        &self,
+        _prior: Option<&Value>,
+        _config: &Value,
+        planned: &mut Value,
+        _rr: &mut Vec<AttrPath>,
+    ) {
+        empty_sets_for_null(planned, "network_configuration", &["security_groups"]);
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let cluster = str_of(planned, "cluster").unwrap_or_default().to_string();
+        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        retry_iam_propagation(|| async {
+            let mut req = cx
+                .ecs
+                .create_service()
+                .cluster(&cluster)
+                .service_name(&name)
+                .task_definition(str_of(planned, "task_definition").unwrap_or_default())
+                .desired_count(int_of(planned, "desired_count").unwrap_or(0))
+                .set_network_configuration(network_configuration(planned))
+                .set_load_balancers(Some(load_balancers(planned)))
+                .deployment_configuration(deployment_configuration(planned))
+                .set_health_check_grace_period_seconds(int_of(
+                    planned,
+                    "health_check_grace_period_seconds",
+                ))
+                // CreateService's idempotency token: a retried create makes no second service.
+                .client_token(token)
+                .set_tags(Some(ecs_tags(&tags::with_token(
+                    &tags::wanted(planned),
+                    Some(token),
+                ))));
+            if let Some(l) = str_of(planned, "launch_type") {
+                req = req.launch_type(t::LaunchType::from(l));
+            }
+            req.send().await.map_err(|e| sdk("CreateService", e))
+        })
+        .await?;
+        let s = if bool_of(planned, "wait_for_steady_state") == Some(true) {
+            wait_stable(
+                cx,
+                &cluster,
+                &name,
+                timeout(planned, "create", SERVICE_STABLE),
+            )
+            .await?
+        } else {
+            wait_until(
+                &format!("service {name} to become active"),
+                "DescribeServices",
+                timeout(planned, "create", SERVICE_STABLE),
+                || async {
+                    Ok(describe_service(cx, &cluster, &name)
+                        .await?
+                        .filter(|s| s.status() == Some("ACTIVE")))
+                },
+            )
+            .await?
+        };
+        Ok(service_state(&s, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        // Import ids are `cluster/service`; the state has both.
+        let (cluster, name) = match (str_of(prior, "cluster"), str_of(prior, "name")) {
+            (Some(c), Some(n)) => (c.to_string(), n.to_string()),
+            _ => match id.split_once('/') {
+                Some((c, n)) if !id.starts_with("arn:") => (c.to_string(), n.to_string()),
+                _ => {
+                    // arn:aws:ecs:region:acct:service/cluster/name
+                    let parts: Vec<&str> = id.rsplitn(3, '/').collect();
+                    if parts.len() < 3 {
+                        return Ok(None);
+                    }
+                    (parts[1].to_string(), parts[0].to_string())
+                }
+            },
+        };
+        Ok(describe_service(cx, &cluster, &name)
+            .await?
+            .map(|s| service_state(&s, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let cluster = str_of(prior, "cluster").unwrap_or_default().to_string();
+        let name = str_of(prior, "name").unwrap_or_default().to_string();
+        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        if changed(
+            prior,
+            planned,
+            &[
+                "task_definition",
+                "desired_count",
+                "network_configuration",
+                "load_balancer",
+                "deployment_minimum_healthy_percent",
+                "deployment_maximum_percent",
+                "health_check_grace_period_seconds",
+            ],
+        ) {
+            let mut req = cx
+                .ecs
+                .update_service()
+                .cluster(&cluster)
+                .service(&name)
+                .task_definition(str_of(planned, "task_definition").unwrap_or_default())
+                .desired_count(int_of(planned, "desired_count").unwrap_or(0))
+                .set_network_configuration(network_configuration(planned))
+                .deployment_configuration(deployment_configuration(planned))
+                .set_health_check_grace_period_seconds(int_of(
+                    planned,
+                    "health_check_grace_period_seconds",
+                ));
+            if changed(prior, planned, &["load_balancer"]) {
+                req = req.set_load_balancers(Some(load_balancers(planned)));
+            }
+            req.send().await.map_err(|e| sdk("UpdateService", e))?;
+        }
+        sync_tags(cx, &arn, prior, planned).await?;
+        let s = if bool_of(planned, "wait_for_steady_state") == Some(true) {
+            wait_stable(
+                cx,
+                &cluster,
+                &name,
+                timeout(planned, "update", SERVICE_STABLE),
+            )
+            .await?
+        } else {
+            describe_service(cx, &cluster, &name)
+                .await?
+                .ok_or_else(|| vanished("DescribeServices", "service", &name))?
+        };
+        Ok(service_state(&s, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let cluster = str_of(state, "cluster").unwrap_or_default().to_string();
+        let name = str_of(state, "name").unwrap_or_default().to_string();
+        match cx
+            .ecs
+            .delete_service()
+            .cluster(&cluster)
+            .service(&name)
+            .force(true)
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteService", e))
+        {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        wait_until(
+            &format!("service {name} to be deleted"),
+            "DescribeServices",
+            timeout(state, "delete", SERVICE_STABLE),
+            || async {
+                Ok(describe_service(cx, &cluster, &name)
+                    .await?
+                    .filter(|s| s.status() == Some("ACTIVE"))
+                    .is_none()
+                    .then_some(()))
+            },
+        )
+        .await
+    }
+
+    async fn find_by_token(
+        &self,
+        cx: &Clients,
+        token: &str,
+        planned: &Value,
+    ) -> Result<Option<Value>, AwsError> {
+        let cluster = str_of(planned, "cluster").unwrap_or_default();
+        let name = str_of(planned, "name").unwrap_or_default();
+        Ok(describe_service(cx, cluster, name)
+            .await?
+            .filter(|s| tags::has_token(&read_tags(s.tags()), token))
+            .map(|s| service_state(&s, planned)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_new_role_not_yet_usable_is_retried_other_errors_are_not() {
+        let calls = AtomicUsize::new(0);
+        let r = retry_iam_propagation(|| async {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                Err(AwsError::new(
+                    "CreateService",
+                    "InvalidParameterException",
+                    "Unable to assume role and validate the specified targetGroupArn",
+                ))
+            } else {
+                Ok(7)
+            }
+        })
+        .await;
+        assert_eq!(r.unwrap(), 7);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+        let calls = AtomicUsize::new(0);
+        let r: Result<(), AwsError> = retry_iam_propagation(|| async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(AwsError::new(
+                "CreateService",
+                "InvalidParameterException",
+                "subnets can not be empty",
+            ))
+        })
+        .await;
+        assert!(r.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+}

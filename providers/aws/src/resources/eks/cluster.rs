@@ -1,0 +1,329 @@
+//! aws_eks_cluster.
+
+use super::*;
+
+async fn describe_cluster(cx: &Clients, name: &str) -> Result<Option<t::Cluster>, AwsError> {
+    Ok(absent_ok(
+        cx.eks
+            .describe_cluster()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeCluster", e)),
+    )?
+    .and_then(|o| o.cluster))
+}
+
+fn cluster_state(c: &t::Cluster, prior: &Value) -> Value {
+    let (tags, tags_all) = tags::split(read_tags(c.tags()), prior);
+    let vpc = c.resources_vpc_config();
+    let pv = block(prior, "vpc_config");
+    Value::map([
+        ("id", opt_s(c.name())),
+        ("name", opt_s(c.name())),
+        ("arn", opt_s(c.arn())),
+        ("role_arn", opt_s(c.role_arn())),
+        ("version", opt_s(c.version())),
+        ("platform_version", opt_s(c.platform_version())),
+        ("endpoint", opt_s(c.endpoint())),
+        ("status", opt_s(c.status().map(|s| s.as_str()))),
+        (
+            "certificate_authority",
+            Value::List(vec![Value::map([(
+                "data",
+                opt_s(c.certificate_authority().and_then(|a| a.data())),
+            )])]),
+        ),
+        (
+            "identity",
+            Value::List(vec![Value::map([(
+                "oidc",
+                Value::List(vec![Value::map([(
+                    "issuer",
+                    opt_s(c.identity().and_then(|i| i.oidc()).and_then(|o| o.issuer())),
+                )])]),
+            )])]),
+        ),
+        (
+            "vpc_config",
+            Value::List(vec![Value::map([
+                (
+                    "subnet_ids",
+                    str_set(vpc.map(|v| v.subnet_ids()).unwrap_or_default()),
+                ),
+                (
+                    "security_group_ids",
+                    str_set(vpc.map(|v| v.security_group_ids()).unwrap_or_default()),
+                ),
+                (
+                    "endpoint_public_access",
+                    Value::Bool(vpc.map(|v| v.endpoint_public_access()).unwrap_or(true)),
+                ),
+                (
+                    "endpoint_private_access",
+                    Value::Bool(vpc.map(|v| v.endpoint_private_access()).unwrap_or(false)),
+                ),
+                (
+                    "cluster_security_group_id",
+                    opt_s(vpc.and_then(|v| v.cluster_security_group_id())),
+                ),
+                ("vpc_id", opt_s(vpc.and_then(|v| v.vpc_id()))),
+            ])
+            .with_prior_computed(pv, &["cluster_security_group_id", "vpc_id"])]),
+        ),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+trait WithPrior {
+    fn with_prior_computed(self, prior: Option<&Value>, keys: &[&str]) -> Value;
+}
+
+impl WithPrior for Value {
+    /// Computed attributes inside a block: keep what the prior state had when AWS reports
+    /// nothing (moto leaves some out).
+    fn with_prior_computed(mut self, prior: Option<&Value>, keys: &[&str]) -> Value {
+        if let (Value::Map(m), Some(p)) = (&mut self, prior) {
+            for k in keys {
+                if m.get(*k).is_none_or(Value::is_null) {
+                    if let Some(v) = p.get(k).filter(|v| v.is_known()) {
+                        m.insert(k.to_string(), v.clone());
+                    }
+                }
+            }
+        }
+        self
+    }
+}
+
+fn vpc_config_request(planned: &Value) -> t::VpcConfigRequest {
+    let v = block(planned, "vpc_config");
+    t::VpcConfigRequest::builder()
+        .set_subnet_ids(v.map(|v| strs_of(v, "subnet_ids")))
+        .set_security_group_ids(v.map(|v| strs_of(v, "security_group_ids")))
+        .set_endpoint_public_access(v.and_then(|v| bool_of(v, "endpoint_public_access")))
+        .set_endpoint_private_access(v.and_then(|v| bool_of(v, "endpoint_private_access")))
+        .build()
+}
+
+#[async_trait]
+impl AwsResource for EksCluster {
+    fn name(&self) -> &'static str {
+        "aws_eks_cluster"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        add_timeouts(
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("arn", Attribute::computed(Type::String))
+                .attr("endpoint", Attribute::computed(Type::String))
+                .attr("status", Attribute::computed(Type::String))
+                .attr("platform_version", Attribute::computed(Type::String))
+                .attr("certificate_authority", Attribute::computed(Type::Any))
+                .attr("identity", Attribute::computed(Type::Any))
+                .attr("name", Attribute::required(Type::String).force_new())
+                .attr("role_arn", Attribute::required(Type::String).force_new())
+                .attr("version", Attribute::optional_computed(Type::String))
+                .block(
+                    "vpc_config",
+                    Nesting::List,
+                    ResourceSchema::new()
+                        .attr("subnet_ids", Attribute::required(Type::set(Type::String)))
+                        .attr(
+                            "security_group_ids",
+                            Attribute::optional(Type::set(Type::String)),
+                        )
+                        .attr(
+                            "endpoint_public_access",
+                            Attribute::optional(Type::Bool).with_default(true),
+                        )
+                        .attr(
+                            "endpoint_private_access",
+                            Attribute::optional(Type::Bool).with_default(false),
+                        )
+                        .attr(
+                            "cluster_security_group_id",
+                            Attribute::computed(Type::String),
+                        )
+                        .attr("vpc_id", Attribute::computed(Type::String)),
+                ),
+        )
+    }
+
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        _config: &Value,
+        planned: &mut Value,
+        requires_replace: &mut Vec<terrane_core::AttrPath>,
+    ) {
+        empty_sets_for_null(planned, "vpc_config", &["security_group_ids"]);
+        // Subnets cannot change in place.
+        if let Some(prior) = prior {
+            let subnets =
+                |v: &Value| block(v, "vpc_config").and_then(|b| b.get("subnet_ids").cloned());
+            if subnets(prior) != subnets(planned) {
+                requires_replace.push(vec!["vpc_config".into(), "subnet_ids".into()]);
+            }
+        }
+        // Computed attributes inside vpc_config: the prior state's when the cluster stays,
+        // unknown when it is created or replaced.
+        let keep = requires_replace.is_empty();
+        if let Some(Value::List(mut items)) = planned.get("vpc_config").cloned() {
+            let pv = prior.and_then(|p| block(p, "vpc_config")).filter(|_| keep);
+            for item in &mut items {
+                for k in ["cluster_security_group_id", "vpc_id"] {
+                    let v = pv.and_then(|p| p.get(k)).cloned().unwrap_or(Value::Unknown);
+                    put(item, k, v);
+                }
+            }
+            put(planned, "vpc_config", Value::List(items));
+        }
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        retry_iam_propagation(|| async {
+            cx.eks
+                .create_cluster()
+                .name(&name)
+                .role_arn(str_of(planned, "role_arn").unwrap_or_default())
+                .set_version(str_of(planned, "version").map(String::from))
+                .resources_vpc_config(vpc_config_request(planned))
+                // EKS's idempotency token: a retried create makes no second cluster.
+                .client_request_token(token)
+                .set_tags(Some(create_tags(planned, token)))
+                .send()
+                .await
+                .map_err(|e| sdk("CreateCluster", e))
+        })
+        .await?;
+        let c = wait_active(
+            &format!("EKS cluster {name}"),
+            "DescribeCluster",
+            timeout(planned, "create", CLUSTER_CREATE),
+            || async {
+                Ok(describe_cluster(cx, &name).await?.map(|c| {
+                    let s = c
+                        .status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default();
+                    (c, s)
+                }))
+            },
+        )
+        .await?;
+        Ok(cluster_state(&c, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        Ok(describe_cluster(cx, id)
+            .await?
+            .filter(|c| c.status().map(|s| s.as_str()) != Some("DELETING"))
+            .map(|c| cluster_state(&c, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let name = str_of(prior, "name").unwrap_or_default().to_string();
+        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let deadline = timeout(planned, "update", CLUSTER_UPDATE);
+        if changed(prior, planned, &["version"]) {
+            if let Some(v) = str_of(planned, "version") {
+                cx.eks
+                    .update_cluster_version()
+                    .name(&name)
+                    .version(v)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("UpdateClusterVersion", e))?;
+            }
+        }
+        let access = |v: &Value| {
+            block(v, "vpc_config").map(|b| {
+                (
+                    b.get("security_group_ids").cloned(),
+                    b.get("endpoint_public_access").cloned(),
+                    b.get("endpoint_private_access").cloned(),
+                )
+            })
+        };
+        if access(prior) != access(planned) {
+            let v = block(planned, "vpc_config");
+            cx.eks
+                .update_cluster_config()
+                .name(&name)
+                .resources_vpc_config(
+                    t::VpcConfigRequest::builder()
+                        .set_endpoint_public_access(
+                            v.and_then(|v| bool_of(v, "endpoint_public_access")),
+                        )
+                        .set_endpoint_private_access(
+                            v.and_then(|v| bool_of(v, "endpoint_private_access")),
+                        )
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| sdk("UpdateClusterConfig", e))?;
+        }
+        sync_tags(cx, &arn, prior, planned).await?;
+        let c = wait_active(
+            &format!("EKS cluster {name}"),
+            "DescribeCluster",
+            deadline,
+            || async {
+                Ok(describe_cluster(cx, &name).await?.map(|c| {
+                    let s = c
+                        .status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default();
+                    (c, s)
+                }))
+            },
+        )
+        .await?;
+        Ok(cluster_state(&c, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let name = str_of(state, "name").unwrap_or_default().to_string();
+        let deadline = timeout(state, "delete", CLUSTER_DELETE);
+        // ResourceInUseException while node groups or Fargate profiles remain.
+        delete_and_wait(
+            &format!("EKS cluster {name}"),
+            "DescribeCluster",
+            deadline,
+            || async {
+                cx.eks
+                    .delete_cluster()
+                    .name(&name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteCluster", e))
+            },
+            || async { Ok(describe_cluster(cx, &name).await?.is_some()) },
+        )
+        .await
+    }
+
+    async fn find_by_token(
+        &self,
+        cx: &Clients,
+        token: &str,
+        planned: &Value,
+    ) -> Result<Option<Value>, AwsError> {
+        let name = str_of(planned, "name").unwrap_or_default();
+        Ok(describe_cluster(cx, name)
+            .await?
+            .filter(|c| tags::has_token(&read_tags(c.tags()), token))
+            .map(|c| cluster_state(&c, planned)))
+    }
+}

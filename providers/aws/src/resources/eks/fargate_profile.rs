@@ -1,0 +1,211 @@
+//! aws_eks_fargate_profile.
+
+use super::*;
+
+async fn describe_fp(
+    cx: &Clients,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<t::FargateProfile>, AwsError> {
+    Ok(absent_ok(
+        cx.eks
+            .describe_fargate_profile()
+            .cluster_name(cluster)
+            .fargate_profile_name(name)
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeFargateProfile", e)),
+    )?
+    .and_then(|o| o.fargate_profile))
+}
+
+fn fp_state(f: &t::FargateProfile, prior: &Value) -> Value {
+    let (tags, tags_all) = tags::split(read_tags(f.tags()), prior);
+    let cluster = f.cluster_name().unwrap_or_default();
+    let name = f.fargate_profile_name().unwrap_or_default();
+    let prior_sel = blocks(prior, "selector");
+    let mut selectors: Vec<Value> = f
+        .selectors()
+        .iter()
+        .map(|s| {
+            let labels = read_tags(s.labels());
+            let unset = prior_sel.iter().any(|p| {
+                str_of(p, "namespace") == s.namespace()
+                    && p.get("labels").is_none_or(Value::is_null)
+            });
+            Value::map([
+                ("namespace", opt_s(s.namespace())),
+                (
+                    "labels",
+                    if labels.is_empty() && unset {
+                        Value::Null
+                    } else {
+                        map_value(&labels)
+                    },
+                ),
+            ])
+        })
+        .collect();
+    terrane_core::schema::dedup_set(&mut selectors);
+    Value::map([
+        ("id", Value::from(format!("{cluster}:{name}"))),
+        ("arn", opt_s(f.fargate_profile_arn())),
+        ("cluster_name", Value::from(cluster)),
+        ("fargate_profile_name", Value::from(name)),
+        ("pod_execution_role_arn", opt_s(f.pod_execution_role_arn())),
+        ("subnet_ids", str_set(f.subnets())),
+        ("status", opt_s(f.status().map(|s| s.as_str()))),
+        ("selector", Value::List(selectors)),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+#[async_trait]
+impl AwsResource for FargateProfile {
+    fn name(&self) -> &'static str {
+        "aws_eks_fargate_profile"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        add_timeouts(
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("arn", Attribute::computed(Type::String))
+                .attr("status", Attribute::computed(Type::String))
+                .attr(
+                    "cluster_name",
+                    Attribute::required(Type::String).force_new(),
+                )
+                .attr(
+                    "fargate_profile_name",
+                    Attribute::required(Type::String).force_new(),
+                )
+                .attr(
+                    "pod_execution_role_arn",
+                    Attribute::required(Type::String).force_new(),
+                )
+                .attr(
+                    "subnet_ids",
+                    Attribute::optional(Type::set(Type::String)).force_new(),
+                )
+                .block_force_new(
+                    "selector",
+                    Nesting::Set,
+                    ResourceSchema::new()
+                        .attr("namespace", Attribute::required(Type::String))
+                        .attr("labels", Attribute::optional(Type::map(Type::String))),
+                ),
+        )
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let cluster = str_of(planned, "cluster_name")
+            .unwrap_or_default()
+            .to_string();
+        let name = str_of(planned, "fargate_profile_name")
+            .unwrap_or_default()
+            .to_string();
+        let selectors: Vec<t::FargateProfileSelector> = blocks(planned, "selector")
+            .into_iter()
+            .map(|s| {
+                t::FargateProfileSelector::builder()
+                    .set_namespace(str_of(s, "namespace").map(String::from))
+                    .set_labels(
+                        Some(str_map(s, "labels").into_iter().collect::<HashMap<_, _>>())
+                            .filter(|m| !m.is_empty()),
+                    )
+                    .build()
+            })
+            .collect();
+        retry_iam_propagation(|| async {
+            cx.eks
+                .create_fargate_profile()
+                .cluster_name(&cluster)
+                .fargate_profile_name(&name)
+                .pod_execution_role_arn(
+                    str_of(planned, "pod_execution_role_arn").unwrap_or_default(),
+                )
+                .set_subnets(Some(strs_of(planned, "subnet_ids")).filter(|v| !v.is_empty()))
+                .set_selectors(Some(selectors.clone()))
+                .client_request_token(token)
+                .set_tags(Some(create_tags(planned, token)))
+                .send()
+                .await
+                .map_err(|e| sdk("CreateFargateProfile", e))
+        })
+        .await?;
+        let f = wait_active(
+            &format!("Fargate profile {cluster}:{name}"),
+            "DescribeFargateProfile",
+            timeout(planned, "create", FARGATE_TIMEOUT),
+            || async {
+                Ok(describe_fp(cx, &cluster, &name).await?.map(|f| {
+                    let s = f
+                        .status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default();
+                    (f, s)
+                }))
+            },
+        )
+        .await?;
+        Ok(fp_state(&f, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        let Some((cluster, name)) = id.split_once(':') else {
+            return Ok(None);
+        };
+        Ok(describe_fp(cx, cluster, name)
+            .await?
+            .filter(|f| f.status().map(|s| s.as_str()) != Some("DELETING"))
+            .map(|f| fp_state(&f, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let cluster = str_of(prior, "cluster_name")
+            .unwrap_or_default()
+            .to_string();
+        let name = str_of(prior, "fargate_profile_name")
+            .unwrap_or_default()
+            .to_string();
+        sync_tags(cx, str_of(prior, "arn").unwrap_or_default(), prior, planned).await?;
+        let f = describe_fp(cx, &cluster, &name)
+            .await?
+            .ok_or_else(|| vanished("DescribeFargateProfile", "Fargate profile", &name))?;
+        Ok(fp_state(&f, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let cluster = str_of(state, "cluster_name")
+            .unwrap_or_default()
+            .to_string();
+        let name = str_of(state, "fargate_profile_name")
+            .unwrap_or_default()
+            .to_string();
+        let deadline = timeout(state, "delete", FARGATE_TIMEOUT);
+        delete_and_wait(
+            &format!("Fargate profile {cluster}:{name}"),
+            "DescribeFargateProfile",
+            deadline,
+            || async {
+                cx.eks
+                    .delete_fargate_profile()
+                    .cluster_name(&cluster)
+                    .fargate_profile_name(&name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteFargateProfile", e))
+            },
+            || async { Ok(describe_fp(cx, &cluster, &name).await?.is_some()) },
+        )
+        .await
+    }
+}

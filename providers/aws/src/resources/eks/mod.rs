@@ -1,0 +1,104 @@
+//! aws_eks_cluster, aws_eks_node_group, aws_eks_fargate_profile.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_eks::types as t;
+use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
+
+use super::ecs::retry_iam_propagation;
+use super::util::{
+    add_timeouts, block, blocks, changed, empty_sets_for_null, int_of, map_value, opt_n, opt_s,
+    str_map, str_set, strs_of, timeout, vanished,
+};
+use super::{bool_of, put, str_of, AwsResource};
+use crate::config::Clients;
+use crate::error::{absent_ok, delete_and_wait, sdk, wait_until, AwsError};
+use crate::tags;
+
+pub struct EksCluster;
+pub struct NodeGroup;
+pub struct FargateProfile;
+
+const CLUSTER_CREATE: Duration = Duration::from_secs(1800);
+const CLUSTER_UPDATE: Duration = Duration::from_secs(3600);
+const CLUSTER_DELETE: Duration = Duration::from_secs(900);
+const NODEGROUP_TIMEOUT: Duration = Duration::from_secs(3600);
+const FARGATE_TIMEOUT: Duration = Duration::from_secs(600);
+
+fn create_tags(planned: &Value, token: &str) -> HashMap<String, String> {
+    tags::with_token(&tags::wanted(planned), Some(token))
+        .into_iter()
+        .collect()
+}
+
+fn read_tags(m: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
+    m.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+async fn sync_tags(
+    cx: &Clients,
+    arn: &str,
+    prior: &Value,
+    planned: &Value,
+) -> Result<(), AwsError> {
+    tags::apply_diff(
+        prior,
+        planned,
+        |keys| async move {
+            cx.eks
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("UntagResource", e))
+        },
+        |t| async move {
+            cx.eks
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(t.into_iter().collect()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("TagResource", e))
+        },
+    )
+    .await
+}
+
+/// Waits until `get` reports ACTIVE (failing fast on a FAILED status).
+async fn wait_active<T, F, Fut>(
+    what: &str,
+    op: &'static str,
+    deadline: Duration,
+    mut get: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<(T, String)>, AwsError>>,
+{
+    wait_until(&format!("{what} to become ACTIVE"), op, deadline, || {
+        let f = get();
+        async move {
+            match f.await? {
+                Some((_, s)) if s.contains("FAILED") => Err(AwsError::new(
+                    op,
+                    "ResourceFailed",
+                    format!("{what} is {s}"),
+                )),
+                Some((v, s)) if s == "ACTIVE" => Ok(Some(v)),
+                _ => Ok(None),
+            }
+        }
+    })
+    .await
+}
+
+mod cluster;
+mod fargate_profile;
+mod node_group;

@@ -1,0 +1,319 @@
+//! aws_eks_node_group.
+
+use super::*;
+
+async fn describe_ng(
+    cx: &Clients,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<t::Nodegroup>, AwsError> {
+    Ok(absent_ok(
+        cx.eks
+            .describe_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeNodegroup", e)),
+    )?
+    .and_then(|o| o.nodegroup))
+}
+
+fn ng_state(n: &t::Nodegroup, prior: &Value) -> Value {
+    let (tags, tags_all) = tags::split(read_tags(n.tags()), prior);
+    let sc = n.scaling_config();
+    let cluster = n.cluster_name().unwrap_or_default();
+    let name = n.nodegroup_name().unwrap_or_default();
+    let labels: BTreeMap<String, String> = read_tags(n.labels());
+    Value::map([
+        ("id", Value::from(format!("{cluster}:{name}"))),
+        ("arn", opt_s(n.nodegroup_arn())),
+        ("cluster_name", Value::from(cluster)),
+        ("node_group_name", Value::from(name)),
+        ("node_role_arn", opt_s(n.node_role())),
+        ("subnet_ids", str_set(n.subnets())),
+        (
+            "instance_types",
+            Value::List(
+                n.instance_types()
+                    .iter()
+                    .map(|s| Value::from(s.as_str()))
+                    .collect(),
+            ),
+        ),
+        (
+            "capacity_type",
+            opt_s(n.capacity_type().map(|c| c.as_str())),
+        ),
+        ("ami_type", opt_s(n.ami_type().map(|c| c.as_str()))),
+        ("disk_size", opt_n(n.disk_size())),
+        ("version", opt_s(n.version())),
+        ("release_version", opt_s(n.release_version())),
+        ("status", opt_s(n.status().map(|s| s.as_str()))),
+        (
+            "labels",
+            if labels.is_empty() && prior.get("labels").is_none_or(Value::is_null) {
+                Value::Null
+            } else {
+                map_value(&labels)
+            },
+        ),
+        (
+            "scaling_config",
+            Value::List(vec![Value::map([
+                ("desired_size", opt_n(sc.and_then(|s| s.desired_size()))),
+                ("min_size", opt_n(sc.and_then(|s| s.min_size()))),
+                ("max_size", opt_n(sc.and_then(|s| s.max_size()))),
+            ])]),
+        ),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+fn scaling(planned: &Value) -> t::NodegroupScalingConfig {
+    let s = block(planned, "scaling_config");
+    t::NodegroupScalingConfig::builder()
+        .set_desired_size(s.and_then(|s| int_of(s, "desired_size")))
+        .set_min_size(s.and_then(|s| int_of(s, "min_size")))
+        .set_max_size(s.and_then(|s| int_of(s, "max_size")))
+        .build()
+}
+
+async fn wait_ng(
+    cx: &Clients,
+    cluster: &str,
+    name: &str,
+    deadline: Duration,
+) -> Result<t::Nodegroup, AwsError> {
+    wait_active(
+        &format!("node group {cluster}:{name}"),
+        "DescribeNodegroup",
+        deadline,
+        || async {
+            Ok(describe_ng(cx, cluster, name).await?.map(|n| {
+                let s = n
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default();
+                (n, s)
+            }))
+        },
+    )
+    .await
+}
+
+#[async_trait]
+impl AwsResource for NodeGroup {
+    fn name(&self) -> &'static str {
+        "aws_eks_node_group"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        add_timeouts(
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("arn", Attribute::computed(Type::String))
+                .attr("status", Attribute::computed(Type::String))
+                .attr("release_version", Attribute::computed(Type::String))
+                .attr(
+                    "cluster_name",
+                    Attribute::required(Type::String).force_new(),
+                )
+                .attr(
+                    "node_group_name",
+                    Attribute::required(Type::String).force_new(),
+                )
+                .attr(
+                    "node_role_arn",
+                    Attribute::required(Type::String).force_new(),
+                )
+                .attr(
+                    "subnet_ids",
+                    Attribute::required(Type::set(Type::String)).force_new(),
+                )
+                .attr(
+                    "instance_types",
+                    Attribute::optional_computed(Type::list(Type::String)).force_new(),
+                )
+                .attr(
+                    "capacity_type",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "ami_type",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "disk_size",
+                    Attribute::optional_computed(Type::Number).force_new(),
+                )
+                .attr("version", Attribute::optional_computed(Type::String))
+                .attr("labels", Attribute::optional(Type::map(Type::String)))
+                .block(
+                    "scaling_config",
+                    Nesting::List,
+                    ResourceSchema::new()
+                        .attr("desired_size", Attribute::required(Type::Number))
+                        .attr("min_size", Attribute::required(Type::Number))
+                        .attr("max_size", Attribute::required(Type::Number)),
+                ),
+        )
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let cluster = str_of(planned, "cluster_name")
+            .unwrap_or_default()
+            .to_string();
+        let name = str_of(planned, "node_group_name")
+            .unwrap_or_default()
+            .to_string();
+        retry_iam_propagation(|| async {
+            let mut req = cx
+                .eks
+                .create_nodegroup()
+                .cluster_name(&cluster)
+                .nodegroup_name(&name)
+                .node_role(str_of(planned, "node_role_arn").unwrap_or_default())
+                .set_subnets(Some(strs_of(planned, "subnet_ids")))
+                .scaling_config(scaling(planned))
+                .set_instance_types(
+                    Some(strs_of(planned, "instance_types")).filter(|v| !v.is_empty()),
+                )
+                .set_disk_size(int_of(planned, "disk_size"))
+                .set_version(str_of(planned, "version").map(String::from))
+                .set_labels(
+                    Some(
+                        str_map(planned, "labels")
+                            .into_iter()
+                            .collect::<HashMap<_, _>>(),
+                    )
+                    .filter(|m| !m.is_empty()),
+                )
+                .client_request_token(token)
+                .set_tags(Some(create_tags(planned, token)));
+            if let Some(c) = str_of(planned, "capacity_type") {
+                req = req.capacity_type(t::CapacityTypes::from(c));
+            }
+            if let Some(a) = str_of(planned, "ami_type") {
+                req = req.ami_type(t::AmiTypes::from(a));
+            }
+            req.send().await.map_err(|e| sdk("CreateNodegroup", e))
+        })
+        .await?;
+        let n = wait_ng(
+            cx,
+            &cluster,
+            &name,
+            timeout(planned, "create", NODEGROUP_TIMEOUT),
+        )
+        .await?;
+        Ok(ng_state(&n, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        let Some((cluster, name)) = id.split_once(':') else {
+            return Ok(None);
+        };
+        Ok(describe_ng(cx, cluster, name)
+            .await?
+            .filter(|n| n.status().map(|s| s.as_str()) != Some("DELETING"))
+            .map(|n| ng_state(&n, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let cluster = str_of(prior, "cluster_name")
+            .unwrap_or_default()
+            .to_string();
+        let name = str_of(prior, "node_group_name")
+            .unwrap_or_default()
+            .to_string();
+        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        if changed(prior, planned, &["scaling_config", "labels"]) {
+            let old = str_map(prior, "labels");
+            let new = str_map(planned, "labels");
+            let add: HashMap<String, String> = new
+                .iter()
+                .filter(|(k, v)| old.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let remove: Vec<String> = old
+                .keys()
+                .filter(|k| !new.contains_key(*k))
+                .cloned()
+                .collect();
+            let mut req = cx
+                .eks
+                .update_nodegroup_config()
+                .cluster_name(&cluster)
+                .nodegroup_name(&name);
+            if changed(prior, planned, &["scaling_config"]) {
+                req = req.scaling_config(scaling(planned));
+            }
+            if !add.is_empty() || !remove.is_empty() {
+                req = req.labels(
+                    t::UpdateLabelsPayload::builder()
+                        .set_add_or_update_labels(Some(add).filter(|m| !m.is_empty()))
+                        .set_remove_labels(Some(remove).filter(|v| !v.is_empty()))
+                        .build(),
+                );
+            }
+            req.send()
+                .await
+                .map_err(|e| sdk("UpdateNodegroupConfig", e))?;
+        }
+        if changed(prior, planned, &["version"]) {
+            if let Some(v) = str_of(planned, "version") {
+                cx.eks
+                    .update_nodegroup_version()
+                    .cluster_name(&cluster)
+                    .nodegroup_name(&name)
+                    .version(v)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("UpdateNodegroupVersion", e))?;
+            }
+        }
+        sync_tags(cx, &arn, prior, planned).await?;
+        let n = wait_ng(
+            cx,
+            &cluster,
+            &name,
+            timeout(planned, "update", NODEGROUP_TIMEOUT),
+        )
+        .await?;
+        Ok(ng_state(&n, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let cluster = str_of(state, "cluster_name")
+            .unwrap_or_default()
+            .to_string();
+        let name = str_of(state, "node_group_name")
+            .unwrap_or_default()
+            .to_string();
+        let deadline = timeout(state, "delete", NODEGROUP_TIMEOUT);
+        delete_and_wait(
+            &format!("node group {cluster}:{name}"),
+            "DescribeNodegroup",
+            deadline,
+            || async {
+                cx.eks
+                    .delete_nodegroup()
+                    .cluster_name(&cluster)
+                    .nodegroup_name(&name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteNodegroup", e))
+            },
+            || async { Ok(describe_ng(cx, &cluster, &name).await?.is_some()) },
+        )
+        .await
+    }
+}

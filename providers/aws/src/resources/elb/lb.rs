@@ -1,0 +1,291 @@
+//! aws_lb.
+
+use super::*;
+
+const LB_TIMEOUT: Duration = Duration::from_secs(600);
+
+async fn describe_lb(cx: &Clients, arn: &str) -> Result<Option<t::LoadBalancer>, AwsError> {
+    let req = cx.elbv2.describe_load_balancers();
+    let req = if arn.starts_with("arn:") {
+        req.load_balancer_arns(arn)
+    } else {
+        req.names(arn)
+    };
+    Ok(absent_ok(
+        req.send()
+            .await
+            .map_err(|e| sdk("DescribeLoadBalancers", e)),
+    )?
+    .and_then(|o| o.load_balancers.unwrap_or_default().into_iter().next()))
+}
+
+async fn lb_state(cx: &Clients, lb: &t::LoadBalancer, prior: &Value) -> Result<Value, AwsError> {
+    let arn = lb.load_balancer_arn().unwrap_or_default();
+    let attrs: BTreeMap<String, String> = cx
+        .elbv2
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(arn)
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeLoadBalancerAttributes", e))?
+        .attributes()
+        .iter()
+        .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+        .collect();
+    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
+    Ok(Value::map([
+        ("id", Value::from(arn)),
+        ("arn", Value::from(arn)),
+        ("arn_suffix", Value::from(arn_suffix(arn, "loadbalancer/"))),
+        ("name", opt_s(lb.load_balancer_name())),
+        ("dns_name", opt_s(lb.dns_name())),
+        ("zone_id", opt_s(lb.canonical_hosted_zone_id())),
+        ("vpc_id", opt_s(lb.vpc_id())),
+        (
+            "internal",
+            Value::Bool(lb.scheme().map(|s| s.as_str()) == Some("internal")),
+        ),
+        ("load_balancer_type", opt_s(lb.r#type().map(|s| s.as_str()))),
+        (
+            "ip_address_type",
+            opt_s(lb.ip_address_type().map(|s| s.as_str())),
+        ),
+        ("security_groups", str_set(lb.security_groups())),
+        (
+            "subnets",
+            str_set(lb.availability_zones().iter().filter_map(|z| z.subnet_id())),
+        ),
+        (
+            "idle_timeout",
+            num(attrs
+                .get("idle_timeout.timeout_seconds")
+                .and_then(|s| s.parse::<f64>().ok())
+                .unwrap_or(60.0)),
+        ),
+        (
+            "enable_deletion_protection",
+            Value::Bool(
+                attrs.get("deletion_protection.enabled").map(String::as_str) == Some("true"),
+            ),
+        ),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ]))
+}
+
+async fn set_lb_attributes(cx: &Clients, arn: &str, planned: &Value) -> Result<(), AwsError> {
+    let attr = |k: &str, v: String| t::LoadBalancerAttribute::builder().key(k).value(v).build();
+    let mut attrs = vec![attr(
+        "deletion_protection.enabled",
+        bool_of(planned, "enable_deletion_protection")
+            .unwrap_or(false)
+            .to_string(),
+    )];
+    if str_of(planned, "load_balancer_type") == Some("application") {
+        attrs.push(attr(
+            "idle_timeout.timeout_seconds",
+            int_of(planned, "idle_timeout").unwrap_or(60).to_string(),
+        ));
+    }
+    cx.elbv2
+        .modify_load_balancer_attributes()
+        .load_balancer_arn(arn)
+        .set_attributes(Some(attrs))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk("ModifyLoadBalancerAttributes", e))
+}
+
+#[async_trait]
+impl AwsResource for Lb {
+    fn name(&self) -> &'static str {
+        "aws_lb"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        add_timeouts(
+            ResourceSchema::new()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("arn", Attribute::computed(Type::String))
+                .attr("arn_suffix", Attribute::computed(Type::String))
+                .attr("dns_name", Attribute::computed(Type::String))
+                .attr("zone_id", Attribute::computed(Type::String))
+                .attr("vpc_id", Attribute::computed(Type::String))
+                .attr("name", Attribute::required(Type::String).force_new())
+                .attr(
+                    "internal",
+                    Attribute::optional(Type::Bool)
+                        .with_default(false)
+                        .force_new(),
+                )
+                .attr(
+                    "load_balancer_type",
+                    Attribute::optional(Type::String)
+                        .with_default("application")
+                        .force_new(),
+                )
+                .attr(
+                    "ip_address_type",
+                    Attribute::optional(Type::String).with_default("ipv4"),
+                )
+                .attr(
+                    "security_groups",
+                    Attribute::optional_computed(Type::set(Type::String)),
+                )
+                .attr("subnets", Attribute::required(Type::set(Type::String)))
+                .attr(
+                    "idle_timeout",
+                    Attribute::optional(Type::Number).with_default(60i64),
+                )
+                .attr(
+                    "enable_deletion_protection",
+                    Attribute::optional(Type::Bool).with_default(false),
+                ),
+        )
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        // AWS answers a repeated CreateLoadBalancer with the same load balancer, but not every
+        // implementation does (moto makes a second one): after a lost answer, look first.
+        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let req = cx
+            .elbv2
+            .create_load_balancer()
+            .name(&name)
+            .set_subnets(Some(strs_of(planned, "subnets")))
+            .set_security_groups(
+                Some(strs_of(planned, "security_groups")).filter(|s| !s.is_empty()),
+            )
+            .scheme(if bool_of(planned, "internal") == Some(true) {
+                t::LoadBalancerSchemeEnum::Internal
+            } else {
+                t::LoadBalancerSchemeEnum::InternetFacing
+            })
+            .r#type(t::LoadBalancerTypeEnum::from(
+                str_of(planned, "load_balancer_type").unwrap_or("application"),
+            ))
+            .ip_address_type(t::IpAddressType::from(
+                str_of(planned, "ip_address_type").unwrap_or("ipv4"),
+            ))
+            .set_tags(create_tags(planned, token));
+        let arn = create_then_find(
+            "CreateLoadBalancer",
+            || req.clone().customize().config_override(no_retry()).send(),
+            |out| {
+                out.load_balancers
+                    .and_then(|l| l.into_iter().next())
+                    .and_then(|l| l.load_balancer_arn)
+            },
+            || async {
+                let found = describe_lb(cx, &name)
+                    .await?
+                    .and_then(|l| l.load_balancer_arn);
+                by_token(cx, found.into_iter().collect(), token).await
+            },
+        )
+        .await?;
+        let lb = wait_until(
+            "the load balancer to become active",
+            "DescribeLoadBalancers",
+            timeout(planned, "create", LB_TIMEOUT),
+            || async {
+                let lb = describe_lb(cx, &arn).await?;
+                match lb
+                    .as_ref()
+                    .and_then(|l| l.state())
+                    .and_then(|s| s.code())
+                    .map(|c| c.as_str())
+                {
+                    Some("failed") => Err(AwsError::new(
+                        "DescribeLoadBalancers",
+                        "LoadBalancerFailed",
+                        format!("load balancer {arn} failed to provision"),
+                    )),
+                    Some("active") => Ok(lb),
+                    _ => Ok(None),
+                }
+            },
+        )
+        .await?;
+        set_lb_attributes(cx, &arn, planned).await?;
+        lb_state(cx, &lb, planned).await
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        match describe_lb(cx, id).await? {
+            Some(lb) => Ok(Some(lb_state(cx, &lb, prior).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        if changed(prior, planned, &["security_groups"]) {
+            cx.elbv2
+                .set_security_groups()
+                .load_balancer_arn(&arn)
+                .set_security_groups(Some(strs_of(planned, "security_groups")))
+                .send()
+                .await
+                .map_err(|e| sdk("SetSecurityGroups", e))?;
+        }
+        if changed(prior, planned, &["subnets"]) {
+            cx.elbv2
+                .set_subnets()
+                .load_balancer_arn(&arn)
+                .set_subnets(Some(strs_of(planned, "subnets")))
+                .send()
+                .await
+                .map_err(|e| sdk("SetSubnets", e))?;
+        }
+        if changed(prior, planned, &["ip_address_type"]) {
+            cx.elbv2
+                .set_ip_address_type()
+                .load_balancer_arn(&arn)
+                .ip_address_type(t::IpAddressType::from(
+                    str_of(planned, "ip_address_type").unwrap_or("ipv4"),
+                ))
+                .send()
+                .await
+                .map_err(|e| sdk("SetIpAddressType", e))?;
+        }
+        if changed(
+            prior,
+            planned,
+            &["idle_timeout", "enable_deletion_protection"],
+        ) {
+            set_lb_attributes(cx, &arn, planned).await?;
+        }
+        sync_tags(cx, &arn, prior, planned).await?;
+        let lb = describe_lb(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeLoadBalancers", "load balancer", &arn))?;
+        lb_state(cx, &lb, planned).await
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let arn = str_of(state, "arn").unwrap_or_default().to_string();
+        delete_and_wait(
+            "the load balancer",
+            "DescribeLoadBalancers",
+            timeout(state, "delete", LB_TIMEOUT),
+            || async {
+                cx.elbv2
+                    .delete_load_balancer()
+                    .load_balancer_arn(&arn)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk("DeleteLoadBalancer", e))
+            },
+            || async { Ok(describe_lb(cx, &arn).await?.is_some()) },
+        )
+        .await
+    }
+}

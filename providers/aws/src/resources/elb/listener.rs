@@ -1,0 +1,522 @@
+//! aws_lb_listener and aws_lb_listener_rule, and the actions they share.
+
+use super::*;
+
+fn action_schema() -> ResourceSchema {
+    ResourceSchema::new()
+        .attr("type", Attribute::required(Type::String))
+        .attr("target_group_arn", Attribute::optional(Type::String))
+        .attr("order", Attribute::optional(Type::Number))
+        .block(
+            "fixed_response",
+            Nesting::List,
+            ResourceSchema::new()
+                .attr("content_type", Attribute::required(Type::String))
+                .attr("message_body", Attribute::optional(Type::String))
+                .attr("status_code", Attribute::optional(Type::String)),
+        )
+}
+
+fn actions(planned: &Value, key: &str) -> Vec<t::Action> {
+    blocks(planned, key)
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let mut b = t::Action::builder()
+                .r#type(t::ActionTypeEnum::from(
+                    str_of(a, "type").unwrap_or("forward"),
+                ))
+                .set_target_group_arn(str_of(a, "target_group_arn").map(String::from))
+                .order(int_of(a, "order").unwrap_or(i as i32 + 1));
+            if let Some(f) = block(a, "fixed_response") {
+                b = b.fixed_response_config(
+                    t::FixedResponseActionConfig::builder()
+                        .content_type(str_of(f, "content_type").unwrap_or("text/plain"))
+                        .set_message_body(str_of(f, "message_body").map(String::from))
+                        .status_code(str_of(f, "status_code").unwrap_or("200"))
+                        .build(),
+                );
+            }
+            b.build()
+        })
+        .collect()
+}
+
+fn actions_state(read: &[t::Action], prior: &Value, key: &str) -> Value {
+    let prior_items = blocks(prior, key);
+    Value::List(
+        read.iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let pa = prior_items.get(i);
+                let order = match pa.and_then(|p| p.get("order")) {
+                    Some(Value::Null) => Value::Null,
+                    _ => opt_n(a.order()),
+                };
+                let fixed = a
+                    .fixed_response_config()
+                    .map(|f| {
+                        vec![Value::map([
+                            ("content_type", opt_s(f.content_type())),
+                            ("message_body", opt_s(f.message_body())),
+                            ("status_code", opt_s(f.status_code())),
+                        ])]
+                    })
+                    .unwrap_or_default();
+                let tg = a.target_group_arn().or_else(|| {
+                    a.forward_config()
+                        .and_then(|f| f.target_groups().first())
+                        .and_then(|g| g.target_group_arn())
+                });
+                Value::map([
+                    ("type", opt_s(a.r#type().map(|t| t.as_str()))),
+                    ("target_group_arn", opt_s(tg)),
+                    ("order", order),
+                    ("fixed_response", Value::List(fixed)),
+                ])
+            })
+            .collect(),
+    )
+}
+
+async fn describe_listener(cx: &Clients, arn: &str) -> Result<Option<t::Listener>, AwsError> {
+    Ok(absent_ok(
+        cx.elbv2
+            .describe_listeners()
+            .listener_arns(arn)
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeListeners", e)),
+    )?
+    .and_then(|o| o.listeners.unwrap_or_default().into_iter().next()))
+}
+
+async fn listener_state(cx: &Clients, l: &t::Listener, prior: &Value) -> Result<Value, AwsError> {
+    let arn = l.listener_arn().unwrap_or_default();
+    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
+    Ok(Value::map([
+        ("id", Value::from(arn)),
+        ("arn", Value::from(arn)),
+        ("load_balancer_arn", opt_s(l.load_balancer_arn())),
+        ("port", opt_n(l.port())),
+        ("protocol", opt_s(l.protocol().map(|p| p.as_str()))),
+        ("ssl_policy", opt_s(l.ssl_policy())),
+        (
+            "certificate_arn",
+            opt_s(l.certificates().first().and_then(|c| c.certificate_arn())),
+        ),
+        (
+            "default_action",
+            actions_state(l.default_actions(), prior, "default_action"),
+        ),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ]))
+}
+
+#[async_trait]
+impl AwsResource for Listener {
+    fn name(&self) -> &'static str {
+        "aws_lb_listener"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr(
+                "load_balancer_arn",
+                Attribute::required(Type::String).force_new(),
+            )
+            .attr("port", Attribute::optional(Type::Number))
+            .attr("protocol", Attribute::optional_computed(Type::String))
+            .attr("ssl_policy", Attribute::optional_computed(Type::String))
+            .attr("certificate_arn", Attribute::optional(Type::String))
+            .block("default_action", Nesting::List, action_schema())
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let mut req = cx
+            .elbv2
+            .create_listener()
+            .load_balancer_arn(str_of(planned, "load_balancer_arn").unwrap_or_default())
+            .set_port(int_of(planned, "port"))
+            .set_ssl_policy(str_of(planned, "ssl_policy").map(String::from))
+            .set_default_actions(Some(actions(planned, "default_action")))
+            .set_tags(create_tags(planned, token));
+        if let Some(p) = str_of(planned, "protocol") {
+            req = req.protocol(t::ProtocolEnum::from(p));
+        }
+        if let Some(c) = str_of(planned, "certificate_arn") {
+            req = req.certificates(t::Certificate::builder().certificate_arn(c).build());
+        }
+        let lb = str_of(planned, "load_balancer_arn")
+            .unwrap_or_default()
+            .to_string();
+        let arn = create_then_find(
+            "CreateListener",
+            || req.clone().customize().config_override(no_retry()).send(),
+            |out| {
+                out.listeners
+                    .and_then(|l| l.into_iter().next())
+                    .and_then(|l| l.listener_arn)
+            },
+            || async {
+                let out = cx
+                    .elbv2
+                    .describe_listeners()
+                    .load_balancer_arn(&lb)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeListeners", e))?;
+                let arns: Vec<String> = out
+                    .listeners()
+                    .iter()
+                    .filter_map(|l| l.listener_arn().map(String::from))
+                    .collect();
+                by_token(cx, arns, token).await
+            },
+        )
+        .await?;
+        let l = describe_listener(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeListeners", "listener", &arn))?;
+        listener_state(cx, &l, planned).await
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        match describe_listener(cx, id).await? {
+            Some(l) => Ok(Some(listener_state(cx, &l, prior).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        if changed(
+            prior,
+            planned,
+            &[
+                "port",
+                "protocol",
+                "ssl_policy",
+                "certificate_arn",
+                "default_action",
+            ],
+        ) {
+            // The blue/green swap: one ModifyListener moves all traffic at once.
+            let mut req = cx
+                .elbv2
+                .modify_listener()
+                .listener_arn(&arn)
+                .set_port(int_of(planned, "port"))
+                .set_ssl_policy(str_of(planned, "ssl_policy").map(String::from))
+                .set_default_actions(Some(actions(planned, "default_action")));
+            if let Some(p) = str_of(planned, "protocol") {
+                req = req.protocol(t::ProtocolEnum::from(p));
+            }
+            if let Some(c) = str_of(planned, "certificate_arn") {
+                req = req.certificates(t::Certificate::builder().certificate_arn(c).build());
+            }
+            req.send().await.map_err(|e| sdk("ModifyListener", e))?;
+        }
+        sync_tags(cx, &arn, prior, planned).await?;
+        let l = describe_listener(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeListeners", "listener", &arn))?;
+        listener_state(cx, &l, planned).await
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .elbv2
+            .delete_listener()
+            .listener_arn(str_of(state, "arn").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteListener", e))
+        {
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn condition_schema() -> ResourceSchema {
+    let values =
+        || ResourceSchema::new().attr("values", Attribute::required(Type::set(Type::String)));
+    ResourceSchema::new()
+        .block("path_pattern", Nesting::List, values())
+        .block("host_header", Nesting::List, values())
+}
+
+fn conditions(planned: &Value) -> Vec<t::RuleCondition> {
+    let mut out = Vec::new();
+    for c in blocks(planned, "condition") {
+        if let Some(p) = block(c, "path_pattern") {
+            out.push(
+                t::RuleCondition::builder()
+                    .field("path-pattern")
+                    .path_pattern_config(
+                        t::PathPatternConditionConfig::builder()
+                            .set_values(Some(strs_of(p, "values")))
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
+        if let Some(h) = block(c, "host_header") {
+            out.push(
+                t::RuleCondition::builder()
+                    .field("host-header")
+                    .host_header_config(
+                        t::HostHeaderConditionConfig::builder()
+                            .set_values(Some(strs_of(h, "values")))
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
+    }
+    out
+}
+
+fn conditions_state(read: &[t::RuleCondition]) -> Value {
+    let mut items: Vec<Value> = read
+        .iter()
+        .map(|c| {
+            let vals = |v: &[String]| vec![Value::map([("values", str_set(v))])];
+            let field = c.field().unwrap_or_default();
+            let (pp, hh) = match field {
+                "path-pattern" => (
+                    vals(
+                        c.path_pattern_config()
+                            .map(|p| p.values())
+                            .filter(|v| !v.is_empty())
+                            .unwrap_or(c.values()),
+                    ),
+                    Vec::new(),
+                ),
+                "host-header" => (
+                    Vec::new(),
+                    vals(
+                        c.host_header_config()
+                            .map(|p| p.values())
+                            .filter(|v| !v.is_empty())
+                            .unwrap_or(c.values()),
+                    ),
+                ),
+                _ => (Vec::new(), Vec::new()),
+            };
+            Value::map([
+                ("path_pattern", Value::List(pp)),
+                ("host_header", Value::List(hh)),
+            ])
+        })
+        .collect();
+    terrane_core::schema::dedup_set(&mut items);
+    Value::List(items)
+}
+
+async fn describe_rule(cx: &Clients, arn: &str) -> Result<Option<t::Rule>, AwsError> {
+    Ok(absent_ok(
+        cx.elbv2
+            .describe_rules()
+            .rule_arns(arn)
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeRules", e)),
+    )?
+    .and_then(|o| o.rules.unwrap_or_default().into_iter().next()))
+}
+
+async fn rule_state(
+    cx: &Clients,
+    r: &t::Rule,
+    listener_arn: &str,
+    prior: &Value,
+) -> Result<Value, AwsError> {
+    let arn = r.rule_arn().unwrap_or_default();
+    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
+    Ok(Value::map([
+        ("id", Value::from(arn)),
+        ("arn", Value::from(arn)),
+        ("listener_arn", Value::from(listener_arn)),
+        (
+            "priority",
+            r.priority()
+                .and_then(|p| p.parse::<f64>().ok())
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+        ),
+        ("action", actions_state(r.actions(), prior, "action")),
+        ("condition", conditions_state(r.conditions())),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ]))
+}
+
+/// The listener a rule belongs to: `.../listener-rule/app/lb/x/listener-id/rule-id` names it.
+fn listener_of_rule(rule_arn: &str) -> String {
+    let Some((head, tail)) = rule_arn.split_once(":listener-rule/") else {
+        return String::new();
+    };
+    let parts: Vec<&str> = tail.split('/').collect();
+    if parts.len() < 2 {
+        return String::new();
+    }
+    format!("{head}:listener/{}", parts[..parts.len() - 1].join("/"))
+}
+
+#[async_trait]
+impl AwsResource for ListenerRule {
+    fn name(&self) -> &'static str {
+        "aws_lb_listener_rule"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr(
+                "listener_arn",
+                Attribute::required(Type::String).force_new(),
+            )
+            .attr("priority", Attribute::optional_computed(Type::Number))
+            .block("action", Nesting::List, action_schema())
+            .block("condition", Nesting::Set, condition_schema())
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let listener = str_of(planned, "listener_arn")
+            .unwrap_or_default()
+            .to_string();
+        let priority = match int_of(planned, "priority") {
+            Some(p) => p,
+            None => {
+                // Like Terraform: the next free priority on the listener.
+                let out = cx
+                    .elbv2
+                    .describe_rules()
+                    .listener_arn(&listener)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeRules", e))?;
+                out.rules()
+                    .iter()
+                    .filter_map(|r| r.priority()?.parse::<i32>().ok())
+                    .max()
+                    .unwrap_or(0)
+                    + 1
+            }
+        };
+        let req = cx
+            .elbv2
+            .create_rule()
+            .listener_arn(&listener)
+            .priority(priority)
+            .set_conditions(Some(conditions(planned)))
+            .set_actions(Some(actions(planned, "action")))
+            .set_tags(create_tags(planned, token));
+        let arn = create_then_find(
+            "CreateRule",
+            || req.clone().customize().config_override(no_retry()).send(),
+            |out| {
+                out.rules
+                    .and_then(|r| r.into_iter().next())
+                    .and_then(|r| r.rule_arn)
+            },
+            || async {
+                let out = cx
+                    .elbv2
+                    .describe_rules()
+                    .listener_arn(&listener)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeRules", e))?;
+                let arns: Vec<String> = out
+                    .rules()
+                    .iter()
+                    .filter_map(|r| r.rule_arn().map(String::from))
+                    .collect();
+                by_token(cx, arns, token).await
+            },
+        )
+        .await?;
+        let r = describe_rule(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeRules", "rule", &arn))?;
+        rule_state(cx, &r, &listener, planned).await
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        let listener = str_of(prior, "listener_arn")
+            .map(String::from)
+            .unwrap_or_else(|| listener_of_rule(id));
+        match describe_rule(cx, id).await? {
+            Some(r) => Ok(Some(rule_state(cx, &r, &listener, prior).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        if changed(prior, planned, &["priority"]) {
+            if let Some(p) = int_of(planned, "priority") {
+                cx.elbv2
+                    .set_rule_priorities()
+                    .rule_priorities(
+                        t::RulePriorityPair::builder()
+                            .rule_arn(&arn)
+                            .priority(p)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| sdk("SetRulePriorities", e))?;
+            }
+        }
+        if changed(prior, planned, &["action", "condition"]) {
+            cx.elbv2
+                .modify_rule()
+                .rule_arn(&arn)
+                .set_conditions(Some(conditions(planned)))
+                .set_actions(Some(actions(planned, "action")))
+                .send()
+                .await
+                .map_err(|e| sdk("ModifyRule", e))?;
+        }
+        sync_tags(cx, &arn, prior, planned).await?;
+        let r = describe_rule(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeRules", "rule", &arn))?;
+        let listener = str_of(prior, "listener_arn")
+            .unwrap_or_default()
+            .to_string();
+        rule_state(cx, &r, &listener, planned).await
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .elbv2
+            .delete_rule()
+            .rule_arn(str_of(state, "arn").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteRule", e))
+        {
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
+    }
+}

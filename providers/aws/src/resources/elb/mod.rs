@@ -1,0 +1,130 @@
+//! aws_lb, aws_lb_target_group, aws_lb_listener, aws_lb_listener_rule,
+//! aws_lb_target_group_attachment (Elastic Load Balancing v2).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_elasticloadbalancingv2::types as t;
+use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
+
+use super::util::{
+    add_timeouts, block, blocks, changed, create_then_find, int_of, missing, no_retry_config, num,
+    opt_n, opt_s, str_set, strs_of, timeout, vanished,
+};
+use super::{bool_of, put, str_of, AwsResource};
+use crate::config::Clients;
+use crate::error::{absent_ok, delete_and_wait, retry_dependency, sdk, wait_until, AwsError};
+use crate::tags;
+
+pub struct Lb;
+pub struct TargetGroup;
+pub struct Listener;
+pub struct ListenerRule;
+pub struct TargetGroupAttachment;
+
+fn elb_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
+    m.iter()
+        .map(|(k, v)| t::Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+async fn read_tags(cx: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = cx
+        .elbv2
+        .describe_tags()
+        .resource_arns(arn)
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeTags", e))?;
+    Ok(out
+        .tag_descriptions()
+        .iter()
+        .flat_map(|d| d.tags())
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect())
+}
+
+async fn sync_tags(
+    cx: &Clients,
+    arn: &str,
+    prior: &Value,
+    planned: &Value,
+) -> Result<(), AwsError> {
+    tags::apply_diff(
+        prior,
+        planned,
+        |keys| async move {
+            cx.elbv2
+                .remove_tags()
+                .resource_arns(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("RemoveTags", e))
+        },
+        |t| async move {
+            cx.elbv2
+                .add_tags()
+                .resource_arns(arn)
+                .set_tags(Some(elb_tags(&t)))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("AddTags", e))
+        },
+    )
+    .await
+}
+
+/// The first of `arns` that carries `token` (a create whose answer was lost).
+async fn by_token(
+    cx: &Clients,
+    arns: Vec<String>,
+    token: &str,
+) -> Result<Option<String>, AwsError> {
+    for arn in arns {
+        if tags::has_token(&read_tags(cx, &arn).await?, token) {
+            return Ok(Some(arn));
+        }
+    }
+    Ok(None)
+}
+
+/// Config for one call without the SDK's blind retries (see `create_then_find`).
+fn no_retry() -> aws_sdk_elasticloadbalancingv2::config::Builder {
+    aws_sdk_elasticloadbalancingv2::config::Builder::default().retry_config(no_retry_config())
+}
+
+fn create_tags(planned: &Value, token: &str) -> Option<Vec<t::Tag>> {
+    Some(elb_tags(&tags::with_token(
+        &tags::wanted(planned),
+        Some(token),
+    )))
+}
+
+/// The part of an ARN after `prefix` ("loadbalancer/", "targetgroup/"), as CloudWatch names it.
+fn arn_suffix(arn: &str, prefix: &str) -> String {
+    arn.split_once(&format!(":{prefix}"))
+        .map(|(_, s)| {
+            format!(
+                "{}{s}",
+                if prefix == "targetgroup/" {
+                    "targetgroup/"
+                } else {
+                    ""
+                }
+            )
+        })
+        .unwrap_or_default()
+}
+
+mod lb;
+mod listener;
+mod target_group;

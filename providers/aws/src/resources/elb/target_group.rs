@@ -1,0 +1,412 @@
+//! aws_lb_target_group and aws_lb_target_group_attachment.
+
+use super::*;
+
+async fn describe_tg(cx: &Clients, arn: &str) -> Result<Option<t::TargetGroup>, AwsError> {
+    let req = cx.elbv2.describe_target_groups();
+    let req = if arn.starts_with("arn:") {
+        req.target_group_arns(arn)
+    } else {
+        req.names(arn)
+    };
+    Ok(
+        absent_ok(req.send().await.map_err(|e| sdk("DescribeTargetGroups", e)))?
+            .and_then(|o| o.target_groups.unwrap_or_default().into_iter().next()),
+    )
+}
+
+fn health_check_schema() -> ResourceSchema {
+    ResourceSchema::new()
+        .attr(
+            "enabled",
+            Attribute::optional(Type::Bool).with_default(true),
+        )
+        .attr("path", Attribute::optional(Type::String))
+        .attr(
+            "port",
+            Attribute::optional(Type::String).with_default("traffic-port"),
+        )
+        .attr(
+            "protocol",
+            Attribute::optional(Type::String).with_default("HTTP"),
+        )
+        .attr("matcher", Attribute::optional(Type::String))
+        .attr(
+            "interval",
+            Attribute::optional(Type::Number).with_default(30i64),
+        )
+        .attr("timeout", Attribute::optional(Type::Number))
+        .attr(
+            "healthy_threshold",
+            Attribute::optional(Type::Number).with_default(3i64),
+        )
+        .attr(
+            "unhealthy_threshold",
+            Attribute::optional(Type::Number).with_default(3i64),
+        )
+}
+
+async fn tg_state(cx: &Clients, tg: &t::TargetGroup, prior: &Value) -> Result<Value, AwsError> {
+    let arn = tg.target_group_arn().unwrap_or_default();
+    let attrs: BTreeMap<String, String> = cx
+        .elbv2
+        .describe_target_group_attributes()
+        .target_group_arn(arn)
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeTargetGroupAttributes", e))?
+        .attributes()
+        .iter()
+        .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+        .collect();
+    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
+    // Optional health-check settings the user left unset are AWS's defaults, not drift.
+    let ph = block(prior, "health_check");
+    let unset = |k: &str| ph.is_some_and(|p| p.get(k).is_some_and(Value::is_null));
+    let keep = |k: &str, v: Value| if unset(k) { Value::Null } else { v };
+    let hc = Value::map([
+        (
+            "enabled",
+            Value::Bool(tg.health_check_enabled().unwrap_or(true)),
+        ),
+        ("path", keep("path", opt_s(tg.health_check_path()))),
+        ("port", opt_s(tg.health_check_port())),
+        (
+            "protocol",
+            opt_s(tg.health_check_protocol().map(|p| p.as_str())),
+        ),
+        (
+            "matcher",
+            keep("matcher", opt_s(tg.matcher().and_then(|m| m.http_code()))),
+        ),
+        ("interval", opt_n(tg.health_check_interval_seconds())),
+        (
+            "timeout",
+            keep("timeout", opt_n(tg.health_check_timeout_seconds())),
+        ),
+        ("healthy_threshold", opt_n(tg.healthy_threshold_count())),
+        ("unhealthy_threshold", opt_n(tg.unhealthy_threshold_count())),
+    ]);
+    let hc = if ph.is_none() && !prior.is_null() {
+        Value::List(Vec::new())
+    } else {
+        Value::List(vec![hc])
+    };
+    Ok(Value::map([
+        ("id", Value::from(arn)),
+        ("arn", Value::from(arn)),
+        ("arn_suffix", Value::from(arn_suffix(arn, "targetgroup/"))),
+        ("name", opt_s(tg.target_group_name())),
+        ("port", opt_n(tg.port())),
+        ("protocol", opt_s(tg.protocol().map(|p| p.as_str()))),
+        ("vpc_id", opt_s(tg.vpc_id())),
+        ("target_type", opt_s(tg.target_type().map(|p| p.as_str()))),
+        (
+            "deregistration_delay",
+            num(attrs
+                .get("deregistration_delay.timeout_seconds")
+                .and_then(|s| s.parse::<f64>().ok())
+                .unwrap_or(300.0)),
+        ),
+        ("load_balancer_arns", str_set(tg.load_balancer_arns())),
+        ("health_check", hc),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ]))
+}
+
+#[async_trait]
+impl AwsResource for TargetGroup {
+    fn name(&self) -> &'static str {
+        "aws_lb_target_group"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("arn_suffix", Attribute::computed(Type::String))
+            .attr(
+                "load_balancer_arns",
+                Attribute::computed(Type::set(Type::String)),
+            )
+            .attr("name", Attribute::required(Type::String).force_new())
+            .attr("port", Attribute::optional(Type::Number).force_new())
+            .attr("protocol", Attribute::optional(Type::String).force_new())
+            .attr("vpc_id", Attribute::optional(Type::String).force_new())
+            .attr(
+                "target_type",
+                Attribute::optional(Type::String)
+                    .with_default("instance")
+                    .force_new(),
+            )
+            .attr(
+                "deregistration_delay",
+                Attribute::optional(Type::Number).with_default(300i64),
+            )
+            .block("health_check", Nesting::List, health_check_schema())
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let hc = block(planned, "health_check");
+        let hs = |k: &str| hc.and_then(|h| str_of(h, k)).map(String::from);
+        let hn = |k: &str| hc.and_then(|h| int_of(h, k));
+        let mut req = cx
+            .elbv2
+            .create_target_group()
+            .name(str_of(planned, "name").unwrap_or_default())
+            .set_port(int_of(planned, "port"))
+            .set_vpc_id(str_of(planned, "vpc_id").map(String::from))
+            .target_type(t::TargetTypeEnum::from(
+                str_of(planned, "target_type").unwrap_or("instance"),
+            ))
+            .set_health_check_enabled(hc.and_then(|h| bool_of(h, "enabled")))
+            .set_health_check_path(hs("path"))
+            .set_health_check_port(hs("port"))
+            .set_health_check_interval_seconds(hn("interval"))
+            .set_health_check_timeout_seconds(hn("timeout"))
+            .set_healthy_threshold_count(hn("healthy_threshold"))
+            .set_unhealthy_threshold_count(hn("unhealthy_threshold"))
+            .set_tags(create_tags(planned, token));
+        if let Some(p) = str_of(planned, "protocol") {
+            req = req.protocol(t::ProtocolEnum::from(p));
+        }
+        if let Some(p) = hs("protocol") {
+            req = req.health_check_protocol(t::ProtocolEnum::from(p.as_str()));
+        }
+        if let Some(m) = hs("matcher") {
+            req = req.matcher(t::Matcher::builder().http_code(m).build());
+        }
+        let arn = match req.send().await.map_err(|e| sdk("CreateTargetGroup", e)) {
+            Ok(out) => out
+                .target_groups()
+                .first()
+                .and_then(|g| g.target_group_arn())
+                .ok_or_else(|| missing("CreateTargetGroup", "target group ARN"))?
+                .to_string(),
+            Err(e) if e.is("DuplicateTargetGroupName") => {
+                let name = str_of(planned, "name").unwrap_or_default();
+                match describe_tg(cx, name)
+                    .await?
+                    .and_then(|g| g.target_group_arn)
+                {
+                    Some(arn) if tags::has_token(&read_tags(cx, &arn).await?, token) => arn,
+                    _ => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        set_tg_attributes(cx, &arn, planned).await?;
+        let tg = describe_tg(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeTargetGroups", "target group", &arn))?;
+        tg_state(cx, &tg, planned).await
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        match describe_tg(cx, id).await? {
+            Some(tg) => Ok(Some(tg_state(cx, &tg, prior).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        if changed(prior, planned, &["health_check"]) {
+            if let Some(h) = block(planned, "health_check") {
+                let mut req = cx
+                    .elbv2
+                    .modify_target_group()
+                    .target_group_arn(&arn)
+                    .set_health_check_enabled(bool_of(h, "enabled"))
+                    .set_health_check_path(str_of(h, "path").map(String::from))
+                    .set_health_check_port(str_of(h, "port").map(String::from))
+                    .set_health_check_interval_seconds(int_of(h, "interval"))
+                    .set_health_check_timeout_seconds(int_of(h, "timeout"))
+                    .set_healthy_threshold_count(int_of(h, "healthy_threshold"))
+                    .set_unhealthy_threshold_count(int_of(h, "unhealthy_threshold"));
+                if let Some(p) = str_of(h, "protocol") {
+                    req = req.health_check_protocol(t::ProtocolEnum::from(p));
+                }
+                if let Some(m) = str_of(h, "matcher") {
+                    req = req.matcher(t::Matcher::builder().http_code(m).build());
+                }
+                req.send().await.map_err(|e| sdk("ModifyTargetGroup", e))?;
+            }
+        }
+        if changed(prior, planned, &["deregistration_delay"]) {
+            set_tg_attributes(cx, &arn, planned).await?;
+        }
+        sync_tags(cx, &arn, prior, planned).await?;
+        let tg = describe_tg(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeTargetGroups", "target group", &arn))?;
+        tg_state(cx, &tg, planned).await
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let arn = str_of(state, "arn").unwrap_or_default().to_string();
+        // ResourceInUse while a listener or rule still forwards to it.
+        retry_dependency(Duration::from_secs(300), || async {
+            cx.elbv2
+                .delete_target_group()
+                .target_group_arn(&arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DeleteTargetGroup", e))
+        })
+        .await
+    }
+}
+
+async fn set_tg_attributes(cx: &Clients, arn: &str, planned: &Value) -> Result<(), AwsError> {
+    cx.elbv2
+        .modify_target_group_attributes()
+        .target_group_arn(arn)
+        .attributes(
+            t::TargetGroupAttribute::builder()
+                .key("deregistration_delay.timeout_seconds")
+                .value(
+                    int_of(planned, "deregistration_delay")
+                        .unwrap_or(300)
+                        .to_string(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk("ModifyTargetGroupAttributes", e))
+}
+
+fn target(planned: &Value) -> t::TargetDescription {
+    t::TargetDescription::builder()
+        .id(str_of(planned, "target_id").unwrap_or_default())
+        .set_port(int_of(planned, "port"))
+        .build()
+}
+
+#[async_trait]
+impl AwsResource for TargetGroupAttachment {
+    fn name(&self) -> &'static str {
+        "aws_lb_target_group_attachment"
+    }
+
+    fn taggable(&self) -> bool {
+        false
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr(
+                "target_group_arn",
+                Attribute::required(Type::String).force_new(),
+            )
+            .attr("target_id", Attribute::required(Type::String).force_new())
+            .attr("port", Attribute::optional(Type::Number).force_new())
+            .attr(
+                "availability_zone",
+                Attribute::optional(Type::String).force_new(),
+            )
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+        // RegisterTargets is idempotent: registering a registered target changes nothing.
+        let tg = str_of(planned, "target_group_arn").unwrap_or_default();
+        cx.elbv2
+            .register_targets()
+            .target_group_arn(tg)
+            .targets(target(planned))
+            .send()
+            .await
+            .map_err(|e| sdk("RegisterTargets", e))?;
+        let mut v = planned.clone();
+        let id = format!(
+            "{tg},{},{}",
+            str_of(planned, "target_id").unwrap_or_default(),
+            int_of(planned, "port")
+                .map(|p| p.to_string())
+                .unwrap_or_default()
+        );
+        put(&mut v, "id", Value::from(id));
+        Ok(v)
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        // Import id: `target_group_arn,target_id[,port]`.
+        let mut parts = id.splitn(3, ',');
+        let (tg, target_id, port) = (
+            parts.next().unwrap_or_default().to_string(),
+            parts.next().unwrap_or_default().to_string(),
+            parts.next().and_then(|p| p.parse::<i32>().ok()),
+        );
+        let out = match absent_ok(
+            cx.elbv2
+                .describe_target_health()
+                .target_group_arn(&tg)
+                .send()
+                .await
+                .map_err(|e| sdk("DescribeTargetHealth", e)),
+        )? {
+            Some(o) => o,
+            None => return Ok(None),
+        };
+        let found = out.target_health_descriptions().iter().any(|d| {
+            d.target().is_some_and(|t| {
+                t.id() == Some(target_id.as_str()) && (port.is_none() || t.port() == port)
+            }) && d
+                .target_health()
+                .and_then(|h| h.state())
+                .map(|s| s.as_str())
+                != Some("draining")
+        });
+        if !found {
+            return Ok(None);
+        }
+        Ok(Some(Value::map([
+            ("id", Value::from(id)),
+            ("target_group_arn", Value::from(tg)),
+            ("target_id", Value::from(target_id)),
+            ("port", opt_n(port)),
+            (
+                "availability_zone",
+                prior
+                    .get("availability_zone")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            ),
+        ])))
+    }
+
+    async fn update(
+        &self,
+        _cx: &Clients,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        // Every argument forces a new attachment.
+        Ok(planned.clone())
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .elbv2
+            .deregister_targets()
+            .target_group_arn(str_of(state, "target_group_arn").unwrap_or_default())
+            .targets(target(state))
+            .send()
+            .await
+            .map_err(|e| sdk("DeregisterTargets", e))
+        {
+            Err(e) if !e.is_not_found() && !e.code.contains("InvalidTarget") => Err(e),
+            _ => Ok(()),
+        }
+    }
+}

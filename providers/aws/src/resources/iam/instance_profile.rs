@@ -1,0 +1,179 @@
+//! aws_iam_instance_profile.
+
+use super::*;
+
+async fn get_profile(cx: &Clients, name: &str) -> Result<Option<t::InstanceProfile>, AwsError> {
+    Ok(absent_ok(
+        cx.iam
+            .get_instance_profile()
+            .instance_profile_name(name)
+            .send()
+            .await
+            .map_err(|e| sdk("GetInstanceProfile", e)),
+    )?
+    .and_then(|o| o.instance_profile))
+}
+
+fn profile_state(p: &t::InstanceProfile, prior: &Value) -> Value {
+    let (tags, tags_all) = tags::split(tag_map(p.tags()), prior);
+    Value::map([
+        ("id", Value::from(p.instance_profile_name())),
+        ("name", Value::from(p.instance_profile_name())),
+        (
+            "name_prefix",
+            prior.get("name_prefix").cloned().unwrap_or(Value::Null),
+        ),
+        ("arn", Value::from(p.arn())),
+        ("unique_id", Value::from(p.instance_profile_id())),
+        ("path", Value::from(p.path())),
+        ("role", opt_s(p.roles().first().map(|r| r.role_name()))),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+#[async_trait]
+impl AwsResource for InstanceProfile {
+    fn name(&self) -> &'static str {
+        "aws_iam_instance_profile"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("unique_id", Attribute::computed(Type::String))
+            .attr(
+                "name",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
+            .attr("name_prefix", Attribute::optional(Type::String).force_new())
+            .attr(
+                "path",
+                Attribute::optional(Type::String)
+                    .with_default("/")
+                    .force_new(),
+            )
+            .attr("role", Attribute::optional(Type::String))
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let name = name_or_prefix(planned, token);
+        let res = cx
+            .iam
+            .create_instance_profile()
+            .instance_profile_name(&name)
+            .path(str_of(planned, "path").unwrap_or("/"))
+            .set_tags(Some(iam_tags(&tags::wanted(planned), Some(token))))
+            .send()
+            .await
+            .map_err(|e| sdk("CreateInstanceProfile", e));
+        if let Err(e) = res {
+            let ours = already_exists(&e)
+                && get_profile(cx, &name)
+                    .await?
+                    .is_some_and(|p| tags::has_token(&tag_map(p.tags()), token));
+            if !ours {
+                return Err(e);
+            }
+        }
+        if let Some(role) = str_of(planned, "role") {
+            let current = get_profile(cx, &name).await?;
+            if !current.is_some_and(|p| p.roles().iter().any(|r| r.role_name() == role)) {
+                cx.iam
+                    .add_role_to_instance_profile()
+                    .instance_profile_name(&name)
+                    .role_name(role)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("AddRoleToInstanceProfile", e))?;
+            }
+        }
+        let p = get_profile(cx, &name)
+            .await?
+            .ok_or_else(|| vanished("GetInstanceProfile", "instance profile", &name))?;
+        Ok(profile_state(&p, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        Ok(get_profile(cx, id).await?.map(|p| profile_state(&p, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let name = str_of(prior, "name").unwrap_or_default().to_string();
+        if changed(prior, planned, &["role"]) {
+            if let Some(old) = str_of(prior, "role") {
+                cx.iam
+                    .remove_role_from_instance_profile()
+                    .instance_profile_name(&name)
+                    .role_name(old)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("RemoveRoleFromInstanceProfile", e))?;
+            }
+            if let Some(new) = str_of(planned, "role") {
+                cx.iam
+                    .add_role_to_instance_profile()
+                    .instance_profile_name(&name)
+                    .role_name(new)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("AddRoleToInstanceProfile", e))?;
+            }
+        }
+        let (removed, added) = tags::diff(prior, planned);
+        if !removed.is_empty() {
+            cx.iam
+                .untag_instance_profile()
+                .instance_profile_name(&name)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk("UntagInstanceProfile", e))?;
+        }
+        if !added.is_empty() {
+            cx.iam
+                .tag_instance_profile()
+                .instance_profile_name(&name)
+                .set_tags(Some(iam_tags(&added, None)))
+                .send()
+                .await
+                .map_err(|e| sdk("TagInstanceProfile", e))?;
+        }
+        let p = get_profile(cx, &name)
+            .await?
+            .ok_or_else(|| vanished("GetInstanceProfile", "instance profile", &name))?;
+        Ok(profile_state(&p, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let name = str_of(state, "name").unwrap_or_default().to_string();
+        let Some(p) = get_profile(cx, &name).await? else {
+            return Ok(());
+        };
+        for r in p.roles() {
+            cx.iam
+                .remove_role_from_instance_profile()
+                .instance_profile_name(&name)
+                .role_name(r.role_name())
+                .send()
+                .await
+                .map_err(|e| sdk("RemoveRoleFromInstanceProfile", e))?;
+        }
+        retry_dependency(Duration::from_secs(300), || async {
+            cx.iam
+                .delete_instance_profile()
+                .instance_profile_name(&name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DeleteInstanceProfile", e))
+        })
+        .await
+    }
+}

@@ -1,0 +1,360 @@
+//! aws_iam_policy and aws_iam_role_policy.
+
+use super::*;
+
+async fn get_policy(cx: &Clients, arn: &str) -> Result<Option<(t::Policy, String)>, AwsError> {
+    let Some(p) = absent_ok(
+        cx.iam
+            .get_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| sdk("GetPolicy", e)),
+    )?
+    .and_then(|o| o.policy) else {
+        return Ok(None);
+    };
+    let version = p.default_version_id().unwrap_or("v1").to_string();
+    let doc = cx
+        .iam
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(&version)
+        .send()
+        .await
+        .map_err(|e| sdk("GetPolicyVersion", e))?
+        .policy_version
+        .and_then(|v| v.document)
+        .unwrap_or_default();
+    Ok(Some((p, doc)))
+}
+
+fn policy_state(p: &t::Policy, doc: &str, prior: &Value) -> Value {
+    let (tags, tags_all) = tags::split(tag_map(p.tags()), prior);
+    Value::map([
+        ("id", opt_s(p.arn())),
+        ("arn", opt_s(p.arn())),
+        ("name", opt_s(p.policy_name())),
+        (
+            "name_prefix",
+            prior.get("name_prefix").cloned().unwrap_or(Value::Null),
+        ),
+        ("path", opt_s(p.path())),
+        ("policy_id", opt_s(p.policy_id())),
+        ("description", opt_s(p.description())),
+        (
+            "policy",
+            Value::from(keep_prior_if_same(doc, str_of(prior, "policy"))),
+        ),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+#[async_trait]
+impl AwsResource for IamPolicy {
+    fn name(&self) -> &'static str {
+        "aws_iam_policy"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("policy_id", Attribute::computed(Type::String))
+            .attr(
+                "name",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
+            .attr("name_prefix", Attribute::optional(Type::String).force_new())
+            .attr(
+                "path",
+                Attribute::optional(Type::String)
+                    .with_default("/")
+                    .force_new(),
+            )
+            .attr("description", Attribute::optional(Type::String).force_new())
+            .attr("policy", Attribute::required(Type::String))
+    }
+
+    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        validate_json(config, "policy", "policy document", IAM_HINT)
+    }
+
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        _c: &Value,
+        planned: &mut Value,
+        _rr: &mut Vec<AttrPath>,
+    ) {
+        keep_equivalent(prior, planned, "policy");
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let name = name_or_prefix(planned, token);
+        let res = cx
+            .iam
+            .create_policy()
+            .policy_name(&name)
+            .path(str_of(planned, "path").unwrap_or("/"))
+            .set_description(str_of(planned, "description").map(String::from))
+            .policy_document(str_of(planned, "policy").unwrap_or_default())
+            .set_tags(Some(iam_tags(&tags::wanted(planned), Some(token))))
+            .send()
+            .await
+            .map_err(|e| sdk("CreatePolicy", e));
+        let arn = match res {
+            Ok(o) => o
+                .policy
+                .and_then(|p| p.arn)
+                .ok_or_else(|| missing("CreatePolicy", "policy ARN"))?,
+            Err(e) if already_exists(&e) => {
+                // A retry after a lost response: adopt only the policy we made.
+                let account = cx
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| sdk("GetCallerIdentity", e))?
+                    .account
+                    .unwrap_or_default();
+                let arn = format!(
+                    "arn:aws:iam::{account}:policy{}{name}",
+                    str_of(planned, "path").unwrap_or("/")
+                );
+                match get_policy(cx, &arn).await? {
+                    Some((p, _)) if tags::has_token(&tag_map(p.tags()), token) => arn,
+                    _ => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        let (p, doc) = get_policy(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("GetPolicy", "policy", &arn))?;
+        Ok(policy_state(&p, &doc, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        Ok(get_policy(cx, id)
+            .await?
+            .map(|(p, doc)| policy_state(&p, &doc, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        if changed(prior, planned, &["policy"]) {
+            // At most five versions: drop the oldest non-default one first.
+            let versions = cx
+                .iam
+                .list_policy_versions()
+                .policy_arn(&arn)
+                .send()
+                .await
+                .map_err(|e| sdk("ListPolicyVersions", e))?
+                .versions
+                .unwrap_or_default();
+            if versions.len() >= 5 {
+                if let Some(old) = versions
+                    .iter()
+                    .filter(|v| !v.is_default_version())
+                    .min_by_key(|v| v.create_date().map(|d| d.secs()))
+                    .and_then(|v| v.version_id())
+                {
+                    cx.iam
+                        .delete_policy_version()
+                        .policy_arn(&arn)
+                        .version_id(old)
+                        .send()
+                        .await
+                        .map_err(|e| sdk("DeletePolicyVersion", e))?;
+                }
+            }
+            cx.iam
+                .create_policy_version()
+                .policy_arn(&arn)
+                .policy_document(str_of(planned, "policy").unwrap_or_default())
+                .set_as_default(true)
+                .send()
+                .await
+                .map_err(|e| sdk("CreatePolicyVersion", e))?;
+        }
+        let (removed, added) = tags::diff(prior, planned);
+        if !removed.is_empty() {
+            cx.iam
+                .untag_policy()
+                .policy_arn(&arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk("UntagPolicy", e))?;
+        }
+        if !added.is_empty() {
+            cx.iam
+                .tag_policy()
+                .policy_arn(&arn)
+                .set_tags(Some(iam_tags(&added, None)))
+                .send()
+                .await
+                .map_err(|e| sdk("TagPolicy", e))?;
+        }
+        let (p, doc) = get_policy(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("GetPolicy", "policy", &arn))?;
+        Ok(policy_state(&p, &doc, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let arn = str_of(state, "arn").unwrap_or_default().to_string();
+        let versions = match absent_ok(
+            cx.iam
+                .list_policy_versions()
+                .policy_arn(&arn)
+                .send()
+                .await
+                .map_err(|e| sdk("ListPolicyVersions", e)),
+        )? {
+            Some(o) => o.versions.unwrap_or_default(),
+            None => return Ok(()),
+        };
+        for v in versions.iter().filter(|v| !v.is_default_version()) {
+            if let Some(id) = v.version_id() {
+                cx.iam
+                    .delete_policy_version()
+                    .policy_arn(&arn)
+                    .version_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DeletePolicyVersion", e))?;
+            }
+        }
+        // DeleteConflict while still attached somewhere.
+        retry_dependency(Duration::from_secs(300), || async {
+            cx.iam
+                .delete_policy()
+                .policy_arn(&arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DeletePolicy", e))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl AwsResource for IamRolePolicy {
+    fn name(&self) -> &'static str {
+        "aws_iam_role_policy"
+    }
+
+    fn taggable(&self) -> bool {
+        false
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("name", Attribute::required(Type::String).force_new())
+            .attr("role", Attribute::required(Type::String).force_new())
+            .attr("policy", Attribute::required(Type::String))
+    }
+
+    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        validate_json(config, "policy", "policy document", IAM_HINT)
+    }
+
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        _c: &Value,
+        planned: &mut Value,
+        _rr: &mut Vec<AttrPath>,
+    ) {
+        keep_equivalent(prior, planned, "policy");
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+        // PutRolePolicy sets the role's one policy of that name: a retry is harmless.
+        self.put(cx, planned).await
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        // Id: `role:name`.
+        let Some((role, name)) = id.split_once(':') else {
+            return Ok(None);
+        };
+        let Some(out) = absent_ok(
+            cx.iam
+                .get_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .send()
+                .await
+                .map_err(|e| sdk("GetRolePolicy", e)),
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Value::map([
+            ("id", Value::from(id)),
+            ("role", Value::from(role)),
+            ("name", Value::from(name)),
+            (
+                "policy",
+                Value::from(keep_prior_if_same(
+                    out.policy_document(),
+                    str_of(prior, "policy"),
+                )),
+            ),
+        ])))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        self.put(cx, planned).await
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .iam
+            .delete_role_policy()
+            .role_name(str_of(state, "role").unwrap_or_default())
+            .policy_name(str_of(state, "name").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteRolePolicy", e))
+        {
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl IamRolePolicy {
+    async fn put(&self, cx: &Clients, planned: &Value) -> Result<Value, AwsError> {
+        let role = str_of(planned, "role").unwrap_or_default();
+        let name = str_of(planned, "name").unwrap_or_default();
+        cx.iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .policy_document(str_of(planned, "policy").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("PutRolePolicy", e))?;
+        let mut v = planned.clone();
+        put(&mut v, "id", Value::from(format!("{role}:{name}")));
+        Ok(v)
+    }
+}
