@@ -150,11 +150,7 @@ impl AwsData for PolicyDocument {
     async fn read(&self, _cx: &Clients, config: &Value) -> Result<Value, AwsError> {
         let doc = render(config);
         // A stable id from the content (Terraform uses a hash too).
-        let mut h: u64 = 0xcbf29ce484222325;
-        for b in doc.bytes() {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
+        let h = super::util::fnv64(&doc);
         let mut v = config.clone();
         super::put(&mut v, "json", Value::from(doc));
         super::put(&mut v, "id", Value::from(h.to_string()));

@@ -253,13 +253,7 @@ fn rule_id(v: &Value) -> String {
         str_of(v, "type").unwrap_or_default(),
         b.to_json()
     );
-    // FNV-1a: stable across runs and platforms.
-    let mut h: u64 = 0xcbf29ce484222325;
-    for byte in key.bytes() {
-        h ^= byte as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("sgrule-{h}")
+    format!("sgrule-{}", super::util::fnv64(&key))
 }
 
 #[async_trait]

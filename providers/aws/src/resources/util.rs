@@ -167,6 +167,17 @@ pub fn timeout(v: &Value, op: &str, default: Duration) -> Duration {
         .unwrap_or(default)
 }
 
+/// FNV-1a of `s`: a content hash that is stable across runs and platforms, for ids derived from
+/// content (as Terraform derives some).
+pub fn fnv64(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
 /// Whether an error says the (named) object already exists.
 pub fn already_exists(e: &AwsError) -> bool {
     e.code.contains("AlreadyExists") || e.code.contains("EntityAlreadyExists")
