@@ -99,6 +99,65 @@ impl Type {
     }
 }
 
+impl Type {
+    /// The type in the JSON notation of Terraform's type system (cty): `"string"`,
+    /// `["list", "string"]`, `["object", {"a": "number"}]`, `"dynamic"` for `any`. The plugin
+    /// contract carries attribute types in this notation.
+    pub fn to_type_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Type::String => json!("string"),
+            Type::Number => json!("number"),
+            Type::Bool => json!("bool"),
+            Type::Any => json!("dynamic"),
+            Type::List(t) => json!(["list", t.to_type_json()]),
+            Type::Set(t) => json!(["set", t.to_type_json()]),
+            Type::Map(t) => json!(["map", t.to_type_json()]),
+            Type::Object(f) => {
+                let fields: serde_json::Map<String, serde_json::Value> = f
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_type_json()))
+                    .collect();
+                json!(["object", fields])
+            }
+        }
+    }
+
+    /// Inverse of [`Type::to_type_json`].
+    pub fn from_type_json(j: &serde_json::Value) -> Result<Type, String> {
+        use serde_json::Value as J;
+        match j {
+            J::String(s) => match s.as_str() {
+                "string" => Ok(Type::String),
+                "number" => Ok(Type::Number),
+                "bool" => Ok(Type::Bool),
+                "dynamic" => Ok(Type::Any),
+                other => Err(format!("unknown type {other:?}")),
+            },
+            J::Array(a) if a.len() == 2 => {
+                let kind = a[0].as_str().unwrap_or_default();
+                match kind {
+                    "list" => Ok(Type::list(Type::from_type_json(&a[1])?)),
+                    "set" => Ok(Type::set(Type::from_type_json(&a[1])?)),
+                    "map" => Ok(Type::map(Type::from_type_json(&a[1])?)),
+                    "object" => {
+                        let J::Object(o) = &a[1] else {
+                            return Err("an object type needs a map of attribute types".into());
+                        };
+                        Ok(Type::Object(
+                            o.iter()
+                                .map(|(k, t)| Ok((k.clone(), Type::from_type_json(t)?)))
+                                .collect::<Result<_, String>>()?,
+                        ))
+                    }
+                    other => Err(format!("unknown type constructor {other:?}")),
+                }
+            }
+            other => Err(format!("not a type: {other}")),
+        }
+    }
+}
+
 /// Sets are stored as sorted, de-duplicated lists so that comparisons ignore order.
 pub fn dedup_set(items: &mut Vec<Value>) {
     items.sort_by_key(|a| a.to_json().to_string());
@@ -365,5 +424,26 @@ mod tests {
         );
         assert!(Type::Number.convert(&Value::from("x")).is_err());
         assert!(Type::String.convert(&Value::List(vec![])).is_err());
+    }
+
+    #[test]
+    fn type_json_notation_round_trips() {
+        let t = Type::Object(
+            [
+                ("a".to_string(), Type::list(Type::String)),
+                ("b".to_string(), Type::map(Type::set(Type::Number))),
+                ("c".to_string(), Type::Any),
+                ("d".to_string(), Type::Bool),
+            ]
+            .into(),
+        );
+        let j = t.to_type_json();
+        assert_eq!(
+            j.to_string(),
+            r#"["object",{"a":["list","string"],"b":["map",["set","number"]],"c":"dynamic","d":"bool"}]"#
+        );
+        assert_eq!(Type::from_type_json(&j).unwrap(), t);
+        assert!(Type::from_type_json(&serde_json::json!(["tuple", "x"])).is_err());
+        assert!(Type::from_type_json(&serde_json::json!("str")).is_err());
     }
 }

@@ -241,7 +241,7 @@ impl Loader {
                 "output" => self.output(m, file, b, labels),
                 "module" => self.module_call(m, file, b, labels, depth),
                 "provider" => self.provider(m, file, b, labels),
-                _ => {} // terraform {}: required_version, required_providers (recorded by later issues)
+                _ => self.terraform_block(m, file, b),
             }
         }
     }
@@ -751,6 +751,56 @@ impl Loader {
                 range,
             },
         );
+    }
+
+    /// `terraform { required_providers { ... } }`; other settings (required_version, backend)
+    /// are accepted and have no effect.
+    fn terraform_block(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block) {
+        for rp in b.body.get_blocks("required_providers") {
+            for a in rp.body.attributes() {
+                let name = a.key.value().as_str().to_string();
+                let range = self
+                    .sr(file, a.span())
+                    .unwrap_or_else(|| file.range(self.off..self.off));
+                let Some(v) = self.static_value(file, a) else {
+                    continue;
+                };
+                let mut settings = match v {
+                    // `aws = "hashicorp/aws"`: the older form, a source alone.
+                    Value::String(s) => BTreeMap::from([("source".to_string(), Value::String(s))]),
+                    Value::Map(m) => m,
+                    other => {
+                        self.err(
+                            file,
+                            a.value.span(),
+                            "Invalid required_providers entry",
+                            format!(
+                                "The entry for {name:?} must be an object such as {{ source = \"...\", version = \"...\" }}, not {}.",
+                                other.type_name()
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                let mut text = |k: &str| match settings.remove(k) {
+                    Some(Value::String(s)) => Some(s),
+                    _ => None,
+                };
+                let source = text("source");
+                let version = text("version");
+                m.required_providers.insert(
+                    name.clone(),
+                    RequiredProvider {
+                        name,
+                        source,
+                        version,
+                        settings,
+                        module_dir: m.dir.clone(),
+                        range,
+                    },
+                );
+            }
+        }
     }
 
     fn provider(

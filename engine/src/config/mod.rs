@@ -61,6 +61,19 @@ pub struct Config {
 }
 
 impl Config {
+    /// `required_providers` entries of every module, root first.
+    pub fn required_providers(&self) -> Vec<&RequiredProvider> {
+        fn walk<'a>(m: &'a ModuleConfig, out: &mut Vec<&'a RequiredProvider>) {
+            out.extend(m.required_providers.values());
+            for c in m.module_calls.values() {
+                walk(&c.child, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root, &mut out);
+        out
+    }
+
     /// sha256 over every file's name and content: a saved plan is only applied to the
     /// configuration it was made from.
     pub fn fingerprint(&self) -> String {
@@ -85,6 +98,22 @@ pub struct ModuleConfig {
     pub outputs: BTreeMap<String, Output>,
     pub module_calls: BTreeMap<String, ModuleCall>,
     pub providers: Vec<ProviderConfig>,
+    /// `terraform { required_providers { name = { source = ..., version = ... } } }`.
+    pub required_providers: BTreeMap<String, RequiredProvider>,
+}
+
+/// One entry of `required_providers`. The engine does not interpret it: the binary decides
+/// what a source means (a native provider such as `hashicorp/aws`, or a `.wasm` plugin file).
+#[derive(Debug, Clone)]
+pub struct RequiredProvider {
+    pub name: String,
+    pub source: Option<String>,
+    pub version: Option<String>,
+    /// Every other key of the entry (plugin grants and limits), evaluated statically.
+    pub settings: BTreeMap<String, Value>,
+    /// The directory of the module that declares it (relative sources are relative to it).
+    pub module_dir: PathBuf,
+    pub range: SourceRange,
 }
 
 #[derive(Debug)]
