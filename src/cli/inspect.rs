@@ -14,10 +14,22 @@ pub async fn init(ctx: &Ctx) -> CmdResult {
     store
         .workspace(&ctx.workspace)
         .map_err(|e| err("Failed to open state", e.to_string()))?;
+    let lines = super::plugins::init(ctx, &config)?;
+    if !lines.is_empty() {
+        println!(
+            "Plugins (hashes recorded in {}):",
+            terrane_plugin_host::lock::LOCK_FILE
+        );
+        for l in &lines {
+            println!("{l}");
+        }
+        println!();
+    }
     // Every provider the configuration needs must be available.
+    let registry = super::plugins::registry(ctx, &config)?;
     Session::new(
         config,
-        ctx.registry.clone(),
+        registry,
         SessionOptions {
             workspace: ctx.workspace.clone(),
             validate_only: true,
@@ -36,9 +48,10 @@ pub async fn init(ctx: &Ctx) -> CmdResult {
 pub async fn validate(ctx: &Ctx, json: bool) -> CmdResult {
     let result = async {
         let config = load(ctx)?;
+        let registry = super::plugins::registry(ctx, &config)?;
         let mut s = Session::new(
             config,
-            ctx.registry.clone(),
+            registry,
             SessionOptions {
                 workspace: ctx.workspace.clone(),
                 validate_only: true,

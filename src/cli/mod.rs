@@ -3,6 +3,7 @@
 mod args;
 mod inspect;
 mod ops;
+mod plugins;
 mod ui;
 mod vars;
 

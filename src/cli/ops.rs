@@ -95,9 +95,10 @@ fn session(
     inputs: std::collections::BTreeMap<String, terrane_core::Value>,
     parallelism: usize,
 ) -> Result<Session, Diagnostics> {
+    let registry = super::plugins::registry(ctx, &config)?;
     Session::new(
         config,
-        ctx.registry.clone(),
+        registry,
         SessionOptions {
             workspace: ctx.workspace.clone(),
             inputs,

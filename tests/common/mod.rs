@@ -1,6 +1,8 @@
 //! Helpers for end-to-end tests that drive the `terrane` binary.
 #![allow(dead_code)]
 
+pub mod plugins;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -60,6 +62,13 @@ impl Fixture {
         self.dir.path()
     }
 
+    /// Copies an example plugin's `.wasm` to `plugins/<name>.wasm` in the fixture.
+    pub fn add_plugin(&self, name: &str) {
+        let dir = self.work.join("plugins");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(plugins::plugin(name), dir.join(format!("{name}.wasm"))).unwrap();
+    }
+
     pub fn write(&self, name: &str, text: &str) {
         let p = self.path().join(name);
         if let Some(d) = p.parent() {
@@ -74,6 +83,8 @@ impl Fixture {
             .current_dir(&self.work)
             .env("TERRANE_ENABLE_TEST_PROVIDER", "1")
             .env("NO_COLOR", "1")
+            // Plugins compile once per target directory, not once per test.
+            .env("TERRANE_PLUGIN_CACHE", plugins::cache_dir())
             .env_remove("TF_WORKSPACE")
             .stdin(Stdio::null());
         c

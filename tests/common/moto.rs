@@ -60,6 +60,28 @@ impl Moto {
         out.starts_with("HTTP/1.1 200").then_some(out)
     }
 
+    /// Calls an AWS JSON 1.1 API of this server directly (for services the tests have no SDK
+    /// crate for, e.g. SSM): returns the HTTP status and the body.
+    #[allow(dead_code)]
+    pub fn json_call(&self, service: &str, target: &str, body: &str) -> (u16, serde_json::Value) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: {target}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let status: u16 = out[9..12].parse().unwrap();
+        let text = out.split("\r\n\r\n").nth(1).unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// Runs `terrane args` in the fixture against this server; asserts the exit code.
     pub fn run(&self, f: &crate::common::Fixture, args: &[&str], code: i32) -> crate::common::Run {
         let mut c = f.cmd(args);

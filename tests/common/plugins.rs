@@ -1,6 +1,8 @@
 //! Builds the example plugins (plugins/guest) for wasm32-wasip2 once per test process and
 //! finds their `.wasm` files. Shared by the host's tests and the binary's.
 
+#![allow(dead_code)] // each includer uses a part
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -34,7 +36,7 @@ pub fn plugin(name: &str) -> PathBuf {
         .get_or_init(|| {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let out = Command::new(cargo)
-                .args(["build", "--target", "wasm32-wasip2", "--release", "--quiet"])
+                .args(["build", "--target", "wasm32-wasip2", "--release", "--quiet", "--locked"])
                 .arg("--manifest-path")
                 .arg(repo_root().join("plugins/guest/Cargo.toml"))
                 .env("CARGO_TARGET_DIR", target_dir())

@@ -8,6 +8,7 @@ pub mod addr;
 pub mod diag;
 pub mod provider;
 pub mod schema;
+pub mod sign;
 pub mod value;
 
 pub use addr::{InstanceAddr, InstanceKey, Mode, ModulePath, ResourceAddr};

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -67,27 +66,7 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// Signs AWS requests with the user's credentials. The binary provides it (from the AWS
-/// provider crate), so the plugin host never depends on the AWS SDK.
-#[async_trait]
-pub trait AwsSigner: Send + Sync {
-    /// Resolves the endpoint for `service` and signs the request. Returns the URL to send to
-    /// and every header to send (the plugin's and the signature's).
-    async fn sign(&self, req: UnsignedAws<'_>) -> Result<SignedAws, String>;
-}
-
-pub struct UnsignedAws<'a> {
-    pub service: &'a str,
-    pub method: &'a str,
-    pub path: &'a str,
-    pub headers: &'a [(String, String)],
-    pub body: &'a [u8],
-}
-
-pub struct SignedAws {
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-}
+pub use terrane_core::sign::{AwsSigner, SignedAws, UnsignedAws};
 
 pub struct Response {
     pub status: u16,

@@ -9,6 +9,7 @@
 mod config;
 mod error;
 mod resources;
+mod signer;
 mod tags;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use terrane_core::{
 
 pub use config::Clients;
 use resources::AwsResource;
+pub use signer::PluginSigner;
 
 pub struct AwsProvider {
     schema: ProviderSchema,
