@@ -53,3 +53,18 @@ step apply -auto-approve
 step plan -detailed-exitcode
 step apply -auto-approve -var=live=green
 step destroy -auto-approve -var=live=green
+
+# Part three: WASM plugins (examples/plugins): the random and aws-ssm example plugins, built for
+# wasm32-wasip2, beside native AWS resources, against the same emulator.
+rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+CARGO_TARGET_DIR="$CARGO_TARGET_DIR/plugins" cargo build --quiet --target wasm32-wasip2 --release \
+  --manifest-path "$here/../plugins/guest/Cargo.toml" -p terrane-plugin-random -p terrane-plugin-aws-ssm
+mkdir -p "$work/plugins-example/plugins"
+cp -r "$here/plugins/." "$work/plugins-example/"
+cp "$CARGO_TARGET_DIR/plugins/wasm32-wasip2/release/terrane_plugin_random.wasm" "$work/plugins-example/plugins/random.wasm"
+cp "$CARGO_TARGET_DIR/plugins/wasm32-wasip2/release/terrane_plugin_aws_ssm.wasm" "$work/plugins-example/plugins/aws-ssm.wasm"
+cd "$work/plugins-example"
+step init
+step apply -auto-approve
+step plan -detailed-exitcode
+step destroy -auto-approve

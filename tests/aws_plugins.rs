@@ -230,3 +230,23 @@ fn a_plugin_not_allowed_its_aws_service_is_stopped() {
     );
     assert!(!state.contains("aws_ssm_parameter"), "{state}");
 }
+
+#[test]
+fn the_plugins_example_applies_plans_clean_and_destroys() {
+    let m = Moto::start();
+    let f = Fixture::from_example("plugins");
+    f.add_plugin("random");
+    f.add_plugin("aws-ssm");
+    m.run(&f, &["init"], 0);
+    let r = m.run(&f, &["apply", "-auto-approve"], 0);
+    assert!(
+        r.stdout.contains("5 added, 0 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let name = m.run(&f, &["output", "-raw", "vpc_id_parameter"], 0).stdout;
+    assert!(get_parameter(&m, &name).is_some(), "{name} exists in moto");
+    m.run(&f, &["plan", "-detailed-exitcode"], 0);
+    m.run(&f, &["destroy", "-auto-approve"], 0);
+    assert!(get_parameter(&m, &name).is_none(), "{name} is gone");
+}

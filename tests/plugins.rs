@@ -243,8 +243,25 @@ fn misbehaving_plugins_are_contained_and_the_rest_of_the_apply_goes_on() {
     f.add_plugin("misbehave");
     f.add_plugin("random");
     f.ok(&["init"], 0);
-    let r = f.ok(&["apply", "-auto-approve"], 1);
-    let all = r.all();
+    // With logs on, the plugin's own log lines and what it wrote to stderr (the panic) show
+    // under its name.
+    let out = f
+        .cmd(&["apply", "-auto-approve"])
+        .env("TERRANE_LOG", "terrane_plugin_host=info")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let logged = |needle: &str| {
+        all.lines()
+            .any(|l| l.contains("plugin=\"misbehave\"") && l.contains(needle))
+    };
+    assert!(logged("about to misbehave: trap"), "{all}");
+    assert!(logged("deliberate panic in apply"), "{all}");
     for (addr, why) in [
         (
             "misbehave_resource.spins",

@@ -204,7 +204,10 @@ fn load(host: &PluginHost, e: &Entry<'_>) -> Result<Plugin, Diagnostic> {
         ),
     ] {
         for d in declared.iter().filter(|d| !allowed.contains(d)) {
-            tracing::info!(plugin = %e.spec.name, "the plugin asks for {what} {d:?}, which the configuration does not allow");
+            tracing::info!(
+                plugin = e.spec.name.as_str(),
+                "the plugin asks for {what} {d:?}, which the configuration does not allow"
+            );
         }
     }
     Ok(plugin)

@@ -140,7 +140,12 @@ impl PluginHost {
                 }
             })?;
         let compile_time = started.elapsed();
-        tracing::debug!(plugin = %spec.name, ?outcome, ?compile_time, "plugin loaded");
+        tracing::debug!(
+            plugin = spec.name.as_str(),
+            ?outcome,
+            ?compile_time,
+            "plugin loaded"
+        );
         let compiled = Compiled {
             component,
             file,

@@ -418,7 +418,7 @@ impl Pool {
         let new = String::from_utf8_lossy(&all[inst.stderr_seen.min(all.len())..]).to_string();
         inst.stderr_seen = all.len();
         for line in new.lines().filter(|l| !l.trim().is_empty()) {
-            tracing::info!(plugin = %self.plugin.inner.name, "{line}");
+            tracing::info!(plugin = self.plugin.inner.name.as_str(), "{line}");
         }
         let result =
             result.map_err(|e| (self.error(call, describe_failure(&e, &limits, &new)), false))?;
@@ -439,7 +439,7 @@ impl Pool {
         let mut inst = self.take(call)?;
         let started = Instant::now();
         let out = self.run_checked(&mut inst, call, f);
-        tracing::trace!(plugin = %self.plugin.inner.name, call = call.name, elapsed = ?started.elapsed(), "plugin call");
+        tracing::trace!(plugin = self.plugin.inner.name.as_str(), call = call.name, elapsed = ?started.elapsed(), "plugin call");
         let healthy = match &out {
             Ok(_) => true,
             Err((_, usable)) => *usable,

@@ -32,18 +32,28 @@ impl PluginProvider {
         type_name: Option<String>,
         f: impl FnOnce(&Pool, Call<'_>) -> Result<R, ProviderError> + Send + 'static,
     ) -> Result<R, ProviderError> {
-        let pool = self.pool.clone();
         let rt = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
+        let job = move |pool: &Pool, rt: &tokio::runtime::Handle| {
             let call = Call {
                 name,
                 type_name: type_name.as_deref(),
-                rt: Some(&rt),
+                rt: Some(rt),
             };
-            f(&pool, call)
-        })
-        .await
-        .map_err(|e| ProviderError::new(format!("plugin call did not finish: {e}")))?
+            f(pool, call)
+        };
+        match rt.runtime_flavor() {
+            // On a multi-threaded runtime the worker hands its other tasks to another thread
+            // and runs the call itself: cheaper than a trip to the blocking pool.
+            tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(|| job(&self.pool, &rt))
+            }
+            _ => {
+                let pool = self.pool.clone();
+                tokio::task::spawn_blocking(move || job(&pool, &rt))
+                    .await
+                    .map_err(|e| ProviderError::new(format!("plugin call did not finish: {e}")))?
+            }
+        }
     }
 }
 

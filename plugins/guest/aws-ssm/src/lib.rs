@@ -9,13 +9,15 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value as J};
-use terrane_plugin_sdk::host::{aws_json, AwsError};
+use terrane_plugin_sdk::host::{self, aws_json, AwsError};
 use terrane_plugin_sdk::*;
 
 #[derive(Default)]
 struct Ssm;
 
 fn ssm(action: &str, body: J) -> Result<J, AwsError> {
+    let name = body.get("Name").and_then(J::as_str).unwrap_or_default();
+    host::log(host::LogLevel::Debug, &format!("{action} {name}"));
     aws_json("ssm", &format!("AmazonSSM.{action}"), &body)
 }
 
@@ -246,8 +248,7 @@ impl Provider for Ssm {
     }
 
     fn plan(&mut self, req: PlanRequest<'_>) -> Result<PlanResponse, Error> {
-        let schema = self.schema();
-        let rs = &schema.resources["aws_ssm_parameter"];
+        let rs = &cached_schema(self).resources["aws_ssm_parameter"];
         let (mut planned, requires_replace) = rs.default_plan(req.prior, req.config);
         if let Value::Map(m) = &mut planned {
             let tags = tags_value(&tags_of(req.config));

@@ -40,6 +40,7 @@ impl Provider for Misbehave {
             .get("url")
             .and_then(Value::as_str)
             .unwrap_or("http://127.0.0.9:9/");
+        host::log(host::LogLevel::Info, &format!("about to misbehave: {mode}"));
         match mode {
             "loop" => {
                 let mut n: u64 = 0;

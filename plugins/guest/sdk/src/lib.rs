@@ -145,7 +145,7 @@ pub trait Provider: Default + Send + 'static {
     /// Plans a change. The default is the engine's: the configuration, computed attributes kept
     /// from the prior state (unknown on create), force-new attributes that change replace.
     fn plan(&mut self, req: PlanRequest<'_>) -> Result<PlanResponse, Error> {
-        let schema = self.schema();
+        let schema = cached_schema(self);
         let rs = schema
             .resources
             .get(req.type_name)
@@ -174,6 +174,13 @@ pub trait Provider: Default + Send + 'static {
     fn read_data(&mut self, type_name: &str, _config: &Value) -> Result<Value, Error> {
         Err(Error::new(format!("unknown data source {type_name}")))
     }
+}
+
+/// The provider's schema, built once per instance (a component exports one provider).
+/// Use it instead of [`Provider::schema`] in per-call code.
+pub fn cached_schema<P: Provider>(p: &P) -> &'static ProviderSchema {
+    static SCHEMA: std::sync::OnceLock<ProviderSchema> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| p.schema())
 }
 
 /// Exports a [`Provider`] as the plugin's implementation of the contract.
@@ -333,7 +340,7 @@ pub mod __private {
     }
 
     pub fn schema<P: Provider>(p: &mut P) -> WitProviderSchema {
-        let s = p.schema();
+        let s = cached_schema(p);
         WitProviderSchema {
             provider: schema_out("", &s.provider),
             resources: s.resources.iter().map(|(n, r)| schema_out(n, r)).collect(),
