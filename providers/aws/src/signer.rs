@@ -23,6 +23,13 @@ impl PluginSigner {
     pub fn from_env() -> PluginSigner {
         PluginSigner::default()
     }
+
+    /// A signer with a given SDK configuration.
+    pub fn with_config(config: SdkConfig) -> PluginSigner {
+        PluginSigner {
+            config: OnceCell::new_with(Some(config)),
+        }
+    }
 }
 
 /// The endpoint AWS serves `service` at, when nothing overrides it.
@@ -96,6 +103,68 @@ impl AwsSigner for PluginSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn requests_are_signed_for_the_service_and_region_without_exposing_the_secret() {
+        let config = aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new("eu-west-2"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new(
+                        "AKIDTEST",
+                        "s3cr3t-key",
+                        Some("tok".into()),
+                        None,
+                        "test",
+                    ),
+                ),
+            )
+            .endpoint_url("http://127.0.0.1:1")
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        let signer = PluginSigner::with_config(config);
+        let headers = vec![(
+            "x-amz-target".to_string(),
+            "AmazonSSM.GetParameter".to_string(),
+        )];
+        let signed = signer
+            .sign(UnsignedAws {
+                service: "ssm",
+                method: "POST",
+                path: "/",
+                headers: &headers,
+                body: b"{}",
+            })
+            .await
+            .unwrap();
+        assert_eq!(signed.url, "http://127.0.0.1:1/");
+        let h = |name: &str| {
+            signed
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("no {name} header in {:?}", signed.headers))
+        };
+        let auth = h("authorization");
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDTEST/"),
+            "{auth}"
+        );
+        assert!(auth.contains("/eu-west-2/ssm/aws4_request"), "{auth}");
+        assert!(
+            auth.contains("x-amz-target"),
+            "the plugin's headers are signed: {auth}"
+        );
+        assert_eq!(h("x-amz-security-token"), "tok");
+        assert!(h("x-amz-date").ends_with('Z'));
+        assert_eq!(h("x-amz-target"), "AmazonSSM.GetParameter");
+        let all = format!("{:?}", signed.headers);
+        assert!(
+            !all.contains("s3cr3t-key"),
+            "the secret never leaves the signer"
+        );
+    }
 
     #[test]
     fn global_services_have_no_region_in_their_endpoint() {
