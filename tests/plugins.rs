@@ -300,3 +300,47 @@ fn misbehaving_plugins_are_contained_and_the_rest_of_the_apply_goes_on() {
         r.stdout
     );
 }
+
+#[test]
+fn a_plugin_can_be_named_by_source_address_like_a_registry_provider() {
+    // An unchanged Terraform configuration that asks for hashicorp/random is served by the
+    // random plugin installed in the plugin path.
+    let f = Fixture::new(&RANDOM.replace("./plugins/random.wasm", "hashicorp/random"));
+    let installed = f.path().join("installed").join("hashicorp");
+    std::fs::create_dir_all(&installed).unwrap();
+    std::fs::copy(
+        common::plugins::plugin("random"),
+        installed.join("random.wasm"),
+    )
+    .unwrap();
+    let run = |args: &[&str], code: i32| {
+        let out = f
+            .cmd(args)
+            .env("TERRANE_PLUGIN_PATH", f.path().join("installed"))
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(code), "terrane {args:?}\n{all}");
+        all
+    };
+    let init = run(&["init"], 0);
+    assert!(
+        init.contains("- random: hashicorp/random random v0.1.0"),
+        "{init}"
+    );
+    let apply = run(&["apply", "-auto-approve"], 0);
+    assert!(apply.contains("3 added"), "{apply}");
+    // Without the plugin installed, the provider is reported as unavailable.
+    let out = f
+        .cmd(&["plan"])
+        .env("TERRANE_PLUGIN_PATH", f.path().join("nowhere"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("Provider not available"), "{err}");
+}

@@ -5,7 +5,9 @@
 //! terraform {
 //!   required_providers {
 //!     random = {
-//!       source  = "./plugins/random.wasm"   # a path (relative to the module) ending in .wasm
+//!       source  = "./plugins/random.wasm"   # a path (relative to the module) ending in .wasm,
+//!                                           # or an address such as "hashicorp/random" found in
+//!                                           # $TERRANE_PLUGIN_PATH (default ~/.terrane/plugins)
 //!       version = "~> 0.1"                  # checked against the plugin's own version
 //!       allow   = { http = ["api.example.com"], aws = ["ssm"] }   # capabilities granted
 //!       limits  = { memory = "256MiB", timeout = "60s", instances = 8 }
@@ -65,15 +67,57 @@ fn lexical_normalize(p: &Path) -> PathBuf {
     out
 }
 
-fn entry<'a>(root: &Path, req: &'a RequiredProvider) -> Result<Option<Entry<'a>>, Diagnostic> {
-    let Some(source) = req.source.as_deref().filter(|s| is_plugin_source(s)) else {
+/// Where plugins named by source address (`hashicorp/random`) are looked for:
+/// `$TERRANE_PLUGIN_PATH` (directories separated by `:`), else `~/.terrane/plugins`.
+fn plugin_dirs() -> Vec<PathBuf> {
+    match std::env::var_os("TERRANE_PLUGIN_PATH") {
+        Some(p) => std::env::split_paths(&p).collect(),
+        None => std::env::var_os("HOME")
+            .map(|h| vec![PathBuf::from(h).join(".terrane").join("plugins")])
+            .unwrap_or_default(),
+    }
+}
+
+/// A plugin for a source address `namespace/name`: `<dir>/<namespace>/<name>.wasm` or
+/// `<dir>/<name>.wasm` in the first plugin directory that has one.
+fn find_by_name(source: &str) -> Option<PathBuf> {
+    let (ns, name) = source.rsplit_once('/').unwrap_or(("", source));
+    let ns = ns.rsplit('/').next().unwrap_or_default();
+    plugin_dirs().into_iter().find_map(|d| {
+        [
+            d.join(ns).join(format!("{name}.wasm")),
+            d.join(format!("{name}.wasm")),
+        ]
+        .into_iter()
+        .find(|p| p.is_file())
+    })
+}
+
+fn entry<'a>(
+    root: &Path,
+    req: &'a RequiredProvider,
+    builtin: &ProviderRegistry,
+) -> Result<Option<Entry<'a>>, Diagnostic> {
+    let Some(source) = req.source.as_deref() else {
         return Ok(None);
     };
-    let path = lexical_normalize(&req.module_dir.join(source));
-    let key = path
-        .strip_prefix(lexical_normalize(root))
-        .map(|p| p.to_string_lossy().to_string())
-        .unwrap_or_else(|_| path.to_string_lossy().to_string());
+    let (path, key) = if is_plugin_source(source) {
+        let path = lexical_normalize(&req.module_dir.join(source));
+        let key = path
+            .strip_prefix(lexical_normalize(root))
+            .map(|p| p.to_string_lossy().to_string())
+            .unwrap_or_else(|_| path.to_string_lossy().to_string());
+        (path, key)
+    } else if builtin.get(&req.name).is_some() {
+        // `aws = { source = "hashicorp/aws" }`: a provider compiled into this binary.
+        return Ok(None);
+    } else if let Some(path) = find_by_name(source) {
+        // `random = { source = "hashicorp/random" }` served by an installed plugin.
+        (path, source.to_string())
+    } else {
+        // Not installed: the session reports the provider as unavailable, at its first use.
+        return Ok(None);
+    };
     let mut allow = Allow::default();
     let mut limits = Limits::default();
     for (k, v) in &req.settings {
@@ -150,7 +194,7 @@ fn entries<'a>(ctx: &Ctx, config: &'a Config) -> Result<Vec<Entry<'a>>, Diagnost
     let mut out = Vec::new();
     let mut diags = Diagnostics::new();
     for req in config.required_providers() {
-        match entry(&ctx.dir, req) {
+        match entry(&ctx.dir, req, &ctx.registry) {
             Ok(Some(e)) => out.push(e),
             Ok(None) => {}
             Err(d) => diags.push(d),
