@@ -206,12 +206,18 @@ fn entries<'a>(ctx: &Ctx, config: &'a Config) -> Result<Vec<Entry<'a>>, Diagnost
     Ok(out)
 }
 
-fn host() -> Result<PluginHost, Diagnostics> {
-    PluginHost::new(HostOptions {
-        cache_dir: PluginHost::default_cache_dir(),
-        aws_signer: Some(Arc::new(terrane_provider_aws::PluginSigner::from_env())),
+/// The process's one plugin host (one wasmtime engine), started on first use.
+fn host() -> Result<&'static PluginHost, Diagnostics> {
+    static HOST: std::sync::OnceLock<Result<PluginHost, String>> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        PluginHost::new(HostOptions {
+            cache_dir: PluginHost::default_cache_dir(),
+            aws_signer: Some(Arc::new(terrane_provider_aws::PluginSigner::from_env())),
+        })
+        .map_err(|e| e.to_string())
     })
-    .map_err(|e| Diagnostic::error("Plugin host failed to start", e.to_string()).into())
+    .as_ref()
+    .map_err(|e| Diagnostic::error("Plugin host failed to start", e.clone()).into())
 }
 
 fn load(host: &PluginHost, e: &Entry<'_>) -> Result<Plugin, Diagnostic> {
@@ -298,7 +304,7 @@ pub fn registry(ctx: &Ctx, config: &Config) -> Result<ProviderRegistry, Diagnost
             diags.push(diag(e.req, "Plugin not trusted", why));
             continue;
         }
-        match load(&host, e) {
+        match load(host, e) {
             Ok(p) => register(&mut reg, &e.spec.name, p),
             Err(d) => diags.push(d),
         }
@@ -324,7 +330,7 @@ pub fn init(ctx: &Ctx, config: &Config) -> Result<Vec<String>, Diagnostics> {
     let mut lines = Vec::new();
     let mut diags = Diagnostics::new();
     for e in &entries {
-        match load(&host, e) {
+        match load(host, e) {
             Ok(p) => {
                 let m = p.metadata();
                 let previous = lock.plugins.insert(
