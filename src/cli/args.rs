@@ -227,20 +227,5 @@ pub fn normalize(args: Vec<String>) -> Vec<String> {
 
 /// Parses `30s`, `2m`, `1h`, `500ms`, `0`.
 pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
-    let s = s.trim();
-    let (num, mult) = if let Some(n) = s.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = s.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = s.strip_suffix('m') {
-        (n, 60.0)
-    } else if let Some(n) = s.strip_suffix('h') {
-        (n, 3600.0)
-    } else {
-        (s, 1.0)
-    };
-    num.parse::<f64>()
-        .ok()
-        .filter(|n| *n >= 0.0)
-        .map(|n| std::time::Duration::from_secs_f64(n * mult))
+    terrane_core::units::parse_duration(s).ok()
 }

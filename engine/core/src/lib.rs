@@ -9,6 +9,7 @@ pub mod diag;
 pub mod provider;
 pub mod schema;
 pub mod sign;
+pub mod units;
 pub mod value;
 
 pub use addr::{InstanceAddr, InstanceKey, Mode, ModulePath, ResourceAddr};

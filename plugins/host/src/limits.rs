@@ -48,31 +48,12 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("{s:?} is too large"))
 }
 
-/// `60s`, `2m`, `500ms`, `1h`.
+/// A positive duration: `60s`, `2m`, `500ms`, `1h`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration such as \"30s\""))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" | "" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        u => {
-            return Err(format!(
-                "unknown duration unit {u:?} in {s:?} (use ms, s, m or h)"
-            ))
-        }
-    };
-    if !(secs > 0.0 && secs.is_finite()) {
-        return Err(format!("{s:?} must be a positive duration"));
+    match terrane_core::units::parse_duration(s)? {
+        d if d.is_zero() => Err(format!("{s:?} must be a positive duration")),
+        d => Ok(d),
     }
-    Ok(Duration::from_secs_f64(secs))
 }
 
 pub fn human_size(n: usize) -> String {

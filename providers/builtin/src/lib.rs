@@ -1,12 +1,14 @@
 //! Built-in providers that need no cloud: `terraform` (the `terraform_data` resource, as in
-//! Terraform 1.4+) and `null` (`null_resource` with `triggers`; health checks come later).
+//! Terraform 1.4+) and `null` (`null_resource` with `triggers` and `health_check` blocks).
+
+pub mod health;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use terrane_core::{
-    ApplyRequest, Attribute, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
-    ProviderSchema, ResourceSchema, Type, Value,
+    ApplyRequest, Attribute, Diagnostic, Nesting, PlanRequest, PlanResponse, Provider,
+    ProviderError, ProviderFactory, ProviderSchema, ResourceSchema, Type, Value,
 };
 
 fn random_id() -> String {
@@ -124,7 +126,9 @@ impl Default for NullProvider {
                 .attr(
                     "triggers",
                     Attribute::optional(Type::map(Type::String)).force_new(),
-                ),
+                )
+                .attr("health", Attribute::computed(health::result_type()))
+                .block("health_check", Nesting::List, health::block_schema()),
         );
         NullProvider { schema }
     }
@@ -142,14 +146,44 @@ impl Provider for NullProvider {
         &self.schema
     }
 
+    fn validate(&self, _type_name: &str, config: &Value) -> Vec<Diagnostic> {
+        checks(config)
+            .err()
+            .map(|e| {
+                vec![Diagnostic::error("Invalid health_check", e).for_attribute("health_check")]
+            })
+            .unwrap_or_default()
+    }
+
     async fn apply(&self, req: ApplyRequest<'_>) -> Result<Option<Value>, ProviderError> {
         let Some(planned) = req.planned else {
             return Ok(None);
         };
         let mut v = planned.clone();
+        let created = req.prior.is_none();
         if let Value::Map(m) = &mut v {
             if m.get("id").is_none_or(Value::is_unknown) {
                 m.insert("id".into(), Value::from(random_id()));
+            }
+            if !created {
+                return Ok(Some(v));
+            }
+            // Created (or replaced because a trigger changed): the gate opens only when every
+            // check has passed. A failed gate is recorded tainted, so dependents wait and the
+            // next apply checks again.
+            let checks = checks(planned).map_err(ProviderError::new)?;
+            let (reports, failure) = match health::run_all(&checks).await {
+                Ok(r) => (r, None),
+                Err((r, msg)) => (r, Some(msg)),
+            };
+            m.insert(
+                "health".into(),
+                Value::List(reports.iter().map(health::Report::to_value).collect()),
+            );
+            if let Some(msg) = failure {
+                let mut e = ProviderError::new(msg);
+                e.partial_state = Some(v);
+                return Err(e);
             }
         }
         Ok(Some(v))
@@ -163,7 +197,21 @@ impl Provider for NullProvider {
         Ok(Value::map([
             ("id", Value::from(id)),
             ("triggers", Value::Null),
+            ("health", Value::List(vec![])),
+            ("health_check", Value::List(vec![])),
         ]))
+    }
+}
+
+/// The checks of a `null_resource` configuration, in order.
+fn checks(config: &Value) -> Result<Vec<health::Check>, String> {
+    match config.get("health_check") {
+        Some(Value::List(blocks)) => blocks
+            .iter()
+            .filter(|b| b.is_known())
+            .map(health::parse)
+            .collect(),
+        _ => Ok(Vec::new()),
     }
 }
 
