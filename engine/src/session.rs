@@ -469,24 +469,8 @@ impl Session {
                                 addr: addr.clone(),
                                 provider: key,
                                 value: v,
-                                sensitive: planned
-                                    .get("sensitive")
-                                    .and_then(Value::as_list)
-                                    .map(|l| {
-                                        l.iter()
-                                            .filter_map(|x| x.as_str().map(String::from))
-                                            .collect()
-                                    })
-                                    .unwrap_or_default(),
-                                deps: planned
-                                    .get("deps")
-                                    .and_then(Value::as_list)
-                                    .map(|l| {
-                                        l.iter()
-                                            .filter_map(|x| x.as_str().map(String::from))
-                                            .collect()
-                                    })
-                                    .unwrap_or_default(),
+                                sensitive: planned.strings_at("sensitive").into_iter().collect(),
+                                deps: planned.strings_at("deps"),
                                 tainted: false,
                             };
                             store

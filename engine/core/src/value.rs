@@ -94,6 +94,18 @@ impl Value {
     }
 
     /// Name of the value's kind, for error messages.
+    /// The strings of the list or set at `key` (empty when it is unset; non-strings skipped).
+    pub fn strings_at(&self, key: &str) -> Vec<String> {
+        self.get(key)
+            .and_then(Value::as_list)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Null => "null",

@@ -163,15 +163,7 @@ pub fn parse(v: &Value) -> Result<Check, String> {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string(),
-                interpreter: c
-                    .get("interpreter")
-                    .and_then(Value::as_list)
-                    .map(|l| {
-                        l.iter()
-                            .filter_map(|x| x.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                interpreter: c.strings_at("interpreter"),
                 environment: c
                     .get("environment")
                     .and_then(Value::as_map)

@@ -28,14 +28,7 @@ pub fn int_of(v: &Value, k: &str) -> Option<i32> {
 
 /// A list or set of strings (empty when unset).
 pub fn strs_of(v: &Value, k: &str) -> Vec<String> {
-    v.get(k)
-        .and_then(Value::as_list)
-        .map(|l| {
-            l.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
+    v.strings_at(k)
 }
 
 /// A list of strings as a value.
