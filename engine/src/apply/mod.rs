@@ -15,12 +15,14 @@ use crate::events::{Event, EventSink, CANCEL_HARD, CANCEL_NONE};
 
 mod job;
 mod order;
+mod saved;
 use crate::graph::{NodeKey, NodeKind};
 use crate::plan::{Action, Plan};
 use crate::session::{state_err, Session, StateInstance};
 use crate::values::{assemble, ResourceValue, Values};
 use job::{new_token, now, Job, Op, TaskDone};
 use order::{release, skip_dependents, ApplyGraph};
+pub use saved::check_saved_plan;
 
 #[derive(Debug, Default)]
 pub struct ApplyOutcome {
@@ -41,28 +43,6 @@ impl ApplyOutcome {
             && !self.interrupted
             && self.skipped.is_empty()
     }
-}
-
-/// Checks that a saved plan still fits the configuration and the state.
-pub fn check_saved_plan(
-    plan: &Plan,
-    config_fingerprint: &str,
-    lineage: &str,
-    serial: i64,
-) -> Result<(), Diagnostic> {
-    if plan.config_fingerprint != config_fingerprint {
-        return Err(Diagnostic::error(
-            "Saved plan does not match the configuration",
-            "The configuration files changed since this plan was made. Run plan again.",
-        ));
-    }
-    if plan.lineage != lineage || plan.serial != serial {
-        return Err(Diagnostic::error(
-            "Saved plan is stale",
-            format!("The given plan file can no longer be applied because the state was changed by another operation after the plan was created (plan made at state serial {}, state is now at serial {serial}). Run plan again.", plan.serial),
-        ));
-    }
-    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
