@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::ffi::OsStr;
+
 use common::Fixture;
 
 const RANDOM: &str = r#"
@@ -245,17 +247,8 @@ fn misbehaving_plugins_are_contained_and_the_rest_of_the_apply_goes_on() {
     f.ok(&["init"], 0);
     // With logs on, the plugin's own log lines and what it wrote to stderr (the panic) show
     // under its name.
-    let out = f
-        .cmd(&["apply", "-auto-approve"])
-        .env("TERRANE_LOG", "terrane_plugin_host=info")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let log = [("TERRANE_LOG", OsStr::new("terrane_plugin_host=info"))];
+    let all = f.ok_with_env(&["apply", "-auto-approve"], &log, 1).all();
     let logged = |needle: &str| {
         all.lines()
             .any(|l| l.contains("plugin=\"misbehave\"") && l.contains(needle))
@@ -306,26 +299,20 @@ fn a_plugin_can_be_named_by_source_address_like_a_registry_provider() {
     // An unchanged Terraform configuration that asks for hashicorp/random is served by the
     // random plugin installed in the plugin path.
     let f = Fixture::new(&RANDOM.replace("./plugins/random.wasm", "hashicorp/random"));
-    let installed = f.path().join("installed").join("hashicorp");
-    std::fs::create_dir_all(&installed).unwrap();
+    let installed = f.path().join("installed");
+    std::fs::create_dir_all(installed.join("hashicorp")).unwrap();
     std::fs::copy(
         common::plugins::plugin("random"),
-        installed.join("random.wasm"),
+        installed.join("hashicorp").join("random.wasm"),
     )
     .unwrap();
     let run = |args: &[&str], code: i32| {
-        let out = f
-            .cmd(args)
-            .env("TERRANE_PLUGIN_PATH", f.path().join("installed"))
-            .output()
-            .unwrap();
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(out.status.code(), Some(code), "terrane {args:?}\n{all}");
-        all
+        f.ok_with_env(
+            args,
+            &[("TERRANE_PLUGIN_PATH", installed.as_os_str())],
+            code,
+        )
+        .all()
     };
     let init = run(&["init"], 0);
     assert!(
@@ -335,12 +322,11 @@ fn a_plugin_can_be_named_by_source_address_like_a_registry_provider() {
     let apply = run(&["apply", "-auto-approve"], 0);
     assert!(apply.contains("3 added"), "{apply}");
     // Without the plugin installed, the provider is reported as unavailable.
-    let out = f
-        .cmd(&["plan"])
-        .env("TERRANE_PLUGIN_PATH", f.path().join("nowhere"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("Provider not available"), "{err}");
+    let nowhere = f.path().join("nowhere");
+    let r = f.ok_with_env(
+        &["plan"],
+        &[("TERRANE_PLUGIN_PATH", nowhere.as_os_str())],
+        1,
+    );
+    assert!(r.stderr.contains("Provider not available"), "{}", r.stderr);
 }

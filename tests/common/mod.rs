@@ -91,7 +91,16 @@ impl Fixture {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        let out: Output = self.cmd(args).output().unwrap();
+        self.run_with_env(args, &[])
+    }
+
+    /// Like [`Fixture::run`], with extra environment variables.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
+        let mut c = self.cmd(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out: Output = c.output().unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into(),
@@ -101,7 +110,12 @@ impl Fixture {
 
     /// Runs and asserts the exit code, printing everything when it differs.
     pub fn ok(&self, args: &[&str], code: i32) -> Run {
-        let r = self.run(args);
+        self.ok_with_env(args, &[], code)
+    }
+
+    /// Like [`Fixture::ok`], with extra environment variables.
+    pub fn ok_with_env(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)], code: i32) -> Run {
+        let r = self.run_with_env(args, env);
         assert_eq!(
             r.code, code,
             "terrane {args:?} exited {}\n--- stdout\n{}\n--- stderr\n{}",
