@@ -24,7 +24,7 @@ use terrane_engine::config::{Config, RequiredProvider};
 use terrane_plugin_host::limits::{parse_duration, parse_size};
 use terrane_plugin_host::lock::{version_matches, LockFile, LockedPlugin, LOCK_FILE};
 use terrane_plugin_host::{
-    file_sha256, Allow, HostOptions, Limits, Plugin, PluginHost, PluginProvider, PluginSpec,
+    Allow, HostOptions, Limits, Plugin, PluginError, PluginHost, PluginProvider, PluginSpec,
 };
 
 use super::Ctx;
@@ -34,7 +34,6 @@ struct Entry<'a> {
     req: &'a RequiredProvider,
     /// The source as written, normalized to the root module (the lock file's key).
     key: String,
-    path: PathBuf,
     spec: PluginSpec,
 }
 
@@ -182,11 +181,10 @@ fn entry<'a>(
         key,
         spec: PluginSpec {
             name: req.name.clone(),
-            path: path.clone(),
+            path,
             allow,
             limits,
         },
-        path,
     }))
 }
 
@@ -220,10 +218,20 @@ fn host() -> Result<&'static PluginHost, Diagnostics> {
     .map_err(|e| Diagnostic::error("Plugin host failed to start", e.clone()).into())
 }
 
-fn load(host: &PluginHost, e: &Entry<'_>) -> Result<Plugin, Diagnostic> {
-    let plugin = host
-        .load(&e.spec)
-        .map_err(|err| diag(e.req, "Plugin refused", err.to_string()))?;
+/// Loads a plugin; with a lock file, only a file with the recorded hash.
+fn load(host: &PluginHost, e: &Entry<'_>, lock: Option<&LockFile>) -> Result<Plugin, Diagnostic> {
+    let loaded = match lock {
+        Some(l) => host.load_trusted(&e.spec, |sha| l.check(&e.key, sha)),
+        None => host.load(&e.spec),
+    };
+    let plugin = loaded.map_err(|err| {
+        let summary = match err {
+            PluginError::Read { .. } => "Plugin not found",
+            PluginError::Untrusted { .. } => "Plugin not trusted",
+            _ => "Plugin refused",
+        };
+        diag(e.req, summary, err.to_string())
+    })?;
     if let Some(c) = &e.req.version {
         let v = &plugin.metadata().version;
         match version_matches(c, v) {
@@ -283,28 +291,15 @@ pub fn registry(ctx: &Ctx, config: &Config) -> Result<ProviderRegistry, Diagnost
     let host = host()?;
     let mut diags = Diagnostics::new();
     for e in &entries {
-        let sha = match file_sha256(&e.path) {
-            Ok(s) => s,
-            Err(err) => {
-                diags.push(diag(
-                    e.req,
-                    "Plugin not found",
-                    format!("cannot read {}: {err}", e.path.display()),
-                ));
-                continue;
-            }
-        };
-        let checked = match &lock {
-            None => Err(format!(
-                "{LOCK_FILE} does not exist yet; run `terrane init` to record the plugins' hashes"
-            )),
-            Some(l) => l.check(&e.key, &sha),
-        };
-        if let Err(why) = checked {
-            diags.push(diag(e.req, "Plugin not trusted", why));
+        let Some(lock) = &lock else {
+            diags.push(diag(
+                e.req,
+                "Plugin not trusted",
+                format!("{LOCK_FILE} does not exist yet; run `terrane init` to record the plugins' hashes"),
+            ));
             continue;
-        }
-        match load(host, e) {
+        };
+        match load(host, e, Some(lock)) {
             Ok(p) => register(&mut reg, &e.spec.name, p),
             Err(d) => diags.push(d),
         }
@@ -330,7 +325,7 @@ pub fn init(ctx: &Ctx, config: &Config) -> Result<Vec<String>, Diagnostics> {
     let mut lines = Vec::new();
     let mut diags = Diagnostics::new();
     for e in &entries {
-        match load(host, e) {
+        match load(host, e, None) {
             Ok(p) => {
                 let m = p.metadata();
                 let previous = lock.plugins.insert(

@@ -160,6 +160,19 @@ impl Value {
         }
     }
 
+    /// The text form in which values cross the plugin contract: JSON, unknown values marked
+    /// as in [`Value::to_json_with_unknown`].
+    pub fn to_wire(&self) -> String {
+        self.to_json_with_unknown().to_string()
+    }
+
+    /// Inverse of [`Value::to_wire`].
+    pub fn from_wire(text: &str) -> Result<Value, String> {
+        serde_json::from_str::<serde_json::Value>(text)
+            .map(|j| Value::from_json(&j))
+            .map_err(|e| format!("not valid JSON: {e}"))
+    }
+
     /// Inverse of [`Value::to_json_with_unknown`] (and of [`Value::to_json`]).
     pub fn from_json(j: &serde_json::Value) -> Value {
         use serde_json::Value as J;

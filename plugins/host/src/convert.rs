@@ -11,14 +11,12 @@ use crate::bindings::wit;
 
 /// Encodes a value for the plugin (JSON text, unknown values marked).
 pub fn value_out(v: &Value) -> String {
-    v.to_json_with_unknown().to_string()
+    v.to_wire()
 }
 
 /// Decodes a value from the plugin.
 pub fn value_in(s: &str, what: &str) -> Result<Value, String> {
-    serde_json::from_str::<serde_json::Value>(s)
-        .map(|j| Value::from_json(&j))
-        .map_err(|e| format!("returned {what} that is not valid JSON: {e}"))
+    Value::from_wire(s).map_err(|e| format!("returned {what} that is {e}"))
 }
 
 pub fn diagnostic_in(d: wit::Diagnostic) -> Diagnostic {

@@ -1,7 +1,7 @@
 //! The plugin host: one wasmtime engine for the process, the epoch ticker that enforces call
 //! deadlines, the compiled-component cache, and the linker that offers the host interface.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use wasmtime::{Config, Engine};
 use crate::bindings::{self, major_of, SUPPORTED_MAJORS};
 use crate::cache;
 use crate::capabilities::{AwsSigner, HttpClient};
-use crate::plugin::{file_sha256, introspect, Compiled, Plugin, PluginSpec, State};
+use crate::plugin::{introspect, Compiled, Plugin, PluginSpec, State};
 use crate::PluginError;
 
 /// How often the engine's epoch advances; the granularity of call deadlines.
@@ -113,6 +113,16 @@ impl PluginHost {
     /// Loads a plugin: reads and hashes the file, compiles it (or loads the cached compilation),
     /// checks its contract version, and reads its metadata and schema.
     pub fn load(&self, spec: &PluginSpec) -> Result<Plugin, PluginError> {
+        self.load_trusted(spec, |_| Ok(()))
+    }
+
+    /// Like [`PluginHost::load`], but `trust` sees the file's sha256 first and may refuse it,
+    /// before any of the plugin's code is compiled or run (the file is read once).
+    pub fn load_trusted(
+        &self,
+        spec: &PluginSpec,
+        trust: impl FnOnce(&str) -> Result<(), String>,
+    ) -> Result<Plugin, PluginError> {
         let file = spec.path.display().to_string();
         let wasm = std::fs::read(&spec.path).map_err(|e| PluginError::Read {
             plugin: spec.name.clone(),
@@ -120,10 +130,14 @@ impl PluginHost {
             message: e.to_string(),
         })?;
         let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&wasm));
+        trust(&sha256).map_err(|message| PluginError::Untrusted {
+            plugin: spec.name.clone(),
+            message,
+        })?;
         self.load_bytes(spec, &wasm, sha256)
     }
 
-    pub(crate) fn load_bytes(
+    fn load_bytes(
         &self,
         spec: &PluginSpec,
         wasm: &[u8],
@@ -154,10 +168,6 @@ impl PluginHost {
             compile_time,
         };
         introspect(&self.engine, &self.linker, compiled, spec, &self.shared)
-    }
-
-    pub fn sha256_of(path: &Path) -> std::io::Result<String> {
-        file_sha256(path)
     }
 }
 

@@ -14,6 +14,7 @@ mod convert;
 mod host;
 pub mod limits;
 pub mod lock;
+mod output;
 mod plugin;
 mod provider;
 pub mod testing;
@@ -23,7 +24,7 @@ pub use cache::CacheOutcome;
 pub use capabilities::{Allow, AwsSigner, Granted, SignedAws, UnsignedAws};
 pub use host::{HostOptions, PluginHost};
 pub use limits::Limits;
-pub use plugin::{file_sha256, Metadata, Plugin, PluginSpec};
+pub use plugin::{Metadata, Plugin, PluginSpec};
 pub use provider::PluginProvider;
 
 /// Why a plugin could not be loaded.
@@ -48,6 +49,8 @@ pub enum PluginError {
         plugin_version: String,
         host_versions: String,
     },
+    #[error("{message}")]
+    Untrusted { plugin: String, message: String },
     #[error("plugin host: {0}")]
     Host(String),
 }

@@ -1,15 +1,13 @@
 //! A loaded plugin: its compiled component, what it declared, and a pool of sandboxed
 //! instances that carry out calls.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
 use terrane_core::{ProviderError, ProviderSchema, Value};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::bindings::{self, wit, Plugin as Bindings, PluginPre};
@@ -18,6 +16,7 @@ use crate::capabilities::{url_host, Allow, AwsSigner, Granted, UnsignedAws};
 use crate::convert;
 use crate::host::Shared;
 use crate::limits::{human_size, Limits};
+use crate::output::Capture;
 use crate::PluginError;
 
 /// What to load and what to allow it.
@@ -31,7 +30,7 @@ pub struct PluginSpec {
 }
 
 /// What a plugin says about itself.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metadata {
     pub name: String,
     pub version: String,
@@ -87,11 +86,6 @@ impl Plugin {
     }
 }
 
-/// sha256 of a file, in hex.
-pub fn file_sha256(path: &Path) -> std::io::Result<String> {
-    Ok(hex::encode(Sha256::digest(std::fs::read(path)?)))
-}
-
 /// Store data of one instance.
 pub(crate) struct State {
     wasi: WasiCtx,
@@ -136,25 +130,14 @@ impl bindings::terrane::provider::host::Host for State {
     fn send_http(&mut self, r: wit::HttpRequest) -> Result<wit::HttpResponse, String> {
         let host = url_host(&r.url).ok_or_else(|| format!("{:?} is not a URL", r.url))?;
         if !self.granted.http_allows(&host) {
-            let why = if self
+            let declared = self
                 .granted
                 .declared_http
                 .iter()
-                .any(|h| crate::capabilities::host_matches(h, &host))
-            {
-                "its manifest declares it, but the configuration does not allow it (allow = { http = [...] })"
-            } else {
-                "its manifest does not declare it"
-            };
-            return Err(self.deny(format!(
-                "plugin {:?} tried to reach {host}, which it was not granted: {why}",
-                &*self.plugin
-            )));
+                .any(|h| crate::capabilities::host_matches(h, &host));
+            return Err(self.not_granted(format!("reach {host}"), declared, "http"));
         }
-        let rt = self
-            .rt
-            .clone()
-            .ok_or_else(|| self.deny("HTTP is not available during validation".to_string()))?;
+        let rt = self.runtime("HTTP requests")?;
         let headers: Vec<(String, String)> =
             r.headers.into_iter().map(|h| (h.name, h.value)).collect();
         let client = self.shared.http()?;
@@ -166,19 +149,11 @@ impl bindings::terrane::provider::host::Host for State {
 
     fn send_aws(&mut self, r: wit::AwsRequest) -> Result<wit::HttpResponse, String> {
         if !self.granted.aws_allows(&r.service) {
-            let why = if self.granted.declared_aws.contains(&r.service) {
-                "its manifest declares it, but the configuration does not allow it (allow = { aws = [...] })"
-            } else {
-                "its manifest does not declare it"
-            };
-            return Err(self.deny(format!(
-                "plugin {:?} tried to call AWS service {:?}, which it was not granted: {why}",
-                &*self.plugin, r.service
-            )));
+            let declared = self.granted.declared_aws.contains(&r.service);
+            let what = format!("call AWS service {:?}", r.service);
+            return Err(self.not_granted(what, declared, "aws"));
         }
-        let rt = self.rt.clone().ok_or_else(|| {
-            self.deny("AWS requests are not available during validation".to_string())
-        })?;
+        let rt = self.runtime("AWS requests")?;
         let signer: Arc<dyn AwsSigner> = self
             .shared
             .aws
@@ -208,6 +183,27 @@ impl bindings::terrane::provider::host::Host for State {
 }
 
 impl State {
+    /// Refuses a capability the plugin was not granted, saying which half is missing.
+    fn not_granted(&mut self, what: String, declared: bool, capability: &str) -> String {
+        let why = if declared {
+            format!("its manifest declares it, but the configuration does not allow it (allow = {{ {capability} = [...] }})")
+        } else {
+            "its manifest does not declare it".to_string()
+        };
+        let plugin = self.plugin.clone();
+        self.deny(format!(
+            "plugin {plugin:?} tried to {what}, which it was not granted: {why}"
+        ))
+    }
+
+    /// The runtime for the host's I/O; none (refused) during validation.
+    fn runtime(&mut self, what: &str) -> Result<tokio::runtime::Handle, String> {
+        match self.rt.clone() {
+            Some(rt) => Ok(rt),
+            None => Err(self.deny(format!("{what} are not available during validation"))),
+        }
+    }
+
     fn deny(&mut self, msg: String) -> String {
         tracing::warn!(plugin = &*self.plugin, "{msg}");
         self.violation.get_or_insert(msg.clone());
@@ -227,20 +223,15 @@ fn response_out(r: crate::capabilities::Response) -> wit::HttpResponse {
     }
 }
 
-/// Bytes of guest stderr kept per instance; a guest that writes more traps, so it is generous.
-const STDERR_CAPACITY: usize = 4 << 20;
-
 pub(crate) struct Instance {
     store: Store<State>,
     bindings: Bindings,
-    stderr: MemoryOutputPipe,
-    /// How much of stderr has been forwarded to the logs.
-    stderr_seen: usize,
+    stderr: Capture,
 }
 
 impl PluginInner {
     fn instantiate(&self) -> Result<Instance, String> {
-        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let stderr = Capture::default();
         // No preopened directories, no environment, no arguments, no sockets: a plugin
         // reaches the outside only through the host interface.
         let wasi = WasiCtxBuilder::new()
@@ -280,7 +271,6 @@ impl PluginInner {
             store,
             bindings,
             stderr,
-            stderr_seen: 0,
         })
     }
 }
@@ -414,9 +404,7 @@ impl Pool {
         inst.store.data_mut().violation = None;
         let result = f(&inst.bindings, &mut inst.store);
         inst.store.data_mut().rt = None;
-        let all = inst.stderr.contents();
-        let new = String::from_utf8_lossy(&all[inst.stderr_seen.min(all.len())..]).to_string();
-        inst.stderr_seen = all.len();
+        let new = inst.stderr.take();
         for line in new.lines().filter(|l| !l.trim().is_empty()) {
             tracing::info!(plugin = self.plugin.inner.name.as_str(), "{line}");
         }
@@ -444,7 +432,7 @@ impl Pool {
             Ok(_) => true,
             Err((_, usable)) => *usable,
         };
-        if healthy && inst.stderr_seen < STDERR_CAPACITY / 2 {
+        if healthy {
             self.idle
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -480,29 +468,25 @@ pub(crate) fn introspect(
     } = compiled;
     let component = &component;
     let contract = crate::host::check_contract(engine, component, &spec.name, &file)?;
-    let instance_pre = linker
-        .instantiate_pre(component)
-        .map_err(|e| PluginError::Invalid {
-            plugin: spec.name.clone(),
-            file: file.clone(),
-            message: format!("it needs something this host does not offer: {e:#}"),
-        })?;
-    let pre = PluginPre::new(instance_pre).map_err(|e| PluginError::Invalid {
+    let invalid = |message: String| PluginError::Invalid {
         plugin: spec.name.clone(),
         file: file.clone(),
-        message: format!("it does not export the provider interface: {e:#}"),
+        message,
+    };
+    let instance_pre = linker.instantiate_pre(component).map_err(|e| {
+        invalid(format!(
+            "it needs something this host does not offer: {e:#}"
+        ))
     })?;
+    let pre = PluginPre::new(instance_pre)
+        .map_err(|e| invalid(format!("it does not export the provider interface: {e:#}")))?;
+    // Metadata and schema are read through an instance of the plugin itself, before they are
+    // known: the placeholder is completed below.
     let placeholder = PluginInner {
         name: spec.name.clone(),
         file: file.clone(),
-        sha256: sha256.clone(),
-        metadata: Metadata {
-            name: String::new(),
-            version: String::new(),
-            http_hosts: vec![],
-            aws_services: vec![],
-            contract: contract.clone(),
-        },
+        sha256,
+        metadata: Metadata::default(),
         schema: ProviderSchema::default(),
         granted: Arc::new(Granted::default()),
         limits: spec.limits,
@@ -511,11 +495,6 @@ pub(crate) fn introspect(
         pre,
         engine: engine.clone(),
         shared: shared.clone(),
-    };
-    let invalid = |message: String| PluginError::Invalid {
-        plugin: spec.name.clone(),
-        file: file.clone(),
-        message,
     };
     let pool = Pool::new(Plugin {
         inner: Arc::new(placeholder),

@@ -246,17 +246,12 @@ pub mod __private {
     }
 
     fn decode(s: &str) -> Result<Value, WitError> {
-        serde_json::from_str::<serde_json::Value>(s)
-            .map(|j| Value::from_json(&j))
-            .map_err(|e| {
-                error_out(Error::new(format!(
-                    "the host sent a value that is not JSON: {e}"
-                )))
-            })
+        Value::from_wire(s)
+            .map_err(|e| error_out(Error::new(format!("the host sent a value that is {e}"))))
     }
 
     fn encode(v: &Value) -> String {
-        v.to_json_with_unknown().to_string()
+        v.to_wire()
     }
 
     fn error_out(e: Error) -> WitError {
