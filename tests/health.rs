@@ -3,8 +3,11 @@
 //! of the graph is applied, a trigger change runs the checks again, and `plan` never runs them.
 
 mod common;
+#[path = "common/http.rs"]
+mod http;
 
 use common::Fixture;
+use http::HttpServer;
 
 #[test]
 fn a_gate_waits_for_a_port_and_then_opens_for_its_dependents() {
@@ -158,4 +161,150 @@ resource "null_resource" "gate" {
     assert!(r.stderr.contains("Invalid health_check"), "{}", r.stderr);
     assert!(r.stderr.contains("needs one check"), "{}", r.stderr);
     assert!(r.stderr.contains("main.tf:2"), "{}", r.stderr);
+}
+
+/// The /health and /version endpoints of a service (seed 003): /health answers 503 for its
+/// first `starting` requests, then `{"Status": "Success"}`; /version gives `version`.
+fn service(starting: usize, version: &'static str) -> HttpServer {
+    HttpServer::start(move |path, n| match path {
+        "/health" if n < starting => (503, r#"{"Status": "Starting"}"#.into()),
+        "/health" => (200, r#"{"Status": "Success"}"#.into()),
+        "/version" => (200, format!(r#"{{"version": "{version}"}}"#)),
+        _ => (404, "{}".into()),
+    })
+}
+
+fn http_gated(health: &str, version: &str) -> String {
+    format!(
+        r#"
+variable "app_version" {{
+  default = "1.4.2"
+}}
+
+resource "null_resource" "app_healthcheck" {{
+  health_check {{
+    http {{
+      url  = "{health}"
+      json = {{ "$.Status" = "Success" }}
+    }}
+    interval = "100ms"
+    deadline = "20s"
+  }}
+  health_check {{
+    http {{
+      url           = "{version}"
+      status_codes  = [200]
+      body_contains = "version"
+      json          = {{ "$.version" = var.app_version }}
+    }}
+    interval = "100ms"
+    deadline = "1s"
+  }}
+}}
+
+resource "terraform_data" "use_case" {{
+  count      = 2
+  input      = "use case ${{count.index}}"
+  depends_on = [null_resource.app_healthcheck]
+}}
+
+resource "terraform_data" "elsewhere" {{
+  input = "independent"
+}}
+
+output "health_attempts" {{
+  value = null_resource.app_healthcheck.health[0].attempts
+}}
+"#,
+        health = health,
+        version = version
+    )
+}
+
+/// The JSON lines of a `-json` run.
+fn events(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn position(ev: &[serde_json::Value], ty: &str, addr: &str) -> Option<usize> {
+    ev.iter()
+        .position(|e| e["type"] == ty && e["address"] == addr)
+}
+
+#[test]
+fn http_gates_assert_json_bodies_and_nothing_gated_starts_before_its_gate_passed() {
+    let svc = service(3, "1.4.2");
+    let f = Fixture::new(&http_gated(&svc.url("/health"), &svc.url("/version")));
+    f.ok(&["plan"], 0);
+    assert_eq!(svc.hits("/health"), 0, "a check ran during plan");
+
+    let r = f.ok(&["apply", "-auto-approve", "-json"], 0);
+    let ev = events(&r.stdout);
+    let gate = "null_resource.app_healthcheck";
+    // The gate waited (three 503s), reporting each attempt with what it saw.
+    let waits: Vec<&serde_json::Value> = ev
+        .iter()
+        .filter(|e| e["type"] == "waiting" && e["address"] == gate)
+        .collect();
+    assert_eq!(waits.len(), 3, "{}", r.stdout);
+    assert_eq!(waits[2]["attempt"], 3);
+    assert!(
+        waits[0]["last_status"]
+            .as_str()
+            .unwrap()
+            .starts_with("status 503, expected 2xx; HTTP 503"),
+        "{}",
+        waits[0]
+    );
+    // The timeline: every gated resource starts after the gate completed; the independent
+    // one did not wait for it.
+    let passed = position(&ev, "apply_complete", gate).expect("gate completed");
+    for i in 0..2 {
+        let start = position(&ev, "apply_start", &format!("terraform_data.use_case[{i}]"))
+            .expect("gated resource started");
+        assert!(
+            start > passed,
+            "use_case[{i}] started before its gate passed"
+        );
+    }
+    let independent = position(&ev, "apply_start", "terraform_data.elsewhere").unwrap();
+    assert!(
+        independent < passed,
+        "the independent branch waited for the gate"
+    );
+    assert_eq!(f.ok(&["output", "-raw", "health_attempts"], 0).stdout, "4");
+    assert_eq!(svc.hits("/version"), 1);
+}
+
+#[test]
+fn a_version_mismatch_fails_at_the_deadline_with_the_last_response() {
+    let svc = service(0, "1.4.2");
+    let f = Fixture::new(&http_gated(&svc.url("/health"), &svc.url("/version")));
+    let r = f.ok(&["apply", "-auto-approve", "-var", "app_version=2.0.0"], 1);
+    let all = r.all();
+    assert!(
+        all.contains(&format!(
+            "health check 2 (http GET {}) did not pass within 1s",
+            svc.url("/version")
+        )),
+        "{all}"
+    );
+    assert!(
+        all.contains(r#"last observed: $.version is "1.4.2", expected "2.0.0"; HTTP 200, body: {"version": "1.4.2"}"#),
+        "{all}"
+    );
+    // The live view showed the gate waiting.
+    assert!(
+        r.stdout
+            .contains("waiting: null_resource.app_healthcheck (attempt 1, 0 s)"),
+        "{}",
+        r.stdout
+    );
+    let state = f.ok(&["state", "list"], 0).stdout;
+    assert!(state.contains("terraform_data.elsewhere"), "{state}");
+    assert!(!state.contains("use_case"), "{state}");
+    assert!(svc.hits("/version") >= 2, "retried until the deadline");
 }

@@ -27,6 +27,11 @@ pub enum Event {
         action: Action,
         reason: String,
     },
+    /// A call in flight reported progress: a health gate still waiting, a command's output.
+    Progress {
+        addr: String,
+        report: terrane_core::ProgressReport,
+    },
     /// The run is stopping after Ctrl-C.
     Interrupted { in_flight: usize },
 }

@@ -367,6 +367,10 @@ impl Builder {
             let pb = rc.parse();
             let mut c = RefCollector::new();
             c.body(pb.body(), META_ARGS);
+            // What provisioners read besides self is needed before they run.
+            for b in pb.body().get_blocks("provisioner") {
+                c.body(&b.body, &["when", "on_failure"]);
+            }
             for a in ["count", "for_each", "depends_on"] {
                 if let Some(attr) = pb.body().get_attribute(a) {
                     c.expr(&attr.value);

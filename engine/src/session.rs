@@ -704,16 +704,8 @@ impl Session {
         let scope = self.scope(values, module);
         let mut ctx = EvalCtx::new(&scope, &rc.file);
         ctx.offset = pb.offset;
-        match (key, expansion) {
-            (InstanceKey::Int(i), _) => ctx.bind("count", Value::map([("index", Value::from(*i))])),
-            (InstanceKey::Str(k), Expansion::ForEach(m)) => ctx.bind(
-                "each",
-                Value::map([
-                    ("key", Value::from(k.as_str())),
-                    ("value", m.get(k).cloned().unwrap_or(Value::Null)),
-                ]),
-            ),
-            _ => {}
+        for (n, v) in instance_bindings(key, Some(expansion)) {
+            ctx.bind(n, v);
         }
         let header = rc.range();
         let mut r = eval_body(&mut ctx, pb.body(), schema, Some(&header), true);
@@ -733,6 +725,28 @@ impl Session {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// `count` or `each` of one instance. Without its expansion (an object being destroyed),
+/// `each.value` is unknown to Terrane and left out.
+pub(crate) fn instance_bindings(
+    key: &InstanceKey,
+    expansion: Option<&Expansion>,
+) -> Vec<(&'static str, Value)> {
+    match (key, expansion) {
+        (InstanceKey::Int(i), _) => vec![("count", Value::map([("index", Value::from(*i))]))],
+        (InstanceKey::Str(k), Some(Expansion::ForEach(m))) => vec![(
+            "each",
+            Value::map([
+                ("key", Value::from(k.as_str())),
+                ("value", m.get(k).cloned().unwrap_or(Value::Null)),
+            ]),
+        )],
+        (InstanceKey::Str(k), None) => {
+            vec![("each", Value::map([("key", Value::from(k.as_str()))]))]
+        }
+        _ => Vec::new(),
     }
 }
 

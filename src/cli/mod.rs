@@ -39,7 +39,12 @@ pub fn err(summary: &str, detail: impl Into<String>) -> Diagnostics {
 /// The providers compiled into this binary.
 pub fn registry() -> ProviderRegistry {
     let mut r = ProviderRegistry::new();
-    terrane_provider_builtin::register(&mut r);
+    // The null provider's health checks include those that read AWS.
+    let mut kinds = terrane_provider_builtin::health::Kinds::builtin();
+    for k in terrane_provider_aws::health::check_kinds() {
+        kinds.add(k);
+    }
+    terrane_provider_builtin::register_with(&mut r, kinds);
     terrane_provider_aws::register(&mut r);
     // The in-tree test provider is for Terrane's own tests and benchmarks.
     if std::env::var("TERRANE_ENABLE_TEST_PROVIDER").is_ok_and(|v| v == "1") {

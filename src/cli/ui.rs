@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use terrane_core::{Diagnostic, Diagnostics, Severity};
+use terrane_core::{Diagnostic, Diagnostics, ProgressReport, Severity};
 use terrane_engine::events::{Event, EventSink};
 use terrane_engine::Action;
 
@@ -65,6 +65,21 @@ pub struct Progress {
     pub json: bool,
     pub color: bool,
     in_flight: Mutex<HashMap<String, (Instant, Action)>>,
+    /// When each waiting gate was last shown (one line per gate every few seconds at most).
+    waiting_shown: Mutex<HashMap<String, Instant>>,
+}
+
+/// Gates retry every few seconds or faster; this keeps their lines readable.
+const WAITING_EVERY: Duration = Duration::from_secs(5);
+
+/// At most `n` characters of `s`, on one line.
+fn excerpt(s: &str, n: usize) -> String {
+    let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() > n {
+        format!("{}...", one.chars().take(n).collect::<String>())
+    } else {
+        one
+    }
 }
 
 impl Progress {
@@ -73,6 +88,7 @@ impl Progress {
             json,
             color,
             in_flight: Mutex::new(HashMap::new()),
+            waiting_shown: Mutex::new(HashMap::new()),
         })
     }
 
@@ -151,6 +167,24 @@ impl EventSink for Progress {
                 } => {
                     serde_json::json!({"type": "apply_skipped", "address": addr, "action": action.as_str(), "reason": reason})
                 }
+                Event::Progress {
+                    addr,
+                    report:
+                        ProgressReport::Waiting {
+                            check,
+                            attempt,
+                            elapsed,
+                            last_status,
+                        },
+                } => {
+                    serde_json::json!({"type": "waiting", "address": addr, "check": check, "attempt": attempt, "elapsed_seconds": elapsed.as_secs_f64(), "last_status": last_status})
+                }
+                Event::Progress {
+                    addr,
+                    report: ProgressReport::Output { stream, line },
+                } => {
+                    serde_json::json!({"type": "provisioner_output", "address": addr, "stream": stream, "line": line})
+                }
                 Event::Interrupted { in_flight } => {
                     serde_json::json!({"type": "interrupted", "in_flight": in_flight})
                 }
@@ -173,6 +207,19 @@ impl EventSink for Progress {
                 format!("{addr}: Failed after {}", secs(*elapsed))
             }
             Event::Skipped { addr, reason, .. } => format!("{addr}: Skipped ({reason})"),
+            Event::Progress { addr, report: ProgressReport::Waiting { attempt, elapsed, last_status, .. } } => {
+                let mut shown = self.waiting_shown.lock().expect("progress lock");
+                if shown.get(addr).is_some_and(|t| t.elapsed() < WAITING_EVERY) {
+                    return;
+                }
+                shown.insert(addr.clone(), Instant::now());
+                format!("waiting: {addr} (attempt {attempt}, {} s) last: {}", elapsed.as_secs(), excerpt(last_status, 100))
+            }
+            Event::Progress { addr, report: ProgressReport::Output { line, .. } } => {
+                // Command output is shown as written, not in bold.
+                let _ = writeln!(std::io::stdout().lock(), "{addr} (local-exec): {line}");
+                return;
+            }
             Event::Interrupted { in_flight } => format!("\nInterrupt received. Waiting for {in_flight} in-flight operation(s) to finish; press Ctrl-C again to stop now (state stays consistent)."),
         };
         let mut out = std::io::stdout().lock();

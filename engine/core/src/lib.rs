@@ -6,6 +6,7 @@
 
 pub mod addr;
 pub mod diag;
+pub mod probe;
 pub mod provider;
 pub mod schema;
 pub mod sign;
@@ -15,8 +16,8 @@ pub mod value;
 pub use addr::{InstanceAddr, InstanceKey, Mode, ModulePath, ResourceAddr};
 pub use diag::{Diagnostic, Diagnostics, Severity, SourceRange};
 pub use provider::{
-    ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
-    ProviderRegistry,
+    ApplyRequest, NoProgress, PlanRequest, PlanResponse, Progress, ProgressReport, Provider,
+    ProviderError, ProviderFactory, ProviderRegistry,
 };
 pub use schema::{AttrPath, Attribute, BlockSchema, Nesting, ProviderSchema, ResourceSchema, Type};
 pub use value::Value;

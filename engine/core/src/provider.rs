@@ -51,7 +51,7 @@ pub struct PlanResponse {
 }
 
 /// Apply a planned change. `planned == None` deletes; `prior == None` creates.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ApplyRequest<'a> {
     pub type_name: &'a str,
     pub prior: Option<&'a Value>,
@@ -62,6 +62,48 @@ pub struct ApplyRequest<'a> {
     /// should use it as the API's idempotency token, or tag the new object with it, so that
     /// [`Provider::recover`] can find an object whose creation was interrupted.
     pub token: &'a str,
+    /// Where a long call reports what it is waiting for; shown live, next to the address.
+    pub progress: &'a dyn Progress,
+}
+
+impl std::fmt::Debug for ApplyRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplyRequest")
+            .field("type_name", &self.type_name)
+            .field("prior", &self.prior)
+            .field("planned", &self.planned)
+            .field("config", &self.config)
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a provider reports while a call runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProgressReport {
+    /// A gate is still waiting: its check failed on this attempt and will run again.
+    Waiting {
+        /// Which check (`health check 1 (http GET http://...)`).
+        check: String,
+        attempt: u32,
+        elapsed: std::time::Duration,
+        /// What the last attempt observed.
+        last_status: String,
+    },
+    /// A line a command wrote (`stream` is `stdout` or `stderr`).
+    Output { stream: &'static str, line: String },
+}
+
+/// Receives [`ProgressReport`]s for one call. Implementations must not block.
+pub trait Progress: Send + Sync {
+    fn report(&self, r: ProgressReport);
+}
+
+/// Discards reports (tests, harnesses, calls nobody watches).
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn report(&self, _r: ProgressReport) {}
 }
 
 #[async_trait]

@@ -4,9 +4,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use terrane_core::{ApplyRequest, InstanceAddr, PlanRequest, Provider, ProviderError, Value};
+use terrane_core::{
+    ApplyRequest, InstanceAddr, PlanRequest, Progress, ProgressReport, Provider, ProviderError,
+    Value,
+};
 use tokio::sync::Semaphore;
 
+use super::provision::{self, Provisioning};
 use crate::events::{Event, EventSink};
 use crate::plan::Action;
 
@@ -37,6 +41,8 @@ pub(super) struct Job {
     pub prior: Option<Value>,
     pub config: Value,
     pub token: String,
+    /// Provisioners to run after the create (or before the delete) of this call.
+    pub provision: Option<Arc<Provisioning>>,
 }
 
 impl Job {
@@ -57,19 +63,30 @@ impl Job {
             action: shown,
         });
         let ty = self.addr.resource.ty.clone();
+        let progress = JobProgress {
+            sink: self.sink.clone(),
+            addr: self.addr.to_string(),
+        };
         let result = match op {
             Op::Read => self.provider.read_data(&ty, &self.config).await.map(Some),
             Op::Delete => {
                 let prior = self.prior.clone().unwrap_or(Value::Null);
-                self.provider
-                    .apply(ApplyRequest {
-                        type_name: &ty,
-                        prior: Some(&prior),
-                        planned: None,
-                        config: &Value::Null,
-                        token: &self.token,
-                    })
-                    .await
+                // Destroy-time provisioners run first; if one fails, the object stays.
+                match self.provisioners(&prior, &progress).await {
+                    Err(e) => Err(e),
+                    Ok(()) => {
+                        self.provider
+                            .apply(ApplyRequest {
+                                type_name: &ty,
+                                prior: Some(&prior),
+                                planned: None,
+                                config: &Value::Null,
+                                token: &self.token,
+                                progress: &progress,
+                            })
+                            .await
+                    }
+                }
             }
             Op::Write => {
                 // Plan again with the now-known configuration; it must agree with the saved plan.
@@ -78,9 +95,20 @@ impl Job {
                     Ok(resp) => match inconsistent(self.expected.as_ref(), &resp.planned) {
                         Some(attr) => Err(ProviderError::new(format!("Provider produced inconsistent final plan: when expanding the plan for {} to include new values learned so far during apply, attribute {attr:?} changed from its planned value. This is a bug in the provider.", self.addr))),
                         None => {
-                            self.provider
-                                .apply(ApplyRequest { type_name: &ty, prior: self.prior.as_ref(), planned: Some(&resp.planned), config: &self.config, token: &self.token })
-                                .await
+                            let created = self.provider
+                                .apply(ApplyRequest { type_name: &ty, prior: self.prior.as_ref(), planned: Some(&resp.planned), config: &self.config, token: &self.token, progress: &progress })
+                                .await;
+                            match created {
+                                // Creation-time provisioners: a failure leaves the new object tainted.
+                                Ok(Some(v)) if self.prior.is_none() => match self.provisioners(&v, &progress).await {
+                                    Ok(()) => Ok(Some(v)),
+                                    Err(mut e) => {
+                                        e.partial_state = Some(v);
+                                        Err(e)
+                                    }
+                                },
+                                other => other,
+                            }
                         }
                     },
                 }
@@ -93,6 +121,38 @@ impl Job {
             started,
             result,
         }
+    }
+}
+
+impl Job {
+    /// Runs this job's provisioners with `self` = `this`.
+    async fn provisioners(
+        &self,
+        this: &Value,
+        progress: &JobProgress,
+    ) -> Result<(), ProviderError> {
+        let Some(p) = &self.provision else {
+            return Ok(());
+        };
+        let cmds = p.commands(this).map_err(ProviderError::new)?;
+        provision::run(&cmds, progress)
+            .await
+            .map_err(ProviderError::new)
+    }
+}
+
+/// Passes a call's progress reports on as events for its address.
+struct JobProgress {
+    sink: Arc<dyn EventSink>,
+    addr: String,
+}
+
+impl Progress for JobProgress {
+    fn report(&self, report: ProgressReport) {
+        self.sink.event(&Event::Progress {
+            addr: self.addr.clone(),
+            report,
+        });
     }
 }
 

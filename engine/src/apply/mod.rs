@@ -15,10 +15,12 @@ use crate::events::{Event, EventSink, CANCEL_HARD, CANCEL_NONE};
 
 mod job;
 mod order;
+mod provision;
 mod saved;
+use crate::config::When;
 use crate::graph::{NodeKey, NodeKind};
 use crate::plan::{Action, Plan};
-use crate::session::{state_err, Session, StateInstance};
+use crate::session::{instance_bindings, state_err, Session, StateInstance};
 use crate::values::{assemble, ResourceValue, Values};
 use job::{new_token, now, Job, Op, TaskDone};
 use order::{release, skip_dependents, ApplyGraph};
@@ -520,6 +522,18 @@ impl Session {
                     planned: intent_planned.to_json(),
                 });
             }
+            let provision = if matches!(action, Action::Create | Action::Replace) {
+                provision::Provisioning::prepare(
+                    &rc,
+                    When::Create,
+                    owned(instance_bindings(&c.addr.key, Some(&expansion))),
+                    !c.sensitive.is_empty(),
+                    &self.scope(values, &addr.module),
+                )
+                .map(Arc::new)
+            } else {
+                None
+            };
             let job = Job {
                 provider: provider.clone(),
                 global: ctx.global.clone(),
@@ -531,6 +545,7 @@ impl Session {
                 prior,
                 config,
                 token: token.clone(),
+                provision,
             };
             ctx.starting.borrow_mut().push(Start {
                 intent,
@@ -576,6 +591,25 @@ impl Session {
             started_at: now(),
             planned: serde_json::json!({}),
         };
+        // Destroy-time provisioners come from the configuration (as in Terraform, an object
+        // whose resource block is gone is destroyed without them).
+        let provision = match self.graph.id(&NodeKey::Resource(c.addr.resource.clone())) {
+            Some(id) => match &self.graph.nodes[id].kind {
+                NodeKind::Resource { config: rc, .. } if !rc.provisioners.is_empty() => {
+                    let empty = Values::default();
+                    provision::Provisioning::prepare(
+                        rc,
+                        When::Destroy,
+                        owned(instance_bindings(&c.addr.key, None)),
+                        !c.sensitive.is_empty(),
+                        &self.scope(&empty, &c.addr.resource.module),
+                    )
+                    .map(Arc::new)
+                }
+                _ => None,
+            },
+            None => None,
+        };
         let job = Job {
             provider,
             global: ctx.global.clone(),
@@ -587,6 +621,7 @@ impl Session {
             prior: Some(prior),
             config: Value::Null,
             token,
+            provision,
         };
         ctx.starting.borrow_mut().push(Start {
             intent: Some(intent),
@@ -783,4 +818,9 @@ impl Session {
             ResourceValue::new(assemble(&expansion, &vals), sensitive),
         );
     }
+}
+
+/// Bindings with owned names.
+fn owned(b: Vec<(&'static str, Value)>) -> Vec<(String, Value)> {
+    b.into_iter().map(|(n, v)| (n.to_string(), v)).collect()
 }

@@ -14,6 +14,7 @@ use crate::eval::eval_static_at;
 use crate::source::SourceFile;
 
 mod providers;
+mod provisioners;
 
 const MAX_MODULE_DEPTH: usize = 32;
 
@@ -307,6 +308,8 @@ impl Loader {
         let mut has_for_each = false;
         let mut provider = None;
         let mut lifecycle = Lifecycle::default();
+        let mut provisioners = Vec::new();
+        let mut provisioner_count = 0;
         for s in b.body.iter() {
             match s {
                 Structure::Attribute(a) => match a.key.value().as_str() {
@@ -322,12 +325,17 @@ impl Loader {
                     lifecycle = self.lifecycle(file, lb);
                 }
                 Structure::Block(pb) if pb.ident.value().as_str() == "provisioner" => {
-                    self.err(
-                        file,
-                        pb.ident.span(),
-                        "Provisioners are not supported yet",
-                        "local-exec provisioners arrive with the null provider and health checks; remove the block for now.".into(),
-                    );
+                    if mode == Mode::Data {
+                        self.err(
+                            file,
+                            pb.ident.span(),
+                            "Unsupported block type",
+                            "Data sources have no provisioners.".into(),
+                        );
+                    } else if let Some(p) = self.provisioner(file, pb, provisioner_count) {
+                        provisioners.push(p);
+                    }
+                    provisioner_count += 1;
                 }
                 _ => {}
             }
@@ -374,6 +382,7 @@ impl Loader {
                 header,
                 provider,
                 lifecycle,
+                provisioners,
             }),
         );
     }

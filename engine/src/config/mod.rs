@@ -228,6 +228,35 @@ pub struct ResourceConfig {
     /// Explicit `provider = aws.west` as (name, alias).
     pub provider: Option<(String, Option<String>)>,
     pub lifecycle: Lifecycle,
+    /// `provisioner "local-exec"` blocks, in order.
+    pub provisioners: Vec<Provisioner>,
+}
+
+/// When a provisioner runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// After the object is created (not after updates), as in Terraform.
+    Create,
+    /// Before the object is destroyed.
+    Destroy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// The resource fails (a created object is recorded tainted; a destroy stops).
+    Fail,
+    /// The failure is reported and the apply goes on as if it had passed.
+    Continue,
+}
+
+/// One `provisioner "local-exec"` block. Its arguments are evaluated when it runs, from the
+/// block (found again by `index` among the resource's provisioner blocks).
+#[derive(Debug, Clone)]
+pub struct Provisioner {
+    pub index: usize,
+    pub when: When,
+    pub on_failure: OnFailure,
+    pub range: SourceRange,
 }
 
 /// A resource block parsed on its own; spans are relative to `offset` in the file.

@@ -31,6 +31,7 @@ pub enum Sens {
     Attrs(Arc<BTreeSet<String>>),
 }
 
+#[derive(Clone)]
 pub struct Resolved {
     pub value: Value,
     pub sens: Sens,

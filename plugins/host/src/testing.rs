@@ -150,6 +150,7 @@ impl Harness {
             planned: Some(&plan.planned),
             config: &config,
             token: "harness-token",
+            progress: &terrane_core::NoProgress,
         }))?;
         out.ok_or_else(|| ProviderError::new("apply returned no state for a create or update"))
     }
@@ -161,6 +162,7 @@ impl Harness {
             planned: None,
             config: &Value::Null,
             token: "harness-token",
+            progress: &terrane_core::NoProgress,
         }))?;
         match out {
             None => Ok(()),

@@ -8,6 +8,7 @@
 
 mod config;
 mod error;
+pub mod health;
 mod resources;
 mod signer;
 mod tags;

@@ -114,10 +114,18 @@ impl Provider for TerraformProvider {
 /// The `null` provider: `null_resource`.
 pub struct NullProvider {
     schema: ProviderSchema,
+    kinds: health::Kinds,
 }
 
 impl Default for NullProvider {
     fn default() -> Self {
+        NullProvider::with_kinds(health::Kinds::builtin())
+    }
+}
+
+impl NullProvider {
+    /// A null provider whose `health_check` blocks can hold these kinds of check.
+    pub fn with_kinds(kinds: health::Kinds) -> Self {
         let mut schema = ProviderSchema::default();
         schema.resources.insert(
             "null_resource".into(),
@@ -128,15 +136,17 @@ impl Default for NullProvider {
                     Attribute::optional(Type::map(Type::String)).force_new(),
                 )
                 .attr("health", Attribute::computed(health::result_type()))
-                .block("health_check", Nesting::List, health::block_schema()),
+                .block("health_check", Nesting::List, health::block_schema(&kinds)),
         );
-        NullProvider { schema }
+        NullProvider { schema, kinds }
     }
-}
 
-impl NullProvider {
     pub fn factory() -> ProviderFactory {
-        Arc::new(|| Arc::new(NullProvider::default()) as Arc<dyn Provider>)
+        NullProvider::factory_with(health::Kinds::builtin())
+    }
+
+    pub fn factory_with(kinds: health::Kinds) -> ProviderFactory {
+        Arc::new(move || Arc::new(NullProvider::with_kinds(kinds.clone())) as Arc<dyn Provider>)
     }
 }
 
@@ -147,7 +157,7 @@ impl Provider for NullProvider {
     }
 
     fn validate(&self, _type_name: &str, config: &Value) -> Vec<Diagnostic> {
-        checks(config)
+        checks(config, &self.kinds)
             .err()
             .map(|e| {
                 vec![Diagnostic::error("Invalid health_check", e).for_attribute("health_check")]
@@ -171,8 +181,8 @@ impl Provider for NullProvider {
             // Created (or replaced because a trigger changed): the gate opens only when every
             // check has passed. A failed gate is recorded tainted, so dependents wait and the
             // next apply checks again.
-            let checks = checks(planned).map_err(ProviderError::new)?;
-            let (reports, failure) = match health::run_all(&checks).await {
+            let checks = checks(planned, &self.kinds).map_err(ProviderError::new)?;
+            let (reports, failure) = match health::run_all(&checks, req.progress).await {
                 Ok(r) => (r, None),
                 Err((r, msg)) => (r, Some(msg)),
             };
@@ -204,12 +214,12 @@ impl Provider for NullProvider {
 }
 
 /// The checks of a `null_resource` configuration, in order.
-fn checks(config: &Value) -> Result<Vec<health::Check>, String> {
+fn checks(config: &Value, kinds: &health::Kinds) -> Result<Vec<health::Check>, String> {
     match config.get("health_check") {
         Some(Value::List(blocks)) => blocks
             .iter()
             .filter(|b| b.is_known())
-            .map(health::parse)
+            .map(|b| health::parse(b, kinds))
             .collect(),
         _ => Ok(Vec::new()),
     }
@@ -217,6 +227,11 @@ fn checks(config: &Value) -> Result<Vec<health::Check>, String> {
 
 /// Registers the built-in providers.
 pub fn register(reg: &mut terrane_core::ProviderRegistry) {
+    register_with(reg, health::Kinds::builtin());
+}
+
+/// Registers the built-in providers, with more kinds of health check (from other providers).
+pub fn register_with(reg: &mut terrane_core::ProviderRegistry, kinds: health::Kinds) {
     reg.register("terraform", TerraformProvider::factory());
-    reg.register("null", NullProvider::factory());
+    reg.register("null", NullProvider::factory_with(kinds));
 }

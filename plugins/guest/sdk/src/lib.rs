@@ -396,6 +396,8 @@ pub mod __private {
                 planned: planned.as_ref(),
                 config: &config,
                 token: &r.token,
+                // The contract has no progress channel yet: a plugin's waits are not shown.
+                progress: &terrane_core::NoProgress,
             })
             .map_err(error_out)?;
         Ok(out.as_ref().map(encode))

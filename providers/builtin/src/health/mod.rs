@@ -6,9 +6,9 @@
 //! resource "null_resource" "nats_healthcheck" {
 //!   triggers = { task_definition = aws_ecs_task_definition.nats.arn }
 //!   health_check {
-//!     tcp {
-//!       host = "127.0.0.1"
-//!       port = 4222
+//!     http {
+//!       url  = "http://127.0.0.1:8222/health"
+//!       json = { "$.Status" = "Success" }
 //!     }
 //!     interval          = "2s"   # between attempts (default 5s)
 //!     timeout           = "3s"   # per attempt (default 5s)
@@ -19,17 +19,50 @@
 //! }
 //! ```
 //!
-//! Kinds available now: `tcp { host, port }` and `command { command, interpreter, environment }`.
+//! Kinds here: `tcp`, `command` and (with the `http` feature) `http`; other crates add theirs
+//! through [`CheckKind`] (the AWS provider: `aws_ecs_service`, `aws_lb_target_health`).
+
+mod basic;
+#[cfg(feature = "http")]
+mod http;
+#[cfg(feature = "http")]
+pub mod jsonpath;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use terrane_core::probe::{CheckKind, Probe};
 use terrane_core::units::parse_duration;
-use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
+use terrane_core::{Attribute, Nesting, Progress, ProgressReport, ResourceSchema, Type, Value};
+
+/// The kinds of check a `health_check` block can hold, by block name.
+#[derive(Clone)]
+pub struct Kinds(BTreeMap<&'static str, Arc<dyn CheckKind>>);
+
+impl Kinds {
+    /// The kinds this crate has: `tcp`, `command` and, with the `http` feature, `http`.
+    pub fn builtin() -> Kinds {
+        let mut k = Kinds(BTreeMap::new());
+        k.add(Arc::new(basic::Tcp));
+        k.add(Arc::new(basic::Command));
+        #[cfg(feature = "http")]
+        k.add(Arc::new(http::Http));
+        k
+    }
+
+    pub fn add(&mut self, kind: Arc<dyn CheckKind>) {
+        self.0.insert(kind.name(), kind);
+    }
+
+    fn names(&self) -> String {
+        self.0.keys().copied().collect::<Vec<_>>().join(", ")
+    }
+}
 
 /// The schema of one `health_check` block.
-pub fn block_schema() -> ResourceSchema {
-    ResourceSchema::new()
+pub fn block_schema(kinds: &Kinds) -> ResourceSchema {
+    let mut s = ResourceSchema::new()
         .attr(
             "interval",
             Attribute::optional(Type::String).with_default("5s"),
@@ -49,22 +82,11 @@ pub fn block_schema() -> ResourceSchema {
         .attr(
             "backoff",
             Attribute::optional(Type::Number).with_default(1i64),
-        )
-        .block(
-            "tcp",
-            Nesting::Single,
-            ResourceSchema::new()
-                .attr("host", Attribute::required(Type::String))
-                .attr("port", Attribute::required(Type::Number)),
-        )
-        .block(
-            "command",
-            Nesting::Single,
-            ResourceSchema::new()
-                .attr("command", Attribute::required(Type::String))
-                .attr("interpreter", Attribute::optional(Type::list(Type::String)))
-                .attr("environment", Attribute::optional(Type::map(Type::String))),
-        )
+        );
+    for (name, k) in &kinds.0 {
+        s = s.block(name, Nesting::Single, k.schema());
+    }
+    s
 }
 
 /// The type of the `health` attribute: one result per check, in order.
@@ -76,31 +98,22 @@ pub fn result_type() -> Type {
     ])))
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Kind {
-    Tcp {
-        host: String,
-        port: u16,
-    },
-    Command {
-        command: String,
-        interpreter: Vec<String>,
-        environment: BTreeMap<String, String>,
-    },
-}
-
-impl Kind {
-    fn describe(&self) -> String {
-        match self {
-            Kind::Tcp { host, port } => format!("tcp {host}:{port}"),
-            Kind::Command { command, .. } => format!("command {command:?}"),
-        }
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Check")
+            .field("probe", &self.probe.describe())
+            .field("interval", &self.interval)
+            .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
+            .field("healthy_threshold", &self.healthy_threshold)
+            .field("backoff", &self.backoff)
+            .finish()
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Check {
-    pub kind: Kind,
+    pub probe: Arc<dyn Probe>,
     pub interval: Duration,
     pub timeout: Duration,
     pub deadline: Duration,
@@ -137,51 +150,30 @@ fn duration(v: &Value, k: &str, default: &str) -> Result<Duration, String> {
 }
 
 /// A check from one `health_check` block (exactly one kind inside).
-pub fn parse(v: &Value) -> Result<Check, String> {
-    let present = |k: &str| v.get(k).filter(|b| !b.is_null());
-    let kind =
-        match (present("tcp"), present("command")) {
-            (Some(t), None) => {
-                let port = t.get("port").and_then(Value::as_f64).unwrap_or(-1.0);
-                if !(1.0..=65535.0).contains(&port) || port.fract() != 0.0 {
-                    return Err(format!(
-                        "health_check tcp: port must be 1-65535, got {port}"
-                    ));
-                }
-                Kind::Tcp {
-                    host: t
-                        .get("host")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                    port: port as u16,
-                }
-            }
-            (None, Some(c)) => Kind::Command {
-                command: c
-                    .get("command")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                interpreter: c.strings_at("interpreter"),
-                environment: c
-                    .get("environment")
-                    .and_then(Value::as_map)
-                    .map(|m| {
-                        m.iter()
-                            .filter_map(|(k, x)| x.as_str().map(|s| (k.clone(), s.to_string())))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            },
-            (None, None) => {
-                return Err("a health_check needs one check: tcp { ... } or command { ... }".into())
-            }
-            (Some(_), Some(_)) => return Err(
-                "a health_check has one check; write two health_check blocks for tcp and command"
-                    .into(),
-            ),
-        };
+pub fn parse(v: &Value, kinds: &Kinds) -> Result<Check, String> {
+    let present: Vec<(&str, &Value)> = kinds
+        .0
+        .keys()
+        .filter_map(|k| v.get(k).filter(|b| !b.is_null()).map(|b| (*k, b)))
+        .collect();
+    let probe = match present.as_slice() {
+        [(name, block)] => kinds.0[name].prepare(block)?,
+        [] => {
+            return Err(format!(
+                "a health_check needs one check block, one of: {}",
+                kinds.names()
+            ))
+        }
+        many => {
+            return Err(format!(
+            "a health_check has one check, this one has {}; write one health_check block per check",
+            many.iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ))
+        }
+    };
     let threshold = v
         .get("healthy_threshold")
         .and_then(Value::as_f64)
@@ -196,7 +188,7 @@ pub fn parse(v: &Value) -> Result<Check, String> {
         );
     }
     Ok(Check {
-        kind,
+        probe,
         interval: duration(v, "interval", "5s")?,
         timeout: duration(v, "timeout", "5s")?,
         deadline: duration(v, "deadline", "5m")?,
@@ -209,7 +201,8 @@ pub fn parse(v: &Value) -> Result<Check, String> {
 const MAX_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Runs a check until it has passed `healthy_threshold` times in a row or its deadline ends.
-pub async fn run(check: &Check) -> Report {
+/// After each failed attempt that will be retried, `progress` hears what it saw.
+pub async fn run(check: &Check, label: &str, progress: &dyn Progress) -> Report {
     let started = Instant::now();
     let mut attempts = 0;
     let mut streak = 0;
@@ -217,11 +210,11 @@ pub async fn run(check: &Check) -> Report {
     loop {
         attempts += 1;
         let left = check.deadline.saturating_sub(started.elapsed());
-        let (ok, status) = attempt(
-            &check.kind,
-            check.timeout.min(left.max(Duration::from_millis(1))),
-        )
-        .await;
+        let out = check
+            .probe
+            .attempt(check.timeout.min(left.max(Duration::from_millis(1))))
+            .await;
+        let (ok, status) = (out.passed, out.status);
         streak = if ok { streak + 1 } else { 0 };
         if streak >= check.healthy_threshold {
             return Report {
@@ -240,94 +233,30 @@ pub async fn run(check: &Check) -> Report {
                 last_status: status,
             };
         }
+        progress.report(ProgressReport::Waiting {
+            check: label.to_string(),
+            attempt: attempts,
+            elapsed,
+            last_status: status,
+        });
         tokio::time::sleep(wait).await;
         wait = wait.mul_f64(check.backoff).min(MAX_INTERVAL);
     }
 }
 
-/// One attempt: (passed, what was observed).
-async fn attempt(kind: &Kind, timeout: Duration) -> (bool, String) {
-    match kind {
-        Kind::Tcp { host, port } => {
-            match tokio::time::timeout(
-                timeout,
-                tokio::net::TcpStream::connect((host.as_str(), *port)),
-            )
-            .await
-            {
-                Ok(Ok(_)) => (true, format!("connected to {host}:{port}")),
-                Ok(Err(e)) => (false, format!("{host}:{port}: {e}")),
-                Err(_) => (
-                    false,
-                    format!("{host}:{port}: no connection within {timeout:?}"),
-                ),
-            }
-        }
-        Kind::Command {
-            command,
-            interpreter,
-            environment,
-        } => {
-            let (prog, args) = match interpreter.split_first() {
-                Some((p, rest)) => (p.clone(), rest.to_vec()),
-                None => ("/bin/sh".to_string(), vec!["-c".to_string()]),
-            };
-            let mut cmd = tokio::process::Command::new(&prog);
-            cmd.args(&args)
-                .arg(command)
-                .envs(environment)
-                .stdin(std::process::Stdio::null())
-                .kill_on_drop(true);
-            match tokio::time::timeout(timeout, cmd.output()).await {
-                Err(_) => (false, format!("still running after {timeout:?} (killed)")),
-                Ok(Err(e)) => (false, format!("cannot run {prog}: {e}")),
-                Ok(Ok(out)) => {
-                    let code = out
-                        .status
-                        .code()
-                        .map(|c| format!("exit code {c}"))
-                        .unwrap_or_else(|| "killed by a signal".into());
-                    let text = if out.stderr.is_empty() {
-                        &out.stdout
-                    } else {
-                        &out.stderr
-                    };
-                    let tail = tail(&String::from_utf8_lossy(text), 400);
-                    let status = if tail.is_empty() {
-                        code
-                    } else {
-                        format!("{code}, output: {tail}")
-                    };
-                    (out.status.success(), status)
-                }
-            }
-        }
-    }
-}
-
-/// The last `max` bytes of `s` (at a character boundary), trimmed.
-fn tail(s: &str, max: usize) -> String {
-    let s = s.trim();
-    let mut start = s.len().saturating_sub(max);
-    while !s.is_char_boundary(start) {
-        start += 1;
-    }
-    s[start..].to_string()
-}
-
 /// Runs every check of a resource in order; the error names the failing check and what it saw.
-pub async fn run_all(checks: &[Check]) -> Result<Vec<Report>, (Vec<Report>, String)> {
+pub async fn run_all(
+    checks: &[Check],
+    progress: &dyn Progress,
+) -> Result<Vec<Report>, (Vec<Report>, String)> {
     let mut reports = Vec::new();
     for (i, c) in checks.iter().enumerate() {
-        let r = run(c).await;
+        let label = format!("health check {} ({})", i + 1, c.probe.describe());
+        let r = run(c, &label, progress).await;
         let healthy = r.healthy;
         let msg = format!(
-            "health check {} ({}) did not pass within {:?}: {} attempt(s); last observed: {}",
-            i + 1,
-            c.kind.describe(),
-            c.deadline,
-            r.attempts,
-            r.last_status
+            "{label} did not pass within {:?}: {} attempt(s); last observed: {}",
+            c.deadline, r.attempts, r.last_status
         );
         reports.push(r);
         if !healthy {
@@ -340,13 +269,26 @@ pub async fn run_all(checks: &[Check]) -> Result<Vec<Report>, (Vec<Report>, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use basic::{CommandProbe, TcpProbe};
+    use std::sync::Mutex;
+    use terrane_core::NoProgress;
+
+    /// Keeps what a check reported while it waited.
+    #[derive(Default)]
+    struct Heard(Mutex<Vec<ProgressReport>>);
+
+    impl Progress for Heard {
+        fn report(&self, r: ProgressReport) {
+            self.0.lock().unwrap().push(r);
+        }
+    }
 
     fn tcp(port: u16, deadline_ms: u64) -> Check {
         Check {
-            kind: Kind::Tcp {
+            probe: Arc::new(TcpProbe {
                 host: "127.0.0.1".into(),
                 port,
-            },
+            }),
             interval: Duration::from_millis(50),
             timeout: Duration::from_millis(200),
             deadline: Duration::from_millis(deadline_ms),
@@ -375,18 +317,34 @@ mod tests {
                 let _ = l.accept().await;
             }
         });
-        let r = run(&tcp(port, 5000)).await;
+        let heard = Heard::default();
+        let r = run(&tcp(port, 5000), "gate", &heard).await;
         opener.abort();
         assert!(r.healthy, "{r:?}");
         assert!(r.attempts > 1, "it was closed at first: {r:?}");
         assert!(r.last_status.contains("connected"), "{r:?}");
+        // Every failed attempt was reported as waiting, numbered, with what it saw.
+        let heard = heard.0.lock().unwrap();
+        assert_eq!(heard.len() as u32, r.attempts - 1, "{heard:?}");
+        match &heard[0] {
+            ProgressReport::Waiting {
+                check,
+                attempt,
+                last_status,
+                ..
+            } => {
+                assert_eq!((check.as_str(), *attempt), ("gate", 1));
+                assert!(last_status.contains("refused"), "{last_status}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test]
     async fn a_port_that_never_opens_fails_at_the_deadline_with_what_it_saw() {
         let port = free_port();
         let started = Instant::now();
-        let err = run_all(&[tcp(port, 400)]).await.unwrap_err();
+        let err = run_all(&[tcp(port, 400)], &NoProgress).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(3));
         assert!(err.1.contains("did not pass within 400ms"), "{}", err.1);
         assert!(err.1.contains("refused"), "{}", err.1);
@@ -400,44 +358,46 @@ mod tests {
         let counter = dir.join("n");
         std::fs::write(&counter, "0").unwrap();
         let check = Check {
-            kind: Kind::Command {
+            probe: Arc::new(CommandProbe {
                 // Fails twice, then passes; reads its counter from the environment.
                 command: r#"n=$(cat "$COUNTER"); echo $((n+1)) > "$COUNTER"; if [ "$n" -lt 2 ]; then echo "not yet ($n)" >&2; exit 3; fi"#.into(),
                 interpreter: vec![],
                 environment: BTreeMap::from([("COUNTER".to_string(), counter.display().to_string())]),
-            },
+            }),
             interval: Duration::from_millis(20),
             timeout: Duration::from_secs(5),
             deadline: Duration::from_secs(10),
             healthy_threshold: 2,
             backoff: 1.5,
         };
-        let r = run(&check).await;
+        let r = run(&check, "gate", &NoProgress).await;
         assert!(r.healthy, "{r:?}");
         assert_eq!(
             r.attempts, 4,
             "two failures, then two successes in a row: {r:?}"
         );
         let failing = Check {
-            kind: Kind::Command {
+            probe: Arc::new(CommandProbe {
                 command: "echo boom >&2; exit 7".into(),
                 interpreter: vec![],
                 environment: BTreeMap::new(),
-            },
+            }),
             deadline: Duration::from_millis(200),
             ..check
         };
-        let err = run_all(&[failing]).await.unwrap_err();
+        let err = run_all(&[failing], &NoProgress).await.unwrap_err();
         assert!(err.1.contains("exit code 7, output: boom"), "{}", err.1);
         let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
     fn blocks_are_checked() {
+        let kinds = Kinds::builtin();
         let block = |inner: Vec<(&str, Value)>| Value::map(inner);
+        let parse = |v: &Value| parse(v, &kinds);
         assert!(parse(&block(vec![]))
             .unwrap_err()
-            .contains("needs one check"));
+            .contains("needs one check block, one of: command,"));
         let t = Value::map([("host", Value::from("h")), ("port", Value::from(0i64))]);
         assert!(parse(&block(vec![("tcp", t)]))
             .unwrap_err()
@@ -446,5 +406,11 @@ mod tests {
         let c = parse(&block(vec![("tcp", t), ("interval", Value::from("250ms"))])).unwrap();
         assert_eq!(c.interval, Duration::from_millis(250));
         assert_eq!(c.deadline, Duration::from_secs(300));
+        assert_eq!(c.probe.describe(), "tcp h:80");
+        let cmd = Value::map([("command", Value::from("true"))]);
+        let t = Value::map([("host", Value::from("h")), ("port", Value::from(80i64))]);
+        assert!(parse(&block(vec![("tcp", t), ("command", cmd)]))
+            .unwrap_err()
+            .contains("this one has command and tcp"));
     }
 }
