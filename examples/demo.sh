@@ -68,3 +68,38 @@ step init
 step apply -auto-approve
 step plan -detailed-exitcode
 step destroy -auto-approve
+
+# Part four: health-gated tiers (examples/tiered-services, seed 002): NATS, then capability
+# services, then the use-case service, each tier created only once the one before is healthy
+# (ECS steady in the emulator, and /health answering {"Status": "Success"} on a loopback HTTP
+# server). NATS's /health appears after 3 s, so its gate is seen waiting.
+site="$work/site"
+for svc in bruin-bridge notifier service-affecting-monitor; do
+  mkdir -p "$site/$svc"
+  echo '{"Status": "Success"}' > "$site/$svc/health"
+  echo '{"version": "1.0.0"}' > "$site/$svc/version"
+done
+mkdir -p "$site/nats"
+( sleep 3; echo '{"Status": "Success"}' > "$site/nats/health" ) &
+http_port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$site" "$http_port" >"$work/http.log" 2>&1 &
+http_pid=$!
+trap 'kill $moto_pid $http_pid 2>/dev/null; rm -rf "$work"' EXIT
+base="http://127.0.0.1:$http_port"
+cp -r "$here/tiered-services" "$work/tiered"
+cd "$work/tiered"
+cat > terraform.tfvars <<VARS
+service_urls = {
+  nats                      = "$base/nats"
+  bruin-bridge              = "$base/bruin-bridge"
+  notifier                  = "$base/notifier"
+  service-affecting-monitor = "$base/service-affecting-monitor"
+}
+check_interval = "1s"
+check_deadline = "1m"
+desired_count  = 1
+VARS
+step init
+step apply -auto-approve
+step output gates
+step destroy -auto-approve

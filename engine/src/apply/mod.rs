@@ -522,7 +522,9 @@ impl Session {
                     planned: intent_planned.to_json(),
                 });
             }
-            let provision = if matches!(action, Action::Create | Action::Replace) {
+            let provision = if matches!(action, Action::Create | Action::Replace)
+                && rc.provisioners.iter().any(|p| p.when == When::Create)
+            {
                 provision::Provisioning::prepare(
                     &rc,
                     When::Create,
@@ -595,7 +597,9 @@ impl Session {
         // whose resource block is gone is destroyed without them).
         let provision = match self.graph.id(&NodeKey::Resource(c.addr.resource.clone())) {
             Some(id) => match &self.graph.nodes[id].kind {
-                NodeKind::Resource { config: rc, .. } if !rc.provisioners.is_empty() => {
+                NodeKind::Resource { config: rc, .. }
+                    if rc.provisioners.iter().any(|p| p.when == When::Destroy) =>
+                {
                     let empty = Values::default();
                     provision::Provisioning::prepare(
                         rc,

@@ -237,7 +237,15 @@ pub async fn run(check: &Check, label: &str, progress: &dyn Progress) -> Report 
             check: label.to_string(),
             attempt: attempts,
             elapsed,
-            last_status: status,
+            last_status: if ok {
+                // Passed, but a streak of passes is needed.
+                format!(
+                    "passed {streak} of {} in a row; {status}",
+                    check.healthy_threshold
+                )
+            } else {
+                status
+            },
         });
         tokio::time::sleep(wait).await;
         wait = wait.mul_f64(check.backoff).min(MAX_INTERVAL);
@@ -370,12 +378,20 @@ mod tests {
             healthy_threshold: 2,
             backoff: 1.5,
         };
-        let r = run(&check, "gate", &NoProgress).await;
+        let heard = Heard::default();
+        let r = run(&check, "gate", &heard).await;
         assert!(r.healthy, "{r:?}");
         assert_eq!(
             r.attempts, 4,
             "two failures, then two successes in a row: {r:?}"
         );
+        let last = heard.0.lock().unwrap().last().cloned();
+        match last {
+            Some(ProgressReport::Waiting { last_status, .. }) => {
+                assert_eq!(last_status, "passed 1 of 2 in a row; exit code 0")
+            }
+            other => panic!("{other:?}"),
+        }
         let failing = Check {
             probe: Arc::new(CommandProbe {
                 command: "echo boom >&2; exit 7".into(),
