@@ -308,3 +308,63 @@ fn a_version_mismatch_fails_at_the_deadline_with_the_last_response() {
     assert!(!state.contains("use_case"), "{state}");
     assert!(svc.hits("/version") >= 2, "retried until the deadline");
 }
+
+#[test]
+fn ctrl_c_stops_a_waiting_gate_and_records_it_tainted() {
+    let f = Fixture::new(
+        r#"
+resource "null_resource" "gate" {
+  health_check {
+    command {
+      command = "echo attempt >> \"@DIR@/marks\"; exit 1"
+    }
+    interval = "200ms"
+    deadline = "5m"
+  }
+}
+
+resource "terraform_data" "gated" {
+  input      = "tier 2"
+  depends_on = [null_resource.gate]
+}
+"#,
+    );
+    let started = std::time::Instant::now();
+    let child = f
+        .cmd(&["apply", "-auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the gate has tried twice, then press Ctrl-C once.
+    while marks(&f) < 2 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "it waited for the 5 minute deadline"
+    );
+    assert!(
+        all.contains("stopped waiting: the run was interrupted after"),
+        "{all}"
+    );
+    assert!(all.contains("last observed: exit code 1"), "{all}");
+    let state = f.ok(&["state", "list"], 0).stdout;
+    assert_eq!(
+        state.trim(),
+        "null_resource.gate",
+        "recorded tainted, nothing gated"
+    );
+}

@@ -97,6 +97,12 @@ pub enum ProgressReport {
 /// Receives [`ProgressReport`]s for one call. Implementations must not block.
 pub trait Progress: Send + Sync {
     fn report(&self, r: ProgressReport);
+
+    /// The user asked the run to stop (Ctrl-C). A call that only waits (a health gate) should
+    /// give up at its next chance; a call that changes something should finish it.
+    fn stop_requested(&self) -> bool {
+        false
+    }
 }
 
 /// Discards reports (tests, harnesses, calls nobody watches).

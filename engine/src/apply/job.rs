@@ -35,6 +35,7 @@ pub(super) struct Job {
     pub global: Arc<Semaphore>,
     pub local: Option<Arc<Semaphore>>,
     pub sink: Arc<dyn EventSink>,
+    pub cancel: tokio::sync::watch::Receiver<u8>,
     pub addr: InstanceAddr,
     pub action: Action,
     pub expected: Option<Value>,
@@ -66,6 +67,7 @@ impl Job {
         let progress = JobProgress {
             sink: self.sink.clone(),
             addr: self.addr.to_string(),
+            cancel: self.cancel.clone(),
         };
         let result = match op {
             Op::Read => self.provider.read_data(&ty, &self.config).await.map(Some),
@@ -145,9 +147,14 @@ impl Job {
 struct JobProgress {
     sink: Arc<dyn EventSink>,
     addr: String,
+    cancel: tokio::sync::watch::Receiver<u8>,
 }
 
 impl Progress for JobProgress {
+    fn stop_requested(&self) -> bool {
+        *self.cancel.borrow() != crate::events::CANCEL_NONE
+    }
+
     fn report(&self, report: ProgressReport) {
         self.sink.event(&Event::Progress {
             addr: self.addr.clone(),

@@ -78,6 +78,8 @@ struct Ctx<'a> {
     /// that report them once they are durable.
     steps: RefCell<Vec<StepWrite>>,
     events: RefCell<Vec<Event>>,
+    /// Jobs that wait (health gates) watch this to stop waiting after Ctrl-C.
+    cancel: watch::Receiver<u8>,
 }
 
 impl Session {
@@ -113,6 +115,7 @@ impl Session {
             starting: RefCell::new(Vec::new()),
             steps: RefCell::new(Vec::new()),
             events: RefCell::new(Vec::new()),
+            cancel: cancel.clone(),
         };
 
         // ---- The apply graph: config nodes 0..n, then one destroy node per deletion.
@@ -541,6 +544,7 @@ impl Session {
                 global: ctx.global.clone(),
                 local: ctx.per_provider.get(&provider_key).cloned(),
                 sink: ctx.sink.clone(),
+                cancel: ctx.cancel.clone(),
                 addr: c.addr.clone(),
                 action,
                 expected: c.planned.clone(),
@@ -619,6 +623,7 @@ impl Session {
             global: ctx.global.clone(),
             local: ctx.per_provider.get(&c.provider).cloned(),
             sink: ctx.sink.clone(),
+            cancel: ctx.cancel.clone(),
             addr: c.addr.clone(),
             action: Action::Delete,
             expected: None,

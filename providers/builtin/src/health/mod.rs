@@ -129,6 +129,8 @@ pub struct Report {
     pub elapsed: Duration,
     /// The last attempt's outcome: the connection, or the exit code and output tail.
     pub last_status: String,
+    /// It stopped waiting because the run was interrupted (Ctrl-C), before its deadline.
+    pub interrupted: bool,
 }
 
 impl Report {
@@ -222,6 +224,7 @@ pub async fn run(check: &Check, label: &str, progress: &dyn Progress) -> Report 
                 attempts,
                 elapsed: started.elapsed(),
                 last_status: status,
+                interrupted: false,
             };
         }
         let elapsed = started.elapsed();
@@ -231,6 +234,7 @@ pub async fn run(check: &Check, label: &str, progress: &dyn Progress) -> Report 
                 attempts,
                 elapsed,
                 last_status: status,
+                interrupted: false,
             };
         }
         progress.report(ProgressReport::Waiting {
@@ -244,11 +248,34 @@ pub async fn run(check: &Check, label: &str, progress: &dyn Progress) -> Report 
                     check.healthy_threshold
                 )
             } else {
-                status
+                status.clone()
             },
         });
-        tokio::time::sleep(wait).await;
+        if !pause(wait, progress).await {
+            return Report {
+                healthy: false,
+                attempts,
+                elapsed: started.elapsed(),
+                last_status: status,
+                interrupted: true,
+            };
+        }
         wait = wait.mul_f64(check.backoff).min(MAX_INTERVAL);
+    }
+}
+
+/// Sleeps for `d`; false if the run was interrupted meanwhile (checked every 100 ms).
+async fn pause(d: Duration, progress: &dyn Progress) -> bool {
+    let until = Instant::now() + d;
+    loop {
+        if progress.stop_requested() {
+            return false;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        tokio::time::sleep(left.min(Duration::from_millis(100))).await;
     }
 }
 
@@ -262,10 +289,19 @@ pub async fn run_all(
         let label = format!("health check {} ({})", i + 1, c.probe.describe());
         let r = run(c, &label, progress).await;
         let healthy = r.healthy;
-        let msg = format!(
-            "{label} did not pass within {:?}: {} attempt(s); last observed: {}",
-            c.deadline, r.attempts, r.last_status
-        );
+        let msg = if r.interrupted {
+            format!(
+                "{label} stopped waiting: the run was interrupted after {} attempt(s) in {:.1} s; last observed: {}",
+                r.attempts,
+                r.elapsed.as_secs_f64(),
+                r.last_status
+            )
+        } else {
+            format!(
+                "{label} did not pass within {:?}: {} attempt(s); last observed: {}",
+                c.deadline, r.attempts, r.last_status
+            )
+        };
         reports.push(r);
         if !healthy {
             return Err((reports, msg));
