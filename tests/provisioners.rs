@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Fixture;
+use common::{scrub, Fixture};
 
 fn read(f: &Fixture, name: &str) -> String {
     std::fs::read_to_string(f.path().join(name)).unwrap_or_default()
@@ -91,7 +91,7 @@ fn a_failing_command_taints_the_resource_and_holds_back_its_dependents() {
         r#"
 resource "null_resource" "migrate" {
   provisioner "local-exec" {
-    command = "echo applying; echo 'relation users does not exist' >&2; test -e ok || exit 3"
+    command = "echo applying >&2; echo 'relation users does not exist' >&2; test -e ok || exit 3"
   }
 }
 
@@ -113,9 +113,10 @@ resource "null_resource" "optional" {
 "#,
     );
     let r = f.ok(&["apply", "-auto-approve"], 1);
+    insta::assert_snapshot!("provisioner_failure", scrub(&r.stderr, f.path()));
     let all = r.all();
     assert!(
-        all.contains("local-exec provisioner error: \"echo applying; echo 'relation users does not exist' >&2; test -e ok || exit 3\" ended with exit status 3"),
+        all.contains("local-exec provisioner error: \"echo applying >&2; echo 'relation users does not exist' >&2; test -e ok || exit 3\" ended with exit status 3"),
         "{all}"
     );
     assert!(all.contains("relation users does not exist"), "{all}");
@@ -228,6 +229,7 @@ resource "null_resource" "c" {
 "#,
     );
     let r = f.ok(&["validate"], 1);
+    insta::assert_snapshot!("provisioner_mistakes", scrub(&r.stderr, f.path()));
     let e = &r.stderr;
     assert!(e.contains("Unsupported provisioner"), "{e}");
     assert!(e.contains("main.tf:3"), "{e}");

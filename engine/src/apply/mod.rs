@@ -750,13 +750,20 @@ impl Session {
                     elapsed,
                     error: e.message.clone(),
                 });
-                out.diags.push(
-                    Diagnostic::error(
-                        format!("{addr_s}: {} failed", shown_action.as_str()),
-                        e.message.clone(),
-                    )
-                    .with_address(&c.addr),
-                );
+                let mut d = Diagnostic::error(
+                    format!("{addr_s}: {} failed", shown_action.as_str()),
+                    e.message.clone(),
+                )
+                .with_address(&c.addr);
+                // Point at the resource block when it is still in the configuration.
+                if let Some(NodeKind::Resource { config, .. }) = self
+                    .graph
+                    .id(&NodeKey::Resource(c.addr.resource.clone()))
+                    .map(|id| &self.graph.nodes[id].kind)
+                {
+                    d = d.with_range(Some(config.range()));
+                }
+                out.diags.push(d);
                 out.failed.push((addr_s, e.message));
                 false
             }
