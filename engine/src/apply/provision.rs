@@ -145,7 +145,8 @@ impl Provisioning {
             out.push(Command {
                 argv,
                 environment,
-                working_dir: working_dir.map(|d| self.module_dir.join(d)),
+                // As in Terraform: relative to the directory terrane runs in.
+                working_dir: working_dir.map(PathBuf::from),
                 quiet,
                 sensitive,
                 on_failure: p.on_failure,
