@@ -79,6 +79,7 @@ impl fmt::Display for Diagnostic {
     /// ```text
     /// Error: Unsupported attribute
     ///
+    ///   with x.y[0],
     ///   on main.tf line 3, in resource "x" "y":
     ///    3:   foo = 1
     /// ```
@@ -90,6 +91,10 @@ impl fmt::Display for Diagnostic {
         writeln!(f, "{label}: {}", self.summary)?;
         if let Some(r) = &self.range {
             writeln!(f)?;
+            // The instance (a count or for_each key the block alone does not show), then where.
+            if let Some(a) = &self.address {
+                writeln!(f, "  with {a},")?;
+            }
             writeln!(f, "  on {}:{}:{}:", r.file, r.line, r.col)?;
             let gutter = format!("{:>4}", r.line);
             writeln!(f, "{gutter}: {}", r.line_text)?;
