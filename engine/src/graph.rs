@@ -102,6 +102,14 @@ impl Graph {
             })
     }
 
+    /// The configuration of a resource, if its block is in the configuration.
+    pub fn resource_config(&self, addr: &ResourceAddr) -> Option<&Arc<ResourceConfig>> {
+        match &self.nodes[self.id(&NodeKey::Resource(addr.clone()))?].kind {
+            NodeKind::Resource { config, .. } => Some(config),
+            _ => None,
+        }
+    }
+
     /// Where a node is declared.
     pub fn node_range(&self, id: NodeId) -> Option<SourceRange> {
         match &self.nodes[id].kind {

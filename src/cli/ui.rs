@@ -72,16 +72,6 @@ pub struct Progress {
 /// Gates retry every few seconds or faster; this keeps their lines readable.
 const WAITING_EVERY: Duration = Duration::from_secs(5);
 
-/// At most `n` characters of `s`, on one line.
-fn excerpt(s: &str, n: usize) -> String {
-    let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one.chars().count() > n {
-        format!("{}...", one.chars().take(n).collect::<String>())
-    } else {
-        one
-    }
-}
-
 impl Progress {
     pub fn new(json: bool, color: bool) -> Arc<Progress> {
         Arc::new(Progress {
@@ -213,7 +203,7 @@ impl EventSink for Progress {
                     return;
                 }
                 shown.insert(addr.clone(), Instant::now());
-                format!("waiting: {addr} (attempt {attempt}, {} s) last: {}", elapsed.as_secs(), excerpt(last_status, 100))
+                format!("waiting: {addr} (attempt {attempt}, {} s) last: {}", elapsed.as_secs(), terrane_core::text::excerpt(last_status, 100))
             }
             Event::Progress { addr, report: ProgressReport::Output { line, .. } } => {
                 // Command output is shown as written, not in bold.

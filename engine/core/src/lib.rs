@@ -10,6 +10,7 @@ pub mod probe;
 pub mod provider;
 pub mod schema;
 pub mod sign;
+pub mod text;
 pub mod units;
 pub mod value;
 

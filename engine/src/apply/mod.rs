@@ -16,11 +16,12 @@ use crate::events::{Event, EventSink, CANCEL_HARD, CANCEL_NONE};
 mod job;
 mod order;
 mod provision;
+mod record;
 mod saved;
 use crate::config::When;
 use crate::graph::{NodeKey, NodeKind};
 use crate::plan::{Action, Plan};
-use crate::session::{instance_bindings, state_err, Session, StateInstance};
+use crate::session::{state_err, Session};
 use crate::values::{assemble, ResourceValue, Values};
 use job::{new_token, now, Job, Op, TaskDone};
 use order::{release, skip_dependents, ApplyGraph};
@@ -525,13 +526,12 @@ impl Session {
                     planned: intent_planned.to_json(),
                 });
             }
-            let provision = if matches!(action, Action::Create | Action::Replace)
-                && rc.provisioners.iter().any(|p| p.when == When::Create)
-            {
+            let provision = if matches!(action, Action::Create | Action::Replace) {
                 provision::Provisioning::prepare(
                     &rc,
                     When::Create,
-                    owned(instance_bindings(&c.addr.key, Some(&expansion))),
+                    &c.addr.key,
+                    Some(&expansion),
                     !c.sensitive.is_empty(),
                     &self.scope(values, &addr.module),
                 )
@@ -599,25 +599,17 @@ impl Session {
         };
         // Destroy-time provisioners come from the configuration (as in Terraform, an object
         // whose resource block is gone is destroyed without them).
-        let provision = match self.graph.id(&NodeKey::Resource(c.addr.resource.clone())) {
-            Some(id) => match &self.graph.nodes[id].kind {
-                NodeKind::Resource { config: rc, .. }
-                    if rc.provisioners.iter().any(|p| p.when == When::Destroy) =>
-                {
-                    let empty = Values::default();
-                    provision::Provisioning::prepare(
-                        rc,
-                        When::Destroy,
-                        owned(instance_bindings(&c.addr.key, None)),
-                        !c.sensitive.is_empty(),
-                        &self.scope(&empty, &c.addr.resource.module),
-                    )
-                    .map(Arc::new)
-                }
-                _ => None,
-            },
-            None => None,
-        };
+        let provision = self.graph.resource_config(&c.addr.resource).and_then(|rc| {
+            provision::Provisioning::prepare(
+                rc,
+                When::Destroy,
+                &c.addr.key,
+                None,
+                !c.sensitive.is_empty(),
+                &self.scope(&Values::default(), &c.addr.resource.module),
+            )
+            .map(Arc::new)
+        });
         let job = Job {
             provider,
             global: ctx.global.clone(),
@@ -640,166 +632,6 @@ impl Session {
             op: Op::Delete,
         });
         Ok(1)
-    }
-
-    /// Writes a finished step to state. Returns false if it failed.
-    fn record_result(
-        &mut self,
-        ctx: &Ctx<'_>,
-        plan: &Plan,
-        done: TaskDone,
-        inst_values: &mut HashMap<usize, BTreeMap<InstanceKey, Value>>,
-        out: &mut ApplyOutcome,
-    ) -> bool {
-        let c = &plan.changes[done.change];
-        let addr_s = c.addr.to_string();
-        let elapsed = done.started.elapsed();
-        let shown_action = match done.op {
-            Op::Delete if c.action == Action::Replace => Action::Delete,
-            _ => c.action,
-        };
-        match done.result {
-            Ok(new) => {
-                let write = match done.op {
-                    Op::Read => {
-                        inst_values
-                            .entry(done.node)
-                            .or_default()
-                            .insert(c.addr.key.clone(), new.clone().unwrap_or(Value::Null));
-                        ctx.events.borrow_mut().push(Event::ApplyDone {
-                            addr: addr_s,
-                            action: Action::Read,
-                            elapsed,
-                            id: None,
-                        });
-                        return true;
-                    }
-                    Op::Delete => {
-                        out.destroyed += 1;
-                        // The old half of a replace: the new object may already be recorded.
-                        if c.action == Action::Replace && c.create_before_destroy {
-                            StepWrite::ClearIntent(addr_s.clone())
-                        } else {
-                            self.state.remove(&c.addr);
-                            StepWrite::Delete(addr_s.clone())
-                        }
-                    }
-                    Op::Write => {
-                        match c.action {
-                            Action::Create | Action::Replace => out.added += 1,
-                            _ => out.changed += 1,
-                        }
-                        let v = new.unwrap_or(Value::Null);
-                        inst_values
-                            .entry(done.node)
-                            .or_default()
-                            .insert(c.addr.key.clone(), v.clone());
-                        let si = StateInstance {
-                            addr: c.addr.clone(),
-                            provider: c.provider.clone(),
-                            value: v,
-                            sensitive: c.sensitive.clone(),
-                            deps: c.deps.clone(),
-                            tainted: false,
-                        };
-                        let w = StepWrite::Put(si.to_record());
-                        self.state.insert(c.addr.clone(), si);
-                        w
-                    }
-                };
-                ctx.steps.borrow_mut().push(write);
-                let id = inst_values
-                    .get(&done.node)
-                    .and_then(|m| m.get(&c.addr.key))
-                    .and_then(|v| v.get("id"))
-                    .and_then(|v| v.as_str())
-                    .map(String::from);
-                ctx.events.borrow_mut().push(Event::ApplyDone {
-                    addr: addr_s,
-                    action: shown_action,
-                    elapsed,
-                    id: if matches!(done.op, Op::Delete) {
-                        None
-                    } else {
-                        id
-                    },
-                });
-                true
-            }
-            Err(e) => {
-                let write = match (&done.op, e.partial_state.clone()) {
-                    (Op::Write, Some(partial)) => {
-                        let si = StateInstance {
-                            addr: c.addr.clone(),
-                            provider: c.provider.clone(),
-                            value: partial,
-                            sensitive: c.sensitive.clone(),
-                            deps: c.deps.clone(),
-                            tainted: true,
-                        };
-                        let w = StepWrite::Put(si.to_record());
-                        self.state.insert(c.addr.clone(), si);
-                        w
-                    }
-                    _ => StepWrite::ClearIntent(addr_s.clone()),
-                };
-                ctx.steps.borrow_mut().push(write);
-                ctx.events.borrow_mut().push(Event::ApplyFailed {
-                    addr: addr_s.clone(),
-                    action: shown_action,
-                    elapsed,
-                    error: e.message.clone(),
-                });
-                let mut d = Diagnostic::error(
-                    format!("{addr_s}: {} failed", shown_action.as_str()),
-                    e.message.clone(),
-                )
-                .with_address(&c.addr);
-                // Point at the resource block when it is still in the configuration.
-                if let Some(NodeKind::Resource { config, .. }) = self
-                    .graph
-                    .id(&NodeKey::Resource(c.addr.resource.clone()))
-                    .map(|id| &self.graph.nodes[id].kind)
-                {
-                    d = d.with_range(Some(config.range()));
-                }
-                out.diags.push(d);
-                out.failed.push((addr_s, e.message));
-                false
-            }
-        }
-    }
-
-    /// Records the intents of the calls prepared this round in one transaction, then starts them.
-    fn flush_starts(&self, ctx: &Ctx<'_>, tasks: &mut JoinSet<TaskDone>, out: &mut ApplyOutcome) {
-        let starting = std::mem::take(&mut *ctx.starting.borrow_mut());
-        if starting.is_empty() {
-            return;
-        }
-        let intents: Vec<Intent> = starting.iter().filter_map(|st| st.intent.clone()).collect();
-        if let Err(e) = ctx.store.record_intents(&ctx.ws, &intents) {
-            // Nothing is called without its intent on record.
-            out.diags.extend(state_err(e));
-            for st in starting {
-                out.failed
-                    .push((st.job.addr.to_string(), "could not record intent".into()));
-            }
-            return;
-        }
-        for st in starting {
-            tasks.spawn(st.job.run(st.node, st.change, st.op));
-        }
-    }
-
-    /// Records the steps finished since the last flush in one transaction, then reports them.
-    fn flush_steps(&self, ctx: &Ctx<'_>, out: &mut ApplyOutcome) {
-        let steps = std::mem::take(&mut *ctx.steps.borrow_mut());
-        if let Err(e) = ctx.store.apply_steps(&ctx.ws, &steps) {
-            out.diags.extend(state_err(e));
-        }
-        for e in std::mem::take(&mut *ctx.events.borrow_mut()) {
-            ctx.sink.event(&e);
-        }
     }
 
     fn finish_resource_node(
@@ -834,9 +666,4 @@ impl Session {
             ResourceValue::new(assemble(&expansion, &vals), sensitive),
         );
     }
-}
-
-/// Bindings with owned names.
-fn owned(b: Vec<(&'static str, Value)>) -> Vec<(String, Value)> {
-    b.into_iter().map(|(n, v)| (n.to_string(), v)).collect()
 }

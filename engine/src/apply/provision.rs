@@ -11,72 +11,77 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use terrane_core::{Progress, ProgressReport, Value};
+use terrane_core::{InstanceKey, Progress, ProgressReport, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::config::{OnFailure, Provisioner, ResourceConfig, When};
 use crate::eval::{describe_target, EvalCtx, Resolved, Scope};
 use crate::refs::{RefCollector, RefTarget};
+use crate::session::instance_bindings;
+use crate::values::Expansion;
 
 /// The provisioners of one resource instance for one phase, with what they read.
 pub(crate) struct Provisioning {
     pub rc: Arc<ResourceConfig>,
-    pub items: Vec<Provisioner>,
+    /// The provisioners of this phase, each with whether its block reads `self`.
+    pub items: Vec<(Provisioner, bool)>,
     /// Values of everything the blocks refer to except `self`.
     pub snapshot: Vec<(RefTarget, Resolved)>,
     /// `count` / `each` of this instance.
-    pub bindings: Vec<(String, Value)>,
+    pub bindings: Vec<(&'static str, Value)>,
     /// The object has sensitive attributes: output of a command that reads `self` is hidden.
     pub self_sensitive: bool,
     pub module_dir: PathBuf,
 }
 
 impl Provisioning {
-    /// The provisioners of `rc` that run at `when`; `None` when there are none. `resolve`
-    /// gives the current value of a reference (the engine's scope for the resource's module).
+    /// The provisioners of `rc` that run at `when` for the instance `key` (`expansion`: its
+    /// count/for_each, `None` for an object being destroyed); `None` when there are none
+    /// (checked first: resources without provisioners pay nothing). `scope` resolves what the
+    /// blocks read, now.
     pub fn prepare(
         rc: &Arc<ResourceConfig>,
         when: When,
-        bindings: Vec<(String, Value)>,
+        key: &InstanceKey,
+        expansion: Option<&Expansion>,
         self_sensitive: bool,
         scope: &dyn Scope,
     ) -> Option<Provisioning> {
-        let items: Vec<Provisioner> = rc
-            .provisioners
-            .iter()
-            .filter(|p| p.when == when)
-            .cloned()
-            .collect();
-        if items.is_empty() {
+        if !rc.provisioners.iter().any(|p| p.when == when) {
             return None;
         }
         let pb = rc.parse();
         let blocks: Vec<_> = pb.body().get_blocks("provisioner").collect();
-        let mut c = RefCollector::new();
-        for p in &items {
+        let mut items = Vec::new();
+        let mut snapshot: Vec<(RefTarget, Resolved)> = Vec::new();
+        for p in rc.provisioners.iter().filter(|p| p.when == when) {
+            let mut c = RefCollector::new();
             if let Some(b) = blocks.get(p.index) {
                 c.body(&b.body, &["when", "on_failure"]);
             }
-        }
-        let mut snapshot: Vec<(RefTarget, Resolved)> = Vec::new();
-        for r in c.refs {
-            if matches!(
-                r.target,
-                RefTarget::SelfRef | RefTarget::Count | RefTarget::Each
-            ) || snapshot.iter().any(|(t, _)| *t == r.target)
-            {
-                continue;
-            }
-            // A reference that does not resolve is reported when the block is evaluated.
-            if let Ok(v) = scope.resolve(&r.target) {
-                snapshot.push((r.target, v));
+            items.push((
+                p.clone(),
+                c.refs.iter().any(|r| r.target == RefTarget::SelfRef),
+            ));
+            for r in c.refs {
+                if matches!(
+                    r.target,
+                    RefTarget::SelfRef | RefTarget::Count | RefTarget::Each
+                ) || snapshot.iter().any(|(t, _)| *t == r.target)
+                {
+                    continue;
+                }
+                // A reference that does not resolve is reported when the block is evaluated.
+                if let Ok(v) = scope.resolve(&r.target) {
+                    snapshot.push((r.target, v));
+                }
             }
         }
         Some(Provisioning {
             rc: rc.clone(),
             items,
             snapshot,
-            bindings,
+            bindings: instance_bindings(key, expansion),
             self_sensitive,
             module_dir: scope.module_dir(),
         })
@@ -88,7 +93,7 @@ impl Provisioning {
         let blocks: Vec<_> = pb.body().get_blocks("provisioner").collect();
         let scope = Snapshot(self);
         let mut out = Vec::new();
-        for p in &self.items {
+        for (p, reads_self) in &self.items {
             let Some(b) = blocks.get(p.index) else {
                 continue;
             };
@@ -134,12 +139,7 @@ impl Provisioning {
                 Some(v) => Some(text(&v).ok_or("local-exec: working_dir must be a string")?),
             };
             let quiet = matches!(get("quiet")?, Some(Value::Bool(true)));
-            let reads_self = {
-                let mut c = RefCollector::new();
-                c.body(&b.body, &["when", "on_failure"]);
-                c.refs.iter().any(|r| r.target == RefTarget::SelfRef)
-            };
-            let sensitive = ctx.sensitive || (reads_self && self.self_sensitive);
+            let sensitive = ctx.sensitive || (*reads_self && self.self_sensitive);
             let mut argv = interpreter;
             argv.push(command);
             out.push(Command {

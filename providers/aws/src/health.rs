@@ -75,14 +75,46 @@ fn common_schema() -> ResourceSchema {
         .attr("endpoint_url", Attribute::optional(Type::String))
 }
 
-/// Runs `f` within `timeout`; a late answer is a failed attempt.
-async fn bounded<F>(timeout: Duration, f: F) -> Outcome
-where
-    F: std::future::Future<Output = Outcome>,
-{
-    tokio::time::timeout(timeout, f)
-        .await
-        .unwrap_or_else(|_| Outcome::fail(format!("no answer from AWS within {timeout:?}")))
+/// What one AWS check reads, given the SDK clients.
+#[async_trait]
+trait AwsCheck: Send + Sync {
+    fn describe(&self) -> String;
+    async fn check(&self, c: &Clients) -> Outcome;
+}
+
+/// A check with its connection: clients made on the first attempt, every attempt bounded by
+/// its timeout (a late answer is a failed attempt).
+struct AwsProbe<C> {
+    check: C,
+    conn: Connection,
+}
+
+impl<C: AwsCheck + 'static> AwsProbe<C> {
+    fn shared(check: C, block: &Value) -> Arc<dyn Probe> {
+        Arc::new(AwsProbe {
+            check,
+            conn: Connection::new(block),
+        })
+    }
+}
+
+#[async_trait]
+impl<C: AwsCheck> Probe for AwsProbe<C> {
+    fn describe(&self) -> String {
+        self.check.describe()
+    }
+
+    async fn attempt(&self, timeout: Duration) -> Outcome {
+        let call = async {
+            match self.conn.clients().await {
+                Ok(c) => self.check.check(c).await,
+                Err(e) => Outcome::fail(e),
+            }
+        };
+        tokio::time::timeout(timeout, call)
+            .await
+            .unwrap_or_else(|_| Outcome::fail(format!("no answer from AWS within {timeout:?}")))
+    }
 }
 
 pub struct EcsServiceKind;
@@ -97,73 +129,64 @@ impl CheckKind for EcsServiceKind {
             .attr("service", Attribute::required(Type::String))
     }
     fn prepare(&self, block: &Value) -> Result<Arc<dyn Probe>, String> {
-        Ok(Arc::new(EcsServiceProbe {
+        let check = EcsServiceCheck {
             cluster: required(block, self.name(), "cluster")?,
             service: required(block, self.name(), "service")?,
-            conn: Connection::new(block),
-        }))
+        };
+        Ok(AwsProbe::shared(check, block))
     }
 }
 
-struct EcsServiceProbe {
+struct EcsServiceCheck {
     cluster: String,
     service: String,
-    conn: Connection,
 }
 
 #[async_trait]
-impl Probe for EcsServiceProbe {
+impl AwsCheck for EcsServiceCheck {
     fn describe(&self) -> String {
         format!("aws_ecs_service {} in {}", self.service, self.cluster)
     }
 
-    async fn attempt(&self, timeout: Duration) -> Outcome {
-        bounded(timeout, async {
-            let c = match self.conn.clients().await {
-                Ok(c) => c,
-                Err(e) => return Outcome::fail(e),
-            };
-            let out = match c
-                .ecs
-                .describe_services()
-                .cluster(&self.cluster)
-                .services(&self.service)
-                .send()
-                .await
-            {
-                Ok(o) => o,
-                Err(e) => return Outcome::fail(sdk("DescribeServices", e).to_string()),
-            };
-            let Some(svc) = out
-                .services()
-                .iter()
-                .find(|s| s.status() != Some("INACTIVE"))
-            else {
-                return Outcome::fail(format!(
-                    "no service {} in cluster {}",
-                    self.service, self.cluster
-                ));
-            };
-            let (running, desired) = (svc.running_count(), svc.desired_count());
-            // The newest deployment is the PRIMARY one (ECS keeps one PRIMARY per service).
-            let newest = svc
-                .deployments()
-                .iter()
-                .find(|d| d.status() == Some("PRIMARY"))
-                .or_else(|| svc.deployments().iter().max_by_key(|d| d.created_at()));
-            let rollout = newest
-                .and_then(|d| d.rollout_state())
-                .map(|r| r.as_str().to_string())
-                .unwrap_or_else(|| "unknown".into());
-            let status =
-                format!("running {running} of {desired} desired, newest deployment {rollout}");
-            if running == desired && rollout == "COMPLETED" {
-                Outcome::pass(status)
-            } else {
-                Outcome::fail(status)
-            }
-        })
-        .await
+    async fn check(&self, c: &Clients) -> Outcome {
+        let out = match c
+            .ecs
+            .describe_services()
+            .cluster(&self.cluster)
+            .services(&self.service)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => return Outcome::fail(sdk("DescribeServices", e).to_string()),
+        };
+        let Some(svc) = out
+            .services()
+            .iter()
+            .find(|s| s.status() != Some("INACTIVE"))
+        else {
+            return Outcome::fail(format!(
+                "no service {} in cluster {}",
+                self.service, self.cluster
+            ));
+        };
+        let (running, desired) = (svc.running_count(), svc.desired_count());
+        // The newest deployment is the PRIMARY one (ECS keeps one PRIMARY per service).
+        let newest = svc
+            .deployments()
+            .iter()
+            .find(|d| d.status() == Some("PRIMARY"))
+            .or_else(|| svc.deployments().iter().max_by_key(|d| d.created_at()));
+        let rollout = newest
+            .and_then(|d| d.rollout_state())
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let status = format!("running {running} of {desired} desired, newest deployment {rollout}");
+        if running == desired && rollout == "COMPLETED" {
+            Outcome::pass(status)
+        } else {
+            Outcome::fail(status)
+        }
     }
 }
 
@@ -177,79 +200,71 @@ impl CheckKind for TargetHealthKind {
         common_schema().attr("target_group_arn", Attribute::required(Type::String))
     }
     fn prepare(&self, block: &Value) -> Result<Arc<dyn Probe>, String> {
-        Ok(Arc::new(TargetHealthProbe {
+        let check = TargetHealthCheck {
             arn: required(block, self.name(), "target_group_arn")?,
-            conn: Connection::new(block),
-        }))
+        };
+        Ok(AwsProbe::shared(check, block))
     }
 }
 
-struct TargetHealthProbe {
+struct TargetHealthCheck {
     arn: String,
-    conn: Connection,
 }
 
 #[async_trait]
-impl Probe for TargetHealthProbe {
+impl AwsCheck for TargetHealthCheck {
     fn describe(&self) -> String {
         // arn:aws:elasticloadbalancing:region:account:targetgroup/NAME/ID
         let name = self.arn.split('/').nth(1).unwrap_or(&self.arn);
         format!("aws_lb_target_health of target group {name}")
     }
 
-    async fn attempt(&self, timeout: Duration) -> Outcome {
-        bounded(timeout, async {
-            let c = match self.conn.clients().await {
-                Ok(c) => c,
-                Err(e) => return Outcome::fail(e),
-            };
-            let out = match c
-                .elbv2
-                .describe_target_health()
-                .target_group_arn(&self.arn)
-                .send()
-                .await
-            {
-                Ok(o) => o,
-                Err(e) => return Outcome::fail(sdk("DescribeTargetHealth", e).to_string()),
-            };
-            let targets = out.target_health_descriptions();
-            if targets.is_empty() {
-                return Outcome::fail("no registered targets");
+    async fn check(&self, c: &Clients) -> Outcome {
+        let out = match c
+            .elbv2
+            .describe_target_health()
+            .target_group_arn(&self.arn)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => return Outcome::fail(sdk("DescribeTargetHealth", e).to_string()),
+        };
+        let targets = out.target_health_descriptions();
+        if targets.is_empty() {
+            return Outcome::fail("no registered targets");
+        }
+        let mut unhealthy = Vec::new();
+        for t in targets {
+            let id = t
+                .target()
+                .map(|x| match x.port() {
+                    Some(p) => format!("{}:{p}", x.id().unwrap_or("?")),
+                    None => x.id().unwrap_or("?").to_string(),
+                })
+                .unwrap_or_else(|| "?".into());
+            let h = t.target_health();
+            let state = h
+                .and_then(|h| h.state())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "unknown".into());
+            if state != "healthy" {
+                let why = h
+                    .and_then(|h| h.description())
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default();
+                unhealthy.push(format!("{id} {state}{why}"));
             }
-            let mut unhealthy = Vec::new();
-            for t in targets {
-                let id = t
-                    .target()
-                    .map(|x| match x.port() {
-                        Some(p) => format!("{}:{p}", x.id().unwrap_or("?")),
-                        None => x.id().unwrap_or("?").to_string(),
-                    })
-                    .unwrap_or_else(|| "?".into());
-                let h = t.target_health();
-                let state = h
-                    .and_then(|h| h.state())
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_else(|| "unknown".into());
-                if state != "healthy" {
-                    let why = h
-                        .and_then(|h| h.description())
-                        .map(|d| format!(" ({d})"))
-                        .unwrap_or_default();
-                    unhealthy.push(format!("{id} {state}{why}"));
-                }
-            }
-            let n = targets.len();
-            if unhealthy.is_empty() {
-                Outcome::pass(format!("{n} of {n} targets healthy"))
-            } else {
-                Outcome::fail(format!(
-                    "{} of {n} targets healthy; {}",
-                    n - unhealthy.len(),
-                    unhealthy.join(", ")
-                ))
-            }
-        })
-        .await
+        }
+        let n = targets.len();
+        if unhealthy.is_empty() {
+            Outcome::pass(format!("{n} of {n} targets healthy"))
+        } else {
+            Outcome::fail(format!(
+                "{} of {n} targets healthy; {}",
+                n - unhealthy.len(),
+                unhealthy.join(", ")
+            ))
+        }
     }
 }

@@ -14,6 +14,7 @@ use hyper_util::rt::TokioExecutor;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use terrane_core::probe::{CheckKind, Outcome, Probe};
+use terrane_core::text::excerpt;
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
 use super::basic::string_map;
@@ -246,7 +247,11 @@ impl Probe for HttpProbe {
             Err(_) => Outcome::fail(format!("no response within {timeout:?}")),
             Ok(Err(e)) => Outcome::fail(e),
             Ok(Ok((status, body))) => {
-                let seen = format!("HTTP {status}{note}, body: {}", excerpt(&body, 300));
+                let shown = match excerpt(&body, 300) {
+                    e if e.is_empty() => "(empty)".to_string(),
+                    e => e,
+                };
+                let seen = format!("HTTP {status}{note}, body: {shown}");
                 match self.judge(status, &body) {
                     Ok(()) => Outcome::pass(seen),
                     Err(why) => Outcome::fail(format!("{why}; {seen}")),
@@ -268,19 +273,6 @@ fn describe_error(e: &(dyn std::error::Error + 'static)) -> String {
         cur = c.source();
     }
     parts.join(": ")
-}
-
-/// The body on one line, at most `n` characters.
-fn excerpt(body: &str, n: usize) -> String {
-    let one = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one.is_empty() {
-        return "(empty)".into();
-    }
-    if one.chars().count() > n {
-        format!("{}...", one.chars().take(n).collect::<String>())
-    } else {
-        one
-    }
 }
 
 fn make_client(tls: &Tls) -> Result<HttpsClient, String> {
