@@ -211,11 +211,9 @@ pub async fn run(check: &Check, label: &str, progress: &dyn Progress) -> Report 
     let mut wait = check.interval;
     loop {
         attempts += 1;
-        let left = check.deadline.saturating_sub(started.elapsed());
-        let out = check
-            .probe
-            .attempt(check.timeout.min(left.max(Duration::from_millis(1))))
-            .await;
+        // Every attempt gets its whole timeout (the deadline decides whether one starts), so the
+        // last observation is an answer, not an attempt cut to the few ms left.
+        let out = check.probe.attempt(check.timeout).await;
         let (ok, status) = (out.passed, out.status);
         streak = if ok { streak + 1 } else { 0 };
         if streak >= check.healthy_threshold {
