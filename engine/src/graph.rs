@@ -353,6 +353,9 @@ impl Builder {
             );
             let mut exprs = vec![&o.expr];
             exprs.extend(o.depends_on.iter());
+            for c in &o.preconditions {
+                exprs.extend([&c.condition, &c.error_message]);
+            }
             self.pending.push((
                 id,
                 path.clone(),
@@ -395,6 +398,19 @@ impl Builder {
                 .unwrap_or(0);
             self.pending
                 .push((id, path.clone(), rtb, rc.file.clone(), rtb_offset));
+            // What conditions read (besides self) is needed before they are checked.
+            let lc = &rc.lifecycle;
+            for c in lc.preconditions.iter().chain(&lc.postconditions) {
+                for e in [&c.condition, &c.error_message] {
+                    self.pending.push((
+                        id,
+                        path.clone(),
+                        Self::refs_of(&[e]),
+                        e.file.clone(),
+                        e.offset,
+                    ));
+                }
+            }
             for (mp, e) in inherited {
                 self.pending.push((
                     id,

@@ -4,6 +4,7 @@
 //! [`events::Event`]s; rendering lives in [`render`] (to strings) and in the CLI.
 
 pub mod apply;
+pub mod conditions;
 pub mod config;
 pub mod eval;
 pub mod events;
@@ -16,6 +17,7 @@ pub mod render;
 pub mod session;
 pub mod source;
 pub mod values;
+pub mod workspace;
 
 pub use apply::{check_saved_plan, ApplyOutcome};
 pub use config::load_config;
@@ -23,3 +25,4 @@ pub use events::{Event, EventSink};
 pub use plan::{Action, Plan, ResourceChange};
 pub use planner::PlanOptions;
 pub use session::{Session, SessionOptions};
+pub use workspace::{Applied, Locked, Run, RunOptions, RunResult, Workspace};

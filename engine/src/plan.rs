@@ -83,6 +83,8 @@ pub struct OutputChange {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Plan {
     pub destroy: bool,
+    /// A refresh-only plan: applying it records `drift` in state and changes nothing else.
+    pub refresh_only: bool,
     pub changes: Vec<ResourceChange>,
     pub drift: Vec<Drift>,
     pub outputs: Vec<OutputChange>,
@@ -127,6 +129,27 @@ impl Plan {
             .iter()
             .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
             || self.outputs.iter().any(|o| o.before != o.after)
+            || (self.refresh_only && !self.drift.is_empty())
+    }
+
+    /// Registers the values of every sensitive attribute and output of this plan for masking
+    /// (a saved plan read back from its file).
+    pub fn register_sensitive(&self) {
+        use terrane_core::redact::register;
+        for c in &self.changes {
+            for a in &c.sensitive {
+                for v in [&c.prior, &c.planned].into_iter().flatten() {
+                    if let Some(x) = v.get(a) {
+                        register(x);
+                    }
+                }
+            }
+        }
+        for o in self.outputs.iter().filter(|o| o.sensitive) {
+            for v in [&o.before, &o.after].into_iter().flatten() {
+                register(v);
+            }
+        }
     }
 
     pub fn change(&self, addr: &InstanceAddr) -> Option<&ResourceChange> {
@@ -140,7 +163,7 @@ impl Plan {
                 .map(Value::to_json_with_unknown)
                 .unwrap_or(serde_json::Value::Null)
         };
-        json!({
+        let mut j = json!({
             "format_version": 1,
             "terrane_version": env!("CARGO_PKG_VERSION"),
             "destroy": self.destroy,
@@ -172,7 +195,25 @@ impl Plan {
                 "has_after": o.after.is_some(),
                 "sensitive": o.sensitive,
             })).collect::<Vec<_>>(),
-        })
+        });
+        // What a refresh-only plan records is its drift (other plans leave it out).
+        if self.refresh_only {
+            j["refresh_only"] = json!(true);
+            j["drift"] = self
+                .drift
+                .iter()
+                .map(|d| {
+                    json!({
+                        "address": d.addr.to_string(),
+                        "before": d.before.to_json(),
+                        "after": opt(&d.after),
+                        "deleted": d.after.is_none(),
+                        "sensitive": d.sensitive,
+                    })
+                })
+                .collect();
+        }
+        j
     }
 
     pub fn from_json(j: &serde_json::Value) -> Result<Plan, String> {
@@ -232,7 +273,27 @@ impl Plan {
         Ok(Plan {
             destroy: j["destroy"].as_bool().unwrap_or(false),
             changes,
-            drift: Vec::new(),
+            refresh_only: j["refresh_only"].as_bool().unwrap_or(false),
+            drift: j["drift"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|d| -> Result<Drift, String> {
+                            Ok(Drift {
+                                addr: InstanceAddr::parse(
+                                    d["address"].as_str().unwrap_or_default(),
+                                )
+                                .map_err(|e| e.to_string())?,
+                                before: Value::from_json(&d["before"]),
+                                after: (d["deleted"].as_bool() != Some(true))
+                                    .then(|| Value::from_json(&d["after"])),
+                                sensitive: strings(&d["sensitive"]).into_iter().collect(),
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()?
+                .unwrap_or_default(),
             outputs,
             variables: j["variables"]
                 .as_object()

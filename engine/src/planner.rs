@@ -13,12 +13,14 @@ use crate::config::IgnoreChanges;
 use crate::graph::{NodeId, NodeKind};
 use crate::plan::{Action, OutputChange, Plan, ResourceChange};
 use crate::refs::{expr_refs, RefTarget};
-use crate::session::{state_err, Session};
+use crate::session::{state_err, Session, StateInstance};
 use crate::values::{assemble, ResourceValue, Values};
 
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
     pub destroy: bool,
+    /// Only refresh: the plan records what changed outside Terrane and changes nothing.
+    pub refresh_only: bool,
     pub refresh: bool,
     /// `-target` addresses (resources, instances or modules).
     pub targets: Vec<String>,
@@ -58,7 +60,7 @@ impl Session {
             warnings.extend(self.reconcile_intents(store).await?);
         }
         self.configure_providers().await?;
-        let drift = if opts.refresh && !self.opts.validate_only {
+        let drift = if (opts.refresh || opts.refresh_only) && !self.opts.validate_only {
             self.refresh().await?
         } else {
             Vec::new()
@@ -82,6 +84,10 @@ impl Session {
             warnings,
             ..Plan::default()
         };
+        if opts.refresh_only {
+            plan.refresh_only = true;
+            return Ok(plan);
+        }
         if opts.destroy {
             plan.changes = self.plan_destroy(opts)?;
             if let Some(store) = store {
@@ -292,6 +298,13 @@ impl Session {
                 walk.diags.push(d.with_range(Some(at)).with_address(&inst));
             }
             sensitive.extend(r.sensitive.iter().cloned());
+            // Preconditions known now are checked now; the others during apply.
+            let (failed, _) = self.check_conditions(values, rc, &inst, Some(&expansion), None);
+            if !failed.is_empty() {
+                walk.diags.extend(Diagnostics(failed));
+                inst_values.insert(key.clone(), Value::Unknown);
+                continue;
+            }
             let config = r.value;
             if addr.mode == Mode::Data {
                 let v = self
@@ -306,6 +319,9 @@ impl Session {
                         walk,
                     )
                     .await;
+                let (failed, _) =
+                    self.check_conditions(values, rc, &inst, Some(&expansion), Some(&v));
+                walk.diags.extend(Diagnostics(failed));
                 inst_values.insert(key.clone(), v);
                 continue;
             }
@@ -377,6 +393,10 @@ impl Session {
                 walk.diags
                     .push(prevent_destroy_error(&inst, Some(rc.range())));
             }
+            // Postconditions that the planned object already decides.
+            let (failed, _) =
+                self.check_conditions(values, rc, &inst, Some(&expansion), Some(&planned));
+            walk.diags.extend(Diagnostics(failed));
             if action != Action::NoOp {
                 walk.changed.insert(id);
             }
@@ -395,6 +415,11 @@ impl Session {
             } else {
                 prior.cloned()
             };
+            // What the provider computed from a sensitive input is sensitive too.
+            let mut change_sensitive = r.sensitive;
+            if let Some(p) = planned.as_ref().or(prior.as_ref()) {
+                StateInstance::derive_sensitive(p, &mut change_sensitive);
+            }
             walk.changes.push(ResourceChange {
                 addr: inst,
                 provider: provider_key.clone(),
@@ -403,7 +428,7 @@ impl Session {
                 planned,
                 requires_replace,
                 reason,
-                sensitive: r.sensitive,
+                sensitive: change_sensitive,
                 create_before_destroy: rc.lifecycle.create_before_destroy,
                 deps: deps.clone(),
             });

@@ -190,10 +190,20 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
         .filter(|c| !matches!(c.action, Action::NoOp | Action::Read))
         .map(|c| &c.addr)
         .collect();
+    // A refresh-only plan is about outside changes: all of them are shown.
     let (relevant, quiet): (Vec<_>, Vec<_>) = plan
         .drift
         .iter()
-        .partition(|d| d.after.is_none() || changing.contains(&d.addr));
+        .partition(|d| plan.refresh_only || d.after.is_none() || changing.contains(&d.addr));
+    if plan.refresh_only && relevant.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}\n",
+            st.bold(&st.green("No changes. Your infrastructure still matches the configuration."))
+        );
+        let _ = writeln!(out, "Terrane has checked that the real remote objects still match the result of your most recent changes, and found no differences.");
+        return out;
+    }
     if !relevant.is_empty() {
         let _ = writeln!(
             out,
@@ -233,6 +243,10 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             }
         }
         let _ = writeln!(out);
+    }
+    if plan.refresh_only {
+        let _ = writeln!(out, "This is a refresh-only plan, so Terrane will not take any actions to undo these. If you were expecting these changes then you can apply this plan to record the updated values in the Terrane state without changing any remote objects.");
+        return out;
     }
     if !quiet.is_empty() && !changing.is_empty() {
         let n = quiet.len();

@@ -45,14 +45,37 @@ impl StateInstance {
     pub fn from_record(r: &ResourceRecord) -> Result<StateInstance, Diagnostic> {
         let addr = InstanceAddr::parse(&r.address)
             .map_err(|e| Diagnostic::error("Corrupt state", e.to_string()))?;
-        Ok(StateInstance {
+        let si = StateInstance {
             addr,
             provider: r.provider.clone(),
             value: Value::from_json(&r.attrs),
             sensitive: r.sensitive.iter().cloned().collect(),
             deps: r.deps.clone(),
             tainted: r.tainted,
-        })
+        };
+        si.register_sensitive();
+        Ok(si)
+    }
+
+    /// Registers the values of this instance's sensitive attributes for masking
+    /// ([`terrane_core::redact`]).
+    pub fn register_sensitive(&self) {
+        for a in &self.sensitive {
+            if let Some(v) = self.value.get(a) {
+                terrane_core::redact::register(v);
+            }
+        }
+    }
+
+    /// Marks as sensitive every attribute that contains a known sensitive value (computed by
+    /// the provider from a sensitive input), and registers the sensitive attributes' values.
+    pub fn derive_sensitive(value: &Value, sensitive: &mut BTreeSet<String>) {
+        sensitive.extend(terrane_core::redact::sensitive_attrs(value));
+        for a in sensitive.iter() {
+            if let Some(v) = value.get(a) {
+                terrane_core::redact::register(v);
+            }
+        }
     }
 }
 
@@ -218,7 +241,7 @@ impl Session {
     /// Evaluates provider configurations (and the variables and locals they use) and configures
     /// every provider, including those only state still needs (orphans).
     pub async fn configure_providers(&mut self) -> Result<(), Diagnostics> {
-        if self.configured || self.opts.validate_only {
+        if self.configured {
             return Ok(());
         }
         // Providers that only state references.
@@ -270,6 +293,11 @@ impl Session {
         }
         if diags.has_errors() {
             return Err(diags);
+        }
+        // validate: provider blocks are checked against their schemas, offline; nothing is
+        // configured.
+        if self.opts.validate_only {
+            return Ok(());
         }
         for (key, cfg) in configs {
             if cfg.contains_unknown() {
@@ -579,6 +607,9 @@ impl Session {
                     },
                     (None, _) => raw,
                 };
+                if sens || var.sensitive {
+                    terrane_core::redact::register(&v);
+                }
                 values.named.insert(id, (v, sens || var.sensitive));
                 for val in &var.validations {
                     let scope = self.scope(values, module);
@@ -631,6 +662,14 @@ impl Session {
                             diags.push(Diagnostic::error("Output refers to sensitive values", "To reduce the risk of accidentally exporting sensitive data that was intended to be only internal, Terrane requires that any root module output containing sensitive data be explicitly marked as sensitive, to confirm your intent. Add sensitive = true to the output block.").with_range(Some(o.range.clone())));
                         }
                         let s = ctx.sensitive || o.sensitive;
+                        if !o.preconditions.is_empty() {
+                            let (failed, _) = crate::conditions::check_all(
+                                &mut ctx,
+                                &o.preconditions,
+                                crate::conditions::Kind::OutputPrecondition,
+                            );
+                            diags.extend(Diagnostics(failed));
+                        }
                         values.named.insert(id, (v, s));
                     }
                     Err(d) => diags.push(d),
@@ -712,6 +751,45 @@ impl Session {
         r.sensitive
             .extend(schema.sensitive_attrs().map(String::from));
         r
+    }
+
+    /// Checks one instance's preconditions (`this` is `None`) or postconditions (`this` is the
+    /// object, bound to `self`). Failures carry the instance's address; the flag says whether
+    /// some condition is not known yet.
+    pub(crate) fn check_conditions(
+        &self,
+        values: &Values,
+        rc: &ResourceConfig,
+        inst: &InstanceAddr,
+        expansion: Option<&Expansion>,
+        this: Option<&Value>,
+    ) -> (Vec<Diagnostic>, bool) {
+        let (conds, kind) = match this {
+            None => (
+                &rc.lifecycle.preconditions,
+                crate::conditions::Kind::ResourcePrecondition,
+            ),
+            Some(_) => (
+                &rc.lifecycle.postconditions,
+                crate::conditions::Kind::ResourcePostcondition,
+            ),
+        };
+        if conds.is_empty() {
+            return (Vec::new(), false);
+        }
+        let scope = self.scope(values, &inst.resource.module);
+        let mut ctx = EvalCtx::new(&scope, &rc.file);
+        for (n, v) in instance_bindings(&inst.key, expansion) {
+            ctx.bind(n, v);
+        }
+        if let Some(v) = this {
+            ctx.bind("self", v.clone());
+        }
+        let (failed, unknown) = crate::conditions::check_all(&mut ctx, conds, kind);
+        (
+            failed.into_iter().map(|d| d.with_address(inst)).collect(),
+            unknown,
+        )
     }
 
     /// Resource-level dependency addresses of a resource node.

@@ -58,6 +58,10 @@ pub struct PlanArgs {
     /// Read real infrastructure before planning (default true).
     #[arg(long, default_value = "true", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub refresh: bool,
+    /// Only read real infrastructure and record what changed outside Terrane in state; plan no
+    /// changes to it.
+    #[arg(long)]
+    pub refresh_only: bool,
     /// Limit the number of concurrent operations.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,

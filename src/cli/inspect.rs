@@ -10,10 +10,7 @@ use super::{err, ui, CmdResult, Ctx};
 
 pub async fn init(ctx: &Ctx) -> CmdResult {
     let config = load(ctx)?;
-    let store = ctx.open_store()?;
-    store
-        .workspace(&ctx.workspace)
-        .map_err(|e| err("Failed to open state", e.to_string()))?;
+    ctx.open_workspace()?.create()?;
     let lines = super::plugins::init(ctx, &config)?;
     if !lines.is_empty() {
         println!(
@@ -89,10 +86,7 @@ pub async fn validate(ctx: &Ctx, json: bool) -> CmdResult {
 }
 
 pub fn output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> CmdResult {
-    let store = ctx.open_store()?;
-    let outs = store
-        .outputs(&ctx.workspace)
-        .map_err(|e| err("Failed to read state", e.to_string()))?;
+    let outs = ctx.open_workspace()?.outputs()?;
     match name {
         Some(n) => {
             let o = outs.iter().find(|o| o.name == n).ok_or_else(|| err("Output not found", format!("The output variable requested could not be found in the state. Outputs: {}", outs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", "))))?;
@@ -132,7 +126,7 @@ pub fn output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> CmdResult
                 } else {
                     Value::from_json(&o.value).to_string()
                 };
-                println!("{} = {v}", o.name);
+                println!("{} = {}", o.name, terrane_core::redact::mask(&v));
             }
         }
     }
@@ -162,17 +156,11 @@ fn show_instance(si: &terrane_engine::session::StateInstance) -> String {
         }
     }
     out.push_str("}\n");
-    out
+    terrane_core::redact::mask(&out).into_owned()
 }
 
 fn state_instances(ctx: &Ctx) -> Result<Vec<terrane_engine::session::StateInstance>, Diagnostics> {
-    let store = ctx.open_store()?;
-    let recs = store
-        .resources(&ctx.workspace)
-        .map_err(|e| err("Failed to read state", e.to_string()))?;
-    recs.iter()
-        .map(|r| terrane_engine::session::StateInstance::from_record(r).map_err(Diagnostics::from))
-        .collect()
+    ctx.open_workspace()?.instances()
 }
 
 pub fn show(ctx: &Ctx, plan_file: Option<&str>, json: bool) -> CmdResult {
@@ -185,7 +173,11 @@ pub fn show(ctx: &Ctx, plan_file: Option<&str>, json: bool) -> CmdResult {
         if json {
             println!("{}", mask_plan_json(&plan));
         } else {
-            print!("{}", render_plan(&plan, &Style { color: ctx.color }));
+            plan.register_sensitive();
+            print!(
+                "{}",
+                terrane_core::redact::mask(&render_plan(&plan, &Style { color: ctx.color }))
+            );
         }
         return Ok(0);
     }
@@ -280,29 +272,13 @@ pub fn state(ctx: &Ctx, cmd: StateCommand) -> CmdResult {
             addresses,
             lock: la,
         } => {
-            let store = ctx.open_store()?;
-            let _l = lock(ctx, &store, "terrane state rm", &la)?;
-            let insts = state_instances(ctx)?;
-            let mut n = 0;
-            for a in &addresses {
-                let matched: Vec<_> = insts
-                    .iter()
-                    .filter(|s| terrane_engine::planner::target_matches(a, &s.addr))
-                    .collect();
-                if matched.is_empty() {
-                    return Err(err(
-                        "Invalid target address",
-                        format!("No matching objects found for {a:?}."),
-                    ));
-                }
-                for s in matched {
-                    store
-                        .delete_resource(&ctx.workspace, &s.addr.to_string())
-                        .map_err(|e| err("Failed to write state", e.to_string()))?;
-                    println!("Removed {}", s.addr);
-                    n += 1;
-                }
+            let ws = ctx.open_workspace()?;
+            let locked = lock(ctx, &ws, "terrane state rm", &la)?;
+            let removed = locked.state_rm(&addresses)?;
+            for a in &removed {
+                println!("Removed {a}");
             }
+            let n = removed.len();
             println!("Successfully removed {n} resource instance(s).");
             Ok(0)
         }
@@ -311,29 +287,15 @@ pub fn state(ctx: &Ctx, cmd: StateCommand) -> CmdResult {
             destination,
             lock: la,
         } => {
-            let store = ctx.open_store()?;
-            let _l = lock(ctx, &store, "terrane state mv", &la)?;
+            let ws = ctx.open_workspace()?;
+            let locked = lock(ctx, &ws, "terrane state mv", &la)?;
             let (src, dst) = (
                 InstanceAddr::parse(&source)
                     .map_err(|e| err("Invalid source address", e.to_string()))?,
                 InstanceAddr::parse(&destination)
                     .map_err(|e| err("Invalid destination address", e.to_string()))?,
             );
-            if src.resource.ty != dst.resource.ty {
-                return Err(err(
-                    "Invalid state move request",
-                    format!("Cannot move {src} to {dst}: the resource types differ."),
-                ));
-            }
-            let moved = store
-                .move_resource(&ctx.workspace, &src.to_string(), &dst.to_string())
-                .map_err(|e| err("Failed to write state", e.to_string()))?;
-            if !moved {
-                return Err(err(
-                    "Invalid state move request",
-                    format!("{src} is not in state, or {dst} already exists."),
-                ));
-            }
+            locked.state_mv(&src, &dst)?;
             println!("Move \"{src}\" to \"{dst}\"\nSuccessfully moved 1 object(s).");
             Ok(0)
         }
@@ -348,10 +310,7 @@ pub fn graph(ctx: &Ctx) -> CmdResult {
 }
 
 pub fn history(ctx: &Ctx, json: bool) -> CmdResult {
-    let store = ctx.open_store()?;
-    let runs = store
-        .runs(&ctx.workspace)
-        .map_err(|e| err("Failed to read state", e.to_string()))?;
+    let runs = ctx.open_workspace()?.history()?;
     for r in runs {
         if json {
             println!(
@@ -362,7 +321,7 @@ pub fn history(ctx: &Ctx, json: bool) -> CmdResult {
             );
         } else {
             let result = r.result.as_deref().unwrap_or("did not finish (killed?)");
-            println!(
+            let line = format!(
                 "#{:<4} {}  {:<16} {:<12} {}@{} pid {}  +{} ~{} -{} failed {}",
                 r.id,
                 r.started_at,
@@ -376,16 +335,15 @@ pub fn history(ctx: &Ctx, json: bool) -> CmdResult {
                 r.destroyed,
                 r.failed
             );
+            println!("{}", terrane_core::redact::mask(&line));
         }
     }
     Ok(0)
 }
 
 pub fn force_unlock(ctx: &Ctx, id: &str, force: bool) -> CmdResult {
-    let store = ctx.open_store()?;
-    let holder = store
-        .lock_holder(&ctx.workspace)
-        .map_err(|e| err("Failed to read state", e.to_string()))?;
+    let ws = ctx.open_workspace()?;
+    let holder = ws.lock_holder()?;
     let Some(h) = holder.filter(|h| h.id == id) else {
         return Err(err(
             "Failed to unlock state",
@@ -399,25 +357,18 @@ pub fn force_unlock(ctx: &Ctx, id: &str, force: bool) -> CmdResult {
         println!("force-unlock cancelled.");
         return Ok(1);
     }
-    store
-        .force_unlock(&ctx.workspace, id)
-        .map_err(|e| err("Failed to unlock state", e.to_string()))?;
+    ws.force_unlock(id)?;
     println!("Terrane state has been successfully unlocked!");
     Ok(0)
 }
 
 pub fn workspace(ctx: &Ctx, cmd: WorkspaceCommand) -> CmdResult {
-    let store = ctx.open_store()?;
+    let ws = ctx.open_workspace()?;
     let file = super::workspace_file(&ctx.dir);
     match cmd {
         WorkspaceCommand::Show => println!("{}", ctx.workspace),
         WorkspaceCommand::List => {
-            let mut names: Vec<String> = store
-                .list_workspaces()
-                .map_err(|e| err("Failed to read state", e.to_string()))?
-                .into_iter()
-                .map(|w| w.name)
-                .collect();
+            let mut names = ws.list()?;
             if !names.contains(&"default".to_string()) {
                 names.insert(0, "default".into());
             }
@@ -432,53 +383,19 @@ pub fn workspace(ctx: &Ctx, cmd: WorkspaceCommand) -> CmdResult {
             ));
         }
         WorkspaceCommand::New { name } => {
-            if store
-                .workspace_meta(&name)
-                .map_err(|e| err("Failed to read state", e.to_string()))?
-                .is_some()
-            {
-                return Err(err(
-                    "Workspace already exists",
-                    format!("Workspace {name:?} already exists."),
-                ));
-            }
-            store
-                .workspace(&name)
-                .map_err(|e| err("Failed to write state", e.to_string()))?;
+            ws.create_other(&name)?;
             select(&file, &name)?;
             println!("Created and switched to workspace {name:?}!");
         }
         WorkspaceCommand::Select { name } => {
-            if name != "default"
-                && store
-                    .workspace_meta(&name)
-                    .map_err(|e| err("Failed to read state", e.to_string()))?
-                    .is_none()
-            {
+            if name != "default" && !ws.exists(&name)? {
                 return Err(err("Workspace doesn't exist", format!("Workspace {name:?} doesn't exist. Create it with: terrane workspace new {name}")));
             }
             select(&file, &name)?;
             println!("Switched to workspace {name:?}.");
         }
         WorkspaceCommand::Delete { name, force } => {
-            if name == ctx.workspace {
-                return Err(err(
-                    "Workspace is in use",
-                    format!(
-                        "Workspace {name:?} is the current workspace; select another one first."
-                    ),
-                ));
-            }
-            let n = store
-                .resources(&name)
-                .map_err(|e| err("Failed to read state", e.to_string()))?
-                .len();
-            if n > 0 && !force {
-                return Err(err("Workspace is not empty", format!("Workspace {name:?} still manages {n} resource instance(s). Destroy them first, or pass -force to forget them.")));
-            }
-            store
-                .delete_workspace(&name)
-                .map_err(|e| err("Failed to write state", e.to_string()))?;
+            ws.delete_other(&name, force)?;
             println!("Deleted workspace {name:?}!");
         }
     }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use terrane_core::{Diagnostic, Diagnostics, ProviderRegistry};
-use terrane_state::Store;
+use terrane_engine::Workspace;
 
 use args::{Cli, Command};
 
@@ -27,8 +27,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn open_store(&self) -> Result<Store, Diagnostics> {
-        Store::open(&self.state_path).map_err(|e| err("Failed to open state", e.to_string()))
+    pub fn open_workspace(&self) -> Result<Workspace, Diagnostics> {
+        Workspace::open(&self.state_path, &self.workspace)
     }
 }
 
@@ -70,7 +70,7 @@ pub fn run(raw: Vec<String>) -> i32 {
             tracing_subscriber::EnvFilter::try_from_env("TERRANE_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(ui::MaskedStderr::new)
         .init();
     if let Some(d) = &cli.chdir {
         if let Err(e) = std::env::set_current_dir(d) {

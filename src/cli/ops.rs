@@ -3,59 +3,32 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use terrane_core::{Diagnostic, Diagnostics, InstanceAddr};
+use terrane_core::{Diagnostics, InstanceAddr};
 use terrane_engine::config::Config;
 use terrane_engine::render::{apply_summary, render_plan, Style};
-use terrane_engine::{check_saved_plan, load_config, Plan, PlanOptions, Session, SessionOptions};
-use terrane_state::{RunCounts, Store};
+use terrane_engine::{load_config, Applied, Locked, Plan, PlanOptions, Run, RunOptions, Workspace};
 
 use super::args::{LockArgs, PlanArgs};
 use super::{err, ui, vars, CmdResult, Ctx};
 
-/// Releases the workspace lock when dropped, whatever happened.
-pub struct LockGuard<'a> {
-    store: &'a Store,
-    ws: String,
-    id: String,
-}
-
-impl Drop for LockGuard<'_> {
-    fn drop(&mut self) {
-        let _ = self.store.release_lock(&self.ws, &self.id);
-    }
-}
-
-pub fn lock<'a>(
+/// Takes the workspace lock for `command` (printing the warning when a stale one is taken over).
+pub fn lock<'w>(
     ctx: &Ctx,
-    store: &'a Store,
+    ws: &'w Workspace,
     command: &str,
     args: &LockArgs,
-) -> Result<LockGuard<'a>, Diagnostics> {
+) -> Result<Locked<'w>, Diagnostics> {
     let timeout = super::args::parse_duration(&args.lock_timeout).ok_or_else(|| {
         err(
             "Invalid -lock-timeout",
             format!("{:?} is not a duration like 30s or 2m.", args.lock_timeout),
         )
     })?;
-    store
-        .workspace(&ctx.workspace)
-        .map_err(|e| err("Failed to open state", e.to_string()))?;
-    match store.acquire_lock(&ctx.workspace, command, timeout) {
-        Ok(o) => {
-            if let Some(stale) = o.took_over {
-                ui::print_diags(
-                    &Diagnostic::warning("Took over a stale state lock", format!("The lock was held by {stale}, but that process no longer exists on this host. Its run was interrupted; anything it left in flight is reconciled now.")).into(),
-                    ctx.color,
-                );
-            }
-            Ok(LockGuard { store, ws: ctx.workspace.clone(), id: o.held.id })
-        }
-        Err(terrane_state::StateError::Locked(holder)) => Err(err(
-            "Error acquiring the state lock",
-            format!("The state of workspace {:?} is locked by {holder}.\n\nTerrane waited {} for it. Wait for that run to finish, or pass a longer -lock-timeout. If that process is gone on another host, remove the lock with: terrane force-unlock {}", ctx.workspace, args.lock_timeout, holder.id),
-        )),
-        Err(e) => Err(err("Failed to lock state", e.to_string())),
+    let locked = ws.lock(command, timeout)?;
+    if !locked.warnings().is_empty() {
+        ui::print_diags(locked.warnings(), ctx.color);
     }
+    Ok(locked)
 }
 
 pub fn load(ctx: &Ctx) -> Result<Config, Diagnostics> {
@@ -81,29 +54,39 @@ fn options(args: &PlanArgs, destroy: bool) -> Result<PlanOptions, Diagnostics> {
             ));
         }
     }
+    if args.refresh_only && (destroy || !args.refresh) {
+        return Err(err(
+            "Incompatible command-line options",
+            if destroy {
+                "The -refresh-only and -destroy options are mutually-exclusive."
+            } else {
+                "The -refresh-only and -refresh=false options are mutually-exclusive."
+            },
+        ));
+    }
     Ok(PlanOptions {
         destroy,
+        refresh_only: args.refresh_only,
         refresh: args.refresh,
         targets: args.targets.clone(),
         replace,
     })
 }
 
-fn session(
+fn run<'l, 'w>(
     ctx: &Ctx,
+    locked: &'l Locked<'w>,
     config: Config,
     inputs: std::collections::BTreeMap<String, terrane_core::Value>,
     parallelism: usize,
-) -> Result<Session, Diagnostics> {
+) -> Result<Run<'l, 'w>, Diagnostics> {
     let registry = super::plugins::registry(ctx, &config)?;
-    Session::new(
+    locked.run(
         config,
         registry,
-        SessionOptions {
-            workspace: ctx.workspace.clone(),
+        RunOptions {
             inputs,
-            validate_only: false,
-            parallelism: parallelism.max(1),
+            parallelism,
         },
     )
 }
@@ -141,7 +124,10 @@ fn print_plan(ctx: &Ctx, plan: &Plan, json: bool) {
             serde_json::json!({"type": "change_summary", "changes": {"add": n.add, "change": n.change, "remove": n.destroy, "operation": if plan.destroy { "destroy" } else { "plan" }}})
         );
     } else {
-        print!("{}", render_plan(plan, &Style { color: ctx.color }));
+        print!(
+            "{}",
+            terrane_core::redact::mask(&render_plan(plan, &Style { color: ctx.color }))
+        );
     }
 }
 
@@ -157,11 +143,10 @@ pub async fn plan(
     if !warnings.is_empty() {
         ui::print_diags(&Diagnostics(warnings), ctx.color);
     }
-    let store = ctx.open_store()?;
-    let _lock = lock(ctx, &store, "terrane plan", &args.lock)?;
-    let mut s = session(ctx, config, inputs, args.parallelism)?;
-    s.load_state(&store)?;
-    let plan = s.plan(Some(&store), &options(args, destroy)?).await?;
+    let ws = ctx.open_workspace()?;
+    let locked = lock(ctx, &ws, "terrane plan", &args.lock)?;
+    let mut r = run(ctx, &locked, config, inputs, args.parallelism)?;
+    let plan = r.plan(&options(args, destroy)?).await?;
     print_plan(ctx, &plan, args.json);
     if let Some(path) = out {
         write_private(path, plan.to_json().to_string().as_bytes())
@@ -184,15 +169,11 @@ pub async fn import(
     let addr = InstanceAddr::parse(address).map_err(|e| err("Invalid address", e.to_string()))?;
     let config = load(ctx)?;
     let (inputs, _) = vars::collect(&config, var_args, input)?;
-    let store = ctx.open_store()?;
-    let _lock = lock(ctx, &store, "terrane import", lock_args)?;
-    let mut s = session(ctx, config, inputs, 10)?;
-    s.load_state(&store)?;
-    let si = s.import(&store, &addr, id).await?;
-    let run = store
-        .begin_run(&ctx.workspace, "terrane import")
-        .map_err(|e| err("Failed to write state", e.to_string()))?;
-    let _ = store.finish_run(run, "ok", RunCounts::default());
+    let ws = ctx.open_workspace()?;
+    let locked = lock(ctx, &ws, "terrane import", lock_args)?;
+    let si = run(ctx, &locked, config, inputs, 10)?
+        .import(&addr, id)
+        .await?;
     println!("{addr}: Importing from ID {id:?}...\n{addr}: Import prepared!\n\nImport successful!\n\nThe resource is now managed by Terrane ({} attributes recorded). Run plan to see whether the configuration matches it.", si.value.as_map().map(|m| m.len()).unwrap_or(0));
     Ok(0)
 }
@@ -216,107 +197,80 @@ pub async fn apply(
     plan_file: Option<&str>,
 ) -> CmdResult {
     let config = load(ctx)?;
-    let store = ctx.open_store()?;
+    let ws = ctx.open_workspace()?;
     let command = if destroy {
         "terrane destroy"
     } else {
         "terrane apply"
     };
-    let (mut s, plan, guard) = match plan_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| err("Failed to read plan file", format!("{path}: {e}")))?;
-            let j: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| err("Invalid plan file", format!("{path}: {e}")))?;
-            let plan = Plan::from_json(&j)
-                .map_err(|e| err("Invalid plan file", format!("{path}: {e}")))?;
-            if plan.workspace != ctx.workspace {
-                return Err(err(
-                    "Saved plan is for another workspace",
-                    format!(
-                        "The plan was made for workspace {:?}; the current workspace is {:?}.",
-                        plan.workspace, ctx.workspace
-                    ),
-                ));
-            }
-            let lock_guard = lock(ctx, &store, command, &args.lock)?;
-            let meta = store
-                .workspace(&ctx.workspace)
-                .map_err(|e| err("Failed to read state", e.to_string()))?;
-            check_saved_plan(&plan, &config.fingerprint(), &meta.lineage, meta.serial)
-                .map_err(Diagnostics::from)?;
-            let mut s = session(ctx, config, plan.variables.clone(), args.parallelism)?;
-            s.load_state(&store)?;
-            return run_apply(ctx, &store, &mut s, &plan, args.json, command, lock_guard).await;
+    if let Some(path) = plan_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| err("Failed to read plan file", format!("{path}: {e}")))?;
+        let j: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| err("Invalid plan file", format!("{path}: {e}")))?;
+        let plan =
+            Plan::from_json(&j).map_err(|e| err("Invalid plan file", format!("{path}: {e}")))?;
+        if plan.workspace != ctx.workspace {
+            // Said before taking the lock: nothing of this workspace is touched.
+            return Err(err(
+                "Saved plan is for another workspace",
+                format!(
+                    "The plan was made for workspace {:?}; the current workspace is {:?}.",
+                    plan.workspace, ctx.workspace
+                ),
+            ));
         }
-        None => {
-            let (inputs, warnings) = vars::collect(&config, &args.vars, args.input)?;
-            if !warnings.is_empty() {
-                ui::print_diags(&Diagnostics(warnings), ctx.color);
-            }
-            let lock_guard = lock(ctx, &store, command, &args.lock)?;
-            let mut s = session(ctx, config, inputs, args.parallelism)?;
-            s.load_state(&store)?;
-            let plan = s.plan(Some(&store), &options(args, destroy)?).await?;
-            print_plan(ctx, &plan, args.json);
-            if !plan.has_changes() {
-                if !args.json {
-                    println!("\n{}", apply_summary(destroy, 0, 0, 0));
-                }
-                // Refreshed values and outputs are still recorded.
-                let (_tx, rx) = tokio::sync::watch::channel(0u8);
-                let run = store
-                    .begin_run(&ctx.workspace, command)
-                    .map_err(|e| err("Failed to write state", e.to_string()))?;
-                let o = s
-                    .apply(
-                        &plan,
-                        &store,
-                        run,
-                        Arc::new(terrane_engine::events::NullSink),
-                        rx,
-                    )
-                    .await;
-                let _ = store.finish_run(run, "ok", RunCounts::default());
-                if o.diags.has_errors() {
-                    return Err(o.diags);
-                }
-                drop(lock_guard);
-                return Ok(0);
-            }
-            if !auto_approve {
-                let (q, d) = if destroy {
-                    ("Do you really want to destroy all resources?", "Terrane will destroy all your managed infrastructure, as shown above.\n  There is no undo.")
-                } else {
-                    (
-                        "Do you want to perform these actions?",
-                        "Terrane will perform the actions described above.",
-                    )
-                };
-                if !ui::confirm(q, d, args.input)? {
-                    println!("\nApply cancelled.");
-                    return Ok(1);
-                }
-            }
-            (s, plan, lock_guard)
+        let locked = lock(ctx, &ws, command, &args.lock)?;
+        let registry = super::plugins::registry(ctx, &config)?;
+        let mut r = locked.saved(&plan, config, registry, args.parallelism)?;
+        return run_apply(ctx, &mut r, &plan, args.json).await;
+    }
+    let (inputs, warnings) = vars::collect(&config, &args.vars, args.input)?;
+    if !warnings.is_empty() {
+        ui::print_diags(&Diagnostics(warnings), ctx.color);
+    }
+    let locked = lock(ctx, &ws, command, &args.lock)?;
+    let mut r = run(ctx, &locked, config, inputs, args.parallelism)?;
+    let plan = r.plan(&options(args, destroy)?).await?;
+    print_plan(ctx, &plan, args.json);
+    if !plan.has_changes() {
+        if !args.json {
+            println!("\n{}", apply_summary(destroy, 0, 0, 0));
         }
-    };
-    run_apply(ctx, &store, &mut s, &plan, args.json, command, guard).await
+        // Refreshed values and outputs are still recorded.
+        let (_tx, rx) = tokio::sync::watch::channel(terrane_engine::events::CANCEL_NONE);
+        let applied = r
+            .apply(&plan, Arc::new(terrane_engine::events::NullSink), rx)
+            .await?;
+        if applied.outcome.diags.has_errors() {
+            return Err(applied.outcome.diags);
+        }
+        return Ok(0);
+    }
+    if !auto_approve {
+        let (q, d) = if destroy {
+            ("Do you really want to destroy all resources?", "Terrane will destroy all your managed infrastructure, as shown above.\n  There is no undo.")
+        } else {
+            (
+                "Do you want to perform these actions?",
+                "Terrane will perform the actions described above.",
+            )
+        };
+        if !ui::confirm(q, d, args.input)? {
+            println!("\nApply cancelled.");
+            return Ok(1);
+        }
+    }
+    run_apply(ctx, &mut r, &plan, args.json).await
 }
 
-async fn run_apply(
-    ctx: &Ctx,
-    store: &Store,
-    s: &mut Session,
-    plan: &Plan,
-    json: bool,
-    command: &str,
-    _lock: LockGuard<'_>,
-) -> CmdResult {
-    let run = store
-        .begin_run(&ctx.workspace, command)
-        .map_err(|e| err("Failed to write state", e.to_string()))?;
-    let (tx, rx) = tokio::sync::watch::channel(terrane_engine::events::CANCEL_NONE);
+/// Ctrl-C or SIGTERM: the first stops starting new steps, the second abandons calls in flight.
+fn cancel_on_signals() -> (
+    tokio::sync::watch::Receiver<u8>,
+    tokio::task::JoinHandle<()>,
+) {
+    use terrane_engine::events::{CANCEL_HARD, CANCEL_NONE};
+    let (tx, rx) = tokio::sync::watch::channel(CANCEL_NONE);
     let signals = tokio::spawn(async move {
         let mut term =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -325,35 +279,33 @@ async fn run_apply(
                 r = tokio::signal::ctrl_c() => { if r.is_err() { return; } }
                 _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
             }
-            let next = (*tx.borrow() + 1).min(terrane_engine::events::CANCEL_HARD);
+            let next = (*tx.borrow() + 1).min(CANCEL_HARD);
             let _ = tx.send(next);
-            if next == terrane_engine::events::CANCEL_HARD {
+            if next == CANCEL_HARD {
                 return;
             }
         }
     });
+    (rx, signals)
+}
+
+async fn run_apply(ctx: &Ctx, r: &mut Run<'_, '_>, plan: &Plan, json: bool) -> CmdResult {
+    let (rx, signals) = cancel_on_signals();
     let progress = ui::Progress::new(json, ctx.color);
     let ticker = progress.spawn_ticker();
     if !json {
         println!();
     }
-    let out = s.apply(plan, store, run, progress.clone(), rx).await;
+    let applied = r.apply(plan, progress.clone(), rx).await;
     ticker.abort();
     signals.abort();
-    let result = if out.interrupted {
-        "interrupted"
-    } else if out.ok() {
-        "ok"
-    } else {
-        "failed"
-    };
-    let counts = RunCounts {
-        added: out.added as i64,
-        changed: out.changed as i64,
-        destroyed: out.destroyed as i64,
-        failed: out.failed.len() as i64,
-    };
-    let _ = store.finish_run(run, result, counts);
+    let Applied {
+        outcome: out,
+        result,
+        outputs,
+        ..
+    } = applied?;
+    let result = result.as_str();
     if json {
         for d in out.diags.iter() {
             println!("{}", ui::diag_json(d));
@@ -372,7 +324,7 @@ async fn run_apply(
                 apply_summary(plan.destroy, out.added, out.changed, out.destroyed)
             );
             if !plan.destroy {
-                print_outputs(store, &ctx.workspace);
+                print_outputs(&outputs);
             }
         }
         return Ok(0);
@@ -404,8 +356,7 @@ async fn run_apply(
     Ok(1)
 }
 
-fn print_outputs(store: &Store, ws: &str) {
-    let Ok(outs) = store.outputs(ws) else { return };
+fn print_outputs(outs: &[terrane_engine::workspace::OutputRecord]) {
     if outs.is_empty() {
         return;
     }
@@ -416,6 +367,6 @@ fn print_outputs(store: &Store, ws: &str) {
         } else {
             terrane_core::Value::from_json(&o.value).to_string()
         };
-        println!("{} = {v}", o.name);
+        println!("{} = {}", o.name, terrane_core::redact::mask(&v));
     }
 }

@@ -12,7 +12,7 @@ use terrane_engine::Action;
 pub fn print_diags(diags: &Diagnostics, color: bool) {
     let mut err = std::io::stderr().lock();
     for d in diags.iter() {
-        let text = d.to_string();
+        let text = terrane_core::redact::mask(&d.to_string()).into_owned();
         if color {
             let (label, code) = match d.severity {
                 Severity::Error => ("Error:", "31"),
@@ -207,11 +207,13 @@ impl EventSink for Progress {
             }
             Event::Progress { addr, report: ProgressReport::Output { line, .. } } => {
                 // Command output is shown as written, not in bold.
+                let line = terrane_core::redact::mask(line);
                 let _ = writeln!(std::io::stdout().lock(), "{addr} (local-exec): {line}");
                 return;
             }
             Event::Interrupted { in_flight } => format!("\nInterrupt received. Waiting for {in_flight} in-flight operation(s) to finish; press Ctrl-C again to stop now (state stays consistent)."),
         };
+        let line = terrane_core::redact::mask(&line);
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", self.bold(&line));
     }
@@ -234,4 +236,33 @@ pub fn confirm(question: &str, detail: &str, input: bool) -> Result<bool, Diagno
         .read_line(&mut line)
         .map_err(|e| super::err("Failed to read input", e.to_string()))?;
     Ok(line.trim() == "yes")
+}
+
+/// Debug logs (`TERRANE_LOG`) go to stderr with sensitive values masked: each event is
+/// formatted into a buffer, masked, then written whole.
+pub struct MaskedStderr(Vec<u8>);
+
+impl MaskedStderr {
+    pub fn new() -> MaskedStderr {
+        MaskedStderr(Vec::new())
+    }
+}
+
+impl Write for MaskedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for MaskedStderr {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.0);
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(terrane_core::redact::mask(&text).as_bytes());
+    }
 }

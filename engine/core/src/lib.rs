@@ -8,6 +8,7 @@ pub mod addr;
 pub mod diag;
 pub mod probe;
 pub mod provider;
+pub mod redact;
 pub mod schema;
 pub mod sign;
 pub mod text;

@@ -64,6 +64,8 @@ impl Job {
             action: shown,
         });
         let ty = self.addr.resource.ty.clone();
+        // Sensitive values in the configuration are masked by whoever writes the log.
+        tracing::debug!(address = %self.addr, action = shown.as_str(), config = %self.config, "provider call");
         let progress = JobProgress {
             sink: self.sink.clone(),
             addr: self.addr.to_string(),

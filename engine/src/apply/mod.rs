@@ -84,6 +84,32 @@ struct Ctx<'a> {
 }
 
 impl Session {
+    /// Applies a refresh-only plan: what changed outside Terrane is recorded in state in one
+    /// transaction (changed objects get their real values, deleted ones leave state); no
+    /// provider is called.
+    pub fn apply_refresh_only(&mut self, plan: &Plan, store: &Store) -> ApplyOutcome {
+        let mut out = ApplyOutcome::default();
+        let mut steps = Vec::new();
+        for d in &plan.drift {
+            match &d.after {
+                Some(v) => {
+                    if let Some(si) = self.state.get_mut(&d.addr) {
+                        si.value = v.clone();
+                        steps.push(StepWrite::Put(si.to_record()));
+                    }
+                }
+                None => {
+                    self.state.remove(&d.addr);
+                    steps.push(StepWrite::Delete(d.addr.to_string()));
+                }
+            }
+        }
+        if let Err(e) = store.apply_steps(&self.opts.workspace, &steps) {
+            out.diags.extend(state_err(e));
+        }
+        out
+    }
+
     /// Applies `plan`. State must be loaded and providers configured (plan did both, or call
     /// [`Session::configure_providers`] for a saved plan).
     pub async fn apply(
@@ -268,6 +294,10 @@ impl Session {
             self.flush_steps(&ctx, &mut out);
             for node in finished_nodes {
                 finished += 1;
+                if !node_failed[node] && node < n {
+                    node_failed[node] =
+                        !self.postconditions_hold(node, &values, &inst_values, &mut out);
+                }
                 if node_failed[node] {
                     status[node] = Status::Failed;
                     skip_dependents(
@@ -476,6 +506,16 @@ impl Session {
                 failed = true;
                 continue;
             }
+            // Preconditions that were unknown at plan time are known now.
+            let (failed_conds, _) =
+                self.check_conditions(values, &rc, &c.addr, Some(&expansion), None);
+            if !failed_conds.is_empty() {
+                out.diags.extend(Diagnostics(failed_conds));
+                out.failed
+                    .push((c.addr.to_string(), "precondition failed".into()));
+                failed = true;
+                continue;
+            }
             let config = r.value;
             if config.contains_unknown() {
                 out.diags.push(
@@ -632,6 +672,41 @@ impl Session {
             op: Op::Delete,
         });
         Ok(1)
+    }
+
+    /// Checks the postconditions of a resource node's instances against what the provider
+    /// returned. A failure keeps the object in state (it exists) but fails the node, so nothing
+    /// that depends on it starts.
+    fn postconditions_hold(
+        &self,
+        id: usize,
+        values: &Values,
+        inst_values: &HashMap<usize, BTreeMap<InstanceKey, Value>>,
+        out: &mut ApplyOutcome,
+    ) -> bool {
+        let NodeKind::Resource { addr, config } = &self.graph.nodes[id].kind else {
+            return true;
+        };
+        if config.lifecycle.postconditions.is_empty() {
+            return true;
+        }
+        let Some(vals) = inst_values.get(&id) else {
+            return true;
+        };
+        let expansion = self.expand(values, &config.parse(), &addr.module).ok();
+        let mut ok = true;
+        for (key, v) in vals {
+            let inst = addr.instance(key.clone());
+            let (failed, _) =
+                self.check_conditions(values, config, &inst, expansion.as_ref(), Some(v));
+            if !failed.is_empty() {
+                ok = false;
+                out.diags.extend(Diagnostics(failed));
+                out.failed
+                    .push((inst.to_string(), "postcondition failed".into()));
+            }
+        }
+        ok
     }
 
     fn finish_resource_node(

@@ -63,6 +63,8 @@ impl Session {
                             _ => out.changed += 1,
                         }
                         let v = new.unwrap_or(Value::Null);
+                        let mut sensitive = c.sensitive.clone();
+                        StateInstance::derive_sensitive(&v, &mut sensitive);
                         inst_values
                             .entry(done.node)
                             .or_default()
@@ -71,7 +73,7 @@ impl Session {
                             addr: c.addr.clone(),
                             provider: c.provider.clone(),
                             value: v,
-                            sensitive: c.sensitive.clone(),
+                            sensitive,
                             deps: c.deps.clone(),
                             tainted: false,
                         };

@@ -408,11 +408,81 @@ impl Loader {
         }
     }
 
+    /// A `precondition`/`postcondition` block: both arguments are required, nothing else.
+    fn condition(&mut self, file: &Arc<SourceFile>, b: &Block) -> Option<Condition> {
+        let kind = b.ident.value().as_str().to_string();
+        let mut cond = None;
+        let mut msg = None;
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.value().as_str() {
+                    "condition" => cond = Some(self.expr(file, a)),
+                    "error_message" => msg = Some(self.expr(file, a)),
+                    other => self.err(
+                        file,
+                        a.key.span(),
+                        "Unsupported argument",
+                        format!("An argument named {other:?} is not expected in a {kind} block."),
+                    ),
+                },
+                Structure::Block(ib) => self.err(
+                    file,
+                    ib.ident.span(),
+                    "Unsupported block type",
+                    format!("A {kind} block holds only condition and error_message."),
+                ),
+            }
+        }
+        match (cond, msg) {
+            (Some(condition), Some(error_message)) => Some(Condition {
+                condition,
+                error_message,
+            }),
+            (c, _) => {
+                let missing = if c.is_none() {
+                    "condition"
+                } else {
+                    "error_message"
+                };
+                self.err(
+                    file,
+                    b.ident.span(),
+                    "Missing required argument",
+                    format!("The argument {missing:?} is required in a {kind} block."),
+                );
+                None
+            }
+        }
+    }
+
     fn lifecycle(&mut self, file: &Arc<SourceFile>, b: &Block) -> Lifecycle {
         let mut l = Lifecycle::default();
         for s in b.body.iter() {
-            let Structure::Attribute(a) = s else {
-                continue;
+            let a = match s {
+                Structure::Attribute(a) => a,
+                Structure::Block(cb) => {
+                    match cb.ident.value().as_str() {
+                        "precondition" => {
+                            if let Some(c) = self.condition(file, cb) {
+                                l.preconditions.push(c);
+                            }
+                        }
+                        "postcondition" => {
+                            if let Some(c) = self.condition(file, cb) {
+                                l.postconditions.push(c);
+                            }
+                        }
+                        other => self.err(
+                            file,
+                            cb.ident.span(),
+                            "Unsupported block type",
+                            format!(
+                                "Blocks of type {other:?} are not expected in a lifecycle block."
+                            ),
+                        ),
+                    }
+                    continue;
+                }
             };
             match a.key.value().as_str() {
                 "create_before_destroy" => l.create_before_destroy = self.static_bool(file, a),
@@ -608,6 +678,7 @@ impl Loader {
         let mut sensitive = false;
         let mut description = None;
         let mut depends_on = Vec::new();
+        let mut preconditions = Vec::new();
         for s in b.body.iter() {
             match s {
                 Structure::Attribute(a) => match a.key.value().as_str() {
@@ -627,7 +698,11 @@ impl Loader {
                         format!("An argument named {other:?} is not expected in an output block."),
                     ),
                 },
-                Structure::Block(ob) if ob.ident.value().as_str() == "precondition" => {}
+                Structure::Block(ob) if ob.ident.value().as_str() == "precondition" => {
+                    if let Some(c) = self.condition(file, ob) {
+                        preconditions.push(c);
+                    }
+                }
                 Structure::Block(ob) => self.err(
                     file,
                     ob.ident.span(),
@@ -667,6 +742,7 @@ impl Loader {
                 sensitive,
                 description,
                 depends_on,
+                preconditions,
                 range,
             },
         );
@@ -689,7 +765,7 @@ impl Loader {
             match s {
                 Structure::Attribute(a) => match a.key.value().as_str() {
                     "source" => source = self.static_value(file, a).and_then(|v| v.as_str().map(String::from)),
-                    "version" | "providers" => {}
+                    k @ ("version" | "providers") => self.err(file, a.key.span(), "Argument not supported yet", format!("{k} on a module call is not supported yet: {}. Remove it; Terrane would otherwise ignore it.", if k == "version" { "only local module sources are, and they have no versions" } else { "a module uses the default (unaliased) configurations of its providers" })),
                     "depends_on" => depends_on = self.depends_on(file, a),
                     "count" | "for_each" => self.err(file, a.key.span(), "Module repetition is not supported yet", format!("{} on a module call is not supported yet; repeat the resources inside the module instead.", a.key.value().as_str())),
                     k => {

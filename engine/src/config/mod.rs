@@ -148,6 +148,7 @@ pub struct Output {
     pub sensitive: bool,
     pub description: Option<String>,
     pub depends_on: Vec<Expr>,
+    pub preconditions: Vec<Condition>,
     pub range: SourceRange,
 }
 
@@ -201,6 +202,15 @@ pub struct Lifecycle {
     pub prevent_destroy: bool,
     pub ignore_changes: IgnoreChanges,
     pub replace_triggered_by: Vec<Expr>,
+    pub preconditions: Vec<Condition>,
+    pub postconditions: Vec<Condition>,
+}
+
+/// A `precondition` or `postcondition` block (see [`crate::conditions`]).
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub condition: Expr,
+    pub error_message: Expr,
 }
 
 /// Meta-arguments that are not part of a resource's own configuration.

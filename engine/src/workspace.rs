@@ -1,0 +1,446 @@
+//! Runs as a library API: the workflow every command shares (open the state, lock the
+//! workspace naming the holder, plan, apply, record the run in history, release), so that the
+//! binary only parses arguments, asks for confirmation and renders events, and a Rust program
+//! can drive Terrane the same way (see `examples/library`).
+//!
+//! ```text
+//! Workspace::open(state file, name)        read-only: outputs, instances, history, workspaces
+//!   .lock(command, timeout) -> Locked      the lock is released when Locked is dropped
+//!     .run(config, registry, options) -> Run
+//!       .plan(&PlanOptions) -> Plan
+//!       .apply(&Plan, sink, cancel) -> Applied     recorded in history
+//!       .import(addr, id)                          recorded in history
+//!     .saved(plan, config, registry, parallelism) -> Run   a saved plan, checked first
+//!     .state_rm(..) / .state_mv(..)
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, ProviderRegistry, Value};
+pub use terrane_state::{LockInfo, OutputRecord, RunRecord};
+use terrane_state::{RunCounts, StateError, Store};
+use tokio::sync::watch;
+
+use crate::apply::{check_saved_plan, ApplyOutcome};
+use crate::config::Config;
+use crate::events::{EventSink, NullSink};
+use crate::plan::Plan;
+use crate::planner::{target_matches, PlanOptions};
+use crate::session::{state_err, Session, SessionOptions, StateInstance};
+
+/// One workspace of a state database.
+pub struct Workspace {
+    store: Store,
+    name: String,
+}
+
+/// How a run ended, as recorded in history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunResult {
+    Ok,
+    Failed,
+    Interrupted,
+}
+
+impl RunResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunResult::Ok => "ok",
+            RunResult::Failed => "failed",
+            RunResult::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// What an apply did.
+pub struct Applied {
+    pub outcome: ApplyOutcome,
+    pub result: RunResult,
+    /// The run's id in history.
+    pub run_id: i64,
+    /// The root module's outputs in state after the run.
+    pub outputs: Vec<OutputRecord>,
+}
+
+/// Options of a run that are not in the configuration.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Root module variables.
+    pub inputs: BTreeMap<String, Value>,
+    /// Provider calls in flight at once (at least 1).
+    pub parallelism: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            inputs: BTreeMap::new(),
+            parallelism: 10,
+        }
+    }
+}
+
+fn read_err(e: StateError) -> Diagnostics {
+    Diagnostic::error("Failed to read state", e.to_string()).into()
+}
+
+fn write_err(e: StateError) -> Diagnostics {
+    Diagnostic::error("Failed to write state", e.to_string()).into()
+}
+
+/// A duration as a user would write it (`0s`, `30s`, `2m`, `500ms`).
+fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if !ms.is_multiple_of(1000) {
+        format!("{ms}ms")
+    } else if ms >= 60_000 && ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else {
+        format!("{}s", ms / 1000)
+    }
+}
+
+impl Workspace {
+    /// Opens (creating if needed) the state database at `state_path`, for workspace `name`.
+    /// The workspace itself is created by the first run that locks it, or by [`Self::create`].
+    pub fn open(state_path: &Path, name: &str) -> Result<Workspace, Diagnostics> {
+        let store = Store::open(state_path).map_err(|e| {
+            Diagnostics::from(Diagnostic::error("Failed to open state", e.to_string()))
+        })?;
+        Ok(Workspace {
+            store,
+            name: name.to_string(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn state_path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// Creates this workspace if it does not exist yet.
+    pub fn create(&self) -> Result<(), Diagnostics> {
+        self.store
+            .workspace(&self.name)
+            .map(|_| ())
+            .map_err(|e| Diagnostic::error("Failed to open state", e.to_string()).into())
+    }
+
+    /// Takes the workspace lock for `command`, waiting up to `timeout` for another holder. A
+    /// lock whose holder died on this host is taken over, with a warning in
+    /// [`Locked::warnings`].
+    pub fn lock(&self, command: &str, timeout: Duration) -> Result<Locked<'_>, Diagnostics> {
+        self.create()?;
+        match self.store.acquire_lock(&self.name, command, timeout) {
+            Ok(o) => {
+                let mut warnings = Diagnostics::new();
+                if let Some(stale) = o.took_over {
+                    warnings.push(Diagnostic::warning("Took over a stale state lock", format!("The lock was held by {stale}, but that process no longer exists on this host. Its run was interrupted; anything it left in flight is reconciled now.")));
+                }
+                Ok(Locked {
+                    ws: self,
+                    id: o.held.id,
+                    command: command.to_string(),
+                    warnings,
+                })
+            }
+            Err(StateError::Locked(holder)) => Err(Diagnostic::error(
+                "Error acquiring the state lock",
+                format!("The state of workspace {:?} is locked by {holder}.\n\nTerrane waited {} for it. Wait for that run to finish, or pass a longer -lock-timeout. If that process is gone on another host, remove the lock with: terrane force-unlock {}", self.name, show_duration(timeout), holder.id),
+            ).into()),
+            Err(e) => Err(Diagnostic::error("Failed to lock state", e.to_string()).into()),
+        }
+    }
+
+    /// The root module's outputs recorded by the last apply.
+    pub fn outputs(&self) -> Result<Vec<OutputRecord>, Diagnostics> {
+        self.store.outputs(&self.name).map_err(read_err)
+    }
+
+    /// Every resource instance in state, in address order.
+    pub fn instances(&self) -> Result<Vec<StateInstance>, Diagnostics> {
+        let recs = self.store.resources(&self.name).map_err(read_err)?;
+        recs.iter()
+            .map(|r| StateInstance::from_record(r).map_err(Diagnostics::from))
+            .collect()
+    }
+
+    /// Past runs of this workspace, oldest first.
+    pub fn history(&self) -> Result<Vec<RunRecord>, Diagnostics> {
+        self.store.runs(&self.name).map_err(read_err)
+    }
+
+    /// Who holds the lock, if anyone.
+    pub fn lock_holder(&self) -> Result<Option<LockInfo>, Diagnostics> {
+        self.store.lock_holder(&self.name).map_err(read_err)
+    }
+
+    /// Removes the lock `id` whatever its holder is doing.
+    pub fn force_unlock(&self, id: &str) -> Result<LockInfo, Diagnostics> {
+        self.store
+            .force_unlock(&self.name, id)
+            .map_err(|e| Diagnostic::error("Failed to unlock state", e.to_string()).into())
+    }
+
+    /// The names of the workspaces in this database.
+    pub fn list(&self) -> Result<Vec<String>, Diagnostics> {
+        Ok(self
+            .store
+            .list_workspaces()
+            .map_err(read_err)?
+            .into_iter()
+            .map(|w| w.name)
+            .collect())
+    }
+
+    /// Whether workspace `name` exists in this database.
+    pub fn exists(&self, name: &str) -> Result<bool, Diagnostics> {
+        Ok(self.store.workspace_meta(name).map_err(read_err)?.is_some())
+    }
+
+    /// Creates workspace `name` (an error if it exists).
+    pub fn create_other(&self, name: &str) -> Result<(), Diagnostics> {
+        if self.exists(name)? {
+            return Err(Diagnostic::error(
+                "Workspace already exists",
+                format!("Workspace {name:?} already exists."),
+            )
+            .into());
+        }
+        self.store.workspace(name).map(|_| ()).map_err(write_err)
+    }
+
+    /// Deletes workspace `name`, which must not be this one. One that still manages objects is
+    /// deleted only with `force` (its objects are forgotten, not destroyed).
+    pub fn delete_other(&self, name: &str, force: bool) -> Result<(), Diagnostics> {
+        if name == self.name {
+            return Err(Diagnostic::error(
+                "Workspace is in use",
+                format!("Workspace {name:?} is the current workspace; select another one first."),
+            )
+            .into());
+        }
+        let n = self.store.resources(name).map_err(read_err)?.len();
+        if n > 0 && !force {
+            return Err(Diagnostic::error("Workspace is not empty", format!("Workspace {name:?} still manages {n} resource instance(s). Destroy them first, or pass -force to forget them.")).into());
+        }
+        self.store.delete_workspace(name).map_err(write_err)
+    }
+}
+
+/// The workspace, locked. Dropping it releases the lock, whatever happened.
+pub struct Locked<'w> {
+    ws: &'w Workspace,
+    id: String,
+    command: String,
+    warnings: Diagnostics,
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        let _ = self.ws.store.release_lock(&self.ws.name, &self.id);
+    }
+}
+
+impl<'w> Locked<'w> {
+    /// Warnings from taking the lock (a stale lock taken over).
+    pub fn warnings(&self) -> &Diagnostics {
+        &self.warnings
+    }
+
+    pub fn workspace(&self) -> &'w Workspace {
+        self.ws
+    }
+
+    /// A run of `config`: providers instantiated, state loaded.
+    pub fn run(
+        &self,
+        config: Config,
+        registry: ProviderRegistry,
+        opts: RunOptions,
+    ) -> Result<Run<'_, 'w>, Diagnostics> {
+        let mut session = Session::new(
+            config,
+            registry,
+            SessionOptions {
+                workspace: self.ws.name.clone(),
+                inputs: opts.inputs,
+                validate_only: false,
+                parallelism: opts.parallelism.max(1),
+            },
+        )?;
+        session.load_state(&self.ws.store)?;
+        Ok(Run {
+            locked: self,
+            session,
+        })
+    }
+
+    /// A run that applies a saved plan: refused if the plan is for another workspace, or the
+    /// configuration or the state changed since it was made.
+    pub fn saved(
+        &self,
+        plan: &Plan,
+        config: Config,
+        registry: ProviderRegistry,
+        parallelism: usize,
+    ) -> Result<Run<'_, 'w>, Diagnostics> {
+        if plan.workspace != self.ws.name {
+            return Err(Diagnostic::error(
+                "Saved plan is for another workspace",
+                format!(
+                    "The plan was made for workspace {:?}; the current workspace is {:?}.",
+                    plan.workspace, self.ws.name
+                ),
+            )
+            .into());
+        }
+        let meta = self.ws.store.workspace(&self.ws.name).map_err(read_err)?;
+        check_saved_plan(plan, &config.fingerprint(), &meta.lineage, meta.serial)?;
+        self.run(
+            config,
+            registry,
+            RunOptions {
+                inputs: plan.variables.clone(),
+                parallelism,
+            },
+        )
+    }
+
+    /// Removes from state every instance matching one of `addresses` (objects are forgotten,
+    /// not destroyed). Each address must match something.
+    pub fn state_rm(&self, addresses: &[String]) -> Result<Vec<InstanceAddr>, Diagnostics> {
+        let insts = self.ws.instances()?;
+        let mut removed = Vec::new();
+        for a in addresses {
+            let matched: Vec<_> = insts
+                .iter()
+                .filter(|s| target_matches(a, &s.addr))
+                .collect();
+            if matched.is_empty() {
+                return Err(Diagnostic::error(
+                    "Invalid target address",
+                    format!("No matching objects found for {a:?}."),
+                )
+                .into());
+            }
+            for s in matched {
+                self.ws
+                    .store
+                    .delete_resource(&self.ws.name, &s.addr.to_string())
+                    .map_err(write_err)?;
+                removed.push(s.addr.clone());
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Moves the instance at `src` to `dst` (same resource type; `dst` must be free).
+    pub fn state_mv(&self, src: &InstanceAddr, dst: &InstanceAddr) -> Result<(), Diagnostics> {
+        if src.resource.ty != dst.resource.ty {
+            return Err(Diagnostic::error(
+                "Invalid state move request",
+                format!("Cannot move {src} to {dst}: the resource types differ."),
+            )
+            .into());
+        }
+        let moved = self
+            .ws
+            .store
+            .move_resource(&self.ws.name, &src.to_string(), &dst.to_string())
+            .map_err(write_err)?;
+        if !moved {
+            return Err(Diagnostic::error(
+                "Invalid state move request",
+                format!("{src} is not in state, or {dst} already exists."),
+            )
+            .into());
+        }
+        Ok(())
+    }
+}
+
+/// One run of a configuration against the locked workspace.
+pub struct Run<'l, 'w> {
+    locked: &'l Locked<'w>,
+    session: Session,
+}
+
+impl Run<'_, '_> {
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Plans (refreshing first unless `opts.refresh` is false).
+    pub async fn plan(&mut self, opts: &PlanOptions) -> Result<Plan, Diagnostics> {
+        self.session.plan(Some(&self.locked.ws.store), opts).await
+    }
+
+    /// Applies `plan` and records the run in history. Events go to `sink` (a plan with no
+    /// changes still records refreshed values and outputs, and reports nothing). `cancel`:
+    /// see [`crate::events::CANCEL_SOFT`] and [`crate::events::CANCEL_HARD`].
+    pub async fn apply(
+        &mut self,
+        plan: &Plan,
+        sink: Arc<dyn EventSink>,
+        cancel: watch::Receiver<u8>,
+    ) -> Result<Applied, Diagnostics> {
+        let store = &self.locked.ws.store;
+        let ws = &self.locked.ws.name;
+        let run_id = store
+            .begin_run(ws, &self.locked.command)
+            .map_err(write_err)?;
+        let sink: Arc<dyn EventSink> = if plan.has_changes() {
+            sink
+        } else {
+            Arc::new(NullSink)
+        };
+        let outcome = if plan.refresh_only {
+            self.session.apply_refresh_only(plan, store)
+        } else {
+            self.session.apply(plan, store, run_id, sink, cancel).await
+        };
+        let result = if outcome.interrupted {
+            RunResult::Interrupted
+        } else if outcome.ok() {
+            RunResult::Ok
+        } else {
+            RunResult::Failed
+        };
+        let counts = RunCounts {
+            added: outcome.added as i64,
+            changed: outcome.changed as i64,
+            destroyed: outcome.destroyed as i64,
+            failed: outcome.failed.len() as i64,
+        };
+        let _ = store.finish_run(run_id, result.as_str(), counts);
+        let outputs = store.outputs(ws).unwrap_or_default();
+        Ok(Applied {
+            outcome,
+            result,
+            run_id,
+            outputs,
+        })
+    }
+
+    /// Imports the existing object `id` at `addr` and records the run in history.
+    pub async fn import(
+        &mut self,
+        addr: &InstanceAddr,
+        id: &str,
+    ) -> Result<StateInstance, Diagnostics> {
+        let store = &self.locked.ws.store;
+        let si = self.session.import(store, addr, id).await?;
+        let run = store
+            .begin_run(&self.locked.ws.name, &self.locked.command)
+            .map_err(state_err)?;
+        let _ = store.finish_run(run, RunResult::Ok.as_str(), RunCounts::default());
+        Ok(si)
+    }
+}
