@@ -17,6 +17,7 @@ pub mod render;
 pub mod session;
 pub mod source;
 pub mod values;
+pub mod walk;
 pub mod workspace;
 
 pub use apply::{check_saved_plan, ApplyOutcome};

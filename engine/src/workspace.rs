@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, ProviderRegistry, Value};
-pub use terrane_state::{LockInfo, OutputRecord, RunRecord};
+pub use terrane_state::{LockInfo, OutputRecord, RunRecord, DEFAULT_FILE};
 use terrane_state::{RunCounts, StateError, Store};
 use tokio::sync::watch;
 
@@ -384,7 +384,7 @@ impl Run<'_, '_> {
 
     /// Applies `plan` and records the run in history. Events go to `sink` (a plan with no
     /// changes still records refreshed values and outputs, and reports nothing). `cancel`:
-    /// see [`crate::events::CANCEL_SOFT`] and [`crate::events::CANCEL_HARD`].
+    /// see [`crate::events::CANCEL_GRACEFUL`] and [`crate::events::CANCEL_HARD`].
     pub async fn apply(
         &mut self,
         plan: &Plan,

@@ -98,7 +98,7 @@ pub fn run(raw: Vec<String>) -> i32 {
         .clone()
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("TERRANE_STATE").map(PathBuf::from))
-        .unwrap_or_else(|| dir.join(terrane_state::DEFAULT_FILE));
+        .unwrap_or_else(|| dir.join(terrane_engine::workspace::DEFAULT_FILE));
     let ctx = Ctx {
         dir,
         state_path,

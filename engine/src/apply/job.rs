@@ -8,7 +8,6 @@ use terrane_core::{
     ApplyRequest, InstanceAddr, PlanRequest, Progress, ProgressReport, Provider, ProviderError,
     Value,
 };
-use tokio::sync::Semaphore;
 
 use super::provision::{self, Provisioning};
 use crate::events::{Event, EventSink};
@@ -32,8 +31,6 @@ pub(super) struct TaskDone {
 
 pub(super) struct Job {
     pub provider: Arc<dyn Provider>,
-    pub global: Arc<Semaphore>,
-    pub local: Option<Arc<Semaphore>>,
     pub sink: Arc<dyn EventSink>,
     pub cancel: tokio::sync::watch::Receiver<u8>,
     pub addr: InstanceAddr,
@@ -47,12 +44,9 @@ pub(super) struct Job {
 }
 
 impl Job {
+    /// Runs the call; the walker starts it once a slot is free (-parallelism and the
+    /// provider's own limit).
     pub(super) async fn run(self, node: usize, change: usize, op: Op) -> TaskDone {
-        let _g = self.global.acquire().await.expect("semaphore open");
-        let _l = match &self.local {
-            Some(s) => Some(s.acquire().await.expect("semaphore open")),
-            None => None,
-        };
         let started = Instant::now();
         let shown = if matches!(op, Op::Delete) {
             Action::Delete

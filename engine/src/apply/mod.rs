@@ -3,29 +3,32 @@
 //! mutating call, an intent is recorded so that a killed run can be reconciled.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use petgraph::graph::{DiGraph, NodeIndex};
 use terrane_core::{Diagnostic, Diagnostics, InstanceKey, Value};
 use terrane_state::{Intent, OutputRecord, StepWrite, Store};
-use tokio::sync::{watch, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::watch;
 
-use crate::events::{Event, EventSink, CANCEL_HARD, CANCEL_NONE};
+use crate::events::{Event, EventSink};
+use crate::walk::{walk, Limits, Order, Status};
 
 mod job;
 mod order;
 mod provision;
 mod record;
 mod saved;
+mod walker;
 use crate::config::When;
 use crate::graph::{NodeKey, NodeKind};
 use crate::plan::{Action, Plan};
 use crate::session::{state_err, Session};
 use crate::values::{assemble, ResourceValue, Values};
-use job::{new_token, now, Job, Op, TaskDone};
-use order::{release, skip_dependents, ApplyGraph};
+use job::{new_token, now, Job, Op};
+use order::ApplyGraph;
 pub use saved::check_saved_plan;
+use walker::ApplyWalk;
 
 #[derive(Debug, Default)]
 pub struct ApplyOutcome {
@@ -48,18 +51,11 @@ impl ApplyOutcome {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Waiting,
-    Running,
-    Done,
-    Failed,
-    Skipped,
-}
-
 /// A call ready to start once its intent is on record.
-struct Start {
+struct Call {
     intent: Option<Intent>,
+    /// The provider configuration that makes the call (its own concurrency limit applies).
+    provider: String,
     job: Job,
     node: usize,
     change: usize,
@@ -71,10 +67,8 @@ struct Ctx<'a> {
     ws: String,
     run_id: i64,
     sink: Arc<dyn EventSink>,
-    global: Arc<Semaphore>,
-    per_provider: HashMap<String, Arc<Semaphore>>,
     /// Calls to start once their intents are recorded (one transaction per scheduling round).
-    starting: RefCell<Vec<Start>>,
+    starting: RefCell<Vec<Call>>,
     /// Finished steps to record (one transaction per batch of completions), and the events
     /// that report them once they are durable.
     steps: RefCell<Vec<StepWrite>>,
@@ -118,7 +112,7 @@ impl Session {
         store: &Store,
         run_id: i64,
         sink: Arc<dyn EventSink>,
-        mut cancel: watch::Receiver<u8>,
+        cancel: watch::Receiver<u8>,
     ) -> ApplyOutcome {
         let mut out = ApplyOutcome::default();
         if let Err(d) = self.configure_providers().await {
@@ -126,10 +120,10 @@ impl Session {
             return out;
         }
         let ws = self.opts.workspace.clone();
-        let mut per_provider = HashMap::new();
+        let mut limits = Limits::new(self.opts.parallelism);
         for (k, p) in &self.providers {
             if let Some(n) = p.max_concurrency() {
-                per_provider.insert(k.clone(), Arc::new(Semaphore::new(n.max(1))));
+                limits.per_key.insert(k.clone(), n.max(1));
             }
         }
         let ctx = Ctx {
@@ -137,8 +131,6 @@ impl Session {
             ws: ws.clone(),
             run_id,
             sink,
-            global: Arc::new(Semaphore::new(self.opts.parallelism.max(1))),
-            per_provider,
             starting: RefCell::new(Vec::new()),
             steps: RefCell::new(Vec::new()),
             events: RefCell::new(Vec::new()),
@@ -148,185 +140,52 @@ impl Session {
         // ---- The apply graph: config nodes 0..n, then one destroy node per deletion.
         let n = self.graph.nodes.len();
         let ApplyGraph {
-            mut deps,
+            deps,
             destroy_nodes,
             changes_of,
         } = self.apply_graph(plan);
         let total = deps.len();
-        let mut rdeps: Vec<Vec<usize>> = vec![Vec::new(); total];
-        let mut pending: Vec<usize> = vec![0; total];
-        for (i, ds) in deps.iter_mut().enumerate() {
-            ds.sort_unstable();
-            ds.dedup();
-            pending[i] = ds.len();
-            for &d in ds.iter() {
-                rdeps[d].push(i);
+        let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(total, total);
+        for _ in 0..total {
+            graph.add_node(());
+        }
+        for (i, ds) in deps.iter().enumerate() {
+            for &d in ds {
+                graph.add_edge(NodeIndex::new(d), NodeIndex::new(i), ());
             }
         }
-        let mut status = vec![Status::Waiting; total];
-        let mut ready: VecDeque<usize> = (0..total).filter(|&i| pending[i] == 0).collect();
-        let mut values = Values::default();
-        let mut inst_values: HashMap<usize, BTreeMap<InstanceKey, Value>> = HashMap::new();
-        let mut running_changes: HashMap<usize, usize> = HashMap::new(); // node -> tasks in flight
-        let mut node_failed: Vec<bool> = vec![false; total];
-        let mut tasks: JoinSet<TaskDone> = JoinSet::new();
-        let mut finished = 0usize;
-
-        // For a destroy plan only the destroy nodes run.
-        if plan.destroy {
-            for s in status.iter_mut().take(n) {
-                *s = Status::Done;
-            }
-            finished = n;
-            ready.retain(|&i| i >= n);
-            for rd in rdeps.iter().take(n) {
-                for &r in rd {
-                    pending[r] -= 1;
-                    if pending[r] == 0 && r >= n {
-                        ready.push_back(r);
-                    }
-                }
-            }
-        }
-
-        loop {
-            let cancelled = *cancel.borrow() != CANCEL_NONE;
-            while let Some(i) = if cancelled { None } else { ready.pop_front() } {
-                if status[i] != Status::Waiting {
-                    continue;
-                }
-                status[i] = Status::Running;
-                let started = if i >= n {
-                    let ci = destroy_nodes[i - n];
-                    self.start_delete(&ctx, plan, i, ci, &mut out)
-                } else {
-                    self.start_config_node(
-                        &ctx,
-                        plan,
-                        i,
-                        changes_of.get(&i).map(Vec::as_slice).unwrap_or(&[]),
-                        &mut values,
-                        &mut inst_values,
-                        &mut out,
-                    )
-                };
-                match started {
-                    Ok(0) => {
-                        if i < n {
-                            self.finish_resource_node(i, &mut values, &mut inst_values, &mut out);
-                        }
-                        status[i] = Status::Done;
-                        finished += 1;
-                        release(i, &rdeps, &mut pending, &mut ready);
-                    }
-                    Ok(k) => {
-                        running_changes.insert(i, k);
-                    }
-                    Err(()) => {
-                        status[i] = Status::Failed;
-                        finished += 1;
-                        skip_dependents(
-                            i,
-                            &rdeps,
-                            &mut status,
-                            &mut finished,
-                            plan,
-                            &destroy_nodes,
-                            &changes_of,
-                            n,
-                            &ctx,
-                            &mut out,
-                        );
-                    }
-                }
-            }
-            // Intents of everything started in this round: one transaction, then the calls.
-            self.flush_starts(&ctx, &mut tasks, &mut out);
-            if tasks.is_empty() {
-                break;
-            }
-            let joined = tokio::select! {
-                j = tasks.join_next() => j,
-                _ = cancel.changed() => {
-                    let level = *cancel.borrow();
-                    if level == CANCEL_HARD {
-                        tasks.abort_all();
-                        out.interrupted = true;
-                        break;
-                    }
-                    ctx.sink.event(&Event::Interrupted { in_flight: tasks.len() });
-                    continue;
-                }
-            };
-            let Some(joined) = joined else { break };
-            // Everything else that finished meanwhile is recorded in the same transaction.
-            let mut batch = vec![joined];
-            while let Some(j) = tasks.try_join_next() {
-                batch.push(j);
-            }
-            let mut finished_nodes = Vec::new();
-            for joined in batch {
-                let done = match joined {
-                    Ok(d) => d,
-                    Err(e) => {
-                        out.diags.push(Diagnostic::error(
-                            "Internal error",
-                            format!("a provider task panicked: {e}"),
-                        ));
-                        continue;
-                    }
-                };
-                let node = done.node;
-                let ok = self.record_result(&ctx, plan, done, &mut inst_values, &mut out);
-                if !ok {
-                    node_failed[node] = true;
-                }
-                let left = running_changes
-                    .get_mut(&node)
-                    .expect("node has running tasks");
-                *left -= 1;
-                if *left == 0 {
-                    running_changes.remove(&node);
-                    finished_nodes.push(node);
-                }
-            }
-            // Durable first, then reported, then dependents may start.
-            self.flush_steps(&ctx, &mut out);
-            for node in finished_nodes {
-                finished += 1;
-                if !node_failed[node] && node < n {
-                    node_failed[node] =
-                        !self.postconditions_hold(node, &values, &inst_values, &mut out);
-                }
-                if node_failed[node] {
-                    status[node] = Status::Failed;
-                    skip_dependents(
-                        node,
-                        &rdeps,
-                        &mut status,
-                        &mut finished,
-                        plan,
-                        &destroy_nodes,
-                        &changes_of,
-                        n,
-                        &ctx,
-                        &mut out,
-                    );
-                } else {
-                    if node < n {
-                        self.finish_resource_node(node, &mut values, &mut inst_values, &mut out);
-                    }
-                    status[node] = Status::Done;
-                    release(node, &rdeps, &mut pending, &mut ready);
-                }
-            }
-        }
+        let mut w = ApplyWalk {
+            session: self,
+            ctx: &ctx,
+            plan,
+            n,
+            destroy_nodes: &destroy_nodes,
+            changes_of: &changes_of,
+            values: Values::default(),
+            inst_values: HashMap::new(),
+            called: vec![false; n],
+            skipped: HashSet::new(),
+            out,
+        };
+        let walked = walk(&graph, Order::Forward, &limits, &mut w, cancel).await;
+        let ApplyWalk { values, out: o, .. } = w;
+        out = o;
         self.flush_steps(&ctx, &mut out);
-        if *cancel.borrow() != CANCEL_NONE {
-            out.interrupted = true;
+        out.interrupted |= walked.interrupted;
+        let mut skipped: HashSet<String> = out.skipped.iter().cloned().collect();
+        // Calls that never got a slot (stopped first) were not started; nothing is on record.
+        for (_, call) in walked.unstarted {
+            let a = call.job.addr.to_string();
+            if skipped.insert(a.clone()) {
+                out.skipped.push(a);
+            }
         }
+        let status = walked.status;
         // Everything not finished was not started.
-        if finished < total && !out.interrupted && out.failed.is_empty() && !out.diags.has_errors()
+        if status.contains(&Status::Waiting)
+            && !out.interrupted
+            && out.failed.is_empty()
+            && !out.diags.has_errors()
         {
             let name = |i: usize| {
                 if i >= n {
@@ -363,7 +222,7 @@ impl Session {
                 for ci in cis {
                     let c = &plan.changes[ci];
                     if !matches!(c.action, Action::NoOp | Action::Read)
-                        && !out.skipped.contains(&c.addr.to_string())
+                        && skipped.insert(c.addr.to_string())
                     {
                         out.skipped.push(c.addr.to_string());
                     }
@@ -409,7 +268,8 @@ impl Session {
         }
     }
 
-    /// Starts a config node. Returns the number of provider tasks started (0: done already).
+    /// Starts a config node. Returns the number of provider calls started (0: done already) and
+    /// whether some instance failed already.
     #[allow(clippy::too_many_arguments)]
     fn start_config_node(
         &mut self,
@@ -420,15 +280,15 @@ impl Session {
         values: &mut Values,
         inst_values: &mut HashMap<usize, BTreeMap<InstanceKey, Value>>,
         out: &mut ApplyOutcome,
-    ) -> Result<usize, ()> {
+    ) -> Result<(usize, bool), ()> {
         let (addr, rc) = match &self.graph.nodes[id].kind {
             NodeKind::Resource { addr, config } => (addr.clone(), config.clone()),
-            NodeKind::Provider { .. } => return Ok(0),
+            NodeKind::Provider { .. } => return Ok((0, false)),
             _ => {
                 let d = self.eval_named(values, id);
                 let err = d.has_errors();
                 out.diags.extend(d);
-                return if err { Err(()) } else { Ok(0) };
+                return if err { Err(()) } else { Ok((0, false)) };
             }
         };
         let targeted_out = !plan.targets.is_empty() && change_ids.is_empty();
@@ -441,7 +301,7 @@ impl Session {
                 }
             }
             inst_values.insert(id, vals);
-            return Ok(0);
+            return Ok((0, false));
         }
         let pb = rc.parse();
         let expansion = match self.expand(values, &pb, &addr.module) {
@@ -581,8 +441,6 @@ impl Session {
             };
             let job = Job {
                 provider: provider.clone(),
-                global: ctx.global.clone(),
-                local: ctx.per_provider.get(&provider_key).cloned(),
                 sink: ctx.sink.clone(),
                 cancel: ctx.cancel.clone(),
                 addr: c.addr.clone(),
@@ -593,8 +451,9 @@ impl Session {
                 token: token.clone(),
                 provision,
             };
-            ctx.starting.borrow_mut().push(Start {
+            ctx.starting.borrow_mut().push(Call {
                 intent,
+                provider: provider_key.clone(),
                 job,
                 node: id,
                 change: ci,
@@ -606,7 +465,7 @@ impl Session {
         if failed && started == 0 {
             return Err(());
         }
-        Ok(started)
+        Ok((started, failed))
     }
 
     fn start_delete(
@@ -652,8 +511,6 @@ impl Session {
         });
         let job = Job {
             provider,
-            global: ctx.global.clone(),
-            local: ctx.per_provider.get(&c.provider).cloned(),
             sink: ctx.sink.clone(),
             cancel: ctx.cancel.clone(),
             addr: c.addr.clone(),
@@ -664,8 +521,9 @@ impl Session {
             token,
             provision,
         };
-        ctx.starting.borrow_mut().push(Start {
+        ctx.starting.borrow_mut().push(Call {
             intent: Some(intent),
+            provider: c.provider.clone(),
             job,
             node,
             change: ci,

@@ -2,12 +2,10 @@
 //! deletion (orphan, destroy, the old half of a replacement) gets a destroy node. The ordering
 //! rules are listed in ARCHITECTURE.md ("Apply: ordering and durability rules").
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
-use super::{ApplyOutcome, Ctx, Status};
-use crate::events::Event;
 use crate::graph::NodeKey;
-use crate::plan::{Action, Plan, ResourceChange};
+use crate::plan::{Action, Plan};
 use crate::session::Session;
 
 pub(super) struct ApplyGraph {
@@ -139,62 +137,4 @@ fn reaches(deps: &[Vec<usize>], from: usize, to: usize) -> bool {
         }
     }
     false
-}
-
-pub(super) fn release(
-    i: usize,
-    rdeps: &[Vec<usize>],
-    pending: &mut [usize],
-    ready: &mut VecDeque<usize>,
-) {
-    for &r in &rdeps[i] {
-        pending[r] -= 1;
-        if pending[r] == 0 {
-            ready.push_back(r);
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(super) fn skip_dependents(
-    failed: usize,
-    rdeps: &[Vec<usize>],
-    status: &mut [Status],
-    finished: &mut usize,
-    plan: &Plan,
-    destroy_nodes: &[usize],
-    changes_of: &HashMap<usize, Vec<usize>>,
-    n: usize,
-    ctx: &Ctx<'_>,
-    out: &mut ApplyOutcome,
-) {
-    let mut stack: Vec<usize> = rdeps[failed].clone();
-    while let Some(i) = stack.pop() {
-        if status[i] != Status::Waiting {
-            continue;
-        }
-        status[i] = Status::Skipped;
-        *finished += 1;
-        let cis: Vec<usize> = if i >= n {
-            vec![destroy_nodes[i - n]]
-        } else {
-            changes_of.get(&i).cloned().unwrap_or_default()
-        };
-        for ci in cis {
-            let c: &ResourceChange = &plan.changes[ci];
-            if matches!(c.action, Action::NoOp | Action::Read) {
-                continue;
-            }
-            let a = c.addr.to_string();
-            if !out.skipped.contains(&a) {
-                ctx.sink.event(&Event::Skipped {
-                    addr: a.clone(),
-                    action: c.action,
-                    reason: "a resource it depends on failed".into(),
-                });
-                out.skipped.push(a);
-            }
-        }
-        stack.extend(rdeps[i].iter().copied());
-    }
 }

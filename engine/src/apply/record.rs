@@ -5,8 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use terrane_core::{Diagnostic, InstanceKey, Value};
-use terrane_state::{Intent, StepWrite};
-use tokio::task::JoinSet;
+use terrane_state::StepWrite;
 
 use super::job::{Op, TaskDone};
 use super::{ApplyOutcome, Ctx};
@@ -138,32 +137,6 @@ impl Session {
                 out.failed.push((addr_s, e.message));
                 false
             }
-        }
-    }
-
-    /// Records the intents of the calls prepared this round in one transaction, then starts them.
-    pub(super) fn flush_starts(
-        &self,
-        ctx: &Ctx<'_>,
-        tasks: &mut JoinSet<TaskDone>,
-        out: &mut ApplyOutcome,
-    ) {
-        let starting = std::mem::take(&mut *ctx.starting.borrow_mut());
-        if starting.is_empty() {
-            return;
-        }
-        let intents: Vec<Intent> = starting.iter().filter_map(|st| st.intent.clone()).collect();
-        if let Err(e) = ctx.store.record_intents(&ctx.ws, &intents) {
-            // Nothing is called without its intent on record.
-            out.diags.extend(state_err(e));
-            for st in starting {
-                out.failed
-                    .push((st.job.addr.to_string(), "could not record intent".into()));
-            }
-            return;
-        }
-        for st in starting {
-            tasks.spawn(st.job.run(st.node, st.change, st.op));
         }
     }
 
