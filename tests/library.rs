@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use terrane_core::{ProviderRegistry, Value};
 use terrane_engine::events::{Event, RecordingSink, CANCEL_NONE};
-use terrane_engine::{load_config, PlanOptions, RunOptions, RunResult, Workspace};
+use terrane_engine::{load_config, Locked, PlanOptions, Run, RunOptions, RunResult, Workspace};
 
 const MAIN: &str = r#"
 variable "n" {
@@ -32,6 +32,21 @@ fn registry() -> ProviderRegistry {
     r
 }
 
+/// A run of `MAIN` in `dir` with n = 2.
+fn two_items<'l, 'w>(locked: &'l Locked<'w>, dir: &std::path::Path) -> Run<'l, 'w> {
+    let (config, _) = load_config(dir).unwrap();
+    locked
+        .run(
+            config,
+            registry(),
+            RunOptions {
+                inputs: [("n".to_string(), Value::from(2.0))].into(),
+                parallelism: 4,
+            },
+        )
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_program_plans_applies_and_destroys_through_the_library() {
     let dir = tempfile::tempdir().unwrap();
@@ -45,17 +60,7 @@ async fn a_program_plans_applies_and_destroys_through_the_library() {
     let e = other.lock("my-tool plan", Duration::ZERO).err().unwrap();
     assert!(e.to_string().contains("`my-tool apply`"), "{e}");
 
-    let (config, _) = load_config(dir.path()).unwrap();
-    let mut run = locked
-        .run(
-            config,
-            registry(),
-            RunOptions {
-                inputs: [("n".to_string(), Value::from(2.0))].into(),
-                parallelism: 4,
-            },
-        )
-        .unwrap();
+    let mut run = two_items(&locked, dir.path());
     let plan = run.plan(&PlanOptions::default()).await.unwrap();
     assert_eq!(plan.counts().add, 3);
     let sink = Arc::new(RecordingSink::default());
@@ -78,17 +83,7 @@ async fn a_program_plans_applies_and_destroys_through_the_library() {
 
     // Released: the other holder gets it; nothing left to do.
     let locked = other.lock("my-tool plan", Duration::ZERO).unwrap();
-    let (config, _) = load_config(dir.path()).unwrap();
-    let mut run = locked
-        .run(
-            config,
-            registry(),
-            RunOptions {
-                inputs: [("n".to_string(), Value::from(2.0))].into(),
-                parallelism: 4,
-            },
-        )
-        .unwrap();
+    let mut run = two_items(&locked, dir.path());
     assert!(!run
         .plan(&PlanOptions::default())
         .await

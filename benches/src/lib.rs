@@ -51,6 +51,25 @@ pub fn latency_config(n: usize, latency_ms: u64) -> String {
     s
 }
 
+/// `n` test_instance resources whose provider calls take `latency_ms`: half independent, half
+/// in chains of 100 (each link reads the one before it).
+pub fn latency_chains_config(n: usize, latency_ms: u64) -> String {
+    let mut s = format!("provider \"test\" {{\n  latency_ms = {latency_ms}\n}}\n\n");
+    let independent = n / 2;
+    for i in 0..n {
+        let value = if i >= independent && !(i - independent).is_multiple_of(100) {
+            format!("test_instance.r{}.id", i - 1)
+        } else {
+            "\"root\"".to_string()
+        };
+        let _ = writeln!(
+            s,
+            "resource \"test_instance\" \"r{i}\" {{\n  name  = \"r{i}\"\n  value = {value}\n}}\n"
+        );
+    }
+    s
+}
+
 pub fn registry() -> ProviderRegistry {
     let mut r = ProviderRegistry::new();
     terrane_provider_builtin::register(&mut r);

@@ -10,6 +10,7 @@ pub mod eval;
 pub mod events;
 pub mod graph;
 mod import;
+pub mod intent;
 pub mod plan;
 pub mod planner;
 pub mod refs;

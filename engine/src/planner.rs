@@ -48,6 +48,18 @@ struct Walk {
     targeted: Option<HashSet<NodeId>>,
 }
 
+/// One data source instance to read (or to plan for reading during apply).
+struct DataRead<'a> {
+    provider: &'a Arc<dyn terrane_core::Provider>,
+    inst: &'a InstanceAddr,
+    provider_key: &'a str,
+    config: Value,
+    /// Something it depends on changes in this plan: it is read during apply.
+    deps_changed: bool,
+    sensitive: &'a BTreeSet<String>,
+    deps: &'a [String],
+}
+
 impl Session {
     /// Plans. State must be loaded; with `refresh`, it is read back from providers first.
     pub async fn plan(
@@ -282,7 +294,7 @@ impl Session {
         let keys = expansion.keys();
         for key in &keys {
             let inst = addr.instance(key.clone());
-            let r = self.eval_instance(values, rc, &pb, module, key, &expansion, schema);
+            let r = self.eval_instance(values, rc, &pb, &inst, &expansion, schema);
             let has_errors = r.diags.has_errors();
             walk.diags.extend(r.diags);
             if has_errors {
@@ -309,13 +321,15 @@ impl Session {
             if addr.mode == Mode::Data {
                 let v = self
                     .plan_data(
-                        &provider,
-                        &inst,
-                        &provider_key,
-                        config,
-                        deps_changed,
-                        &r.sensitive,
-                        &deps,
+                        DataRead {
+                            provider: &provider,
+                            inst: &inst,
+                            provider_key: &provider_key,
+                            config,
+                            deps_changed,
+                            sensitive: &r.sensitive,
+                            deps: &deps,
+                        },
                         walk,
                     )
                     .await;
@@ -463,18 +477,18 @@ impl Session {
         );
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn plan_data(
-        &self,
-        provider: &Arc<dyn terrane_core::Provider>,
-        inst: &InstanceAddr,
-        provider_key: &str,
-        config: Value,
-        deps_changed: bool,
-        sensitive: &BTreeSet<String>,
-        deps: &[String],
-        walk: &mut Walk,
-    ) -> Value {
+    /// Reads a data source at plan time when its configuration is known and nothing it
+    /// depends on changes; otherwise plans the read for apply.
+    async fn plan_data(&self, read: DataRead<'_>, walk: &mut Walk) -> Value {
+        let DataRead {
+            provider,
+            inst,
+            provider_key,
+            config,
+            deps_changed,
+            sensitive,
+            deps,
+        } = read;
         let schema = provider
             .schema()
             .data_sources

@@ -101,15 +101,15 @@ impl Default for SessionOptions {
 }
 
 pub struct Session {
-    pub config: Arc<Config>,
-    pub graph: Graph,
-    pub registry: ProviderRegistry,
-    pub providers: HashMap<String, Arc<dyn Provider>>,
-    pub opts: SessionOptions,
-    pub state: BTreeMap<InstanceAddr, StateInstance>,
+    pub(crate) config: Arc<Config>,
+    pub(crate) graph: Graph,
+    pub(crate) registry: ProviderRegistry,
+    pub(crate) providers: HashMap<String, Arc<dyn Provider>>,
+    pub(crate) opts: SessionOptions,
+    pub(crate) state: BTreeMap<InstanceAddr, StateInstance>,
     /// State instances grouped by resource.
     pub(crate) by_resource: HashMap<ResourceAddr, Vec<InstanceAddr>>,
-    pub root_dir: PathBuf,
+    pub(crate) root_dir: PathBuf,
     configured: bool,
 }
 
@@ -470,11 +470,8 @@ impl Session {
                 Ok(a) => a,
                 Err(e) => return Err(Diagnostic::error("Corrupt state", e.to_string()).into()),
             };
-            let planned = Value::from_json(&it.planned);
-            let provider_key = planned
-                .get("__provider")
-                .and_then(Value::as_str)
-                .map(String::from);
+            let body = crate::intent::IntentBody::from_json(&it.planned);
+            let provider_key = body.provider.clone();
             let what = format!(
                 "A previous run (run {}, started {}) was interrupted while it was {} {addr}",
                 it.run_id,
@@ -490,15 +487,15 @@ impl Session {
                         )
                     });
                     let p = self.provider(&key).map_err(Diagnostics::from)?.clone();
-                    let body = planned.get("planned").cloned().unwrap_or(Value::Null);
-                    match p.recover(&addr.resource.ty, &it.token, &body).await {
+                    let planned = Value::from_json(&body.planned);
+                    match p.recover(&addr.resource.ty, &it.token, &planned).await {
                         Ok(Some(v)) => {
                             let si = StateInstance {
                                 addr: addr.clone(),
                                 provider: key,
                                 value: v,
-                                sensitive: planned.strings_at("sensitive").into_iter().collect(),
-                                deps: planned.strings_at("deps"),
+                                sensitive: body.sensitive.iter().cloned().collect(),
+                                deps: body.deps.clone(),
                                 tainted: false,
                             };
                             store
@@ -729,21 +726,19 @@ impl Session {
     }
 
     /// Evaluates one instance's configuration against its schema.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn eval_instance(
         &self,
         values: &Values,
         rc: &ResourceConfig,
         pb: &ParsedBlock,
-        module: &ModulePath,
-        key: &InstanceKey,
+        inst: &InstanceAddr,
         expansion: &Expansion,
         schema: &ResourceSchema,
     ) -> crate::eval::BodyResult {
-        let scope = self.scope(values, module);
+        let scope = self.scope(values, &inst.resource.module);
         let mut ctx = EvalCtx::new(&scope, &rc.file);
         ctx.offset = pb.offset;
-        for (n, v) in instance_bindings(key, Some(expansion)) {
+        for (n, v) in instance_bindings(&inst.key, Some(expansion)) {
             ctx.bind(n, v);
         }
         let header = rc.range();

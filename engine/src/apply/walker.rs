@@ -3,14 +3,18 @@
 //! instances; destroy nodes `n..` delete one object each.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use petgraph::graph::NodeIndex;
-use terrane_core::{Diagnostic, InstanceKey, Value};
-use terrane_state::Intent;
+use terrane_core::{Diagnostic, Diagnostics, InstanceKey, Value};
+use terrane_state::{Intent, StepWrite};
 
-use super::job::TaskDone;
+use super::job::{new_token, now, Job, Op, TaskDone};
+use super::provision;
 use super::{ApplyOutcome, Call, Ctx};
+use crate::config::When;
 use crate::events::Event;
+use crate::graph::NodeKind;
 use crate::plan::{Action, Plan};
 use crate::session::{state_err, Session};
 use crate::values::Values;
@@ -33,7 +37,251 @@ pub(super) struct ApplyWalk<'a, 's> {
     pub out: ApplyOutcome,
 }
 
+/// A node failed to start; what went wrong is in the outcome's diagnostics.
+pub(super) struct NodeFailed;
+
 impl ApplyWalk<'_, '_> {
+    /// Starts a config node. Returns the number of provider calls started (0: done already) and
+    /// whether some instance failed already.
+    pub(super) fn start_config_node(&mut self, id: usize) -> Result<(usize, bool), NodeFailed> {
+        let ApplyWalk {
+            session,
+            ctx,
+            plan,
+            changes_of,
+            values,
+            inst_values,
+            out,
+            ..
+        } = self;
+        let (ctx, plan, this) = (*ctx, *plan, &mut **session);
+        let change_ids = changes_of.get(&id).map(Vec::as_slice).unwrap_or(&[]);
+        let (addr, rc) = match &this.graph.nodes[id].kind {
+            NodeKind::Resource { addr, config } => (addr.clone(), config.clone()),
+            NodeKind::Provider { .. } => return Ok((0, false)),
+            _ => {
+                let d = this.eval_named(values, id);
+                let err = d.has_errors();
+                out.diags.extend(d);
+                return if err { Err(NodeFailed) } else { Ok((0, false)) };
+            }
+        };
+        let targeted_out = !plan.targets.is_empty() && change_ids.is_empty();
+        let mut vals = BTreeMap::new();
+        if targeted_out || change_ids.is_empty() {
+            // Not in the plan (targeting, or zero instances): state values stand.
+            for (a, si) in &this.state {
+                if a.resource == addr {
+                    vals.insert(a.key.clone(), si.value.clone());
+                }
+            }
+            inst_values.insert(id, vals);
+            return Ok((0, false));
+        }
+        let pb = rc.parse();
+        let expansion = match this.expand(values, &pb, &addr.module) {
+            Ok(e) => e,
+            Err(d) => {
+                out.diags.push(d);
+                return Err(NodeFailed);
+            }
+        };
+        let provider_key = rc.provider_key();
+        let provider = this.providers[&provider_key].clone();
+        let schema = match this.schema_for(&provider_key, addr.mode, &addr.ty) {
+            Ok(s) => s.clone(),
+            Err(d) => {
+                out.diags.push(d);
+                return Err(NodeFailed);
+            }
+        };
+        let mut started = 0;
+        let mut failed = false;
+        for &ci in change_ids {
+            let c = &plan.changes[ci];
+            match c.action {
+                Action::NoOp => {
+                    let Some(v) = c
+                        .prior
+                        .clone()
+                        .or_else(|| this.state.get(&c.addr).map(|s| s.value.clone()))
+                    else {
+                        continue;
+                    };
+                    if let Some(si) = this.state.get(&c.addr) {
+                        if si.value != v {
+                            // Refresh found drift: record what is real.
+                            let mut si = si.clone();
+                            si.value = v.clone();
+                            ctx.steps.borrow_mut().push(StepWrite::Put(si.to_record()));
+                        }
+                    }
+                    vals.insert(c.addr.key.clone(), v);
+                    continue;
+                }
+                Action::Read if c.planned.as_ref().is_some_and(Value::is_known) => {
+                    vals.insert(c.addr.key.clone(), c.planned.clone().unwrap_or(Value::Null));
+                    continue;
+                }
+                _ => {}
+            }
+            let r = this.eval_instance(values, &rc, &pb, &c.addr, &expansion, &schema);
+            if r.diags.has_errors() {
+                out.diags.extend(r.diags);
+                out.failed
+                    .push((c.addr.to_string(), "configuration error".into()));
+                failed = true;
+                continue;
+            }
+            // Preconditions that were unknown at plan time are known now.
+            let (failed_conds, _) =
+                this.check_conditions(values, &rc, &c.addr, Some(&expansion), None);
+            if !failed_conds.is_empty() {
+                out.diags.extend(Diagnostics(failed_conds));
+                out.failed
+                    .push((c.addr.to_string(), "precondition failed".into()));
+                failed = true;
+                continue;
+            }
+            let config = r.value;
+            if config.contains_unknown() {
+                out.diags.push(
+                    Diagnostic::error(
+                        format!("{}: configuration still unknown during apply", c.addr),
+                        "A value this resource depends on was not set by its provider after apply.",
+                    )
+                    .with_address(&c.addr),
+                );
+                out.failed
+                    .push((c.addr.to_string(), "unknown configuration".into()));
+                failed = true;
+                continue;
+            }
+            let token = new_token();
+            let (op, prior, planned) = match c.action {
+                Action::Read => (Op::Read, None, None),
+                Action::Create | Action::Replace => (Op::Write, None, c.planned.clone()),
+                _ => (Op::Write, c.prior.clone(), c.planned.clone()),
+            };
+            let action = c.action;
+            let mut intent = None;
+            if !matches!(op, Op::Read) {
+                let body = crate::intent::IntentBody {
+                    provider: Some(provider_key.clone()),
+                    planned: planned.as_ref().map(Value::to_json).unwrap_or_default(),
+                    sensitive: c.sensitive.iter().cloned().collect(),
+                    deps: c.deps.clone(),
+                };
+                let op_name = if prior.is_none() { "create" } else { "update" };
+                intent = Some(Intent {
+                    address: c.addr.to_string(),
+                    op: op_name.into(),
+                    token: token.clone(),
+                    run_id: ctx.run_id,
+                    started_at: now(),
+                    planned: body.to_json(),
+                });
+            }
+            let provision = if matches!(action, Action::Create | Action::Replace) {
+                provision::Provisioning::prepare(
+                    &rc,
+                    When::Create,
+                    &c.addr.key,
+                    Some(&expansion),
+                    !c.sensitive.is_empty(),
+                    &this.scope(values, &addr.module),
+                )
+                .map(Arc::new)
+            } else {
+                None
+            };
+            let job = Job {
+                provider: provider.clone(),
+                sink: ctx.sink.clone(),
+                cancel: ctx.cancel.clone(),
+                addr: c.addr.clone(),
+                action,
+                expected: c.planned.clone(),
+                prior,
+                config,
+                token: token.clone(),
+                provision,
+            };
+            ctx.starting.borrow_mut().push(Call {
+                intent,
+                provider: provider_key.clone(),
+                job,
+                node: id,
+                change: ci,
+                op,
+            });
+            started += 1;
+        }
+        inst_values.insert(id, vals);
+        if failed && started == 0 {
+            return Err(NodeFailed);
+        }
+        Ok((started, failed))
+    }
+
+    pub(super) fn start_delete(&mut self, node: usize, ci: usize) -> Result<usize, NodeFailed> {
+        let (ctx, plan, this, out) = (self.ctx, self.plan, &mut *self.session, &mut self.out);
+        let c = &plan.changes[ci];
+        let Some(prior) = c.prior.clone() else {
+            return Ok(0);
+        };
+        let Some(provider) = this.providers.get(&c.provider).cloned() else {
+            out.diags.push(Diagnostic::error(
+                "Provider configuration not present",
+                format!("{} is needed to destroy {}.", c.provider, c.addr),
+            ));
+            return Err(NodeFailed);
+        };
+        let token = new_token();
+        let intent = Intent {
+            address: c.addr.to_string(),
+            op: "delete".into(),
+            token: token.clone(),
+            run_id: ctx.run_id,
+            started_at: now(),
+            planned: serde_json::json!({}),
+        };
+        // Destroy-time provisioners come from the configuration (as in Terraform, an object
+        // whose resource block is gone is destroyed without them).
+        let provision = this.graph.resource_config(&c.addr.resource).and_then(|rc| {
+            provision::Provisioning::prepare(
+                rc,
+                When::Destroy,
+                &c.addr.key,
+                None,
+                !c.sensitive.is_empty(),
+                &this.scope(&Values::default(), &c.addr.resource.module),
+            )
+            .map(Arc::new)
+        });
+        let job = Job {
+            provider,
+            sink: ctx.sink.clone(),
+            cancel: ctx.cancel.clone(),
+            addr: c.addr.clone(),
+            action: Action::Delete,
+            expected: None,
+            prior: Some(prior),
+            config: Value::Null,
+            token,
+            provision,
+        };
+        ctx.starting.borrow_mut().push(Call {
+            intent: Some(intent),
+            provider: c.provider.clone(),
+            job,
+            node,
+            change: ci,
+            op: Op::Delete,
+        });
+        Ok(1)
+    }
+
     /// The plan changes a node carries out.
     fn changes(&self, i: usize) -> Vec<usize> {
         if i >= self.n {
@@ -56,22 +304,12 @@ impl Visitor for ApplyWalk<'_, '_> {
         }
         let started = if i >= self.n {
             let ci = self.destroy_nodes[i - self.n];
-            self.session
-                .start_delete(self.ctx, self.plan, i, ci, &mut self.out)
-                .map(|k| (k, false))
+            self.start_delete(i, ci).map(|k| (k, false))
         } else {
-            self.session.start_config_node(
-                self.ctx,
-                self.plan,
-                i,
-                self.changes_of.get(&i).map(Vec::as_slice).unwrap_or(&[]),
-                &mut self.values,
-                &mut self.inst_values,
-                &mut self.out,
-            )
+            self.start_config_node(i)
         };
         match started {
-            Err(()) => Start::Failed,
+            Err(NodeFailed) => Start::Failed,
             Ok((0, false)) => Start::Done,
             Ok((_, failed)) => {
                 if i < self.n {
