@@ -1,4 +1,4 @@
-//! Where the memory of a no-change plan goes: RSS after each stage, for a state made by
+//! Where the memory and time of a no-change plan go: RSS and elapsed time after each stage, for a state made by
 //! `cargo bench --bench plan` or any directory with terrane.state.db and main.tf.
 //! Usage: cargo run --release -p terrane-benches --example plan_memory -- DIR
 
@@ -15,7 +15,15 @@ fn rss() -> String {
                 .and_then(|n| n.parse().ok())
         })
         .unwrap_or(0);
-    format!("{:.0} MB", kb as f64 / 1024.0)
+    format!(
+        "{:.0} MB at {:.2} s",
+        kb as f64 / 1024.0,
+        START.with(|s| s.elapsed().as_secs_f64())
+    )
+}
+
+thread_local! {
+    static START: std::time::Instant = std::time::Instant::now();
 }
 
 fn main() {

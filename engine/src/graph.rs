@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use terrane_core::{Diagnostic, Diagnostics, Mode, ModulePath, ResourceAddr, SourceRange};
 
-use crate::config::{Config, Expr, ModuleConfig, ResourceConfig, META_ARGS};
+use crate::config::{Config, Expr, ModuleConfig, ResourceConfig};
 use crate::refs::{Ref, RefCollector, RefTarget};
 
 pub type NodeId = usize;
@@ -374,21 +374,9 @@ impl Builder {
                 },
                 None, // computed from the config when needed: ranges hold a copy of the line
             );
-            // The body (with count, for_each and depends_on) is parsed again just for this.
-            let pb = rc.parse();
-            let mut c = RefCollector::new();
-            c.body(pb.body(), META_ARGS);
-            // What provisioners read besides self is needed before they run.
-            for b in pb.body().get_blocks("provisioner") {
-                c.body(&b.body, &["when", "on_failure"]);
-            }
-            for a in ["count", "for_each", "depends_on"] {
-                if let Some(attr) = pb.body().get_attribute(a) {
-                    c.expr(&attr.value);
-                }
-            }
+            // Collected when the block was loaded (spans already in the file).
             self.pending
-                .push((id, path.clone(), c.refs, rc.file.clone(), pb.offset));
+                .push((id, path.clone(), rc.refs.clone(), rc.file.clone(), 0));
             let rtb = Self::refs_of(&rc.lifecycle.replace_triggered_by.iter().collect::<Vec<_>>());
             let rtb_offset = rc
                 .lifecycle

@@ -126,11 +126,30 @@ impl Session {
             targeted,
         };
         let mut values = Values::default();
+        // A resource's value is kept only until everything that reads it is planned: at
+        // 100,000 resources, keeping them all would double what state already holds.
+        let mut readers: Vec<usize> = vec![0; self.graph.nodes.len()];
+        for n in &self.graph.nodes {
+            for &d in &n.deps {
+                readers[d] += 1;
+            }
+        }
         // Nodes that failed, or depend on one that did: not evaluated, so that one mistake
         // is reported once rather than once per dependent.
         let mut failed: HashSet<NodeId> = HashSet::new();
         for i in 0..self.graph.order.len() {
             let id = self.graph.order[i];
+            if i > 0 {
+                let prev = self.graph.order[i - 1];
+                for &d in self.graph.nodes[prev].deps.iter().chain([&prev]) {
+                    if d != prev {
+                        readers[d] -= 1;
+                    }
+                    if readers[d] == 0 {
+                        values.resources.remove(&d);
+                    }
+                }
+            }
             if self.graph.nodes[id].deps.iter().any(|d| failed.contains(d)) {
                 failed.insert(id);
                 continue;
@@ -292,6 +311,7 @@ impl Session {
             .any(|d| walk.changed.contains(d));
         let triggered = self.replace_triggered(rc, module, walk);
         let keys = expansion.keys();
+        let first_change = walk.changes.len();
         for key in &keys {
             let inst = addr.instance(key.clone());
             let r = self.eval_instance(values, rc, &pb, &inst, &expansion, schema);
@@ -470,6 +490,18 @@ impl Session {
                 }
                 walk.changes.push(delete_change(si, Some(why)));
             }
+        }
+        // A resource whose every instance is unchanged, and was not found changed outside
+        // either, needs no entry in the plan: apply takes its values from state. At 100,000
+        // resources the entries of a no-change plan would be a third of its memory.
+        let ours = &walk.changes[first_change..];
+        if addr.mode == Mode::Managed
+            && ours.len() == keys.len()
+            && ours
+                .iter()
+                .all(|c| c.action == Action::NoOp && c.prior.is_none())
+        {
+            walk.changes.truncate(first_change);
         }
         values.resources.insert(
             id,

@@ -153,6 +153,12 @@ impl Session {
                 graph.add_edge(NodeIndex::new(d), NodeIndex::new(i), ());
             }
         }
+        let mut readers = vec![0; n];
+        for node in &self.graph.nodes {
+            for &d in &node.deps {
+                readers[d] += 1;
+            }
+        }
         let mut w = ApplyWalk {
             session: self,
             ctx: &ctx,
@@ -164,6 +170,7 @@ impl Session {
             inst_values: HashMap::new(),
             called: vec![false; n],
             skipped: HashSet::new(),
+            readers,
             out,
         };
         let walked = walk(&graph, Order::Forward, &limits, &mut w, cancel).await;

@@ -34,6 +34,9 @@ pub(super) struct ApplyWalk<'a, 's> {
     pub called: Vec<bool>,
     /// Addresses already reported as skipped (each once).
     pub skipped: HashSet<String>,
+    /// For each config node, how many config nodes that read it have not completed: a
+    /// resource's value is dropped once nothing will read it.
+    pub readers: Vec<usize>,
     pub out: ApplyOutcome,
 }
 
@@ -69,9 +72,14 @@ impl ApplyWalk<'_, '_> {
         let targeted_out = !plan.targets.is_empty() && change_ids.is_empty();
         let mut vals = BTreeMap::new();
         if targeted_out || change_ids.is_empty() {
-            // Not in the plan (targeting, or zero instances): state values stand.
-            for (a, si) in &this.state {
-                if a.resource == addr {
+            // Not in the plan (targeting, unchanged, or zero instances): state values stand.
+            for a in this
+                .by_resource
+                .get(&addr)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                if let Some(si) = this.state.get(a) {
                     vals.insert(a.key.clone(), si.value.clone());
                 }
             }
@@ -386,6 +394,15 @@ impl Visitor for ApplyWalk<'_, '_> {
             &mut self.inst_values,
             &mut self.out,
         );
+        for &d in &self.session.graph.nodes[i].deps {
+            self.readers[d] -= 1;
+            if self.readers[d] == 0 {
+                self.values.resources.remove(&d);
+            }
+        }
+        if self.readers[i] == 0 {
+            self.values.resources.remove(&i);
+        }
         true
     }
 

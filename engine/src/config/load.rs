@@ -94,6 +94,28 @@ fn block_header_range(file: &SourceFile, b: &Block, off: usize) -> SourceRange {
     file.range(start + off..end + off)
 }
 
+/// What a resource body refers to, spans made relative to the file (`off`: where the item
+/// starts in it).
+fn resource_refs(body: &Body, off: usize) -> Vec<crate::refs::Ref> {
+    let mut c = crate::refs::RefCollector::new();
+    c.body(body, META_ARGS);
+    // What provisioners read besides self is needed before they run.
+    for b in body.get_blocks("provisioner") {
+        c.body(&b.body, &["when", "on_failure"]);
+    }
+    for a in ["count", "for_each", "depends_on"] {
+        if let Some(attr) = body.get_attribute(a) {
+            c.expr(&attr.value);
+        }
+    }
+    let mut refs = c.refs;
+    for r in &mut refs {
+        r.span = r.span.take().map(|s| s.start + off..s.end + off);
+    }
+    refs.shrink_to_fit();
+    refs
+}
+
 fn label_strings(b: &Block) -> Vec<String> {
     b.labels.iter().map(|l| l.as_str().to_string()).collect()
 }
@@ -367,6 +389,7 @@ impl Loader {
                 .map(|s| s.end)
                 .unwrap_or(start + 1);
         let span = b.span().unwrap_or(header.clone());
+        let refs = resource_refs(&b.body, self.off);
         let (header, span) = (
             header.start + self.off..header.end + self.off,
             span.start + self.off..span.end + self.off,
@@ -383,6 +406,7 @@ impl Loader {
                 provider,
                 lifecycle,
                 provisioners,
+                refs,
             }),
         );
     }

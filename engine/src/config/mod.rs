@@ -240,6 +240,10 @@ pub struct ResourceConfig {
     pub lifecycle: Lifecycle,
     /// `provisioner "local-exec"` blocks, in order.
     pub provisioners: Vec<Provisioner>,
+    /// What the block refers to (its body, provisioners, count, for_each and depends_on;
+    /// lifecycle conditions are separate), with spans in the file: collected while the block is
+    /// parsed for loading, so that building the graph does not parse it again.
+    pub refs: Vec<crate::refs::Ref>,
 }
 
 /// When a provisioner runs.
