@@ -199,6 +199,9 @@ resource "test_instance" "a" {
 resource "test_instance" "b" {
   name = "b"
 }
+output "a_size" {
+  value = test_instance.a.size
+}
 "#
     ));
     f.ok(&["apply", "-auto-approve"], 0);
@@ -229,7 +232,9 @@ resource "test_instance" "b" {
         p.stdout.contains("# test_instance.a has changed")
             && p.stdout.contains("size = 1 -> 5")
             && p.stdout.contains("# test_instance.b has been deleted")
-            && p.stdout.contains("This is a refresh-only plan"),
+            && p.stdout.contains("This is a refresh-only plan")
+            && p.stdout.contains("Changes to Outputs:")
+            && p.stdout.contains("a_size = 1 -> 5"),
         "{}",
         p.stdout
     );
@@ -244,6 +249,7 @@ resource "test_instance" "b" {
     let show = f.ok(&["state", "show", "test_instance.a"], 0).stdout;
     assert!(show.contains("size") && show.contains("= 5"), "{show}");
     assert_eq!(f.cloud_objects().len(), 1);
+    assert_eq!(f.ok(&["output", "a_size"], 0).stdout, "5\n");
     // A normal plan now only wants to put things back as configured.
     let p = f.ok(&["plan", "-detailed-exitcode"], 2);
     assert!(

@@ -96,10 +96,7 @@ impl Session {
             warnings,
             ..Plan::default()
         };
-        if opts.refresh_only {
-            plan.refresh_only = true;
-            return Ok(plan);
-        }
+        plan.refresh_only = opts.refresh_only;
         if opts.destroy {
             plan.changes = self.plan_destroy(opts)?;
             if let Some(store) = store {
@@ -116,7 +113,13 @@ impl Session {
             }
             return Ok(plan);
         }
-        let targeted = self.target_closure(&opts.targets);
+        // Refresh-only: every resource keeps what state (now refreshed) has, as resources
+        // outside -target do; only outputs are evaluated again.
+        let targeted = if opts.refresh_only {
+            Some(HashSet::new())
+        } else {
+            self.target_closure(&opts.targets)
+        };
         let drifted = plan.drift.iter().map(|d| d.addr.clone()).collect();
         let mut walk = Walk {
             changes: Vec::new(),

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use terrane_core::Value;
 
-use crate::plan::{Action, Plan, ResourceChange};
+use crate::plan::{Action, OutputChange, Plan, ResourceChange};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
@@ -195,7 +195,12 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
         .drift
         .iter()
         .partition(|d| plan.refresh_only || d.after.is_none() || changing.contains(&d.addr));
-    if plan.refresh_only && relevant.is_empty() {
+    let outputs_changed: Vec<_> = plan
+        .outputs
+        .iter()
+        .filter(|o| o.before != o.after)
+        .collect();
+    if plan.refresh_only && relevant.is_empty() && outputs_changed.is_empty() {
         let _ = writeln!(
             out,
             "\n{}\n",
@@ -211,7 +216,7 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             st.bold("Note: Objects have changed outside of Terrane")
         );
         let _ = writeln!(out, "Terrane detected the following changes made outside of Terrane since the last apply:\n");
-        for d in relevant {
+        for d in &relevant {
             match &d.after {
                 None => {
                     let _ = writeln!(
@@ -245,7 +250,10 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
         let _ = writeln!(out);
     }
     if plan.refresh_only {
-        let _ = writeln!(out, "This is a refresh-only plan, so Terrane will not take any actions to undo these. If you were expecting these changes then you can apply this plan to record the updated values in the Terrane state without changing any remote objects.");
+        if !relevant.is_empty() {
+            let _ = writeln!(out, "This is a refresh-only plan, so Terrane will not take any actions to undo these. If you were expecting these changes then you can apply this plan to record the updated values in the Terrane state without changing any remote objects.");
+        }
+        output_changes(&mut out, &outputs_changed, st);
         return out;
     }
     if !quiet.is_empty() && !changing.is_empty() {
@@ -264,11 +272,6 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             Action::Read => c.reason.is_some(),
             _ => true,
         })
-        .collect();
-    let outputs_changed: Vec<_> = plan
-        .outputs
-        .iter()
-        .filter(|o| o.before != o.after)
         .collect();
     if visible.is_empty() && outputs_changed.is_empty() {
         let _ = writeln!(
@@ -323,6 +326,23 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             n.add, n.change, n.destroy
         ))
     );
+    output_changes(&mut out, &outputs_changed, st);
+    out
+}
+
+/// The last line of an apply, in Terraform's words.
+pub fn apply_summary(destroy: bool, added: usize, changed: usize, destroyed: usize) -> String {
+    if destroy {
+        format!("Destroy complete! Resources: {destroyed} destroyed.")
+    } else {
+        format!(
+            "Apply complete! Resources: {added} added, {changed} changed, {destroyed} destroyed."
+        )
+    }
+}
+
+/// "Changes to Outputs:" and one line per changed output.
+fn output_changes(out: &mut String, outputs_changed: &[&OutputChange], st: &Style) {
     if !outputs_changed.is_empty() {
         let _ = writeln!(out, "\nChanges to Outputs:");
         for o in outputs_changed {
@@ -348,17 +368,5 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             };
             let _ = writeln!(out, "{line}");
         }
-    }
-    out
-}
-
-/// The last line of an apply, in Terraform's words.
-pub fn apply_summary(destroy: bool, added: usize, changed: usize, destroyed: usize) -> String {
-    if destroy {
-        format!("Destroy complete! Resources: {destroyed} destroyed.")
-    } else {
-        format!(
-            "Apply complete! Resources: {added} added, {changed} changed, {destroyed} destroyed."
-        )
     }
 }

@@ -100,6 +100,26 @@ impl Session {
         if let Err(e) = store.apply_steps(&self.opts.workspace, &steps) {
             out.diags.extend(state_err(e));
         }
+        // Outputs evaluated from the refreshed state (one that is not known keeps its value).
+        let recs: Vec<OutputRecord> = plan
+            .outputs
+            .iter()
+            .filter_map(|o| {
+                let v = match &o.after {
+                    Some(a) if a.is_known() => a,
+                    Some(_) => o.before.as_ref()?,
+                    None => return None,
+                };
+                Some(OutputRecord {
+                    name: o.name.clone(),
+                    value: v.to_json(),
+                    sensitive: o.sensitive,
+                })
+            })
+            .collect();
+        if let Err(e) = store.set_outputs(&self.opts.workspace, &recs) {
+            out.diags.extend(state_err(e));
+        }
         out
     }
 
