@@ -13,6 +13,7 @@ mod import;
 pub mod intent;
 pub mod plan;
 pub mod planner;
+mod reconcile;
 pub mod refs;
 pub mod render;
 pub mod session;

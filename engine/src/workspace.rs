@@ -132,6 +132,21 @@ impl Workspace {
             .map_err(|e| Diagnostic::error("Failed to open state", e.to_string()).into())
     }
 
+    /// Whether a saved plan was made for this workspace (checked before anything is locked).
+    pub fn accepts(&self, plan: &Plan) -> Result<(), Diagnostics> {
+        if plan.workspace == self.name {
+            return Ok(());
+        }
+        Err(Diagnostic::error(
+            "Saved plan is for another workspace",
+            format!(
+                "The plan was made for workspace {:?}; the current workspace is {:?}.",
+                plan.workspace, self.name
+            ),
+        )
+        .into())
+    }
+
     /// Takes the workspace lock for `command`, waiting up to `timeout` for another holder. A
     /// lock whose holder died on this host is taken over, with a warning in
     /// [`Locked::warnings`].
@@ -291,16 +306,7 @@ impl<'w> Locked<'w> {
         registry: ProviderRegistry,
         parallelism: usize,
     ) -> Result<Run<'_, 'w>, Diagnostics> {
-        if plan.workspace != self.ws.name {
-            return Err(Diagnostic::error(
-                "Saved plan is for another workspace",
-                format!(
-                    "The plan was made for workspace {:?}; the current workspace is {:?}.",
-                    plan.workspace, self.ws.name
-                ),
-            )
-            .into());
-        }
+        self.ws.accepts(plan)?;
         let meta = self.ws.store.workspace(&self.ws.name).map_err(read_err)?;
         check_saved_plan(plan, &config.fingerprint(), &meta.lineage, meta.serial)?;
         self.run(

@@ -220,16 +220,8 @@ pub async fn apply(
             .map_err(|e| err("Invalid plan file", format!("{path}: {e}")))?;
         let plan =
             Plan::from_json(&j).map_err(|e| err("Invalid plan file", format!("{path}: {e}")))?;
-        if plan.workspace != ctx.workspace {
-            // Said before taking the lock: nothing of this workspace is touched.
-            return Err(err(
-                "Saved plan is for another workspace",
-                format!(
-                    "The plan was made for workspace {:?}; the current workspace is {:?}.",
-                    plan.workspace, ctx.workspace
-                ),
-            ));
-        }
+        // Said before taking the lock: nothing of this workspace is touched.
+        ws.accepts(&plan)?;
         let locked = lock(ctx, &ws, command, &args.lock)?;
         let registry = super::plugins::registry(ctx, &config)?;
         let mut r = locked.saved(&plan, config, registry, args.parallelism)?;

@@ -240,12 +240,7 @@ impl Session {
         }
         for (i, st) in status.iter().enumerate() {
             if *st == Status::Waiting {
-                let cis: Vec<usize> = if i >= n {
-                    vec![destroy_nodes[i - n]]
-                } else {
-                    changes_of.get(&i).cloned().unwrap_or_default()
-                };
-                for ci in cis {
+                for ci in walker::node_changes(i, n, &destroy_nodes, &changes_of) {
                     let c = &plan.changes[ci];
                     if !matches!(c.action, Action::NoOp | Action::Read)
                         && skipped.insert(c.addr.to_string())

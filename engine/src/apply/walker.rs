@@ -40,6 +40,21 @@ pub(super) struct ApplyWalk<'a, 's> {
     pub out: ApplyOutcome,
 }
 
+/// The plan changes apply-graph node `i` carries out: config nodes are `0..n`; destroy node
+/// `n + k` deletes `plan.changes[destroy_nodes[k]]`.
+pub(super) fn node_changes(
+    i: usize,
+    n: usize,
+    destroy_nodes: &[usize],
+    changes_of: &HashMap<usize, Vec<usize>>,
+) -> Vec<usize> {
+    if i >= n {
+        vec![destroy_nodes[i - n]]
+    } else {
+        changes_of.get(&i).cloned().unwrap_or_default()
+    }
+}
+
 /// A node failed to start; what went wrong is in the outcome's diagnostics.
 pub(super) struct NodeFailed;
 
@@ -292,11 +307,7 @@ impl ApplyWalk<'_, '_> {
 
     /// The plan changes a node carries out.
     fn changes(&self, i: usize) -> Vec<usize> {
-        if i >= self.n {
-            vec![self.destroy_nodes[i - self.n]]
-        } else {
-            self.changes_of.get(&i).cloned().unwrap_or_default()
-        }
+        node_changes(i, self.n, self.destroy_nodes, self.changes_of)
     }
 }
 
