@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use terrane_core::{
     Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, ModulePath, Provider,
     ProviderRegistry, ResourceAddr, ResourceSchema, Value,
@@ -15,7 +14,6 @@ use terrane_state::{ResourceRecord, Store};
 use crate::config::{Config, ParsedBlock, ResourceConfig};
 use crate::eval::{eval_body, EvalCtx};
 use crate::graph::{self, Graph, NodeId, NodeKind};
-use crate::plan::Drift;
 use crate::values::{Expansion, ModuleScope, Values};
 
 /// One resource instance as the engine sees it in state.
@@ -384,72 +382,6 @@ impl Session {
         }
     }
 
-    /// Reads every managed instance in state back from its provider, in parallel.
-    pub async fn refresh(&mut self) -> Result<Vec<Drift>, Diagnostics> {
-        self.configure_providers().await?;
-        let par = self.opts.parallelism.max(1);
-        // Reads borrow the state (no copies); only what changed comes back.
-        let (state, providers) = (&self.state, &self.providers);
-        let changed: Vec<(
-            InstanceAddr,
-            Result<Option<Value>, terrane_core::ProviderError>,
-        )> = futures::stream::iter(
-            state
-                .values()
-                .filter(|s| s.addr.resource.mode == Mode::Managed)
-                .filter_map(|s| providers.get(&s.provider).map(|p| (s, p.clone()))),
-        )
-        .map(|(s, p)| async move {
-            match p.read(&s.addr.resource.ty, &s.value).await {
-                Ok(Some(v)) if v == s.value => None,
-                other => Some((s.addr.clone(), other)),
-            }
-        })
-        .buffer_unordered(par)
-        .filter_map(|x| async move { x })
-        .collect()
-        .await;
-        let mut drift = Vec::new();
-        let mut diags = Diagnostics::new();
-        for (addr, r) in changed {
-            let cur = self
-                .state
-                .get_mut(&addr)
-                .expect("refreshed instance is in state");
-            match r {
-                Ok(Some(v)) if v != cur.value => {
-                    drift.push(Drift {
-                        addr: addr.clone(),
-                        before: cur.value.clone(),
-                        after: Some(v.clone()),
-                        sensitive: cur.sensitive.clone(),
-                    });
-                    cur.value = v;
-                }
-                Ok(Some(_)) => {}
-                Ok(None) => {
-                    drift.push(Drift {
-                        addr: addr.clone(),
-                        before: cur.value.clone(),
-                        after: None,
-                        sensitive: cur.sensitive.clone(),
-                    });
-                    self.state.remove(&addr);
-                }
-                Err(e) => diags.push(
-                    Diagnostic::error(format!("Failed to refresh {addr}"), e.message)
-                        .with_address(&addr),
-                ),
-            }
-        }
-        drift.sort_by(|a, b| a.addr.cmp(&b.addr));
-        self.reindex();
-        if diags.has_errors() {
-            return Err(diags);
-        }
-        Ok(drift)
-    }
-
     /// Evaluates a variable, local or output node into `values`.
     pub(crate) fn eval_named(&self, values: &mut Values, id: NodeId) -> Diagnostics {
         let mut diags = Diagnostics::new();
@@ -707,6 +639,18 @@ impl Session {
     }
 
     /// Resource-level dependency addresses of a resource node.
+    /// `-parallelism`, and each provider's own limit keyed by its configuration's key: what the
+    /// walks of plan, refresh and apply may run at once.
+    pub(crate) fn limits(&self) -> crate::walk::Limits {
+        let mut limits = crate::walk::Limits::new(self.opts.parallelism);
+        for (k, p) in &self.providers {
+            if let Some(n) = p.max_concurrency() {
+                limits.per_key.insert(k.clone(), n.max(1));
+            }
+        }
+        limits
+    }
+
     pub(crate) fn dep_addrs(&self, id: NodeId) -> Vec<String> {
         self.graph
             .resource_deps

@@ -12,7 +12,7 @@ use terrane_state::{Intent, OutputRecord, StepWrite, Store};
 use tokio::sync::watch;
 
 use crate::events::{Event, EventSink};
-use crate::walk::{walk, Limits, Order, Status};
+use crate::walk::{walk, Order, Status};
 
 mod job;
 mod order;
@@ -139,12 +139,7 @@ impl Session {
             return out;
         }
         let ws = self.opts.workspace.clone();
-        let mut limits = Limits::new(self.opts.parallelism);
-        for (k, p) in &self.providers {
-            if let Some(n) = p.max_concurrency() {
-                limits.per_key.insert(k.clone(), n.max(1));
-            }
-        }
+        let limits = self.limits();
         let ctx = Ctx {
             store,
             ws: ws.clone(),
