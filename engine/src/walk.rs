@@ -8,7 +8,9 @@
 //!
 //! - Bounded parallelism: at most `Limits::parallelism` tasks run at once, and at most
 //!   `Limits::per_key[k]` of those started with key `k` (a provider's own limit). Tasks wait
-//!   in the walker, not in the runtime: the one on the longest remaining path goes first.
+//!   in the walker, not in the runtime: the one on the longest remaining path goes first. A
+//!   ready node is started only when a slot is free for its tasks, so what a walk holds at
+//!   once is bounded by its parallelism, not by the width of the graph.
 //! - A failed node's dependents (transitively) are skipped and reported, each once; independent
 //!   branches go on.
 //! - Cancellation in two levels through a `watch` channel: [`CANCEL_GRACEFUL`] starts nothing
@@ -19,7 +21,7 @@
 //!   results durable at exactly these two points.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -149,13 +151,28 @@ struct State {
     pending: Vec<usize>,
     running: Vec<usize>,
     failed: Vec<bool>,
-    ready: VecDeque<NodeIndex>,
+    /// Nodes whose turn came, not started yet: the longest remaining path first, then in the
+    /// order they became ready. A node starts only when a slot is free for its tasks, so a
+    /// walk of 100,000 independent nodes holds the work of a few, not of all of them.
+    ready: BinaryHeap<(usize, Reverse<usize>, NodeIndex)>,
+    height: Vec<usize>,
+    seq: usize,
+}
+
+impl State {
+    fn make_ready(&mut self, i: NodeIndex) {
+        self.seq += 1;
+        self.ready
+            .push((self.height[i.index()], Reverse(self.seq), i));
+    }
 }
 
 /// Tasks waiting for a slot, the longest remaining path first (so that a long chain is not
-/// held up behind many independent nodes), then in the order they were started.
+/// held up behind many independent nodes), then in the order they were started. A task whose
+/// key is at its limit is parked until a task of that key finishes.
 struct Queue<T> {
     heap: BinaryHeap<(usize, Reverse<usize>)>,
+    parked: HashMap<String, Vec<(usize, Reverse<usize>)>>,
     slots: Vec<Option<(NodeIndex, Option<String>, T)>>,
 }
 
@@ -165,48 +182,50 @@ impl<T> Queue<T> {
         self.slots.push(Some(item));
     }
 
-    /// Takes, in priority order, every task that fits the free slots.
+    /// Takes, in priority order, every task that fits the free slots; counts them in
+    /// `in_flight`.
     fn take(
         &mut self,
         free: &mut usize,
-        in_flight: &HashMap<String, usize>,
+        in_flight: &mut HashMap<String, usize>,
         per_key: &HashMap<String, usize>,
-    ) -> Vec<(NodeIndex, Option<String>, T)> {
-        let mut out = Vec::new();
-        let mut blocked = Vec::new();
-        let mut taken_by_key: HashMap<String, usize> = HashMap::new();
+        out: &mut Vec<(NodeIndex, Option<String>, T)>,
+    ) {
         while *free > 0 {
             let Some((h, seq)) = self.heap.pop() else {
                 break;
             };
             let key = self.slots[seq.0].as_ref().and_then(|(_, k, _)| k.clone());
-            if let Some(k) = &key {
-                if let Some(limit) = per_key.get(k) {
-                    let now = in_flight.get(k).copied().unwrap_or(0)
-                        + taken_by_key.get(k).copied().unwrap_or(0);
-                    if now >= *limit {
-                        blocked.push((h, seq));
-                        continue;
-                    }
-                    *taken_by_key.entry(k.clone()).or_default() += 1;
+            if let Some(k) = key {
+                let now = in_flight.entry(k.clone()).or_default();
+                if per_key.get(&k).is_some_and(|limit| *now >= *limit) {
+                    self.parked.entry(k).or_default().push((h, seq));
+                    continue;
                 }
+                *now += 1;
             }
             *free -= 1;
             out.push(self.slots[seq.0].take().expect("queued task"));
         }
-        self.heap.extend(blocked);
-        if self.heap.is_empty() {
+        if self.is_empty() {
             self.slots.clear();
         }
-        out
+    }
+
+    /// A task of `key` finished: what waited for its slot may go.
+    fn unpark(&mut self, key: &str) {
+        if let Some(p) = self.parked.remove(key) {
+            self.heap.extend(p);
+        }
     }
 
     fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.heap.is_empty() && self.parked.is_empty()
     }
 
     fn drain(&mut self) -> Vec<(NodeIndex, T)> {
         self.heap.clear();
+        self.parked.clear();
         self.slots
             .drain(..)
             .flatten()
@@ -256,7 +275,9 @@ pub async fn walk<N, E, V: Visitor>(
         pending: vec![0; n],
         running: vec![0; n],
         failed: vec![false; n],
-        ready: VecDeque::new(),
+        ready: BinaryHeap::new(),
+        height: heights(graph, release_to),
+        seq: 0,
     };
     for i in graph.node_indices() {
         // Parallel edges count once: a node is released once per distinct neighbour.
@@ -265,13 +286,13 @@ pub async fn walk<N, E, V: Visitor>(
         ns.dedup();
         st.pending[i.index()] = ns.len();
         if ns.is_empty() {
-            st.ready.push_back(i);
+            st.make_ready(i);
         }
     }
-    let height = heights(graph, release_to);
     let parallelism = limits.parallelism.max(1);
     let mut queue: Queue<V::Task> = Queue {
         heap: BinaryHeap::new(),
+        parked: HashMap::new(),
         slots: Vec::new(),
     };
     let mut in_flight_key: HashMap<String, usize> = HashMap::new();
@@ -280,11 +301,18 @@ pub async fn walk<N, E, V: Visitor>(
     let mut interrupted = false;
     loop {
         let cancelled = *cancel.borrow() != CANCEL_NONE;
-        while let Some(i) = if cancelled {
-            None
-        } else {
-            st.ready.pop_front()
-        } {
+        // Fill the free slots: queued tasks first, then start ready nodes (their tasks join
+        // the queue) until every slot has a task or nothing more is ready.
+        let mut free = parallelism.saturating_sub(tasks.len());
+        let mut round = Vec::new();
+        while !cancelled {
+            queue.take(&mut free, &mut in_flight_key, &limits.per_key, &mut round);
+            if free == 0 {
+                break;
+            }
+            let Some((_, _, i)) = st.ready.pop() else {
+                break;
+            };
             if st.status[i.index()] != Status::Waiting {
                 continue;
             }
@@ -299,18 +327,13 @@ pub async fn walk<N, E, V: Visitor>(
                 Start::Tasks { tasks: ts, failed } => {
                     st.failed[i.index()] = failed;
                     st.running[i.index()] = ts.len();
+                    let h = st.height[i.index()];
                     for (k, t) in ts {
-                        queue.push(height[i.index()], (i, k, t));
+                        queue.push(h, (i, k, t));
                     }
                 }
             }
         }
-        let mut free = parallelism.saturating_sub(tasks.len());
-        let round = if cancelled {
-            Vec::new()
-        } else {
-            queue.take(&mut free, &in_flight_key, &limits.per_key)
-        };
         if !round.is_empty() {
             let keys: Vec<(NodeIndex, Option<String>)> =
                 round.iter().map(|(i, k, _)| (*i, k.clone())).collect();
@@ -318,13 +341,16 @@ pub async fn walk<N, E, V: Visitor>(
             for ((node, key), fut) in keys.into_iter().zip(futs) {
                 match fut {
                     Some(fut) => {
-                        if let Some(k) = &key {
-                            *in_flight_key.entry(k.clone()).or_default() += 1;
-                        }
                         let h = tasks.spawn(async move { (node, fut.await) });
                         task_meta.insert(h.id(), (node, key));
                     }
                     None => {
+                        if let Some(k) = &key {
+                            if let Some(c) = in_flight_key.get_mut(k) {
+                                *c -= 1;
+                            }
+                            queue.unpark(k);
+                        }
                         st.failed[node.index()] = true;
                         st.running[node.index()] -= 1;
                         if st.running[node.index()] == 0 {
@@ -369,6 +395,7 @@ pub async fn walk<N, E, V: Visitor>(
                 if let Some(c) = in_flight_key.get_mut(&k) {
                     *c -= 1;
                 }
+                queue.unpark(&k);
             }
             let ok = match j {
                 Ok((_, (_, out))) => visitor.finished(node, out),
@@ -419,7 +446,7 @@ fn settle_node<N, E, V: Visitor>(
     for r in ns {
         st.pending[r.index()] -= 1;
         if st.pending[r.index()] == 0 {
-            st.ready.push_back(r);
+            st.make_ready(r);
         }
     }
 }

@@ -122,6 +122,13 @@ pub trait Provider: Send + Sync {
         None
     }
 
+    /// `plan`, `read` and `read_data` answer without waiting on anything (no I/O, no timers):
+    /// an in-process provider. The engine then makes those calls inline while it walks
+    /// instead of scheduling a task for each; a call that does wait is made again as a task.
+    fn answers_in_process(&self) -> bool {
+        false
+    }
+
     /// Called once per provider configuration before any other call.
     async fn configure(&self, _config: &Value) -> Result<(), ProviderError> {
         Ok(())

@@ -2,6 +2,7 @@
 //! without edges (reads do not wait for each other), under `-parallelism` and each provider's
 //! own limit like every other walk.
 
+use futures::FutureExt;
 use petgraph::graph::{DiGraph, NodeIndex};
 use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, Mode, ProviderError, Value};
 use tokio::sync::watch;
@@ -27,9 +28,19 @@ impl Visitor for RefreshWalk<'_> {
 
     fn start(&mut self, node: NodeIndex) -> Start<Self::Task> {
         let si = &self.session.state[self.instances[node.index()]];
-        let Some(p) = self.session.providers.get(&si.provider).cloned() else {
+        let Some(p) = self.session.providers.get(&si.provider) else {
             return Start::Done;
         };
+        if p.answers_in_process() {
+            if let Some(r) = p.read(&si.addr.resource.ty, &si.value).now_or_never() {
+                match r {
+                    Ok(Some(v)) if v == si.value => {}
+                    other => self.changed.push((si.addr.clone(), other)),
+                }
+                return Start::Done;
+            }
+        }
+        let p = p.clone();
         let (ty, value) = (si.addr.resource.ty.clone(), si.value.clone());
         let task: TaskFuture<Changed> = Box::pin(async move {
             match p.read(&ty, &value).await {

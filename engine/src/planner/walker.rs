@@ -6,9 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use futures::FutureExt;
 use petgraph::graph::NodeIndex;
 use terrane_core::{
-    Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, PlanRequest, PlanResponse,
+    Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, PlanRequest, PlanResponse, Provider,
     ProviderError, Value,
 };
 
@@ -211,7 +212,20 @@ impl<'a> PlanWalk<'a> {
             }
             let item = open.items.len();
             if addr.mode == Mode::Data {
-                if r.value.is_known() && !deps_changed && !this.opts.validate_only {
+                let now = r.value.is_known() && !deps_changed && !this.opts.validate_only;
+                let answered = if now && provider.answers_in_process() {
+                    provider.read_data(&addr.ty, &r.value).now_or_never()
+                } else {
+                    None
+                };
+                if let Some(read) = answered {
+                    open.items.push(Item {
+                        inst,
+                        sensitive: r.sensitive,
+                        forced: None,
+                        done: Some(CallDone::Data { item, read }),
+                    });
+                } else if now {
                     let (p, ty, config) = (provider.clone(), addr.ty.clone(), r.value);
                     tasks.push((
                         Some(provider_key.clone()),
@@ -262,10 +276,9 @@ impl<'a> PlanWalk<'a> {
                 continue;
             }
             let prior_si = this.state.get(&inst);
-            let prior = prior_si.map(|s| s.value.clone());
             let config = apply_ignore_changes(
                 &rc.lifecycle.ignore_changes,
-                prior.as_ref(),
+                prior_si.map(|s| &s.value),
                 r.value,
                 schema,
             );
@@ -284,6 +297,19 @@ impl<'a> PlanWalk<'a> {
                     )
                 }),
             };
+            if provider.answers_in_process() {
+                if let Some(done) = plan_now(&*provider, &addr.ty, prior_si, &config, &forced, item)
+                {
+                    open.items.push(Item {
+                        inst,
+                        sensitive: r.sensitive,
+                        forced,
+                        done: Some(done),
+                    });
+                    continue;
+                }
+            }
+            let prior = prior_si.map(|s| s.value.clone());
             let (p, ty, cfg, force) = (provider.clone(), addr.ty.clone(), config, forced.is_some());
             tasks.push((
                 Some(provider_key.clone()),
@@ -548,6 +574,37 @@ impl<'a> PlanWalk<'a> {
             self.values.resources.remove(&id);
         }
     }
+}
+
+/// An in-process provider's plan of one instance, made inline: `None` if a call waited.
+fn plan_now(
+    provider: &dyn Provider,
+    ty: &str,
+    prior: Option<&StateInstance>,
+    config: &Value,
+    forced: &Option<(String, bool)>,
+    item: usize,
+) -> Option<CallDone> {
+    let first = provider
+        .plan(PlanRequest {
+            type_name: ty,
+            prior: prior.map(|s| &s.value),
+            config,
+        })
+        .now_or_never()?;
+    let fresh = match &first {
+        Ok(r) if forced.is_some() && r.requires_replace.is_empty() => Some(
+            provider
+                .plan(PlanRequest {
+                    type_name: ty,
+                    prior: None,
+                    config,
+                })
+                .now_or_never()?,
+        ),
+        _ => None,
+    };
+    Some(CallDone::Managed { item, first, fresh })
 }
 
 impl Visitor for PlanWalk<'_> {

@@ -54,6 +54,10 @@ impl Provider for TerraformProvider {
         &self.schema
     }
 
+    fn answers_in_process(&self) -> bool {
+        true
+    }
+
     async fn plan(&self, req: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let schema = &self.schema.resources["terraform_data"];
         let (mut planned, requires_replace) = schema.default_plan(req.prior, req.config);
@@ -154,6 +158,11 @@ impl NullProvider {
 impl Provider for NullProvider {
     fn schema(&self) -> &ProviderSchema {
         &self.schema
+    }
+
+    /// Health checks wait, but only in `apply`: plan and read are in process.
+    fn answers_in_process(&self) -> bool {
+        true
     }
 
     fn validate(&self, _type_name: &str, config: &Value) -> Vec<Diagnostic> {
