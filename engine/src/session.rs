@@ -205,25 +205,15 @@ impl Session {
 
     /// Loads state from the store.
     pub fn load_state(&mut self, store: &Store) -> Result<(), Diagnostics> {
-        let mut diags = Diagnostics::new();
-        let state = &mut self.state;
-        store
-            .for_each_resource(&self.opts.workspace, |r| {
-                match StateInstance::from_record(&r) {
-                    Ok(si) => {
-                        state.insert(si.addr.clone(), si);
-                    }
-                    Err(d) => diags.push(d),
-                }
-            })
-            .map_err(|e| {
-                Diagnostics::from(Diagnostic::error("Failed to read state", e.to_string()))
-            })?;
-        self.reindex();
-        if diags.has_errors() {
-            return Err(diags);
-        }
+        let state = read_state(store, &self.opts.workspace)?;
+        self.set_state(state);
         Ok(())
+    }
+
+    /// Takes the state [`read_state`] read.
+    pub(crate) fn set_state(&mut self, state: BTreeMap<InstanceAddr, StateInstance>) {
+        self.state = state;
+        self.reindex();
     }
 
     pub(crate) fn reindex(&mut self) {
@@ -684,6 +674,28 @@ pub(crate) fn instance_bindings(
         }
         _ => Vec::new(),
     }
+}
+
+/// Reads the instances of `workspace` from `store` (it needs no session, so it can run while
+/// another thread builds one).
+pub(crate) fn read_state(
+    store: &Store,
+    workspace: &str,
+) -> Result<BTreeMap<InstanceAddr, StateInstance>, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut state = BTreeMap::new();
+    store
+        .for_each_resource(workspace, |r| match StateInstance::from_record(&r) {
+            Ok(si) => {
+                state.insert(si.addr.clone(), si);
+            }
+            Err(d) => diags.push(d),
+        })
+        .map_err(|e| Diagnostics::from(Diagnostic::error("Failed to read state", e.to_string())))?;
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok(state)
 }
 
 pub(crate) fn state_err(e: terrane_state::StateError) -> Diagnostics {

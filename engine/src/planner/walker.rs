@@ -53,7 +53,6 @@ struct Open {
     provider_key: String,
     expansion: Expansion,
     keys: Vec<InstanceKey>,
-    deps: Vec<String>,
     sensitive: BTreeSet<String>,
     inst_values: BTreeMap<InstanceKey, Value>,
     items: Vec<Item>,
@@ -149,7 +148,6 @@ impl<'a> PlanWalk<'a> {
         let mut open = Open {
             provider_key: provider_key.clone(),
             keys: Vec::new(),
-            deps: Vec::new(),
             sensitive: schema.sensitive_attrs().map(String::from).collect(),
             inst_values: BTreeMap::new(),
             items: Vec::new(),
@@ -177,7 +175,6 @@ impl<'a> PlanWalk<'a> {
                 return Start::Failed;
             }
         };
-        open.deps = this.dep_addrs(id);
         let deps_changed = this.graph.resource_deps[&id]
             .iter()
             .any(|d| self.changed.contains(d));
@@ -270,7 +267,7 @@ impl<'a> PlanWalk<'a> {
                         reason: Some("will be read during apply".to_string()),
                         sensitive: r.sensitive,
                         create_before_destroy: false,
-                        deps: open.deps.clone(),
+                        deps: Vec::new(),
                     });
                 }
                 continue;
@@ -407,7 +404,7 @@ impl<'a> PlanWalk<'a> {
                         reason: None,
                         sensitive: item_sensitive,
                         create_before_destroy: false,
-                        deps: open.deps.clone(),
+                        deps: Vec::new(),
                     });
                 }
                 CallDone::Managed { first, fresh, .. } => {
@@ -491,7 +488,7 @@ impl<'a> PlanWalk<'a> {
                         reason,
                         sensitive: change_sensitive,
                         create_before_destroy: rc.lifecycle.create_before_destroy,
-                        deps: open.deps.clone(),
+                        deps: Vec::new(),
                     });
                 }
             }
@@ -525,6 +522,13 @@ impl<'a> PlanWalk<'a> {
                 .iter()
                 .all(|c| c.action == Action::NoOp && c.prior.is_none());
         if !all_unchanged {
+            // What the changes depend on, named only for a resource that has changes.
+            let deps = this.dep_addrs(id);
+            for c in &mut changes {
+                if c.action != Action::Delete {
+                    c.deps = deps.clone();
+                }
+            }
             self.changes.append(&mut changes);
         }
         self.values.resources.insert(
