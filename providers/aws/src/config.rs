@@ -22,9 +22,28 @@ const SERVICES: &[&str] = &[
     "route53",
 ];
 
+/// Other names hashicorp/aws accepts for a service's endpoint (`cloudwatchlogs = ...` sets
+/// `logs`); the service's own name wins when both are set.
+const ALIASES: &[(&str, &[&str])] = &[
+    ("logs", &["cloudwatchlog", "cloudwatchlogs"]),
+    ("elbv2", &["elasticloadbalancingv2"]),
+];
+
+/// The names under which `endpoints { ... }` may set `service`'s endpoint, its own first.
+fn endpoint_names(service: &str) -> impl Iterator<Item = &str> {
+    std::iter::once(service).chain(
+        ALIASES
+            .iter()
+            .filter(move |(s, _)| *s == service)
+            .flat_map(|(_, a)| a.iter().copied()),
+    )
+}
+
 pub fn provider_schema() -> ResourceSchema {
     let mut endpoints = ResourceSchema::new();
-    for s in SERVICES {
+    // Every name hashicorp/aws takes: a configuration written for it is not refused for
+    // pointing a service this provider has no client for somewhere.
+    for s in SERVICES.iter().chain(crate::endpoint_names::NAMES) {
         endpoints = endpoints.attr(s, Attribute::optional(Type::String));
     }
     ResourceSchema::new()
@@ -131,10 +150,8 @@ impl Clients {
             ProviderError::new("No AWS region: set region in the provider block, or AWS_REGION in the environment.")
         })?;
         let endpoint = |svc: &str| -> Option<String> {
-            config
-                .get("endpoints")
-                .and_then(Value::as_list)
-                .and_then(|l| l.iter().find_map(|e| s(e, svc)))
+            let blocks = config.get("endpoints").and_then(Value::as_list)?;
+            endpoint_names(svc).find_map(|name| blocks.iter().find_map(|e| s(e, name)))
         };
         macro_rules! client {
             ($krate:ident, $svc:literal) => {{
@@ -177,5 +194,31 @@ impl Clients {
             region,
             default_tags,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_name_of_hashicorp_aws_is_accepted_and_aliases_reach_their_service() {
+        let schema = provider_schema();
+        let e = &schema.blocks["endpoints"].schema;
+        for name in [
+            "cloudwatchlogs",
+            "cloudwatchlog",
+            "elasticloadbalancingv2",
+            "s3",
+            "sqs",
+        ] {
+            assert!(e.attributes.contains_key(name), "{name} refused");
+        }
+        assert_eq!(e.attributes.len(), crate::endpoint_names::NAMES.len());
+        assert_eq!(
+            endpoint_names("logs").collect::<Vec<_>>(),
+            ["logs", "cloudwatchlog", "cloudwatchlogs"]
+        );
+        assert_eq!(endpoint_names("ec2").collect::<Vec<_>>(), ["ec2"]);
     }
 }

@@ -7,6 +7,7 @@
 //! [`resources::AwsResource`]; this file adapts them to the engine's `Provider` trait.
 
 mod config;
+mod endpoint_names;
 mod error;
 pub mod health;
 mod resources;
