@@ -305,31 +305,33 @@ pub async fn walk<N, E, V: Visitor>(
         // the queue) until every slot has a task or nothing more is ready.
         let mut free = parallelism.saturating_sub(tasks.len());
         let mut round = Vec::new();
-        while !cancelled {
-            queue.take(&mut free, &mut in_flight_key, &limits.per_key, &mut round);
-            if free == 0 {
-                break;
-            }
-            let Some((_, _, i)) = st.ready.pop() else {
-                break;
-            };
-            if st.status[i.index()] != Status::Waiting {
-                continue;
-            }
-            st.status[i.index()] = Status::Running;
-            match visitor.start(i) {
-                Start::Done => settle_node(graph, release_to, &mut st, visitor, i),
-                Start::Failed => fail(graph, release_to, &mut st, visitor, i),
-                Start::Tasks { tasks: ts, failed } if ts.is_empty() => {
-                    st.failed[i.index()] = failed;
-                    settle_node(graph, release_to, &mut st, visitor, i);
+        if !cancelled {
+            loop {
+                queue.take(&mut free, &mut in_flight_key, &limits.per_key, &mut round);
+                if free == 0 {
+                    break;
                 }
-                Start::Tasks { tasks: ts, failed } => {
-                    st.failed[i.index()] = failed;
-                    st.running[i.index()] = ts.len();
-                    let h = st.height[i.index()];
-                    for (k, t) in ts {
-                        queue.push(h, (i, k, t));
+                let Some((_, _, i)) = st.ready.pop() else {
+                    break;
+                };
+                if st.status[i.index()] != Status::Waiting {
+                    continue;
+                }
+                st.status[i.index()] = Status::Running;
+                match visitor.start(i) {
+                    Start::Done => settle_node(graph, release_to, &mut st, visitor, i),
+                    Start::Failed => fail(graph, release_to, &mut st, visitor, i),
+                    Start::Tasks { tasks: ts, failed } if ts.is_empty() => {
+                        st.failed[i.index()] = failed;
+                        settle_node(graph, release_to, &mut st, visitor, i);
+                    }
+                    Start::Tasks { tasks: ts, failed } => {
+                        st.failed[i.index()] = failed;
+                        st.running[i.index()] = ts.len();
+                        let h = st.height[i.index()];
+                        for (k, t) in ts {
+                            queue.push(h, (i, k, t));
+                        }
                     }
                 }
             }
