@@ -51,6 +51,38 @@ impl ResourceValue {
     }
 }
 
+/// For each node of a graph, how many nodes that read it have not completed. A walk keeps a
+/// resource's value only until then: at 100,000 resources, keeping them all would double what
+/// state already holds.
+#[derive(Debug)]
+pub struct Readers(Vec<usize>);
+
+impl Readers {
+    pub fn new(graph: &Graph) -> Readers {
+        let mut r = vec![0; graph.nodes.len()];
+        for n in &graph.nodes {
+            for &d in &n.deps {
+                r[d] += 1;
+            }
+        }
+        Readers(r)
+    }
+
+    /// Node `id` of `graph` completed: what it read is read once fewer, and the resource
+    /// values nothing will read again are dropped from `values`.
+    pub fn release(&mut self, graph: &Graph, id: NodeId, values: &mut Values) {
+        for &d in &graph.nodes[id].deps {
+            self.0[d] -= 1;
+            if self.0[d] == 0 {
+                values.resources.remove(&d);
+            }
+        }
+        if self.0[id] == 0 {
+            values.resources.remove(&id);
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Values {
     /// Variables, locals and outputs: value and whether it is sensitive.

@@ -168,12 +168,7 @@ impl Session {
                 graph.add_edge(NodeIndex::new(d), NodeIndex::new(i), ());
             }
         }
-        let mut readers = vec![0; n];
-        for node in &self.graph.nodes {
-            for &d in &node.deps {
-                readers[d] += 1;
-            }
-        }
+        let readers = crate::values::Readers::new(&self.graph);
         let mut w = ApplyWalk {
             session: self,
             ctx: &ctx,

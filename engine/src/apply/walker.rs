@@ -17,7 +17,7 @@ use crate::events::Event;
 use crate::graph::NodeKind;
 use crate::plan::{Action, Plan};
 use crate::session::{state_err, Session};
-use crate::values::Values;
+use crate::values::{Readers, Values};
 use crate::walk::{Start, TaskFuture, Visitor};
 
 pub(super) struct ApplyWalk<'a, 's> {
@@ -34,9 +34,8 @@ pub(super) struct ApplyWalk<'a, 's> {
     pub called: Vec<bool>,
     /// Addresses already reported as skipped (each once).
     pub skipped: HashSet<String>,
-    /// For each config node, how many config nodes that read it have not completed: a
-    /// resource's value is dropped once nothing will read it.
-    pub readers: Vec<usize>,
+    /// A resource's value is dropped once nothing will read it.
+    pub readers: Readers,
     pub out: ApplyOutcome,
 }
 
@@ -405,15 +404,8 @@ impl Visitor for ApplyWalk<'_, '_> {
             &mut self.inst_values,
             &mut self.out,
         );
-        for &d in &self.session.graph.nodes[i].deps {
-            self.readers[d] -= 1;
-            if self.readers[d] == 0 {
-                self.values.resources.remove(&d);
-            }
-        }
-        if self.readers[i] == 0 {
-            self.values.resources.remove(&i);
-        }
+        self.readers
+            .release(&self.session.graph, i, &mut self.values);
         true
     }
 

@@ -18,7 +18,7 @@ use crate::graph::{NodeId, NodeKind};
 use crate::plan::{Action, ResourceChange};
 use crate::refs::{expr_refs, RefTarget};
 use crate::session::{Session, StateInstance};
-use crate::values::{assemble, Expansion, ResourceValue, Values};
+use crate::values::{assemble, Expansion, Readers, ResourceValue, Values};
 use crate::walk::{Start, TaskFuture, Visitor};
 
 /// What a plan task hands back: the answer for instance `item` of its node.
@@ -77,10 +77,7 @@ pub(super) struct PlanWalk<'a> {
     /// whatever order the walk took.
     pub diags: BTreeMap<usize, Diagnostics>,
     pub position: Vec<usize>,
-    /// For each node, how many nodes that read it have not completed: a resource's value is
-    /// kept only until then (at 100,000 resources, keeping them all would double what state
-    /// already holds).
-    pub readers: Vec<usize>,
+    pub readers: Readers,
     open: HashMap<NodeId, Open>,
 }
 
@@ -92,12 +89,6 @@ impl<'a> PlanWalk<'a> {
         targeted: Option<HashSet<NodeId>>,
     ) -> PlanWalk<'a> {
         let graph = &session.graph;
-        let mut readers = vec![0; graph.nodes.len()];
-        for n in &graph.nodes {
-            for &d in &n.deps {
-                readers[d] += 1;
-            }
-        }
         let mut position = vec![0; graph.nodes.len()];
         for (p, &id) in graph.order.iter().enumerate() {
             position[id] = p;
@@ -112,7 +103,7 @@ impl<'a> PlanWalk<'a> {
             targeted,
             diags: BTreeMap::new(),
             position,
-            readers,
+            readers: Readers::new(graph),
             open: HashMap::new(),
         }
     }
@@ -257,18 +248,13 @@ impl<'a> PlanWalk<'a> {
                     );
                     diags.extend(Diagnostics(failed));
                     open.inst_values.insert(key, planned.clone());
-                    open.changes.push(ResourceChange {
-                        addr: inst,
-                        provider: provider_key.clone(),
-                        action: Action::Read,
-                        prior: None,
-                        planned: Some(planned),
-                        requires_replace: Vec::new(),
-                        reason: Some("will be read during apply".to_string()),
-                        sensitive: r.sensitive,
-                        create_before_destroy: false,
-                        deps: Vec::new(),
-                    });
+                    open.changes.push(read_change(
+                        inst,
+                        &provider_key,
+                        planned,
+                        Some("will be read during apply"),
+                        r.sensitive,
+                    ));
                 }
                 continue;
             }
@@ -394,18 +380,7 @@ impl<'a> PlanWalk<'a> {
                     );
                     diags.extend(Diagnostics(failed));
                     open.inst_values.insert(key, v.clone());
-                    changes.push(ResourceChange {
-                        addr: inst,
-                        provider: provider_key.clone(),
-                        action: Action::Read,
-                        prior: None,
-                        planned: Some(v),
-                        requires_replace: Vec::new(),
-                        reason: None,
-                        sensitive: item_sensitive,
-                        create_before_destroy: false,
-                        deps: Vec::new(),
-                    });
+                    changes.push(read_change(inst, provider_key, v, None, item_sensitive));
                 }
                 CallDone::Managed { first, fresh, .. } => {
                     let resp = match first {
@@ -564,19 +539,28 @@ impl<'a> PlanWalk<'a> {
         }
         None
     }
+}
 
-    /// A node is complete: what it read is read once fewer, and values nothing will read
-    /// again are dropped.
-    fn release(&mut self, id: NodeId) {
-        for &d in &self.session.graph.nodes[id].deps {
-            self.readers[d] -= 1;
-            if self.readers[d] == 0 {
-                self.values.resources.remove(&d);
-            }
-        }
-        if self.readers[id] == 0 {
-            self.values.resources.remove(&id);
-        }
+/// A data source read: now (`reason` None) or during apply. What it depends on is named
+/// when the node completes.
+fn read_change(
+    addr: InstanceAddr,
+    provider: &str,
+    planned: Value,
+    reason: Option<&str>,
+    sensitive: BTreeSet<String>,
+) -> ResourceChange {
+    ResourceChange {
+        addr,
+        provider: provider.to_string(),
+        action: Action::Read,
+        prior: None,
+        planned: Some(planned),
+        requires_replace: Vec::new(),
+        reason: reason.map(String::from),
+        sensitive,
+        create_before_destroy: false,
+        deps: Vec::new(),
     }
 }
 
@@ -667,7 +651,8 @@ impl Visitor for PlanWalk<'_> {
             None => true,
         };
         if ok {
-            self.release(id);
+            self.readers
+                .release(&self.session.graph, id, &mut self.values);
         }
         ok
     }
