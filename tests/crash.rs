@@ -118,3 +118,77 @@ fn an_apply_killed_twenty_times_in_a_row_finishes_with_every_resource_recorded_o
         assert!(ids.contains(&id), "{id} is not in state");
     }
 }
+
+/// In-process resources (`terraform_data`) are made inline and recorded in batches with no
+/// journal: a kill loses at most the batch in progress, which the next run simply makes again.
+#[test]
+fn an_inline_apply_killed_mid_run_finishes_with_every_resource_recorded_once() {
+    let n = 12_000;
+    let mut s = String::new();
+    for i in 0..n {
+        if i >= n / 2 && i % 100 != 0 {
+            s.push_str(&format!(
+                "resource \"terraform_data\" \"r{i}\" {{\n  input = terraform_data.r{}.id\n}}\n",
+                i - 1
+            ));
+        } else {
+            s.push_str(&format!(
+                "resource \"terraform_data\" \"r{i}\" {{\n  input = \"v{i}\"\n}}\n"
+            ));
+        }
+    }
+    let f = Fixture::new(&s);
+    let recorded = || {
+        terrane_state::Store::open(&f.path().join("terrane.state.db"))
+            .and_then(|s| s.resources("default"))
+            .map(|r| r.len())
+            .unwrap_or(0)
+    };
+    // Each run is killed as soon as state shows it recorded something new (a batch settled),
+    // so every kill lands mid-apply whatever the machine's speed; a run that finishes first
+    // simply ends the loop.
+    let mut progress = Vec::new();
+    let mut before = 0;
+    for _ in 0..3 {
+        let mut child = f
+            .cmd(&["apply", "-auto-approve"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while child.try_wait().unwrap().is_none()
+            && recorded() <= before
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+        before = recorded();
+        progress.push(before);
+        if before == n {
+            break;
+        }
+    }
+    assert!(
+        progress.iter().any(|&p| p > 0 && p < n),
+        "no kill came during the apply: {progress:?}"
+    );
+    let r = f.ok(&["apply", "-auto-approve"], 0);
+    assert!(r.stdout.contains("Apply complete!"), "{}", r.stdout);
+    let st = terrane_state::Store::open(&f.path().join("terrane.state.db")).unwrap();
+    let mut addrs: Vec<String> = st
+        .resources("default")
+        .unwrap()
+        .into_iter()
+        .map(|r| r.address)
+        .collect();
+    assert_eq!(addrs.len(), n, "after kills with {progress:?} recorded");
+    addrs.sort();
+    addrs.dedup();
+    assert_eq!(addrs.len(), n);
+    assert!(st.intents("default").unwrap().is_empty());
+    drop(st);
+    f.ok(&["plan", "-detailed-exitcode"], 0);
+}

@@ -19,6 +19,9 @@
 //!   before any of it runs, and every batch of tasks that finished together to
 //!   [`Visitor::settle`] before their dependents may start: the apply makes its intents and its
 //!   results durable at exactly these two points.
+//! - Tasks that finish without waiting and leave nothing outside the process
+//!   ([`Visitor::is_inline`]: `terraform_data`) are made at once as their nodes start and
+//!   settled in batches, so a walk of 100,000 of them writes a few dozen transactions.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -90,6 +93,16 @@ pub trait Visitor {
         round: Vec<(NodeIndex, Self::Task)>,
     ) -> Vec<Option<TaskFuture<Self::Output>>>;
 
+    /// A task that finishes without waiting and leaves nothing outside the process (an
+    /// in-process provider's call). The walker makes such a task as soon as its node starts,
+    /// outside the slots, and its node's dependents may start before [`Visitor::settle`]: the
+    /// walker settles after [`INLINE_BATCH`] of them (after each with parallelism 1), before
+    /// it launches any other task, and before it waits. One that does wait after all goes on
+    /// as an ordinary task.
+    fn is_inline(&self, _task: &Self::Task) -> bool {
+        false
+    }
+
     /// One task finished; false: its node failed.
     fn finished(&mut self, node: NodeIndex, output: Self::Output) -> bool;
 
@@ -111,6 +124,10 @@ pub trait Visitor {
     /// The first request to stop, with the number of tasks still in flight.
     fn interrupted(&mut self, _in_flight: usize) {}
 }
+
+/// At most this many inline tasks (see [`Visitor::is_inline`]) between two settlements: an
+/// apply of in-process resources writes a few transactions of this size, not one per resource.
+pub const INLINE_BATCH: usize = 4096;
 
 /// How many tasks may run at once.
 #[derive(Debug, Clone)]
@@ -299,14 +316,25 @@ pub async fn walk<N, E, V: Visitor>(
     let mut tasks: JoinSet<(NodeIndex, V::Output)> = JoinSet::new();
     let mut task_meta: HashMap<tokio::task::Id, (NodeIndex, Option<String>)> = HashMap::new();
     let mut interrupted = false;
+    let inline_cap = if parallelism == 1 { 1 } else { INLINE_BATCH };
+    // Inline tasks finished since the last settlement.
+    let mut unsettled = 0;
     loop {
         let cancelled = *cancel.borrow() != CANCEL_NONE;
         // Fill the free slots: queued tasks first, then start ready nodes (their tasks join
-        // the queue) until every slot has a task or nothing more is ready.
+        // the queue, or are made at once if inline) until every slot has a task or nothing
+        // more is ready.
         let mut free = parallelism.saturating_sub(tasks.len());
         let mut round = Vec::new();
         if !cancelled {
             loop {
+                if unsettled >= inline_cap {
+                    visitor.settle();
+                    unsettled = 0;
+                    if *cancel.borrow() != CANCEL_NONE {
+                        break;
+                    }
+                }
                 queue.take(&mut free, &mut in_flight_key, &limits.per_key, &mut round);
                 if free == 0 {
                     break;
@@ -329,12 +357,34 @@ pub async fn walk<N, E, V: Visitor>(
                         st.failed[i.index()] = failed;
                         st.running[i.index()] = ts.len();
                         let h = st.height[i.index()];
+                        let mut now = Vec::new();
                         for (k, t) in ts {
-                            queue.push(h, (i, k, t));
+                            if visitor.is_inline(&t) {
+                                now.push((i, t));
+                            } else {
+                                queue.push(h, (i, k, t));
+                            }
+                        }
+                        if !now.is_empty() {
+                            unsettled += now.len();
+                            run_inline(
+                                graph,
+                                release_to,
+                                &mut st,
+                                visitor,
+                                now,
+                                &mut tasks,
+                                &mut task_meta,
+                            );
                         }
                     }
                 }
             }
+        }
+        // What finished inline is settled before anything else is launched or waited for.
+        if unsettled > 0 {
+            visitor.settle();
+            unsettled = 0;
         }
         if !round.is_empty() {
             let keys: Vec<(NodeIndex, Option<String>)> =
@@ -386,34 +436,14 @@ pub async fn walk<N, E, V: Visitor>(
         while let Some(j) = tasks.try_join_next_with_id() {
             batch.push(j);
         }
-        let mut finished_nodes = Vec::new();
-        for j in batch {
-            let id = match &j {
-                Ok((id, _)) => *id,
-                Err(e) => e.id(),
-            };
-            let (node, key) = task_meta.remove(&id).expect("every task has a node");
-            if let Some(k) = key {
-                if let Some(c) = in_flight_key.get_mut(&k) {
-                    *c -= 1;
-                }
-                queue.unpark(&k);
-            }
-            let ok = match j {
-                Ok((_, (_, out))) => visitor.finished(node, out),
-                Err(e) => {
-                    visitor.lost(node, e.to_string());
-                    false
-                }
-            };
-            if !ok {
-                st.failed[node.index()] = true;
-            }
-            st.running[node.index()] -= 1;
-            if st.running[node.index()] == 0 {
-                finished_nodes.push(node);
-            }
-        }
+        let finished_nodes = finish_batch(
+            batch,
+            &mut st,
+            visitor,
+            &mut task_meta,
+            &mut in_flight_key,
+            &mut queue,
+        );
         visitor.settle();
         for node in finished_nodes {
             settle_node(graph, release_to, &mut st, visitor, node);
@@ -426,6 +456,90 @@ pub async fn walk<N, E, V: Visitor>(
         status: st.status,
         interrupted,
         unstarted: queue.drain(),
+    }
+}
+
+type Joined<O> = Result<(tokio::task::Id, (NodeIndex, O)), tokio::task::JoinError>;
+type TaskMeta = HashMap<tokio::task::Id, (NodeIndex, Option<String>)>;
+
+/// Hands tasks that finished together to the visitor; returns the nodes whose last task it was.
+fn finish_batch<V: Visitor>(
+    batch: Vec<Joined<V::Output>>,
+    st: &mut State,
+    visitor: &mut V,
+    task_meta: &mut TaskMeta,
+    in_flight_key: &mut HashMap<String, usize>,
+    queue: &mut Queue<V::Task>,
+) -> Vec<NodeIndex> {
+    let mut finished_nodes = Vec::new();
+    for j in batch {
+        let id = match &j {
+            Ok((id, _)) => *id,
+            Err(e) => e.id(),
+        };
+        let (node, key) = task_meta.remove(&id).expect("every task has a node");
+        if let Some(k) = key {
+            if let Some(c) = in_flight_key.get_mut(&k) {
+                *c -= 1;
+            }
+            queue.unpark(&k);
+        }
+        let ok = match j {
+            Ok((_, (_, out))) => visitor.finished(node, out),
+            Err(e) => {
+                visitor.lost(node, e.to_string());
+                false
+            }
+        };
+        if !ok {
+            st.failed[node.index()] = true;
+        }
+        st.running[node.index()] -= 1;
+        if st.running[node.index()] == 0 {
+            finished_nodes.push(node);
+        }
+    }
+    finished_nodes
+}
+
+/// Launches a node's inline tasks and makes each at once; completes the node if they were its
+/// last (before [`Visitor::settle`]: see [`Visitor::is_inline`]); goes on with any that waits
+/// as an ordinary task.
+fn run_inline<N, E, V: Visitor>(
+    graph: &DiGraph<N, E>,
+    release_to: Direction,
+    st: &mut State,
+    visitor: &mut V,
+    inline: Vec<(NodeIndex, V::Task)>,
+    tasks: &mut JoinSet<(NodeIndex, V::Output)>,
+    task_meta: &mut TaskMeta,
+) {
+    use futures::FutureExt;
+    let nodes: Vec<NodeIndex> = inline.iter().map(|(i, _)| *i).collect();
+    let futs = visitor.launch(inline);
+    let mut finished_nodes = Vec::new();
+    for (node, fut) in nodes.into_iter().zip(futs) {
+        let ok = match fut {
+            None => false,
+            Some(mut fut) => match fut.as_mut().now_or_never() {
+                Some(out) => visitor.finished(node, out),
+                None => {
+                    let h = tasks.spawn(async move { (node, fut.await) });
+                    task_meta.insert(h.id(), (node, None));
+                    continue;
+                }
+            },
+        };
+        if !ok {
+            st.failed[node.index()] = true;
+        }
+        st.running[node.index()] -= 1;
+        if st.running[node.index()] == 0 {
+            finished_nodes.push(node);
+        }
+    }
+    for node in finished_nodes {
+        settle_node(graph, release_to, st, visitor, node);
     }
 }
 
@@ -608,6 +722,129 @@ mod tests {
                 max = max.max(now);
             }
             assert_eq!(max, most);
+        }
+    }
+
+    /// Tasks `Now(i)` finish at once; `Waits(i)` claims to but sleeps; `Slow(i)` is ordinary.
+    #[derive(Debug)]
+    enum T {
+        Now(usize),
+        Waits(usize),
+        Slow(usize),
+    }
+
+    /// Logs launches, finishes and settlements.
+    struct Inline {
+        log: Vec<String>,
+        slow: Vec<usize>,
+        waits: Vec<usize>,
+    }
+
+    impl Visitor for Inline {
+        type Task = T;
+        type Output = usize;
+        fn start(&mut self, node: NodeIndex) -> Start<T> {
+            let i = node.index();
+            let t = if self.slow.contains(&i) {
+                T::Slow(i)
+            } else if self.waits.contains(&i) {
+                T::Waits(i)
+            } else {
+                T::Now(i)
+            };
+            Start::Tasks {
+                tasks: vec![(None, t)],
+                failed: false,
+            }
+        }
+        fn is_inline(&self, t: &T) -> bool {
+            !matches!(t, T::Slow(_))
+        }
+        fn launch(&mut self, round: Vec<(NodeIndex, T)>) -> Vec<Option<TaskFuture<usize>>> {
+            round
+                .into_iter()
+                .map(|(_, t)| {
+                    self.log.push(format!("launch {t:?}"));
+                    Some(match t {
+                        T::Now(i) => Box::pin(async move { i }) as TaskFuture<usize>,
+                        T::Waits(i) | T::Slow(i) => Box::pin(async move {
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                            i
+                        }),
+                    })
+                })
+                .collect()
+        }
+        fn finished(&mut self, _node: NodeIndex, i: usize) -> bool {
+            self.log.push(format!("finished {i}"));
+            true
+        }
+        fn lost(&mut self, _node: NodeIndex, _message: String) {}
+        fn settle(&mut self) {
+            self.log.push("settle".into());
+        }
+    }
+
+    fn at(log: &[String], what: &str) -> usize {
+        log.iter().position(|e| e == what).unwrap()
+    }
+
+    #[tokio::test]
+    async fn inline_tasks_run_at_once_and_settle_in_batches_before_anything_else_launches() {
+        let (_tx, rx) = watch::channel(CANCEL_NONE);
+        // 0 -> 1 -> 2 -> 3 (3 is an ordinary task), 4 waits after all, 5.. independent.
+        let mut g: DiGraph<(), ()> = DiGraph::new();
+        let n: Vec<_> = (0..INLINE_BATCH + 100).map(|_| g.add_node(())).collect();
+        g.extend_with_edges([(n[0], n[1]), (n[1], n[2]), (n[2], n[3])]);
+        let mut v = Inline {
+            log: vec![],
+            slow: vec![3],
+            waits: vec![4],
+        };
+        let w = walk(&g, Order::Forward, &Limits::new(10), &mut v, rx.clone()).await;
+        assert_eq!(w.count(Status::Done), g.node_count());
+        let log = &v.log;
+        // An inline node's dependents start before it is settled...
+        assert!(at(log, "launch Now(1)") < at(log, "settle"));
+        assert!(at(log, "launch Now(2)") < at(log, "settle"));
+        // ...but an ordinary task launches only after what it depends on is settled.
+        let settle_after_2 = log[at(log, "finished 2")..]
+            .iter()
+            .position(|e| e == "settle")
+            .unwrap()
+            + at(log, "finished 2");
+        assert!(settle_after_2 < at(log, "launch Slow(3)"));
+        // No more than a batch between two settlements, and every finish is settled.
+        let mut since = 0;
+        for e in log {
+            if e == "settle" {
+                since = 0;
+            } else if e.starts_with("finished") {
+                since += 1;
+                assert!(since <= INLINE_BATCH);
+            }
+        }
+        assert_eq!(since, 0, "the last finishes were settled");
+        // The one that waited went on as a task and finished.
+        assert!(log.contains(&"finished 4".to_string()));
+
+        // Parallelism 1: one settlement after each inline task.
+        let mut g: DiGraph<(), ()> = DiGraph::new();
+        for _ in 0..5 {
+            g.add_node(());
+        }
+        let mut v = Inline {
+            log: vec![],
+            slow: vec![],
+            waits: vec![],
+        };
+        walk(&g, Order::Forward, &Limits::new(1), &mut v, rx).await;
+        let finished: Vec<usize> = (0..v.log.len())
+            .filter(|&k| v.log[k].starts_with("finished"))
+            .collect();
+        assert_eq!(finished.len(), 5);
+        for k in finished {
+            assert_eq!(v.log[k + 1], "settle");
         }
     }
 

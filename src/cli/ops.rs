@@ -306,6 +306,7 @@ async fn run_apply(ctx: &Ctx, r: &mut Run<'_, '_>, plan: &Plan, json: bool) -> C
     let applied = r.apply(plan, progress.clone(), rx).await;
     ticker.abort();
     signals.abort();
+    progress.flush();
     let Applied {
         outcome: out,
         result,

@@ -129,6 +129,13 @@ pub trait Provider: Send + Sync {
         false
     }
 
+    /// `apply` (create, update, delete) answers without waiting too. The engine then makes
+    /// those calls inline as well, many between two writes of state (each still recorded as
+    /// an intent before it is made and as a result after), instead of one task each.
+    fn applies_in_process(&self) -> bool {
+        false
+    }
+
     /// Called once per provider configuration before any other call.
     async fn configure(&self, _config: &Value) -> Result<(), ProviderError> {
         Ok(())

@@ -123,6 +123,11 @@ impl Job {
 }
 
 impl Job {
+    /// The call answers without waiting: an in-process provider and no provisioners to run.
+    pub(super) fn inline(&self) -> bool {
+        self.provision.is_none() && self.provider.applies_in_process()
+    }
+
     /// Runs this job's provisioners with `self` = `this`.
     async fn provisioners(
         &self,

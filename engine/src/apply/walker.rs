@@ -87,12 +87,7 @@ impl ApplyWalk<'_, '_> {
         let mut vals = BTreeMap::new();
         if targeted_out || change_ids.is_empty() {
             // Not in the plan (targeting, unchanged, or zero instances): state values stand.
-            for a in this
-                .by_resource
-                .get(&addr)
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-            {
+            for a in this.prior_instances(&addr) {
                 if let Some(si) = this.state.get(a) {
                     vals.insert(a.key.clone(), si.value.clone());
                 }
@@ -186,24 +181,6 @@ impl ApplyWalk<'_, '_> {
                 _ => (Op::Write, c.prior.clone(), c.planned.clone()),
             };
             let action = c.action;
-            let mut intent = None;
-            if !matches!(op, Op::Read) {
-                let body = crate::intent::IntentBody {
-                    provider: Some(provider_key.clone()),
-                    planned: planned.as_ref().map(Value::to_json).unwrap_or_default(),
-                    sensitive: c.sensitive.iter().cloned().collect(),
-                    deps: c.deps.clone(),
-                };
-                let op_name = if prior.is_none() { "create" } else { "update" };
-                intent = Some(Intent {
-                    address: c.addr.to_string(),
-                    op: op_name.into(),
-                    token: token.clone(),
-                    run_id: ctx.run_id,
-                    started_at: now(),
-                    planned: body.to_json(),
-                });
-            }
             let provision = if matches!(action, Action::Create | Action::Replace) {
                 provision::Provisioning::prepare(
                     &rc,
@@ -229,6 +206,30 @@ impl ApplyWalk<'_, '_> {
                 token: token.clone(),
                 provision,
             };
+            let mut intent = None;
+            // A call that leaves nothing outside this process needs no journal: lost, it is
+            // simply made again.
+            if !matches!(op, Op::Read) && !job.inline() {
+                let body = crate::intent::IntentBody {
+                    provider: Some(provider_key.clone()),
+                    planned: planned.as_ref().map(Value::to_json).unwrap_or_default(),
+                    sensitive: c.sensitive.iter().cloned().collect(),
+                    deps: c.deps.clone(),
+                };
+                let op_name = if job.prior.is_none() {
+                    "create"
+                } else {
+                    "update"
+                };
+                intent = Some(Intent {
+                    address: c.addr.to_string(),
+                    op: op_name.into(),
+                    token: token.clone(),
+                    run_id: ctx.run_id,
+                    started_at: now(),
+                    planned: body.to_json(),
+                });
+            }
             ctx.starting.borrow_mut().push(Call {
                 intent,
                 provider: provider_key.clone(),
@@ -294,7 +295,7 @@ impl ApplyWalk<'_, '_> {
             provision,
         };
         ctx.starting.borrow_mut().push(Call {
-            intent: Some(intent),
+            intent: (!job.inline()).then_some(intent),
             provider: c.provider.clone(),
             job,
             node,
@@ -362,6 +363,10 @@ impl Visitor for ApplyWalk<'_, '_> {
             .into_iter()
             .map(|(_, c)| Some(Box::pin(c.job.run(c.node, c.change, c.op)) as TaskFuture<TaskDone>))
             .collect()
+    }
+
+    fn is_inline(&self, call: &Call) -> bool {
+        call.job.inline()
     }
 
     fn finished(&mut self, _node: NodeIndex, done: TaskDone) -> bool {

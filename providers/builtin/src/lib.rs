@@ -58,6 +58,11 @@ impl Provider for TerraformProvider {
         true
     }
 
+    /// `terraform_data` lives in state only.
+    fn applies_in_process(&self) -> bool {
+        true
+    }
+
     async fn plan(&self, req: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let schema = &self.schema.resources["terraform_data"];
         let (mut planned, requires_replace) = schema.default_plan(req.prior, req.config);
