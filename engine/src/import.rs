@@ -53,7 +53,6 @@ impl Session {
             .put_resource(&self.opts.workspace, &si.to_record())
             .map_err(state_err)?;
         self.state.insert(addr.clone(), si.clone());
-        self.reindex();
         Ok(si)
     }
 }

@@ -85,7 +85,6 @@ impl Session {
                 Diagnostic::warning("Reconciled an interrupted run", msg).with_address(&addr),
             );
         }
-        self.reindex();
         Ok(notes)
     }
 }

@@ -1,10 +1,10 @@
 //! Rendering plans for people, in Terraform's layout and words (scripts grep the summary lines).
 //! Sensitive values are never rendered.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use terrane_core::Value;
+use terrane_core::{Value, ValueMap};
 
 use crate::plan::{Action, OutputChange, Plan, ResourceChange};
 
@@ -79,7 +79,7 @@ fn headline(c: &ResourceChange) -> String {
     line
 }
 
-fn attrs(v: Option<&Value>) -> BTreeMap<String, Value> {
+fn attrs(v: Option<&Value>) -> ValueMap {
     v.and_then(Value::as_map).cloned().unwrap_or_default()
 }
 

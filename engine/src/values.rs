@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use terrane_core::{ModulePath, ResourceAddr, Value};
+use terrane_core::{ModulePath, ResourceAddr, Value, ValueMap};
 
 use crate::eval::{describe_target, Resolved, Scope, Sens};
 use crate::graph::{Graph, NodeId, NodeKey};
@@ -134,7 +134,7 @@ impl Scope for ModuleScope<'_> {
                     .modules
                     .get(&child)
                     .ok_or_else(|| format!("No module call named {c:?}."))?;
-                let mut out = BTreeMap::new();
+                let mut out = ValueMap::new();
                 let mut sens = false;
                 for o in cm.outputs.keys() {
                     let r = self.named(NodeKey::Output(child.clone(), o.clone()), target)?;
@@ -227,7 +227,7 @@ pub enum Expansion {
     Single,
     Count(usize),
     /// for_each: key -> each.value
-    ForEach(BTreeMap<String, Value>),
+    ForEach(ValueMap),
 }
 
 impl Expansion {

@@ -22,4 +22,4 @@ pub use provider::{
     ProviderError, ProviderFactory, ProviderRegistry,
 };
 pub use schema::{AttrPath, Attribute, BlockSchema, Nesting, ProviderSchema, ResourceSchema, Type};
-pub use value::Value;
+pub use value::{Value, ValueMap};

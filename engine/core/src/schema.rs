@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::value::Value;
+use crate::value::{Value, ValueMap};
 
 /// An attribute path inside a resource, e.g. `["ingress", "0", "from_port"]`.
 pub type AttrPath = Vec<String>;
@@ -70,7 +70,7 @@ impl Type {
                     .collect::<Result<_, String>>()?,
             )),
             (Type::Object(fields), Value::Map(m)) => {
-                let mut out = BTreeMap::new();
+                let mut out = ValueMap::new();
                 for (k, ft) in fields {
                     let fv = m.get(k).cloned().unwrap_or(Value::Null);
                     out.insert(

@@ -1,7 +1,9 @@
 //! The dynamic value model used for configuration, plans and state.
 
-use std::collections::BTreeMap;
 use std::fmt;
+
+mod map;
+pub use map::ValueMap;
 
 /// A configuration or state value. Lists, tuples and sets are all `List`; maps and objects are
 /// both `Map` (keys sorted, as Terraform renders them). `Unknown` is a value that will only be
@@ -14,7 +16,7 @@ pub enum Value {
     Number(f64),
     String(String),
     List(Vec<Value>),
-    Map(BTreeMap<String, Value>),
+    Map(ValueMap),
     Unknown,
 }
 
@@ -74,7 +76,7 @@ impl Value {
         }
     }
 
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_map(&self) -> Option<&ValueMap> {
         match self {
             Value::Map(m) => Some(m),
             _ => None,

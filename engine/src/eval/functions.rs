@@ -1,10 +1,9 @@
 //! Built-in functions: the ones real modules use most, with Terraform's semantics.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use terrane_core::schema::dedup_set;
-use terrane_core::Value;
+use terrane_core::{Value, ValueMap};
 
 use super::encoding::{base64_decode, base64_encode, cidrhost, cidrsubnet, parse_cidr};
 
@@ -48,7 +47,7 @@ fn list(v: &Value) -> Result<&Vec<Value>, String> {
     }
 }
 
-fn map(v: &Value) -> Result<&BTreeMap<String, Value>, String> {
+fn map(v: &Value) -> Result<&ValueMap, String> {
     match v {
         Value::Map(m) => Ok(m),
         o => Err(format!("a map is required, got {}", o.type_name())),
@@ -79,7 +78,7 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             } as f64))
         }
         "merge" => {
-            let mut out = BTreeMap::new();
+            let mut out = ValueMap::new();
             for v in a {
                 match v {
                     Value::Null => {}

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span;
-use terrane_core::{Diagnostic, Diagnostics, Value};
+use terrane_core::{Diagnostic, Diagnostics, Value, ValueMap};
 
 pub use body::{eval_body, BodyResult};
 
@@ -199,7 +199,7 @@ impl<'a> EvalCtx<'a> {
                 a.iter().map(|x| self.eval(x)).collect::<Result<_, _>>()?,
             )),
             Expression::Object(o) => {
-                let mut m = BTreeMap::new();
+                let mut m = ValueMap::new();
                 for (k, v) in o.iter() {
                     let key = match k {
                         ObjectKey::Ident(i) => i.value().as_str().to_string(),
@@ -583,7 +583,7 @@ impl<'a> EvalCtx<'a> {
             return Ok(Value::Unknown);
         };
         let mut list = Vec::new();
-        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut map = ValueMap::new();
         let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         let mut unknown = false;
         for (k, v) in pairs {

@@ -216,8 +216,16 @@ impl Session {
         Some(set)
     }
 
-    pub(crate) fn prior_instances(&self, addr: &ResourceAddr) -> &[InstanceAddr] {
-        self.by_resource.get(addr).map(Vec::as_slice).unwrap_or(&[])
+    /// The instances of `addr` in state: a range of the state map, which orders instances by
+    /// resource, then key (no key first).
+    pub(crate) fn prior_instances<'a>(
+        &'a self,
+        addr: &'a ResourceAddr,
+    ) -> impl Iterator<Item = &'a InstanceAddr> + 'a {
+        self.state
+            .range(addr.instance(InstanceKey::None)..)
+            .map(|(a, _)| a)
+            .take_while(move |a| a.resource == *addr)
     }
 
     /// Instances in state whose resource block is gone from the configuration.

@@ -100,7 +100,6 @@ impl Session {
         changed.sort_by(|a, b| a.0.cmp(&b.0));
         let mut drift = Vec::new();
         let mut diags = Diagnostics::new();
-        let mut removed = false;
         for (addr, r) in changed {
             let cur = self
                 .state
@@ -125,17 +124,12 @@ impl Session {
                         sensitive: cur.sensitive.clone(),
                     });
                     self.state.remove(&addr);
-                    removed = true;
                 }
                 Err(e) => diags.push(
                     Diagnostic::error(format!("Failed to refresh {addr}"), e.message)
                         .with_address(&addr),
                 ),
             }
-        }
-        // The index by resource changes only when an object is gone.
-        if removed {
-            self.reindex();
         }
         if diags.has_errors() {
             return Err(diags);

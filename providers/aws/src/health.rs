@@ -44,7 +44,7 @@ struct Connection {
 
 impl Connection {
     fn new(block: &Value) -> Connection {
-        let mut m = std::collections::BTreeMap::new();
+        let mut m = terrane_core::ValueMap::new();
         for k in ["region", "endpoint_url"] {
             if let Some(x) = s(block, k) {
                 m.insert(k.to_string(), Value::from(x));

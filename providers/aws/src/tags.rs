@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use terrane_core::Value;
+use terrane_core::{Value, ValueMap};
 
 /// Tag put on every object Terrane creates, carrying the engine's idempotency token.
 pub const TOKEN_TAG: &str = "terrane:token";
@@ -16,7 +16,7 @@ pub fn plan_tags_all(defaults: &BTreeMap<String, String>, planned: &mut Value) {
         Value::Unknown => Value::Unknown,
         Value::Map(t) if t.values().any(Value::is_unknown) => Value::Unknown,
         other => {
-            let mut all: BTreeMap<String, Value> = defaults
+            let mut all: ValueMap = defaults
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
                 .collect();
@@ -65,7 +65,7 @@ pub fn split(read: BTreeMap<String, String>, prior: &Value) -> (Value, Value) {
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
-    let tags: BTreeMap<String, Value> = read
+    let tags: ValueMap = read
         .iter()
         .filter(|(k, _)| !defaults_only.contains(k))
         .map(|(k, v)| (k.clone(), Value::from(v.as_str())))

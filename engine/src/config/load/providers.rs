@@ -1,11 +1,10 @@
 //! `provider` blocks and `terraform { required_providers { ... } }`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hcl_edit::structure::Block;
 use hcl_edit::Span;
-use terrane_core::{Diagnostic, Value};
+use terrane_core::{Diagnostic, Value, ValueMap};
 
 use super::super::{ModuleConfig, ProviderConfig, RequiredProvider};
 use super::{block_header_range, Loader};
@@ -31,7 +30,7 @@ impl Loader {
                 };
                 let mut settings = match v {
                     // `aws = "hashicorp/aws"`: the older form, a source alone.
-                    Value::String(s) => BTreeMap::from([("source".to_string(), Value::String(s))]),
+                    Value::String(s) => ValueMap::from([("source".to_string(), Value::String(s))]),
                     Value::Map(m) => m,
                     other => {
                         self.err(
@@ -58,7 +57,7 @@ impl Loader {
                         name,
                         source,
                         version,
-                        settings,
+                        settings: settings.into(),
                         module_dir: m.dir.clone(),
                         range,
                     },
