@@ -491,15 +491,21 @@ fn finish_batch<V: Visitor>(
                 false
             }
         };
-        if !ok {
-            st.failed[node.index()] = true;
-        }
-        st.running[node.index()] -= 1;
-        if st.running[node.index()] == 0 {
-            finished_nodes.push(node);
-        }
+        task_done(st, node, ok, &mut finished_nodes);
     }
     finished_nodes
+}
+
+/// One of `node`'s tasks is over (`ok`: it succeeded); `node` joins `finished_nodes` when it
+/// was its last.
+fn task_done(st: &mut State, node: NodeIndex, ok: bool, finished_nodes: &mut Vec<NodeIndex>) {
+    if !ok {
+        st.failed[node.index()] = true;
+    }
+    st.running[node.index()] -= 1;
+    if st.running[node.index()] == 0 {
+        finished_nodes.push(node);
+    }
 }
 
 /// Launches a node's inline tasks and makes each at once; completes the node if they were its
@@ -530,13 +536,7 @@ fn run_inline<N, E, V: Visitor>(
                 }
             },
         };
-        if !ok {
-            st.failed[node.index()] = true;
-        }
-        st.running[node.index()] -= 1;
-        if st.running[node.index()] == 0 {
-            finished_nodes.push(node);
-        }
+        task_done(st, node, ok, &mut finished_nodes);
     }
     for node in finished_nodes {
         settle_node(graph, release_to, st, visitor, node);
