@@ -19,6 +19,9 @@ pub struct FaultProxy {
     pub lost: Arc<AtomicUsize>,
     /// (operation, upstream latency) of every forwarded call.
     pub calls: Arc<Mutex<Vec<(String, Duration)>>>,
+    /// Answers from upstream that refuse a call because of another object
+    /// (`DependencyViolation`, `ResourceInUse`, `DeleteConflict`).
+    pub conflicts: Arc<AtomicUsize>,
 }
 
 #[derive(Clone, Copy)]
@@ -48,6 +51,7 @@ impl FaultProxy {
             injected: Arc::new(AtomicUsize::new(0)),
             lost: Arc::new(AtomicUsize::new(0)),
             calls: Arc::new(Mutex::new(Vec::new())),
+            conflicts: Arc::new(AtomicUsize::new(0)),
         };
         let plan = Plan {
             throttle_every,
@@ -60,6 +64,7 @@ impl FaultProxy {
             p.lost.clone(),
             p.calls.clone(),
             Arc::new(AtomicUsize::new(0)),
+            p.conflicts.clone(),
         );
         std::thread::spawn(move || {
             for conn in listener.incoming() {
@@ -83,6 +88,7 @@ type Shared = (
     Arc<AtomicUsize>,
     Arc<AtomicUsize>,
     Arc<Mutex<Vec<(String, Duration)>>>,
+    Arc<AtomicUsize>,
     Arc<AtomicUsize>,
 );
 
@@ -125,7 +131,7 @@ fn is_create(op: &str) -> bool {
 }
 
 fn serve(conn: TcpStream, upstream: u16, shared: &Shared, plan: Plan) -> std::io::Result<()> {
-    let (requests, injected, lost, calls, creates) = shared;
+    let (requests, injected, lost, calls, creates, conflicts) = shared;
     let Plan {
         throttle_every,
         error_every,
@@ -194,6 +200,13 @@ fn serve(conn: TcpStream, upstream: u16, shared: &Shared, plan: Plan) -> std::io
                 let mut resp = Vec::new();
                 up.read_to_end(&mut resp)?;
                 calls.lock().unwrap().push((op.clone(), started.elapsed()));
+                let text = String::from_utf8_lossy(&resp);
+                if ["DependencyViolation", "ResourceInUse", "DeleteConflict"]
+                    .iter()
+                    .any(|c| text.contains(c))
+                {
+                    conflicts.fetch_add(1, Ordering::SeqCst);
+                }
                 if lose {
                     // Carried out, but the client never hears of it.
                     lost.fetch_add(1, Ordering::SeqCst);

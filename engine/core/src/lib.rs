@@ -6,6 +6,7 @@
 
 pub mod addr;
 pub mod diag;
+pub mod discover;
 pub mod probe;
 pub mod provider;
 pub mod redact;
@@ -17,6 +18,10 @@ pub mod value;
 
 pub use addr::{InstanceAddr, InstanceKey, Mode, ModulePath, ResourceAddr};
 pub use diag::{Diagnostic, Diagnostics, Severity, SourceRange};
+pub use discover::{
+    DeletionCycle, DeletionGraph, DeletionNode, DeletionRule, DiscoverFilter, DiscoveredObject,
+    FoundBy, NameMatch, Reference,
+};
 pub use provider::{
     ApplyRequest, NoProgress, PlanRequest, PlanResponse, Progress, ProgressReport, Provider,
     ProviderError, ProviderFactory, ProviderRegistry,

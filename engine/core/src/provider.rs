@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::diag::Diagnostic;
+use crate::discover::{DeletionRule, DiscoverFilter, DiscoveredObject};
 use crate::schema::{AttrPath, ProviderSchema};
 use crate::value::Value;
 
@@ -189,6 +190,29 @@ pub trait Provider: Send + Sync {
         _planned: &Value,
     ) -> Result<Option<Value>, ProviderError> {
         Ok(None)
+    }
+
+    /// Whether [`Provider::discover`] is implemented.
+    fn discovers(&self) -> bool {
+        false
+    }
+
+    /// Lists the objects that match `filter`, whether or not any state knows them (nuke,
+    /// environment garbage collection). Objects the cloud made itself are reported with
+    /// `is_default` set.
+    async fn discover(
+        &self,
+        _filter: &DiscoverFilter,
+    ) -> Result<Vec<DiscoveredObject>, ProviderError> {
+        Err(ProviderError::new(
+            "this provider cannot discover its objects",
+        ))
+    }
+
+    /// Type-level deletion order, beside what discovered objects' references give (see
+    /// [`crate::discover::DeletionGraph`]).
+    fn deletion_rules(&self) -> Vec<DeletionRule> {
+        Vec::new()
     }
 }
 

@@ -20,6 +20,7 @@ const SERVICES: &[&str] = &[
     "logs",
     "ssm",
     "route53",
+    "resourcegroupstaggingapi",
 ];
 
 /// Other names hashicorp/aws accepts for a service's endpoint (`cloudwatchlogs = ...` sets
@@ -27,6 +28,7 @@ const SERVICES: &[&str] = &[
 const ALIASES: &[(&str, &[&str])] = &[
     ("logs", &["cloudwatchlog", "cloudwatchlogs"]),
     ("elbv2", &["elasticloadbalancingv2"]),
+    ("resourcegroupstaggingapi", &["resourcegroupstagging"]),
 ];
 
 /// The names under which `endpoints { ... }` may set `service`'s endpoint, its own first.
@@ -94,6 +96,8 @@ pub struct Clients {
     pub elasticache: aws_sdk_elasticache::Client,
     pub ecr: aws_sdk_ecr::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// The Resource Groups Tagging API, for discovery by tags.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
 }
@@ -171,6 +175,7 @@ impl Clients {
         let elasticache = client!(aws_sdk_elasticache, "elasticache");
         let ecr = client!(aws_sdk_ecr, "ecr");
         let logs = client!(aws_sdk_cloudwatchlogs, "logs");
+        let tagging = client!(aws_sdk_resourcegroupstagging, "resourcegroupstaggingapi");
         let default_tags = config
             .get("default_tags")
             .and_then(|d| d.get("tags"))
@@ -191,6 +196,7 @@ impl Clients {
             elasticache,
             ecr,
             logs,
+            tagging,
             region,
             default_tags,
         })

@@ -127,6 +127,23 @@ impl Provider for AwsProvider {
         &self.schema
     }
 
+    fn deletion_rules(&self) -> Vec<terrane_core::DeletionRule> {
+        resources::order::deletion_rules(self.resources.values())
+    }
+
+    fn discovers(&self) -> bool {
+        true
+    }
+
+    async fn discover(
+        &self,
+        filter: &terrane_core::DiscoverFilter,
+    ) -> Result<Vec<terrane_core::DiscoveredObject>, ProviderError> {
+        resources::discover::discover(self.clients()?, &self.resources, filter)
+            .await
+            .map_err(|e| e.into_provider_error())
+    }
+
     async fn configure(&self, config: &Value) -> Result<(), ProviderError> {
         let clients = Clients::from_config(config).await?;
         let _ = self.clients.set(clients);
@@ -135,7 +152,11 @@ impl Provider for AwsProvider {
 
     fn validate(&self, type_name: &str, config: &Value) -> Vec<terrane_core::Diagnostic> {
         match self.resources.get(type_name) {
-            Some(r) => r.validate(config),
+            Some(r) => {
+                let mut diags = resources::lifecycle::validate_timeouts(config);
+                diags.extend(r.validate(config));
+                diags
+            }
             None => Vec::new(),
         }
     }

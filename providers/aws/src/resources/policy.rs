@@ -4,7 +4,7 @@
 use serde_json::Value as J;
 use terrane_core::{Diagnostic, Value};
 
-use super::str_of;
+use crate::resources::value::{put, str_of};
 
 /// IAM's advice for writing a policy document.
 pub const IAM_HINT: &str = "use jsonencode or aws_iam_policy_document";
@@ -25,7 +25,7 @@ pub fn validate_json(config: &Value, key: &str, what: &str, hint: &str) -> Vec<D
 pub fn keep_equivalent(prior: Option<&Value>, planned: &mut Value, key: &str) {
     if let (Some(p), Some(new)) = (prior.and_then(|p| str_of(p, key)), str_of(planned, key)) {
         if p != new && equivalent(p, new) {
-            super::put(planned, key, Value::from(p));
+            put(planned, key, Value::from(p));
         }
     }
 }

@@ -72,6 +72,31 @@ impl AwsResource for EcsCluster {
         "aws_ecs_cluster"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let arns: Vec<String> = cx
+            .ecs
+            .list_clusters()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("ListClusters", e))?
+            .into_iter()
+            .flat_map(|p| p.cluster_arns.unwrap_or_default())
+            .collect();
+        let mut out = Vec::new();
+        for arn in arns {
+            if let Some(c) = describe_cluster(cx, &arn).await? {
+                out.push(Listed::new(cluster_state(&c, &Value::Null)));
+            }
+        }
+        Ok(out)
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("ecs", "cluster"))
+    }
+
     fn schema(&self) -> ResourceSchema {
         ResourceSchema::new()
             .attr("id", Attribute::computed(Type::String))

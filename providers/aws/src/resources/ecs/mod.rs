@@ -7,13 +7,17 @@ use async_trait::async_trait;
 use aws_sdk_ecs::types as t;
 use terrane_core::{AttrPath, Attribute, Diagnostic, Nesting, ResourceSchema, Type, Value};
 
-use super::util::{
-    add_timeouts, block, blocks, changed, create_then_find, empty_sets_for_null, int_of, missing,
-    no_retry_config, num, opt_n, opt_s, str_set, strs_of, timeout, vanished,
-};
-use super::{bool_of, put, str_of, AwsResource};
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, wait_until, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::lifecycle::{
+    add_timeouts, create_then_find, missing, no_retry_config, retry_iam_propagation, timeout,
+    vanished,
+};
+use crate::resources::value::{
+    block, blocks, bool_of, changed, empty_sets_for_null, int_of, num, opt_n, opt_s, put, str_of,
+    str_set, strs_of,
+};
 use crate::tags;
 
 pub struct EcsCluster;
@@ -79,5 +83,3 @@ fn tags_value(read: BTreeMap<String, String>, prior: &Value) -> (Value, Value) {
 mod cluster;
 mod service;
 mod task_definition;
-
-pub use service::retry_iam_propagation;

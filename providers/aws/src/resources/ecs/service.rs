@@ -3,7 +3,6 @@
 use super::*;
 
 const SERVICE_STABLE: Duration = Duration::from_secs(1200);
-const IAM_PROPAGATION: Duration = Duration::from_secs(120);
 
 async fn describe_service(
     cx: &Clients,
@@ -198,37 +197,62 @@ async fn wait_stable(
     .await
 }
 
-/// A new IAM role takes a few seconds to become usable by ECS and EKS ("Unable to assume
-/// role", "role ... is not authorized"): retry those until the role has propagated.
-pub async fn retry_iam_propagation<T, F, Fut>(mut f: F) -> Result<T, AwsError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, AwsError>>,
-{
-    let start = tokio::time::Instant::now();
-    let mut delay = Duration::from_secs(2);
-    loop {
-        match f().await {
-            Err(e)
-                if (e.code.contains("InvalidParameter") || e.code.contains("AccessDenied"))
-                    && (e.message.contains("assume role")
-                        || e.message.contains("assume the role")
-                        || e.message.contains("not authorized"))
-                    && start.elapsed() < IAM_PROPAGATION =>
-            {
-                tracing::debug!(error = %e, "IAM role not yet usable; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(15));
-            }
-            other => return other,
-        }
-    }
-}
-
 #[async_trait]
 impl AwsResource for EcsService {
     fn name(&self) -> &'static str {
         "aws_ecs_service"
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let clusters: Vec<String> = cx
+            .ecs
+            .list_clusters()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("ListClusters", e))?
+            .into_iter()
+            .flat_map(|p| p.cluster_arns.unwrap_or_default())
+            .collect();
+        let mut out = Vec::new();
+        for c in clusters {
+            let arns: Vec<String> = cx
+                .ecs
+                .list_services()
+                .cluster(&c)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| sdk("ListServices", e))?
+                .into_iter()
+                .flat_map(|p| p.service_arns.unwrap_or_default())
+                .collect();
+            for arn in arns {
+                if let Some(s) = describe_service(cx, &c, &arn).await? {
+                    out.push(Listed::new(service_state(&s, &Value::Null)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("ecs", "service"))
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("cluster", "aws_ecs_cluster"),
+            ("task_definition", "aws_ecs_task_definition"),
+            ("load_balancer.target_group_arn", "aws_lb_target_group"),
+            ("network_configuration.subnets", "aws_subnet"),
+            (
+                "network_configuration.security_groups",
+                "aws_security_group",
+            ),
+        ]
     }
 
     fn schema(&self) -> ResourceSchema {

@@ -217,6 +217,39 @@ impl AwsResource for EcsTaskDefinition {
         "aws_ecs_task_definition"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let families: Vec<String> = cx
+            .ecs
+            .list_task_definition_families()
+            .status(t::TaskDefinitionFamilyStatus::Active)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("ListTaskDefinitionFamilies", e))?
+            .into_iter()
+            .flat_map(|p| p.families.unwrap_or_default())
+            .collect();
+        let mut out = Vec::new();
+        for f in families {
+            if let Some((td, tags)) = describe_task_def(cx, &f).await? {
+                out.push(Listed::new(task_def_state(&td, &tags, &Value::Null)));
+            }
+        }
+        Ok(out)
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("ecs", "task-definition"))
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("execution_role_arn", "aws_iam_role"),
+            ("task_role_arn", "aws_iam_role"),
+        ]
+    }
+
     fn schema(&self) -> ResourceSchema {
         ResourceSchema::new()
             .attr("id", Attribute::computed(Type::String))

@@ -113,6 +113,24 @@ impl AwsResource for EksCluster {
         "aws_eks_cluster"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let mut out = Vec::new();
+        for name in super::cluster_names(cx).await? {
+            if let Some(c) = describe_cluster(cx, &name).await? {
+                out.push(Listed::new(cluster_state(&c, &Value::Null)));
+            }
+        }
+        Ok(out)
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("role_arn", "aws_iam_role"),
+            ("vpc_config.subnet_ids", "aws_subnet"),
+            ("vpc_config.security_group_ids", "aws_security_group"),
+        ]
+    }
+
     fn schema(&self) -> ResourceSchema {
         add_timeouts(
             ResourceSchema::new()

@@ -67,6 +67,41 @@ impl AwsResource for FargateProfile {
         "aws_eks_fargate_profile"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let mut out = Vec::new();
+        for cluster in super::cluster_names(cx).await? {
+            let names: Vec<String> = cx
+                .eks
+                .list_fargate_profiles()
+                .cluster_name(&cluster)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| sdk("ListFargateProfiles", e))?
+                .into_iter()
+                .flat_map(|p| p.fargate_profile_names.unwrap_or_default())
+                .collect();
+            for n in names {
+                if let Some(v) = self
+                    .read(cx, &format!("{cluster}:{n}"), &Value::Null)
+                    .await?
+                {
+                    out.push(Listed::new(v));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("cluster_name", "aws_eks_cluster"),
+            ("pod_execution_role_arn", "aws_iam_role"),
+            ("subnet_ids", "aws_subnet"),
+        ]
+    }
+
     fn schema(&self) -> ResourceSchema {
         add_timeouts(
             ResourceSchema::new()

@@ -103,6 +103,32 @@ impl AwsResource for Lb {
         "aws_lb"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let mut out = Vec::new();
+        for lb in super::load_balancers(cx).await? {
+            out.push(Listed::new(lb_state(cx, &lb, &Value::Null).await?));
+        }
+        Ok(out)
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("elasticloadbalancing", "loadbalancer"))
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("subnets", "aws_subnet"),
+            ("security_groups", "aws_security_group"),
+        ]
+    }
+
+    fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
+        &[(
+            "aws_lb_target_group",
+            "target groups go before the load balancer whose listeners used them",
+        )]
+    }
+
     fn schema(&self) -> ResourceSchema {
         add_timeouts(
             ResourceSchema::new()

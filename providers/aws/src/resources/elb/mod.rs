@@ -8,13 +8,15 @@ use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types as t;
 use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
 
-use super::util::{
-    add_timeouts, block, blocks, changed, create_then_find, int_of, missing, no_retry_config, num,
-    opt_n, opt_s, str_set, strs_of, timeout, vanished,
-};
-use super::{bool_of, put, str_of, AwsResource};
 use crate::config::Clients;
 use crate::error::{absent_ok, delete_and_wait, retry_dependency, sdk, wait_until, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::lifecycle::{
+    add_timeouts, create_then_find, missing, no_retry_config, timeout, vanished,
+};
+use crate::resources::value::{
+    block, blocks, bool_of, changed, int_of, num, opt_n, opt_s, put, str_of, str_set, strs_of,
+};
 use crate::tags;
 
 pub struct Lb;
@@ -125,6 +127,65 @@ fn arn_suffix(arn: &str, prefix: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Every load balancer, all pages.
+async fn load_balancers(cx: &Clients) -> Result<Vec<t::LoadBalancer>, AwsError> {
+    let pages = cx
+        .elbv2
+        .describe_load_balancers()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| sdk("DescribeLoadBalancers", e))?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.load_balancers.unwrap_or_default())
+        .collect())
+}
+
+/// Every target group, all pages.
+async fn target_groups(cx: &Clients) -> Result<Vec<t::TargetGroup>, AwsError> {
+    let pages = cx
+        .elbv2
+        .describe_target_groups()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| sdk("DescribeTargetGroups", e))?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.target_groups.unwrap_or_default())
+        .collect())
+}
+
+/// Every listener of every load balancer.
+async fn listeners(cx: &Clients) -> Result<Vec<t::Listener>, AwsError> {
+    let mut out = Vec::new();
+    for lb in load_balancers(cx).await? {
+        let pages = cx
+            .elbv2
+            .describe_listeners()
+            .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("DescribeListeners", e))?;
+        out.extend(
+            pages
+                .into_iter()
+                .flat_map(|p| p.listeners.unwrap_or_default()),
+        );
+    }
+    Ok(out)
+}
+
+mod action;
 mod lb;
 mod listener;
+mod listener_rule;
 mod target_group;
+mod target_group_attachment;
+
+use action::{action_schema, actions, actions_state};

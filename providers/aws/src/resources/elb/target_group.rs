@@ -1,4 +1,4 @@
-//! aws_lb_target_group and aws_lb_target_group_attachment.
+//! aws_lb_target_group.
 
 use super::*;
 
@@ -119,6 +119,22 @@ async fn tg_state(cx: &Clients, tg: &t::TargetGroup, prior: &Value) -> Result<Va
 impl AwsResource for TargetGroup {
     fn name(&self) -> &'static str {
         "aws_lb_target_group"
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let mut out = Vec::new();
+        for tg in super::target_groups(cx).await? {
+            out.push(Listed::new(tg_state(cx, &tg, &Value::Null).await?));
+        }
+        Ok(out)
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("elasticloadbalancing", "targetgroup"))
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[("vpc_id", "aws_vpc")]
     }
 
     fn schema(&self) -> ResourceSchema {
@@ -283,130 +299,4 @@ async fn set_tg_attributes(cx: &Clients, arn: &str, planned: &Value) -> Result<(
         .await
         .map(|_| ())
         .map_err(|e| sdk("ModifyTargetGroupAttributes", e))
-}
-
-fn target(planned: &Value) -> t::TargetDescription {
-    t::TargetDescription::builder()
-        .id(str_of(planned, "target_id").unwrap_or_default())
-        .set_port(int_of(planned, "port"))
-        .build()
-}
-
-#[async_trait]
-impl AwsResource for TargetGroupAttachment {
-    fn name(&self) -> &'static str {
-        "aws_lb_target_group_attachment"
-    }
-
-    fn taggable(&self) -> bool {
-        false
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr(
-                "target_group_arn",
-                Attribute::required(Type::String).force_new(),
-            )
-            .attr("target_id", Attribute::required(Type::String).force_new())
-            .attr("port", Attribute::optional(Type::Number).force_new())
-            .attr(
-                "availability_zone",
-                Attribute::optional(Type::String).force_new(),
-            )
-    }
-
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
-        // RegisterTargets is idempotent: registering a registered target changes nothing.
-        let tg = str_of(planned, "target_group_arn").unwrap_or_default();
-        cx.elbv2
-            .register_targets()
-            .target_group_arn(tg)
-            .targets(target(planned))
-            .send()
-            .await
-            .map_err(|e| sdk("RegisterTargets", e))?;
-        let mut v = planned.clone();
-        let id = format!(
-            "{tg},{},{}",
-            str_of(planned, "target_id").unwrap_or_default(),
-            int_of(planned, "port")
-                .map(|p| p.to_string())
-                .unwrap_or_default()
-        );
-        put(&mut v, "id", Value::from(id));
-        Ok(v)
-    }
-
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        // Import id: `target_group_arn,target_id[,port]`.
-        let mut parts = id.splitn(3, ',');
-        let (tg, target_id, port) = (
-            parts.next().unwrap_or_default().to_string(),
-            parts.next().unwrap_or_default().to_string(),
-            parts.next().and_then(|p| p.parse::<i32>().ok()),
-        );
-        let out = match absent_ok(
-            cx.elbv2
-                .describe_target_health()
-                .target_group_arn(&tg)
-                .send()
-                .await
-                .map_err(|e| sdk("DescribeTargetHealth", e)),
-        )? {
-            Some(o) => o,
-            None => return Ok(None),
-        };
-        let found = out.target_health_descriptions().iter().any(|d| {
-            d.target().is_some_and(|t| {
-                t.id() == Some(target_id.as_str()) && (port.is_none() || t.port() == port)
-            }) && d
-                .target_health()
-                .and_then(|h| h.state())
-                .map(|s| s.as_str())
-                != Some("draining")
-        });
-        if !found {
-            return Ok(None);
-        }
-        Ok(Some(Value::map([
-            ("id", Value::from(id)),
-            ("target_group_arn", Value::from(tg)),
-            ("target_id", Value::from(target_id)),
-            ("port", opt_n(port)),
-            (
-                "availability_zone",
-                prior
-                    .get("availability_zone")
-                    .cloned()
-                    .unwrap_or(Value::Null),
-            ),
-        ])))
-    }
-
-    async fn update(
-        &self,
-        _cx: &Clients,
-        _prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
-        // Every argument forces a new attachment.
-        Ok(planned.clone())
-    }
-
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        match cx
-            .elbv2
-            .deregister_targets()
-            .target_group_arn(str_of(state, "target_group_arn").unwrap_or_default())
-            .targets(target(state))
-            .send()
-            .await
-            .map_err(|e| sdk("DeregisterTargets", e))
-        {
-            Err(e) if !e.is_not_found() && !e.code.contains("InvalidTarget") => Err(e),
-            _ => Ok(()),
-        }
-    }
 }

@@ -38,6 +38,32 @@ impl AwsResource for InstanceProfile {
         "aws_iam_instance_profile"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let profiles: Vec<t::InstanceProfile> = cx
+            .iam
+            .list_instance_profiles()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("ListInstanceProfiles", e))?;
+        let mut out = Vec::new();
+        for p in profiles {
+            if let Some(v) = self
+                .read(cx, p.instance_profile_name(), &Value::Null)
+                .await?
+            {
+                out.push(Listed::new(v));
+            }
+        }
+        Ok(out)
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[("role", "aws_iam_role")]
+    }
+
     fn schema(&self) -> ResourceSchema {
         ResourceSchema::new()
             .attr("id", Attribute::computed(Type::String))

@@ -1,5 +1,6 @@
 //! aws_iam_policy, aws_iam_role_policy, aws_iam_instance_profile,
-//! aws_iam_openid_connect_provider. (aws_iam_role and its policy attachment are in iam_role.rs.)
+//! aws_iam_openid_connect_provider, aws_iam_role, aws_iam_role_policy_attachment: one file each;
+//! this file holds what they share (IAM's tagging).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,18 +9,59 @@ use async_trait::async_trait;
 use aws_sdk_iam::types as t;
 use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value};
 
-use super::iam_role::iam_tags;
-use super::policy::{keep_equivalent, keep_prior_if_same, url_decode, validate_json, IAM_HINT};
-use super::util::{already_exists, changed, missing, opt_s, str_set, strs_of, vanished};
-use super::{put, str_of, AwsResource};
 use crate::config::Clients;
 use crate::error::{absent_ok, retry_dependency, sdk, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::lifecycle::{already_exists, missing, vanished};
+use crate::resources::policy::{
+    keep_equivalent, keep_prior_if_same, url_decode, validate_json, IAM_HINT,
+};
+use crate::resources::value::{changed, opt_s, put, str_of, str_set, strs_of};
 use crate::tags;
 
 pub struct IamPolicy;
 pub struct IamRolePolicy;
 pub struct InstanceProfile;
 pub struct OidcProvider;
+pub struct IamRole;
+pub struct IamRolePolicyAttachment;
+
+fn iam_tags(m: &BTreeMap<String, String>, token: Option<&str>) -> Vec<aws_sdk_iam::types::Tag> {
+    let mut v: Vec<_> = m
+        .iter()
+        .filter_map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .ok()
+        })
+        .collect();
+    if let Some(t) = token {
+        v.extend(
+            aws_sdk_iam::types::Tag::builder()
+                .key(tags::TOKEN_TAG)
+                .value(t)
+                .build()
+                .ok(),
+        );
+    }
+    v
+}
+
+/// The names of every role, all pages.
+async fn role_names(cx: &Clients) -> Result<Vec<String>, AwsError> {
+    let roles: Vec<t::Role> = cx
+        .iam
+        .list_roles()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| sdk("ListRoles", e))?;
+    Ok(roles.iter().map(|r| r.role_name().to_string()).collect())
+}
 
 fn tag_map(ts: &[t::Tag]) -> BTreeMap<String, String> {
     ts.iter()
@@ -42,5 +84,8 @@ fn name_or_prefix(planned: &Value, token: &str) -> String {
 mod instance_profile;
 mod oidc_provider;
 mod policy;
+mod role;
+mod role_policy;
+mod role_policy_attachment;
 
 pub use oidc_provider::github_trust_problems;

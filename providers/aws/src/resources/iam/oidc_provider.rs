@@ -50,6 +50,24 @@ impl AwsResource for OidcProvider {
         "aws_iam_openid_connect_provider"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let list = cx
+            .iam
+            .list_open_id_connect_providers()
+            .send()
+            .await
+            .map_err(|e| sdk("ListOpenIDConnectProviders", e))?;
+        let mut out = Vec::new();
+        for p in list.open_id_connect_provider_list() {
+            if let Some(arn) = p.arn() {
+                if let Some(v) = self.read(cx, arn, &Value::Null).await? {
+                    out.push(Listed::new(v));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     fn schema(&self) -> ResourceSchema {
         ResourceSchema::new()
             .attr("id", Attribute::computed(Type::String))

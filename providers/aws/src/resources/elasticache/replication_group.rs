@@ -1,216 +1,6 @@
-//! aws_elasticache_subnet_group and aws_elasticache_replication_group (Redis).
+//! aws_elasticache_replication_group.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
-use async_trait::async_trait;
-use aws_sdk_elasticache::types as t;
-use terrane_core::{Attribute, ResourceSchema, Type, Value};
-
-use super::util::{
-    add_timeouts, already_exists, changed, int_of, missing, num, opt_s, str_set, strs_of, timeout,
-    vanished,
-};
-use super::{bool_of, str_of, AwsResource};
-use crate::config::Clients;
-use crate::error::{absent_ok, retry_dependency, sdk, wait_until, AwsError};
-use crate::tags;
-
-pub struct SubnetGroup;
-pub struct ReplicationGroup;
-
-fn ec_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
-    m.iter()
-        .map(|(k, v)| t::Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-async fn read_tags(cx: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let out = cx
-        .elasticache
-        .list_tags_for_resource()
-        .resource_name(arn)
-        .send()
-        .await
-        .map_err(|e| sdk("ListTagsForResource", e))?;
-    Ok(out
-        .tag_list()
-        .iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect())
-}
-
-async fn sync_tags(
-    cx: &Clients,
-    arn: &str,
-    prior: &Value,
-    planned: &Value,
-) -> Result<(), AwsError> {
-    tags::apply_diff(
-        prior,
-        planned,
-        |keys| async move {
-            cx.elasticache
-                .remove_tags_from_resource()
-                .resource_name(arn)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("RemoveTagsFromResource", e))
-        },
-        |t| async move {
-            cx.elasticache
-                .add_tags_to_resource()
-                .resource_name(arn)
-                .set_tags(Some(ec_tags(&t)))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("AddTagsToResource", e))
-        },
-    )
-    .await
-}
-
-// ---------------------------------------------------------------- aws_elasticache_subnet_group
-
-async fn describe_sg(cx: &Clients, name: &str) -> Result<Option<t::CacheSubnetGroup>, AwsError> {
-    Ok(absent_ok(
-        cx.elasticache
-            .describe_cache_subnet_groups()
-            .cache_subnet_group_name(name)
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeCacheSubnetGroups", e)),
-    )?
-    .and_then(|o| o.cache_subnet_groups.unwrap_or_default().into_iter().next()))
-}
-
-async fn sg_state(cx: &Clients, g: &t::CacheSubnetGroup, prior: &Value) -> Result<Value, AwsError> {
-    let arn = g.arn().unwrap_or_default();
-    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
-    Ok(Value::map([
-        ("id", opt_s(g.cache_subnet_group_name())),
-        ("name", opt_s(g.cache_subnet_group_name())),
-        ("arn", Value::from(arn)),
-        ("description", opt_s(g.cache_subnet_group_description())),
-        (
-            "subnet_ids",
-            str_set(g.subnets().iter().filter_map(|s| s.subnet_identifier())),
-        ),
-        ("vpc_id", opt_s(g.vpc_id())),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ]))
-}
-
-#[async_trait]
-impl AwsResource for SubnetGroup {
-    fn name(&self) -> &'static str {
-        "aws_elasticache_subnet_group"
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("vpc_id", Attribute::computed(Type::String))
-            .attr("name", Attribute::required(Type::String).force_new())
-            .attr(
-                "description",
-                Attribute::optional(Type::String).with_default("Managed by Terraform"),
-            )
-            .attr("subnet_ids", Attribute::required(Type::set(Type::String)))
-    }
-
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
-        let name = str_of(planned, "name").unwrap_or_default().to_string();
-        let res = cx
-            .elasticache
-            .create_cache_subnet_group()
-            .cache_subnet_group_name(&name)
-            .cache_subnet_group_description(str_of(planned, "description").unwrap_or_default())
-            .set_subnet_ids(Some(strs_of(planned, "subnet_ids")))
-            .set_tags(Some(ec_tags(&tags::with_token(
-                &tags::wanted(planned),
-                Some(token),
-            ))))
-            .send()
-            .await
-            .map_err(|e| sdk("CreateCacheSubnetGroup", e));
-        let g = match res {
-            Ok(o) => o
-                .cache_subnet_group
-                .ok_or_else(|| missing("CreateCacheSubnetGroup", "cache subnet group"))?,
-            // A retry after a lost response: ours only if it carries our token.
-            Err(e) if already_exists(&e) => {
-                let g = describe_sg(cx, &name).await?.ok_or(e.clone())?;
-                if !tags::has_token(&read_tags(cx, g.arn().unwrap_or_default()).await?, token) {
-                    return Err(e);
-                }
-                g
-            }
-            Err(e) => return Err(e),
-        };
-        sg_state(cx, &g, planned).await
-    }
-
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        match describe_sg(cx, id).await? {
-            Some(g) => Ok(Some(sg_state(cx, &g, prior).await?)),
-            None => Ok(None),
-        }
-    }
-
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
-        let name = str_of(prior, "name").unwrap_or_default().to_string();
-        if changed(prior, planned, &["description", "subnet_ids"]) {
-            cx.elasticache
-                .modify_cache_subnet_group()
-                .cache_subnet_group_name(&name)
-                .set_cache_subnet_group_description(
-                    str_of(planned, "description").map(String::from),
-                )
-                .set_subnet_ids(Some(strs_of(planned, "subnet_ids")))
-                .send()
-                .await
-                .map_err(|e| sdk("ModifyCacheSubnetGroup", e))?;
-        }
-        sync_tags(cx, str_of(prior, "arn").unwrap_or_default(), prior, planned).await?;
-        let g = describe_sg(cx, &name)
-            .await?
-            .ok_or_else(|| vanished("DescribeCacheSubnetGroups", "cache subnet group", &name))?;
-        sg_state(cx, &g, planned).await
-    }
-
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        let name = str_of(state, "name").unwrap_or_default().to_string();
-        // CacheSubnetGroupInUse until the replication groups using it are gone.
-        retry_dependency(Duration::from_secs(900), || async {
-            cx.elasticache
-                .delete_cache_subnet_group()
-                .cache_subnet_group_name(&name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteCacheSubnetGroup", e))
-        })
-        .await
-    }
-}
-
-// ---------------------------------------------------------------- aws_elasticache_replication_group
+use super::*;
 
 const RG_CREATE: Duration = Duration::from_secs(3600);
 const RG_UPDATE: Duration = Duration::from_secs(2400);
@@ -344,6 +134,37 @@ async fn rg_state(cx: &Clients, g: &t::ReplicationGroup, prior: &Value) -> Resul
 impl AwsResource for ReplicationGroup {
     fn name(&self) -> &'static str {
         "aws_elasticache_replication_group"
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let groups: Vec<t::ReplicationGroup> = cx
+            .elasticache
+            .describe_replication_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("DescribeReplicationGroups", e))?;
+        let mut out = Vec::new();
+        for g in groups {
+            if g.status() == Some("deleting") {
+                continue;
+            }
+            out.push(Listed::new(rg_state(cx, &g, &Value::Null).await?));
+        }
+        Ok(out)
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("elasticache", "replicationgroup"))
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("subnet_group_name", "aws_elasticache_subnet_group"),
+            ("security_group_ids", "aws_security_group"),
+        ]
     }
 
     fn schema(&self) -> ResourceSchema {
@@ -483,7 +304,7 @@ impl AwsResource for ReplicationGroup {
             "parameter_group_name",
         ] {
             if v.get(k).is_none_or(|x| x.is_null() || x.is_unknown()) {
-                super::put(&mut v, k, Value::Null);
+                crate::resources::value::put(&mut v, k, Value::Null);
             }
         }
         Ok(v)
@@ -584,7 +405,7 @@ impl AwsResource for ReplicationGroup {
             .ok_or_else(|| vanished("DescribeReplicationGroups", "replication group", &id))?;
         let mut v = rg_state(cx, &g, planned).await?;
         if members_unreported(&g) {
-            super::put(
+            crate::resources::value::put(
                 &mut v,
                 "num_cache_clusters",
                 planned

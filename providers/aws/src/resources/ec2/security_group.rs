@@ -9,10 +9,11 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, TagSpecification, 
 use terrane_core::schema::dedup_set;
 use terrane_core::{AttrPath, Attribute, Nesting, ResourceSchema, Type, Value};
 
-use super::ec2_common::{sync_tags, token_filter};
-use super::{str_of, AwsResource};
+use super::{sync_tags, token_filter};
 use crate::config::Clients;
 use crate::error::{absent_ok, retry_dependency, sdk, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::value::str_of;
 use crate::tags;
 
 pub struct SecurityGroup;
@@ -297,8 +298,42 @@ impl AwsResource for SecurityGroup {
         "aws_security_group"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let pages = cx
+            .ec2
+            .describe_security_groups()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("DescribeSecurityGroups", e))?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|p| p.security_groups.unwrap_or_default())
+            .map(|g| {
+                let default = g.group_name() == Some("default");
+                Listed::made_by_aws(to_state(cx, g, &Value::Null), default)
+            })
+            .collect())
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("ec2", "security-group"))
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("vpc_id", "aws_vpc"),
+            // Inline rules that let another group in: this group goes first. Two groups that
+            // name each other are a cycle, which the deletion graph reports by name; revoking
+            // those rules first (aws_security_group_rule, listed when asked for) breaks it.
+            ("ingress.security_groups", "aws_security_group"),
+            ("egress.security_groups", "aws_security_group"),
+        ]
+    }
+
     fn schema(&self) -> ResourceSchema {
-        super::util::add_timeouts(
+        crate::resources::lifecycle::add_timeouts(
             ResourceSchema::new()
                 .attr("id", Attribute::computed(Type::String))
                 .attr("arn", Attribute::computed(Type::String))
@@ -351,7 +386,7 @@ impl AwsResource for SecurityGroup {
                     .cloned()
                     .unwrap_or(Value::List(Vec::new()))
             };
-            super::put(planned, k, v);
+            crate::resources::value::put(planned, k, v);
         }
     }
 
@@ -378,7 +413,7 @@ impl AwsResource for SecurityGroup {
         if let Some(v) = str_of(planned, "vpc_id") {
             req = req.vpc_id(v);
         }
-        let id = super::ec2_common::create_once(
+        let id = super::create_once(
             cx,
             "CreateSecurityGroup",
             "security-group",
@@ -386,7 +421,7 @@ impl AwsResource for SecurityGroup {
             || {
                 req.clone()
                     .customize()
-                    .config_override(super::ec2_common::no_retry())
+                    .config_override(super::no_retry())
                     .send()
             },
             |out| out.group_id,
@@ -466,7 +501,7 @@ impl AwsResource for SecurityGroup {
             .await?;
         }
         retry_dependency(
-            super::util::timeout(state, "delete", DELETE_TIMEOUT),
+            crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
             || async {
                 cx.ec2
                     .delete_security_group()

@@ -1,102 +1,13 @@
-//! Small helpers shared by the resource files: reading planned values, building state values,
-//! `timeouts` blocks, and adopting an object whose create response was lost.
+//! What every resource's lifecycle shares: `timeouts` blocks and their deadlines, errors for
+//! answers without what was asked, content ids, and adopting an object whose create response
+//! was lost.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
+use terrane_core::units::parse_duration;
+use terrane_core::{Attribute, Diagnostic, Nesting, ResourceSchema, Type, Value};
 
 use crate::error::AwsError;
-
-/// `Some(s)` as a string value, `None` as null.
-pub fn opt_s(x: Option<&str>) -> Value {
-    x.map(Value::from).unwrap_or(Value::Null)
-}
-
-/// A number value, `None` as null.
-pub fn opt_n<N: Into<f64>>(x: Option<N>) -> Value {
-    x.map(|n| Value::Number(n.into())).unwrap_or(Value::Null)
-}
-
-pub fn num(n: impl Into<f64>) -> Value {
-    Value::Number(n.into())
-}
-
-pub fn int_of(v: &Value, k: &str) -> Option<i32> {
-    v.get(k).and_then(Value::as_f64).map(|n| n as i32)
-}
-
-/// A list or set of strings (empty when unset).
-pub fn strs_of(v: &Value, k: &str) -> Vec<String> {
-    v.strings_at(k)
-}
-
-/// A list of strings as a value.
-pub fn str_list<S: AsRef<str>>(it: impl IntoIterator<Item = S>) -> Value {
-    Value::List(it.into_iter().map(|s| Value::from(s.as_ref())).collect())
-}
-
-/// A set of strings as a value: sorted and de-duplicated, as the engine stores sets.
-pub fn str_set<S: AsRef<str>>(it: impl IntoIterator<Item = S>) -> Value {
-    let mut v: Vec<String> = it.into_iter().map(|s| s.as_ref().to_string()).collect();
-    v.sort();
-    v.dedup();
-    str_list(v)
-}
-
-/// A map of strings (empty when unset).
-pub fn str_map(v: &Value, k: &str) -> BTreeMap<String, String> {
-    v.get(k)
-        .and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub fn map_value(m: &BTreeMap<String, String>) -> Value {
-    Value::Map(
-        m.iter()
-            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-            .collect(),
-    )
-}
-
-/// The items of a nested block (a one-element list for a single block).
-pub fn blocks<'a>(v: &'a Value, k: &str) -> Vec<&'a Value> {
-    match v.get(k) {
-        Some(Value::List(l)) => l.iter().collect(),
-        Some(m @ Value::Map(_)) => vec![m],
-        _ => Vec::new(),
-    }
-}
-
-/// The first item of a nested block.
-pub fn block<'a>(v: &'a Value, k: &str) -> Option<&'a Value> {
-    blocks(v, k).into_iter().next()
-}
-
-/// Optional string sets inside a nested block that the configuration left unset are planned as
-/// empty, as AWS reports them. (The engine already sorts set values when it evaluates a block.)
-pub fn empty_sets_for_null(planned: &mut Value, block_name: &str, keys: &[&str]) {
-    if let Some(Value::List(mut items)) = planned.get(block_name).cloned() {
-        for item in &mut items {
-            for k in keys {
-                if item.get(k).is_none_or(Value::is_null) {
-                    super::put(item, k, Value::List(Vec::new()));
-                }
-            }
-        }
-        super::put(planned, block_name, Value::List(items));
-    }
-}
-
-/// Whether any of `keys` differs between prior and planned.
-pub fn changed(prior: &Value, planned: &Value, keys: &[&str]) -> bool {
-    keys.iter().any(|k| prior.get(k) != planned.get(k))
-}
 
 /// An answer without the field we need.
 pub fn missing(operation: &'static str, what: &str) -> AwsError {
@@ -128,27 +39,26 @@ pub fn add_timeouts(s: ResourceSchema) -> ResourceSchema {
     s.block("timeouts", Nesting::Single, timeouts_schema())
 }
 
-/// Parses a Go-style duration as Terraform's `timeouts` take: `30s`, `10m`, `1h30m`.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let mut total = 0f64;
-    let mut num = String::new();
-    let mut any = false;
-    for c in s.trim().chars() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let n: f64 = num.parse().ok()?;
-        num.clear();
-        total += n * match c {
-            'h' => 3600.0,
-            'm' => 60.0,
-            's' => 1.0,
-            _ => return None,
-        };
-        any = true;
-    }
-    (num.is_empty() && any).then(|| Duration::from_secs_f64(total))
+/// A diagnostic for each value of the `timeouts` block of `config` that is not a duration (the
+/// core's grammar, as Terraform's: `30s`, `10m`, `1h30m`), so that a typo is an error at
+/// validate and plan instead of a default silently used.
+pub fn validate_timeouts(config: &Value) -> Vec<Diagnostic> {
+    let Some(t) = config.get("timeouts").and_then(Value::as_map) else {
+        return Vec::new();
+    };
+    t.iter()
+        .filter_map(|(op, v)| {
+            let s = v.as_str()?;
+            parse_duration(s).err().map(|e| {
+                Diagnostic::error(
+                    format!("Invalid timeouts.{op}"),
+                    format!(
+                        "{e}; write it as Terraform does, such as \"30s\", \"10m\" or \"1h30m\""
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 /// The deadline for `op` ("create", "update", "delete") from the `timeouts` block of `v`.
@@ -156,7 +66,7 @@ pub fn timeout(v: &Value, op: &str, default: Duration) -> Duration {
     v.get("timeouts")
         .and_then(|t| t.get(op))
         .and_then(Value::as_str)
-        .and_then(parse_duration)
+        .and_then(|s| parse_duration(s).ok())
         .unwrap_or(default)
 }
 
@@ -215,6 +125,36 @@ where
     unreachable!("the loop returns")
 }
 
+/// How long a new IAM role may take to become usable.
+const IAM_PROPAGATION: Duration = Duration::from_secs(120);
+
+/// A new IAM role takes a few seconds to become usable by ECS and EKS ("Unable to assume
+/// role", "role ... is not authorized"): retry those until the role has propagated.
+pub async fn retry_iam_propagation<T, F, Fut>(mut f: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    let start = tokio::time::Instant::now();
+    let mut delay = Duration::from_secs(2);
+    loop {
+        match f().await {
+            Err(e)
+                if (e.code.contains("InvalidParameter") || e.code.contains("AccessDenied"))
+                    && (e.message.contains("assume role")
+                        || e.message.contains("assume the role")
+                        || e.message.contains("not authorized"))
+                    && start.elapsed() < IAM_PROPAGATION =>
+            {
+                tracing::debug!(error = %e, "IAM role not yet usable; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(15));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The SDK's retry policy switched off, for one call of any service.
 pub fn no_retry_config() -> aws_smithy_types::retry::RetryConfig {
     aws_smithy_types::retry::RetryConfig::disabled()
@@ -225,12 +165,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_parse_like_terraform() {
-        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
-        assert_eq!(parse_duration("10m"), Some(Duration::from_secs(600)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("10"), None);
-        assert_eq!(parse_duration("5x"), None);
+    fn timeouts_take_the_core_duration_grammar_and_refuse_what_it_refuses() {
+        let v = Value::map([(
+            "timeouts",
+            Value::map([
+                ("create", Value::from("1h30m")),
+                ("update", Value::from("500ms")),
+                ("delete", Value::from("5x")),
+            ]),
+        )]);
+        let d = Duration::from_secs(7);
+        assert_eq!(timeout(&v, "create", d), Duration::from_secs(5400));
+        assert_eq!(timeout(&v, "update", d), Duration::from_millis(500));
+        let diags = validate_timeouts(&v);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].summary, "Invalid timeouts.delete");
+        assert!(validate_timeouts(&Value::Null).is_empty());
     }
 
     #[test]

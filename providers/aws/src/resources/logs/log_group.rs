@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::util::{already_exists, int_of, num, opt_s, vanished};
-use super::{str_of, AwsResource};
 use crate::config::Clients;
 use crate::error::{sdk, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::lifecycle::{already_exists, vanished};
+use crate::resources::value::{int_of, num, opt_s, str_of};
 use crate::tags;
 
 pub struct LogGroup;
@@ -81,6 +82,32 @@ fn state(
 impl AwsResource for LogGroup {
     fn name(&self) -> &'static str {
         "aws_cloudwatch_log_group"
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let groups: Vec<aws_sdk_cloudwatchlogs::types::LogGroup> = cx
+            .logs
+            .describe_log_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("DescribeLogGroups", e))?;
+        let mut out = Vec::new();
+        for g in groups {
+            if let Some(v) = self
+                .read(cx, g.log_group_name().unwrap_or_default(), &Value::Null)
+                .await?
+            {
+                out.push(Listed::new(v));
+            }
+        }
+        Ok(out)
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("logs", "log-group"))
     }
 
     fn schema(&self) -> ResourceSchema {

@@ -1,4 +1,5 @@
-//! Shared EC2 helpers: tag synchronisation, lookup by token tag.
+//! EC2's resource types, one file each, and what they share here: tag synchronisation and
+//! lookup by token tag.
 
 use std::collections::BTreeMap;
 
@@ -39,6 +40,44 @@ pub async fn sync_tags(
             .map_err(|e| sdk("CreateTags", e))?;
     }
     Ok(())
+}
+
+/// The ids of the account's default VPCs (discovery reports them and what AWS made in them
+/// as defaults).
+pub async fn default_vpcs(cx: &Clients) -> Result<std::collections::BTreeSet<String>, AwsError> {
+    let out = cx
+        .ec2
+        .describe_vpcs()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("is-default")
+                .values("true")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeVpcs", e))?;
+    Ok(out
+        .vpcs()
+        .iter()
+        .filter_map(|v| v.vpc_id().map(String::from))
+        .collect())
+}
+
+/// Every route table, all pages.
+pub async fn route_tables(cx: &Clients) -> Result<Vec<aws_sdk_ec2::types::RouteTable>, AwsError> {
+    let pages = cx
+        .ec2
+        .describe_route_tables()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| sdk("DescribeRouteTables", e))?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.route_tables.unwrap_or_default())
+        .collect())
 }
 
 /// A `tag:terrane:token` filter.
@@ -82,7 +121,7 @@ pub fn no_retry() -> aws_sdk_ec2::config::Builder {
         .retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled())
 }
 
-/// [`super::util::create_then_find`] for EC2: the object is found by its token tag.
+/// [`crate::resources::lifecycle::create_then_find`] for EC2: the object is found by its token tag.
 pub async fn create_once<O, E, R, S, Fut>(
     cx: &Clients,
     operation: &'static str,
@@ -97,8 +136,30 @@ where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    super::util::create_then_find(operation, send, id_of, || {
+    crate::resources::lifecycle::create_then_find(operation, send, id_of, || {
         id_by_token(cx, resource_type, token)
     })
     .await
 }
+
+mod eip;
+mod internet_gateway;
+mod nat_gateway;
+mod route;
+mod route_table;
+mod route_table_association;
+mod security_group;
+mod security_group_rule;
+mod subnet;
+mod vpc;
+
+pub use eip::Eip;
+pub use internet_gateway::InternetGateway;
+pub use nat_gateway::NatGateway;
+pub use route::Route;
+pub use route_table::RouteTable;
+pub use route_table_association::RouteTableAssociation;
+pub use security_group::SecurityGroup;
+pub use security_group_rule::SecurityGroupRule;
+pub use subnet::Subnet;
+pub use vpc::Vpc;

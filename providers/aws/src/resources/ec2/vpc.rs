@@ -8,10 +8,11 @@ use aws_sdk_ec2::types::{
 };
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::ec2_common::{sync_tags, token_filter};
-use super::{bool_of, str_of, AwsResource};
+use super::{sync_tags, token_filter};
 use crate::config::Clients;
 use crate::error::{absent_ok, retry_dependency, sdk, wait_until, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::value::{bool_of, str_of};
 use crate::tags;
 
 pub struct Vpc;
@@ -172,8 +173,32 @@ impl AwsResource for Vpc {
         "aws_vpc"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let pages = cx
+            .ec2
+            .describe_vpcs()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("DescribeVpcs", e))?;
+        let mut out = Vec::new();
+        for v in pages.into_iter().flat_map(|p| p.vpcs.unwrap_or_default()) {
+            let default = v.is_default() == Some(true);
+            out.push(Listed::made_by_aws(
+                to_state(cx, v, &Value::Null).await?,
+                default,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("ec2", "vpc"))
+    }
+
     fn schema(&self) -> ResourceSchema {
-        super::util::add_timeouts(
+        crate::resources::lifecycle::add_timeouts(
             ResourceSchema::new()
                 .attr("id", Attribute::computed(Type::String))
                 .attr("arn", Attribute::computed(Type::String))
@@ -217,7 +242,7 @@ impl AwsResource for Vpc {
                     .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
                     .build(),
             );
-        let id = super::ec2_common::create_once(
+        let id = super::create_once(
             cx,
             "CreateVpc",
             "vpc",
@@ -225,7 +250,7 @@ impl AwsResource for Vpc {
             || {
                 req.clone()
                     .customize()
-                    .config_override(super::ec2_common::no_retry())
+                    .config_override(super::no_retry())
                     .send()
             },
             |out| out.vpc.and_then(|v| v.vpc_id),
@@ -234,7 +259,7 @@ impl AwsResource for Vpc {
         wait_until(
             "the VPC to become available",
             "DescribeVpcs",
-            super::util::timeout(planned, "create", CREATE_TIMEOUT),
+            crate::resources::lifecycle::timeout(planned, "create", CREATE_TIMEOUT),
             || async {
                 Ok(describe(cx, &id)
                     .await?
@@ -299,7 +324,7 @@ impl AwsResource for Vpc {
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         retry_dependency(
-            super::util::timeout(state, "delete", DELETE_TIMEOUT),
+            crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
             || async {
                 cx.ec2
                     .delete_vpc()

@@ -1,41 +1,6 @@
-//! aws_ecr_repository and aws_ecr_lifecycle_policy.
+//! aws_ecr_repository.
 
-use std::collections::BTreeMap;
-
-use async_trait::async_trait;
-use aws_sdk_ecr::types as t;
-use terrane_core::{AttrPath, Attribute, Diagnostic, Nesting, ResourceSchema, Type, Value};
-
-use super::policy::{keep_equivalent, keep_prior_if_same, validate_json};
-use super::util::{already_exists, block, changed, missing, opt_s, vanished};
-use super::{bool_of, str_of, AwsResource};
-use crate::config::Clients;
-use crate::error::{absent_ok, sdk, AwsError};
-use crate::tags;
-
-pub struct Repository;
-pub struct LifecyclePolicy;
-
-fn ecr_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
-    m.iter()
-        .filter_map(|(k, v)| t::Tag::builder().key(k).value(v).build().ok())
-        .collect()
-}
-
-async fn read_tags(cx: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let out = cx
-        .ecr
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| sdk("ListTagsForResource", e))?;
-    Ok(out
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect())
-}
+use super::*;
 
 async fn describe(cx: &Clients, name: &str) -> Result<Option<t::Repository>, AwsError> {
     Ok(absent_ok(
@@ -97,6 +62,23 @@ impl AwsResource for Repository {
         "aws_ecr_repository"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let repos: Vec<t::Repository> = cx
+            .ecr
+            .describe_repositories()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("DescribeRepositories", e))?;
+        let mut out = Vec::new();
+        for r in repos {
+            out.push(Listed::new(repo_state(cx, &r, &Value::Null).await?));
+        }
+        Ok(out)
+    }
+
     fn schema(&self) -> ResourceSchema {
         ResourceSchema::new()
             .attr("id", Attribute::computed(Type::String))
@@ -138,7 +120,7 @@ impl AwsResource for Repository {
                 .get("image_scanning_configuration")
                 .is_none_or(Value::is_null)
         {
-            super::put(
+            crate::resources::value::put(
                 planned,
                 "image_scanning_configuration",
                 Value::List(vec![Value::map([("scan_on_push", Value::Bool(false))])]),
@@ -276,117 +258,3 @@ impl AwsResource for Repository {
 }
 
 // ---------------------------------------------------------------- aws_ecr_lifecycle_policy
-
-#[async_trait]
-impl AwsResource for LifecyclePolicy {
-    fn name(&self) -> &'static str {
-        "aws_ecr_lifecycle_policy"
-    }
-
-    fn taggable(&self) -> bool {
-        false
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("registry_id", Attribute::computed(Type::String))
-            .attr("repository", Attribute::required(Type::String).force_new())
-            .attr("policy", Attribute::required(Type::String))
-    }
-
-    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
-        validate_json(
-            config,
-            "policy",
-            "lifecycle policy document",
-            "use jsonencode",
-        )
-    }
-
-    fn adjust_plan(
-        &self,
-        prior: Option<&Value>,
-        _config: &Value,
-        planned: &mut Value,
-        _rr: &mut Vec<AttrPath>,
-    ) {
-        keep_equivalent(prior, planned, "policy");
-    }
-
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
-        // PutLifecyclePolicy replaces the repository's one policy: a retry is harmless.
-        self.put(cx, planned).await
-    }
-
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        let repo = str_of(prior, "repository").unwrap_or(id);
-        let out = match absent_ok(
-            cx.ecr
-                .get_lifecycle_policy()
-                .repository_name(repo)
-                .send()
-                .await
-                .map_err(|e| sdk("GetLifecyclePolicy", e)),
-        )? {
-            Some(o) => o,
-            None => return Ok(None),
-        };
-        let text = out.lifecycle_policy_text().unwrap_or_default();
-        Ok(Some(Value::map([
-            ("id", Value::from(repo)),
-            ("repository", Value::from(repo)),
-            ("registry_id", opt_s(out.registry_id())),
-            (
-                "policy",
-                Value::from(keep_prior_if_same(text, str_of(prior, "policy"))),
-            ),
-        ])))
-    }
-
-    async fn update(
-        &self,
-        cx: &Clients,
-        _prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
-        self.put(cx, planned).await
-    }
-
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        match cx
-            .ecr
-            .delete_lifecycle_policy()
-            .repository_name(str_of(state, "repository").unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| sdk("DeleteLifecyclePolicy", e))
-        {
-            Err(e) if !e.is_not_found() => Err(e),
-            _ => Ok(()),
-        }
-    }
-}
-
-impl LifecyclePolicy {
-    async fn put(&self, cx: &Clients, planned: &Value) -> Result<Value, AwsError> {
-        let repo = str_of(planned, "repository").unwrap_or_default();
-        let out = cx
-            .ecr
-            .put_lifecycle_policy()
-            .repository_name(repo)
-            .lifecycle_policy_text(str_of(planned, "policy").unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| sdk("PutLifecyclePolicy", e))?;
-        Ok(Value::map([
-            ("id", Value::from(repo)),
-            ("repository", Value::from(repo)),
-            ("registry_id", opt_s(out.registry_id())),
-            (
-                "policy",
-                planned.get("policy").cloned().unwrap_or(Value::Null),
-            ),
-        ]))
-    }
-}

@@ -6,10 +6,11 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification};
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::ec2_common::{sync_tags, token_filter};
-use super::{bool_of, str_of, AwsResource};
+use super::{sync_tags, token_filter};
 use crate::config::Clients;
 use crate::error::{absent_ok, retry_dependency, sdk, wait_until, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::value::{bool_of, str_of};
 use crate::tags;
 
 pub struct Subnet;
@@ -74,8 +75,35 @@ impl AwsResource for Subnet {
         "aws_subnet"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let pages = cx
+            .ec2
+            .describe_subnets()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("DescribeSubnets", e))?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|p| p.subnets.unwrap_or_default())
+            .map(|s| {
+                let default = s.default_for_az() == Some(true);
+                Listed::made_by_aws(to_state(s, &Value::Null), default)
+            })
+            .collect())
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("ec2", "subnet"))
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[("vpc_id", "aws_vpc")]
+    }
+
     fn schema(&self) -> ResourceSchema {
-        super::util::add_timeouts(
+        crate::resources::lifecycle::add_timeouts(
             ResourceSchema::new()
                 .attr("id", Attribute::computed(Type::String))
                 .attr("arn", Attribute::computed(Type::String))
@@ -109,7 +137,7 @@ impl AwsResource for Subnet {
         if let Some(az) = str_of(planned, "availability_zone") {
             req = req.availability_zone(az);
         }
-        let id = super::ec2_common::create_once(
+        let id = super::create_once(
             cx,
             "CreateSubnet",
             "subnet",
@@ -117,7 +145,7 @@ impl AwsResource for Subnet {
             || {
                 req.clone()
                     .customize()
-                    .config_override(super::ec2_common::no_retry())
+                    .config_override(super::no_retry())
                     .send()
             },
             |out| out.subnet.and_then(|s| s.subnet_id),
@@ -126,7 +154,7 @@ impl AwsResource for Subnet {
         let s = wait_until(
             "the subnet to become available",
             "DescribeSubnets",
-            super::util::timeout(planned, "create", CREATE_TIMEOUT),
+            crate::resources::lifecycle::timeout(planned, "create", CREATE_TIMEOUT),
             || async {
                 Ok(describe(cx, &id)
                     .await?
@@ -181,7 +209,7 @@ impl AwsResource for Subnet {
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         retry_dependency(
-            super::util::timeout(state, "delete", DELETE_TIMEOUT),
+            crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
             || async {
                 cx.ec2
                     .delete_subnet()

@@ -6,10 +6,11 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, TagSpecification};
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::ec2_common::{sync_tags, token_filter};
-use super::{str_of, AwsResource};
+use super::{sync_tags, token_filter};
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::value::str_of;
 use crate::tags;
 
 pub struct InternetGateway;
@@ -94,8 +95,56 @@ impl AwsResource for InternetGateway {
         "aws_internet_gateway"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let defaults = super::default_vpcs(cx).await?;
+        let pages = cx
+            .ec2
+            .describe_internet_gateways()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("DescribeInternetGateways", e))?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|p| p.internet_gateways.unwrap_or_default())
+            .map(|g| {
+                let default = g
+                    .attachments()
+                    .iter()
+                    .any(|a| a.vpc_id().is_some_and(|v| defaults.contains(v)));
+                Listed::made_by_aws(to_state(cx, g, &Value::Null), default)
+            })
+            .collect())
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("ec2", "internet-gateway"))
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[("vpc_id", "aws_vpc")]
+    }
+
+    fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            (
+                "aws_nat_gateway",
+                "a VPC with NAT gateways has mapped public addresses, which stop its gateway's detach",
+            ),
+            (
+                "aws_eip",
+                "a VPC with mapped public addresses cannot detach its internet gateway",
+            ),
+            (
+                "aws_lb",
+                "an internet-facing load balancer holds public addresses in the VPC",
+            ),
+        ]
+    }
+
     fn schema(&self) -> ResourceSchema {
-        super::util::add_timeouts(
+        crate::resources::lifecycle::add_timeouts(
             ResourceSchema::new()
                 .attr("id", Attribute::computed(Type::String))
                 .attr("arn", Attribute::computed(Type::String))
@@ -111,7 +160,7 @@ impl AwsResource for InternetGateway {
                 .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
                 .build(),
         );
-        let id = super::ec2_common::create_once(
+        let id = super::create_once(
             cx,
             "CreateInternetGateway",
             "internet-gateway",
@@ -119,7 +168,7 @@ impl AwsResource for InternetGateway {
             || {
                 req.clone()
                     .customize()
-                    .config_override(super::ec2_common::no_retry())
+                    .config_override(super::no_retry())
                     .send()
             },
             |out| out.internet_gateway.and_then(|g| g.internet_gateway_id),
@@ -175,7 +224,7 @@ impl AwsResource for InternetGateway {
             detach(cx, &id, vpc).await?;
         }
         retry_dependency(
-            super::util::timeout(state, "delete", DELETE_TIMEOUT),
+            crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
             || async {
                 cx.ec2
                     .delete_internet_gateway()

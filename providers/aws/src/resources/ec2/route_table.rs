@@ -1,4 +1,4 @@
-//! aws_route_table (with inline `route` blocks) and aws_route_table_association.
+//! aws_route_table, with inline `route` blocks.
 
 use std::time::Duration;
 
@@ -7,14 +7,14 @@ use aws_sdk_ec2::types::{ResourceType, TagSpecification};
 use terrane_core::schema::dedup_set;
 use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
 
-use super::ec2_common::{sync_tags, token_filter};
-use super::{str_of, AwsResource};
+use super::{sync_tags, token_filter};
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::value::str_of;
 use crate::tags;
 
 pub struct RouteTable;
-pub struct RouteTableAssociation;
 
 const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
 const TARGETS: &[&str] = &[
@@ -212,8 +212,31 @@ impl AwsResource for RouteTable {
         "aws_route_table"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        Ok(super::route_tables(cx)
+            .await?
+            .into_iter()
+            .map(|rt| {
+                let main = rt.associations().iter().any(|a| a.main() == Some(true));
+                Listed::made_by_aws(to_state(cx, rt, &Value::Null), main)
+            })
+            .collect())
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("ec2", "route-table"))
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("vpc_id", "aws_vpc"),
+            ("route.gateway_id", "aws_internet_gateway"),
+            ("route.nat_gateway_id", "aws_nat_gateway"),
+        ]
+    }
+
     fn schema(&self) -> ResourceSchema {
-        super::util::add_timeouts(
+        crate::resources::lifecycle::add_timeouts(
             ResourceSchema::new()
                 .attr("id", Attribute::computed(Type::String))
                 .attr("arn", Attribute::computed(Type::String))
@@ -241,7 +264,7 @@ impl AwsResource for RouteTable {
                 .and_then(|p| p.get("route"))
                 .cloned()
                 .unwrap_or(Value::List(Vec::new()));
-            super::put(planned, "route", keep);
+            crate::resources::value::put(planned, "route", keep);
         }
     }
 
@@ -256,7 +279,7 @@ impl AwsResource for RouteTable {
                     .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
                     .build(),
             );
-        let id = super::ec2_common::create_once(
+        let id = super::create_once(
             cx,
             "CreateRouteTable",
             "route-table",
@@ -264,7 +287,7 @@ impl AwsResource for RouteTable {
             || {
                 req.clone()
                     .customize()
-                    .config_override(super::ec2_common::no_retry())
+                    .config_override(super::no_retry())
                     .send()
             },
             |out| out.route_table.and_then(|r| r.route_table_id),
@@ -315,7 +338,7 @@ impl AwsResource for RouteTable {
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         retry_dependency(
-            super::util::timeout(state, "delete", DELETE_TIMEOUT),
+            crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
             || async {
                 cx.ec2
                     .delete_route_table()
@@ -348,130 +371,5 @@ impl AwsResource for RouteTable {
             .into_iter()
             .next()
             .map(|rt| to_state(cx, rt, &Value::Null)))
-    }
-}
-
-#[async_trait]
-impl AwsResource for RouteTableAssociation {
-    fn name(&self) -> &'static str {
-        "aws_route_table_association"
-    }
-
-    fn taggable(&self) -> bool {
-        false
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("subnet_id", Attribute::optional(Type::String).force_new())
-            .attr("gateway_id", Attribute::optional(Type::String).force_new())
-            .attr("route_table_id", Attribute::required(Type::String))
-    }
-
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
-        let mut req = cx
-            .ec2
-            .associate_route_table()
-            .route_table_id(str_of(planned, "route_table_id").unwrap_or_default());
-        if let Some(s) = str_of(planned, "subnet_id") {
-            req = req.subnet_id(s);
-        }
-        if let Some(g) = str_of(planned, "gateway_id") {
-            req = req.gateway_id(g);
-        }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| sdk("AssociateRouteTable", e))?;
-        let id = out.association_id.ok_or_else(|| {
-            AwsError::new(
-                "AssociateRouteTable",
-                "InvalidResponse",
-                "no association id",
-            )
-        })?;
-        let mut v = planned.clone();
-        super::put(&mut v, "id", Value::from(id));
-        Ok(v)
-    }
-
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        let out = cx
-            .ec2
-            .describe_route_tables()
-            .filters(
-                aws_sdk_ec2::types::Filter::builder()
-                    .name("association.route-table-association-id")
-                    .values(id)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeRouteTables", e))?;
-        let Some(rt) = out.route_tables.unwrap_or_default().into_iter().next() else {
-            return Ok(None);
-        };
-        let Some(a) = rt
-            .associations()
-            .iter()
-            .find(|a| a.route_table_association_id() == Some(id))
-        else {
-            return Ok(None);
-        };
-        let _ = prior;
-        Ok(Some(Value::map([
-            ("id", Value::from(id)),
-            (
-                "subnet_id",
-                a.subnet_id().map(Value::from).unwrap_or(Value::Null),
-            ),
-            (
-                "gateway_id",
-                a.gateway_id().map(Value::from).unwrap_or(Value::Null),
-            ),
-            (
-                "route_table_id",
-                Value::from(a.route_table_id().unwrap_or_default()),
-            ),
-        ])))
-    }
-
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
-        // Only route_table_id can change in place: ReplaceRouteTableAssociation.
-        let out = cx
-            .ec2
-            .replace_route_table_association()
-            .association_id(str_of(prior, "id").unwrap_or_default())
-            .route_table_id(str_of(planned, "route_table_id").unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| sdk("ReplaceRouteTableAssociation", e))?;
-        let mut v = planned.clone();
-        super::put(
-            &mut v,
-            "id",
-            Value::from(out.new_association_id.unwrap_or_default()),
-        );
-        Ok(v)
-    }
-
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        let id = str_of(state, "id").unwrap_or_default().to_string();
-        retry_dependency(DELETE_TIMEOUT, || async {
-            cx.ec2
-                .disassociate_route_table()
-                .association_id(&id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("DisassociateRouteTable", e))
-        })
-        .await
     }
 }

@@ -1,5 +1,5 @@
-//! aws_route (one route in a route table) and aws_security_group_rule (one rule of a group),
-//! the stand-alone forms of the inline `route` and `ingress`/`egress` blocks.
+//! aws_security_group_rule: one rule of a group, the stand-alone form of the inline
+//! `ingress` and `egress` blocks.
 
 use async_trait::async_trait;
 use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value};
@@ -7,212 +7,12 @@ use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value}
 use super::security_group::{
     describe as describe_sg, from_permission, normalize_rule, to_permission,
 };
-use super::util::{opt_s, vanished};
-use super::{bool_of, str_of, AwsResource};
 use crate::config::Clients;
 use crate::error::{sdk, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::value::{bool_of, str_of};
 
-pub struct Route;
 pub struct SecurityGroupRule;
-
-const TARGETS: &[&str] = &[
-    "gateway_id",
-    "nat_gateway_id",
-    "network_interface_id",
-    "vpc_peering_connection_id",
-    "transit_gateway_id",
-];
-
-async fn find_route(
-    cx: &Clients,
-    table: &str,
-    cidr: &str,
-) -> Result<Option<aws_sdk_ec2::types::Route>, AwsError> {
-    let out = match cx
-        .ec2
-        .describe_route_tables()
-        .route_table_ids(table)
-        .send()
-        .await
-        .map_err(|e| sdk("DescribeRouteTables", e))
-    {
-        Ok(o) => o,
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    Ok(out
-        .route_tables()
-        .first()
-        .and_then(|t| {
-            t.routes()
-                .iter()
-                .find(|r| r.destination_cidr_block() == Some(cidr))
-        })
-        .cloned())
-}
-
-fn route_state(table: &str, r: &aws_sdk_ec2::types::Route) -> Value {
-    let cidr = r.destination_cidr_block().unwrap_or_default();
-    Value::map([
-        ("id", Value::from(format!("{table}_{cidr}"))),
-        ("route_table_id", Value::from(table)),
-        ("destination_cidr_block", Value::from(cidr)),
-        ("gateway_id", opt_s(r.gateway_id())),
-        ("nat_gateway_id", opt_s(r.nat_gateway_id())),
-        ("network_interface_id", opt_s(r.network_interface_id())),
-        (
-            "vpc_peering_connection_id",
-            opt_s(r.vpc_peering_connection_id()),
-        ),
-        ("transit_gateway_id", opt_s(r.transit_gateway_id())),
-        ("origin", opt_s(r.origin().map(|o| o.as_str()))),
-        ("state", opt_s(r.state().map(|s| s.as_str()))),
-    ])
-}
-
-#[async_trait]
-impl AwsResource for Route {
-    fn name(&self) -> &'static str {
-        "aws_route"
-    }
-
-    fn taggable(&self) -> bool {
-        false
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        let mut s = ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("origin", Attribute::computed(Type::String))
-            .attr("state", Attribute::computed(Type::String))
-            .attr(
-                "route_table_id",
-                Attribute::required(Type::String).force_new(),
-            )
-            .attr(
-                "destination_cidr_block",
-                Attribute::required(Type::String).force_new(),
-            );
-        for t in TARGETS {
-            s = s.attr(t, Attribute::optional(Type::String));
-        }
-        s
-    }
-
-    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
-        let set = TARGETS
-            .iter()
-            .filter(|t| config.get(t).is_some_and(|v| !v.is_null()))
-            .count();
-        if set == 1 || config.get("gateway_id").is_some_and(Value::is_unknown) {
-            return Vec::new();
-        }
-        vec![Diagnostic::error(
-            "Invalid route target",
-            format!(
-                "exactly one of {} must be set (found {set})",
-                TARGETS.join(", ")
-            ),
-        )]
-    }
-
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
-        let table = str_of(planned, "route_table_id").unwrap_or_default();
-        let cidr = str_of(planned, "destination_cidr_block").unwrap_or_default();
-        let mut req = cx
-            .ec2
-            .create_route()
-            .route_table_id(table)
-            .destination_cidr_block(cidr)
-            .set_gateway_id(str_of(planned, "gateway_id").map(String::from))
-            .set_nat_gateway_id(str_of(planned, "nat_gateway_id").map(String::from))
-            .set_network_interface_id(str_of(planned, "network_interface_id").map(String::from))
-            .set_vpc_peering_connection_id(
-                str_of(planned, "vpc_peering_connection_id").map(String::from),
-            );
-        if let Some(t) = str_of(planned, "transit_gateway_id") {
-            req = req.transit_gateway_id(t);
-        }
-        if let Err(e) = req.send().await.map_err(|e| sdk("CreateRoute", e)) {
-            // A retry after a lost response finds the same route: not a duplicate.
-            let same = e.is("RouteAlreadyExists")
-                && find_route(cx, table, cidr).await?.is_some_and(|r| {
-                    let s = route_state(table, &r);
-                    TARGETS.iter().all(|t| s.get(t) == planned.get(t))
-                });
-            if !same {
-                return Err(e);
-            }
-        }
-        let r = find_route(cx, table, cidr)
-            .await?
-            .ok_or_else(|| vanished("DescribeRouteTables", "route", cidr))?;
-        Ok(route_state(table, &r))
-    }
-
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        // Id and import id: `rtb-..._10.0.0.0/16`.
-        let (table, cidr) = match (
-            str_of(prior, "route_table_id"),
-            str_of(prior, "destination_cidr_block"),
-        ) {
-            (Some(t), Some(c)) => (t.to_string(), c.to_string()),
-            _ => match id.split_once('_') {
-                Some((t, c)) => (t.to_string(), c.to_string()),
-                None => return Ok(None),
-            },
-        };
-        Ok(find_route(cx, &table, &cidr)
-            .await?
-            .map(|r| route_state(&table, &r)))
-    }
-
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
-        let table = str_of(prior, "route_table_id").unwrap_or_default();
-        let cidr = str_of(prior, "destination_cidr_block").unwrap_or_default();
-        let mut req = cx
-            .ec2
-            .replace_route()
-            .route_table_id(table)
-            .destination_cidr_block(cidr)
-            .set_gateway_id(str_of(planned, "gateway_id").map(String::from))
-            .set_nat_gateway_id(str_of(planned, "nat_gateway_id").map(String::from))
-            .set_network_interface_id(str_of(planned, "network_interface_id").map(String::from))
-            .set_vpc_peering_connection_id(
-                str_of(planned, "vpc_peering_connection_id").map(String::from),
-            );
-        if let Some(t) = str_of(planned, "transit_gateway_id") {
-            req = req.transit_gateway_id(t);
-        }
-        req.send().await.map_err(|e| sdk("ReplaceRoute", e))?;
-        let r = find_route(cx, table, cidr)
-            .await?
-            .ok_or_else(|| vanished("DescribeRouteTables", "route", cidr))?;
-        Ok(route_state(table, &r))
-    }
-
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        match cx
-            .ec2
-            .delete_route()
-            .route_table_id(str_of(state, "route_table_id").unwrap_or_default())
-            .destination_cidr_block(str_of(state, "destination_cidr_block").unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| sdk("DeleteRoute", e))
-        {
-            Err(e) if !e.is_not_found() => Err(e),
-            _ => Ok(()),
-        }
-    }
-}
-
-// ---------------------------------------------------------------- aws_security_group_rule
 
 /// The rule in the shape of an inline `ingress`/`egress` block, normalised.
 fn as_block(v: &Value) -> Value {
@@ -246,20 +46,82 @@ fn as_block(v: &Value) -> Value {
 /// A stable id from the rule's content, as Terraform's `sgrule-<hash>`.
 fn rule_id(v: &Value) -> String {
     let mut b = as_block(v);
-    super::put(&mut b, "description", Value::Null);
+    crate::resources::value::put(&mut b, "description", Value::Null);
     let key = format!(
         "{}|{}|{}",
         str_of(v, "security_group_id").unwrap_or_default(),
         str_of(v, "type").unwrap_or_default(),
         b.to_json()
     );
-    format!("sgrule-{}", super::util::fnv64(&key))
+    format!("sgrule-{}", crate::resources::lifecycle::fnv64(&key))
 }
 
 #[async_trait]
 impl AwsResource for SecurityGroupRule {
     fn name(&self) -> &'static str {
         "aws_security_group_rule"
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        // One object per rule that names another group: the rules a deletion must revoke
+        // before either group can go.
+        let pages = cx
+            .ec2
+            .describe_security_groups()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("DescribeSecurityGroups", e))?;
+        let mut out = Vec::new();
+        for g in pages
+            .into_iter()
+            .flat_map(|p| p.security_groups.unwrap_or_default())
+        {
+            let own = g.group_id().unwrap_or_default();
+            for (ty, perms) in [
+                ("ingress", g.ip_permissions()),
+                ("egress", g.ip_permissions_egress()),
+            ] {
+                for p in perms {
+                    let block = from_permission(p, own);
+                    for other in block.strings_at("security_groups") {
+                        let mut v = Value::map([
+                            ("type", Value::from(ty)),
+                            ("security_group_id", Value::from(own)),
+                            ("source_security_group_id", Value::from(other.as_str())),
+                            (
+                                "from_port",
+                                block.get("from_port").cloned().unwrap_or(Value::Null),
+                            ),
+                            (
+                                "to_port",
+                                block.get("to_port").cloned().unwrap_or(Value::Null),
+                            ),
+                            (
+                                "protocol",
+                                block.get("protocol").cloned().unwrap_or(Value::Null),
+                            ),
+                        ]);
+                        let id = rule_id(&v);
+                        crate::resources::value::put(&mut v, "id", Value::from(id));
+                        out.push(Listed::new(v));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn listed_on_request_only(&self) -> bool {
+        true
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("security_group_id", "aws_security_group"),
+            ("source_security_group_id", "aws_security_group"),
+        ]
     }
 
     fn taggable(&self) -> bool {
@@ -336,7 +198,7 @@ impl AwsResource for SecurityGroupRule {
             return;
         }
         let id = rule_id(planned);
-        super::put(planned, "id", Value::from(id));
+        crate::resources::value::put(planned, "id", Value::from(id));
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
@@ -370,7 +232,7 @@ impl AwsResource for SecurityGroupRule {
             Err(e) => return Err(e),
         }
         let mut v = planned.clone();
-        super::put(&mut v, "id", Value::from(rule_id(planned)));
+        crate::resources::value::put(&mut v, "id", Value::from(rule_id(planned)));
         Ok(v)
     }
 
@@ -419,9 +281,9 @@ impl AwsResource for SecurityGroupRule {
             });
         Ok(found.map(|have| {
             let mut v = prior.clone();
-            super::put(&mut v, "id", Value::from(rule_id(prior)));
+            crate::resources::value::put(&mut v, "id", Value::from(rule_id(prior)));
             if let Some(d) = have.get("description") {
-                super::put(&mut v, "description", d.clone());
+                crate::resources::value::put(&mut v, "description", d.clone());
             }
             v
         }))

@@ -1,47 +1,8 @@
-//! aws_iam_role and aws_iam_role_policy_attachment.
+//! aws_iam_role.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
-use async_trait::async_trait;
-use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value};
-
-use super::policy::{keep_equivalent, keep_prior_if_same, validate_json, IAM_HINT};
-use super::{str_of, AwsResource};
-use crate::config::Clients;
-use crate::error::{absent_ok, retry_dependency, sdk, AwsError};
-use crate::tags;
-
-pub struct IamRole;
-pub struct IamRolePolicyAttachment;
+use super::*;
 
 const DELETE_TIMEOUT: Duration = Duration::from_secs(300);
-
-pub(super) fn iam_tags(
-    m: &BTreeMap<String, String>,
-    token: Option<&str>,
-) -> Vec<aws_sdk_iam::types::Tag> {
-    let mut v: Vec<_> = m
-        .iter()
-        .filter_map(|(k, v)| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .ok()
-        })
-        .collect();
-    if let Some(t) = token {
-        v.extend(
-            aws_sdk_iam::types::Tag::builder()
-                .key(tags::TOKEN_TAG)
-                .value(t)
-                .build()
-                .ok(),
-        );
-    }
-    v
-}
 
 fn role_state(r: &aws_sdk_iam::types::Role, prior: &Value) -> Value {
     let read_tags: BTreeMap<String, String> = r
@@ -107,6 +68,26 @@ impl AwsResource for IamRole {
         "aws_iam_role"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let roles: Vec<aws_sdk_iam::types::Role> = cx
+            .iam
+            .list_roles()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("ListRoles", e))?;
+        let mut out = Vec::new();
+        for r in roles {
+            // ListRoles leaves tags out: read each.
+            if let Some(v) = self.read(cx, r.role_name(), &Value::Null).await? {
+                out.push(Listed::new(v));
+            }
+        }
+        Ok(out)
+    }
+
     fn schema(&self) -> ResourceSchema {
         ResourceSchema::new()
             .attr("id", Attribute::computed(Type::String))
@@ -142,7 +123,7 @@ impl AwsResource for IamRole {
             Some(p) if serde_json::from_str::<serde_json::Value>(p).is_err() => {
                 validate_json(config, "assume_role_policy", "policy document", IAM_HINT)
             }
-            Some(p) => super::iam::github_trust_problems(p)
+            Some(p) => github_trust_problems(p)
                 .into_iter()
                 .map(|m| {
                     Diagnostic::error(
@@ -379,109 +360,5 @@ impl AwsResource for IamRole {
             .iter()
             .any(|t| t.key() == tags::TOKEN_TAG && t.value() == token);
         Ok(ours.then(|| role_state(&r, planned)))
-    }
-}
-
-#[async_trait]
-impl AwsResource for IamRolePolicyAttachment {
-    fn name(&self) -> &'static str {
-        "aws_iam_role_policy_attachment"
-    }
-
-    fn taggable(&self) -> bool {
-        false
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("role", Attribute::required(Type::String).force_new())
-            .attr("policy_arn", Attribute::required(Type::String).force_new())
-    }
-
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
-        let (role, arn) = (
-            str_of(planned, "role").unwrap_or_default(),
-            str_of(planned, "policy_arn").unwrap_or_default(),
-        );
-        cx.iam
-            .attach_role_policy()
-            .role_name(role)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| sdk("AttachRolePolicy", e))?;
-        let mut v = planned.clone();
-        super::put(&mut v, "id", Value::from(format!("{role}/{arn}")));
-        Ok(v)
-    }
-
-    async fn read(
-        &self,
-        cx: &Clients,
-        id: &str,
-        _prior: &Value,
-    ) -> Result<Option<Value>, AwsError> {
-        let Some((role, arn)) = id.split_once('/') else {
-            return Ok(None);
-        };
-        let out = match cx
-            .iam
-            .list_attached_role_policies()
-            .role_name(role)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) => {
-                let e = sdk("ListAttachedRolePolicies", e);
-                return if e.is_not_found() { Ok(None) } else { Err(e) };
-            }
-        };
-        let found = out
-            .attached_policies()
-            .iter()
-            .any(|p| p.policy_arn() == Some(arn));
-        Ok(found.then(|| {
-            Value::map([
-                ("id", Value::from(id)),
-                ("role", Value::from(role)),
-                ("policy_arn", Value::from(arn)),
-            ])
-        }))
-    }
-
-    async fn update(
-        &self,
-        _cx: &Clients,
-        _prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
-        Ok(planned.clone())
-    }
-
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        let (role, arn) = (
-            str_of(state, "role").unwrap_or_default().to_string(),
-            str_of(state, "policy_arn").unwrap_or_default().to_string(),
-        );
-        match cx
-            .iam
-            .detach_role_policy()
-            .role_name(&role)
-            .policy_arn(&arn)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = sdk("DetachRolePolicy", e);
-                if e.is_not_found() {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            }
-        }
     }
 }

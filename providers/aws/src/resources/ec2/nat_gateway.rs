@@ -1,188 +1,21 @@
-//! aws_eip and aws_nat_gateway.
+//! aws_nat_gateway.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ConnectivityType, DomainType, ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{ConnectivityType, ResourceType, TagSpecification};
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::ec2_common::{sync_tags, token_filter};
-use super::{str_of, AwsResource};
+use super::{sync_tags, token_filter};
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, wait_until, AwsError};
+use crate::error::{sdk, wait_until, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::value::str_of;
 use crate::tags;
 
-pub struct Eip;
 pub struct NatGateway;
 
 const NAT_TIMEOUT: Duration = Duration::from_secs(600);
-
-async fn describe_eip(
-    cx: &Clients,
-    id: &str,
-) -> Result<Option<aws_sdk_ec2::types::Address>, AwsError> {
-    match cx.ec2.describe_addresses().allocation_ids(id).send().await {
-        Ok(o) => Ok(o.addresses.unwrap_or_default().into_iter().next()),
-        Err(e) => {
-            let e = sdk("DescribeAddresses", e);
-            if e.is_not_found() || e.is("InvalidAllocationID.NotFound") {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
-}
-
-fn eip_state(cx: &Clients, a: aws_sdk_ec2::types::Address, prior: &Value) -> Value {
-    let id = a.allocation_id().unwrap_or_default().to_string();
-    let (tags, tags_all) = tags::split(tags::from_ec2(a.tags()), prior);
-    Value::map([
-        (
-            "arn",
-            Value::from(format!("arn:aws:ec2:{}::elastic-ip/{}", cx.region, id)),
-        ),
-        ("allocation_id", Value::from(id.as_str())),
-        ("id", Value::from(id)),
-        (
-            "domain",
-            Value::from(a.domain().map(|d| d.as_str()).unwrap_or("vpc")),
-        ),
-        ("public_ip", Value::from(a.public_ip().unwrap_or_default())),
-        (
-            "association_id",
-            a.association_id().map(Value::from).unwrap_or(Value::Null),
-        ),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
-}
-
-#[async_trait]
-impl AwsResource for Eip {
-    fn name(&self) -> &'static str {
-        "aws_eip"
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("allocation_id", Attribute::computed(Type::String))
-            .attr("association_id", Attribute::computed(Type::String))
-            .attr(
-                "domain",
-                Attribute::optional(Type::String)
-                    .with_default("vpc")
-                    .force_new(),
-            )
-            .attr("public_ip", Attribute::computed(Type::String))
-    }
-
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
-        let req = cx
-            .ec2
-            .allocate_address()
-            .domain(DomainType::from(str_of(planned, "domain").unwrap_or("vpc")))
-            .tag_specifications(
-                TagSpecification::builder()
-                    .resource_type(ResourceType::ElasticIp)
-                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
-                    .build(),
-            );
-        // Found by its token tag through DescribeAddresses (DescribeTags names the type
-        // differently across implementations: "elastic-ip" on AWS, "vpc-elastic-ip" in moto).
-        let id = super::util::create_then_find(
-            "AllocateAddress",
-            || {
-                req.clone()
-                    .customize()
-                    .config_override(super::ec2_common::no_retry())
-                    .send()
-            },
-            |out| out.allocation_id,
-            || async {
-                let out = cx
-                    .ec2
-                    .describe_addresses()
-                    .filters(super::ec2_common::token_filter(token))
-                    .send()
-                    .await
-                    .map_err(|e| sdk("DescribeAddresses", e))?;
-                Ok(out
-                    .addresses()
-                    .first()
-                    .and_then(|a| a.allocation_id().map(String::from)))
-            },
-        )
-        .await?;
-        let a = describe_eip(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeAddresses",
-                "InvalidAllocationID.NotFound",
-                format!("{id} vanished"),
-            )
-        })?;
-        Ok(eip_state(cx, a, planned))
-    }
-
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        Ok(describe_eip(cx, id).await?.map(|a| eip_state(cx, a, prior)))
-    }
-
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
-        let id = str_of(prior, "id").unwrap_or_default().to_string();
-        sync_tags(cx, &id, prior, planned).await?;
-        let a = describe_eip(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeAddresses",
-                "InvalidAllocationID.NotFound",
-                format!("{id} does not exist"),
-            )
-        })?;
-        Ok(eip_state(cx, a, planned))
-    }
-
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        let id = str_of(state, "id").unwrap_or_default().to_string();
-        retry_dependency(NAT_TIMEOUT, || async {
-            cx.ec2
-                .release_address()
-                .allocation_id(&id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("ReleaseAddress", e))
-        })
-        .await
-    }
-
-    async fn find_by_token(
-        &self,
-        cx: &Clients,
-        token: &str,
-        _planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
-        let out = cx
-            .ec2
-            .describe_addresses()
-            .filters(token_filter(token))
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeAddresses", e))?;
-        Ok(out
-            .addresses
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .map(|a| eip_state(cx, a, &Value::Null)))
-    }
-}
 
 async fn describe_nat(
     cx: &Clients,
@@ -261,8 +94,33 @@ impl AwsResource for NatGateway {
         "aws_nat_gateway"
     }
 
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let pages = cx
+            .ec2
+            .describe_nat_gateways()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("DescribeNatGateways", e))?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|p| p.nat_gateways.unwrap_or_default())
+            .filter(|n| !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting")))
+            .map(|n| Listed::new(nat_state(n, &Value::Null)))
+            .collect())
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("ec2", "natgateway"))
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[("subnet_id", "aws_subnet"), ("allocation_id", "aws_eip")]
+    }
+
     fn schema(&self) -> ResourceSchema {
-        super::util::add_timeouts(
+        crate::resources::lifecycle::add_timeouts(
             ResourceSchema::new()
                 .attr("id", Attribute::computed(Type::String))
                 .attr("subnet_id", Attribute::required(Type::String).force_new())
@@ -311,7 +169,7 @@ impl AwsResource for NatGateway {
         let n = wait_until(
             "the NAT gateway to become available",
             "DescribeNatGateways",
-            super::util::timeout(planned, "create", NAT_TIMEOUT),
+            crate::resources::lifecycle::timeout(planned, "create", NAT_TIMEOUT),
             || async {
                 let n = describe_nat(cx, &id).await?;
                 match n.as_ref().and_then(|n| n.state()).map(|s| s.as_str()) {
@@ -362,7 +220,7 @@ impl AwsResource for NatGateway {
         wait_until(
             "the NAT gateway to be deleted",
             "DescribeNatGateways",
-            super::util::timeout(state, "delete", NAT_TIMEOUT),
+            crate::resources::lifecycle::timeout(state, "delete", NAT_TIMEOUT),
             || async { Ok(describe_nat(cx, &id).await?.is_none().then_some(())) },
         )
         .await

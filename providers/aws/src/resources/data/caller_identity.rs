@@ -1,0 +1,34 @@
+//! aws_caller_identity.
+
+use super::*;
+
+pub struct CallerIdentity;
+
+#[async_trait]
+impl AwsData for CallerIdentity {
+    fn name(&self) -> &'static str {
+        "aws_caller_identity"
+    }
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("account_id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("user_id", Attribute::computed(Type::String))
+    }
+    async fn read(&self, cx: &Clients, _config: &Value) -> Result<Value, AwsError> {
+        let out = cx
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| sdk("GetCallerIdentity", e))?;
+        let account = out.account().unwrap_or_default();
+        Ok(Value::map([
+            ("id", Value::from(account)),
+            ("account_id", Value::from(account)),
+            ("arn", Value::from(out.arn().unwrap_or_default())),
+            ("user_id", Value::from(out.user_id().unwrap_or_default())),
+        ]))
+    }
+}

@@ -1,0 +1,35 @@
+//! aws_region.
+
+use super::*;
+
+pub struct Region;
+
+#[async_trait]
+impl AwsData for Region {
+    fn name(&self) -> &'static str {
+        "aws_region"
+    }
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("name", Attribute::optional_computed(Type::String))
+            .attr("region", Attribute::optional_computed(Type::String))
+            .attr("description", Attribute::computed(Type::String))
+            .attr("endpoint", Attribute::computed(Type::String))
+    }
+    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError> {
+        let name = config
+            .get("name")
+            .or(config.get("region"))
+            .and_then(Value::as_str)
+            .unwrap_or(&cx.region)
+            .to_string();
+        Ok(Value::map([
+            ("id", Value::from(name.as_str())),
+            ("name", Value::from(name.as_str())),
+            ("region", Value::from(name.as_str())),
+            ("description", Value::from(name.as_str())),
+            ("endpoint", Value::from(format!("ec2.{name}.amazonaws.com"))),
+        ]))
+    }
+}

@@ -1,0 +1,236 @@
+//! aws_route: one route in a route table, the stand-alone form of the inline `route` blocks.
+
+use async_trait::async_trait;
+use terrane_core::{Attribute, Diagnostic, ResourceSchema, Type, Value};
+
+use crate::config::Clients;
+use crate::error::{sdk, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::lifecycle::vanished;
+use crate::resources::value::{opt_s, str_of};
+
+pub struct Route;
+
+const TARGETS: &[&str] = &[
+    "gateway_id",
+    "nat_gateway_id",
+    "network_interface_id",
+    "vpc_peering_connection_id",
+    "transit_gateway_id",
+];
+
+async fn find_route(
+    cx: &Clients,
+    table: &str,
+    cidr: &str,
+) -> Result<Option<aws_sdk_ec2::types::Route>, AwsError> {
+    let out = match cx
+        .ec2
+        .describe_route_tables()
+        .route_table_ids(table)
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeRouteTables", e))
+    {
+        Ok(o) => o,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(out
+        .route_tables()
+        .first()
+        .and_then(|t| {
+            t.routes()
+                .iter()
+                .find(|r| r.destination_cidr_block() == Some(cidr))
+        })
+        .cloned())
+}
+
+fn route_state(table: &str, r: &aws_sdk_ec2::types::Route) -> Value {
+    let cidr = r.destination_cidr_block().unwrap_or_default();
+    Value::map([
+        ("id", Value::from(format!("{table}_{cidr}"))),
+        ("route_table_id", Value::from(table)),
+        ("destination_cidr_block", Value::from(cidr)),
+        ("gateway_id", opt_s(r.gateway_id())),
+        ("nat_gateway_id", opt_s(r.nat_gateway_id())),
+        ("network_interface_id", opt_s(r.network_interface_id())),
+        (
+            "vpc_peering_connection_id",
+            opt_s(r.vpc_peering_connection_id()),
+        ),
+        ("transit_gateway_id", opt_s(r.transit_gateway_id())),
+        ("origin", opt_s(r.origin().map(|o| o.as_str()))),
+        ("state", opt_s(r.state().map(|s| s.as_str()))),
+    ])
+}
+
+#[async_trait]
+impl AwsResource for Route {
+    fn name(&self) -> &'static str {
+        "aws_route"
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let mut out = Vec::new();
+        for rt in super::route_tables(cx).await? {
+            let table = rt.route_table_id().unwrap_or_default();
+            for r in rt.routes() {
+                let local = r.gateway_id() == Some("local");
+                let by_user = r.origin().map(|o| o.as_str()) == Some("CreateRoute");
+                if !local && by_user && r.destination_cidr_block().is_some() {
+                    out.push(Listed::new(route_state(table, r)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn listed_on_request_only(&self) -> bool {
+        true
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("route_table_id", "aws_route_table"),
+            ("gateway_id", "aws_internet_gateway"),
+            ("nat_gateway_id", "aws_nat_gateway"),
+        ]
+    }
+
+    fn taggable(&self) -> bool {
+        false
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        let mut s = ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("origin", Attribute::computed(Type::String))
+            .attr("state", Attribute::computed(Type::String))
+            .attr(
+                "route_table_id",
+                Attribute::required(Type::String).force_new(),
+            )
+            .attr(
+                "destination_cidr_block",
+                Attribute::required(Type::String).force_new(),
+            );
+        for t in TARGETS {
+            s = s.attr(t, Attribute::optional(Type::String));
+        }
+        s
+    }
+
+    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        let set = TARGETS
+            .iter()
+            .filter(|t| config.get(t).is_some_and(|v| !v.is_null()))
+            .count();
+        if set == 1 || config.get("gateway_id").is_some_and(Value::is_unknown) {
+            return Vec::new();
+        }
+        vec![Diagnostic::error(
+            "Invalid route target",
+            format!(
+                "exactly one of {} must be set (found {set})",
+                TARGETS.join(", ")
+            ),
+        )]
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+        let table = str_of(planned, "route_table_id").unwrap_or_default();
+        let cidr = str_of(planned, "destination_cidr_block").unwrap_or_default();
+        let mut req = cx
+            .ec2
+            .create_route()
+            .route_table_id(table)
+            .destination_cidr_block(cidr)
+            .set_gateway_id(str_of(planned, "gateway_id").map(String::from))
+            .set_nat_gateway_id(str_of(planned, "nat_gateway_id").map(String::from))
+            .set_network_interface_id(str_of(planned, "network_interface_id").map(String::from))
+            .set_vpc_peering_connection_id(
+                str_of(planned, "vpc_peering_connection_id").map(String::from),
+            );
+        if let Some(t) = str_of(planned, "transit_gateway_id") {
+            req = req.transit_gateway_id(t);
+        }
+        if let Err(e) = req.send().await.map_err(|e| sdk("CreateRoute", e)) {
+            // A retry after a lost response finds the same route: not a duplicate.
+            let same = e.is("RouteAlreadyExists")
+                && find_route(cx, table, cidr).await?.is_some_and(|r| {
+                    let s = route_state(table, &r);
+                    TARGETS.iter().all(|t| s.get(t) == planned.get(t))
+                });
+            if !same {
+                return Err(e);
+            }
+        }
+        let r = find_route(cx, table, cidr)
+            .await?
+            .ok_or_else(|| vanished("DescribeRouteTables", "route", cidr))?;
+        Ok(route_state(table, &r))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        // Id and import id: `rtb-..._10.0.0.0/16`.
+        let (table, cidr) = match (
+            str_of(prior, "route_table_id"),
+            str_of(prior, "destination_cidr_block"),
+        ) {
+            (Some(t), Some(c)) => (t.to_string(), c.to_string()),
+            _ => match id.split_once('_') {
+                Some((t, c)) => (t.to_string(), c.to_string()),
+                None => return Ok(None),
+            },
+        };
+        Ok(find_route(cx, &table, &cidr)
+            .await?
+            .map(|r| route_state(&table, &r)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let table = str_of(prior, "route_table_id").unwrap_or_default();
+        let cidr = str_of(prior, "destination_cidr_block").unwrap_or_default();
+        let mut req = cx
+            .ec2
+            .replace_route()
+            .route_table_id(table)
+            .destination_cidr_block(cidr)
+            .set_gateway_id(str_of(planned, "gateway_id").map(String::from))
+            .set_nat_gateway_id(str_of(planned, "nat_gateway_id").map(String::from))
+            .set_network_interface_id(str_of(planned, "network_interface_id").map(String::from))
+            .set_vpc_peering_connection_id(
+                str_of(planned, "vpc_peering_connection_id").map(String::from),
+            );
+        if let Some(t) = str_of(planned, "transit_gateway_id") {
+            req = req.transit_gateway_id(t);
+        }
+        req.send().await.map_err(|e| sdk("ReplaceRoute", e))?;
+        let r = find_route(cx, table, cidr)
+            .await?
+            .ok_or_else(|| vanished("DescribeRouteTables", "route", cidr))?;
+        Ok(route_state(table, &r))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .ec2
+            .delete_route()
+            .route_table_id(str_of(state, "route_table_id").unwrap_or_default())
+            .destination_cidr_block(str_of(state, "destination_cidr_block").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteRoute", e))
+        {
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! aws_route_table_association.
+
+use std::time::Duration;
+
+use crate::config::Clients;
+use crate::error::{retry_dependency, sdk, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::value::str_of;
+use async_trait::async_trait;
+use terrane_core::{Attribute, ResourceSchema, Type, Value};
+pub struct RouteTableAssociation;
+
+const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
+
+#[async_trait]
+impl AwsResource for RouteTableAssociation {
+    fn name(&self) -> &'static str {
+        "aws_route_table_association"
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let mut out = Vec::new();
+        for rt in super::route_tables(cx).await? {
+            for a in rt.associations() {
+                if a.main() == Some(true) {
+                    continue;
+                }
+                let Some(id) = a.route_table_association_id() else {
+                    continue;
+                };
+                if let Some(v) = self.read(cx, id, &Value::Null).await? {
+                    out.push(Listed::new(v));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("route_table_id", "aws_route_table"),
+            ("subnet_id", "aws_subnet"),
+            ("gateway_id", "aws_internet_gateway"),
+        ]
+    }
+
+    fn taggable(&self) -> bool {
+        false
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("subnet_id", Attribute::optional(Type::String).force_new())
+            .attr("gateway_id", Attribute::optional(Type::String).force_new())
+            .attr("route_table_id", Attribute::required(Type::String))
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+        let mut req = cx
+            .ec2
+            .associate_route_table()
+            .route_table_id(str_of(planned, "route_table_id").unwrap_or_default());
+        if let Some(s) = str_of(planned, "subnet_id") {
+            req = req.subnet_id(s);
+        }
+        if let Some(g) = str_of(planned, "gateway_id") {
+            req = req.gateway_id(g);
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| sdk("AssociateRouteTable", e))?;
+        let id = out.association_id.ok_or_else(|| {
+            AwsError::new(
+                "AssociateRouteTable",
+                "InvalidResponse",
+                "no association id",
+            )
+        })?;
+        let mut v = planned.clone();
+        crate::resources::value::put(&mut v, "id", Value::from(id));
+        Ok(v)
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        let out = cx
+            .ec2
+            .describe_route_tables()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("association.route-table-association-id")
+                    .values(id)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeRouteTables", e))?;
+        let Some(rt) = out.route_tables.unwrap_or_default().into_iter().next() else {
+            return Ok(None);
+        };
+        let Some(a) = rt
+            .associations()
+            .iter()
+            .find(|a| a.route_table_association_id() == Some(id))
+        else {
+            return Ok(None);
+        };
+        let _ = prior;
+        Ok(Some(Value::map([
+            ("id", Value::from(id)),
+            (
+                "subnet_id",
+                a.subnet_id().map(Value::from).unwrap_or(Value::Null),
+            ),
+            (
+                "gateway_id",
+                a.gateway_id().map(Value::from).unwrap_or(Value::Null),
+            ),
+            (
+                "route_table_id",
+                Value::from(a.route_table_id().unwrap_or_default()),
+            ),
+        ])))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        // Only route_table_id can change in place: ReplaceRouteTableAssociation.
+        let out = cx
+            .ec2
+            .replace_route_table_association()
+            .association_id(str_of(prior, "id").unwrap_or_default())
+            .route_table_id(str_of(planned, "route_table_id").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("ReplaceRouteTableAssociation", e))?;
+        let mut v = planned.clone();
+        crate::resources::value::put(
+            &mut v,
+            "id",
+            Value::from(out.new_association_id.unwrap_or_default()),
+        );
+        Ok(v)
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let id = str_of(state, "id").unwrap_or_default().to_string();
+        retry_dependency(DELETE_TIMEOUT, || async {
+            cx.ec2
+                .disassociate_route_table()
+                .association_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DisassociateRouteTable", e))
+        })
+        .await
+    }
+}

@@ -1,0 +1,164 @@
+//! aws_elasticache_subnet_group.
+
+use super::*;
+
+async fn describe_sg(cx: &Clients, name: &str) -> Result<Option<t::CacheSubnetGroup>, AwsError> {
+    Ok(absent_ok(
+        cx.elasticache
+            .describe_cache_subnet_groups()
+            .cache_subnet_group_name(name)
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeCacheSubnetGroups", e)),
+    )?
+    .and_then(|o| o.cache_subnet_groups.unwrap_or_default().into_iter().next()))
+}
+
+async fn sg_state(cx: &Clients, g: &t::CacheSubnetGroup, prior: &Value) -> Result<Value, AwsError> {
+    let arn = g.arn().unwrap_or_default();
+    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
+    Ok(Value::map([
+        ("id", opt_s(g.cache_subnet_group_name())),
+        ("name", opt_s(g.cache_subnet_group_name())),
+        ("arn", Value::from(arn)),
+        ("description", opt_s(g.cache_subnet_group_description())),
+        (
+            "subnet_ids",
+            str_set(g.subnets().iter().filter_map(|s| s.subnet_identifier())),
+        ),
+        ("vpc_id", opt_s(g.vpc_id())),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ]))
+}
+
+#[async_trait]
+impl AwsResource for SubnetGroup {
+    fn name(&self) -> &'static str {
+        "aws_elasticache_subnet_group"
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let groups: Vec<t::CacheSubnetGroup> = cx
+            .elasticache
+            .describe_cache_subnet_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk("DescribeCacheSubnetGroups", e))?;
+        let mut out = Vec::new();
+        for g in groups {
+            let default = g.cache_subnet_group_name() == Some("default");
+            out.push(Listed::made_by_aws(
+                sg_state(cx, &g, &Value::Null).await?,
+                default,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("elasticache", "subnetgroup"))
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[("subnet_ids", "aws_subnet")]
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("vpc_id", Attribute::computed(Type::String))
+            .attr("name", Attribute::required(Type::String).force_new())
+            .attr(
+                "description",
+                Attribute::optional(Type::String).with_default("Managed by Terraform"),
+            )
+            .attr("subnet_ids", Attribute::required(Type::set(Type::String)))
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let res = cx
+            .elasticache
+            .create_cache_subnet_group()
+            .cache_subnet_group_name(&name)
+            .cache_subnet_group_description(str_of(planned, "description").unwrap_or_default())
+            .set_subnet_ids(Some(strs_of(planned, "subnet_ids")))
+            .set_tags(Some(ec_tags(&tags::with_token(
+                &tags::wanted(planned),
+                Some(token),
+            ))))
+            .send()
+            .await
+            .map_err(|e| sdk("CreateCacheSubnetGroup", e));
+        let g = match res {
+            Ok(o) => o
+                .cache_subnet_group
+                .ok_or_else(|| missing("CreateCacheSubnetGroup", "cache subnet group"))?,
+            // A retry after a lost response: ours only if it carries our token.
+            Err(e) if already_exists(&e) => {
+                let g = describe_sg(cx, &name).await?.ok_or(e.clone())?;
+                if !tags::has_token(&read_tags(cx, g.arn().unwrap_or_default()).await?, token) {
+                    return Err(e);
+                }
+                g
+            }
+            Err(e) => return Err(e),
+        };
+        sg_state(cx, &g, planned).await
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        match describe_sg(cx, id).await? {
+            Some(g) => Ok(Some(sg_state(cx, &g, prior).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let name = str_of(prior, "name").unwrap_or_default().to_string();
+        if changed(prior, planned, &["description", "subnet_ids"]) {
+            cx.elasticache
+                .modify_cache_subnet_group()
+                .cache_subnet_group_name(&name)
+                .set_cache_subnet_group_description(
+                    str_of(planned, "description").map(String::from),
+                )
+                .set_subnet_ids(Some(strs_of(planned, "subnet_ids")))
+                .send()
+                .await
+                .map_err(|e| sdk("ModifyCacheSubnetGroup", e))?;
+        }
+        sync_tags(cx, str_of(prior, "arn").unwrap_or_default(), prior, planned).await?;
+        let g = describe_sg(cx, &name)
+            .await?
+            .ok_or_else(|| vanished("DescribeCacheSubnetGroups", "cache subnet group", &name))?;
+        sg_state(cx, &g, planned).await
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        let name = str_of(state, "name").unwrap_or_default().to_string();
+        // CacheSubnetGroupInUse until the replication groups using it are gone.
+        retry_dependency(Duration::from_secs(900), || async {
+            cx.elasticache
+                .delete_cache_subnet_group()
+                .cache_subnet_group_name(&name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk("DeleteCacheSubnetGroup", e))
+        })
+        .await
+    }
+}
+
+// ---------------------------------------------------------------- aws_elasticache_replication_group

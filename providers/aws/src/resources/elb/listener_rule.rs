@@ -1,0 +1,308 @@
+//! aws_lb_listener_rule.
+
+use super::*;
+
+fn condition_schema() -> ResourceSchema {
+    let values =
+        || ResourceSchema::new().attr("values", Attribute::required(Type::set(Type::String)));
+    ResourceSchema::new()
+        .block("path_pattern", Nesting::List, values())
+        .block("host_header", Nesting::List, values())
+}
+
+fn conditions(planned: &Value) -> Vec<t::RuleCondition> {
+    let mut out = Vec::new();
+    for c in blocks(planned, "condition") {
+        if let Some(p) = block(c, "path_pattern") {
+            out.push(
+                t::RuleCondition::builder()
+                    .field("path-pattern")
+                    .path_pattern_config(
+                        t::PathPatternConditionConfig::builder()
+                            .set_values(Some(strs_of(p, "values")))
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
+        if let Some(h) = block(c, "host_header") {
+            out.push(
+                t::RuleCondition::builder()
+                    .field("host-header")
+                    .host_header_config(
+                        t::HostHeaderConditionConfig::builder()
+                            .set_values(Some(strs_of(h, "values")))
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
+    }
+    out
+}
+
+fn conditions_state(read: &[t::RuleCondition]) -> Value {
+    let mut items: Vec<Value> = read
+        .iter()
+        .map(|c| {
+            let vals = |v: &[String]| vec![Value::map([("values", str_set(v))])];
+            let field = c.field().unwrap_or_default();
+            let (pp, hh) = match field {
+                "path-pattern" => (
+                    vals(
+                        c.path_pattern_config()
+                            .map(|p| p.values())
+                            .filter(|v| !v.is_empty())
+                            .unwrap_or(c.values()),
+                    ),
+                    Vec::new(),
+                ),
+                "host-header" => (
+                    Vec::new(),
+                    vals(
+                        c.host_header_config()
+                            .map(|p| p.values())
+                            .filter(|v| !v.is_empty())
+                            .unwrap_or(c.values()),
+                    ),
+                ),
+                _ => (Vec::new(), Vec::new()),
+            };
+            Value::map([
+                ("path_pattern", Value::List(pp)),
+                ("host_header", Value::List(hh)),
+            ])
+        })
+        .collect();
+    terrane_core::schema::dedup_set(&mut items);
+    Value::List(items)
+}
+
+async fn describe_rule(cx: &Clients, arn: &str) -> Result<Option<t::Rule>, AwsError> {
+    Ok(absent_ok(
+        cx.elbv2
+            .describe_rules()
+            .rule_arns(arn)
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeRules", e)),
+    )?
+    .and_then(|o| o.rules.unwrap_or_default().into_iter().next()))
+}
+
+async fn rule_state(
+    cx: &Clients,
+    r: &t::Rule,
+    listener_arn: &str,
+    prior: &Value,
+) -> Result<Value, AwsError> {
+    let arn = r.rule_arn().unwrap_or_default();
+    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
+    Ok(Value::map([
+        ("id", Value::from(arn)),
+        ("arn", Value::from(arn)),
+        ("listener_arn", Value::from(listener_arn)),
+        (
+            "priority",
+            r.priority()
+                .and_then(|p| p.parse::<f64>().ok())
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+        ),
+        ("action", actions_state(r.actions(), prior, "action")),
+        ("condition", conditions_state(r.conditions())),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ]))
+}
+
+/// The listener a rule belongs to: `.../listener-rule/app/lb/x/listener-id/rule-id` names it.
+fn listener_of_rule(rule_arn: &str) -> String {
+    let Some((head, tail)) = rule_arn.split_once(":listener-rule/") else {
+        return String::new();
+    };
+    let parts: Vec<&str> = tail.split('/').collect();
+    if parts.len() < 2 {
+        return String::new();
+    }
+    format!("{head}:listener/{}", parts[..parts.len() - 1].join("/"))
+}
+
+#[async_trait]
+impl AwsResource for ListenerRule {
+    fn name(&self) -> &'static str {
+        "aws_lb_listener_rule"
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let mut out = Vec::new();
+        for l in super::listeners(cx).await? {
+            let rules = cx
+                .elbv2
+                .describe_rules()
+                .listener_arn(l.listener_arn().unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| sdk("DescribeRules", e))?;
+            for r in rules.rules() {
+                if r.is_default() == Some(true) {
+                    continue;
+                }
+                if let Some(arn) = r.rule_arn() {
+                    if let Some(v) = self.read(cx, arn, &Value::Null).await? {
+                        out.push(Listed::new(v));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("listener_arn", "aws_lb_listener"),
+            ("action.target_group_arn", "aws_lb_target_group"),
+        ]
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr(
+                "listener_arn",
+                Attribute::required(Type::String).force_new(),
+            )
+            .attr("priority", Attribute::optional_computed(Type::Number))
+            .block("action", Nesting::List, action_schema())
+            .block("condition", Nesting::Set, condition_schema())
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let listener = str_of(planned, "listener_arn")
+            .unwrap_or_default()
+            .to_string();
+        let priority = match int_of(planned, "priority") {
+            Some(p) => p,
+            None => {
+                // Like Terraform: the next free priority on the listener.
+                let out = cx
+                    .elbv2
+                    .describe_rules()
+                    .listener_arn(&listener)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeRules", e))?;
+                out.rules()
+                    .iter()
+                    .filter_map(|r| r.priority()?.parse::<i32>().ok())
+                    .max()
+                    .unwrap_or(0)
+                    + 1
+            }
+        };
+        let req = cx
+            .elbv2
+            .create_rule()
+            .listener_arn(&listener)
+            .priority(priority)
+            .set_conditions(Some(conditions(planned)))
+            .set_actions(Some(actions(planned, "action")))
+            .set_tags(create_tags(planned, token));
+        let arn = create_then_find(
+            "CreateRule",
+            || req.clone().customize().config_override(no_retry()).send(),
+            |out| {
+                out.rules
+                    .and_then(|r| r.into_iter().next())
+                    .and_then(|r| r.rule_arn)
+            },
+            || async {
+                let out = cx
+                    .elbv2
+                    .describe_rules()
+                    .listener_arn(&listener)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeRules", e))?;
+                let arns: Vec<String> = out
+                    .rules()
+                    .iter()
+                    .filter_map(|r| r.rule_arn().map(String::from))
+                    .collect();
+                by_token(cx, arns, token).await
+            },
+        )
+        .await?;
+        let r = describe_rule(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeRules", "rule", &arn))?;
+        rule_state(cx, &r, &listener, planned).await
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        let listener = str_of(prior, "listener_arn")
+            .map(String::from)
+            .unwrap_or_else(|| listener_of_rule(id));
+        match describe_rule(cx, id).await? {
+            Some(r) => Ok(Some(rule_state(cx, &r, &listener, prior).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        if changed(prior, planned, &["priority"]) {
+            if let Some(p) = int_of(planned, "priority") {
+                cx.elbv2
+                    .set_rule_priorities()
+                    .rule_priorities(
+                        t::RulePriorityPair::builder()
+                            .rule_arn(&arn)
+                            .priority(p)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| sdk("SetRulePriorities", e))?;
+            }
+        }
+        if changed(prior, planned, &["action", "condition"]) {
+            cx.elbv2
+                .modify_rule()
+                .rule_arn(&arn)
+                .set_conditions(Some(conditions(planned)))
+                .set_actions(Some(actions(planned, "action")))
+                .send()
+                .await
+                .map_err(|e| sdk("ModifyRule", e))?;
+        }
+        sync_tags(cx, &arn, prior, planned).await?;
+        let r = describe_rule(cx, &arn)
+            .await?
+            .ok_or_else(|| vanished("DescribeRules", "rule", &arn))?;
+        let listener = str_of(prior, "listener_arn")
+            .unwrap_or_default()
+            .to_string();
+        rule_state(cx, &r, &listener, planned).await
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .elbv2
+            .delete_rule()
+            .rule_arn(str_of(state, "arn").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteRule", e))
+        {
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! aws_lb_target_group_attachment.
+
+use super::*;
+
+fn target(planned: &Value) -> t::TargetDescription {
+    t::TargetDescription::builder()
+        .id(str_of(planned, "target_id").unwrap_or_default())
+        .set_port(int_of(planned, "port"))
+        .build()
+}
+
+#[async_trait]
+impl AwsResource for TargetGroupAttachment {
+    fn name(&self) -> &'static str {
+        "aws_lb_target_group_attachment"
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let mut out = Vec::new();
+        for tg in super::target_groups(cx).await? {
+            let arn = tg.target_group_arn().unwrap_or_default();
+            let health = cx
+                .elbv2
+                .describe_target_health()
+                .target_group_arn(arn)
+                .send()
+                .await
+                .map_err(|e| sdk("DescribeTargetHealth", e))?;
+            for d in health.target_health_descriptions() {
+                let Some(target) = d.target() else { continue };
+                let id = target.id().unwrap_or_default();
+                let port = target.port();
+                let port_text = port.map(|p| p.to_string()).unwrap_or_default();
+                out.push(Listed::new(Value::map([
+                    ("id", Value::from(format!("{arn},{id},{port_text}"))),
+                    ("target_group_arn", Value::from(arn)),
+                    ("target_id", Value::from(id)),
+                    (
+                        "port",
+                        port.map(|p| Value::Number(p.into())).unwrap_or(Value::Null),
+                    ),
+                ])));
+            }
+        }
+        Ok(out)
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[("target_group_arn", "aws_lb_target_group")]
+    }
+
+    fn taggable(&self) -> bool {
+        false
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr(
+                "target_group_arn",
+                Attribute::required(Type::String).force_new(),
+            )
+            .attr("target_id", Attribute::required(Type::String).force_new())
+            .attr("port", Attribute::optional(Type::Number).force_new())
+            .attr(
+                "availability_zone",
+                Attribute::optional(Type::String).force_new(),
+            )
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+        // RegisterTargets is idempotent: registering a registered target changes nothing.
+        let tg = str_of(planned, "target_group_arn").unwrap_or_default();
+        cx.elbv2
+            .register_targets()
+            .target_group_arn(tg)
+            .targets(target(planned))
+            .send()
+            .await
+            .map_err(|e| sdk("RegisterTargets", e))?;
+        let mut v = planned.clone();
+        let id = format!(
+            "{tg},{},{}",
+            str_of(planned, "target_id").unwrap_or_default(),
+            int_of(planned, "port")
+                .map(|p| p.to_string())
+                .unwrap_or_default()
+        );
+        put(&mut v, "id", Value::from(id));
+        Ok(v)
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        // Import id: `target_group_arn,target_id[,port]`.
+        let mut parts = id.splitn(3, ',');
+        let (tg, target_id, port) = (
+            parts.next().unwrap_or_default().to_string(),
+            parts.next().unwrap_or_default().to_string(),
+            parts.next().and_then(|p| p.parse::<i32>().ok()),
+        );
+        let out = match absent_ok(
+            cx.elbv2
+                .describe_target_health()
+                .target_group_arn(&tg)
+                .send()
+                .await
+                .map_err(|e| sdk("DescribeTargetHealth", e)),
+        )? {
+            Some(o) => o,
+            None => return Ok(None),
+        };
+        let found = out.target_health_descriptions().iter().any(|d| {
+            d.target().is_some_and(|t| {
+                t.id() == Some(target_id.as_str()) && (port.is_none() || t.port() == port)
+            }) && d
+                .target_health()
+                .and_then(|h| h.state())
+                .map(|s| s.as_str())
+                != Some("draining")
+        });
+        if !found {
+            return Ok(None);
+        }
+        Ok(Some(Value::map([
+            ("id", Value::from(id)),
+            ("target_group_arn", Value::from(tg)),
+            ("target_id", Value::from(target_id)),
+            ("port", opt_n(port)),
+            (
+                "availability_zone",
+                prior
+                    .get("availability_zone")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            ),
+        ])))
+    }
+
+    async fn update(
+        &self,
+        _cx: &Clients,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        // Every argument forces a new attachment.
+        Ok(planned.clone())
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .elbv2
+            .deregister_targets()
+            .target_group_arn(str_of(state, "target_group_arn").unwrap_or_default())
+            .targets(target(state))
+            .send()
+            .await
+            .map_err(|e| sdk("DeregisterTargets", e))
+        {
+            Err(e) if !e.is_not_found() && !e.code.contains("InvalidTarget") => Err(e),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! aws_iam_role_policy: a policy inline in a role.
+
+use super::*;
+
+#[async_trait]
+impl AwsResource for IamRolePolicy {
+    fn name(&self) -> &'static str {
+        "aws_iam_role_policy"
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let mut out = Vec::new();
+        for role in role_names(cx).await? {
+            let names: Vec<String> = cx
+                .iam
+                .list_role_policies()
+                .role_name(&role)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| sdk("ListRolePolicies", e))?;
+            for n in names {
+                if let Some(v) = self.read(cx, &format!("{role}:{n}"), &Value::Null).await? {
+                    out.push(Listed::new(v));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[("role", "aws_iam_role")]
+    }
+
+    fn taggable(&self) -> bool {
+        false
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("name", Attribute::required(Type::String).force_new())
+            .attr("role", Attribute::required(Type::String).force_new())
+            .attr("policy", Attribute::required(Type::String))
+    }
+
+    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        validate_json(config, "policy", "policy document", IAM_HINT)
+    }
+
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        _c: &Value,
+        planned: &mut Value,
+        _rr: &mut Vec<AttrPath>,
+    ) {
+        keep_equivalent(prior, planned, "policy");
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+        // PutRolePolicy sets the role's one policy of that name: a retry is harmless.
+        self.put(cx, planned).await
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        // Id: `role:name`.
+        let Some((role, name)) = id.split_once(':') else {
+            return Ok(None);
+        };
+        let Some(out) = absent_ok(
+            cx.iam
+                .get_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .send()
+                .await
+                .map_err(|e| sdk("GetRolePolicy", e)),
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Value::map([
+            ("id", Value::from(id)),
+            ("role", Value::from(role)),
+            ("name", Value::from(name)),
+            (
+                "policy",
+                Value::from(keep_prior_if_same(
+                    out.policy_document(),
+                    str_of(prior, "policy"),
+                )),
+            ),
+        ])))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        self.put(cx, planned).await
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .iam
+            .delete_role_policy()
+            .role_name(str_of(state, "role").unwrap_or_default())
+            .policy_name(str_of(state, "name").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteRolePolicy", e))
+        {
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl IamRolePolicy {
+    async fn put(&self, cx: &Clients, planned: &Value) -> Result<Value, AwsError> {
+        let role = str_of(planned, "role").unwrap_or_default();
+        let name = str_of(planned, "name").unwrap_or_default();
+        cx.iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .policy_document(str_of(planned, "policy").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("PutRolePolicy", e))?;
+        let mut v = planned.clone();
+        put(&mut v, "id", Value::from(format!("{role}:{name}")));
+        Ok(v)
+    }
+}

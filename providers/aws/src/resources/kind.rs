@@ -1,0 +1,99 @@
+//! The contract of one AWS resource type ([`AwsResource`]) and of one data source ([`AwsData`]).
+//! `lib.rs` adapts them to the engine's `Provider` trait.
+
+use async_trait::async_trait;
+use terrane_core::{AttrPath, Diagnostic, ResourceSchema, Value};
+
+use crate::config::Clients;
+use crate::error::AwsError;
+
+/// One object found by [`AwsResource::list`].
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub state: Value,
+    /// Made by AWS itself (the default VPC, its subnets and internet gateway, a VPC's main
+    /// route table and default security group): reported, never deleted.
+    pub is_default: bool,
+}
+
+impl Listed {
+    pub fn new(state: Value) -> Self {
+        Listed {
+            state,
+            is_default: false,
+        }
+    }
+    pub fn made_by_aws(state: Value, is_default: bool) -> Self {
+        Listed { state, is_default }
+    }
+}
+
+#[async_trait]
+pub trait AwsResource: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn schema(&self) -> ResourceSchema;
+    /// Has `tags` / `tags_all` (default_tags apply); the provider adds both to the schema.
+    fn taggable(&self) -> bool {
+        true
+    }
+    fn validate(&self, _config: &Value) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+    /// Resource-specific touches to the schema's default plan.
+    fn adjust_plan(
+        &self,
+        _prior: Option<&Value>,
+        _config: &Value,
+        _planned: &mut Value,
+        _requires_replace: &mut Vec<AttrPath>,
+    ) {
+    }
+    /// Attributes of this type's state that hold the id, ARN or name of another object, with
+    /// that object's type: `("vpc_id", "aws_vpc")`, or a path into nested blocks such as
+    /// `("default_action.target_group_arn", "aws_lb_target_group")`. A discovered object carries
+    /// them as references, and is deleted before what they point at.
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    /// Types every object of which is deleted before any object of this type, where no
+    /// reference says so, each with the reason.
+    fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    /// The service and resource type that this type's ARNs carry (`("ec2", "vpc")`) where the
+    /// Resource Groups Tagging API covers it: discovery by tags then asks that API first.
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
+    /// Objects of this type are also inline blocks of another type (routes of a route table,
+    /// rules of a security group) and indistinguishable from them in the API: discovery lists
+    /// them only when asked for this type by name, and deleting their parent deletes them.
+    fn listed_on_request_only(&self) -> bool {
+        false
+    }
+    /// Every object of this type in the account and region, as state values (at least `id`,
+    /// the tags and the attributes [`AwsResource::references`] names), paginated.
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError>;
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError>;
+    /// `None` when the object no longer exists.
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError>;
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value)
+        -> Result<Value, AwsError>;
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError>;
+    /// Finds an object whose create was interrupted, by the token tag put on it at creation.
+    async fn find_by_token(
+        &self,
+        _cx: &Clients,
+        _token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>, AwsError> {
+        Ok(None)
+    }
+}
+
+#[async_trait]
+pub trait AwsData: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn schema(&self) -> ResourceSchema;
+    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError>;
+}

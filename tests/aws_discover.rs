@@ -1,0 +1,389 @@
+//! Discovery against moto: two copies of the example environment side by side, found by tag and
+//! by name without their state; every type of the table listed; and the deletion graph of the
+//! discovered objects walked against the emulator, leaving nothing.
+
+mod common;
+#[path = "common/faults.rs"]
+mod faults;
+#[path = "common/moto.rs"]
+mod moto;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use common::Fixture;
+use moto::Moto;
+use terrane_core::{
+    ApplyRequest, DeletionGraph, DiscoverFilter, DiscoveredObject, NameMatch, Provider, Value,
+};
+use terrane_provider_aws::AwsProvider;
+
+async fn provider(m: &Moto) -> Arc<AwsProvider> {
+    provider_at(&m.url()).await
+}
+
+/// The native AWS provider, configured as a provider block would, against `url`.
+async fn provider_at(url: &str) -> Arc<AwsProvider> {
+    let p = Arc::new(AwsProvider::new());
+    let config = Value::map([
+        ("region", Value::from("us-east-1")),
+        ("access_key", Value::from("testing")),
+        ("secret_key", Value::from("testing")),
+        ("endpoint_url", Value::from(url)),
+    ]);
+    p.configure(&config).await.unwrap();
+    p
+}
+
+/// (type, id) of every managed resource in a workspace's state.
+fn state_objects(f: &Fixture) -> BTreeSet<(String, String)> {
+    let state = f.state_json();
+    let mut out = BTreeSet::new();
+    for r in state["resources"].as_array().unwrap() {
+        let mut addr = r["address"].as_str().unwrap();
+        // `module.network.aws_subnet.public[0]`: the type follows the module path.
+        while let Some(rest) = addr.strip_prefix("module.") {
+            addr = rest.split_once('.').unwrap().1;
+        }
+        if addr.starts_with("data.") {
+            continue;
+        }
+        let ty = addr.split('.').next().unwrap();
+        out.insert((
+            ty.to_string(),
+            r["values"]["id"].as_str().unwrap().to_string(),
+        ));
+    }
+    out
+}
+
+fn keys(objects: &[DiscoveredObject]) -> BTreeSet<(String, String)> {
+    objects
+        .iter()
+        .map(|o| (o.type_name.clone(), o.id.clone()))
+        .collect()
+}
+
+fn by_tag(k: &str, v: &str) -> DiscoverFilter {
+    DiscoverFilter {
+        tags: BTreeMap::from([(k.to_string(), v.to_string())]),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_environments_are_told_apart_by_tag_and_found_by_name_without_their_state() {
+    let m = Moto::start();
+    let first = Fixture::from_example("environment");
+    m.run(&first, &["apply", "-auto-approve"], 0);
+    // A second environment in the same account: the account's one GitHub OIDC provider
+    // belongs to the first.
+    let second = Fixture::from_example("environment");
+    let main_tf = "examples/environment/main.tf";
+    let text = std::fs::read_to_string(second.path().join(main_tf)).unwrap();
+    second.write(
+        main_tf,
+        &text.replace(
+            "  role_name = \"${var.environment}-deploy\"\n",
+            "  role_name = \"${var.environment}-deploy\"\n  create_provider = false\n",
+        ),
+    );
+    m.run(
+        &second,
+        &["apply", "-auto-approve", "-var=environment=automation-qa"],
+        0,
+    );
+    let p = provider(&m).await;
+
+    let in_state = state_objects(&first);
+    let found = p
+        .discover(&by_tag("environment", "automation-dev"))
+        .await
+        .unwrap();
+    let found_keys = keys(&found);
+    let missing: Vec<_> = in_state.difference(&found_keys).collect();
+    let extra: Vec<_> = found_keys.difference(&in_state).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "discovery by the environment tag differs from the state:\nmissing {missing:#?}\nextra {extra:#?}"
+    );
+    assert!(found.iter().all(|o| !o.is_default));
+    let second_state = state_objects(&second);
+    assert!(found_keys.is_disjoint(&second_state));
+    // The tagging API answered for the types it covers.
+    assert!(found
+        .iter()
+        .any(|o| o.type_name == "aws_vpc" && o.found_by == terrane_core::FoundBy::Tags));
+
+    // By name: the types the tagging API does not cover are found by their services' listings.
+    let by_name = p
+        .discover(&DiscoverFilter {
+            name: Some(NameMatch::Prefix("automation-qa".into())),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let types: BTreeSet<String> = by_name.iter().map(|o| o.type_name.clone()).collect();
+    for t in [
+        "aws_iam_role",
+        "aws_ecr_repository",
+        "aws_ecs_cluster",
+        "aws_lb",
+        "aws_security_group",
+    ] {
+        assert!(types.contains(t), "{t} not found by name: {types:?}");
+    }
+    // What AWS made in the second environment's VPC carries its names too: a default.
+    let (defaults, deletable): (Vec<_>, Vec<_>) = by_name.into_iter().partition(|o| o.is_default);
+    assert!(
+        keys(&deletable).is_subset(&second_state),
+        "{:#?}",
+        keys(&deletable)
+            .difference(&second_state)
+            .collect::<Vec<_>>()
+    );
+    assert!(defaults
+        .iter()
+        .all(|o| !second_state.contains(&(o.type_name.clone(), o.id.clone()))));
+    let regex = p
+        .discover(&DiscoverFilter {
+            name: Some(NameMatch::regex("^automation-(dev|qa)-services$").unwrap()),
+            types: BTreeSet::from(["aws_security_group".to_string()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(regex.len(), 2, "{regex:#?}");
+
+    // Unfiltered: the default VPC and what AWS made in it are reported as defaults.
+    let all = p
+        .discover(&DiscoverFilter {
+            types: [
+                "aws_vpc",
+                "aws_subnet",
+                "aws_security_group",
+                "aws_route_table",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let default_vpc: Vec<_> = all
+        .iter()
+        .filter(|o| o.type_name == "aws_vpc" && o.is_default)
+        .collect();
+    assert_eq!(default_vpc.len(), 1, "{all:#?}");
+    assert!(all
+        .iter()
+        .any(|o| o.type_name == "aws_subnet" && o.is_default));
+    for o in &all {
+        if in_state.contains(&(o.type_name.clone(), o.id.clone())) {
+            assert!(!o.is_default, "{o:?}");
+        }
+    }
+}
+
+/// A configuration with every type of the table that the example environment lacks.
+const REST: &str = r#"
+provider "aws" {
+  default_tags {
+    tags = { environment = "listing" }
+  }
+}
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.20.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.20.1.0/24"
+  availability_zone = "us-east-1a"
+}
+
+resource "aws_subnet" "b" {
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.20.2.0/24"
+  availability_zone = "us-east-1b"
+}
+
+resource "aws_internet_gateway" "g" {
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_route_table" "r" {
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_route" "out" {
+  route_table_id         = aws_route_table.r.id
+  destination_cidr_block = "0.0.0.0/0"
+  gateway_id             = aws_internet_gateway.g.id
+}
+
+resource "aws_security_group" "x" {
+  name   = "listing-x"
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_security_group" "y" {
+  name   = "listing-y"
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_security_group_rule" "y_from_x" {
+  type                     = "ingress"
+  security_group_id        = aws_security_group.y.id
+  source_security_group_id = aws_security_group.x.id
+  from_port                = 443
+  to_port                  = 443
+  protocol                 = "tcp"
+}
+
+resource "aws_lb_target_group" "t" {
+  name        = "listing-t"
+  port        = 80
+  protocol    = "HTTP"
+  vpc_id      = aws_vpc.v.id
+  target_type = "ip"
+}
+
+resource "aws_lb_target_group_attachment" "t" {
+  target_group_arn = aws_lb_target_group.t.arn
+  target_id        = "10.20.1.10"
+  port             = 80
+}
+
+resource "aws_iam_role" "eks" {
+  name = "listing-eks"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "eks.amazonaws.com" } }]
+  })
+}
+
+resource "aws_iam_role_policy" "inline" {
+  name = "listing-inline"
+  role = aws_iam_role.eks.name
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "s3:ListBucket", Resource = "*" }]
+  })
+}
+
+resource "aws_iam_policy" "p" {
+  name = "listing-policy"
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "s3:ListBucket", Resource = "*" }]
+  })
+}
+
+resource "aws_iam_instance_profile" "p" {
+  name = "listing-profile"
+  role = aws_iam_role.eks.name
+}
+
+resource "aws_eks_cluster" "c" {
+  name     = "listing-eks"
+  role_arn = aws_iam_role.eks.arn
+  vpc_config {
+    subnet_ids = [aws_subnet.a.id, aws_subnet.b.id]
+  }
+}
+
+resource "aws_eks_node_group" "n" {
+  cluster_name    = aws_eks_cluster.c.name
+  node_group_name = "listing-nodes"
+  node_role_arn   = aws_iam_role.eks.arn
+  subnet_ids      = [aws_subnet.a.id]
+  scaling_config {
+    desired_size = 1
+    max_size     = 1
+    min_size     = 1
+  }
+}
+
+resource "aws_eks_fargate_profile" "f" {
+  cluster_name           = aws_eks_cluster.c.name
+  fargate_profile_name   = "listing-fargate"
+  pod_execution_role_arn = aws_iam_role.eks.arn
+  subnet_ids             = [aws_subnet.a.id]
+  selector {
+    namespace = "default"
+  }
+}
+"#;
+
+/// Every type of the table is listed: each object in the two workspaces' state is found by
+/// discovery asked for its type alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_type_of_the_table_is_listed() {
+    let m = Moto::start();
+    let env = Fixture::from_example("environment");
+    m.run(&env, &["apply", "-auto-approve"], 0);
+    let rest = Fixture::new(REST);
+    m.run(&rest, &["apply", "-auto-approve"], 0);
+    let p = provider(&m).await;
+    let mut in_state = state_objects(&env);
+    in_state.extend(state_objects(&rest));
+    let table: BTreeSet<String> = p.schema().resources.keys().cloned().collect();
+    let state_types: BTreeSet<String> = in_state.iter().map(|(t, _)| t.clone()).collect();
+    let untested: Vec<_> = table.difference(&state_types).collect();
+    assert!(
+        untested.is_empty(),
+        "types with no listing test: {untested:?}"
+    );
+    for ty in &table {
+        let listed = p
+            .discover(&DiscoverFilter {
+                types: BTreeSet::from([ty.clone()]),
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{ty}: {e}"));
+        let listed = keys(&listed);
+        for want in in_state.iter().filter(|(t, _)| t == ty) {
+            assert!(listed.contains(want), "{want:?} not listed: {listed:#?}");
+        }
+    }
+}
+
+/// The example environment's state is lost; its objects, found by tag, are deleted in the
+/// deletion graph's order: nothing is left, and AWS never answered with a dependency conflict
+/// (counted by a recording proxy in front of the emulator).
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_discovered_objects_in_graph_order_leaves_nothing() {
+    let m = Moto::start();
+    let f = Fixture::from_example("environment");
+    m.run(&f, &["apply", "-auto-approve"], 0);
+    let proxy = faults::FaultProxy::start(m.port, usize::MAX, usize::MAX);
+    let p = provider_at(&proxy.url()).await;
+    let filter = by_tag("environment", "automation-dev");
+    let objects = p.discover(&filter).await.unwrap();
+    assert_eq!(keys(&objects), state_objects(&f));
+    let order = DeletionGraph::build(&objects, &p.deletion_rules())
+        .order(&objects)
+        .unwrap();
+    for i in order {
+        let o = &objects[i];
+        let req = ApplyRequest {
+            type_name: &o.type_name,
+            prior: Some(&o.state),
+            planned: None,
+            config: &Value::Null,
+            token: "discovered",
+            progress: &terrane_core::NoProgress,
+        };
+        p.apply(req)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", o.label()));
+    }
+    let conflicts = proxy.conflicts.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(conflicts, 0, "dependency conflicts on the way");
+    let left = p.discover(&filter).await.unwrap();
+    assert!(left.is_empty(), "left behind: {left:#?}");
+}
