@@ -382,3 +382,28 @@ fn refresh_false_skips_reading_real_infrastructure() {
     assert!(r.stdout.contains("has been deleted"), "{}", r.stdout);
     assert!(r.stdout.contains("1 to add"), "{}", r.stdout);
 }
+
+/// An argument or block of hashicorp/aws that Terrane does not support yet is refused as such,
+/// at its line, and not as an argument that does not exist.
+#[test]
+fn an_aws_argument_not_supported_yet_says_so() {
+    let f = Fixture::new(concat!(
+        "resource \"aws_vpc\" \"v\" {\n",
+        "  cidr_block        = \"10.0.0.0/16\"\n",
+        "  ipv4_ipam_pool_id = \"ipam-pool-1\"\n",
+        "}\n",
+        "\n",
+        "resource \"aws_lb_listener\" \"l\" {\n",
+        "  load_balancer_arn = \"arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/x/1\"\n",
+        "  port              = 80\n",
+        "  default_action {\n",
+        "    type = \"redirect\"\n",
+        "    redirect {\n",
+        "      status_code = \"HTTP_301\"\n",
+        "    }\n",
+        "  }\n",
+        "}\n",
+    ));
+    let r = f.ok(&["validate"], 1);
+    insta::assert_snapshot!(scrub(&r.stderr, f.path()));
+}

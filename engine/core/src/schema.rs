@@ -1,6 +1,6 @@
 //! Resource schemas: what a provider declares about each resource type.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::value::{Value, ValueMap};
 
@@ -248,11 +248,22 @@ pub struct BlockSchema {
 pub struct ResourceSchema {
     pub attributes: BTreeMap<String, Attribute>,
     pub blocks: BTreeMap<String, BlockSchema>,
+    /// Arguments and blocks that the reference provider of this type takes (hashicorp/aws for
+    /// the AWS provider) and this one does not yet: refused as "not supported yet" rather than
+    /// as unknown, so that a user knows the configuration is right and the tool is behind.
+    pub not_yet: BTreeSet<String>,
 }
 
 impl ResourceSchema {
     pub fn new() -> Self {
         ResourceSchema::default()
+    }
+    /// The error for `name`, an argument or block this schema lacks: "not supported yet" when
+    /// the reference provider takes it, `None` when it is simply unknown.
+    pub fn not_yet_message(&self, name: &str) -> Option<String> {
+        self.not_yet.contains(name).then(|| {
+            format!("Terraform's provider takes {name:?} here; Terrane does not support it yet.")
+        })
     }
     pub fn attr(mut self, name: &str, a: Attribute) -> Self {
         self.attributes.insert(name.to_string(), a);

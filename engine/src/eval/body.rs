@@ -47,6 +47,11 @@ pub fn eval_body(
                     continue;
                 }
                 let Some(attr) = schema.attributes.get(key) else {
+                    if let Some(m) = schema.not_yet_message(key) {
+                        out.diags
+                            .push(ctx.error(a.key.span(), "Argument not supported yet", m));
+                        continue;
+                    }
                     let hint = if schema.blocks.contains_key(key) {
                         format!(" Did you mean to define a block of type {key:?}?")
                     } else {
@@ -106,6 +111,11 @@ pub fn eval_body(
                     }
                 } else {
                     let Some(bs) = schema.blocks.get(ident) else {
+                        if let Some(m) = schema.not_yet_message(ident) {
+                            out.diags
+                                .push(ctx.error(b.ident.span(), "Block not supported yet", m));
+                            continue;
+                        }
                         out.diags.push(ctx.error(
                             b.ident.span(),
                             "Unsupported block type",
@@ -186,6 +196,10 @@ fn dynamic_block(
         return;
     };
     let Some(bs) = schema.blocks.get(&label) else {
+        if let Some(m) = schema.not_yet_message(&label) {
+            diags.push(ctx.error(b.ident.span(), "Block not supported yet", m));
+            return;
+        }
         diags.push(ctx.error(
             b.ident.span(),
             "Unsupported block type",

@@ -10,6 +10,7 @@ mod config;
 mod endpoint_names;
 mod error;
 pub mod health;
+mod reference;
 mod resources;
 mod signer;
 mod tags;
@@ -40,6 +41,7 @@ impl AwsProvider {
             provider: config::provider_schema(),
             ..Default::default()
         };
+        reference::mark_provider(&mut schema.provider);
         let mut res = BTreeMap::new();
         for r in resources::all() {
             let mut s = r.schema();
@@ -49,12 +51,15 @@ impl AwsProvider {
                     .attr("tags", Attribute::optional(Type::map(Type::String)))
                     .attr("tags_all", Attribute::computed(Type::map(Type::String)));
             }
+            reference::mark_resource(r.name(), &mut s);
             schema.resources.insert(r.name().to_string(), s);
             res.insert(r.name(), r);
         }
         let mut data = BTreeMap::new();
         for d in resources::all_data() {
-            schema.data_sources.insert(d.name().to_string(), d.schema());
+            let mut s = d.schema();
+            reference::mark_data_source(d.name(), &mut s);
+            schema.data_sources.insert(d.name().to_string(), s);
             data.insert(d.name(), d);
         }
         AwsProvider {
