@@ -7,7 +7,9 @@ use std::time::Duration;
 use terrane_core::units::parse_duration;
 use terrane_core::{Attribute, Diagnostic, Nesting, ResourceSchema, Type, Value};
 
+use crate::config::Clients;
 use crate::error::AwsError;
+use crate::resources::kind::{AwsResource, Listed};
 
 /// An answer without the field we need.
 pub fn missing(operation: &'static str, what: &str) -> AwsError {
@@ -123,6 +125,22 @@ where
         }
     }
     unreachable!("the loop returns")
+}
+
+/// The objects `kind.read` finds for `ids`, for a listing that yields ids: those gone in the
+/// meantime are left out.
+pub async fn read_each<K: AwsResource + ?Sized>(
+    kind: &K,
+    cx: &Clients,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<Vec<Listed>, AwsError> {
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(v) = kind.read(cx, &id, &Value::Null).await? {
+            out.push(Listed::new(v));
+        }
+    }
+    Ok(out)
 }
 
 /// How long a new IAM role may take to become usable.

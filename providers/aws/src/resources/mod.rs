@@ -9,6 +9,35 @@
 //! - [`order`]: deletion order as data (references and type-level rules);
 //! - [`policy`]: JSON policy documents (IAM and ECR).
 
+/// Every page of a paginated call (`pages!(cx.ec2.describe_vpcs(), "DescribeVpcs")`), or with
+/// a field name every item of the pages' lists, as an iterator; an error as `sdk(operation, e)`.
+macro_rules! pages {
+    ($req:expr, $op:literal) => {
+        $req.into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| crate::error::sdk($op, e))?
+    };
+    ($req:expr, $op:literal, $field:ident) => {
+        pages!($req, $op)
+            .into_iter()
+            .flat_map(|p| p.$field.unwrap_or_default())
+    };
+}
+
+/// Every item of a paginated call whose pages hold one list (the SDK's `items()`).
+macro_rules! items {
+    ($req:expr, $op:literal) => {
+        $req.into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| crate::error::sdk($op, e))?
+    };
+}
+
 mod data;
 pub mod discover;
 mod ec2;

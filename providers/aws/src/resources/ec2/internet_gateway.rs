@@ -97,17 +97,12 @@ impl AwsResource for InternetGateway {
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
         let defaults = super::default_vpcs(cx).await?;
-        let pages = cx
-            .ec2
-            .describe_internet_gateways()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("DescribeInternetGateways", e))?;
-        Ok(pages
-            .into_iter()
-            .flat_map(|p| p.internet_gateways.unwrap_or_default())
+        let items = pages!(
+            cx.ec2.describe_internet_gateways(),
+            "DescribeInternetGateways",
+            internet_gateways
+        );
+        Ok(items
             .map(|g| {
                 let default = g
                     .attachments()

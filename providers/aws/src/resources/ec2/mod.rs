@@ -66,18 +66,12 @@ pub async fn default_vpcs(cx: &Clients) -> Result<std::collections::BTreeSet<Str
 
 /// Every route table, all pages.
 pub async fn route_tables(cx: &Clients) -> Result<Vec<aws_sdk_ec2::types::RouteTable>, AwsError> {
-    let pages = cx
-        .ec2
-        .describe_route_tables()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| sdk("DescribeRouteTables", e))?;
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.route_tables.unwrap_or_default())
-        .collect())
+    let items = pages!(
+        cx.ec2.describe_route_tables(),
+        "DescribeRouteTables",
+        route_tables
+    );
+    Ok(items.collect())
 }
 
 /// A `tag:terrane:token` filter.

@@ -95,17 +95,12 @@ impl AwsResource for NatGateway {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let pages = cx
-            .ec2
-            .describe_nat_gateways()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("DescribeNatGateways", e))?;
-        Ok(pages
-            .into_iter()
-            .flat_map(|p| p.nat_gateways.unwrap_or_default())
+        let items = pages!(
+            cx.ec2.describe_nat_gateways(),
+            "DescribeNatGateways",
+            nat_gateways
+        );
+        Ok(items
             .filter(|n| !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting")))
             .map(|n| Listed::new(nat_state(n, &Value::Null)))
             .collect())

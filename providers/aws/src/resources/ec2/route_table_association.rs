@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::lifecycle::read_each;
 use crate::resources::value::str_of;
 use async_trait::async_trait;
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
@@ -19,21 +20,14 @@ impl AwsResource for RouteTableAssociation {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let mut out = Vec::new();
-        for rt in super::route_tables(cx).await? {
-            for a in rt.associations() {
-                if a.main() == Some(true) {
-                    continue;
-                }
-                let Some(id) = a.route_table_association_id() else {
-                    continue;
-                };
-                if let Some(v) = self.read(cx, id, &Value::Null).await? {
-                    out.push(Listed::new(v));
-                }
-            }
-        }
-        Ok(out)
+        let ids = super::route_tables(cx).await?.into_iter().flat_map(|rt| {
+            rt.associations
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|a| a.main() != Some(true))
+                .filter_map(|a| a.route_table_association_id)
+        });
+        read_each(self, cx, ids.collect::<Vec<_>>()).await
     }
 
     fn references(&self) -> &'static [(&'static str, &'static str)] {

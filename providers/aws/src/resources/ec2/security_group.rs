@@ -299,17 +299,12 @@ impl AwsResource for SecurityGroup {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let pages = cx
-            .ec2
-            .describe_security_groups()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("DescribeSecurityGroups", e))?;
-        Ok(pages
-            .into_iter()
-            .flat_map(|p| p.security_groups.unwrap_or_default())
+        let items = pages!(
+            cx.ec2.describe_security_groups(),
+            "DescribeSecurityGroups",
+            security_groups
+        );
+        Ok(items
             .map(|g| {
                 let default = g.group_name() == Some("default");
                 Listed::made_by_aws(to_state(cx, g, &Value::Null), default)

@@ -65,19 +65,13 @@ impl AwsResource for SecurityGroupRule {
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
         // One object per rule that names another group: the rules a deletion must revoke
         // before either group can go.
-        let pages = cx
-            .ec2
-            .describe_security_groups()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("DescribeSecurityGroups", e))?;
+        let items = pages!(
+            cx.ec2.describe_security_groups(),
+            "DescribeSecurityGroups",
+            security_groups
+        );
         let mut out = Vec::new();
-        for g in pages
-            .into_iter()
-            .flat_map(|p| p.security_groups.unwrap_or_default())
-        {
+        for g in items {
             let own = g.group_id().unwrap_or_default();
             for (ty, perms) in [
                 ("ingress", g.ip_permissions()),

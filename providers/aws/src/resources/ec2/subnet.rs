@@ -76,17 +76,8 @@ impl AwsResource for Subnet {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let pages = cx
-            .ec2
-            .describe_subnets()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("DescribeSubnets", e))?;
-        Ok(pages
-            .into_iter()
-            .flat_map(|p| p.subnets.unwrap_or_default())
+        let items = pages!(cx.ec2.describe_subnets(), "DescribeSubnets", subnets);
+        Ok(items
             .map(|s| {
                 let default = s.default_for_az() == Some(true);
                 Listed::made_by_aws(to_state(s, &Value::Null), default)

@@ -174,16 +174,9 @@ impl AwsResource for Vpc {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let pages = cx
-            .ec2
-            .describe_vpcs()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("DescribeVpcs", e))?;
+        let items = pages!(cx.ec2.describe_vpcs(), "DescribeVpcs", vpcs);
         let mut out = Vec::new();
-        for v in pages.into_iter().flat_map(|p| p.vpcs.unwrap_or_default()) {
+        for v in items {
             let default = v.is_default() == Some(true);
             out.push(Listed::made_by_aws(
                 to_state(cx, v, &Value::Null).await?,

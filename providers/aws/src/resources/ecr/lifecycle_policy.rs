@@ -9,25 +9,14 @@ impl AwsResource for LifecyclePolicy {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let repos: Vec<t::Repository> = cx
-            .ecr
-            .describe_repositories()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("DescribeRepositories", e))?;
-        let mut out = Vec::new();
-        for r in repos {
-            if let Some(v) = self
-                .read(cx, r.repository_name().unwrap_or_default(), &Value::Null)
-                .await?
-            {
-                out.push(Listed::new(v));
-            }
-        }
-        Ok(out)
+        let repos: Vec<t::Repository> =
+            items!(cx.ecr.describe_repositories(), "DescribeRepositories");
+        read_each(
+            self,
+            cx,
+            repos.into_iter().filter_map(|r| r.repository_name),
+        )
+        .await
     }
 
     fn references(&self) -> &'static [(&'static str, &'static str)] {

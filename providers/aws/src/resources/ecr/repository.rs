@@ -63,15 +63,8 @@ impl AwsResource for Repository {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let repos: Vec<t::Repository> = cx
-            .ecr
-            .describe_repositories()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("DescribeRepositories", e))?;
+        let repos: Vec<t::Repository> =
+            items!(cx.ecr.describe_repositories(), "DescribeRepositories");
         let mut out = Vec::new();
         for r in repos {
             out.push(Listed::new(repo_state(cx, &r, &Value::Null).await?));

@@ -73,17 +73,8 @@ impl AwsResource for EcsCluster {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let arns: Vec<String> = cx
-            .ecs
-            .list_clusters()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("ListClusters", e))?
-            .into_iter()
-            .flat_map(|p| p.cluster_arns.unwrap_or_default())
-            .collect();
+        let arns: Vec<String> =
+            pages!(cx.ecs.list_clusters(), "ListClusters", cluster_arns).collect();
         let mut out = Vec::new();
         for arn in arns {
             if let Some(c) = describe_cluster(cx, &arn).await? {

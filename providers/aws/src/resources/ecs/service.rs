@@ -204,31 +204,16 @@ impl AwsResource for EcsService {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let clusters: Vec<String> = cx
-            .ecs
-            .list_clusters()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("ListClusters", e))?
-            .into_iter()
-            .flat_map(|p| p.cluster_arns.unwrap_or_default())
-            .collect();
+        let clusters: Vec<String> =
+            pages!(cx.ecs.list_clusters(), "ListClusters", cluster_arns).collect();
         let mut out = Vec::new();
         for c in clusters {
-            let arns: Vec<String> = cx
-                .ecs
-                .list_services()
-                .cluster(&c)
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| sdk("ListServices", e))?
-                .into_iter()
-                .flat_map(|p| p.service_arns.unwrap_or_default())
-                .collect();
+            let arns: Vec<String> = pages!(
+                cx.ecs.list_services().cluster(&c),
+                "ListServices",
+                service_arns
+            )
+            .collect();
             for arn in arns {
                 if let Some(s) = describe_service(cx, &c, &arn).await? {
                     out.push(Listed::new(service_state(&s, &Value::Null)));

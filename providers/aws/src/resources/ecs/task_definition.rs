@@ -218,18 +218,14 @@ impl AwsResource for EcsTaskDefinition {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let families: Vec<String> = cx
-            .ecs
-            .list_task_definition_families()
-            .status(t::TaskDefinitionFamilyStatus::Active)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("ListTaskDefinitionFamilies", e))?
-            .into_iter()
-            .flat_map(|p| p.families.unwrap_or_default())
-            .collect();
+        let families: Vec<String> = pages!(
+            cx.ecs
+                .list_task_definition_families()
+                .status(t::TaskDefinitionFamilyStatus::Active),
+            "ListTaskDefinitionFamilies",
+            families
+        )
+        .collect();
         let mut out = Vec::new();
         for f in families {
             if let Some((td, tags)) = describe_task_def(cx, &f).await? {

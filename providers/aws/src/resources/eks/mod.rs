@@ -10,7 +10,9 @@ use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
 use crate::config::Clients;
 use crate::error::{absent_ok, delete_and_wait, sdk, wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::{add_timeouts, retry_iam_propagation, timeout, vanished};
+use crate::resources::lifecycle::{
+    add_timeouts, read_each, retry_iam_propagation, timeout, vanished,
+};
 use crate::resources::value::{
     block, blocks, bool_of, changed, empty_sets_for_null, int_of, map_value, opt_n, opt_s, put,
     str_map, str_of, str_set, strs_of,
@@ -101,18 +103,8 @@ where
 
 /// The names of every EKS cluster, all pages.
 async fn cluster_names(cx: &Clients) -> Result<Vec<String>, AwsError> {
-    let pages = cx
-        .eks
-        .list_clusters()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| sdk("ListClusters", e))?;
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.clusters.unwrap_or_default())
-        .collect())
+    let items = pages!(cx.eks.list_clusters(), "ListClusters", clusters);
+    Ok(items.collect())
 }
 
 mod cluster;

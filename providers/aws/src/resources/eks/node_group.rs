@@ -110,30 +110,16 @@ impl AwsResource for NodeGroup {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let mut out = Vec::new();
-        for cluster in super::cluster_names(cx).await? {
-            let names: Vec<String> = cx
-                .eks
-                .list_nodegroups()
-                .cluster_name(&cluster)
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| sdk("ListNodegroups", e))?
-                .into_iter()
-                .flat_map(|p| p.nodegroups.unwrap_or_default())
-                .collect();
-            for n in names {
-                if let Some(v) = self
-                    .read(cx, &format!("{cluster}:{n}"), &Value::Null)
-                    .await?
-                {
-                    out.push(Listed::new(v));
-                }
-            }
+        let mut ids = Vec::new();
+        for c in super::cluster_names(cx).await? {
+            let names = pages!(
+                cx.eks.list_nodegroups().cluster_name(&c),
+                "ListNodegroups",
+                nodegroups
+            );
+            ids.extend(names.map(|n| format!("{c}:{n}")));
         }
-        Ok(out)
+        read_each(self, cx, ids).await
     }
 
     fn references(&self) -> &'static [(&'static str, &'static str)] {

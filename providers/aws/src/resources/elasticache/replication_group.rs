@@ -137,15 +137,10 @@ impl AwsResource for ReplicationGroup {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let groups: Vec<t::ReplicationGroup> = cx
-            .elasticache
-            .describe_replication_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("DescribeReplicationGroups", e))?;
+        let groups: Vec<t::ReplicationGroup> = items!(
+            cx.elasticache.describe_replication_groups(),
+            "DescribeReplicationGroups"
+        );
         let mut out = Vec::new();
         for g in groups {
             if g.status() == Some("deleting") {

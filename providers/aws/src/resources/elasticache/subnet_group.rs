@@ -39,15 +39,10 @@ impl AwsResource for SubnetGroup {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let groups: Vec<t::CacheSubnetGroup> = cx
-            .elasticache
-            .describe_cache_subnet_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("DescribeCacheSubnetGroups", e))?;
+        let groups: Vec<t::CacheSubnetGroup> = items!(
+            cx.elasticache.describe_cache_subnet_groups(),
+            "DescribeCacheSubnetGroups"
+        );
         let mut out = Vec::new();
         for g in groups {
             let default = g.cache_subnet_group_name() == Some("default");

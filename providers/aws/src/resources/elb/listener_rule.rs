@@ -135,7 +135,7 @@ impl AwsResource for ListenerRule {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let mut out = Vec::new();
+        let mut ids = Vec::new();
         for l in super::listeners(cx).await? {
             let rules = cx
                 .elbv2
@@ -144,18 +144,16 @@ impl AwsResource for ListenerRule {
                 .send()
                 .await
                 .map_err(|e| sdk("DescribeRules", e))?;
-            for r in rules.rules() {
-                if r.is_default() == Some(true) {
-                    continue;
-                }
-                if let Some(arn) = r.rule_arn() {
-                    if let Some(v) = self.read(cx, arn, &Value::Null).await? {
-                        out.push(Listed::new(v));
-                    }
-                }
-            }
+            ids.extend(
+                rules
+                    .rules
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|r| r.is_default() != Some(true))
+                    .filter_map(|r| r.rule_arn),
+            );
         }
-        Ok(out)
+        read_each(self, cx, ids).await
     }
 
     fn references(&self) -> &'static [(&'static str, &'static str)] {

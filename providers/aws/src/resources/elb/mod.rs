@@ -12,7 +12,7 @@ use crate::config::Clients;
 use crate::error::{absent_ok, delete_and_wait, retry_dependency, sdk, wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
-    add_timeouts, create_then_find, missing, no_retry_config, timeout, vanished,
+    add_timeouts, create_then_find, missing, no_retry_config, read_each, timeout, vanished,
 };
 use crate::resources::value::{
     block, blocks, bool_of, changed, int_of, num, opt_n, opt_s, put, str_of, str_set, strs_of,
@@ -129,54 +129,36 @@ fn arn_suffix(arn: &str, prefix: &str) -> String {
 
 /// Every load balancer, all pages.
 async fn load_balancers(cx: &Clients) -> Result<Vec<t::LoadBalancer>, AwsError> {
-    let pages = cx
-        .elbv2
-        .describe_load_balancers()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| sdk("DescribeLoadBalancers", e))?;
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.load_balancers.unwrap_or_default())
-        .collect())
+    let items = pages!(
+        cx.elbv2.describe_load_balancers(),
+        "DescribeLoadBalancers",
+        load_balancers
+    );
+    Ok(items.collect())
 }
 
 /// Every target group, all pages.
 async fn target_groups(cx: &Clients) -> Result<Vec<t::TargetGroup>, AwsError> {
-    let pages = cx
-        .elbv2
-        .describe_target_groups()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| sdk("DescribeTargetGroups", e))?;
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.target_groups.unwrap_or_default())
-        .collect())
+    let items = pages!(
+        cx.elbv2.describe_target_groups(),
+        "DescribeTargetGroups",
+        target_groups
+    );
+    Ok(items.collect())
 }
 
 /// Every listener of every load balancer.
 async fn listeners(cx: &Clients) -> Result<Vec<t::Listener>, AwsError> {
     let mut out = Vec::new();
     for lb in load_balancers(cx).await? {
-        let pages = cx
-            .elbv2
-            .describe_listeners()
-            .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("DescribeListeners", e))?;
-        out.extend(
-            pages
-                .into_iter()
-                .flat_map(|p| p.listeners.unwrap_or_default()),
+        let items = pages!(
+            cx.elbv2
+                .describe_listeners()
+                .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default()),
+            "DescribeListeners",
+            listeners
         );
+        out.extend(items);
     }
     Ok(out)
 }

@@ -39,25 +39,14 @@ impl AwsResource for InstanceProfile {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let profiles: Vec<t::InstanceProfile> = cx
-            .iam
-            .list_instance_profiles()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("ListInstanceProfiles", e))?;
-        let mut out = Vec::new();
-        for p in profiles {
-            if let Some(v) = self
-                .read(cx, p.instance_profile_name(), &Value::Null)
-                .await?
-            {
-                out.push(Listed::new(v));
-            }
-        }
-        Ok(out)
+        let profiles: Vec<t::InstanceProfile> =
+            items!(cx.iam.list_instance_profiles(), "ListInstanceProfiles");
+        read_each(
+            self,
+            cx,
+            profiles.into_iter().map(|p| p.instance_profile_name),
+        )
+        .await
     }
 
     fn references(&self) -> &'static [(&'static str, &'static str)] {

@@ -12,7 +12,7 @@ use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value}
 use crate::config::Clients;
 use crate::error::{absent_ok, retry_dependency, sdk, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::{already_exists, missing, vanished};
+use crate::resources::lifecycle::{already_exists, missing, read_each, vanished};
 use crate::resources::policy::{
     keep_equivalent, keep_prior_if_same, url_decode, validate_json, IAM_HINT,
 };
@@ -51,15 +51,7 @@ fn iam_tags(m: &BTreeMap<String, String>, token: Option<&str>) -> Vec<aws_sdk_ia
 
 /// The names of every role, all pages.
 async fn role_names(cx: &Clients) -> Result<Vec<String>, AwsError> {
-    let roles: Vec<t::Role> = cx
-        .iam
-        .list_roles()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| sdk("ListRoles", e))?;
+    let roles: Vec<t::Role> = items!(cx.iam.list_roles(), "ListRoles");
     Ok(roles.iter().map(|r| r.role_name().to_string()).collect())
 }
 

@@ -57,15 +57,8 @@ impl AwsResource for OidcProvider {
             .send()
             .await
             .map_err(|e| sdk("ListOpenIDConnectProviders", e))?;
-        let mut out = Vec::new();
-        for p in list.open_id_connect_provider_list() {
-            if let Some(arn) = p.arn() {
-                if let Some(v) = self.read(cx, arn, &Value::Null).await? {
-                    out.push(Listed::new(v));
-                }
-            }
-        }
-        Ok(out)
+        let arns = list.open_id_connect_provider_list.unwrap_or_default();
+        read_each(self, cx, arns.into_iter().filter_map(|p| p.arn)).await
     }
 
     fn schema(&self) -> ResourceSchema {

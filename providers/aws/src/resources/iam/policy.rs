@@ -58,26 +58,11 @@ impl AwsResource for IamPolicy {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let policies: Vec<t::Policy> = cx
-            .iam
-            .list_policies()
-            .scope(t::PolicyScopeType::Local)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("ListPolicies", e))?;
-        let mut out = Vec::new();
-        for p in policies {
-            if let Some(v) = self
-                .read(cx, p.arn().unwrap_or_default(), &Value::Null)
-                .await?
-            {
-                out.push(Listed::new(v));
-            }
-        }
-        Ok(out)
+        let policies: Vec<t::Policy> = items!(
+            cx.iam.list_policies().scope(t::PolicyScopeType::Local),
+            "ListPolicies"
+        );
+        read_each(self, cx, policies.into_iter().filter_map(|p| p.arn)).await
     }
 
     fn schema(&self) -> ResourceSchema {

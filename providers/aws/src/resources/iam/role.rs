@@ -69,23 +69,9 @@ impl AwsResource for IamRole {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let roles: Vec<aws_sdk_iam::types::Role> = cx
-            .iam
-            .list_roles()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("ListRoles", e))?;
-        let mut out = Vec::new();
-        for r in roles {
-            // ListRoles leaves tags out: read each.
-            if let Some(v) = self.read(cx, r.role_name(), &Value::Null).await? {
-                out.push(Listed::new(v));
-            }
-        }
-        Ok(out)
+        // ListRoles leaves tags out: read each.
+        let roles: Vec<t::Role> = items!(cx.iam.list_roles(), "ListRoles");
+        read_each(self, cx, roles.into_iter().map(|r| r.role_name)).await
     }
 
     fn schema(&self) -> ResourceSchema {

@@ -9,25 +9,15 @@ impl AwsResource for IamRolePolicy {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let mut out = Vec::new();
+        let mut ids = Vec::new();
         for role in role_names(cx).await? {
-            let names: Vec<String> = cx
-                .iam
-                .list_role_policies()
-                .role_name(&role)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| sdk("ListRolePolicies", e))?;
-            for n in names {
-                if let Some(v) = self.read(cx, &format!("{role}:{n}"), &Value::Null).await? {
-                    out.push(Listed::new(v));
-                }
-            }
+            let names: Vec<String> = items!(
+                cx.iam.list_role_policies().role_name(&role),
+                "ListRolePolicies"
+            );
+            ids.extend(names.into_iter().map(|n| format!("{role}:{n}")));
         }
-        Ok(out)
+        read_each(self, cx, ids).await
     }
 
     fn references(&self) -> &'static [(&'static str, &'static str)] {

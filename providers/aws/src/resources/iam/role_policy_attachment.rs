@@ -11,16 +11,10 @@ impl AwsResource for IamRolePolicyAttachment {
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
         let mut out = Vec::new();
         for role in role_names(cx).await? {
-            let attached: Vec<t::AttachedPolicy> = cx
-                .iam
-                .list_attached_role_policies()
-                .role_name(&role)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| sdk("ListAttachedRolePolicies", e))?;
+            let attached: Vec<t::AttachedPolicy> = items!(
+                cx.iam.list_attached_role_policies().role_name(&role),
+                "ListAttachedRolePolicies"
+            );
             for p in attached {
                 let arn = p.policy_arn().unwrap_or_default();
                 out.push(Listed::new(Value::map([

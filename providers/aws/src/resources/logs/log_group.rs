@@ -8,7 +8,7 @@ use terrane_core::{Attribute, ResourceSchema, Type, Value};
 use crate::config::Clients;
 use crate::error::{sdk, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::{already_exists, vanished};
+use crate::resources::lifecycle::{already_exists, read_each, vanished};
 use crate::resources::value::{int_of, num, opt_s, str_of};
 use crate::tags;
 
@@ -85,25 +85,14 @@ impl AwsResource for LogGroup {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let groups: Vec<aws_sdk_cloudwatchlogs::types::LogGroup> = cx
-            .logs
-            .describe_log_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk("DescribeLogGroups", e))?;
-        let mut out = Vec::new();
-        for g in groups {
-            if let Some(v) = self
-                .read(cx, g.log_group_name().unwrap_or_default(), &Value::Null)
-                .await?
-            {
-                out.push(Listed::new(v));
-            }
-        }
-        Ok(out)
+        let groups: Vec<aws_sdk_cloudwatchlogs::types::LogGroup> =
+            items!(cx.logs.describe_log_groups(), "DescribeLogGroups");
+        read_each(
+            self,
+            cx,
+            groups.into_iter().filter_map(|g| g.log_group_name),
+        )
+        .await
     }
 
     fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
