@@ -387,3 +387,45 @@ async fn deleting_discovered_objects_in_graph_order_leaves_nothing() {
     let left = p.discover(&filter).await.unwrap();
     assert!(left.is_empty(), "left behind: {left:#?}");
 }
+
+/// A no-change plan of the example environment through a recording proxy: EC2 objects are
+/// refreshed in batches (one describe per type, not one per object).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_no_change_plan_refreshes_ec2_objects_in_batches() {
+    let m = Moto::start();
+    let f = Fixture::from_example("environment");
+    m.run(&f, &["apply", "-auto-approve"], 0);
+    let objects = state_objects(&f).len();
+    let proxy = faults::FaultProxy::start(m.port, usize::MAX, usize::MAX);
+    let mut c = f.cmd(&["plan", "-detailed-exitcode"]);
+    for (k, v) in m.env() {
+        c.env(k, v);
+    }
+    c.env("AWS_ENDPOINT_URL", proxy.url());
+    let out = c.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let calls = proxy.calls.lock().unwrap().clone();
+    let mut by_op: BTreeMap<String, usize> = BTreeMap::new();
+    for (op, _) in &calls {
+        *by_op.entry(op.clone()).or_default() += 1;
+    }
+    eprintln!("{objects} objects, {} calls: {by_op:#?}", calls.len());
+    // 4 subnets and 5 security groups are each read in fewer calls than objects; the NAT
+    // gateway and the internet gateway in one.
+    for (op, most) in [
+        ("DescribeSubnets", 1),
+        ("DescribeSecurityGroups", 2),
+        ("DescribeNatGateways", 1),
+        ("DescribeInternetGateways", 1),
+    ] {
+        assert!(
+            by_op.get(op).copied().unwrap_or(0) <= most,
+            "{op}: {by_op:#?}"
+        );
+    }
+}

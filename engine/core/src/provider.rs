@@ -166,6 +166,27 @@ pub trait Provider: Send + Sync {
     /// Reads the current state of an object; `None` when it no longer exists.
     async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError>;
 
+    /// How many objects of `type_name` one [`Provider::read_many`] call reads at most, where
+    /// the API describes many ids in one request; `None` (the default): one `read` each.
+    fn read_batch(&self, _type_name: &str) -> Option<usize> {
+        None
+    }
+
+    /// Reads many objects of one type at once (at most [`Provider::read_batch`] of them), each
+    /// as [`Provider::read`] would; the answers are in the order of `states`. The default reads
+    /// one at a time.
+    async fn read_many(
+        &self,
+        type_name: &str,
+        states: &[&Value],
+    ) -> Result<Vec<Option<Value>>, ProviderError> {
+        let mut out = Vec::with_capacity(states.len());
+        for s in states {
+            out.push(self.read(type_name, s).await?);
+        }
+        Ok(out)
+    }
+
     /// Imports an existing object by its id.
     async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
         let _ = id;

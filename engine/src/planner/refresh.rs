@@ -1,6 +1,7 @@
 //! Refresh: every managed instance in state read back from its provider, as a walk of a graph
 //! without edges (reads do not wait for each other), under `-parallelism` and each provider's
-//! own limit like every other walk.
+//! own limit like every other walk. Where a provider reads many objects of a type in one call
+//! ([`terrane_core::Provider::read_batch`]), a node reads a batch of them.
 
 use futures::FutureExt;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -13,43 +14,72 @@ use crate::session::Session;
 use crate::walk::{self, Order, Start, TaskFuture, Visitor};
 
 /// What a read found, when it is not what state has.
-type Changed = Option<Result<Option<Value>, ProviderError>>;
+type Changed = Result<Option<Value>, ProviderError>;
+
+/// The reads of one node that found something other than state: (position in the node's
+/// batch, what was found).
+type Found = Vec<(usize, Changed)>;
 
 struct RefreshWalk<'a> {
     session: &'a Session,
-    /// Node `i` reads `instances[i]`.
-    instances: Vec<&'a InstanceAddr>,
-    changed: Vec<(InstanceAddr, Result<Option<Value>, ProviderError>)>,
+    /// Node `i` reads `batches[i]`: one instance, or several of one type and provider.
+    batches: Vec<Vec<&'a InstanceAddr>>,
+    changed: Vec<(InstanceAddr, Changed)>,
 }
 
 impl Visitor for RefreshWalk<'_> {
-    type Task = TaskFuture<Changed>;
-    type Output = Changed;
+    type Task = TaskFuture<Found>;
+    type Output = Found;
 
     fn start(&mut self, node: NodeIndex) -> Start<Self::Task> {
-        let si = &self.session.state[self.instances[node.index()]];
-        let Some(p) = self.session.providers.get(&si.provider) else {
+        let batch = &self.batches[node.index()];
+        let first = &self.session.state[batch[0]];
+        let Some(p) = self.session.providers.get(&first.provider) else {
             return Start::Done;
         };
-        if p.answers_in_process() {
-            if let Some(r) = p.read(&si.addr.resource.ty, &si.value).now_or_never() {
+        if batch.len() == 1 && p.answers_in_process() {
+            if let Some(r) = p.read(&first.addr.resource.ty, &first.value).now_or_never() {
                 match r {
-                    Ok(Some(v)) if v == si.value => {}
-                    other => self.changed.push((si.addr.clone(), other)),
+                    Ok(Some(v)) if v == first.value => {}
+                    other => self.changed.push((first.addr.clone(), other)),
                 }
                 return Start::Done;
             }
         }
         let p = p.clone();
-        let (ty, value) = (si.addr.resource.ty.clone(), si.value.clone());
-        let task: TaskFuture<Changed> = Box::pin(async move {
-            match p.read(&ty, &value).await {
-                Ok(Some(v)) if v == value => None,
-                other => Some(other),
+        let ty = first.addr.resource.ty.clone();
+        let values: Vec<Value> = batch
+            .iter()
+            .map(|a| self.session.state[*a].value.clone())
+            .collect();
+        let task: TaskFuture<Found> = Box::pin(async move {
+            let read = if values.len() == 1 {
+                p.read(&ty, &values[0]).await.map(|v| vec![v])
+            } else {
+                let refs: Vec<&Value> = values.iter().collect();
+                p.read_many(&ty, &refs).await
+            };
+            match read {
+                Ok(found) if found.len() == values.len() => found
+                    .into_iter()
+                    .zip(&values)
+                    .enumerate()
+                    .filter(|(_, (f, v))| f.as_ref() != Some(*v))
+                    .map(|(i, (f, _))| (i, Ok(f)))
+                    .collect(),
+                Ok(found) => {
+                    let e = ProviderError::new(format!(
+                        "the provider read {} objects of {ty} for {} asked",
+                        found.len(),
+                        values.len()
+                    ));
+                    (0..values.len()).map(|i| (i, Err(e.clone()))).collect()
+                }
+                Err(e) => (0..values.len()).map(|i| (i, Err(e.clone()))).collect(),
             }
         });
         Start::Tasks {
-            tasks: vec![(Some(si.provider.clone()), task)],
+            tasks: vec![(Some(first.provider.clone()), task)],
             failed: false,
         }
     }
@@ -58,18 +88,19 @@ impl Visitor for RefreshWalk<'_> {
         round.into_iter().map(|(_, t)| Some(t)).collect()
     }
 
-    fn finished(&mut self, node: NodeIndex, output: Changed) -> bool {
-        if let Some(r) = output {
-            self.changed.push((self.instances[node.index()].clone(), r));
+    fn finished(&mut self, node: NodeIndex, output: Found) -> bool {
+        for (i, r) in output {
+            self.changed
+                .push((self.batches[node.index()][i].clone(), r));
         }
         true
     }
 
     fn lost(&mut self, node: NodeIndex, message: String) {
-        self.changed.push((
-            self.instances[node.index()].clone(),
-            Err(ProviderError::new(message)),
-        ));
+        for a in &self.batches[node.index()] {
+            self.changed
+                .push(((*a).clone(), Err(ProviderError::new(message.clone()))));
+        }
     }
 }
 
@@ -79,20 +110,15 @@ impl Session {
     pub async fn refresh(&mut self) -> Result<Vec<Drift>, Diagnostics> {
         self.configure_providers().await?;
         let limits = self.limits();
-        let instances: Vec<&InstanceAddr> = self
-            .state
-            .values()
-            .filter(|s| s.addr.resource.mode == Mode::Managed)
-            .map(|s| &s.addr)
-            .collect();
-        let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(instances.len(), 0);
-        for _ in 0..instances.len() {
+        let batches = self.refresh_batches();
+        let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(batches.len(), 0);
+        for _ in 0..batches.len() {
             graph.add_node(());
         }
         let (_stop, cancel) = watch::channel(CANCEL_NONE);
         let mut w = RefreshWalk {
             session: self,
-            instances,
+            batches,
             changed: Vec::new(),
         };
         walk::walk(&graph, Order::Forward, &limits, &mut w, cancel).await;
@@ -135,5 +161,34 @@ impl Session {
             return Err(diags);
         }
         Ok(drift)
+    }
+
+    /// The managed instances in state, one per batch, except where their provider reads many
+    /// of their type at once: those in batches of at most its size, per provider and type.
+    fn refresh_batches(&self) -> Vec<Vec<&InstanceAddr>> {
+        let mut out: Vec<Vec<&InstanceAddr>> = Vec::new();
+        let mut grouped: std::collections::BTreeMap<(&str, &str), Vec<&InstanceAddr>> =
+            std::collections::BTreeMap::new();
+        for s in self.state.values() {
+            if s.addr.resource.mode != Mode::Managed {
+                continue;
+            }
+            let size = self
+                .providers
+                .get(&s.provider)
+                .and_then(|p| p.read_batch(&s.addr.resource.ty));
+            match size {
+                Some(n) if n > 1 => grouped
+                    .entry((s.provider.as_str(), &*s.addr.resource.ty))
+                    .or_default()
+                    .push(&s.addr),
+                _ => out.push(vec![&s.addr]),
+            }
+        }
+        for ((provider, ty), addrs) in grouped {
+            let n = self.providers[provider].read_batch(ty).unwrap_or(1).max(1);
+            out.extend(addrs.chunks(n).map(<[_]>::to_vec));
+        }
+        out
     }
 }

@@ -209,6 +209,28 @@ impl Provider for AwsProvider {
             .map_err(|e| e.into_provider_error())
     }
 
+    fn read_batch(&self, type_name: &str) -> Option<usize> {
+        self.resources.get(type_name)?.read_batch()
+    }
+
+    async fn read_many(
+        &self,
+        type_name: &str,
+        states: &[&Value],
+    ) -> Result<Vec<Option<Value>>, ProviderError> {
+        let r = self.resource(type_name)?;
+        let schema = &self.schema.resources[type_name];
+        let found = r
+            .read_many(self.clients()?, states)
+            .await
+            .map_err(|e| e.into_provider_error())?;
+        Ok(found
+            .into_iter()
+            .zip(states)
+            .map(|(o, s)| o.map(|v| keep_timeouts(complete(schema, v), Some(s))))
+            .collect())
+    }
+
     async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
         let r = self.resource(type_name)?;
         match r

@@ -77,6 +77,24 @@ pub trait AwsResource: Send + Sync {
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError>;
     /// `None` when the object no longer exists.
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError>;
+    /// How many objects one [`AwsResource::read_many`] describes, where the API takes many
+    /// ids (or an id filter) in one call; `None`: one `read` each.
+    fn read_batch(&self) -> Option<usize> {
+        None
+    }
+    /// Reads many objects as `read` would each, in the order of `priors` (`None`: gone).
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let mut out = Vec::with_capacity(priors.len());
+        for p in priors {
+            let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
+            out.push(self.read(cx, id, p).await?);
+        }
+        Ok(out)
+    }
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value)
         -> Result<Value, AwsError>;
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError>;

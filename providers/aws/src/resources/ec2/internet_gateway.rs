@@ -186,6 +186,32 @@ impl AwsResource for InternetGateway {
         Ok(describe(cx, id).await?.map(|g| to_state(cx, g, prior)))
     }
 
+    fn read_batch(&self) -> Option<usize> {
+        Some(super::READ_BATCH)
+    }
+
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let ids = super::ids_of(priors);
+        let found = pages!(
+            cx.ec2
+                .describe_internet_gateways()
+                .filters(super::id_filter("internet-gateway-id", &ids)),
+            "DescribeInternetGateways",
+            internet_gateways
+        );
+        Ok(
+            super::in_order_of(priors, found, |x| x.internet_gateway_id())
+                .into_iter()
+                .zip(priors)
+                .map(|(item, p)| item.map(|s| to_state(cx, s, p)))
+                .collect(),
+        )
+    }
+
     async fn update(
         &self,
         cx: &Clients,

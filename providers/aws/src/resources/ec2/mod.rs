@@ -74,6 +74,46 @@ pub async fn route_tables(cx: &Clients) -> Result<Vec<aws_sdk_ec2::types::RouteT
     Ok(items.collect())
 }
 
+/// How many EC2 objects one batched read describes (a filter's values; AWS takes 1,000 per
+/// call and pages the answer).
+pub const READ_BATCH: usize = 200;
+
+/// The ids of `priors`, for an id filter.
+pub fn ids_of(priors: &[&Value]) -> Vec<String> {
+    priors
+        .iter()
+        .filter_map(|p| p.get("id").and_then(Value::as_str).map(String::from))
+        .collect()
+}
+
+/// A filter on `name` (`subnet-id`, ...) with these values: unlike a list of ids, it answers
+/// without an error when some are gone.
+pub fn id_filter(name: &str, ids: &[String]) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder()
+        .name(name)
+        .set_values(Some(ids.to_vec()))
+        .build()
+}
+
+/// Each prior's object among `found` (by its id), in the order of `priors`.
+pub fn in_order_of<T>(
+    priors: &[&Value],
+    found: impl IntoIterator<Item = T>,
+    id: impl Fn(&T) -> Option<&str>,
+) -> Vec<Option<T>> {
+    let mut by_id: std::collections::HashMap<String, T> = found
+        .into_iter()
+        .filter_map(|t| id(&t).map(String::from).map(|k| (k, t)))
+        .collect();
+    priors
+        .iter()
+        .map(|p| {
+            let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
+            by_id.remove(id)
+        })
+        .collect()
+}
+
 /// A `tag:terrane:token` filter.
 pub fn token_filter(token: &str) -> aws_sdk_ec2::types::Filter {
     aws_sdk_ec2::types::Filter::builder()

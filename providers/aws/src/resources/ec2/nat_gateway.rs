@@ -186,6 +186,34 @@ impl AwsResource for NatGateway {
         Ok(describe_nat(cx, id).await?.map(|n| nat_state(n, prior)))
     }
 
+    fn read_batch(&self) -> Option<usize> {
+        Some(super::READ_BATCH)
+    }
+
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let ids = super::ids_of(priors);
+        let found = pages!(
+            cx.ec2
+                .describe_nat_gateways()
+                .filter(super::id_filter("nat-gateway-id", &ids)),
+            "DescribeNatGateways",
+            nat_gateways
+        );
+        Ok(super::in_order_of(priors, found, |x| x.nat_gateway_id())
+            .into_iter()
+            .zip(priors)
+            .map(|(item, p)| {
+                item.and_then(|s| {
+                    (s.state().map(|x| x.as_str()) != Some("deleted")).then(|| nat_state(s, p))
+                })
+            })
+            .collect())
+    }
+
     async fn update(
         &self,
         cx: &Clients,

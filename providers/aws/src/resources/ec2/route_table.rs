@@ -310,6 +310,30 @@ impl AwsResource for RouteTable {
         Ok(describe(cx, id).await?.map(|rt| to_state(cx, rt, prior)))
     }
 
+    fn read_batch(&self) -> Option<usize> {
+        Some(super::READ_BATCH)
+    }
+
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let ids = super::ids_of(priors);
+        let found = pages!(
+            cx.ec2
+                .describe_route_tables()
+                .filters(super::id_filter("route-table-id", &ids)),
+            "DescribeRouteTables",
+            route_tables
+        );
+        Ok(super::in_order_of(priors, found, |x| x.route_table_id())
+            .into_iter()
+            .zip(priors)
+            .map(|(item, p)| item.map(|s| to_state(cx, s, p)))
+            .collect())
+    }
+
     async fn update(
         &self,
         cx: &Clients,

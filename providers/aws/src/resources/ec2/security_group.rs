@@ -455,6 +455,30 @@ impl AwsResource for SecurityGroup {
         Ok(describe(cx, id).await?.map(|g| to_state(cx, g, prior)))
     }
 
+    fn read_batch(&self) -> Option<usize> {
+        Some(super::READ_BATCH)
+    }
+
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let ids = super::ids_of(priors);
+        let found = pages!(
+            cx.ec2
+                .describe_security_groups()
+                .filters(super::id_filter("group-id", &ids)),
+            "DescribeSecurityGroups",
+            security_groups
+        );
+        Ok(super::in_order_of(priors, found, |x| x.group_id())
+            .into_iter()
+            .zip(priors)
+            .map(|(item, p)| item.map(|s| to_state(cx, s, p)))
+            .collect())
+    }
+
     async fn update(
         &self,
         cx: &Clients,

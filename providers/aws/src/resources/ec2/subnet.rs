@@ -171,6 +171,30 @@ impl AwsResource for Subnet {
         Ok(describe(cx, id).await?.map(|s| to_state(s, prior)))
     }
 
+    fn read_batch(&self) -> Option<usize> {
+        Some(super::READ_BATCH)
+    }
+
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let ids = super::ids_of(priors);
+        let found = pages!(
+            cx.ec2
+                .describe_subnets()
+                .filters(super::id_filter("subnet-id", &ids)),
+            "DescribeSubnets",
+            subnets
+        );
+        Ok(super::in_order_of(priors, found, |x| x.subnet_id())
+            .into_iter()
+            .zip(priors)
+            .map(|(item, p)| item.map(|s| to_state(s, p)))
+            .collect())
+    }
+
     async fn update(
         &self,
         cx: &Clients,

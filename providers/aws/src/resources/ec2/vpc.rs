@@ -286,6 +286,36 @@ impl AwsResource for Vpc {
         }
     }
 
+    fn read_batch(&self) -> Option<usize> {
+        Some(super::READ_BATCH)
+    }
+
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let ids = super::ids_of(priors);
+        let found = pages!(
+            cx.ec2
+                .describe_vpcs()
+                .filters(super::id_filter("vpc-id", &ids)),
+            "DescribeVpcs",
+            vpcs
+        );
+        let mut out = Vec::with_capacity(priors.len());
+        for (item, p) in super::in_order_of(priors, found, |x| x.vpc_id())
+            .into_iter()
+            .zip(priors)
+        {
+            out.push(match item {
+                Some(v) => Some(to_state(cx, v, p).await?),
+                None => None,
+            });
+        }
+        Ok(out)
+    }
+
     async fn update(
         &self,
         cx: &Clients,
