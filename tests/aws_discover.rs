@@ -307,6 +307,27 @@ resource "aws_eks_node_group" "n" {
   }
 }
 
+resource "aws_ssm_parameter" "p" {
+  name  = "/listing/p"
+  type  = "String"
+  value = "v"
+}
+
+resource "aws_cloudwatch_metric_alarm" "a" {
+  alarm_name          = "listing-a"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 1
+  metric_name         = "CPUUtilization"
+  namespace           = "AWS/EC2"
+  period              = 60
+  statistic           = "Average"
+  threshold           = 90
+}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "listing-b"
+}
+
 resource "aws_eks_fargate_profile" "f" {
   cluster_name           = aws_eks_cluster.c.name
   fargate_profile_name   = "listing-fargate"

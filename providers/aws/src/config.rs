@@ -21,6 +21,8 @@ const SERVICES: &[&str] = &[
     "ssm",
     "route53",
     "resourcegroupstaggingapi",
+    "cloudwatch",
+    "s3",
 ];
 
 /// Other names hashicorp/aws accepts for a service's endpoint (`cloudwatchlogs = ...` sets
@@ -96,6 +98,9 @@ pub struct Clients {
     pub elasticache: aws_sdk_elasticache::Client,
     pub ecr: aws_sdk_ecr::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub s3: aws_sdk_s3::Client,
     /// The Resource Groups Tagging API, for discovery by tags.
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
@@ -176,6 +181,20 @@ impl Clients {
         let ecr = client!(aws_sdk_ecr, "ecr");
         let logs = client!(aws_sdk_cloudwatchlogs, "logs");
         let tagging = client!(aws_sdk_resourcegroupstagging, "resourcegroupstaggingapi");
+        let ssm = client!(aws_sdk_ssm, "ssm");
+        let cloudwatch = client!(aws_sdk_cloudwatch, "cloudwatch");
+        // An endpoint other than AWS's (an emulator, a proxy) serves buckets by path, not as
+        // `<bucket>.<host>`.
+        let s3 = {
+            let mut b = aws_sdk_s3::config::Builder::from(&sdk);
+            if let Some(u) = endpoint("s3") {
+                b = b.endpoint_url(u);
+            }
+            if endpoint("s3").is_some() || sdk.endpoint_url().is_some() {
+                b = b.force_path_style(true);
+            }
+            aws_sdk_s3::Client::from_conf(b.build())
+        };
         let default_tags = config
             .get("default_tags")
             .and_then(|d| d.get("tags"))
@@ -197,6 +216,9 @@ impl Clients {
             ecr,
             logs,
             tagging,
+            ssm,
+            cloudwatch,
+            s3,
             region,
             default_tags,
         })

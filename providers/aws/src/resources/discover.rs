@@ -186,6 +186,7 @@ const KNOWN: &[(&str, &str)] = &[
     ("elasticache", "replicationgroup"),
     ("elasticache", "subnetgroup"),
     ("logs", "log-group"),
+    ("cloudwatch", "alarm"),
 ];
 
 /// Whether `arn` is the ARN of `o`: its id or an alias, or an ARN that ends with its id (EC2's

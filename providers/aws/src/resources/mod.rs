@@ -38,6 +38,7 @@ macro_rules! items {
     };
 }
 
+mod cloudwatch;
 mod data;
 pub mod discover;
 mod ec2;
@@ -52,6 +53,8 @@ pub mod lifecycle;
 mod logs;
 pub mod order;
 mod policy;
+mod s3;
+mod ssm;
 pub mod table;
 pub mod value;
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::kind::{AwsData, AwsResource};
-use super::{data, ec2, ecr, ecs, eks, elasticache, elb, iam, logs};
+use super::{cloudwatch, data, ec2, ecr, ecs, eks, elasticache, elb, iam, logs, s3, ssm};
 
 /// Every resource type, in the order of this table.
 pub fn all() -> Vec<Arc<dyn AwsResource>> {
@@ -41,6 +41,9 @@ pub fn all() -> Vec<Arc<dyn AwsResource>> {
         Arc::new(eks::FargateProfile),
         Arc::new(ec2::Route),
         Arc::new(ec2::SecurityGroupRule),
+        Arc::new(cloudwatch::MetricAlarm),
+        Arc::new(ssm::Parameter),
+        Arc::new(s3::Bucket),
     ]
 }
 

@@ -1,0 +1,234 @@
+//! aws_cloudwatch_metric_alarm: an alarm on one metric (delivery's automatic rollback watches
+//! one).
+
+use super::*;
+
+async fn describe(cx: &Clients, name: &str) -> Result<Option<t::MetricAlarm>, AwsError> {
+    let out = cx
+        .cloudwatch
+        .describe_alarms()
+        .alarm_names(name)
+        .alarm_types(t::AlarmType::MetricAlarm)
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeAlarms", e))?;
+    Ok(out
+        .metric_alarms
+        .unwrap_or_default()
+        .into_iter()
+        .find(|a| a.alarm_name() == Some(name)))
+}
+
+fn state(a: &t::MetricAlarm, read_tags: BTreeMap<String, String>, prior: &Value) -> Value {
+    let (tags, tags_all) = tags::split(read_tags, prior);
+    let dimensions = Value::Map(
+        a.dimensions()
+            .iter()
+            .filter_map(|d| Some((d.name()?.to_string(), Value::from(d.value()?))))
+            .collect(),
+    );
+    Value::map([
+        ("id", opt_s(a.alarm_name())),
+        ("arn", opt_s(a.alarm_arn())),
+        ("alarm_name", opt_s(a.alarm_name())),
+        ("alarm_description", opt_s(a.alarm_description())),
+        (
+            "comparison_operator",
+            opt_s(a.comparison_operator().map(|c| c.as_str())),
+        ),
+        ("evaluation_periods", opt_n(a.evaluation_periods())),
+        ("datapoints_to_alarm", opt_n(a.datapoints_to_alarm())),
+        ("metric_name", opt_s(a.metric_name())),
+        ("namespace", opt_s(a.namespace())),
+        ("period", opt_n(a.period())),
+        ("statistic", opt_s(a.statistic().map(|s| s.as_str()))),
+        ("extended_statistic", opt_s(a.extended_statistic())),
+        ("threshold", opt_n(a.threshold())),
+        ("threshold_metric_id", opt_s(a.threshold_metric_id())),
+        ("unit", opt_s(a.unit().map(|u| u.as_str()))),
+        (
+            "treat_missing_data",
+            Value::from(a.treat_missing_data().unwrap_or("missing")),
+        ),
+        (
+            "evaluate_low_sample_count_percentiles",
+            opt_s(a.evaluate_low_sample_count_percentile()),
+        ),
+        (
+            "actions_enabled",
+            Value::Bool(a.actions_enabled().unwrap_or(true)),
+        ),
+        ("alarm_actions", str_set(a.alarm_actions())),
+        ("ok_actions", str_set(a.ok_actions())),
+        (
+            "insufficient_data_actions",
+            str_set(a.insufficient_data_actions()),
+        ),
+        ("dimensions", dimensions),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+/// Creates or replaces the alarm with the planned settings (`PutMetricAlarm` is an upsert by
+/// name, so a retry after a lost answer changes nothing).
+async fn put_alarm(
+    cx: &Clients,
+    planned: &Value,
+    tags: Option<Vec<t::Tag>>,
+) -> Result<(), AwsError> {
+    let n = |k: &str| planned.get(k).and_then(Value::as_f64);
+    let dims: Vec<t::Dimension> = str_map(planned, "dimensions")
+        .into_iter()
+        .map(|(k, v)| t::Dimension::builder().name(k).value(v).build())
+        .collect();
+    cx.cloudwatch
+        .put_metric_alarm()
+        .alarm_name(str_of(planned, "alarm_name").unwrap_or_default())
+        .set_alarm_description(str_of(planned, "alarm_description").map(String::from))
+        .comparison_operator(t::ComparisonOperator::from(
+            str_of(planned, "comparison_operator").unwrap_or_default(),
+        ))
+        .set_evaluation_periods(n("evaluation_periods").map(|x| x as i32))
+        .set_datapoints_to_alarm(n("datapoints_to_alarm").map(|x| x as i32))
+        .set_metric_name(str_of(planned, "metric_name").map(String::from))
+        .set_namespace(str_of(planned, "namespace").map(String::from))
+        .set_period(n("period").map(|x| x as i32))
+        .set_statistic(str_of(planned, "statistic").map(t::Statistic::from))
+        .set_extended_statistic(str_of(planned, "extended_statistic").map(String::from))
+        .set_threshold(n("threshold"))
+        .set_threshold_metric_id(str_of(planned, "threshold_metric_id").map(String::from))
+        .set_unit(str_of(planned, "unit").map(t::StandardUnit::from))
+        .set_treat_missing_data(str_of(planned, "treat_missing_data").map(String::from))
+        .set_evaluate_low_sample_count_percentile(
+            str_of(planned, "evaluate_low_sample_count_percentiles").map(String::from),
+        )
+        .actions_enabled(bool_of(planned, "actions_enabled").unwrap_or(true))
+        .set_alarm_actions(Some(strs_of(planned, "alarm_actions")))
+        .set_ok_actions(Some(strs_of(planned, "ok_actions")))
+        .set_insufficient_data_actions(Some(strs_of(planned, "insufficient_data_actions")))
+        .set_dimensions(Some(dims))
+        .set_tags(tags)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk("PutMetricAlarm", e))
+}
+
+#[async_trait]
+impl AwsResource for MetricAlarm {
+    fn name(&self) -> &'static str {
+        "aws_cloudwatch_metric_alarm"
+    }
+
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        Some(("cloudwatch", "alarm"))
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let alarms = pages!(
+            cx.cloudwatch
+                .describe_alarms()
+                .alarm_types(t::AlarmType::MetricAlarm),
+            "DescribeAlarms",
+            metric_alarms
+        );
+        let mut out = Vec::new();
+        for a in alarms {
+            let t = read_tags(cx, a.alarm_arn().unwrap_or_default()).await?;
+            out.push(Listed::new(state(&a, t, &Value::Null)));
+        }
+        Ok(out)
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        let set =
+            || Attribute::optional(Type::set(Type::String)).with_default(Value::List(Vec::new()));
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("alarm_name", Attribute::required(Type::String).force_new())
+            .attr("alarm_description", Attribute::optional(Type::String))
+            .attr("comparison_operator", Attribute::required(Type::String))
+            .attr("evaluation_periods", Attribute::required(Type::Number))
+            .attr("datapoints_to_alarm", Attribute::optional(Type::Number))
+            .attr("metric_name", Attribute::optional(Type::String))
+            .attr("namespace", Attribute::optional(Type::String))
+            .attr("period", Attribute::optional(Type::Number))
+            .attr("statistic", Attribute::optional(Type::String))
+            .attr("extended_statistic", Attribute::optional(Type::String))
+            .attr("threshold", Attribute::optional(Type::Number))
+            .attr("threshold_metric_id", Attribute::optional(Type::String))
+            .attr("unit", Attribute::optional(Type::String))
+            .attr(
+                "treat_missing_data",
+                Attribute::optional(Type::String).with_default("missing"),
+            )
+            .attr(
+                "evaluate_low_sample_count_percentiles",
+                Attribute::optional_computed(Type::String),
+            )
+            .attr(
+                "actions_enabled",
+                Attribute::optional(Type::Bool).with_default(true),
+            )
+            .attr("alarm_actions", set())
+            .attr("ok_actions", set())
+            .attr("insufficient_data_actions", set())
+            .attr(
+                "dimensions",
+                Attribute::optional(Type::map(Type::String))
+                    .with_default(Value::Map(Default::default())),
+            )
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+        let name = str_of(planned, "alarm_name")
+            .unwrap_or_default()
+            .to_string();
+        put_alarm(cx, planned, Some(cw_tags(&tags::wanted(planned)))).await?;
+        let a = describe(cx, &name)
+            .await?
+            .ok_or_else(|| vanished("DescribeAlarms", "alarm", &name))?;
+        let t = read_tags(cx, a.alarm_arn().unwrap_or_default()).await?;
+        Ok(state(&a, t, planned))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        let Some(a) = describe(cx, id).await? else {
+            return Ok(None);
+        };
+        let t = read_tags(cx, a.alarm_arn().unwrap_or_default()).await?;
+        Ok(Some(state(&a, t, prior)))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let name = str_of(prior, "alarm_name").unwrap_or_default().to_string();
+        put_alarm(cx, planned, None).await?;
+        sync_tags(cx, str_of(prior, "arn").unwrap_or_default(), prior, planned).await?;
+        let a = describe(cx, &name)
+            .await?
+            .ok_or_else(|| vanished("DescribeAlarms", "alarm", &name))?;
+        let t = read_tags(cx, a.alarm_arn().unwrap_or_default()).await?;
+        Ok(state(&a, t, planned))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .cloudwatch
+            .delete_alarms()
+            .alarm_names(str_of(state, "alarm_name").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteAlarms", e))
+        {
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
+    }
+}

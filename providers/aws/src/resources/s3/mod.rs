@@ -1,0 +1,18 @@
+//! S3: aws_s3_bucket. This file holds what its types share.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_s3::types as t;
+use terrane_core::{Attribute, Diagnostic, ResourceSchema, Type, Value};
+
+use crate::config::Clients;
+use crate::error::{sdk, AwsError};
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::lifecycle::{read_each, vanished};
+use crate::resources::value::{bool_of, changed, str_of};
+use crate::tags;
+
+pub struct Bucket;
+
+mod bucket;

@@ -1,0 +1,333 @@
+//! aws_ssm_parameter: a value in Parameter Store (`String`, `StringList` or `SecureString`).
+
+use super::*;
+
+/// The parameter and its value, or `None` when there is no such parameter.
+async fn describe(
+    cx: &Clients,
+    name: &str,
+) -> Result<Option<(t::Parameter, Option<t::ParameterMetadata>)>, AwsError> {
+    let got = cx
+        .ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| sdk("GetParameter", e));
+    let p = match got {
+        Ok(o) => match o.parameter {
+            Some(p) => p,
+            None => return Ok(None),
+        },
+        Err(e) if e.is_not_found() || e.is("ParameterNotFound") => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let meta = cx
+        .ssm
+        .describe_parameters()
+        .parameter_filters(
+            t::ParameterStringFilter::builder()
+                .key("Name")
+                .option("Equals")
+                .values(name)
+                .build()
+                .map_err(|e| {
+                    AwsError::new("DescribeParameters", "InvalidRequest", e.to_string())
+                })?,
+        )
+        .send()
+        .await
+        .map_err(|e| sdk("DescribeParameters", e))?
+        .parameters
+        .unwrap_or_default()
+        .into_iter()
+        .next();
+    Ok(Some((p, meta)))
+}
+
+fn state(
+    p: &t::Parameter,
+    meta: Option<&t::ParameterMetadata>,
+    read_tags: BTreeMap<String, String>,
+    prior: &Value,
+) -> Value {
+    let (tags, tags_all) = tags::split(read_tags, prior);
+    let value = opt_s(p.value());
+    // `insecure_value` repeats a value that is not secret, where the configuration set it.
+    let insecure = match prior.get("insecure_value") {
+        Some(v) if !v.is_null() => value.clone(),
+        _ => Value::Null,
+    };
+    let m = |f: fn(&t::ParameterMetadata) -> Option<&str>| opt_s(meta.and_then(f));
+    Value::map([
+        ("id", opt_s(p.name())),
+        ("arn", opt_s(p.arn())),
+        ("name", opt_s(p.name())),
+        ("type", opt_s(p.r#type().map(|t| t.as_str()))),
+        ("value", value),
+        ("insecure_value", insecure),
+        ("version", num(p.version() as f64)),
+        ("data_type", Value::from(p.data_type().unwrap_or("text"))),
+        ("description", m(|m| m.description())),
+        ("key_id", m(|m| m.key_id())),
+        ("allowed_pattern", m(|m| m.allowed_pattern())),
+        (
+            "tier",
+            Value::from(
+                meta.and_then(|m| m.tier())
+                    .map(|t| t.as_str())
+                    .unwrap_or("Standard"),
+            ),
+        ),
+        (
+            "overwrite",
+            prior.get("overwrite").cloned().unwrap_or(Value::Null),
+        ),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+async fn read_tags(cx: &Clients, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = cx
+        .ssm
+        .list_tags_for_resource()
+        .resource_type(t::ResourceTypeForTagging::Parameter)
+        .resource_id(name)
+        .send()
+        .await
+        .map_err(|e| sdk("ListTagsForResource", e))?;
+    Ok(out
+        .tag_list
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect())
+}
+
+/// Writes the parameter's value and settings; `overwrite` for an update.
+async fn put_parameter(
+    cx: &Clients,
+    planned: &Value,
+    overwrite: bool,
+    tags: Option<Vec<t::Tag>>,
+) -> Result<(), AwsError> {
+    let value = str_of(planned, "value")
+        .or_else(|| str_of(planned, "insecure_value"))
+        .unwrap_or_default();
+    cx.ssm
+        .put_parameter()
+        .name(str_of(planned, "name").unwrap_or_default())
+        .r#type(t::ParameterType::from(
+            str_of(planned, "type").unwrap_or("String"),
+        ))
+        .value(value)
+        .set_description(str_of(planned, "description").map(String::from))
+        .set_key_id(str_of(planned, "key_id").map(String::from))
+        .set_allowed_pattern(str_of(planned, "allowed_pattern").map(String::from))
+        .set_data_type(str_of(planned, "data_type").map(String::from))
+        .set_tier(str_of(planned, "tier").map(t::ParameterTier::from))
+        .overwrite(overwrite)
+        .set_tags(tags)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk("PutParameter", e))
+}
+
+fn ssm_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
+    m.iter()
+        .filter_map(|(k, v)| t::Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+#[async_trait]
+impl AwsResource for Parameter {
+    fn name(&self) -> &'static str {
+        "aws_ssm_parameter"
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let params = pages!(
+            cx.ssm.describe_parameters(),
+            "DescribeParameters",
+            parameters
+        );
+        read_each(self, cx, params.filter_map(|p| p.name).collect::<Vec<_>>()).await
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("name", Attribute::required(Type::String).force_new())
+            .attr("type", Attribute::required(Type::String))
+            .attr(
+                "value",
+                Attribute::optional_computed(Type::String).sensitive(),
+            )
+            .attr("insecure_value", Attribute::optional_computed(Type::String))
+            .attr("description", Attribute::optional(Type::String))
+            .attr("key_id", Attribute::optional_computed(Type::String))
+            .attr("allowed_pattern", Attribute::optional(Type::String))
+            .attr("data_type", Attribute::optional_computed(Type::String))
+            .attr("tier", Attribute::optional_computed(Type::String))
+            .attr("overwrite", Attribute::optional(Type::Bool))
+            .attr("version", Attribute::computed(Type::Number))
+    }
+
+    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        let set = |k: &str| config.get(k).is_some_and(|v| !v.is_null());
+        let mut out = Vec::new();
+        if set("value") && set("insecure_value") {
+            out.push(
+                Diagnostic::error(
+                    "Conflicting arguments",
+                    "set either value or insecure_value, not both",
+                )
+                .for_attribute("insecure_value"),
+            );
+        }
+        if str_of(config, "type") == Some("SecureString") && set("insecure_value") {
+            out.push(
+                Diagnostic::error(
+                    "Invalid argument",
+                    "a SecureString's value is secret: set value, not insecure_value",
+                )
+                .for_attribute("insecure_value"),
+            );
+        }
+        if let Some(ty) = str_of(config, "type") {
+            if !["String", "StringList", "SecureString"].contains(&ty) {
+                out.push(
+                    Diagnostic::error(
+                        "Invalid parameter type",
+                        format!("{ty:?} is not one of String, StringList, SecureString"),
+                    )
+                    .for_attribute("type"),
+                );
+            }
+        }
+        out
+    }
+
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        _config: &Value,
+        planned: &mut Value,
+        _requires_replace: &mut Vec<AttrPath>,
+    ) {
+        // A new value is a new version.
+        if let Some(p) = prior {
+            if changed(
+                p,
+                planned,
+                &["value", "insecure_value", "type", "description"],
+            ) {
+                put(planned, "version", Value::Unknown);
+            }
+        }
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let tags = ssm_tags(&tags::with_token(&tags::wanted(planned), Some(token)));
+        if let Err(e) = put_parameter(cx, planned, false, Some(tags)).await {
+            // A retry after a lost answer: the parameter is ours if it carries our token.
+            let ours = e.is("ParameterAlreadyExists")
+                && tags::has_token(&read_tags(cx, &name).await?, token);
+            if !ours {
+                return Err(e);
+            }
+        }
+        let (p, meta) = describe(cx, &name)
+            .await?
+            .ok_or_else(|| vanished("GetParameter", "parameter", &name))?;
+        Ok(state(
+            &p,
+            meta.as_ref(),
+            read_tags(cx, &name).await?,
+            planned,
+        ))
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        let Some((p, meta)) = describe(cx, id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(state(
+            &p,
+            meta.as_ref(),
+            read_tags(cx, id).await?,
+            prior,
+        )))
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        let name = str_of(prior, "name").unwrap_or_default().to_string();
+        let settings = [
+            "value",
+            "insecure_value",
+            "type",
+            "description",
+            "key_id",
+            "allowed_pattern",
+            "data_type",
+            "tier",
+        ];
+        if changed(prior, planned, &settings) {
+            put_parameter(cx, planned, true, None).await?;
+        }
+        let (removed, added) = tags::diff(prior, planned);
+        if !removed.is_empty() {
+            cx.ssm
+                .remove_tags_from_resource()
+                .resource_type(t::ResourceTypeForTagging::Parameter)
+                .resource_id(&name)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk("RemoveTagsFromResource", e))?;
+        }
+        if !added.is_empty() {
+            cx.ssm
+                .add_tags_to_resource()
+                .resource_type(t::ResourceTypeForTagging::Parameter)
+                .resource_id(&name)
+                .set_tags(Some(ssm_tags(&added)))
+                .send()
+                .await
+                .map_err(|e| sdk("AddTagsToResource", e))?;
+        }
+        let (p, meta) = describe(cx, &name)
+            .await?
+            .ok_or_else(|| vanished("GetParameter", "parameter", &name))?;
+        Ok(state(
+            &p,
+            meta.as_ref(),
+            read_tags(cx, &name).await?,
+            planned,
+        ))
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        match cx
+            .ssm
+            .delete_parameter()
+            .name(str_of(state, "name").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteParameter", e))
+        {
+            Err(e) if !(e.is_not_found() || e.is("ParameterNotFound")) => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
