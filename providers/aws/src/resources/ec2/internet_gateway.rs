@@ -15,6 +15,21 @@ use crate::tags;
 
 pub struct InternetGateway;
 
+/// Every InternetGateway that matches all of `filters` (every one with none), all pages.
+async fn describe_where(
+    cx: &Clients,
+    filters: Vec<aws_sdk_ec2::types::Filter>,
+) -> Result<Vec<aws_sdk_ec2::types::InternetGateway>, AwsError> {
+    Ok(pages!(
+        cx.ec2
+            .describe_internet_gateways()
+            .set_filters(Some(filters)),
+        "DescribeInternetGateways",
+        internet_gateways
+    )
+    .collect())
+}
+
 const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
 
 async fn describe(
@@ -97,11 +112,7 @@ impl AwsResource for InternetGateway {
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
         let defaults = super::default_vpcs(cx).await?;
-        let items = pages!(
-            cx.ec2.describe_internet_gateways(),
-            "DescribeInternetGateways",
-            internet_gateways
-        );
+        let items = describe_where(cx, Vec::new()).await?.into_iter();
         Ok(items
             .map(|g| {
                 let default = g
@@ -196,13 +207,7 @@ impl AwsResource for InternetGateway {
         priors: &[&Value],
     ) -> Result<Vec<Option<Value>>, AwsError> {
         let ids = super::ids_of(priors);
-        let found = pages!(
-            cx.ec2
-                .describe_internet_gateways()
-                .filters(super::id_filter("internet-gateway-id", &ids)),
-            "DescribeInternetGateways",
-            internet_gateways
-        );
+        let found = describe_where(cx, vec![super::id_filter("internet-gateway-id", &ids)]).await?;
         Ok(
             super::in_order_of(priors, found, |x| x.internet_gateway_id())
                 .into_iter()
@@ -265,16 +270,8 @@ impl AwsResource for InternetGateway {
         token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>, AwsError> {
-        let out = cx
-            .ec2
-            .describe_internet_gateways()
-            .filters(token_filter(token))
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeInternetGateways", e))?;
-        Ok(out
-            .internet_gateways
-            .unwrap_or_default()
+        let found = describe_where(cx, vec![token_filter(token)]).await?;
+        Ok(found
             .into_iter()
             .next()
             .map(|g| to_state(cx, g, &Value::Null)))

@@ -15,6 +15,19 @@ use crate::tags;
 
 pub struct NatGateway;
 
+/// Every NatGateway that matches all of `filters` (every one with none), all pages.
+async fn describe_where(
+    cx: &Clients,
+    filters: Vec<aws_sdk_ec2::types::Filter>,
+) -> Result<Vec<aws_sdk_ec2::types::NatGateway>, AwsError> {
+    Ok(pages!(
+        cx.ec2.describe_nat_gateways().set_filter(Some(filters)),
+        "DescribeNatGateways",
+        nat_gateways
+    )
+    .collect())
+}
+
 const NAT_TIMEOUT: Duration = Duration::from_secs(600);
 
 async fn describe_nat(
@@ -95,11 +108,7 @@ impl AwsResource for NatGateway {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let items = pages!(
-            cx.ec2.describe_nat_gateways(),
-            "DescribeNatGateways",
-            nat_gateways
-        );
+        let items = describe_where(cx, Vec::new()).await?.into_iter();
         Ok(items
             .filter(|n| !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting")))
             .map(|n| Listed::new(nat_state(n, &Value::Null)))
@@ -196,13 +205,7 @@ impl AwsResource for NatGateway {
         priors: &[&Value],
     ) -> Result<Vec<Option<Value>>, AwsError> {
         let ids = super::ids_of(priors);
-        let found = pages!(
-            cx.ec2
-                .describe_nat_gateways()
-                .filter(super::id_filter("nat-gateway-id", &ids)),
-            "DescribeNatGateways",
-            nat_gateways
-        );
+        let found = describe_where(cx, vec![super::id_filter("nat-gateway-id", &ids)]).await?;
         Ok(super::in_order_of(priors, found, |x| x.nat_gateway_id())
             .into_iter()
             .zip(priors)
@@ -255,16 +258,8 @@ impl AwsResource for NatGateway {
         token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>, AwsError> {
-        let out = cx
-            .ec2
-            .describe_nat_gateways()
-            .filter(token_filter(token))
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeNatGateways", e))?;
-        Ok(out
-            .nat_gateways
-            .unwrap_or_default()
+        let found = describe_where(cx, vec![token_filter(token)]).await?;
+        Ok(found
             .into_iter()
             .find(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
             .map(|n| nat_state(n, &Value::Null)))

@@ -16,6 +16,19 @@ use crate::tags;
 
 pub struct RouteTable;
 
+/// Every RouteTable that matches all of `filters` (every one with none), all pages.
+async fn describe_where(
+    cx: &Clients,
+    filters: Vec<aws_sdk_ec2::types::Filter>,
+) -> Result<Vec<aws_sdk_ec2::types::RouteTable>, AwsError> {
+    Ok(pages!(
+        cx.ec2.describe_route_tables().set_filters(Some(filters)),
+        "DescribeRouteTables",
+        route_tables
+    )
+    .collect())
+}
+
 const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
 const TARGETS: &[&str] = &[
     "gateway_id",
@@ -320,13 +333,7 @@ impl AwsResource for RouteTable {
         priors: &[&Value],
     ) -> Result<Vec<Option<Value>>, AwsError> {
         let ids = super::ids_of(priors);
-        let found = pages!(
-            cx.ec2
-                .describe_route_tables()
-                .filters(super::id_filter("route-table-id", &ids)),
-            "DescribeRouteTables",
-            route_tables
-        );
+        let found = describe_where(cx, vec![super::id_filter("route-table-id", &ids)]).await?;
         Ok(super::in_order_of(priors, found, |x| x.route_table_id())
             .into_iter()
             .zip(priors)
@@ -382,16 +389,8 @@ impl AwsResource for RouteTable {
         token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>, AwsError> {
-        let out = cx
-            .ec2
-            .describe_route_tables()
-            .filters(token_filter(token))
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeRouteTables", e))?;
-        Ok(out
-            .route_tables
-            .unwrap_or_default()
+        let found = describe_where(cx, vec![token_filter(token)]).await?;
+        Ok(found
             .into_iter()
             .next()
             .map(|rt| to_state(cx, rt, &Value::Null)))

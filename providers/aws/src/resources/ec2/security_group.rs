@@ -18,6 +18,19 @@ use crate::tags;
 
 pub struct SecurityGroup;
 
+/// Every SecurityGroup that matches all of `filters` (every one with none), all pages.
+async fn describe_where(
+    cx: &Clients,
+    filters: Vec<aws_sdk_ec2::types::Filter>,
+) -> Result<Vec<aws_sdk_ec2::types::SecurityGroup>, AwsError> {
+    Ok(pages!(
+        cx.ec2.describe_security_groups().set_filters(Some(filters)),
+        "DescribeSecurityGroups",
+        security_groups
+    )
+    .collect())
+}
+
 const DELETE_TIMEOUT: Duration = Duration::from_secs(900);
 
 fn rule_schema() -> ResourceSchema {
@@ -299,11 +312,7 @@ impl AwsResource for SecurityGroup {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let items = pages!(
-            cx.ec2.describe_security_groups(),
-            "DescribeSecurityGroups",
-            security_groups
-        );
+        let items = describe_where(cx, Vec::new()).await?.into_iter();
         Ok(items
             .map(|g| {
                 let default = g.group_name() == Some("default");
@@ -465,13 +474,7 @@ impl AwsResource for SecurityGroup {
         priors: &[&Value],
     ) -> Result<Vec<Option<Value>>, AwsError> {
         let ids = super::ids_of(priors);
-        let found = pages!(
-            cx.ec2
-                .describe_security_groups()
-                .filters(super::id_filter("group-id", &ids)),
-            "DescribeSecurityGroups",
-            security_groups
-        );
+        let found = describe_where(cx, vec![super::id_filter("group-id", &ids)]).await?;
         Ok(super::in_order_of(priors, found, |x| x.group_id())
             .into_iter()
             .zip(priors)
@@ -540,16 +543,8 @@ impl AwsResource for SecurityGroup {
         token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>, AwsError> {
-        let out = cx
-            .ec2
-            .describe_security_groups()
-            .filters(token_filter(token))
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeSecurityGroups", e))?;
-        Ok(out
-            .security_groups
-            .unwrap_or_default()
+        let found = describe_where(cx, vec![token_filter(token)]).await?;
+        Ok(found
             .into_iter()
             .next()
             .map(|g| to_state(cx, g, &Value::Null)))

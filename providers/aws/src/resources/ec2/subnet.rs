@@ -15,6 +15,19 @@ use crate::tags;
 
 pub struct Subnet;
 
+/// Every Subnet that matches all of `filters` (every one with none), all pages.
+async fn describe_where(
+    cx: &Clients,
+    filters: Vec<aws_sdk_ec2::types::Filter>,
+) -> Result<Vec<aws_sdk_ec2::types::Subnet>, AwsError> {
+    Ok(pages!(
+        cx.ec2.describe_subnets().set_filters(Some(filters)),
+        "DescribeSubnets",
+        subnets
+    )
+    .collect())
+}
+
 const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
 
@@ -76,7 +89,7 @@ impl AwsResource for Subnet {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let items = pages!(cx.ec2.describe_subnets(), "DescribeSubnets", subnets);
+        let items = describe_where(cx, Vec::new()).await?.into_iter();
         Ok(items
             .map(|s| {
                 let default = s.default_for_az() == Some(true);
@@ -181,13 +194,7 @@ impl AwsResource for Subnet {
         priors: &[&Value],
     ) -> Result<Vec<Option<Value>>, AwsError> {
         let ids = super::ids_of(priors);
-        let found = pages!(
-            cx.ec2
-                .describe_subnets()
-                .filters(super::id_filter("subnet-id", &ids)),
-            "DescribeSubnets",
-            subnets
-        );
+        let found = describe_where(cx, vec![super::id_filter("subnet-id", &ids)]).await?;
         Ok(super::in_order_of(priors, found, |x| x.subnet_id())
             .into_iter()
             .zip(priors)
@@ -244,18 +251,7 @@ impl AwsResource for Subnet {
         token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>, AwsError> {
-        let out = cx
-            .ec2
-            .describe_subnets()
-            .filters(token_filter(token))
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeSubnets", e))?;
-        Ok(out
-            .subnets
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .map(|s| to_state(s, &Value::Null)))
+        let found = describe_where(cx, vec![token_filter(token)]).await?;
+        Ok(found.into_iter().next().map(|s| to_state(s, &Value::Null)))
     }
 }

@@ -17,6 +17,19 @@ use crate::tags;
 
 pub struct Vpc;
 
+/// Every Vpc that matches all of `filters` (every one with none), all pages.
+async fn describe_where(
+    cx: &Clients,
+    filters: Vec<aws_sdk_ec2::types::Filter>,
+) -> Result<Vec<aws_sdk_ec2::types::Vpc>, AwsError> {
+    Ok(pages!(
+        cx.ec2.describe_vpcs().set_filters(Some(filters)),
+        "DescribeVpcs",
+        vpcs
+    )
+    .collect())
+}
+
 const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
 
@@ -174,7 +187,7 @@ impl AwsResource for Vpc {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let items = pages!(cx.ec2.describe_vpcs(), "DescribeVpcs", vpcs);
+        let items = describe_where(cx, Vec::new()).await?.into_iter();
         let mut out = Vec::new();
         for v in items {
             let default = v.is_default() == Some(true);
@@ -296,13 +309,7 @@ impl AwsResource for Vpc {
         priors: &[&Value],
     ) -> Result<Vec<Option<Value>>, AwsError> {
         let ids = super::ids_of(priors);
-        let found = pages!(
-            cx.ec2
-                .describe_vpcs()
-                .filters(super::id_filter("vpc-id", &ids)),
-            "DescribeVpcs",
-            vpcs
-        );
+        let found = describe_where(cx, vec![super::id_filter("vpc-id", &ids)]).await?;
         let mut out = Vec::with_capacity(priors.len());
         for (item, p) in super::in_order_of(priors, found, |x| x.vpc_id())
             .into_iter()
@@ -367,14 +374,8 @@ impl AwsResource for Vpc {
         token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>, AwsError> {
-        let out = cx
-            .ec2
-            .describe_vpcs()
-            .filters(token_filter(token))
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeVpcs", e))?;
-        match out.vpcs.unwrap_or_default().into_iter().next() {
+        let found = describe_where(cx, vec![token_filter(token)]).await?;
+        match found.into_iter().next() {
             Some(v) => Ok(Some(to_state(cx, v, &Value::Null).await?)),
             None => Ok(None),
         }
