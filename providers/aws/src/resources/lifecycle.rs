@@ -143,6 +143,75 @@ pub async fn read_each<K: AwsResource + ?Sized>(
     Ok(out)
 }
 
+/// The `key` attribute (`id`, `arn`, `name`) of each prior that has one.
+pub fn keys_of(priors: &[&Value], key: &str) -> Vec<String> {
+    priors
+        .iter()
+        .filter_map(|p| p.get(key).and_then(Value::as_str).map(String::from))
+        .collect()
+}
+
+/// Each prior's object among `found`, in the order of `priors`: the prior's `key` attribute
+/// matched with `found_key` of each object (`None`: not found, so gone).
+pub fn in_order_by<T>(
+    priors: &[&Value],
+    key: &str,
+    found: impl IntoIterator<Item = T>,
+    found_key: impl Fn(&T) -> Option<&str>,
+) -> Vec<Option<T>> {
+    let mut by_key: std::collections::HashMap<String, T> = found
+        .into_iter()
+        .filter_map(|t| found_key(&t).map(String::from).map(|k| (k, t)))
+        .collect();
+    priors
+        .iter()
+        .map(|p| by_key.remove(p.get(key).and_then(Value::as_str).unwrap_or_default()))
+        .collect()
+}
+
+/// The objects of `priors` described in one call (`many`, given their `key` attributes), in
+/// the order of `priors`. Where one missing object fails the whole call (ELBv2, ECR), each is
+/// then described alone (`one`), so that a gone object is `None` and not an error.
+pub async fn many_or_each<T, M, O>(
+    priors: &[&Value],
+    key: &str,
+    many: impl FnOnce(Vec<String>) -> M,
+    one: impl Fn(String) -> O,
+    found_key: impl Fn(&T) -> Option<&str>,
+) -> Result<Vec<Option<T>>, AwsError>
+where
+    M: std::future::Future<Output = Result<Vec<T>, AwsError>>,
+    O: std::future::Future<Output = Result<Option<T>, AwsError>>,
+{
+    match many(keys_of(priors, key)).await {
+        Ok(found) => Ok(in_order_by(priors, key, found, found_key)),
+        Err(e) if e.is_not_found() => {
+            let mut out = Vec::with_capacity(priors.len());
+            for k in priors.iter().map(|p| p.get(key).and_then(Value::as_str)) {
+                out.push(match k {
+                    Some(k) => one(k.to_string()).await?,
+                    None => None,
+                });
+            }
+            Ok(out)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The positions of `priors` grouped by what `group` says of each (a cluster, a policy), for
+/// APIs that describe many objects of one parent in one call.
+pub fn grouped_by(
+    priors: &[&Value],
+    group: impl Fn(&Value) -> String,
+) -> std::collections::BTreeMap<String, Vec<usize>> {
+    let mut out: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (i, p) in priors.iter().enumerate() {
+        out.entry(group(p)).or_default().push(i);
+    }
+    out
+}
+
 /// How long a new IAM role may take to become usable.
 const IAM_PROPAGATION: Duration = Duration::from_secs(120);
 

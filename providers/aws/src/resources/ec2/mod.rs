@@ -7,6 +7,7 @@ use terrane_core::Value;
 
 use crate::config::Clients;
 use crate::error::{sdk, AwsError};
+use crate::resources::lifecycle;
 use crate::tags;
 
 /// Makes the tags of `resource_id` equal to the planned `tags_all`.
@@ -65,9 +66,12 @@ pub async fn default_vpcs(cx: &Clients) -> Result<std::collections::BTreeSet<Str
 }
 
 /// Every route table, all pages.
-pub async fn route_tables(cx: &Clients) -> Result<Vec<aws_sdk_ec2::types::RouteTable>, AwsError> {
+pub async fn route_tables(
+    cx: &Clients,
+    filters: Vec<aws_sdk_ec2::types::Filter>,
+) -> Result<Vec<aws_sdk_ec2::types::RouteTable>, AwsError> {
     let items = pages!(
-        cx.ec2.describe_route_tables(),
+        cx.ec2.describe_route_tables().set_filters(Some(filters)),
         "DescribeRouteTables",
         route_tables
     );
@@ -78,12 +82,9 @@ pub async fn route_tables(cx: &Clients) -> Result<Vec<aws_sdk_ec2::types::RouteT
 /// call and pages the answer).
 pub const READ_BATCH: usize = 200;
 
-/// The ids of `priors`, for an id filter.
+/// The `id` of each prior.
 pub fn ids_of(priors: &[&Value]) -> Vec<String> {
-    priors
-        .iter()
-        .filter_map(|p| p.get("id").and_then(Value::as_str).map(String::from))
-        .collect()
+    lifecycle::keys_of(priors, "id")
 }
 
 /// A filter on `name` (`subnet-id`, ...) with these values: unlike a list of ids, it answers
@@ -101,17 +102,7 @@ pub fn in_order_of<T>(
     found: impl IntoIterator<Item = T>,
     id: impl Fn(&T) -> Option<&str>,
 ) -> Vec<Option<T>> {
-    let mut by_id: std::collections::HashMap<String, T> = found
-        .into_iter()
-        .filter_map(|t| id(&t).map(String::from).map(|k| (k, t)))
-        .collect();
-    priors
-        .iter()
-        .map(|p| {
-            let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
-            by_id.remove(id)
-        })
-        .collect()
+    lifecycle::in_order_by(priors, "id", found, id)
 }
 
 /// A `tag:terrane:token` filter.

@@ -74,7 +74,7 @@ impl AwsResource for Route {
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
         let mut out = Vec::new();
-        for rt in super::route_tables(cx).await? {
+        for rt in super::route_tables(cx, Vec::new()).await? {
             let table = rt.route_table_id().unwrap_or_default();
             for r in rt.routes() {
                 let local = r.gateway_id() == Some("local");

@@ -226,7 +226,7 @@ impl AwsResource for RouteTable {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        Ok(super::route_tables(cx)
+        Ok(super::route_tables(cx, Vec::new())
             .await?
             .into_iter()
             .map(|rt| {

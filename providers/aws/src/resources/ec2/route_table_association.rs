@@ -5,13 +5,42 @@ use std::time::Duration;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::read_each;
-use crate::resources::value::str_of;
+use crate::resources::value::{opt_s, str_of};
 use async_trait::async_trait;
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 pub struct RouteTableAssociation;
 
 const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The DescribeRouteTables filter on association ids.
+const BY_ID: &str = "association.route-table-association-id";
+
+/// The explicit (not main) associations of the route tables `filters` select, every page.
+async fn associations_where(
+    cx: &Clients,
+    filters: Vec<aws_sdk_ec2::types::Filter>,
+) -> Result<Vec<RouteTableAssociationDesc>, AwsError> {
+    Ok(super::route_tables(cx, filters)
+        .await?
+        .into_iter()
+        .flat_map(|rt| rt.associations.unwrap_or_default())
+        .filter(|a| a.main() != Some(true))
+        .collect())
+}
+
+type RouteTableAssociationDesc = aws_sdk_ec2::types::RouteTableAssociation;
+
+fn state(a: &RouteTableAssociationDesc) -> Value {
+    Value::map([
+        ("id", opt_s(a.route_table_association_id())),
+        ("subnet_id", opt_s(a.subnet_id())),
+        ("gateway_id", opt_s(a.gateway_id())),
+        (
+            "route_table_id",
+            Value::from(a.route_table_id().unwrap_or_default()),
+        ),
+    ])
+}
 
 #[async_trait]
 impl AwsResource for RouteTableAssociation {
@@ -20,14 +49,11 @@ impl AwsResource for RouteTableAssociation {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let ids = super::route_tables(cx).await?.into_iter().flat_map(|rt| {
-            rt.associations
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|a| a.main() != Some(true))
-                .filter_map(|a| a.route_table_association_id)
-        });
-        read_each(self, cx, ids.collect::<Vec<_>>()).await
+        Ok(associations_where(cx, Vec::new())
+            .await?
+            .iter()
+            .map(|a| Listed::new(state(a)))
+            .collect())
     }
 
     fn references(&self) -> &'static [(&'static str, &'static str)] {
@@ -77,45 +103,37 @@ impl AwsResource for RouteTableAssociation {
         Ok(v)
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        let out = cx
-            .ec2
-            .describe_route_tables()
-            .filters(
-                aws_sdk_ec2::types::Filter::builder()
-                    .name("association.route-table-association-id")
-                    .values(id)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeRouteTables", e))?;
-        let Some(rt) = out.route_tables.unwrap_or_default().into_iter().next() else {
-            return Ok(None);
-        };
-        let Some(a) = rt
-            .associations()
+    async fn read(
+        &self,
+        cx: &Clients,
+        id: &str,
+        _prior: &Value,
+    ) -> Result<Option<Value>, AwsError> {
+        let filter = super::id_filter(BY_ID, &[id.to_string()]);
+        Ok(associations_where(cx, vec![filter])
+            .await?
             .iter()
             .find(|a| a.route_table_association_id() == Some(id))
-        else {
-            return Ok(None);
-        };
-        let _ = prior;
-        Ok(Some(Value::map([
-            ("id", Value::from(id)),
-            (
-                "subnet_id",
-                a.subnet_id().map(Value::from).unwrap_or(Value::Null),
-            ),
-            (
-                "gateway_id",
-                a.gateway_id().map(Value::from).unwrap_or(Value::Null),
-            ),
-            (
-                "route_table_id",
-                Value::from(a.route_table_id().unwrap_or_default()),
-            ),
-        ])))
+            .map(state))
+    }
+
+    fn read_batch(&self) -> Option<usize> {
+        Some(super::READ_BATCH)
+    }
+
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let filter = super::id_filter(BY_ID, &super::ids_of(priors));
+        let found = associations_where(cx, vec![filter]).await?;
+        Ok(
+            super::in_order_of(priors, found, |a| a.route_table_association_id())
+                .into_iter()
+                .map(|a| a.as_ref().map(state))
+                .collect(),
+        )
     }
 
     async fn update(

@@ -14,6 +14,9 @@ async fn describe(cx: &Clients, name: &str) -> Result<Option<t::Repository>, Aws
     .and_then(|o| o.repositories.unwrap_or_default().into_iter().next()))
 }
 
+/// DescribeRepositories answers for at most this many names.
+const DESCRIBE_BATCH: usize = 100;
+
 async fn repo_state(cx: &Clients, r: &t::Repository, prior: &Value) -> Result<Value, AwsError> {
     let arn = r.repository_arn().unwrap_or_default();
     let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
@@ -167,6 +170,41 @@ impl AwsResource for Repository {
             Some(r) => Ok(Some(repo_state(cx, &r, prior).await?)),
             None => Ok(None),
         }
+    }
+
+    fn read_batch(&self) -> Option<usize> {
+        Some(DESCRIBE_BATCH)
+    }
+
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let found = many_or_each(
+            priors,
+            "id",
+            |names| async move {
+                cx.ecr
+                    .describe_repositories()
+                    .set_repository_names(Some(names))
+                    .send()
+                    .await
+                    .map(|o| o.repositories.unwrap_or_default())
+                    .map_err(|e| sdk("DescribeRepositories", e))
+            },
+            |name| async move { describe(cx, &name).await },
+            |r| r.repository_name(),
+        )
+        .await?;
+        let mut out = Vec::with_capacity(priors.len());
+        for (r, p) in found.into_iter().zip(priors) {
+            out.push(match r {
+                Some(r) => Some(repo_state(cx, &r, p).await?),
+                None => None,
+            });
+        }
+        Ok(out)
     }
 
     async fn update(

@@ -30,6 +30,52 @@ async fn describe_service(
         .find(|s| s.status() != Some("INACTIVE")))
 }
 
+/// DescribeServices answers for at most this many services of one cluster.
+const DESCRIBE_BATCH: usize = 10;
+
+/// The services of `priors` (each with its `cluster` and `name`), ten per DescribeServices of
+/// their cluster, in the order of `priors`; a missing cluster means its services are gone.
+async fn describe_many(
+    cx: &Clients,
+    priors: &[&Value],
+) -> Result<Vec<Option<t::Service>>, AwsError> {
+    let mut out: Vec<Option<t::Service>> = priors.iter().map(|_| None).collect();
+    let groups = grouped_by(priors, |p| {
+        str_of(p, "cluster").unwrap_or_default().to_string()
+    });
+    for (cluster, at) in groups {
+        for chunk in at.chunks(DESCRIBE_BATCH) {
+            let names: Vec<String> = chunk
+                .iter()
+                .filter_map(|&i| str_of(priors[i], "name").map(String::from))
+                .collect();
+            let found = match cx
+                .ecs
+                .describe_services()
+                .cluster(&cluster)
+                .set_services(Some(names))
+                .include(t::ServiceField::Tags)
+                .send()
+                .await
+                .map_err(|e| sdk("DescribeServices", e))
+            {
+                Ok(o) => o.services.unwrap_or_default(),
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e),
+            };
+            let mine: Vec<&Value> = chunk.iter().map(|&i| priors[i]).collect();
+            let live = found.into_iter().filter(|s| s.status() != Some("INACTIVE"));
+            for (&i, s) in chunk
+                .iter()
+                .zip(in_order_by(&mine, "name", live, |s| s.service_name()))
+            {
+                out[i] = s;
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn service_state(s: &t::Service, prior: &Value) -> Value {
     let (tags, tags_all) = tags_value(read_tags(s.tags()), prior);
     // moto (and ECS for a non-awsvpc service) returns an empty networkConfiguration: that is
@@ -380,6 +426,36 @@ impl AwsResource for EcsService {
         Ok(describe_service(cx, &cluster, &name)
             .await?
             .map(|s| service_state(&s, prior)))
+    }
+
+    fn read_batch(&self) -> Option<usize> {
+        Some(DESCRIBE_BATCH * 10)
+    }
+
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        if priors
+            .iter()
+            .any(|p| str_of(p, "cluster").is_none() || str_of(p, "name").is_none())
+        {
+            let mut out = Vec::with_capacity(priors.len());
+            for p in priors {
+                out.push(
+                    self.read(cx, str_of(p, "id").unwrap_or_default(), p)
+                        .await?,
+                );
+            }
+            return Ok(out);
+        }
+        Ok(describe_many(cx, priors)
+            .await?
+            .into_iter()
+            .zip(priors)
+            .map(|(s, p)| s.map(|s| service_state(&s, p)))
+            .collect())
     }
 
     async fn update(

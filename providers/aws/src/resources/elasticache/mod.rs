@@ -10,9 +10,15 @@ use terrane_core::{Attribute, ResourceSchema, Type, Value};
 use crate::config::Clients;
 use crate::error::{absent_ok, retry_dependency, sdk, wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::{add_timeouts, already_exists, missing, timeout, vanished};
+use crate::resources::lifecycle::{
+    add_timeouts, already_exists, in_order_by, missing, timeout, vanished,
+};
 use crate::resources::value::{bool_of, changed, int_of, num, opt_s, str_of, str_set, strs_of};
 use crate::tags;
+
+/// A refresh reads up to this many objects of a type from one listing (100 per page): for
+/// APIs that describe one id or all, a listing of a few pages costs less than a call per id.
+const LIST_BATCH: usize = 100;
 
 pub struct SubnetGroup;
 pub struct ReplicationGroup;

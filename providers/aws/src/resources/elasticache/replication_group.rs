@@ -312,6 +312,34 @@ impl AwsResource for ReplicationGroup {
         }
     }
 
+    fn read_batch(&self) -> Option<usize> {
+        Some(super::LIST_BATCH)
+    }
+
+    /// DescribeReplicationGroups takes one id or none: a batch reads the listing instead.
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let all: Vec<t::ReplicationGroup> = items!(
+            cx.elasticache.describe_replication_groups(),
+            "DescribeReplicationGroups"
+        );
+        let live = all.into_iter().filter(|g| g.status() != Some("deleting"));
+        let mut out = Vec::with_capacity(priors.len());
+        for (g, p) in in_order_by(priors, "id", live, |g| g.replication_group_id())
+            .into_iter()
+            .zip(priors)
+        {
+            out.push(match g {
+                Some(g) => Some(rg_state(cx, &g, p).await?),
+                None => None,
+            });
+        }
+        Ok(out)
+    }
+
     async fn update(
         &self,
         cx: &Clients,

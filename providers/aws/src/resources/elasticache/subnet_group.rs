@@ -114,6 +114,33 @@ impl AwsResource for SubnetGroup {
         }
     }
 
+    fn read_batch(&self) -> Option<usize> {
+        Some(super::LIST_BATCH)
+    }
+
+    /// DescribeCacheSubnetGroups takes one name or none: a batch reads the listing instead.
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let all: Vec<t::CacheSubnetGroup> = items!(
+            cx.elasticache.describe_cache_subnet_groups(),
+            "DescribeCacheSubnetGroups"
+        );
+        let mut out = Vec::with_capacity(priors.len());
+        for (g, p) in in_order_by(priors, "id", all, |g| g.cache_subnet_group_name())
+            .into_iter()
+            .zip(priors)
+        {
+            out.push(match g {
+                Some(g) => Some(sg_state(cx, &g, p).await?),
+                None => None,
+            });
+        }
+        Ok(out)
+    }
+
     async fn update(
         &self,
         cx: &Clients,

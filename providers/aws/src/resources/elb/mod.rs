@@ -12,7 +12,8 @@ use crate::config::Clients;
 use crate::error::{absent_ok, delete_and_wait, retry_dependency, sdk, wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
-    add_timeouts, create_then_find, missing, no_retry_config, read_each, timeout, vanished,
+    add_timeouts, create_then_find, many_or_each, missing, no_retry_config, read_each, timeout,
+    vanished,
 };
 use crate::resources::value::{
     block, blocks, bool_of, changed, int_of, num, opt_n, opt_s, put, str_of, str_set, strs_of,
@@ -31,25 +32,45 @@ fn elb_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
         .collect()
 }
 
+/// DescribeTags answers for at most this many ARNs.
+const TAGS_BATCH: usize = 20;
+
 async fn read_tags(cx: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let out = cx
-        .elbv2
-        .describe_tags()
-        .resource_arns(arn)
-        .send()
-        .await
-        .map_err(|e| sdk("DescribeTags", e))?;
-    Ok(out
-        .tag_descriptions()
-        .iter()
-        .flat_map(|d| d.tags())
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect())
+    Ok(read_tags_many(cx, &[arn.to_string()])
+        .await?
+        .remove(arn)
+        .unwrap_or_default())
+}
+
+/// The tags of each of `arns`, twenty per DescribeTags.
+async fn read_tags_many(
+    cx: &Clients,
+    arns: &[String],
+) -> Result<std::collections::HashMap<String, BTreeMap<String, String>>, AwsError> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in arns.chunks(TAGS_BATCH) {
+        let got = cx
+            .elbv2
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeTags", e))?;
+        for d in got.tag_descriptions() {
+            let tags = d
+                .tags()
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t.key()?.to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect();
+            out.insert(d.resource_arn().unwrap_or_default().to_string(), tags);
+        }
+    }
+    Ok(out)
 }
 
 async fn sync_tags(

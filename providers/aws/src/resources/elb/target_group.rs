@@ -47,6 +47,42 @@ fn health_check_schema() -> ResourceSchema {
 }
 
 async fn tg_state(cx: &Clients, tg: &t::TargetGroup, prior: &Value) -> Result<Value, AwsError> {
+    let tags = read_tags(cx, tg.target_group_arn().unwrap_or_default()).await?;
+    tg_state_tagged(cx, tg, tags, prior).await
+}
+
+/// DescribeTargetGroups answers for this many ARNs at once (as DescribeTags does).
+const DESCRIBE_BATCH: usize = 20;
+
+/// The target groups of `priors` (by ARN), twenty per call, in the order of `priors`.
+async fn describe_many(
+    cx: &Clients,
+    priors: &[&Value],
+) -> Result<Vec<Option<t::TargetGroup>>, AwsError> {
+    many_or_each(
+        priors,
+        "arn",
+        |arns| async move {
+            cx.elbv2
+                .describe_target_groups()
+                .set_target_group_arns(Some(arns))
+                .send()
+                .await
+                .map(|o| o.target_groups.unwrap_or_default())
+                .map_err(|e| sdk("DescribeTargetGroups", e))
+        },
+        |arn| async move { describe_tg(cx, &arn).await },
+        |g| g.target_group_arn(),
+    )
+    .await
+}
+
+async fn tg_state_tagged(
+    cx: &Clients,
+    tg: &t::TargetGroup,
+    tags: BTreeMap<String, String>,
+    prior: &Value,
+) -> Result<Value, AwsError> {
     let arn = tg.target_group_arn().unwrap_or_default();
     let attrs: BTreeMap<String, String> = cx
         .elbv2
@@ -59,7 +95,7 @@ async fn tg_state(cx: &Clients, tg: &t::TargetGroup, prior: &Value) -> Result<Va
         .iter()
         .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
         .collect();
-    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
+    let (tags, tags_all) = tags::split(tags, prior);
     // Optional health-check settings the user left unset are AWS's defaults, not drift.
     let ph = block(prior, "health_check");
     let unset = |k: &str| ph.is_some_and(|p| p.get(k).is_some_and(Value::is_null));
@@ -122,9 +158,20 @@ impl AwsResource for TargetGroup {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let groups = super::target_groups(cx).await?;
+        let arns: Vec<String> = groups
+            .iter()
+            .filter_map(|g| g.target_group_arn().map(String::from))
+            .collect();
+        let mut tags = read_tags_many(cx, &arns).await?;
         let mut out = Vec::new();
-        for tg in super::target_groups(cx).await? {
-            out.push(Listed::new(tg_state(cx, &tg, &Value::Null).await?));
+        for tg in groups {
+            let t = tags
+                .remove(tg.target_group_arn().unwrap_or_default())
+                .unwrap_or_default();
+            out.push(Listed::new(
+                tg_state_tagged(cx, &tg, t, &Value::Null).await?,
+            ));
         }
         Ok(out)
     }
@@ -224,6 +271,37 @@ impl AwsResource for TargetGroup {
             Some(tg) => Ok(Some(tg_state(cx, &tg, prior).await?)),
             None => Ok(None),
         }
+    }
+
+    fn read_batch(&self) -> Option<usize> {
+        Some(DESCRIBE_BATCH)
+    }
+
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let found = describe_many(cx, priors).await?;
+        let arns: Vec<String> = found
+            .iter()
+            .flatten()
+            .filter_map(|g| g.target_group_arn().map(String::from))
+            .collect();
+        let mut tags = read_tags_many(cx, &arns).await?;
+        let mut out = Vec::with_capacity(priors.len());
+        for (tg, p) in found.into_iter().zip(priors) {
+            out.push(match tg {
+                Some(tg) => {
+                    let t = tags
+                        .remove(tg.target_group_arn().unwrap_or_default())
+                        .unwrap_or_default();
+                    Some(tg_state_tagged(cx, &tg, t, p).await?)
+                }
+                None => None,
+            });
+        }
+        Ok(out)
     }
 
     async fn update(

@@ -12,7 +12,9 @@ use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value}
 use crate::config::Clients;
 use crate::error::{absent_ok, retry_dependency, sdk, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::{already_exists, missing, read_each, vanished};
+use crate::resources::lifecycle::{
+    already_exists, grouped_by, in_order_by, missing, read_each, vanished,
+};
 use crate::resources::policy::{
     keep_equivalent, keep_prior_if_same, url_decode, validate_json, IAM_HINT,
 };

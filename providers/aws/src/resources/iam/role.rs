@@ -4,6 +4,9 @@ use super::*;
 
 const DELETE_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// From this many roles a refresh reads the account's listings instead of one GetRole each.
+const LISTED_FROM: usize = 3;
+
 fn role_state(r: &aws_sdk_iam::types::Role, prior: &Value) -> Value {
     let read_tags: BTreeMap<String, String> = r
         .tags()
@@ -181,6 +184,52 @@ impl AwsResource for IamRole {
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
         Ok(get_role(cx, id).await?.map(|r| role_state(&r, prior)))
+    }
+
+    fn read_batch(&self) -> Option<usize> {
+        Some(1000)
+    }
+
+    /// IAM reads one role per GetRole. A batch of [`LISTED_FROM`] or more reads the account's
+    /// roles instead, in two listings of 1,000 per page: ListRoles (all but tags and the
+    /// permissions boundary) and GetAccountAuthorizationDetails (those two).
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        if priors.len() < LISTED_FROM {
+            let mut out = Vec::with_capacity(priors.len());
+            for p in priors {
+                out.push(
+                    self.read(cx, str_of(p, "id").unwrap_or_default(), p)
+                        .await?,
+                );
+            }
+            return Ok(out);
+        }
+        let mut roles: Vec<t::Role> = items!(cx.iam.list_roles().max_items(1000), "ListRoles");
+        let details: std::collections::HashMap<String, t::RoleDetail> = pages!(
+            cx.iam
+                .get_account_authorization_details()
+                .filter(t::EntityType::Role)
+                .max_items(1000),
+            "GetAccountAuthorizationDetails",
+            role_detail_list
+        )
+        .filter_map(|d| Some((d.role_name.clone()?, d)))
+        .collect();
+        for r in &mut roles {
+            if let Some(d) = details.get(&r.role_name) {
+                r.tags = d.tags.clone();
+                r.permissions_boundary = d.permissions_boundary.clone();
+            }
+        }
+        Ok(in_order_by(priors, "id", roles, |r| Some(r.role_name()))
+            .into_iter()
+            .zip(priors)
+            .map(|(r, p)| r.map(|r| role_state(&r, p)))
+            .collect())
     }
 
     async fn update(

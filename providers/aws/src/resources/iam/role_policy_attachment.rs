@@ -2,6 +2,52 @@
 
 use super::*;
 
+fn attachment(role: &str, arn: &str) -> Value {
+    Value::map([
+        ("id", Value::from(format!("{role}/{arn}"))),
+        ("role", Value::from(role)),
+        ("policy_arn", Value::from(arn)),
+    ])
+}
+
+/// The ARNs of the managed policies attached to `role` (none when the role is gone).
+async fn attached_to(cx: &Clients, role: &str) -> Result<Vec<String>, AwsError> {
+    let req = cx.iam.list_attached_role_policies().role_name(role);
+    let pages = req
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| sdk("ListAttachedRolePolicies", e));
+    Ok(absent_ok(pages)?
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|p| p.attached_policies.unwrap_or_default())
+        .filter_map(|p| p.policy_arn)
+        .collect())
+}
+
+/// The names of the roles `policy` is attached to (none when the policy is gone).
+async fn roles_of(cx: &Clients, policy: &str) -> Result<Vec<String>, AwsError> {
+    let req = cx
+        .iam
+        .list_entities_for_policy()
+        .policy_arn(policy)
+        .entity_filter(t::EntityType::Role);
+    let pages = req
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| sdk("ListEntitiesForPolicy", e));
+    Ok(absent_ok(pages)?
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|p| p.policy_roles.unwrap_or_default())
+        .filter_map(|r| r.role_name)
+        .collect())
+}
+
 #[async_trait]
 impl AwsResource for IamRolePolicyAttachment {
     fn name(&self) -> &'static str {
@@ -17,11 +63,7 @@ impl AwsResource for IamRolePolicyAttachment {
             );
             for p in attached {
                 let arn = p.policy_arn().unwrap_or_default();
-                out.push(Listed::new(Value::map([
-                    ("id", Value::from(format!("{role}/{arn}"))),
-                    ("role", Value::from(role.as_str())),
-                    ("policy_arn", Value::from(arn)),
-                ])));
+                out.push(Listed::new(attachment(&role, arn)));
             }
         }
         Ok(out)
@@ -68,30 +110,51 @@ impl AwsResource for IamRolePolicyAttachment {
         let Some((role, arn)) = id.split_once('/') else {
             return Ok(None);
         };
-        let out = match cx
-            .iam
-            .list_attached_role_policies()
-            .role_name(role)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) => {
-                let e = sdk("ListAttachedRolePolicies", e);
-                return if e.is_not_found() { Ok(None) } else { Err(e) };
-            }
-        };
-        let found = out
-            .attached_policies()
+        Ok(attached_to(cx, role)
+            .await?
             .iter()
-            .any(|p| p.policy_arn() == Some(arn));
-        Ok(found.then(|| {
-            Value::map([
-                ("id", Value::from(id)),
-                ("role", Value::from(role)),
-                ("policy_arn", Value::from(arn)),
-            ])
-        }))
+            .any(|a| a == arn)
+            .then(|| attachment(role, arn)))
+    }
+
+    fn read_batch(&self) -> Option<usize> {
+        Some(100)
+    }
+
+    /// IAM has no call that answers for many attachments by id: a batch asks per role
+    /// (ListAttachedRolePolicies) or per policy (ListEntitiesForPolicy, its roles), whichever
+    /// takes fewer calls (an environment's execution roles share one policy).
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let pair = |p: &Value| {
+            let id = str_of(p, "id").unwrap_or_default();
+            let (r, a) = id.split_once('/').unwrap_or((id, ""));
+            (r.to_string(), a.to_string())
+        };
+        let by_role = grouped_by(priors, |p| pair(p).0);
+        let by_policy = grouped_by(priors, |p| pair(p).1);
+        let mut out: Vec<Option<Value>> = priors.iter().map(|_| None).collect();
+        if by_policy.len() < by_role.len() {
+            for (arn, at) in by_policy {
+                let roles = roles_of(cx, &arn).await?;
+                for i in at {
+                    let (role, _) = pair(priors[i]);
+                    out[i] = roles.contains(&role).then(|| attachment(&role, &arn));
+                }
+            }
+        } else {
+            for (role, at) in by_role {
+                let arns = attached_to(cx, &role).await?;
+                for i in at {
+                    let (_, arn) = pair(priors[i]);
+                    out[i] = arns.contains(&arn).then(|| attachment(&role, &arn));
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn update(

@@ -8,43 +8,32 @@ use terrane_core::{Attribute, ResourceSchema, Type, Value};
 use crate::config::Clients;
 use crate::error::{sdk, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::{already_exists, read_each, vanished};
+use crate::resources::lifecycle::{already_exists, in_order_by, keys_of, vanished};
 use crate::resources::value::{int_of, num, opt_s, str_of};
 use crate::tags;
 
 pub struct LogGroup;
 
-async fn describe(
-    cx: &Clients,
-    name: &str,
-) -> Result<
-    Option<(
-        aws_sdk_cloudwatchlogs::types::LogGroup,
-        HashMap<String, String>,
-    )>,
-    AwsError,
-> {
-    let out = cx
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(name)
-        .send()
-        .await
-        .map_err(|e| sdk("DescribeLogGroups", e))?;
-    let Some(g) = out
-        .log_groups
-        .unwrap_or_default()
-        .into_iter()
-        .find(|g| g.log_group_name() == Some(name))
-    else {
-        return Ok(None);
+type LogGroupDesc = aws_sdk_cloudwatchlogs::types::LogGroup;
+
+/// Every log group whose name starts with `prefix` (all of them for ""), every page.
+async fn with_prefix(cx: &Clients, prefix: &str) -> Result<Vec<LogGroupDesc>, AwsError> {
+    let req = cx.logs.describe_log_groups();
+    let req = if prefix.is_empty() {
+        req
+    } else {
+        req.log_group_name_prefix(prefix)
     };
+    Ok(items!(req, "DescribeLogGroups"))
+}
+
+async fn tags_of(cx: &Clients, g: &LogGroupDesc) -> Result<HashMap<String, String>, AwsError> {
     // The group's ARN ends in ":*"; tagging takes it without.
     let arn = g
         .arn()
         .map(|a| a.trim_end_matches(":*").to_string())
         .unwrap_or_default();
-    let tags = cx
+    Ok(cx
         .logs
         .list_tags_for_resource()
         .resource_arn(&arn)
@@ -52,8 +41,37 @@ async fn describe(
         .await
         .map_err(|e| sdk("ListTagsForResource", e))?
         .tags
-        .unwrap_or_default();
+        .unwrap_or_default())
+}
+
+async fn describe(
+    cx: &Clients,
+    name: &str,
+) -> Result<Option<(LogGroupDesc, HashMap<String, String>)>, AwsError> {
+    let found = with_prefix(cx, name).await?;
+    let Some(g) = found.into_iter().find(|g| g.log_group_name() == Some(name)) else {
+        return Ok(None);
+    };
+    let tags = tags_of(cx, &g).await?;
     Ok(Some((g, tags)))
+}
+
+/// The longest prefix all of `names` share.
+fn common_prefix(names: &[String]) -> &str {
+    let Some(first) = names.first() else {
+        return "";
+    };
+    let mut end = first.len();
+    for n in &names[1..] {
+        end = first
+            .char_indices()
+            .zip(n.chars())
+            .take_while(|((_, a), b)| a == b)
+            .last()
+            .map_or(0, |((i, a), _)| i + a.len_utf8())
+            .min(end);
+    }
+    &first[..end]
 }
 
 fn state(
@@ -85,14 +103,12 @@ impl AwsResource for LogGroup {
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let groups: Vec<aws_sdk_cloudwatchlogs::types::LogGroup> =
-            items!(cx.logs.describe_log_groups(), "DescribeLogGroups");
-        read_each(
-            self,
-            cx,
-            groups.into_iter().filter_map(|g| g.log_group_name),
-        )
-        .await
+        let mut out = Vec::new();
+        for g in with_prefix(cx, "").await? {
+            let tags = tags_of(cx, &g).await?;
+            out.push(Listed::new(state(&g, tags, &Value::Null)));
+        }
+        Ok(out)
     }
 
     fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
@@ -154,6 +170,35 @@ impl AwsResource for LogGroup {
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
         Ok(describe(cx, id).await?.map(|(g, t)| state(&g, t, prior)))
+    }
+
+    fn read_batch(&self) -> Option<usize> {
+        Some(50)
+    }
+
+    /// One listing by the names' common prefix (an environment's groups share one), every
+    /// page, then the tags of each group found.
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let names = keys_of(priors, "id");
+        let found = with_prefix(cx, common_prefix(&names)).await?;
+        let mut out = Vec::with_capacity(priors.len());
+        for (g, p) in in_order_by(priors, "id", found, |g| g.log_group_name())
+            .into_iter()
+            .zip(priors)
+        {
+            out.push(match g {
+                Some(g) => {
+                    let tags = tags_of(cx, &g).await?;
+                    Some(state(&g, tags, p))
+                }
+                None => None,
+            });
+        }
+        Ok(out)
     }
 
     async fn update(
@@ -222,5 +267,24 @@ impl AwsResource for LogGroup {
             Err(e) if !e.is_not_found() => Err(e),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::common_prefix;
+
+    #[test]
+    fn the_common_prefix_of_log_group_names() {
+        let n = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            common_prefix(&n(&["/ecs/dev-a", "/ecs/dev-b", "/ecs/dev-ab"])),
+            "/ecs/dev-"
+        );
+        assert_eq!(common_prefix(&n(&["/ecs/x"])), "/ecs/x");
+        assert_eq!(common_prefix(&n(&["a", "b"])), "");
+        assert_eq!(common_prefix(&n(&["/é/a", "/é/b"])), "/é/");
+        assert_eq!(common_prefix(&n(&["/éa", "/èa"])), "/");
+        assert_eq!(common_prefix(&[]), "");
     }
 }
