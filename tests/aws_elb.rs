@@ -343,3 +343,213 @@ async fn load_balancer_lifecycle_against_the_emulator() {
         .target_groups()
         .is_empty());
 }
+
+const WEIGHTED: &str = r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+variable "blue" {
+  default = 90
+}
+variable "green" {
+  default = 10
+}
+
+data "aws_availability_zones" "az" {}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.31.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.31.1.0/24"
+  availability_zone = data.aws_availability_zones.az.names[0]
+}
+
+resource "aws_subnet" "b" {
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.31.2.0/24"
+  availability_zone = data.aws_availability_zones.az.names[1]
+}
+
+resource "aws_lb" "web" {
+  name    = "canary"
+  subnets = [aws_subnet.a.id, aws_subnet.b.id]
+}
+
+resource "aws_lb_target_group" "color" {
+  for_each    = toset(["blue", "green"])
+  name        = "canary-${each.key}"
+  port        = 8080
+  protocol    = "HTTP"
+  vpc_id      = aws_vpc.main.id
+  target_type = "ip"
+}
+
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.web.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type = "forward"
+    forward {
+      target_group {
+        arn    = aws_lb_target_group.color["blue"].arn
+        weight = var.blue
+      }
+      target_group {
+        arn    = aws_lb_target_group.color["green"].arn
+        weight = var.green
+      }
+      stickiness {
+        enabled  = true
+        duration = 300
+      }
+    }
+  }
+}
+
+resource "aws_lb_listener_rule" "test" {
+  listener_arn = aws_lb_listener.http.arn
+  priority     = 5
+
+  action {
+    type = "forward"
+    forward {
+      target_group {
+        arn = aws_lb_target_group.color["green"].arn
+      }
+    }
+  }
+
+  condition {
+    path_pattern {
+      values = ["/test/*"]
+    }
+  }
+}
+"#;
+
+/// The weights of the forward action of `actions[0]`, by target group name, and its
+/// stickiness (enabled, duration).
+fn weights(
+    actions: &[aws_sdk_elasticloadbalancingv2::types::Action],
+) -> (Vec<(String, i32)>, Option<(bool, i32)>) {
+    let f = actions[0].forward_config().expect("a forward config");
+    let mut w: Vec<(String, i32)> = f
+        .target_groups()
+        .iter()
+        .map(|g| {
+            let arn = g.target_group_arn().unwrap();
+            let name = arn.split('/').nth(1).unwrap().to_string();
+            (name, g.weight().unwrap_or(1))
+        })
+        .collect();
+    w.sort();
+    let s = f
+        .target_group_stickiness_config()
+        .filter(|s| s.enabled() == Some(true))
+        .map(|s| (true, s.duration_seconds().unwrap_or(0)));
+    (w, s)
+}
+
+/// Weighted forward actions (`forward { target_group { arn, weight } stickiness { ... } }`) on
+/// a listener and a rule: created as written, no drift, a weight shift in place, and weights
+/// out of range refused at their line before anything is called.
+#[tokio::test(flavor = "multi_thread")]
+async fn weighted_forward_actions_against_the_emulator() {
+    let m = Moto::start();
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&m.sdk_config().await);
+    let f = Fixture::new(WEIGHTED);
+
+    let bad = m.run(&f, &["plan", "-var=blue=1000"], 1);
+    assert!(
+        bad.stderr.contains("Invalid target group weight")
+            && bad.stderr.contains("between 0 and 999, not 1000")
+            && bad.stderr.contains("main.tf:"),
+        "{}",
+        bad.stderr
+    );
+
+    m.run(&f, &["apply", "-auto-approve"], 0);
+    let lb = elb
+        .describe_load_balancers()
+        .names("canary")
+        .send()
+        .await
+        .unwrap()
+        .load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_string();
+    let listener = |elb: aws_sdk_elasticloadbalancingv2::Client, lb: String| async move {
+        elb.describe_listeners()
+            .load_balancer_arn(lb)
+            .send()
+            .await
+            .unwrap()
+            .listeners()[0]
+            .clone()
+    };
+    let l = listener(elb.clone(), lb.clone()).await;
+    assert_eq!(
+        weights(l.default_actions()),
+        (
+            vec![
+                ("canary-blue".to_string(), 90),
+                ("canary-green".to_string(), 10)
+            ],
+            Some((true, 300))
+        )
+    );
+    let rules = elb
+        .describe_rules()
+        .listener_arn(l.listener_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let rule = rules
+        .rules()
+        .iter()
+        .find(|r| r.priority() == Some("5"))
+        .unwrap();
+    assert_eq!(
+        weights(rule.actions()).0,
+        vec![("canary-green".to_string(), 1)]
+    );
+    m.run(&f, &["plan", "-detailed-exitcode"], 0);
+
+    // The canary's next step: a weight shift is one in-place update of the listener.
+    let r = m.run(
+        &f,
+        &["apply", "-auto-approve", "-var=blue=0", "-var=green=100"],
+        0,
+    );
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let l = listener(elb.clone(), lb.clone()).await;
+    assert_eq!(
+        weights(l.default_actions()).0,
+        vec![
+            ("canary-blue".to_string(), 0),
+            ("canary-green".to_string(), 100)
+        ]
+    );
+    m.run(
+        &f,
+        &[
+            "plan",
+            "-detailed-exitcode",
+            "-var=blue=0",
+            "-var=green=100",
+        ],
+        0,
+    );
+    m.run(&f, &["destroy", "-auto-approve"], 0);
+}

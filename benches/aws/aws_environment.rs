@@ -3,7 +3,9 @@
 //! the number of API calls, calls per resource by kind of call, and the sum of the calls'
 //! upstream latencies, so that wall time can be compared with the time the API itself took.
 //!
-//! Run with `benches/aws/run` (installs moto, sets TERRANE_MOTO_PYTHON).
+//! Run with `benches/aws/run` (installs moto, sets TERRANE_MOTO_PYTHON). With
+//! `TERRANE_BEFORE=<terrane binary built from an earlier commit>` it also times the no-change
+//! plan, apply and destroy with both binaries, alternated in the same run, and prints ratios.
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
@@ -15,6 +17,7 @@ mod faults;
 mod moto;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::Fixture;
@@ -23,7 +26,17 @@ use criterion::{criterion_group, criterion_main, Criterion};
 const RESOURCES: usize = 59;
 
 fn terrane(f: &Fixture, m: &moto::Moto, proxy: &faults::FaultProxy, args: &[&str]) -> Duration {
-    let mut c = f.cmd(args);
+    terrane_bin(Path::new(env!("CARGO_BIN_EXE_terrane")), f, m, proxy, args)
+}
+
+fn terrane_bin(
+    bin: &Path,
+    f: &Fixture,
+    m: &moto::Moto,
+    proxy: &faults::FaultProxy,
+    args: &[&str],
+) -> Duration {
+    let mut c = f.cmd_with(bin, args);
     for (k, v) in m.env() {
         c.env(k, v);
     }
@@ -116,6 +129,10 @@ fn bench(c: &mut Criterion) {
     let destroyed = std::mem::take(&mut *proxy.calls.lock().unwrap());
     report("destroy", wall, &destroyed);
 
+    if let Some(before) = std::env::var_os("TERRANE_BEFORE") {
+        compare(Path::new(&before), &f, &m, &proxy);
+    }
+
     let mut g = c.benchmark_group("aws_environment");
     g.sample_size(10);
     g.bench_function("apply_59_resources", |b| {
@@ -129,6 +146,76 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// `TERRANE_BEFORE=<binary of an earlier commit>`: the no-change plan, then apply and destroy,
+/// with that binary and with this one, alternated round by round in this one run (so that
+/// both see the same machine and the same emulator); medians, ratios and API calls.
+fn compare(before: &Path, f: &Fixture, m: &moto::Moto, proxy: &faults::FaultProxy) {
+    const ROUNDS: usize = 7;
+    let this = Path::new(env!("CARGO_BIN_EXE_terrane"));
+    let bins = [("before", before), ("after", this)];
+    let mut plan: [Vec<Duration>; 2] = Default::default();
+    let mut calls = [0usize; 2];
+    terrane(f, m, proxy, &["apply", "-auto-approve"]);
+    for round in 0..ROUNDS {
+        for k in [round % 2, 1 - round % 2] {
+            proxy.calls.lock().unwrap().clear();
+            plan[k].push(terrane_bin(bins[k].1, f, m, proxy, &["plan"]));
+            calls[k] = proxy.calls.lock().unwrap().len();
+        }
+    }
+    terrane(f, m, proxy, &["destroy", "-auto-approve"]);
+    let mut apply: [Vec<Duration>; 2] = Default::default();
+    let mut destroy: [Vec<Duration>; 2] = Default::default();
+    for round in 0..ROUNDS {
+        for k in [round % 2, 1 - round % 2] {
+            apply[k].push(terrane_bin(
+                bins[k].1,
+                f,
+                m,
+                proxy,
+                &["apply", "-auto-approve"],
+            ));
+            destroy[k].push(terrane_bin(
+                bins[k].1,
+                f,
+                m,
+                proxy,
+                &["destroy", "-auto-approve"],
+            ));
+        }
+    }
+    println!(
+        "\n== before ({}) and after, {ROUNDS} rounds alternated",
+        before.display()
+    );
+    println!(
+        "{:<16} {:>10} {:>10} {:>12}",
+        "step", "before", "after", "after/before"
+    );
+    for (label, v) in [
+        ("no-change plan", plan),
+        ("apply", apply),
+        ("destroy", destroy),
+    ] {
+        let [b, a] = v.map(median);
+        println!(
+            "{label:<16} {:>9.3}s {:>9.3}s {:>12.2}",
+            b.as_secs_f64(),
+            a.as_secs_f64(),
+            a.as_secs_f64() / b.as_secs_f64()
+        );
+    }
+    println!(
+        "no-change plan API calls: before {}, after {} ({RESOURCES} resources)",
+        calls[0], calls[1]
+    );
 }
 
 criterion_group!(benches, bench);

@@ -78,7 +78,14 @@ impl Fixture {
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_terrane"));
+        self.cmd_with(Path::new(env!("CARGO_BIN_EXE_terrane")), args)
+    }
+
+    /// [`Fixture::cmd`] with another `terrane` binary (a build of an earlier commit, for the
+    /// benchmarks' before/after comparisons).
+    #[allow(dead_code)]
+    pub fn cmd_with(&self, bin: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(bin);
         c.args(args)
             .current_dir(&self.work)
             .env("TERRANE_ENABLE_TEST_PROVIDER", "1")

@@ -51,10 +51,18 @@ impl AwsResource for Listener {
         Ok(out)
     }
 
+    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        validate_actions(config, "default_action")
+    }
+
     fn references(&self) -> &'static [(&'static str, &'static str)] {
         &[
             ("load_balancer_arn", "aws_lb"),
             ("default_action.target_group_arn", "aws_lb_target_group"),
+            (
+                "default_action.forward.target_group.arn",
+                "aws_lb_target_group",
+            ),
         ]
     }
 

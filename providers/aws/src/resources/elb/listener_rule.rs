@@ -156,10 +156,15 @@ impl AwsResource for ListenerRule {
         read_each(self, cx, ids).await
     }
 
+    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        validate_actions(config, "action")
+    }
+
     fn references(&self) -> &'static [(&'static str, &'static str)] {
         &[
             ("listener_arn", "aws_lb_listener"),
             ("action.target_group_arn", "aws_lb_target_group"),
+            ("action.forward.target_group.arn", "aws_lb_target_group"),
         ]
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types as t;
-use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
+use terrane_core::{Attribute, Diagnostic, Nesting, ResourceSchema, Type, Value};
 
 use crate::config::Clients;
 use crate::error::{absent_ok, delete_and_wait, retry_dependency, sdk, wait_until, AwsError};
@@ -191,4 +191,4 @@ mod listener_rule;
 mod target_group;
 mod target_group_attachment;
 
-use action::{action_schema, actions, actions_state};
+use action::{action_schema, actions, actions_state, validate_actions};
