@@ -220,7 +220,7 @@ pub(super) fn actions_state(read: &[t::Action], prior: &Value, key: &str) -> Val
                 let forward = forward_state(a, pa.copied());
                 let single = a
                     .forward_config()
-                    .map_or(true, |f| f.target_groups().len() == 1);
+                    .is_none_or(|f| f.target_groups().len() == 1);
                 let tg = a.target_group_arn().or_else(|| {
                     a.forward_config()
                         .filter(|_| single)
