@@ -433,13 +433,16 @@ resource "aws_lb_listener_rule" "test" {
 }
 "#;
 
+/// (target group name, weight) of a forward action.
+type Weights = Vec<(String, i32)>;
+
 /// The weights of the forward action of `actions[0]`, by target group name, and its
 /// stickiness (enabled, duration).
 fn weights(
     actions: &[aws_sdk_elasticloadbalancingv2::types::Action],
-) -> (Vec<(String, i32)>, Option<(bool, i32)>) {
+) -> (Weights, Option<(bool, i32)>) {
     let f = actions[0].forward_config().expect("a forward config");
-    let mut w: Vec<(String, i32)> = f
+    let mut w: Weights = f
         .target_groups()
         .iter()
         .map(|g| {
