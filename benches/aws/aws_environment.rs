@@ -173,22 +173,20 @@ fn compare(before: &Path, f: &Fixture, m: &moto::Moto, proxy: &faults::FaultProx
     terrane(f, m, proxy, &["destroy", "-auto-approve"]);
     let mut apply: [Vec<Duration>; 2] = Default::default();
     let mut destroy: [Vec<Duration>; 2] = Default::default();
+    let mut applied: [BTreeMap<String, (usize, Duration)>; 2] = Default::default();
+    let apply_args = ["apply", "-auto-approve"];
+    let destroy_args = ["destroy", "-auto-approve"];
     for round in 0..ROUNDS {
         for k in [round % 2, 1 - round % 2] {
-            apply[k].push(terrane_bin(
-                bins[k].1,
-                f,
-                m,
-                proxy,
-                &["apply", "-auto-approve"],
-            ));
-            destroy[k].push(terrane_bin(
-                bins[k].1,
-                f,
-                m,
-                proxy,
-                &["destroy", "-auto-approve"],
-            ));
+            proxy.calls.lock().unwrap().clear();
+            apply[k].push(terrane_bin(bins[k].1, f, m, proxy, &apply_args));
+            applied[k].clear();
+            for (op, d) in proxy.calls.lock().unwrap().iter() {
+                let e = applied[k].entry(op.clone()).or_default();
+                e.0 += 1;
+                e.1 += *d;
+            }
+            destroy[k].push(terrane_bin(bins[k].1, f, m, proxy, &destroy_args));
         }
     }
     println!(
@@ -215,6 +213,32 @@ fn compare(before: &Path, f: &Fixture, m: &moto::Moto, proxy: &faults::FaultProx
     println!(
         "no-change plan API calls: before {}, after {} ({RESOURCES} resources)",
         calls[0], calls[1]
+    );
+    println!("apply calls that differ (count, sum of latencies), last round:");
+    let ops: std::collections::BTreeSet<&String> = applied.iter().flat_map(|m| m.keys()).collect();
+    for op in ops {
+        let [b, a] = [0, 1].map(|k| applied[k].get(op).copied().unwrap_or_default());
+        if b.0 != a.0 {
+            println!(
+                "  {op:<36} before {:>3} ({:>6.3}s)  after {:>3} ({:>6.3}s)",
+                b.0,
+                b.1.as_secs_f64(),
+                a.0,
+                a.1.as_secs_f64()
+            );
+        }
+    }
+    let sum = |k: usize| {
+        applied[k]
+            .values()
+            .map(|v| v.1)
+            .sum::<Duration>()
+            .as_secs_f64()
+    };
+    println!(
+        "apply, sum of call latencies: before {:.3}s, after {:.3}s",
+        sum(0),
+        sum(1)
     );
 }
 
