@@ -250,3 +250,122 @@ fn the_plugins_example_applies_plans_clean_and_destroys() {
     m.run(&f, &["destroy", "-auto-approve"], 0);
     assert!(get_parameter(&m, &name).is_none(), "{name} is gone");
 }
+
+/// The aws-ssm plugin (contract 0.1.1) discovers its parameters without any state: by path
+/// prefix, by tags (all must match), by a name regex and by type, each with the state a delete
+/// takes and never a decrypted value; deleting what it found leaves nothing.
+#[test]
+fn the_aws_ssm_plugin_discovers_parameters_by_path_prefix_and_tags() {
+    use std::collections::{BTreeMap, BTreeSet};
+    use terrane_core::{DiscoverFilter, FoundBy, NameMatch, Value};
+    use terrane_plugin_host::testing::Harness;
+    use terrane_plugin_host::{Allow, HostOptions, Limits};
+
+    let m = Moto::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let signer = terrane_provider_aws::PluginSigner::with_config(rt.block_on(m.sdk_config()));
+    let h = Harness::load_with(
+        common::plugins::plugin("aws_ssm"),
+        Allow {
+            aws: vec!["ssm".into()],
+            ..Allow::default()
+        },
+        Limits::default(),
+        HostOptions {
+            cache_dir: Some(common::plugins::cache_dir()),
+            aws_signer: Some(std::sync::Arc::new(signer)),
+        },
+    )
+    .unwrap();
+    h.configure(Value::Null).unwrap();
+    for (name, env) in [
+        ("/app/dev/a", "dev"),
+        ("/app/dev/b", "dev"),
+        ("/app/qa/a", "qa"),
+    ] {
+        h.create(
+            "aws_ssm_parameter",
+            Value::map([
+                ("name", Value::from(name)),
+                ("type", Value::from("SecureString")),
+                ("value", Value::from("s3cret")),
+                (
+                    "tags",
+                    Value::map([("env", Value::from(env)), ("team", Value::from("ops"))]),
+                ),
+            ]),
+        )
+        .unwrap();
+    }
+    let ids = |f: DiscoverFilter| -> BTreeSet<String> {
+        h.discover(&f).unwrap().into_iter().map(|o| o.id).collect()
+    };
+    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    let tags = |v: &[(&str, &str)]| {
+        v.iter()
+            .map(|(k, x)| (k.to_string(), x.to_string()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    assert_eq!(
+        ids(DiscoverFilter {
+            name: Some(NameMatch::Prefix("/app/dev/".into())),
+            ..Default::default()
+        }),
+        set(&["/app/dev/a", "/app/dev/b"])
+    );
+    assert_eq!(
+        ids(DiscoverFilter {
+            tags: tags(&[("env", "qa")]),
+            ..Default::default()
+        }),
+        set(&["/app/qa/a"])
+    );
+    assert_eq!(
+        ids(DiscoverFilter {
+            tags: tags(&[("env", "dev"), ("team", "ops")]),
+            ..Default::default()
+        }),
+        set(&["/app/dev/a", "/app/dev/b"])
+    );
+    assert!(ids(DiscoverFilter {
+        tags: tags(&[("env", "dev"), ("team", "web")]),
+        ..Default::default()
+    })
+    .is_empty());
+    assert_eq!(
+        ids(DiscoverFilter {
+            name: Some(NameMatch::regex("^/app/(dev|qa)/a$").unwrap()),
+            ..Default::default()
+        }),
+        set(&["/app/dev/a", "/app/qa/a"])
+    );
+    assert!(ids(DiscoverFilter {
+        types: BTreeSet::from(["aws_vpc".to_string()]),
+        ..Default::default()
+    })
+    .is_empty());
+
+    let found = h
+        .discover(&DiscoverFilter {
+            tags: tags(&[("team", "ops")]),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(found.len(), 3);
+    for o in &found {
+        assert_eq!(o.type_name, "aws_ssm_parameter");
+        assert_eq!(o.found_by, FoundBy::Listing);
+        assert_eq!(o.tags.get("team").map(String::as_str), Some("ops"));
+        assert!(
+            o.state.get("value").is_none(),
+            "a value was read: {:?}",
+            o.state
+        );
+        h.delete("aws_ssm_parameter", &o.state).unwrap();
+    }
+    assert!(ids(DiscoverFilter {
+        tags: tags(&[("team", "ops")]),
+        ..Default::default()
+    })
+    .is_empty());
+}

@@ -66,7 +66,7 @@ fn a_plugin_is_used_only_after_init_records_its_hash() {
     let r = f.ok(&["init"], 0);
     assert!(
         r.stdout
-            .contains("- random: plugins/random.wasm random v0.1.0 (contract 0.1.0), sha256 "),
+            .contains("- random: plugins/random.wasm random v0.1.0 (contract 0.1.1), sha256 "),
         "{}",
         r.stdout
     );

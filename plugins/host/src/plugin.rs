@@ -10,7 +10,7 @@ use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::bindings::{self, wit, Plugin as Bindings, PluginPre};
+use crate::bindings::{self, discoverable, wit, PluginPre};
 use crate::cache::CacheOutcome;
 use crate::capabilities::{url_host, Allow, AwsSigner, Granted, UnsignedAws};
 use crate::convert;
@@ -57,6 +57,10 @@ pub(crate) struct PluginInner {
     pub cache: CacheOutcome,
     pub compile_time: Duration,
     pre: PluginPre<State>,
+    /// Where the optional `discovery` export is (contract 0.1.1), when the plugin has it.
+    discovery: Option<discoverable::wit::GuestIndices>,
+    /// The types its `discover` finds (empty: it cannot discover).
+    discoverable_types: Vec<String>,
     engine: Engine,
     shared: Arc<Shared>,
 }
@@ -73,6 +77,11 @@ impl Plugin {
     }
     pub fn schema(&self) -> &ProviderSchema {
         &self.inner.schema
+    }
+    /// The resource types the plugin's `discover` finds (contract 0.1.1); empty when it cannot
+    /// discover (built against 0.1.0, or it declares none).
+    pub fn discoverable_types(&self) -> &[String] {
+        &self.inner.discoverable_types
     }
     pub fn granted(&self) -> &Granted {
         &self.inner.granted
@@ -229,6 +238,24 @@ pub(crate) struct Instance {
     stderr: Capture,
 }
 
+/// The exports of one instance: the provider, and discovery where the plugin has it.
+pub(crate) struct Bindings {
+    provider: bindings::Plugin,
+    discovery: Option<discoverable::wit::Guest>,
+}
+
+impl Bindings {
+    pub fn terrane_provider_provider(
+        &self,
+    ) -> &bindings::exports::terrane::provider::provider::Guest {
+        self.provider.terrane_provider_provider()
+    }
+
+    pub fn discovery(&self) -> Option<&discoverable::wit::Guest> {
+        self.discovery.as_ref()
+    }
+}
+
 impl PluginInner {
     fn instantiate(&self) -> Result<Instance, String> {
         let stderr = Capture::default();
@@ -263,10 +290,23 @@ impl PluginInner {
         );
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(ticks(self.limits.call_timeout));
-        let bindings = self
+        let start = |e: wasmtime::Error| format!("cannot start an instance: {e:#}");
+        let instance = self
             .pre
+            .instance_pre()
             .instantiate(&mut store)
-            .map_err(|e| format!("cannot start an instance: {e:#}"))?;
+            .map_err(start)?;
+        let provider = bindings::Plugin::new(&mut store, &instance).map_err(start)?;
+        let discovery = self
+            .discovery
+            .as_ref()
+            .map(|ix| ix.load(&mut store, &instance))
+            .transpose()
+            .map_err(start)?;
+        let bindings = Bindings {
+            provider,
+            discovery,
+        };
         Ok(Instance {
             store,
             bindings,
@@ -478,6 +518,18 @@ pub(crate) fn introspect(
             "it needs something this host does not offer: {e:#}"
         ))
     })?;
+    let exports_discovery = component
+        .component_type()
+        .exports(engine)
+        .any(|(name, _)| name.starts_with("terrane:provider/discovery@"));
+    let discovery = if exports_discovery {
+        Some(
+            discoverable::wit::GuestIndices::new(&instance_pre)
+                .map_err(|e| invalid(format!("its discovery interface does not match: {e:#}")))?,
+        )
+    } else {
+        None
+    };
     let pre = PluginPre::new(instance_pre)
         .map_err(|e| invalid(format!("it does not export the provider interface: {e:#}")))?;
     // Metadata and schema are read through an instance of the plugin itself, before they are
@@ -493,6 +545,8 @@ pub(crate) fn introspect(
         cache,
         compile_time,
         pre,
+        discovery,
+        discoverable_types: Vec::new(),
         engine: engine.clone(),
         shared: shared.clone(),
     };
@@ -518,6 +572,21 @@ pub(crate) fn introspect(
         .map_err(|e| invalid(e.message))?;
     let schema = convert::provider_schema_in(&schema)
         .map_err(|e| invalid(format!("its schema is invalid: {e}")))?;
+    let discoverable_types = if pool.plugin.inner.discovery.is_some() {
+        pool.call(
+            Call {
+                name: "discoverable-types",
+                ..call
+            },
+            |b, s| match b.discovery() {
+                Some(d) => d.call_discoverable_types(s),
+                None => Ok(Vec::new()),
+            },
+        )
+        .map_err(|e| invalid(e.message))?
+    } else {
+        Vec::new()
+    };
     let granted = Granted::new(&md.http_hosts, &md.aws_services, &spec.allow);
     let Pool { plugin, .. } = pool;
     let old = Arc::try_unwrap(plugin.inner).map_err(|_| invalid("plugin still in use".into()))?;
@@ -531,6 +600,7 @@ pub(crate) fn introspect(
                 contract,
             },
             schema,
+            discoverable_types,
             granted: Arc::new(granted),
             ..old
         }),

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use terrane_core::{
-    ApplyRequest, Diagnostic, PlanRequest, PlanResponse, Provider, ProviderError, ProviderSchema,
-    Value,
+    ApplyRequest, Diagnostic, DiscoverFilter, DiscoveredObject, FoundBy, NameMatch, PlanRequest,
+    PlanResponse, Provider, ProviderError, ProviderSchema, Reference, Value,
 };
 
+use crate::bindings::discoverable::wit as dwit;
 use crate::bindings::wit;
 use crate::convert::{self, value_in, value_out};
 use crate::plugin::{Call, Plugin, Pool};
@@ -174,6 +175,63 @@ impl Provider for PluginProvider {
                 })?
                 .map_err(convert::error_in)?;
             decode(pool, "an imported state", &out)
+        })
+        .await
+    }
+
+    fn discovers(&self) -> bool {
+        !self.pool.plugin.discoverable_types().is_empty()
+    }
+
+    async fn discover(
+        &self,
+        filter: &DiscoverFilter,
+    ) -> Result<Vec<DiscoveredObject>, ProviderError> {
+        if !self.discovers() {
+            return Err(ProviderError::new(format!(
+                "plugin {} cannot discover its objects (it was built for contract {}; discovery came in 0.1.1)",
+                self.pool.plugin.inner.name, self.pool.plugin.inner.metadata.contract
+            )));
+        }
+        let wf = dwit::DiscoverFilter {
+            tags: filter.tags.clone().into_iter().collect(),
+            name: filter.name.as_ref().map(|n| match n {
+                NameMatch::Prefix(p) => dwit::NameMatch::Prefix(p.clone()),
+                NameMatch::Regex(r) => dwit::NameMatch::Regex(r.as_str().to_string()),
+            }),
+            types: filter.types.iter().cloned().collect(),
+        };
+        self.blocking("discover", None, move |pool, call| {
+            let found = pool
+                .call(call, |b, s| match b.discovery() {
+                    Some(d) => d.call_discover(s, &wf),
+                    None => Ok(Ok(Vec::new())),
+                })?
+                .map_err(convert::error_in)?;
+            found
+                .into_iter()
+                .map(|o| {
+                    Ok(DiscoveredObject {
+                        state: decode(pool, "a discovered object's state", &o.state)?,
+                        type_name: o.type_name,
+                        id: o.id,
+                        aliases: o.aliases,
+                        name: o.name,
+                        tags: o.tags.into_iter().collect(),
+                        created: o.created,
+                        found_by: match o.found_by {
+                            dwit::FoundBy::Tags => FoundBy::Tags,
+                            dwit::FoundBy::Listing => FoundBy::Listing,
+                        },
+                        references: o
+                            .references
+                            .into_iter()
+                            .map(|r| Reference::new(r.type_name, r.id))
+                            .collect(),
+                        is_default: o.is_default,
+                    })
+                })
+                .collect()
         })
         .await
     }

@@ -15,8 +15,8 @@
 use std::path::Path;
 
 use terrane_core::{
-    ApplyRequest, Diagnostic, Nesting, PlanRequest, PlanResponse, Provider, ProviderError,
-    ResourceSchema, Value,
+    ApplyRequest, Diagnostic, DiscoverFilter, DiscoveredObject, Nesting, PlanRequest, PlanResponse,
+    Provider, ProviderError, ResourceSchema, Value,
 };
 
 use crate::{
@@ -185,6 +185,15 @@ impl Harness {
         };
         self.rt
             .block_on(self.provider.read_data(type_name, &config))
+    }
+
+    /// The plugin's objects that match `filter` (contract 0.1.1 `discovery`); an error for a
+    /// plugin that cannot discover.
+    pub fn discover(
+        &self,
+        filter: &DiscoverFilter,
+    ) -> Result<Vec<DiscoveredObject>, ProviderError> {
+        self.rt.block_on(self.provider.discover(filter))
     }
 
     fn complete(&self, type_name: &str, config: Value) -> Value {

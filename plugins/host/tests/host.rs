@@ -47,7 +47,7 @@ fn s<'a>(v: &'a Value, k: &str) -> &'a str {
 fn random_plugin_creates_ids_passwords_and_pets() {
     let h = random(7);
     assert_eq!(h.plugin().metadata().name, "random");
-    assert_eq!(h.plugin().metadata().contract, "0.1.0");
+    assert_eq!(h.plugin().metadata().contract, "0.1.1");
     let schema = &h.plugin().schema().resources["random_password"];
     assert!(
         schema.attributes["result"].sensitive,
@@ -329,4 +329,36 @@ fn http_reaches_only_hosts_both_declared_and_allowed() {
     // An AWS service it never asked for.
     let e = run(&h, "aws", None).unwrap_err();
     assert!(e.contains("AWS service \"iam\""), "{e}");
+}
+
+/// A plugin built against contract 0.1.0 (before discovery) loads, plans and applies through a
+/// 0.1.1 host, and is reported as unable to discover; a plugin built with the SDK (0.1.1)
+/// declares what it discovers.
+#[test]
+fn a_plugin_built_for_0_1_0_still_loads_and_cannot_be_discovered() {
+    use terrane_core::{DiscoverFilter, Provider};
+    let h = load("legacy").unwrap();
+    assert_eq!(h.plugin().metadata().contract, "0.1.0");
+    assert_eq!(h.plugin().metadata().name, "legacy");
+    h.configure(Value::Null).unwrap();
+    let state = h
+        .create("legacy_note", Value::map([("text", Value::from("hello"))]))
+        .unwrap();
+    assert_eq!(s(&state, "id"), "hello");
+    assert_eq!(h.read("legacy_note", &state).unwrap(), Some(state.clone()));
+    assert!(h.plugin().discoverable_types().is_empty());
+    assert!(!h.provider().discovers());
+    let err = h.discover(&DiscoverFilter::default()).unwrap_err();
+    assert!(
+        err.message.contains("cannot discover") && err.message.contains("0.1.0"),
+        "{}",
+        err.message
+    );
+
+    let random = random(1);
+    assert!(random.plugin().discoverable_types().is_empty());
+    let ssm = load("aws_ssm").unwrap();
+    assert_eq!(ssm.plugin().metadata().contract, "0.1.1");
+    assert_eq!(ssm.plugin().discoverable_types(), ["aws_ssm_parameter"]);
+    assert!(ssm.provider().discovers());
 }

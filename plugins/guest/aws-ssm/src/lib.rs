@@ -72,25 +72,7 @@ fn get(name: &str) -> Result<Option<(J, Tags)>, Error> {
         Err(e) if e.code == "ParameterNotFound" => return Ok(None),
         Err(e) => return Err(fail("GetParameter", name, e)),
     };
-    let tags = ssm(
-        "ListTagsForResource",
-        json!({"ResourceType": "Parameter", "ResourceId": name}),
-    )
-    .map_err(|e| fail("ListTagsForResource", name, e))?;
-    let tags = tags
-        .get("TagList")
-        .and_then(J::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(|t| {
-                    Some((
-                        t.get("Key")?.as_str()?.to_string(),
-                        t.get("Value")?.as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let tags = list_tags(name)?;
     Ok(Some((p, tags)))
 }
 
@@ -123,6 +105,51 @@ fn state_from(base: &Value, p: &J, tags: &BTreeMap<String, String>) -> Value {
     }
     m.insert("tags_all".into(), tags_value(tags));
     Value::Map(m)
+}
+
+/// Every parameter DescribeParameters reports for `filters` (all pages).
+fn describe(filters: J) -> Result<Vec<J>, Error> {
+    let mut out = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let mut body = json!({"ParameterFilters": filters, "MaxResults": 50});
+        if let Some(t) = &next {
+            body["NextToken"] = J::from(t.as_str());
+        }
+        let r = ssm("DescribeParameters", body).map_err(|e| fail("DescribeParameters", "", e))?;
+        out.extend(
+            r.get("Parameters")
+                .and_then(J::as_array)
+                .cloned()
+                .unwrap_or_default(),
+        );
+        match r.get("NextToken").and_then(J::as_str) {
+            Some(t) if !t.is_empty() => next = Some(t.to_string()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+fn list_tags(name: &str) -> Result<Tags, Error> {
+    let tags = ssm(
+        "ListTagsForResource",
+        json!({"ResourceType": "Parameter", "ResourceId": name}),
+    )
+    .map_err(|e| fail("ListTagsForResource", name, e))?;
+    Ok(tags
+        .get("TagList")
+        .and_then(J::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(|t| {
+                    Some((
+                        t.get("Key")?.as_str()?.to_string(),
+                        t.get("Value")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default())
 }
 
 fn put(planned: &Value, overwrite: bool) -> Result<(), Error> {
@@ -334,6 +361,55 @@ impl Provider for Ssm {
             ("tags", Value::Null),
         ]);
         Ok(state_from(&base, &p, &tags))
+    }
+
+    fn discoverable_types(&self) -> Vec<String> {
+        vec!["aws_ssm_parameter".into()]
+    }
+
+    /// DescribeParameters, filtered by AWS on the name prefix (a path such as `/app/dev/`)
+    /// and on each tag; a regex is matched here. The state holds what a delete takes and no
+    /// value: a discovered secret is never decrypted.
+    fn discover(&mut self, filter: &DiscoverFilter) -> Result<Vec<DiscoveredObject>, Error> {
+        if !filter.wants_type("aws_ssm_parameter") {
+            return Ok(Vec::new());
+        }
+        let mut filters: Vec<J> = filter
+            .tags
+            .iter()
+            .map(|(k, v)| json!({"Key": format!("tag:{k}"), "Values": [v]}))
+            .collect();
+        if let Some(NameMatch::Prefix(p)) = &filter.name {
+            filters.push(json!({"Key": "Name", "Option": "BeginsWith", "Values": [p]}));
+        }
+        let mut out = Vec::new();
+        for p in describe(J::Array(filters))? {
+            let Some(name) = p.get("Name").and_then(J::as_str) else {
+                continue;
+            };
+            if filter.name.as_ref().is_some_and(|m| !m.matches(name)) {
+                continue;
+            }
+            let tags = list_tags(name)?;
+            let base = Value::map([
+                ("description", Value::Null),
+                ("tier", Value::from("Standard")),
+                ("allowed_pattern", Value::Null),
+                ("key_id", Value::Null),
+                ("tags", Value::Null),
+            ]);
+            let mut o = DiscoveredObject::new("aws_ssm_parameter", name, FoundBy::Listing)
+                .with_name(name)
+                .with_tags(tags.clone());
+            if let Some(arn) = p.get("ARN").and_then(J::as_str) {
+                o = o.also_known_as(arn);
+            }
+            o.state = state_from(&base, &p, &tags);
+            if filter.matches(&o) {
+                out.push(o);
+            }
+        }
+        Ok(out)
     }
 
     fn read_data(&mut self, _type_name: &str, config: &Value) -> Result<Value, Error> {

@@ -2,7 +2,9 @@
 //!
 //! Implement [`Provider`] for a type with `Default`, export it with [`export_provider!`], and
 //! build with `cargo build --target wasm32-wasip2 --release`. The resulting `.wasm` is a
-//! component that speaks the contract `terrane:provider@0.1.0` (`plugins/wit/provider.wit`).
+//! component that speaks the contract `terrane:provider@0.1.1` (`plugins/wit/provider.wit`,
+//! world `discoverable-plugin`). A provider that can find its objects without state (for
+//! cleanup) implements [`Provider::discoverable_types`] and [`Provider::discover`].
 //!
 //! ```ignore
 //! use terrane_plugin_sdk::*;
@@ -40,15 +42,16 @@
 //! are the engine's own, so a plugin plans and validates exactly like a native provider.
 
 pub use terrane_core::{
-    ApplyRequest, AttrPath, Attribute, Diagnostic, Nesting, PlanRequest, PlanResponse,
-    ProviderSchema, ResourceSchema, Severity, Type, Value,
+    ApplyRequest, AttrPath, Attribute, Diagnostic, DiscoverFilter, DiscoveredObject, FoundBy,
+    NameMatch, Nesting, PlanRequest, PlanResponse, ProviderSchema, Reference, ResourceSchema,
+    Severity, Type, Value,
 };
 
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
-        world: "plugin",
+        world: "discoverable-plugin",
         pub_export_macro: true,
         export_macro_name: "__export_plugin_world",
         default_bindings_module: "terrane_plugin_sdk::bindings",
@@ -57,11 +60,12 @@ pub mod bindings {
 
 pub mod host;
 
+use bindings::exports::terrane::provider::discovery as wit_discovery;
 use bindings::exports::terrane::provider::provider as wit_provider;
 use bindings::terrane::provider::types as wit;
 
 /// The contract version this SDK builds plugins for.
-pub const CONTRACT: &str = "0.1.0";
+pub const CONTRACT: &str = "0.1.1";
 
 /// What the plugin is and which capabilities it asks for. The user must also allow each one in
 /// the plugin's `required_providers` entry (`allow = { http = [...], aws = [...] }`).
@@ -174,6 +178,19 @@ pub trait Provider: Default + Send + 'static {
     fn read_data(&mut self, type_name: &str, _config: &Value) -> Result<Value, Error> {
         Err(Error::new(format!("unknown data source {type_name}")))
     }
+
+    /// The resource types [`Provider::discover`] can find; none by default (the host then
+    /// reports that the plugin cannot discover).
+    fn discoverable_types(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The objects matching `filter` (all its tags, its name match, its types), whether or not
+    /// any state knows them, each with the state a delete of it takes. Runs with the plugin's
+    /// capabilities, as `read` does.
+    fn discover(&mut self, _filter: &DiscoverFilter) -> Result<Vec<DiscoveredObject>, Error> {
+        Err(Error::new("this plugin cannot discover its objects"))
+    }
 }
 
 /// The provider's schema, built once per instance (a component exports one provider).
@@ -223,6 +240,15 @@ macro_rules! export_provider {
                 }
             }
 
+            impl $crate::__private::DiscoveryGuest for TerranePluginExport {
+                fn discoverable_types() -> ::std::vec::Vec<::std::string::String> {
+                    $crate::__private::with(&INSTANCE, |p| $crate::Provider::discoverable_types(p))
+                }
+                fn discover(filter: $crate::__private::WitDiscoverFilter) -> ::std::result::Result<::std::vec::Vec<$crate::__private::WitDiscoveredObject>, $crate::__private::WitError> {
+                    $crate::__private::with(&INSTANCE, |p| $crate::__private::discover(p, filter))
+                }
+            }
+
             $crate::bindings::__export_plugin_world!(TerranePluginExport with_types_in $crate::bindings);
         };
     };
@@ -237,8 +263,56 @@ pub mod __private {
         Manifest as WitManifest, PlanRequest as WitPlanRequest, PlanResponse as WitPlanResponse,
         ProviderSchema as WitProviderSchema,
     };
+    pub use super::wit_discovery::{
+        DiscoverFilter as WitDiscoverFilter, DiscoveredObject as WitDiscoveredObject,
+        Guest as DiscoveryGuest,
+    };
     pub use super::wit_provider::Guest;
     use super::*;
+
+    pub fn discover<P: Provider>(
+        p: &mut P,
+        f: WitDiscoverFilter,
+    ) -> Result<Vec<WitDiscoveredObject>, WitError> {
+        let name = match f.name {
+            None => None,
+            Some(wit_discovery::NameMatch::Prefix(s)) => Some(NameMatch::Prefix(s)),
+            Some(wit_discovery::NameMatch::Regex(r)) => {
+                Some(NameMatch::regex(&r).map_err(|e| error_out(Error::new(e)))?)
+            }
+        };
+        let filter = DiscoverFilter {
+            tags: f.tags.into_iter().collect(),
+            name,
+            types: f.types.into_iter().collect(),
+        };
+        let found = p.discover(&filter).map_err(error_out)?;
+        Ok(found
+            .into_iter()
+            .map(|o| WitDiscoveredObject {
+                type_name: o.type_name,
+                id: o.id,
+                aliases: o.aliases,
+                name: o.name,
+                tags: o.tags.into_iter().collect(),
+                created: o.created,
+                found_by: match o.found_by {
+                    FoundBy::Tags => wit_discovery::FoundBy::Tags,
+                    FoundBy::Listing => wit_discovery::FoundBy::Listing,
+                },
+                references: o
+                    .references
+                    .into_iter()
+                    .map(|r| wit_discovery::Reference {
+                        type_name: r.type_name,
+                        id: r.id,
+                    })
+                    .collect(),
+                state: encode(&o.state),
+                is_default: o.is_default,
+            })
+            .collect())
+    }
 
     pub fn with<P: Provider, R>(cell: &Mutex<Option<P>>, f: impl FnOnce(&mut P) -> R) -> R {
         let mut guard = cell.lock().unwrap_or_else(|e| e.into_inner());
