@@ -412,6 +412,21 @@ resource "aws_lb_listener" "http" {
   }
 }
 
+resource "aws_lb_listener" "https_redirect" {
+  load_balancer_arn = aws_lb.web.arn
+  port              = 8081
+  protocol          = "HTTP"
+
+  default_action {
+    type = "redirect"
+    redirect {
+      port        = "443"
+      protocol    = "HTTPS"
+      status_code = "HTTP_301"
+    }
+  }
+}
+
 resource "aws_lb_listener_rule" "test" {
   listener_arn = aws_lb_listener.http.arn
   priority     = 5
@@ -460,8 +475,8 @@ fn weights(
 }
 
 /// Weighted forward actions (`forward { target_group { arn, weight } stickiness { ... } }`) on
-/// a listener and a rule: created as written, no drift, a weight shift in place, and weights
-/// out of range refused at their line before anything is called.
+/// a listener and a rule, and a redirect action: created as written, no drift, a weight shift
+/// in place, and weights out of range refused at their line before anything is called.
 #[tokio::test(flavor = "multi_thread")]
 async fn weighted_forward_actions_against_the_emulator() {
     let m = Moto::start();
@@ -494,9 +509,32 @@ async fn weighted_forward_actions_against_the_emulator() {
             .send()
             .await
             .unwrap()
-            .listeners()[0]
+            .listeners()
+            .iter()
+            .find(|l| l.port() == Some(80))
+            .unwrap()
             .clone()
     };
+    let all = elb
+        .describe_listeners()
+        .load_balancer_arn(&lb)
+        .send()
+        .await
+        .unwrap();
+    let redirect = all
+        .listeners()
+        .iter()
+        .find(|l| l.port() == Some(8081))
+        .and_then(|l| l.default_actions()[0].redirect_config().cloned())
+        .expect("a redirect listener");
+    assert_eq!(
+        (
+            redirect.protocol(),
+            redirect.port(),
+            redirect.status_code().map(|c| c.as_str())
+        ),
+        (Some("HTTPS"), Some("443"), Some("HTTP_301"))
+    );
     let l = listener(elb.clone(), lb.clone()).await;
     assert_eq!(
         weights(l.default_actions()),

@@ -16,6 +16,32 @@ pub(super) fn action_schema() -> ResourceSchema {
                 .attr("status_code", Attribute::optional(Type::String)),
         )
         .block(
+            "redirect",
+            Nesting::List,
+            ResourceSchema::new()
+                .attr(
+                    "host",
+                    Attribute::optional(Type::String).with_default("#{host}"),
+                )
+                .attr(
+                    "path",
+                    Attribute::optional(Type::String).with_default("/#{path}"),
+                )
+                .attr(
+                    "port",
+                    Attribute::optional(Type::String).with_default("#{port}"),
+                )
+                .attr(
+                    "protocol",
+                    Attribute::optional(Type::String).with_default("#{protocol}"),
+                )
+                .attr(
+                    "query",
+                    Attribute::optional(Type::String).with_default("#{query}"),
+                )
+                .attr("status_code", Attribute::required(Type::String)),
+        )
+        .block(
             "forward",
             Nesting::List,
             ResourceSchema::new()
@@ -182,6 +208,22 @@ pub(super) fn actions(planned: &Value, key: &str) -> Vec<t::Action> {
             if let Some(f) = block(a, "forward") {
                 b = b.forward_config(forward_config(f));
             }
+            if let Some(r) = block(a, "redirect") {
+                let s = |k: &str| str_of(r, k).map(String::from);
+                b = b.redirect_config(
+                    t::RedirectActionConfig::builder()
+                        .set_host(s("host"))
+                        .set_path(s("path"))
+                        .set_port(s("port"))
+                        .set_protocol(s("protocol"))
+                        .set_query(s("query"))
+                        .set_status_code(
+                            s("status_code")
+                                .map(|c| t::RedirectActionStatusCodeEnum::from(c.as_str())),
+                        )
+                        .build(),
+                );
+            }
             if let Some(f) = block(a, "fixed_response") {
                 b = b.fixed_response_config(
                     t::FixedResponseActionConfig::builder()
@@ -217,6 +259,19 @@ pub(super) fn actions_state(read: &[t::Action], prior: &Value, key: &str) -> Val
                         ])]
                     })
                     .unwrap_or_default();
+                let redirect = a
+                    .redirect_config()
+                    .map(|r| {
+                        vec![Value::map([
+                            ("host", opt_s(r.host())),
+                            ("path", opt_s(r.path())),
+                            ("port", opt_s(r.port())),
+                            ("protocol", opt_s(r.protocol())),
+                            ("query", opt_s(r.query())),
+                            ("status_code", opt_s(r.status_code().map(|c| c.as_str()))),
+                        ])]
+                    })
+                    .unwrap_or_default();
                 let forward = forward_state(a, pa.copied());
                 let single = a
                     .forward_config()
@@ -242,6 +297,7 @@ pub(super) fn actions_state(read: &[t::Action], prior: &Value, key: &str) -> Val
                     ("target_group_arn", tg),
                     ("order", order),
                     ("fixed_response", Value::List(fixed)),
+                    ("redirect", Value::List(redirect)),
                     ("forward", Value::List(forward)),
                 ])
             })
