@@ -152,6 +152,18 @@ fn list_tags(name: &str) -> Result<Tags, Error> {
         .unwrap_or_default())
 }
 
+/// What a parameter's state holds for arguments AWS does not report back, where no
+/// configuration says (an import, a discovery).
+fn unconfigured() -> Value {
+    Value::map([
+        ("description", Value::Null),
+        ("tier", Value::from("Standard")),
+        ("allowed_pattern", Value::Null),
+        ("key_id", Value::Null),
+        ("tags", Value::Null),
+    ])
+}
+
 fn put(planned: &Value, overwrite: bool) -> Result<(), Error> {
     let name = text(planned, "name").unwrap_or_default();
     let mut body = json!({
@@ -353,14 +365,7 @@ impl Provider for Ssm {
     fn import(&mut self, _type_name: &str, id: &str) -> Result<Value, Error> {
         let (p, tags) =
             get(id)?.ok_or_else(|| Error::new(format!("no SSM parameter named {id:?}")))?;
-        let base = Value::map([
-            ("description", Value::Null),
-            ("tier", Value::from("Standard")),
-            ("allowed_pattern", Value::Null),
-            ("key_id", Value::Null),
-            ("tags", Value::Null),
-        ]);
-        Ok(state_from(&base, &p, &tags))
+        Ok(state_from(&unconfigured(), &p, &tags))
     }
 
     fn discoverable_types(&self) -> Vec<String> {
@@ -391,20 +396,13 @@ impl Provider for Ssm {
                 continue;
             }
             let tags = list_tags(name)?;
-            let base = Value::map([
-                ("description", Value::Null),
-                ("tier", Value::from("Standard")),
-                ("allowed_pattern", Value::Null),
-                ("key_id", Value::Null),
-                ("tags", Value::Null),
-            ]);
             let mut o = DiscoveredObject::new("aws_ssm_parameter", name, FoundBy::Listing)
                 .with_name(name)
                 .with_tags(tags.clone());
             if let Some(arn) = p.get("ARN").and_then(J::as_str) {
                 o = o.also_known_as(arn);
             }
-            o.state = state_from(&base, &p, &tags);
+            o.state = state_from(&unconfigured(), &p, &tags);
             if filter.matches(&o) {
                 out.push(o);
             }

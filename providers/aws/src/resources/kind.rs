@@ -88,12 +88,7 @@ pub trait AwsResource: Send + Sync {
         cx: &Clients,
         priors: &[&Value],
     ) -> Result<Vec<Option<Value>>, AwsError> {
-        let mut out = Vec::with_capacity(priors.len());
-        for p in priors {
-            let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
-            out.push(self.read(cx, id, p).await?);
-        }
-        Ok(out)
+        crate::resources::lifecycle::read_one_by_one(self, cx, priors).await
     }
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value)
         -> Result<Value, AwsError>;

@@ -199,6 +199,41 @@ where
     }
 }
 
+/// Each prior's object, as `found` has it in the order of the priors, made a state by
+/// `to_state` (which may call AWS again, for tags or attributes); a gone object stays `None`.
+pub async fn states_of<'a, T, F, Fut>(
+    found: Vec<Option<T>>,
+    priors: &[&'a Value],
+    to_state: F,
+) -> Result<Vec<Option<Value>>, AwsError>
+where
+    F: Fn(T, &'a Value) -> Fut,
+    Fut: std::future::Future<Output = Result<Value, AwsError>>,
+{
+    let mut out = Vec::with_capacity(priors.len());
+    for (item, p) in found.into_iter().zip(priors) {
+        out.push(match item {
+            Some(x) => Some(to_state(x, p).await?),
+            None => None,
+        });
+    }
+    Ok(out)
+}
+
+/// One [`AwsResource::read`] per prior, by its `id`: what a type without a batched read does.
+pub async fn read_one_by_one<K: AwsResource + ?Sized>(
+    kind: &K,
+    cx: &Clients,
+    priors: &[&Value],
+) -> Result<Vec<Option<Value>>, AwsError> {
+    let mut out = Vec::with_capacity(priors.len());
+    for p in priors {
+        let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
+        out.push(kind.read(cx, id, p).await?);
+    }
+    Ok(out)
+}
+
 /// The positions of `priors` grouped by what `group` says of each (a cluster, a policy), for
 /// APIs that describe many objects of one parent in one call.
 pub fn grouped_by(

@@ -9,7 +9,9 @@ use terrane_core::{AttrPath, Attribute, Diagnostic, Nesting, ResourceSchema, Typ
 use crate::config::Clients;
 use crate::error::{absent_ok, sdk, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::{already_exists, many_or_each, missing, read_each, vanished};
+use crate::resources::lifecycle::{
+    already_exists, many_or_each, missing, read_each, states_of, vanished,
+};
 use crate::resources::policy::{keep_equivalent, keep_prior_if_same, validate_json};
 use crate::resources::value::{block, bool_of, changed, opt_s, str_of};
 use crate::tags;

@@ -197,14 +197,12 @@ impl AwsResource for Repository {
             |r| r.repository_name(),
         )
         .await?;
-        let mut out = Vec::with_capacity(priors.len());
-        for (r, p) in found.into_iter().zip(priors) {
-            out.push(match r {
-                Some(r) => Some(repo_state(cx, &r, p).await?),
-                None => None,
-            });
-        }
-        Ok(out)
+        states_of(
+            found,
+            priors,
+            |r, p| async move { repo_state(cx, &r, p).await },
+        )
+        .await
     }
 
     async fn update(

@@ -441,14 +441,7 @@ impl AwsResource for EcsService {
             .iter()
             .any(|p| str_of(p, "cluster").is_none() || str_of(p, "name").is_none())
         {
-            let mut out = Vec::with_capacity(priors.len());
-            for p in priors {
-                out.push(
-                    self.read(cx, str_of(p, "id").unwrap_or_default(), p)
-                        .await?,
-                );
-            }
-            return Ok(out);
+            return crate::resources::lifecycle::read_one_by_one(self, cx, priors).await;
         }
         Ok(describe_many(cx, priors)
             .await?

@@ -327,17 +327,13 @@ impl AwsResource for ReplicationGroup {
             "DescribeReplicationGroups"
         );
         let live = all.into_iter().filter(|g| g.status() != Some("deleting"));
-        let mut out = Vec::with_capacity(priors.len());
-        for (g, p) in in_order_by(priors, "id", live, |g| g.replication_group_id())
-            .into_iter()
-            .zip(priors)
-        {
-            out.push(match g {
-                Some(g) => Some(rg_state(cx, &g, p).await?),
-                None => None,
-            });
-        }
-        Ok(out)
+        let found = in_order_by(priors, "id", live, |g| g.replication_group_id());
+        states_of(
+            found,
+            priors,
+            |g, p| async move { rg_state(cx, &g, p).await },
+        )
+        .await
     }
 
     async fn update(

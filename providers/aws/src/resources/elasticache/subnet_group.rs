@@ -128,17 +128,13 @@ impl AwsResource for SubnetGroup {
             cx.elasticache.describe_cache_subnet_groups(),
             "DescribeCacheSubnetGroups"
         );
-        let mut out = Vec::with_capacity(priors.len());
-        for (g, p) in in_order_by(priors, "id", all, |g| g.cache_subnet_group_name())
-            .into_iter()
-            .zip(priors)
-        {
-            out.push(match g {
-                Some(g) => Some(sg_state(cx, &g, p).await?),
-                None => None,
-            });
-        }
-        Ok(out)
+        let found = in_order_by(priors, "id", all, |g| g.cache_subnet_group_name());
+        states_of(
+            found,
+            priors,
+            |g, p| async move { sg_state(cx, &g, p).await },
+        )
+        .await
     }
 
     async fn update(

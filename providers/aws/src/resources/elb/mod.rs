@@ -12,8 +12,8 @@ use crate::config::Clients;
 use crate::error::{absent_ok, delete_and_wait, retry_dependency, sdk, wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
-    add_timeouts, create_then_find, many_or_each, missing, no_retry_config, read_each, timeout,
-    vanished,
+    add_timeouts, create_then_find, many_or_each, missing, no_retry_config, read_each, states_of,
+    timeout, vanished,
 };
 use crate::resources::value::{
     block, blocks, bool_of, changed, int_of, num, opt_n, opt_s, put, str_of, str_set, strs_of,

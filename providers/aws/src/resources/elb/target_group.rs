@@ -288,20 +288,15 @@ impl AwsResource for TargetGroup {
             .flatten()
             .filter_map(|g| g.target_group_arn().map(String::from))
             .collect();
-        let mut tags = read_tags_many(cx, &arns).await?;
-        let mut out = Vec::with_capacity(priors.len());
-        for (tg, p) in found.into_iter().zip(priors) {
-            out.push(match tg {
-                Some(tg) => {
-                    let t = tags
-                        .remove(tg.target_group_arn().unwrap_or_default())
-                        .unwrap_or_default();
-                    Some(tg_state_tagged(cx, &tg, t, p).await?)
-                }
-                None => None,
-            });
-        }
-        Ok(out)
+        let tags = read_tags_many(cx, &arns).await?;
+        states_of(found, priors, |tg, p| {
+            let t = tags
+                .get(tg.target_group_arn().unwrap_or_default())
+                .cloned()
+                .unwrap_or_default();
+            async move { tg_state_tagged(cx, &tg, t, p).await }
+        })
+        .await
     }
 
     async fn update(

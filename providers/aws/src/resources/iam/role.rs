@@ -199,14 +199,7 @@ impl AwsResource for IamRole {
         priors: &[&Value],
     ) -> Result<Vec<Option<Value>>, AwsError> {
         if priors.len() < LISTED_FROM {
-            let mut out = Vec::with_capacity(priors.len());
-            for p in priors {
-                out.push(
-                    self.read(cx, str_of(p, "id").unwrap_or_default(), p)
-                        .await?,
-                );
-            }
-            return Ok(out);
+            return crate::resources::lifecycle::read_one_by_one(self, cx, priors).await;
         }
         let mut roles: Vec<t::Role> = items!(cx.iam.list_roles().max_items(1000), "ListRoles");
         let details: std::collections::HashMap<String, t::RoleDetail> = pages!(

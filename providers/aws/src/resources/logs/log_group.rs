@@ -8,7 +8,7 @@ use terrane_core::{Attribute, ResourceSchema, Type, Value};
 use crate::config::Clients;
 use crate::error::{sdk, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::{already_exists, in_order_by, keys_of, vanished};
+use crate::resources::lifecycle::{already_exists, in_order_by, keys_of, states_of, vanished};
 use crate::resources::value::{int_of, num, opt_s, str_of};
 use crate::tags;
 
@@ -185,20 +185,12 @@ impl AwsResource for LogGroup {
     ) -> Result<Vec<Option<Value>>, AwsError> {
         let names = keys_of(priors, "id");
         let found = with_prefix(cx, common_prefix(&names)).await?;
-        let mut out = Vec::with_capacity(priors.len());
-        for (g, p) in in_order_by(priors, "id", found, |g| g.log_group_name())
-            .into_iter()
-            .zip(priors)
-        {
-            out.push(match g {
-                Some(g) => {
-                    let tags = tags_of(cx, &g).await?;
-                    Some(state(&g, tags, p))
-                }
-                None => None,
-            });
-        }
-        Ok(out)
+        let found = in_order_by(priors, "id", found, |g| g.log_group_name());
+        states_of(found, priors, |g, p| async move {
+            let tags = tags_of(cx, &g).await?;
+            Ok(state(&g, tags, p))
+        })
+        .await
     }
 
     async fn update(
