@@ -9,10 +9,10 @@ use super::{cloudwatch, data, ec2, ecr, ecs, eks, elasticache, elb, iam, logs, s
 /// Every resource type, in the order of this table.
 pub fn all() -> Vec<Arc<dyn AwsResource>> {
     vec![
-        Arc::new(ec2::Vpc),
-        Arc::new(ec2::Subnet),
-        Arc::new(ec2::InternetGateway),
-        Arc::new(ec2::RouteTable),
+        Arc::new(ec2::Ec2Kind(ec2::Vpc)),
+        Arc::new(ec2::Ec2Kind(ec2::Subnet)),
+        Arc::new(ec2::Ec2Kind(ec2::InternetGateway)),
+        Arc::new(ec2::Ec2Kind(ec2::RouteTable)),
         Arc::new(ec2::RouteTableAssociation),
         Arc::new(iam::IamRole),
         Arc::new(iam::IamRolePolicyAttachment),
@@ -20,9 +20,9 @@ pub fn all() -> Vec<Arc<dyn AwsResource>> {
         Arc::new(iam::IamRolePolicy),
         Arc::new(iam::InstanceProfile),
         Arc::new(iam::OidcProvider),
-        Arc::new(ec2::SecurityGroup),
+        Arc::new(ec2::Ec2Kind(ec2::SecurityGroup)),
         Arc::new(ec2::Eip),
-        Arc::new(ec2::NatGateway),
+        Arc::new(ec2::Ec2Kind(ec2::NatGateway)),
         Arc::new(logs::LogGroup),
         Arc::new(ecs::EcsCluster),
         Arc::new(ecs::EcsTaskDefinition),

@@ -3,57 +3,19 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType, TagSpecification};
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::{sync_tags, token_filter};
+use super::kind::{must_exist, Ec2Type};
+use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, AwsError};
-use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::value::str_of;
 use crate::tags;
 
 pub struct InternetGateway;
 
-/// Every InternetGateway that matches all of `filters` (every one with none), all pages.
-async fn describe_where(
-    cx: &Clients,
-    filters: Vec<aws_sdk_ec2::types::Filter>,
-) -> Result<Vec<aws_sdk_ec2::types::InternetGateway>, AwsError> {
-    Ok(pages!(
-        cx.ec2
-            .describe_internet_gateways()
-            .set_filters(Some(filters)),
-        "DescribeInternetGateways",
-        internet_gateways
-    )
-    .collect())
-}
-
 const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
-
-async fn describe(
-    cx: &Clients,
-    id: &str,
-) -> Result<Option<aws_sdk_ec2::types::InternetGateway>, AwsError> {
-    match cx
-        .ec2
-        .describe_internet_gateways()
-        .internet_gateway_ids(id)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out.internet_gateways.unwrap_or_default().into_iter().next()),
-        Err(e) => {
-            let e = sdk("DescribeInternetGateways", e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
-}
 
 fn to_state(cx: &Clients, g: aws_sdk_ec2::types::InternetGateway, prior: &Value) -> Value {
     let id = g.internet_gateway_id().unwrap_or_default().to_string();
@@ -105,23 +67,48 @@ async fn detach(cx: &Clients, id: &str, vpc: &str) -> Result<(), AwsError> {
 }
 
 #[async_trait]
-impl AwsResource for InternetGateway {
-    fn name(&self) -> &'static str {
-        "aws_internet_gateway"
+impl Ec2Type for InternetGateway {
+    type Desc = aws_sdk_ec2::types::InternetGateway;
+    const OPERATION: &'static str = "DescribeInternetGateways";
+    const ID_FILTER: &'static str = "internet-gateway-id";
+    const WHAT: &'static str = "internet gateway";
+
+    fn id_of(d: &Self::Desc) -> Option<&str> {
+        d.internet_gateway_id()
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn describe_where(
+        cx: &Clients,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Self::Desc>, AwsError> {
+        Ok(pages!(
+            cx.ec2
+                .describe_internet_gateways()
+                .set_filters(Some(filters)),
+            "DescribeInternetGateways",
+            internet_gateways
+        )
+        .collect())
+    }
+
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+        Ok(to_state(cx, d, prior))
+    }
+
+    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>, AwsError> {
         let defaults = super::default_vpcs(cx).await?;
-        let items = describe_where(cx, Vec::new()).await?.into_iter();
-        Ok(items
+        Ok(all
+            .iter()
             .map(|g| {
-                let default = g
-                    .attachments()
+                g.attachments()
                     .iter()
-                    .any(|a| a.vpc_id().is_some_and(|v| defaults.contains(v)));
-                Listed::made_by_aws(to_state(cx, g, &Value::Null), default)
+                    .any(|a| a.vpc_id().is_some_and(|v| defaults.contains(v)))
             })
             .collect())
+    }
+
+    fn name(&self) -> &'static str {
+        "aws_internet_gateway"
     }
 
     fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
@@ -183,38 +170,8 @@ impl AwsResource for InternetGateway {
         if let Some(vpc) = str_of(planned, "vpc_id") {
             attach(cx, &id, vpc).await?;
         }
-        let g = describe(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeInternetGateways",
-                "InvalidInternetGatewayID.NotFound",
-                format!("{id} vanished"),
-            )
-        })?;
+        let g = must_exist::<InternetGateway>(cx, &id).await?;
         Ok(to_state(cx, g, planned))
-    }
-
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        Ok(describe(cx, id).await?.map(|g| to_state(cx, g, prior)))
-    }
-
-    fn read_batch(&self) -> Option<usize> {
-        Some(super::READ_BATCH)
-    }
-
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
-        let ids = super::ids_of(priors);
-        let found = describe_where(cx, vec![super::id_filter("internet-gateway-id", &ids)]).await?;
-        Ok(
-            super::in_order_of(priors, found, |x| x.internet_gateway_id())
-                .into_iter()
-                .zip(priors)
-                .map(|(item, p)| item.map(|s| to_state(cx, s, p)))
-                .collect(),
-        )
     }
 
     async fn update(
@@ -234,13 +191,7 @@ impl AwsResource for InternetGateway {
             }
         }
         sync_tags(cx, &id, prior, planned).await?;
-        let g = describe(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeInternetGateways",
-                "InvalidInternetGatewayID.NotFound",
-                format!("{id} does not exist"),
-            )
-        })?;
+        let g = must_exist::<InternetGateway>(cx, &id).await?;
         Ok(to_state(cx, g, planned))
     }
 
@@ -262,18 +213,5 @@ impl AwsResource for InternetGateway {
             },
         )
         .await
-    }
-
-    async fn find_by_token(
-        &self,
-        cx: &Clients,
-        token: &str,
-        _planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
-        let found = describe_where(cx, vec![token_filter(token)]).await?;
-        Ok(found
-            .into_iter()
-            .next()
-            .map(|g| to_state(cx, g, &Value::Null)))
     }
 }

@@ -169,6 +169,7 @@ where
 
 mod eip;
 mod internet_gateway;
+mod kind;
 mod nat_gateway;
 mod route;
 mod route_table;
@@ -180,6 +181,7 @@ mod vpc;
 
 pub use eip::Eip;
 pub use internet_gateway::InternetGateway;
+pub use kind::{Ec2Kind, Ec2Type};
 pub use nat_gateway::NatGateway;
 pub use route::Route;
 pub use route_table::RouteTable;

@@ -3,60 +3,19 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ConnectivityType, ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{ConnectivityType, Filter, ResourceType, TagSpecification};
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::{sync_tags, token_filter};
+use super::kind::{describe_id, must_exist, Ec2Type};
+use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{sdk, wait_until, AwsError};
-use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::value::str_of;
 use crate::tags;
 
 pub struct NatGateway;
 
-/// Every NatGateway that matches all of `filters` (every one with none), all pages.
-async fn describe_where(
-    cx: &Clients,
-    filters: Vec<aws_sdk_ec2::types::Filter>,
-) -> Result<Vec<aws_sdk_ec2::types::NatGateway>, AwsError> {
-    Ok(pages!(
-        cx.ec2.describe_nat_gateways().set_filter(Some(filters)),
-        "DescribeNatGateways",
-        nat_gateways
-    )
-    .collect())
-}
-
 const NAT_TIMEOUT: Duration = Duration::from_secs(600);
-
-async fn describe_nat(
-    cx: &Clients,
-    id: &str,
-) -> Result<Option<aws_sdk_ec2::types::NatGateway>, AwsError> {
-    match cx
-        .ec2
-        .describe_nat_gateways()
-        .nat_gateway_ids(id)
-        .send()
-        .await
-    {
-        Ok(o) => Ok(o
-            .nat_gateways
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))),
-        Err(e) => {
-            let e = sdk("DescribeNatGateways", e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
-}
 
 fn nat_state(n: aws_sdk_ec2::types::NatGateway, prior: &Value) -> Value {
     let addr = n.nat_gateway_addresses().first();
@@ -102,17 +61,41 @@ fn nat_state(n: aws_sdk_ec2::types::NatGateway, prior: &Value) -> Value {
 }
 
 #[async_trait]
-impl AwsResource for NatGateway {
-    fn name(&self) -> &'static str {
-        "aws_nat_gateway"
+impl Ec2Type for NatGateway {
+    type Desc = aws_sdk_ec2::types::NatGateway;
+    const OPERATION: &'static str = "DescribeNatGateways";
+    const ID_FILTER: &'static str = "nat-gateway-id";
+    const WHAT: &'static str = "NAT gateway";
+
+    fn id_of(d: &Self::Desc) -> Option<&str> {
+        d.nat_gateway_id()
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let items = describe_where(cx, Vec::new()).await?.into_iter();
-        Ok(items
-            .filter(|n| !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting")))
-            .map(|n| Listed::new(nat_state(n, &Value::Null)))
-            .collect())
+    async fn describe_where(
+        cx: &Clients,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Self::Desc>, AwsError> {
+        // A deleted NAT gateway stays visible for an hour: it is gone.
+        Ok(pages!(
+            cx.ec2.describe_nat_gateways().set_filter(Some(filters)),
+            "DescribeNatGateways",
+            nat_gateways
+        )
+        .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
+        .collect())
+    }
+
+    fn listed(d: &Self::Desc) -> bool {
+        d.state().map(|s| s.as_str()) != Some("deleting")
+    }
+
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+        let _ = cx;
+        Ok(nat_state(d, prior))
+    }
+
+    fn name(&self) -> &'static str {
+        "aws_nat_gateway"
     }
 
     fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
@@ -175,7 +158,7 @@ impl AwsResource for NatGateway {
             "DescribeNatGateways",
             crate::resources::lifecycle::timeout(planned, "create", NAT_TIMEOUT),
             || async {
-                let n = describe_nat(cx, &id).await?;
+                let n = describe_id::<NatGateway>(cx, &id).await?;
                 match n.as_ref().and_then(|n| n.state()).map(|s| s.as_str()) {
                     Some("failed") => Err(AwsError::new(
                         "CreateNatGateway",
@@ -191,32 +174,6 @@ impl AwsResource for NatGateway {
         Ok(nat_state(n, planned))
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        Ok(describe_nat(cx, id).await?.map(|n| nat_state(n, prior)))
-    }
-
-    fn read_batch(&self) -> Option<usize> {
-        Some(super::READ_BATCH)
-    }
-
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
-        let ids = super::ids_of(priors);
-        let found = describe_where(cx, vec![super::id_filter("nat-gateway-id", &ids)]).await?;
-        Ok(super::in_order_of(priors, found, |x| x.nat_gateway_id())
-            .into_iter()
-            .zip(priors)
-            .map(|(item, p)| {
-                item.and_then(|s| {
-                    (s.state().map(|x| x.as_str()) != Some("deleted")).then(|| nat_state(s, p))
-                })
-            })
-            .collect())
-    }
-
     async fn update(
         &self,
         cx: &Clients,
@@ -225,13 +182,7 @@ impl AwsResource for NatGateway {
     ) -> Result<Value, AwsError> {
         let id = str_of(prior, "id").unwrap_or_default().to_string();
         sync_tags(cx, &id, prior, planned).await?;
-        let n = describe_nat(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeNatGateways",
-                "NatGatewayNotFound",
-                format!("{id} does not exist"),
-            )
-        })?;
+        let n = must_exist::<NatGateway>(cx, &id).await?;
         Ok(nat_state(n, planned))
     }
 
@@ -247,21 +198,13 @@ impl AwsResource for NatGateway {
             "the NAT gateway to be deleted",
             "DescribeNatGateways",
             crate::resources::lifecycle::timeout(state, "delete", NAT_TIMEOUT),
-            || async { Ok(describe_nat(cx, &id).await?.is_none().then_some(())) },
+            || async {
+                Ok(describe_id::<NatGateway>(cx, &id)
+                    .await?
+                    .is_none()
+                    .then_some(()))
+            },
         )
         .await
-    }
-
-    async fn find_by_token(
-        &self,
-        cx: &Clients,
-        token: &str,
-        _planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
-        let found = describe_where(cx, vec![token_filter(token)]).await?;
-        Ok(found
-            .into_iter()
-            .find(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
-            .map(|n| nat_state(n, &Value::Null)))
     }
 }

@@ -3,31 +3,18 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType, TagSpecification};
 use terrane_core::schema::dedup_set;
 use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
 
-use super::{sync_tags, token_filter};
+use super::kind::{describe_id, must_exist, Ec2Type};
+use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, AwsError};
-use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::value::str_of;
 use crate::tags;
 
 pub struct RouteTable;
-
-/// Every RouteTable that matches all of `filters` (every one with none), all pages.
-async fn describe_where(
-    cx: &Clients,
-    filters: Vec<aws_sdk_ec2::types::Filter>,
-) -> Result<Vec<aws_sdk_ec2::types::RouteTable>, AwsError> {
-    Ok(pages!(
-        cx.ec2.describe_route_tables().set_filters(Some(filters)),
-        "DescribeRouteTables",
-        route_tables
-    )
-    .collect())
-}
 
 const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
 const TARGETS: &[&str] = &[
@@ -44,29 +31,6 @@ fn route_schema() -> ResourceSchema {
         s = s.attr(t, Attribute::optional(Type::String));
     }
     s
-}
-
-async fn describe(
-    cx: &Clients,
-    id: &str,
-) -> Result<Option<aws_sdk_ec2::types::RouteTable>, AwsError> {
-    match cx
-        .ec2
-        .describe_route_tables()
-        .route_table_ids(id)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out.route_tables.unwrap_or_default().into_iter().next()),
-        Err(e) => {
-            let e = sdk("DescribeRouteTables", e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
 }
 
 /// Routes as configured blocks (the implicit `local` route is not one of them).
@@ -164,7 +128,7 @@ async fn add_route(cx: &Clients, id: &str, r: &Value) -> Result<(), AwsError> {
     match req.send().await.map_err(|e| sdk("CreateRoute", e)) {
         // A retry after a lost answer finds the route it made: the same route is no error.
         Err(e) if e.is("RouteAlreadyExists") => {
-            let same = describe(cx, id).await?.is_some_and(|rt| {
+            let same = describe_id::<RouteTable>(cx, id).await?.is_some_and(|rt| {
                 let want = normalize_route(r);
                 routes(&rt).as_list().is_some_and(|l| l.contains(&want))
             });
@@ -220,20 +184,37 @@ fn route_list(v: &Value) -> Vec<Value> {
 }
 
 #[async_trait]
-impl AwsResource for RouteTable {
-    fn name(&self) -> &'static str {
-        "aws_route_table"
+impl Ec2Type for RouteTable {
+    type Desc = aws_sdk_ec2::types::RouteTable;
+    const OPERATION: &'static str = "DescribeRouteTables";
+    const ID_FILTER: &'static str = "route-table-id";
+    const WHAT: &'static str = "route table";
+
+    fn id_of(d: &Self::Desc) -> Option<&str> {
+        d.route_table_id()
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        Ok(super::route_tables(cx, Vec::new())
-            .await?
-            .into_iter()
-            .map(|rt| {
-                let main = rt.associations().iter().any(|a| a.main() == Some(true));
-                Listed::made_by_aws(to_state(cx, rt, &Value::Null), main)
-            })
+    async fn describe_where(
+        cx: &Clients,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Self::Desc>, AwsError> {
+        super::route_tables(cx, filters).await
+    }
+
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+        Ok(to_state(cx, d, prior))
+    }
+
+    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>, AwsError> {
+        let _ = cx;
+        Ok(all
+            .iter()
+            .map(|rt| rt.associations().iter().any(|a| a.main() == Some(true)))
             .collect())
+    }
+
+    fn name(&self) -> &'static str {
+        "aws_route_table"
     }
 
     fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
@@ -309,36 +290,8 @@ impl AwsResource for RouteTable {
         for r in route_list(planned) {
             add_route(cx, &id, &r).await?;
         }
-        let rt = describe(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeRouteTables",
-                "InvalidRouteTableID.NotFound",
-                format!("{id} vanished"),
-            )
-        })?;
+        let rt = must_exist::<RouteTable>(cx, &id).await?;
         Ok(to_state(cx, rt, planned))
-    }
-
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        Ok(describe(cx, id).await?.map(|rt| to_state(cx, rt, prior)))
-    }
-
-    fn read_batch(&self) -> Option<usize> {
-        Some(super::READ_BATCH)
-    }
-
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
-        let ids = super::ids_of(priors);
-        let found = describe_where(cx, vec![super::id_filter("route-table-id", &ids)]).await?;
-        Ok(super::in_order_of(priors, found, |x| x.route_table_id())
-            .into_iter()
-            .zip(priors)
-            .map(|(item, p)| item.map(|s| to_state(cx, s, p)))
-            .collect())
     }
 
     async fn update(
@@ -356,13 +309,7 @@ impl AwsResource for RouteTable {
             add_route(cx, &id, r).await?;
         }
         sync_tags(cx, &id, prior, planned).await?;
-        let rt = describe(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeRouteTables",
-                "InvalidRouteTableID.NotFound",
-                format!("{id} does not exist"),
-            )
-        })?;
+        let rt = must_exist::<RouteTable>(cx, &id).await?;
         Ok(to_state(cx, rt, planned))
     }
 
@@ -381,18 +328,5 @@ impl AwsResource for RouteTable {
             },
         )
         .await
-    }
-
-    async fn find_by_token(
-        &self,
-        cx: &Clients,
-        token: &str,
-        _planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
-        let found = describe_where(cx, vec![token_filter(token)]).await?;
-        Ok(found
-            .into_iter()
-            .next()
-            .map(|rt| to_state(cx, rt, &Value::Null)))
     }
 }

@@ -5,31 +5,20 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, TagSpecification, UserIdGroupPair};
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, ResourceType, TagSpecification, UserIdGroupPair,
+};
 use terrane_core::schema::dedup_set;
 use terrane_core::{AttrPath, Attribute, Nesting, ResourceSchema, Type, Value};
 
-use super::{sync_tags, token_filter};
+use super::kind::{must_exist, Ec2Type};
+use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{absent_ok, retry_dependency, sdk, AwsError};
-use crate::resources::kind::{AwsResource, Listed};
+use crate::error::{retry_dependency, sdk, AwsError};
 use crate::resources::value::str_of;
 use crate::tags;
 
 pub struct SecurityGroup;
-
-/// Every SecurityGroup that matches all of `filters` (every one with none), all pages.
-async fn describe_where(
-    cx: &Clients,
-    filters: Vec<aws_sdk_ec2::types::Filter>,
-) -> Result<Vec<aws_sdk_ec2::types::SecurityGroup>, AwsError> {
-    Ok(pages!(
-        cx.ec2.describe_security_groups().set_filters(Some(filters)),
-        "DescribeSecurityGroups",
-        security_groups
-    )
-    .collect())
-}
 
 const DELETE_TIMEOUT: Duration = Duration::from_secs(900);
 
@@ -173,21 +162,6 @@ pub(super) fn from_permission(p: &IpPermission, own_id: &str) -> Value {
     ]))
 }
 
-pub(super) async fn describe(
-    cx: &Clients,
-    id: &str,
-) -> Result<Option<aws_sdk_ec2::types::SecurityGroup>, AwsError> {
-    Ok(absent_ok(
-        cx.ec2
-            .describe_security_groups()
-            .group_ids(id)
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeSecurityGroups", e)),
-    )?
-    .and_then(|out| out.security_groups.unwrap_or_default().into_iter().next()))
-}
-
 fn to_state(cx: &Clients, g: aws_sdk_ec2::types::SecurityGroup, prior: &Value) -> Value {
     let id = g.group_id().unwrap_or_default().to_string();
     let owner = g.owner_id().unwrap_or_default().to_string();
@@ -306,19 +280,42 @@ async fn apply_rules(
 }
 
 #[async_trait]
-impl AwsResource for SecurityGroup {
-    fn name(&self) -> &'static str {
-        "aws_security_group"
+impl Ec2Type for SecurityGroup {
+    type Desc = aws_sdk_ec2::types::SecurityGroup;
+    const OPERATION: &'static str = "DescribeSecurityGroups";
+    const ID_FILTER: &'static str = "group-id";
+    const WHAT: &'static str = "security group";
+
+    fn id_of(d: &Self::Desc) -> Option<&str> {
+        d.group_id()
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let items = describe_where(cx, Vec::new()).await?.into_iter();
-        Ok(items
-            .map(|g| {
-                let default = g.group_name() == Some("default");
-                Listed::made_by_aws(to_state(cx, g, &Value::Null), default)
-            })
+    async fn describe_where(
+        cx: &Clients,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Self::Desc>, AwsError> {
+        Ok(pages!(
+            cx.ec2.describe_security_groups().set_filters(Some(filters)),
+            "DescribeSecurityGroups",
+            security_groups
+        )
+        .collect())
+    }
+
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+        Ok(to_state(cx, d, prior))
+    }
+
+    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>, AwsError> {
+        let _ = cx;
+        Ok(all
+            .iter()
+            .map(|g| g.group_name() == Some("default"))
             .collect())
+    }
+
+    fn name(&self) -> &'static str {
+        "aws_security_group"
     }
 
     fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
@@ -431,13 +428,7 @@ impl AwsResource for SecurityGroup {
             |out| out.group_id,
         )
         .await?;
-        let g = describe(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeSecurityGroups",
-                "InvalidGroup.NotFound",
-                format!("{id} vanished"),
-            )
-        })?;
+        let g = must_exist::<SecurityGroup>(cx, &id).await?;
         // Start from AWS's rules (the default egress), end with exactly the configured ones.
         let current = to_state(cx, g, planned);
         let (cur_in, cur_out) = (rules(&current, "ingress"), rules(&current, "egress"));
@@ -450,36 +441,8 @@ impl AwsResource for SecurityGroup {
             &rules(planned, "egress"),
         )
         .await?;
-        let g = describe(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeSecurityGroups",
-                "InvalidGroup.NotFound",
-                format!("{id} vanished"),
-            )
-        })?;
+        let g = must_exist::<SecurityGroup>(cx, &id).await?;
         Ok(to_state(cx, g, planned))
-    }
-
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        Ok(describe(cx, id).await?.map(|g| to_state(cx, g, prior)))
-    }
-
-    fn read_batch(&self) -> Option<usize> {
-        Some(super::READ_BATCH)
-    }
-
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
-        let ids = super::ids_of(priors);
-        let found = describe_where(cx, vec![super::id_filter("group-id", &ids)]).await?;
-        Ok(super::in_order_of(priors, found, |x| x.group_id())
-            .into_iter()
-            .zip(priors)
-            .map(|(item, p)| item.map(|s| to_state(cx, s, p)))
-            .collect())
     }
 
     async fn update(
@@ -499,13 +462,7 @@ impl AwsResource for SecurityGroup {
         )
         .await?;
         sync_tags(cx, &id, prior, planned).await?;
-        let g = describe(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeSecurityGroups",
-                "InvalidGroup.NotFound",
-                format!("{id} does not exist"),
-            )
-        })?;
+        let g = must_exist::<SecurityGroup>(cx, &id).await?;
         Ok(to_state(cx, g, planned))
     }
 
@@ -535,18 +492,5 @@ impl AwsResource for SecurityGroup {
             },
         )
         .await
-    }
-
-    async fn find_by_token(
-        &self,
-        cx: &Clients,
-        token: &str,
-        _planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
-        let found = describe_where(cx, vec![token_filter(token)]).await?;
-        Ok(found
-            .into_iter()
-            .next()
-            .map(|g| to_state(cx, g, &Value::Null)))
     }
 }

@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value};
 
-use super::security_group::{
-    describe as describe_sg, from_permission, normalize_rule, to_permission,
-};
+use super::kind::describe_id;
+use super::security_group::{from_permission, normalize_rule, to_permission};
+use super::SecurityGroup;
 use crate::config::Clients;
 use crate::error::{sdk, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
@@ -238,7 +238,7 @@ impl AwsResource for SecurityGroupRule {
     ) -> Result<Option<Value>, AwsError> {
         // Rules have no id of their own in the API: find the permission with this content.
         let group = str_of(prior, "security_group_id").unwrap_or_default();
-        let Some(g) = describe_sg(cx, group).await? else {
+        let Some(g) = describe_id::<SecurityGroup>(cx, group).await? else {
             return Ok(None);
         };
         let perms = if str_of(prior, "type") == Some("egress") {

@@ -3,45 +3,20 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, TagSpecification};
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::{sync_tags, token_filter};
+use super::kind::{describe_id, must_exist, Ec2Type};
+use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{absent_ok, retry_dependency, sdk, wait_until, AwsError};
-use crate::resources::kind::{AwsResource, Listed};
+use crate::error::{retry_dependency, sdk, wait_until, AwsError};
 use crate::resources::value::{bool_of, str_of};
 use crate::tags;
 
 pub struct Subnet;
 
-/// Every Subnet that matches all of `filters` (every one with none), all pages.
-async fn describe_where(
-    cx: &Clients,
-    filters: Vec<aws_sdk_ec2::types::Filter>,
-) -> Result<Vec<aws_sdk_ec2::types::Subnet>, AwsError> {
-    Ok(pages!(
-        cx.ec2.describe_subnets().set_filters(Some(filters)),
-        "DescribeSubnets",
-        subnets
-    )
-    .collect())
-}
-
 const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
-
-async fn describe(cx: &Clients, id: &str) -> Result<Option<aws_sdk_ec2::types::Subnet>, AwsError> {
-    Ok(absent_ok(
-        cx.ec2
-            .describe_subnets()
-            .subnet_ids(id)
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeSubnets", e)),
-    )?
-    .and_then(|out| out.subnets.unwrap_or_default().into_iter().next()))
-}
 
 fn to_state(s: aws_sdk_ec2::types::Subnet, prior: &Value) -> Value {
     let (tags, tags_all) = tags::split(tags::from_ec2(s.tags()), prior);
@@ -83,19 +58,41 @@ async fn set_public_ip(cx: &Clients, id: &str, b: bool) -> Result<(), AwsError> 
 }
 
 #[async_trait]
-impl AwsResource for Subnet {
-    fn name(&self) -> &'static str {
-        "aws_subnet"
+impl Ec2Type for Subnet {
+    type Desc = aws_sdk_ec2::types::Subnet;
+    const OPERATION: &'static str = "DescribeSubnets";
+    const ID_FILTER: &'static str = "subnet-id";
+    const WHAT: &'static str = "subnet";
+
+    fn id_of(d: &Self::Desc) -> Option<&str> {
+        d.subnet_id()
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let items = describe_where(cx, Vec::new()).await?.into_iter();
-        Ok(items
-            .map(|s| {
-                let default = s.default_for_az() == Some(true);
-                Listed::made_by_aws(to_state(s, &Value::Null), default)
-            })
+    async fn describe_where(
+        cx: &Clients,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Self::Desc>, AwsError> {
+        Ok(pages!(
+            cx.ec2.describe_subnets().set_filters(Some(filters)),
+            "DescribeSubnets",
+            subnets
+        )
+        .collect())
+    }
+
+    async fn state(_cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+        Ok(to_state(d, prior))
+    }
+
+    async fn made_by_aws(_cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>, AwsError> {
+        Ok(all
+            .iter()
+            .map(|s| s.default_for_az() == Some(true))
             .collect())
+    }
+
+    fn name(&self) -> &'static str {
+        "aws_subnet"
     }
 
     fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
@@ -160,7 +157,7 @@ impl AwsResource for Subnet {
             "DescribeSubnets",
             crate::resources::lifecycle::timeout(planned, "create", CREATE_TIMEOUT),
             || async {
-                Ok(describe(cx, &id)
+                Ok(describe_id::<Subnet>(cx, &id)
                     .await?
                     .filter(|s| s.state().map(|x| x.as_str()) == Some("available")))
             },
@@ -168,38 +165,10 @@ impl AwsResource for Subnet {
         .await?;
         if bool_of(planned, "map_public_ip_on_launch") == Some(true) {
             set_public_ip(cx, &id, true).await?;
-            let s = describe(cx, &id).await?.ok_or_else(|| {
-                AwsError::new(
-                    "DescribeSubnets",
-                    "InvalidSubnetID.NotFound",
-                    format!("subnet {id} vanished"),
-                )
-            })?;
+            let s = must_exist::<Subnet>(cx, &id).await?;
             return Ok(to_state(s, planned));
         }
         Ok(to_state(s, planned))
-    }
-
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        Ok(describe(cx, id).await?.map(|s| to_state(s, prior)))
-    }
-
-    fn read_batch(&self) -> Option<usize> {
-        Some(super::READ_BATCH)
-    }
-
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
-        let ids = super::ids_of(priors);
-        let found = describe_where(cx, vec![super::id_filter("subnet-id", &ids)]).await?;
-        Ok(super::in_order_of(priors, found, |x| x.subnet_id())
-            .into_iter()
-            .zip(priors)
-            .map(|(item, p)| item.map(|s| to_state(s, p)))
-            .collect())
     }
 
     async fn update(
@@ -218,13 +187,7 @@ impl AwsResource for Subnet {
             .await?;
         }
         sync_tags(cx, &id, prior, planned).await?;
-        let s = describe(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeSubnets",
-                "InvalidSubnetID.NotFound",
-                format!("subnet {id} does not exist"),
-            )
-        })?;
+        let s = must_exist::<Subnet>(cx, &id).await?;
         Ok(to_state(s, planned))
     }
 
@@ -243,15 +206,5 @@ impl AwsResource for Subnet {
             },
         )
         .await
-    }
-
-    async fn find_by_token(
-        &self,
-        cx: &Clients,
-        token: &str,
-        _planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
-        let found = describe_where(cx, vec![token_filter(token)]).await?;
-        Ok(found.into_iter().next().map(|s| to_state(s, &Value::Null)))
     }
 }

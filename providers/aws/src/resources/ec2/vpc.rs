@@ -4,46 +4,21 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, ResourceType, TagSpecification, Tenancy, VpcAttributeName,
+    AttributeBooleanValue, Filter, ResourceType, TagSpecification, Tenancy, VpcAttributeName,
 };
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::{sync_tags, token_filter};
+use super::kind::{describe_id, must_exist, Ec2Type};
+use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{absent_ok, retry_dependency, sdk, wait_until, AwsError};
-use crate::resources::kind::{AwsResource, Listed};
+use crate::error::{retry_dependency, sdk, wait_until, AwsError};
 use crate::resources::value::{bool_of, str_of};
 use crate::tags;
 
 pub struct Vpc;
 
-/// Every Vpc that matches all of `filters` (every one with none), all pages.
-async fn describe_where(
-    cx: &Clients,
-    filters: Vec<aws_sdk_ec2::types::Filter>,
-) -> Result<Vec<aws_sdk_ec2::types::Vpc>, AwsError> {
-    Ok(pages!(
-        cx.ec2.describe_vpcs().set_filters(Some(filters)),
-        "DescribeVpcs",
-        vpcs
-    )
-    .collect())
-}
-
 const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
-
-async fn describe(cx: &Clients, id: &str) -> Result<Option<aws_sdk_ec2::types::Vpc>, AwsError> {
-    Ok(absent_ok(
-        cx.ec2
-            .describe_vpcs()
-            .vpc_ids(id)
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeVpcs", e)),
-    )?
-    .and_then(|out| out.vpcs.unwrap_or_default().into_iter().next()))
-}
 
 async fn attribute(cx: &Clients, id: &str, a: VpcAttributeName) -> Result<bool, AwsError> {
     let out = cx
@@ -181,22 +156,39 @@ async fn to_state(
 }
 
 #[async_trait]
-impl AwsResource for Vpc {
-    fn name(&self) -> &'static str {
-        "aws_vpc"
+impl Ec2Type for Vpc {
+    type Desc = aws_sdk_ec2::types::Vpc;
+    const OPERATION: &'static str = "DescribeVpcs";
+    const ID_FILTER: &'static str = "vpc-id";
+    const WHAT: &'static str = "VPC";
+
+    fn id_of(d: &Self::Desc) -> Option<&str> {
+        d.vpc_id()
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let items = describe_where(cx, Vec::new()).await?.into_iter();
-        let mut out = Vec::new();
-        for v in items {
-            let default = v.is_default() == Some(true);
-            out.push(Listed::made_by_aws(
-                to_state(cx, v, &Value::Null).await?,
-                default,
-            ));
-        }
-        Ok(out)
+    async fn describe_where(
+        cx: &Clients,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Self::Desc>, AwsError> {
+        Ok(pages!(
+            cx.ec2.describe_vpcs().set_filters(Some(filters)),
+            "DescribeVpcs",
+            vpcs
+        )
+        .collect())
+    }
+
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+        to_state(cx, d, prior).await
+    }
+
+    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>, AwsError> {
+        let _ = cx;
+        Ok(all.iter().map(|v| v.is_default() == Some(true)).collect())
+    }
+
+    fn name(&self) -> &'static str {
+        "aws_vpc"
     }
 
     fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
@@ -267,7 +259,7 @@ impl AwsResource for Vpc {
             "DescribeVpcs",
             crate::resources::lifecycle::timeout(planned, "create", CREATE_TIMEOUT),
             || async {
-                Ok(describe(cx, &id)
+                Ok(describe_id::<Vpc>(cx, &id)
                     .await?
                     .filter(|v| v.state().map(|s| s.as_str()) == Some("available")))
             },
@@ -282,45 +274,8 @@ impl AwsResource for Vpc {
             (!support).then_some(false),
         )
         .await?;
-        let v = describe(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeVpcs",
-                "InvalidVpcID.NotFound",
-                format!("VPC {id} vanished after creation"),
-            )
-        })?;
+        let v = must_exist::<Vpc>(cx, &id).await?;
         to_state(cx, v, planned).await
-    }
-
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        match describe(cx, id).await? {
-            Some(v) => Ok(Some(to_state(cx, v, prior).await?)),
-            None => Ok(None),
-        }
-    }
-
-    fn read_batch(&self) -> Option<usize> {
-        Some(super::READ_BATCH)
-    }
-
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
-        let ids = super::ids_of(priors);
-        let found = describe_where(cx, vec![super::id_filter("vpc-id", &ids)]).await?;
-        let mut out = Vec::with_capacity(priors.len());
-        for (item, p) in super::in_order_of(priors, found, |x| x.vpc_id())
-            .into_iter()
-            .zip(priors)
-        {
-            out.push(match item {
-                Some(v) => Some(to_state(cx, v, p).await?),
-                None => None,
-            });
-        }
-        Ok(out)
     }
 
     async fn update(
@@ -341,13 +296,7 @@ impl AwsResource for Vpc {
         )
         .await?;
         sync_tags(cx, &id, prior, planned).await?;
-        let v = describe(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeVpcs",
-                "InvalidVpcID.NotFound",
-                format!("VPC {id} does not exist"),
-            )
-        })?;
+        let v = must_exist::<Vpc>(cx, &id).await?;
         to_state(cx, v, planned).await
     }
 
@@ -366,18 +315,5 @@ impl AwsResource for Vpc {
             },
         )
         .await
-    }
-
-    async fn find_by_token(
-        &self,
-        cx: &Clients,
-        token: &str,
-        _planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
-        let found = describe_where(cx, vec![token_filter(token)]).await?;
-        match found.into_iter().next() {
-            Some(v) => Ok(Some(to_state(cx, v, &Value::Null).await?)),
-            None => Ok(None),
-        }
     }
 }

@@ -1,0 +1,193 @@
+//! The EC2 kind. An EC2 resource type is written as an [`Ec2Type`]: its describe call (by
+//! filters, every page), its state, and its create, update and delete. [`Ec2Kind`] makes it an
+//! [`AwsResource`] with the reads every EC2 type shares, written once here: read by an id
+//! filter (a gone object is `None`, not an error), batched reads (one describe for up to
+//! [`READ_BATCH`] ids), find-by-token after a lost create, and the listing with what AWS made
+//! itself marked as such.
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::Filter;
+use terrane_core::{AttrPath, Diagnostic, ResourceSchema, Value};
+
+use super::{id_filter, ids_of, in_order_of, token_filter, READ_BATCH};
+use crate::config::Clients;
+use crate::error::AwsError;
+use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::lifecycle::{states_of, vanished};
+
+/// What an EC2 resource type says of itself; see the module documentation.
+#[async_trait]
+pub trait Ec2Type: Send + Sync + 'static {
+    /// The SDK's description of one object (`aws_sdk_ec2::types::Subnet`).
+    type Desc: Send + Sync + 'static;
+    /// The describe call (`DescribeSubnets`) and its filter on ids (`subnet-id`).
+    const OPERATION: &'static str;
+    const ID_FILTER: &'static str;
+    /// What the object is called in messages (`subnet`).
+    const WHAT: &'static str;
+
+    fn id_of(d: &Self::Desc) -> Option<&str>;
+    /// Every object that matches all of `filters` (every one with none), all pages.
+    async fn describe_where(
+        cx: &Clients,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Self::Desc>, AwsError>;
+    /// The state of a described object; `prior` keeps what AWS does not report.
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError>;
+    /// Whether the listing reports it (a NAT gateway being deleted is left out).
+    fn listed(_d: &Self::Desc) -> bool {
+        true
+    }
+    /// For each of `all`: made by AWS itself (listed, never deleted).
+    async fn made_by_aws(_cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>, AwsError> {
+        Ok(vec![false; all.len()])
+    }
+
+    fn name(&self) -> &'static str;
+    fn schema(&self) -> ResourceSchema;
+    fn validate(&self, _config: &Value) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+    fn adjust_plan(
+        &self,
+        _prior: Option<&Value>,
+        _config: &Value,
+        _planned: &mut Value,
+        _requires_replace: &mut Vec<AttrPath>,
+    ) {
+    }
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)>;
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError>;
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value)
+        -> Result<Value, AwsError>;
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError>;
+}
+
+/// The object with this id; `None` when it is gone.
+pub async fn describe_id<K: Ec2Type>(cx: &Clients, id: &str) -> Result<Option<K::Desc>, AwsError> {
+    Ok(
+        K::describe_where(cx, vec![id_filter(K::ID_FILTER, &[id.to_string()])])
+            .await?
+            .into_iter()
+            .find(|d| K::id_of(d) == Some(id)),
+    )
+}
+
+/// The object with this id, which a write has just made or changed: gone is an error.
+pub async fn must_exist<K: Ec2Type>(cx: &Clients, id: &str) -> Result<K::Desc, AwsError> {
+    describe_id::<K>(cx, id)
+        .await?
+        .ok_or_else(|| vanished(K::OPERATION, K::WHAT, id))
+}
+
+/// An [`Ec2Type`] as an [`AwsResource`] (one row of the table each).
+pub struct Ec2Kind<K>(pub K);
+
+#[async_trait]
+impl<K: Ec2Type> AwsResource for Ec2Kind<K> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn schema(&self) -> ResourceSchema {
+        self.0.schema()
+    }
+    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        self.0.validate(config)
+    }
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        config: &Value,
+        planned: &mut Value,
+        requires_replace: &mut Vec<AttrPath>,
+    ) {
+        self.0.adjust_plan(prior, config, planned, requires_replace)
+    }
+    fn references(&self) -> &'static [(&'static str, &'static str)] {
+        self.0.references()
+    }
+    fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
+        self.0.delete_after()
+    }
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        self.0.tagging_type()
+    }
+
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+        let all: Vec<K::Desc> = K::describe_where(cx, Vec::new())
+            .await?
+            .into_iter()
+            .filter(K::listed)
+            .collect();
+        let defaults = K::made_by_aws(cx, &all).await?;
+        let mut out = Vec::with_capacity(all.len());
+        for (d, default) in all.into_iter().zip(defaults) {
+            out.push(Listed::made_by_aws(
+                K::state(cx, d, &Value::Null).await?,
+                default,
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+        self.0.create(cx, planned, token).await
+    }
+
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+        match describe_id::<K>(cx, id).await? {
+            Some(d) => Ok(Some(K::state(cx, d, prior).await?)),
+            None => Ok(None),
+        }
+    }
+
+    fn read_batch(&self) -> Option<usize> {
+        Some(READ_BATCH)
+    }
+
+    async fn read_many(
+        &self,
+        cx: &Clients,
+        priors: &[&Value],
+    ) -> Result<Vec<Option<Value>>, AwsError> {
+        let filter = id_filter(K::ID_FILTER, &ids_of(priors));
+        let found = K::describe_where(cx, vec![filter]).await?;
+        let found = in_order_of(priors, found, |d| K::id_of(d));
+        states_of(found, priors, |d, p| K::state(cx, d, p)).await
+    }
+
+    async fn update(
+        &self,
+        cx: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, AwsError> {
+        self.0.update(cx, prior, planned).await
+    }
+
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+        self.0.delete(cx, state).await
+    }
+
+    async fn find_by_token(
+        &self,
+        cx: &Clients,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>, AwsError> {
+        match K::describe_where(cx, vec![token_filter(token)])
+            .await?
+            .into_iter()
+            .next()
+        {
+            Some(d) => Ok(Some(K::state(cx, d, &Value::Null).await?)),
+            None => Ok(None),
+        }
+    }
+}
