@@ -546,3 +546,44 @@ async fn a_no_change_plan_refreshes_ec2_objects_in_batches() {
         );
     }
 }
+
+/// Credentials that may read each role and attachment but not list the account's roles or a
+/// policy's users (GetAccountAuthorizationDetails is often denied): the batched reads that use
+/// those calls fall back to one read per object, and the no-change plan still succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batched_read_that_is_denied_falls_back_to_one_read_per_object() {
+    let m = Moto::start();
+    let f = Fixture::from_example("environment");
+    m.run(&f, &["apply", "-auto-approve"], 0);
+    let proxy = faults::FaultProxy::start(m.port, usize::MAX, usize::MAX);
+    proxy.denied.lock().unwrap().extend(
+        [
+            "ListRoles",
+            "GetAccountAuthorizationDetails",
+            "ListEntitiesForPolicy",
+        ]
+        .map(String::from),
+    );
+    let mut c = f.cmd(&["plan", "-detailed-exitcode"]);
+    for (k, v) in m.env() {
+        c.env(k, v);
+    }
+    c.env("AWS_ENDPOINT_URL", proxy.url());
+    let out = c.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = proxy.calls.lock().unwrap().clone();
+    let count = |op: &str| calls.iter().filter(|(o, _)| o == op).count();
+    assert!(proxy.injected.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    assert_eq!(count("GetRole"), 7, "one GetRole per role");
+    assert_eq!(
+        count("ListAttachedRolePolicies"),
+        4,
+        "one per attachment's role"
+    );
+}

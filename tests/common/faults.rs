@@ -2,8 +2,10 @@
 //! request is answered `503 RequestLimitExceeded` and every `error_every`-th `500 InternalError`,
 //! without reaching the emulator (as AWS does when it throttles); with `lose_every`, every
 //! `lose_every`-th create is carried out by the emulator but its answer is replaced by a 500 (a
-//! lost response: the client cannot know the object exists). The rest are forwarded. Every
-//! forwarded call is recorded with its operation and upstream latency (for the benchmark).
+//! lost response: the client cannot know the object exists). Operations named in `denied` are
+//! answered `403 AccessDenied`, as for credentials without that permission. The rest are
+//! forwarded. Every forwarded call is recorded with its operation and upstream latency (for
+//! the benchmark).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -22,6 +24,8 @@ pub struct FaultProxy {
     /// Answers from upstream that refuse a call because of another object
     /// (`DependencyViolation`, `ResourceInUse`, `DeleteConflict`).
     pub conflicts: Arc<AtomicUsize>,
+    /// Operations answered `403 AccessDenied` (in the query protocols' error format).
+    pub denied: Arc<Mutex<Vec<String>>>,
 }
 
 #[derive(Clone, Copy)]
@@ -52,6 +56,7 @@ impl FaultProxy {
             lost: Arc::new(AtomicUsize::new(0)),
             calls: Arc::new(Mutex::new(Vec::new())),
             conflicts: Arc::new(AtomicUsize::new(0)),
+            denied: Arc::new(Mutex::new(Vec::new())),
         };
         let plan = Plan {
             throttle_every,
@@ -65,6 +70,7 @@ impl FaultProxy {
             p.calls.clone(),
             Arc::new(AtomicUsize::new(0)),
             p.conflicts.clone(),
+            p.denied.clone(),
         );
         std::thread::spawn(move || {
             for conn in listener.incoming() {
@@ -90,6 +96,7 @@ type Shared = (
     Arc<Mutex<Vec<(String, Duration)>>>,
     Arc<AtomicUsize>,
     Arc<AtomicUsize>,
+    Arc<Mutex<Vec<String>>>,
 );
 
 /// The API operation of a request: `Action=` (query protocols), `X-Amz-Target` (JSON
@@ -131,7 +138,7 @@ fn is_create(op: &str) -> bool {
 }
 
 fn serve(conn: TcpStream, upstream: u16, shared: &Shared, plan: Plan) -> std::io::Result<()> {
-    let (requests, injected, lost, calls, creates, conflicts) = shared;
+    let (requests, injected, lost, calls, creates, conflicts, denied) = shared;
     let Plan {
         throttle_every,
         error_every,
@@ -181,6 +188,14 @@ fn serve(conn: TcpStream, upstream: u16, shared: &Shared, plan: Plan) -> std::io
             None
         };
         let op = operation(&head, &body);
+        if denied.lock().unwrap().contains(&op) {
+            injected.fetch_add(1, Ordering::SeqCst);
+            let xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform: {op}</Message></Error><RequestId>denied-{n}</RequestId></ErrorResponse>");
+            let response = format!("HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{xml}", xml.len());
+            conn.write_all(response.as_bytes())?;
+            conn.flush()?;
+            continue;
+        }
         let lose = fault.is_none()
             && is_create(&op)
             && (creates.fetch_add(1, Ordering::SeqCst) + 1).is_multiple_of(lose_every);

@@ -37,6 +37,15 @@ impl AwsError {
         self.code == code
     }
 
+    /// The caller's credentials may not make this call (IAM `AccessDenied`, EC2
+    /// `UnauthorizedOperation`, JSON services' `AccessDeniedException`).
+    pub fn is_access_denied(&self) -> bool {
+        matches!(
+            self.code.as_str(),
+            "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
+        )
+    }
+
     pub fn is_not_found(&self) -> bool {
         // EC2 `InvalidVpcID.NotFound`, ECS `ClusterNotFoundException`, ELBv2
         // `LoadBalancerNotFound`, ElastiCache `ReplicationGroupNotFoundFault`, ECR

@@ -220,10 +220,17 @@ impl Provider for AwsProvider {
     ) -> Result<Vec<Option<Value>>, ProviderError> {
         let r = self.resource(type_name)?;
         let schema = &self.schema.resources[type_name];
-        let found = r
-            .read_many(self.clients()?, states)
-            .await
-            .map_err(|e| e.into_provider_error())?;
+        let cx = self.clients()?;
+        // A batch may use a call that the credentials are not allowed where one read per
+        // object is (a listing, GetAccountAuthorizationDetails): then read one by one.
+        let found = match r.read_many(cx, states).await {
+            Err(e) if e.is_access_denied() => {
+                tracing::debug!(type_name, error = %e, "batched read denied; reading one by one");
+                resources::lifecycle::read_one_by_one(r.as_ref(), cx, states).await
+            }
+            other => other,
+        }
+        .map_err(|e| e.into_provider_error())?;
         Ok(found
             .into_iter()
             .zip(states)
