@@ -21,7 +21,7 @@ pub fn all() -> Vec<Arc<dyn AwsResource>> {
         Arc::new(iam::InstanceProfile),
         Arc::new(iam::OidcProvider),
         Arc::new(ec2::Ec2Kind(ec2::SecurityGroup)),
-        Arc::new(ec2::Eip),
+        Arc::new(ec2::Ec2Kind(ec2::Eip)),
         Arc::new(ec2::Ec2Kind(ec2::NatGateway)),
         Arc::new(logs::LogGroup),
         Arc::new(ecs::EcsCluster),

@@ -3,36 +3,19 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{DomainType, ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{DomainType, Filter, ResourceType, TagSpecification};
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::{sync_tags, token_filter};
+use super::kind::{must_exist, Ec2Type};
+use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, AwsError};
-use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::value::str_of;
 use crate::tags;
 
 pub struct Eip;
 
 const NAT_TIMEOUT: Duration = Duration::from_secs(600);
-
-async fn describe_eip(
-    cx: &Clients,
-    id: &str,
-) -> Result<Option<aws_sdk_ec2::types::Address>, AwsError> {
-    match cx.ec2.describe_addresses().allocation_ids(id).send().await {
-        Ok(o) => Ok(o.addresses.unwrap_or_default().into_iter().next()),
-        Err(e) => {
-            let e = sdk("DescribeAddresses", e);
-            if e.is_not_found() || e.is("InvalidAllocationID.NotFound") {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
-}
 
 fn eip_state(cx: &Clients, a: aws_sdk_ec2::types::Address, prior: &Value) -> Value {
     let id = a.allocation_id().unwrap_or_default().to_string();
@@ -59,25 +42,43 @@ fn eip_state(cx: &Clients, a: aws_sdk_ec2::types::Address, prior: &Value) -> Val
 }
 
 #[async_trait]
-impl AwsResource for Eip {
-    fn name(&self) -> &'static str {
-        "aws_eip"
+impl Ec2Type for Eip {
+    type Desc = aws_sdk_ec2::types::Address;
+    const OPERATION: &'static str = "DescribeAddresses";
+    const ID_FILTER: &'static str = "allocation-id";
+    const WHAT: &'static str = "Elastic IP";
+
+    fn id_of(d: &Self::Desc) -> Option<&str> {
+        d.allocation_id()
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
-        let out = cx
+    /// DescribeAddresses answers in one page.
+    async fn describe_where(
+        cx: &Clients,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Self::Desc>, AwsError> {
+        Ok(cx
             .ec2
             .describe_addresses()
+            .set_filters(Some(filters))
             .send()
             .await
-            .map_err(|e| sdk("DescribeAddresses", e))?;
-        Ok(out
+            .map_err(|e| sdk("DescribeAddresses", e))?
             .addresses
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|a| a.allocation_id().is_some())
-            .map(|a| Listed::new(eip_state(cx, a, &Value::Null)))
-            .collect())
+            .unwrap_or_default())
+    }
+
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+        Ok(eip_state(cx, d, prior))
+    }
+
+    /// EC2-Classic addresses have no allocation id: not this type.
+    fn listed(d: &Self::Desc) -> bool {
+        d.allocation_id().is_some()
+    }
+
+    fn name(&self) -> &'static str {
+        "aws_eip"
     }
 
     fn schema(&self) -> ResourceSchema {
@@ -118,32 +119,15 @@ impl AwsResource for Eip {
             },
             |out| out.allocation_id,
             || async {
-                let out = cx
-                    .ec2
-                    .describe_addresses()
-                    .filters(super::token_filter(token))
-                    .send()
-                    .await
-                    .map_err(|e| sdk("DescribeAddresses", e))?;
-                Ok(out
-                    .addresses()
+                let found = Self::describe_where(cx, vec![super::token_filter(token)]).await?;
+                Ok(found
                     .first()
                     .and_then(|a| a.allocation_id().map(String::from)))
             },
         )
         .await?;
-        let a = describe_eip(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeAddresses",
-                "InvalidAllocationID.NotFound",
-                format!("{id} vanished"),
-            )
-        })?;
+        let a = must_exist::<Eip>(cx, &id).await?;
         Ok(eip_state(cx, a, planned))
-    }
-
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
-        Ok(describe_eip(cx, id).await?.map(|a| eip_state(cx, a, prior)))
     }
 
     async fn update(
@@ -154,13 +138,7 @@ impl AwsResource for Eip {
     ) -> Result<Value, AwsError> {
         let id = str_of(prior, "id").unwrap_or_default().to_string();
         sync_tags(cx, &id, prior, planned).await?;
-        let a = describe_eip(cx, &id).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeAddresses",
-                "InvalidAllocationID.NotFound",
-                format!("{id} does not exist"),
-            )
-        })?;
+        let a = must_exist::<Eip>(cx, &id).await?;
         Ok(eip_state(cx, a, planned))
     }
 
@@ -176,26 +154,5 @@ impl AwsResource for Eip {
                 .map_err(|e| sdk("ReleaseAddress", e))
         })
         .await
-    }
-
-    async fn find_by_token(
-        &self,
-        cx: &Clients,
-        token: &str,
-        _planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
-        let out = cx
-            .ec2
-            .describe_addresses()
-            .filters(token_filter(token))
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeAddresses", e))?;
-        Ok(out
-            .addresses
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .map(|a| eip_state(cx, a, &Value::Null)))
     }
 }

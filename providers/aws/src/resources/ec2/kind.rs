@@ -62,7 +62,9 @@ pub trait Ec2Type: Send + Sync + 'static {
     fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)>;
+    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError>;
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value)
         -> Result<Value, AwsError>;
