@@ -73,6 +73,8 @@ pub struct PlanArgs {
     pub input: bool,
 }
 
+// Parsed once per process: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Prepare the working directory: state database, configuration check.
@@ -161,6 +163,123 @@ pub enum Command {
     /// Manage workspaces (one state per environment).
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
+    /// Find and delete what an environment left behind, in dependency order (a dry run unless
+    /// --no-dry-run).
+    Nuke(NukeArgs),
+}
+
+/// `terrane nuke [SELECTION]` plans (a dry run); with --no-dry-run it deletes too.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct NukeArgs {
+    #[command(subcommand)]
+    pub action: Option<NukeAction>,
+    #[command(flatten)]
+    pub select: NukeSelect,
+    #[command(flatten)]
+    pub delete: NukeDelete,
+    /// Delete: plan, check the account, ask for the typed confirmation, and delete.
+    #[arg(long)]
+    pub no_dry_run: bool,
+    /// Print the plan (or the report) as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Say for each object why it is selected, and for each found but kept out why.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub enum NukeAction {
+    /// Find what the selection names and show the deletion plan; nothing is deleted.
+    Plan {
+        #[command(flatten)]
+        select: NukeSelect,
+        /// Save the plan, for `terrane nuke apply FILE`.
+        #[arg(long)]
+        out: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Delete exactly what a saved plan lists (each object checked again first).
+    Apply {
+        plan_file: String,
+        #[command(flatten)]
+        delete: NukeDelete,
+        /// A filter file whose account and environment rules apply.
+        #[arg(long, value_name = "FILE")]
+        filter: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// What a nuke selects; every criterion given must hold.
+#[derive(Args, Debug, Clone, Default)]
+pub struct NukeSelect {
+    /// The environment: objects whose environment tag has this value.
+    #[arg(long)]
+    pub env: Option<String>,
+    /// The tag key that names an object's environment (default terrane:env).
+    #[arg(long, value_name = "KEY")]
+    pub env_tag: Option<String>,
+    /// A tag that must be present: KEY=VALUE (repeatable; all must match).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// A tag whose value must match a regular expression: KEY=REGEX (repeatable).
+    #[arg(long = "tag-regex", value_name = "KEY=REGEX")]
+    pub tag_regex: Vec<String>,
+    /// Names starting with this.
+    #[arg(long)]
+    pub name_prefix: Option<String>,
+    /// Names matching this regular expression.
+    #[arg(long)]
+    pub name_regex: Option<String>,
+    /// Only these types (globs such as aws_iam_*; repeatable).
+    #[arg(long = "type", value_name = "GLOB")]
+    pub types: Vec<String>,
+    /// Never these types (globs; repeatable).
+    #[arg(long = "exclude-type", value_name = "GLOB")]
+    pub exclude_types: Vec<String>,
+    /// Only objects created at least this long ago (72h, 30m).
+    #[arg(long)]
+    pub older_than: Option<String>,
+    /// Only objects created at most this long ago.
+    #[arg(long)]
+    pub newer_than: Option<String>,
+    /// The tag that keeps an object when set to "true" (default terrane:keep).
+    #[arg(long, value_name = "KEY")]
+    pub keep_tag: Option<String>,
+    /// A region to search (repeatable; default AWS_REGION). Nothing outside them is touched.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// A filter file (JSON): select, regions, allow_accounts, block_accounts,
+    /// protected_environments.
+    #[arg(long, value_name = "FILE")]
+    pub filter: Option<String>,
+}
+
+/// How a nuke deletes.
+#[derive(Args, Debug, Clone)]
+pub struct NukeDelete {
+    /// The account the credentials must act in.
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// The environment name (or the account id) as the typed confirmation.
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+    /// Ask for the confirmation when needed.
+    #[arg(long, default_value = "true", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub input: bool,
+    /// Deletions at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// When every deletion, with its retries, must be done.
+    #[arg(long, default_value = "30m")]
+    pub timeout: String,
 }
 
 #[derive(Subcommand, Debug)]

@@ -2,6 +2,7 @@
 
 mod args;
 mod inspect;
+mod nuke;
 mod ops;
 mod plugins;
 mod ui;
@@ -159,5 +160,6 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::History { json } => inspect::history(ctx, json),
         Command::ForceUnlock { lock_id, force } => inspect::force_unlock(ctx, &lock_id, force),
         Command::Workspace(w) => inspect::workspace(ctx, w),
+        Command::Nuke(n) => nuke::nuke(ctx, n).await,
     }
 }

@@ -272,7 +272,7 @@ pub async fn apply(
 }
 
 /// Ctrl-C or SIGTERM: the first stops starting new steps, the second abandons calls in flight.
-fn cancel_on_signals() -> (
+pub(super) fn cancel_on_signals() -> (
     tokio::sync::watch::Receiver<u8>,
     tokio::task::JoinHandle<()>,
 ) {

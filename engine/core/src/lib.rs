@@ -24,7 +24,7 @@ pub use discover::{
 };
 pub use provider::{
     ApplyRequest, NoProgress, PlanRequest, PlanResponse, Progress, ProgressReport, Provider,
-    ProviderError, ProviderFactory, ProviderRegistry,
+    ProviderError, ProviderFactory, ProviderRegistry, Usage,
 };
 pub use schema::{AttrPath, Attribute, BlockSchema, Nesting, ProviderSchema, ResourceSchema, Type};
 pub use value::{Value, ValueMap};

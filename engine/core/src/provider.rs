@@ -235,6 +235,27 @@ pub trait Provider: Send + Sync {
     fn deletion_rules(&self) -> Vec<DeletionRule> {
         Vec::new()
     }
+
+    /// The account (or project) the provider's credentials act in, where it can tell: what a
+    /// destructive command checks against the account the user pinned. `Ok(None)`: unknown.
+    async fn account(&self) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
+
+    /// What this instance has done so far, where it counts: API calls made, and the times a
+    /// delete was refused because something still depended on the object.
+    fn usage(&self) -> Option<Usage> {
+        None
+    }
+}
+
+/// Counters a provider keeps of its own work (see [`Provider::usage`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Requests sent (each attempt of a retried call counts).
+    pub api_calls: u64,
+    /// Deletes the cloud refused because something still depended on the object.
+    pub dependency_conflicts: u64,
 }
 
 /// Creates a fresh provider instance (one per `provider` block / alias).

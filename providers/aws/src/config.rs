@@ -2,6 +2,8 @@
 //! { ec2 = ... }, endpoint_url, max_retries, assume_role { role_arn } }`, and the SDK clients.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
@@ -105,6 +107,45 @@ pub struct Clients {
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
+    /// What these clients sent, and the deletes AWS refused for a dependency.
+    pub counters: Arc<Counters>,
+}
+
+/// Counts every request attempt these clients send, and every delete that AWS refused because
+/// something still depended on the object (counted by [`crate::error::retry_dependency`]).
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub calls: AtomicU64,
+    pub conflicts: AtomicU64,
+}
+
+impl Counters {
+    pub fn usage(&self) -> terrane_core::Usage {
+        terrane_core::Usage {
+            api_calls: self.calls.load(Ordering::Relaxed),
+            dependency_conflicts: self.conflicts.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The SDK interceptor that counts attempts (a retried call counts once per attempt).
+#[derive(Debug)]
+struct CountAttempts(Arc<Counters>);
+
+impl aws_sdk_ec2::config::Intercept for CountAttempts {
+    fn name(&self) -> &'static str {
+        "TerraneCountAttempts"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &aws_sdk_ec2::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_ec2::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_ec2::config::ConfigBag,
+    ) -> Result<(), aws_sdk_ec2::error::BoxError> {
+        self.0.calls.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
 }
 
 fn s(v: &Value, k: &str) -> Option<String> {
@@ -162,9 +203,11 @@ impl Clients {
             let blocks = config.get("endpoints").and_then(Value::as_list)?;
             endpoint_names(svc).find_map(|name| blocks.iter().find_map(|e| s(e, name)))
         };
+        let counters = Arc::new(Counters::default());
         macro_rules! client {
             ($krate:ident, $svc:literal) => {{
-                let mut b = $krate::config::Builder::from(&sdk);
+                let mut b = $krate::config::Builder::from(&sdk)
+                    .interceptor(CountAttempts(counters.clone()));
                 if let Some(u) = endpoint($svc) {
                     b = b.endpoint_url(u);
                 }
@@ -186,7 +229,8 @@ impl Clients {
         // An endpoint other than AWS's (an emulator, a proxy) serves buckets by path, not as
         // `<bucket>.<host>`.
         let s3 = {
-            let mut b = aws_sdk_s3::config::Builder::from(&sdk);
+            let mut b = aws_sdk_s3::config::Builder::from(&sdk)
+                .interceptor(CountAttempts(counters.clone()));
             if let Some(u) = endpoint("s3") {
                 b = b.endpoint_url(u);
             }
@@ -221,6 +265,7 @@ impl Clients {
             s3,
             region,
             default_tags,
+            counters,
         })
     }
 }

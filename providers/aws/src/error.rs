@@ -1,6 +1,7 @@
 //! AWS errors as users read them: `CreateSubnet: InvalidSubnet.Conflict: the CIDR ... conflicts`,
 //! and which of them are worth retrying.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use terrane_core::ProviderError;
@@ -120,6 +121,11 @@ pub fn absent_ok<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     }
 }
 
+/// A delete's answer: not found means it is already gone, which is what a delete wants.
+pub fn gone_ok<T>(r: Result<T, AwsError>) -> Result<(), AwsError> {
+    absent_ok(r).map(|_| ())
+}
+
 /// Polls `f` with exponential backoff until it returns `Some`, or fails at `deadline`.
 pub async fn wait_until<T, F, Fut>(
     what: &str,
@@ -180,19 +186,36 @@ where
         match f().await {
             Ok(()) => return Ok(()),
             Err(e) if e.is_not_found() => return Ok(()),
-            Err(e)
-                if (e.is("DependencyViolation")
+            Err(e) => {
+                let conflict = e.is("DependencyViolation")
                     || e.is("DeleteConflict")
-                    || e.code.contains("InUse")
-                    || e.retryable)
-                    && start.elapsed() < deadline =>
-            {
+                    || e.code.contains("InUse");
+                if conflict {
+                    tracing::debug!(error = %e, "delete refused while something depends on the object; retrying");
+                    let _ = CONFLICTS.try_with(|c| c.conflicts.fetch_add(1, Ordering::Relaxed));
+                }
+                if !(conflict || e.retryable) || start.elapsed() >= deadline {
+                    return Err(e);
+                }
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
-            Err(e) => return Err(e),
         }
     }
+}
+
+tokio::task_local! {
+    /// The counters of the provider instance whose call is running (see [`counting`]).
+    static CONFLICTS: std::sync::Arc<crate::config::Counters>;
+}
+
+/// Runs `f` with `counters` as the place where [`retry_dependency`] counts the deletes AWS
+/// refused for a dependency.
+pub async fn counting<F: std::future::Future>(
+    counters: std::sync::Arc<crate::config::Counters>,
+    f: F,
+) -> F::Output {
+    CONFLICTS.scope(counters, f).await
 }
 
 /// Deletes with `delete` (retried while something still depends on the object, as

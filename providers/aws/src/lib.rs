@@ -140,6 +140,21 @@ impl Provider for AwsProvider {
         true
     }
 
+    async fn account(&self) -> Result<Option<String>, ProviderError> {
+        let out = self
+            .clients()?
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| error::sdk("GetCallerIdentity", e).into_provider_error())?;
+        Ok(out.account)
+    }
+
+    fn usage(&self) -> Option<terrane_core::Usage> {
+        self.clients.get().map(|c| c.counters.usage())
+    }
+
     async fn discover(
         &self,
         filter: &terrane_core::DiscoverFilter,
@@ -189,12 +204,15 @@ impl Provider for AwsProvider {
     async fn apply(&self, req: ApplyRequest<'_>) -> Result<Option<Value>, ProviderError> {
         let r = self.resource(req.type_name)?;
         let cx = self.clients()?;
-        let res = match (req.prior, req.planned) {
-            (None, Some(planned)) => r.create(cx, planned, req.token).await.map(Some),
-            (Some(prior), Some(planned)) => r.update(cx, prior, planned).await.map(Some),
-            (Some(prior), None) => r.delete(cx, prior).await.map(|_| None),
-            (None, None) => Ok(None),
-        };
+        let res = error::counting(cx.counters.clone(), async {
+            match (req.prior, req.planned) {
+                (None, Some(planned)) => r.create(cx, planned, req.token).await.map(Some),
+                (Some(prior), Some(planned)) => r.update(cx, prior, planned).await.map(Some),
+                (Some(prior), None) => r.delete(cx, prior).await.map(|_| None),
+                (None, None) => Ok(None),
+            }
+        })
+        .await;
         let schema = &self.schema.resources[req.type_name];
         res.map(|o| o.map(|v| keep_timeouts(complete(schema, v), req.planned)))
             .map_err(|e| e.into_provider_error())

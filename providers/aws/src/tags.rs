@@ -43,12 +43,11 @@ pub fn wanted(planned: &Value) -> BTreeMap<String, String> {
 }
 
 /// Splits tags read from AWS into (`tags`, `tags_all`), given the configured `tags` of the
-/// prior state: keys that came only from default_tags stay out of `tags`.
+/// prior state: keys that came only from default_tags stay out of `tags`. The token tag is
+/// Terrane's own bookkeeping and left out of both; any other tag (`terrane:env` among them) is
+/// the user's.
 pub fn split(read: BTreeMap<String, String>, prior: &Value) -> (Value, Value) {
-    let read: BTreeMap<String, String> = read
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with("terrane:"))
-        .collect();
+    let read: BTreeMap<String, String> = read.into_iter().filter(|(k, _)| k != TOKEN_TAG).collect();
     let all = Value::Map(
         read.iter()
             .map(|(k, v)| (k.clone(), Value::from(v.as_str())))

@@ -106,7 +106,28 @@ pub async fn discover(
         kept.extend(now);
     }
     kept.sort_by(|a, b| (&a.type_name, &a.id).cmp(&(&b.type_name, &b.id)));
+    for o in &mut kept {
+        revoke_group_rules_first(o);
+    }
     Ok(kept)
+}
+
+/// A discovered security group is deleted as aws-nuke and Terraform's sweepers do: its own
+/// rules revoked first, then the group. So the rules that let another group in are no order
+/// between the groups (two groups that name each other are no cycle): each revokes its
+/// rules, and a group still named by another's rule waits (a dependency retry) until that
+/// group has revoked its own.
+fn revoke_group_rules_first(o: &mut DiscoveredObject) {
+    if o.type_name != "aws_security_group" {
+        return;
+    }
+    o.references.retain(|r| r.type_name != "aws_security_group");
+    if let terrane_core::Value::Map(m) = &mut o.state {
+        m.insert(
+            "revoke_rules_on_delete".into(),
+            terrane_core::Value::Bool(true),
+        );
+    }
 }
 
 /// The ARNs of every object that carries all of the filter's tags, in the given services,

@@ -219,16 +219,13 @@ impl AwsResource for MetricAlarm {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        match cx
-            .cloudwatch
-            .delete_alarms()
-            .alarm_names(str_of(state, "alarm_name").unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| sdk("DeleteAlarms", e))
-        {
-            Err(e) if !e.is_not_found() => Err(e),
-            _ => Ok(()),
-        }
+        crate::error::gone_ok(
+            cx.cloudwatch
+                .delete_alarms()
+                .alarm_names(str_of(state, "alarm_name").unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| sdk("DeleteAlarms", e)),
+        )
     }
 }

@@ -106,7 +106,7 @@ impl AwsData for Vpc {
                 Value::Map(
                     read_tags
                         .into_iter()
-                        .filter(|(k, _)| !k.starts_with("terrane:"))
+                        .filter(|(k, _)| k != crate::tags::TOKEN_TAG)
                         .map(|(k, v)| (k, Value::from(v)))
                         .collect(),
                 ),

@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{DomainType, Filter, ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{DomainType, Filter, ResourceType};
+use futures::future::BoxFuture;
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::kind::{must_exist, Ec2Type};
+use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, AwsError};
@@ -43,29 +44,30 @@ fn eip_state(cx: &Clients, a: aws_sdk_ec2::types::Address, prior: &Value) -> Val
 
 #[async_trait]
 impl Ec2Type for Eip {
-    type Desc = aws_sdk_ec2::types::Address;
-    const OPERATION: &'static str = "DescribeAddresses";
-    const ID_FILTER: &'static str = "allocation-id";
-    const WHAT: &'static str = "Elastic IP";
-
-    fn id_of(d: &Self::Desc) -> Option<&str> {
-        d.allocation_id()
-    }
+    ec2_describe!(
+        Address,
+        "DescribeAddresses",
+        "allocation-id",
+        "Elastic IP",
+        allocation_id
+    );
 
     /// DescribeAddresses answers in one page.
-    async fn describe_where(
+    fn describe_where(
         cx: &Clients,
         filters: Vec<Filter>,
-    ) -> Result<Vec<Self::Desc>, AwsError> {
-        Ok(cx
-            .ec2
-            .describe_addresses()
-            .set_filters(Some(filters))
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeAddresses", e))?
-            .addresses
-            .unwrap_or_default())
+    ) -> BoxFuture<'_, Result<Vec<Self::Desc>, AwsError>> {
+        Box::pin(async move {
+            Ok(cx
+                .ec2
+                .describe_addresses()
+                .set_filters(Some(filters))
+                .send()
+                .await
+                .map_err(|e| sdk("DescribeAddresses", e))?
+                .addresses
+                .unwrap_or_default())
+        })
     }
 
     async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
@@ -101,22 +103,12 @@ impl Ec2Type for Eip {
             .ec2
             .allocate_address()
             .domain(DomainType::from(str_of(planned, "domain").unwrap_or("vpc")))
-            .tag_specifications(
-                TagSpecification::builder()
-                    .resource_type(ResourceType::ElasticIp)
-                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
-                    .build(),
-            );
+            .tag_specifications(super::tag_spec(ResourceType::ElasticIp, planned, token));
         // Found by its token tag through DescribeAddresses (DescribeTags names the type
         // differently across implementations: "elastic-ip" on AWS, "vpc-elastic-ip" in moto).
         let id = crate::resources::lifecycle::create_then_find(
             "AllocateAddress",
-            || {
-                req.clone()
-                    .customize()
-                    .config_override(super::no_retry())
-                    .send()
-            },
+            || super::send_once!(req),
             |out| out.allocation_id,
             || async {
                 let found = Self::describe_where(cx, vec![super::token_filter(token)]).await?;

@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Filter, ResourceType, TagSpecification};
+use aws_sdk_ec2::types::ResourceType;
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::kind::{must_exist, Ec2Type};
+use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, AwsError};
@@ -68,28 +68,14 @@ async fn detach(cx: &Clients, id: &str, vpc: &str) -> Result<(), AwsError> {
 
 #[async_trait]
 impl Ec2Type for InternetGateway {
-    type Desc = aws_sdk_ec2::types::InternetGateway;
-    const OPERATION: &'static str = "DescribeInternetGateways";
-    const ID_FILTER: &'static str = "internet-gateway-id";
-    const WHAT: &'static str = "internet gateway";
-
-    fn id_of(d: &Self::Desc) -> Option<&str> {
-        d.internet_gateway_id()
-    }
-
-    async fn describe_where(
-        cx: &Clients,
-        filters: Vec<Filter>,
-    ) -> Result<Vec<Self::Desc>, AwsError> {
-        Ok(pages!(
-            cx.ec2
-                .describe_internet_gateways()
-                .set_filters(Some(filters)),
-            "DescribeInternetGateways",
-            internet_gateways
-        )
-        .collect())
-    }
+    ec2_describe!(
+        InternetGateway,
+        "DescribeInternetGateways",
+        "internet-gateway-id",
+        "internet gateway",
+        internet_gateway_id,
+        describe_internet_gateways.internet_gateways
+    );
 
     async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
         Ok(to_state(cx, d, prior))
@@ -147,23 +133,20 @@ impl Ec2Type for InternetGateway {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
-        let req = cx.ec2.create_internet_gateway().tag_specifications(
-            TagSpecification::builder()
-                .resource_type(ResourceType::InternetGateway)
-                .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
-                .build(),
-        );
+        let req = cx
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(super::tag_spec(
+                ResourceType::InternetGateway,
+                planned,
+                token,
+            ));
         let id = super::create_once(
             cx,
             "CreateInternetGateway",
             "internet-gateway",
             token,
-            || {
-                req.clone()
-                    .customize()
-                    .config_override(super::no_retry())
-                    .send()
-            },
+            || super::send_once!(req),
             |out| out.internet_gateway.and_then(|g| g.internet_gateway_id),
         )
         .await?;

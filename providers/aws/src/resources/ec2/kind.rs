@@ -7,6 +7,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::Filter;
+use futures::future::BoxFuture;
 use terrane_core::{AttrPath, Diagnostic, ResourceSchema, Value};
 
 use super::{id_filter, ids_of, in_order_of, token_filter, READ_BATCH};
@@ -14,6 +15,35 @@ use crate::config::Clients;
 use crate::error::AwsError;
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{states_of, vanished};
+
+/// The describe half of an [`Ec2Type`], which every type writes alike: the SDK's type, the
+/// describe call and its filter on ids, what the object is called in messages, the id's
+/// accessor and, for a call that pages, the SDK method and its list:
+/// `ec2_describe!(Subnet, "DescribeSubnets", "subnet-id", "subnet", subnet_id, describe_subnets.subnets);`
+/// Without the last part the type writes its own `describe_where`.
+macro_rules! ec2_describe {
+    ($desc:ident, $op:literal, $filter:literal, $what:literal, $id:ident) => {
+        type Desc = aws_sdk_ec2::types::$desc;
+        const OPERATION: &'static str = $op;
+        const ID_FILTER: &'static str = $filter;
+        const WHAT: &'static str = $what;
+        fn id_of(d: &Self::Desc) -> Option<&str> {
+            d.$id()
+        }
+    };
+    ($desc:ident, $op:literal, $filter:literal, $what:literal, $id:ident, $call:ident . $list:ident) => {
+        ec2_describe!($desc, $op, $filter, $what, $id);
+        fn describe_where(
+            cx: &Clients,
+            filters: Vec<aws_sdk_ec2::types::Filter>,
+        ) -> futures::future::BoxFuture<'_, Result<Vec<Self::Desc>, AwsError>> {
+            Box::pin(async move {
+                Ok(pages!(cx.ec2.$call().set_filters(Some(filters)), $op, $list).collect())
+            })
+        }
+    };
+}
+pub(crate) use ec2_describe;
 
 /// What an EC2 resource type says of itself; see the module documentation.
 #[async_trait]
@@ -27,11 +57,12 @@ pub trait Ec2Type: Send + Sync + 'static {
     const WHAT: &'static str;
 
     fn id_of(d: &Self::Desc) -> Option<&str>;
-    /// Every object that matches all of `filters` (every one with none), all pages.
-    async fn describe_where(
+    /// Every object that matches all of `filters` (every one with none), all pages. A plain
+    /// function returning its future, so that [`ec2_describe!`] can write it.
+    fn describe_where(
         cx: &Clients,
         filters: Vec<Filter>,
-    ) -> Result<Vec<Self::Desc>, AwsError>;
+    ) -> BoxFuture<'_, Result<Vec<Self::Desc>, AwsError>>;
     /// The state of a described object; `prior` keeps what AWS does not report.
     async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError>;
     /// Whether the listing reports it (a NAT gateway being deleted is left out).

@@ -146,6 +146,31 @@ pub fn no_retry() -> aws_sdk_ec2::config::Builder {
         .retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled())
 }
 
+/// The tags of a create: the planned ones and the token tag that finds the object after a
+/// lost answer.
+pub fn tag_spec(
+    resource_type: aws_sdk_ec2::types::ResourceType,
+    planned: &Value,
+    token: &str,
+) -> aws_sdk_ec2::types::TagSpecification {
+    aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(resource_type)
+        .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
+        .build()
+}
+
+/// Sends a create request once per attempt of [`create_once`], with the SDK's own retries
+/// off: a retry of a create whose answer was lost would make a second object.
+macro_rules! send_once {
+    ($req:expr) => {
+        $req.clone()
+            .customize()
+            .config_override(crate::resources::ec2::no_retry())
+            .send()
+    };
+}
+pub(crate) use send_once;
+
 /// [`crate::resources::lifecycle::create_then_find`] for EC2: the object is found by its token tag.
 pub async fn create_once<O, E, R, S, Fut>(
     cx: &Clients,

@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ConnectivityType, Filter, ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{ConnectivityType, Filter, ResourceType};
+use futures::future::BoxFuture;
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::kind::{describe_id, must_exist, Ec2Type};
+use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{sdk, wait_until, AwsError};
@@ -62,27 +63,28 @@ fn nat_state(n: aws_sdk_ec2::types::NatGateway, prior: &Value) -> Value {
 
 #[async_trait]
 impl Ec2Type for NatGateway {
-    type Desc = aws_sdk_ec2::types::NatGateway;
-    const OPERATION: &'static str = "DescribeNatGateways";
-    const ID_FILTER: &'static str = "nat-gateway-id";
-    const WHAT: &'static str = "NAT gateway";
+    ec2_describe!(
+        NatGateway,
+        "DescribeNatGateways",
+        "nat-gateway-id",
+        "NAT gateway",
+        nat_gateway_id
+    );
 
-    fn id_of(d: &Self::Desc) -> Option<&str> {
-        d.nat_gateway_id()
-    }
-
-    async fn describe_where(
+    fn describe_where(
         cx: &Clients,
         filters: Vec<Filter>,
-    ) -> Result<Vec<Self::Desc>, AwsError> {
-        // A deleted NAT gateway stays visible for an hour: it is gone.
-        Ok(pages!(
-            cx.ec2.describe_nat_gateways().set_filter(Some(filters)),
-            "DescribeNatGateways",
-            nat_gateways
-        )
-        .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
-        .collect())
+    ) -> BoxFuture<'_, Result<Vec<Self::Desc>, AwsError>> {
+        Box::pin(async move {
+            // A deleted NAT gateway stays visible for an hour: it is gone.
+            Ok(pages!(
+                cx.ec2.describe_nat_gateways().set_filter(Some(filters)),
+                "DescribeNatGateways",
+                nat_gateways
+            )
+            .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
+            .collect())
+        })
     }
 
     fn listed(d: &Self::Desc) -> bool {
@@ -137,12 +139,7 @@ impl Ec2Type for NatGateway {
             ))
             // The API's idempotency token: a retried create never makes a second gateway.
             .client_token(token)
-            .tag_specifications(
-                TagSpecification::builder()
-                    .resource_type(ResourceType::Natgateway)
-                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
-                    .build(),
-            );
+            .tag_specifications(super::tag_spec(ResourceType::Natgateway, planned, token));
         if let Some(a) = str_of(planned, "allocation_id") {
             req = req.allocation_id(a);
         }

@@ -220,17 +220,14 @@ impl AwsResource for Route {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        match cx
-            .ec2
-            .delete_route()
-            .route_table_id(str_of(state, "route_table_id").unwrap_or_default())
-            .destination_cidr_block(str_of(state, "destination_cidr_block").unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| sdk("DeleteRoute", e))
-        {
-            Err(e) if !e.is_not_found() => Err(e),
-            _ => Ok(()),
-        }
+        crate::error::gone_ok(
+            cx.ec2
+                .delete_route()
+                .route_table_id(str_of(state, "route_table_id").unwrap_or_default())
+                .destination_cidr_block(str_of(state, "destination_cidr_block").unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| sdk("DeleteRoute", e)),
+        )
     }
 }

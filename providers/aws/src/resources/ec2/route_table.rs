@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Filter, ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType};
+use futures::future::BoxFuture;
 use terrane_core::schema::dedup_set;
 use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
 
-use super::kind::{describe_id, must_exist, Ec2Type};
+use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, AwsError};
@@ -185,20 +186,19 @@ fn route_list(v: &Value) -> Vec<Value> {
 
 #[async_trait]
 impl Ec2Type for RouteTable {
-    type Desc = aws_sdk_ec2::types::RouteTable;
-    const OPERATION: &'static str = "DescribeRouteTables";
-    const ID_FILTER: &'static str = "route-table-id";
-    const WHAT: &'static str = "route table";
+    ec2_describe!(
+        RouteTable,
+        "DescribeRouteTables",
+        "route-table-id",
+        "route table",
+        route_table_id
+    );
 
-    fn id_of(d: &Self::Desc) -> Option<&str> {
-        d.route_table_id()
-    }
-
-    async fn describe_where(
+    fn describe_where(
         cx: &Clients,
         filters: Vec<Filter>,
-    ) -> Result<Vec<Self::Desc>, AwsError> {
-        super::route_tables(cx, filters).await
+    ) -> BoxFuture<'_, Result<Vec<Self::Desc>, AwsError>> {
+        Box::pin(super::route_tables(cx, filters))
     }
 
     async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
@@ -267,23 +267,13 @@ impl Ec2Type for RouteTable {
             .ec2
             .create_route_table()
             .vpc_id(str_of(planned, "vpc_id").unwrap_or_default())
-            .tag_specifications(
-                TagSpecification::builder()
-                    .resource_type(ResourceType::RouteTable)
-                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
-                    .build(),
-            );
+            .tag_specifications(super::tag_spec(ResourceType::RouteTable, planned, token));
         let id = super::create_once(
             cx,
             "CreateRouteTable",
             "route-table",
             token,
-            || {
-                req.clone()
-                    .customize()
-                    .config_override(super::no_retry())
-                    .send()
-            },
+            || super::send_once!(req),
             |out| out.route_table.and_then(|r| r.route_table_id),
         )
         .await?;

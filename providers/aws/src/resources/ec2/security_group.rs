@@ -5,13 +5,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{
-    Filter, IpPermission, IpRange, ResourceType, TagSpecification, UserIdGroupPair,
-};
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use terrane_core::schema::dedup_set;
 use terrane_core::{AttrPath, Attribute, Nesting, ResourceSchema, Type, Value};
 
-use super::kind::{must_exist, Ec2Type};
+use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, AwsError};
@@ -281,26 +279,14 @@ async fn apply_rules(
 
 #[async_trait]
 impl Ec2Type for SecurityGroup {
-    type Desc = aws_sdk_ec2::types::SecurityGroup;
-    const OPERATION: &'static str = "DescribeSecurityGroups";
-    const ID_FILTER: &'static str = "group-id";
-    const WHAT: &'static str = "security group";
-
-    fn id_of(d: &Self::Desc) -> Option<&str> {
-        d.group_id()
-    }
-
-    async fn describe_where(
-        cx: &Clients,
-        filters: Vec<Filter>,
-    ) -> Result<Vec<Self::Desc>, AwsError> {
-        Ok(pages!(
-            cx.ec2.describe_security_groups().set_filters(Some(filters)),
-            "DescribeSecurityGroups",
-            security_groups
-        )
-        .collect())
-    }
+    ec2_describe!(
+        SecurityGroup,
+        "DescribeSecurityGroups",
+        "group-id",
+        "security group",
+        group_id,
+        describe_security_groups.security_groups
+    );
 
     async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
         Ok(to_state(cx, d, prior))
@@ -405,12 +391,7 @@ impl Ec2Type for SecurityGroup {
             .create_security_group()
             .group_name(&name)
             .description(str_of(planned, "description").unwrap_or("Managed by Terraform"))
-            .tag_specifications(
-                TagSpecification::builder()
-                    .resource_type(ResourceType::SecurityGroup)
-                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
-                    .build(),
-            );
+            .tag_specifications(super::tag_spec(ResourceType::SecurityGroup, planned, token));
         if let Some(v) = str_of(planned, "vpc_id") {
             req = req.vpc_id(v);
         }
@@ -419,12 +400,7 @@ impl Ec2Type for SecurityGroup {
             "CreateSecurityGroup",
             "security-group",
             token,
-            || {
-                req.clone()
-                    .customize()
-                    .config_override(super::no_retry())
-                    .send()
-            },
+            || super::send_once!(req),
             |out| out.group_id,
         )
         .await?;

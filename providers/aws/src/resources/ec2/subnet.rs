@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::kind::{describe_id, must_exist, Ec2Type};
+use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, wait_until, AwsError};
@@ -59,26 +59,14 @@ async fn set_public_ip(cx: &Clients, id: &str, b: bool) -> Result<(), AwsError> 
 
 #[async_trait]
 impl Ec2Type for Subnet {
-    type Desc = aws_sdk_ec2::types::Subnet;
-    const OPERATION: &'static str = "DescribeSubnets";
-    const ID_FILTER: &'static str = "subnet-id";
-    const WHAT: &'static str = "subnet";
-
-    fn id_of(d: &Self::Desc) -> Option<&str> {
-        d.subnet_id()
-    }
-
-    async fn describe_where(
-        cx: &Clients,
-        filters: Vec<Filter>,
-    ) -> Result<Vec<Self::Desc>, AwsError> {
-        Ok(pages!(
-            cx.ec2.describe_subnets().set_filters(Some(filters)),
-            "DescribeSubnets",
-            subnets
-        )
-        .collect())
-    }
+    ec2_describe!(
+        Subnet,
+        "DescribeSubnets",
+        "subnet-id",
+        "subnet",
+        subnet_id,
+        describe_subnets.subnets
+    );
 
     async fn state(_cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
         Ok(to_state(d, prior))
@@ -129,12 +117,7 @@ impl Ec2Type for Subnet {
             .create_subnet()
             .vpc_id(str_of(planned, "vpc_id").unwrap_or_default())
             .cidr_block(str_of(planned, "cidr_block").unwrap_or_default())
-            .tag_specifications(
-                TagSpecification::builder()
-                    .resource_type(ResourceType::Subnet)
-                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
-                    .build(),
-            );
+            .tag_specifications(super::tag_spec(ResourceType::Subnet, planned, token));
         if let Some(az) = str_of(planned, "availability_zone") {
             req = req.availability_zone(az);
         }
@@ -143,12 +126,7 @@ impl Ec2Type for Subnet {
             "CreateSubnet",
             "subnet",
             token,
-            || {
-                req.clone()
-                    .customize()
-                    .config_override(super::no_retry())
-                    .send()
-            },
+            || super::send_once!(req),
             |out| out.subnet.and_then(|s| s.subnet_id),
         )
         .await?;

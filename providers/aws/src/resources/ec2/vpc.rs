@@ -3,12 +3,10 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{
-    AttributeBooleanValue, Filter, ResourceType, TagSpecification, Tenancy, VpcAttributeName,
-};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, VpcAttributeName};
 use terrane_core::{Attribute, ResourceSchema, Type, Value};
 
-use super::kind::{describe_id, must_exist, Ec2Type};
+use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, wait_until, AwsError};
@@ -157,26 +155,14 @@ async fn to_state(
 
 #[async_trait]
 impl Ec2Type for Vpc {
-    type Desc = aws_sdk_ec2::types::Vpc;
-    const OPERATION: &'static str = "DescribeVpcs";
-    const ID_FILTER: &'static str = "vpc-id";
-    const WHAT: &'static str = "VPC";
-
-    fn id_of(d: &Self::Desc) -> Option<&str> {
-        d.vpc_id()
-    }
-
-    async fn describe_where(
-        cx: &Clients,
-        filters: Vec<Filter>,
-    ) -> Result<Vec<Self::Desc>, AwsError> {
-        Ok(pages!(
-            cx.ec2.describe_vpcs().set_filters(Some(filters)),
-            "DescribeVpcs",
-            vpcs
-        )
-        .collect())
-    }
+    ec2_describe!(
+        Vpc,
+        "DescribeVpcs",
+        "vpc-id",
+        "VPC",
+        vpc_id,
+        describe_vpcs.vpcs
+    );
 
     async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
         to_state(cx, d, prior).await
@@ -234,23 +220,13 @@ impl Ec2Type for Vpc {
             .create_vpc()
             .cidr_block(cidr)
             .instance_tenancy(tenancy)
-            .tag_specifications(
-                TagSpecification::builder()
-                    .resource_type(ResourceType::Vpc)
-                    .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
-                    .build(),
-            );
+            .tag_specifications(super::tag_spec(ResourceType::Vpc, planned, token));
         let id = super::create_once(
             cx,
             "CreateVpc",
             "vpc",
             token,
-            || {
-                req.clone()
-                    .customize()
-                    .config_override(super::no_retry())
-                    .send()
-            },
+            || super::send_once!(req),
             |out| out.vpc.and_then(|v| v.vpc_id),
         )
         .await?;

@@ -94,17 +94,14 @@ impl AwsResource for LifecyclePolicy {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        match cx
-            .ecr
-            .delete_lifecycle_policy()
-            .repository_name(str_of(state, "repository").unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| sdk("DeleteLifecyclePolicy", e))
-        {
-            Err(e) if !e.is_not_found() => Err(e),
-            _ => Ok(()),
-        }
+        crate::error::gone_ok(
+            cx.ecr
+                .delete_lifecycle_policy()
+                .repository_name(str_of(state, "repository").unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| sdk("DeleteLifecyclePolicy", e)),
+        )
     }
 }
 

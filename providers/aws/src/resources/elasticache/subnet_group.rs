@@ -58,6 +58,15 @@ impl AwsResource for SubnetGroup {
         Some(("elasticache", "subnetgroup"))
     }
 
+    /// A replication group names its subnet group, but a describe does not always say so
+    /// (the emulator leaves it out): every replication group goes first.
+    fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
+        &[(
+            "aws_elasticache_replication_group",
+            "a subnet group is in use until its replication groups are deleted",
+        )]
+    }
+
     fn references(&self) -> &'static [(&'static str, &'static str)] {
         &[("subnet_ids", "aws_subnet")]
     }

@@ -179,16 +179,13 @@ impl AwsResource for Listener {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        match cx
-            .elbv2
-            .delete_listener()
-            .listener_arn(str_of(state, "arn").unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| sdk("DeleteListener", e))
-        {
-            Err(e) if !e.is_not_found() => Err(e),
-            _ => Ok(()),
-        }
+        crate::error::gone_ok(
+            cx.elbv2
+                .delete_listener()
+                .listener_arn(str_of(state, "arn").unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| sdk("DeleteListener", e)),
+        )
     }
 }

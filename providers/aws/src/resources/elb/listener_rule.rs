@@ -296,16 +296,13 @@ impl AwsResource for ListenerRule {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        match cx
-            .elbv2
-            .delete_rule()
-            .rule_arn(str_of(state, "arn").unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| sdk("DeleteRule", e))
-        {
-            Err(e) if !e.is_not_found() => Err(e),
-            _ => Ok(()),
-        }
+        crate::error::gone_ok(
+            cx.elbv2
+                .delete_rule()
+                .rule_arn(str_of(state, "arn").unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| sdk("DeleteRule", e)),
+        )
     }
 }

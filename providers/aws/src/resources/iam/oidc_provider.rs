@@ -204,17 +204,14 @@ impl AwsResource for OidcProvider {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        match cx
-            .iam
-            .delete_open_id_connect_provider()
-            .open_id_connect_provider_arn(str_of(state, "arn").unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| sdk("DeleteOpenIDConnectProvider", e))
-        {
-            Err(e) if !e.is_not_found() => Err(e),
-            _ => Ok(()),
-        }
+        crate::error::gone_ok(
+            cx.iam
+                .delete_open_id_connect_provider()
+                .open_id_connect_provider_arn(str_of(state, "arn").unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| sdk("DeleteOpenIDConnectProvider", e)),
+        )
     }
 }
 

@@ -96,18 +96,15 @@ impl AwsResource for IamRolePolicy {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        match cx
-            .iam
-            .delete_role_policy()
-            .role_name(str_of(state, "role").unwrap_or_default())
-            .policy_name(str_of(state, "name").unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| sdk("DeleteRolePolicy", e))
-        {
-            Err(e) if !e.is_not_found() => Err(e),
-            _ => Ok(()),
-        }
+        crate::error::gone_ok(
+            cx.iam
+                .delete_role_policy()
+                .role_name(str_of(state, "role").unwrap_or_default())
+                .policy_name(str_of(state, "name").unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| sdk("DeleteRolePolicy", e)),
+        )
     }
 }
 

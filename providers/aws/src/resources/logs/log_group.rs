@@ -248,17 +248,14 @@ impl AwsResource for LogGroup {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
-        match cx
-            .logs
-            .delete_log_group()
-            .log_group_name(str_of(state, "name").unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| sdk("DeleteLogGroup", e))
-        {
-            Err(e) if !e.is_not_found() => Err(e),
-            _ => Ok(()),
-        }
+        crate::error::gone_ok(
+            cx.logs
+                .delete_log_group()
+                .log_group_name(str_of(state, "name").unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| sdk("DeleteLogGroup", e)),
+        )
     }
 }
 
