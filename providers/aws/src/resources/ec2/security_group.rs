@@ -445,15 +445,18 @@ impl Ec2Type for SecurityGroup {
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         if state.get("revoke_rules_on_delete").and_then(Value::as_bool) == Some(true) {
-            apply_rules(
-                cx,
-                &id,
-                &rules(state, "ingress"),
-                &[],
-                &rules(state, "egress"),
-                &[],
-            )
-            .await?;
+            // A rule that names a group deleted meanwhile is gone with it (InvalidGroup.NotFound).
+            crate::error::gone_ok(
+                apply_rules(
+                    cx,
+                    &id,
+                    &rules(state, "ingress"),
+                    &[],
+                    &rules(state, "egress"),
+                    &[],
+                )
+                .await,
+            )?;
         }
         retry_dependency(
             crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
