@@ -11,7 +11,7 @@ mod moto;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use common::Fixture;
+use common::{managed_type, Fixture};
 use moto::Moto;
 use terrane_core::{
     ApplyRequest, DeletionGraph, DiscoverFilter, DiscoveredObject, NameMatch, Provider, Value,
@@ -35,39 +35,30 @@ async fn provider_at(url: &str) -> Arc<AwsProvider> {
     p
 }
 
-/// The type of a managed resource's address (`module.network.aws_subnet.public[0]`: the type
-/// follows the module path); `None` for a data source.
-fn managed_type(mut addr: &str) -> Option<&str> {
-    while let Some(rest) = addr.strip_prefix("module.") {
-        addr = rest.split_once('.').unwrap().1;
-    }
-    if addr.starts_with("data.") {
-        return None;
-    }
-    addr.split('.').next()
-}
-
-/// (type, id) of every managed resource in a workspace's state.
-fn state_objects(f: &Fixture) -> BTreeSet<(String, String)> {
-    let state = f.state_json();
-    let mut out = BTreeSet::new();
-    for r in state["resources"].as_array().unwrap() {
-        let Some(ty) = managed_type(r["address"].as_str().unwrap()) else {
-            continue;
-        };
-        out.insert((
-            ty.to_string(),
-            r["values"]["id"].as_str().unwrap().to_string(),
-        ));
-    }
-    out
-}
-
 fn keys(objects: &[DiscoveredObject]) -> BTreeSet<(String, String)> {
     objects
         .iter()
         .map(|o| (o.type_name.clone(), o.id.clone()))
         .collect()
+}
+
+/// (type, id) of objects, or (group, other group) of rules.
+type Keys = BTreeSet<(String, String)>;
+
+/// The keys of what discovery found, but for the rules between groups, and those rules as
+/// (group, other group).
+fn without_rules(objects: &[DiscoveredObject]) -> (Keys, Keys) {
+    let (rules, rest): (Vec<_>, Vec<_>) = objects
+        .iter()
+        .cloned()
+        .partition(|o| o.type_name == "aws_security_group_rule");
+    let s =
+        |o: &DiscoveredObject, k: &str| o.state.get(k).and_then(Value::as_str).unwrap().to_string();
+    let pairs = rules
+        .iter()
+        .map(|o| (s(o, "security_group_id"), s(o, "source_security_group_id")))
+        .collect();
+    (keys(&rest), pairs)
 }
 
 fn by_tag(k: &str, v: &str) -> DiscoverFilter {
@@ -82,18 +73,8 @@ async fn two_environments_are_told_apart_by_tag_and_found_by_name_without_their_
     let m = Moto::start();
     let first = Fixture::from_example("environment");
     m.run(&first, &["apply", "-auto-approve"], 0);
-    // A second environment in the same account: the account's one GitHub OIDC provider
-    // belongs to the first.
-    let second = Fixture::from_example("environment");
-    let main_tf = "examples/environment/main.tf";
-    let text = std::fs::read_to_string(second.path().join(main_tf)).unwrap();
-    second.write(
-        main_tf,
-        &text.replace(
-            "  role_name = \"${var.environment}-deploy\"\n",
-            "  role_name = \"${var.environment}-deploy\"\n  create_provider = false\n",
-        ),
-    );
+    // A second environment in the same account.
+    let second = Fixture::second_environment();
     m.run(
         &second,
         &["apply", "-auto-approve", "-var=environment=automation-qa"],
@@ -101,12 +82,15 @@ async fn two_environments_are_told_apart_by_tag_and_found_by_name_without_their_
     );
     let p = provider(&m).await;
 
-    let in_state = state_objects(&first);
+    let in_state = first.state_objects();
     let found = p
         .discover(&by_tag("environment", "automation-dev"))
         .await
         .unwrap();
-    let found_keys = keys(&found);
+    let (found_keys, rules) = without_rules(&found);
+    // The services group lets the load balancer's in: that rule is an object of its own.
+    assert_eq!(rules, common::group_rule_pairs(&first.state_json()));
+    assert!(!rules.is_empty());
     let missing: Vec<_> = in_state.difference(&found_keys).collect();
     let extra: Vec<_> = found_keys.difference(&in_state).collect();
     assert!(
@@ -114,7 +98,7 @@ async fn two_environments_are_told_apart_by_tag_and_found_by_name_without_their_
         "discovery by the environment tag differs from the state:\nmissing {missing:#?}\nextra {extra:#?}"
     );
     assert!(found.iter().all(|o| !o.is_default));
-    let second_state = state_objects(&second);
+    let second_state = second.state_objects();
     assert!(found_keys.is_disjoint(&second_state));
     // The tagging API answered for the types it covers.
     assert!(found
@@ -141,13 +125,13 @@ async fn two_environments_are_told_apart_by_tag_and_found_by_name_without_their_
     }
     // What AWS made in the second environment's VPC carries its names too: a default.
     let (defaults, deletable): (Vec<_>, Vec<_>) = by_name.into_iter().partition(|o| o.is_default);
+    let (deletable, rules) = without_rules(&deletable);
     assert!(
-        keys(&deletable).is_subset(&second_state),
+        deletable.is_subset(&second_state),
         "{:#?}",
-        keys(&deletable)
-            .difference(&second_state)
-            .collect::<Vec<_>>()
+        deletable.difference(&second_state).collect::<Vec<_>>()
     );
+    assert_eq!(rules, common::group_rule_pairs(&second.state_json()));
     assert!(defaults
         .iter()
         .all(|o| !second_state.contains(&(o.type_name.clone(), o.id.clone()))));
@@ -355,8 +339,8 @@ async fn every_type_of_the_table_is_listed() {
     let rest = Fixture::new(REST);
     m.run(&rest, &["apply", "-auto-approve"], 0);
     let p = provider(&m).await;
-    let mut in_state = state_objects(&env);
-    in_state.extend(state_objects(&rest));
+    let mut in_state = env.state_objects();
+    in_state.extend(rest.state_objects());
     let table: BTreeSet<String> = p.schema().resources.keys().cloned().collect();
     let state_types: BTreeSet<String> = in_state.iter().map(|(t, _)| t.clone()).collect();
     let untested: Vec<_> = table.difference(&state_types).collect();
@@ -388,10 +372,16 @@ async fn deleting_discovered_objects_in_graph_order_leaves_nothing() {
     let f = Fixture::from_example("environment");
     m.run(&f, &["apply", "-auto-approve"], 0);
     let proxy = faults::FaultProxy::start(m.port, usize::MAX, usize::MAX);
+    // AWS's refusals that the emulator does not make (a group another group's rule names).
+    proxy
+        .aws_rules
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let p = provider_at(&proxy.url()).await;
     let filter = by_tag("environment", "automation-dev");
     let objects = p.discover(&filter).await.unwrap();
-    assert_eq!(keys(&objects), state_objects(&f));
+    let (found, rules) = without_rules(&objects);
+    assert_eq!(found, f.state_objects());
+    assert_eq!(rules, common::group_rule_pairs(&f.state_json()));
     let order = DeletionGraph::build(&objects, &p.deletion_rules())
         .order(&objects)
         .unwrap();
@@ -500,7 +490,7 @@ async fn a_no_change_plan_refreshes_ec2_objects_in_batches() {
     let m = Moto::start();
     let f = Fixture::from_example("environment");
     m.run(&f, &["apply", "-auto-approve"], 0);
-    let objects = state_objects(&f).len();
+    let objects = f.state_objects().len();
     let proxy = faults::FaultProxy::start(m.port, usize::MAX, usize::MAX);
     let mut c = f.cmd(&["plan", "-detailed-exitcode"]);
     for (k, v) in m.env() {

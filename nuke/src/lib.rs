@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use terrane_core::{
     ApplyRequest, DeletionGraph, DeletionNode, DiscoveredObject, NoProgress, Provider, Value,
 };
+use terrane_engine::events::CANCEL_NONE;
 use terrane_engine::walk::{self, Limits, Order, Start, TaskFuture, Visitor};
 use tokio::sync::watch;
 
@@ -488,6 +489,7 @@ pub async fn apply(
         targets: &owned,
         deadline,
         events: opts.events.clone(),
+        cancel: opts.cancel.clone(),
         results: vec![None; jobs.len()],
     };
     walk::walk(
@@ -564,6 +566,8 @@ struct Deleter<'a> {
     targets: &'a [Target],
     deadline: Instant,
     events: Arc<dyn Fn(&Event) + Send + Sync>,
+    /// Ctrl-C: a delete that failed is not retried once it is set.
+    cancel: watch::Receiver<u8>,
     /// Per job: attempts it took, or why it failed.
     results: Vec<Option<Result<u32, String>>>,
 }
@@ -591,12 +595,15 @@ impl Visitor for Deleter<'_> {
                 let type_name = job.object.type_name.clone();
                 let state = job.object.state.clone();
                 let label = job.object.label();
-                let deadline = self.deadline;
+                let until = Until {
+                    deadline: self.deadline,
+                    cancel: self.cancel.clone(),
+                };
                 let events = self.events.clone();
                 let f: TaskFuture<Self::Output> = Box::pin(async move {
                     (
                         j,
-                        delete(provider, &type_name, &state, &label, deadline, &*events).await,
+                        delete(provider, &type_name, &state, &label, until, &*events).await,
                     )
                 });
                 Some(f)
@@ -617,13 +624,44 @@ impl Visitor for Deleter<'_> {
     }
 }
 
-/// Deletes one object, retried (1 s, doubling to 15 s) until it is gone or the deadline comes.
+/// When a delete stops being retried: at the deadline, or at once when the user presses Ctrl-C
+/// (a call in flight finishes; a failed one is not tried again).
+struct Until {
+    deadline: Instant,
+    cancel: watch::Receiver<u8>,
+}
+
+impl Until {
+    fn interrupted(&self) -> bool {
+        *self.cancel.borrow() != CANCEL_NONE
+    }
+
+    /// Resolves when the user presses Ctrl-C (never, once the channel is closed).
+    async fn pressed(&mut self) {
+        while !self.interrupted() {
+            if self.cancel.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// Sleeps for `delay`; false if Ctrl-C came first.
+    async fn sleep(&mut self, delay: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => !self.interrupted(),
+            _ = self.pressed() => false,
+        }
+    }
+}
+
+/// Deletes one object, retried (1 s, doubling to 15 s) until it is gone, the deadline comes or
+/// the user presses Ctrl-C.
 async fn delete(
     provider: Arc<dyn Provider>,
     type_name: &str,
     state: &Value,
     label: &str,
-    deadline: Instant,
+    mut until: Until,
     events: &(dyn Fn(&Event) + Send + Sync),
 ) -> Result<u32, String> {
     let started = Instant::now();
@@ -634,15 +672,37 @@ async fn delete(
     let mut attempt = 0;
     loop {
         attempt += 1;
+        // The provider's own waits and retries end at the deadline too.
+        let left = until.deadline.saturating_duration_since(Instant::now());
+        let mut prior = state.clone();
+        if let Value::Map(m) = &mut prior {
+            let delete = format!("{}s", left.as_secs().max(1));
+            m.insert(
+                "timeouts".into(),
+                Value::map([("delete", Value::from(delete))]),
+            );
+        }
         let req = ApplyRequest {
             type_name,
-            prior: Some(state),
+            prior: Some(&prior),
             planned: None,
             config: &Value::Null,
             token: "nuke",
             progress: &NoProgress,
         };
-        match provider.apply(req).await {
+        let result = tokio::select! {
+            r = provider.apply(req) => r,
+            // Ctrl-C: the call is abandoned (nothing is recorded until the deletions end).
+            _ = until.pressed() => {
+                let error = format!("interrupted during attempt {attempt}");
+                events(&Event::Failed {
+                    label: label.to_string(),
+                    error: error.clone(),
+                });
+                return Err(error);
+            }
+        };
+        let e = match result {
             Ok(_) => {
                 events(&Event::Deleted {
                     label: label.to_string(),
@@ -650,24 +710,28 @@ async fn delete(
                 });
                 return Ok(attempt);
             }
-            Err(e) if Instant::now() + delay < deadline => {
-                tracing::debug!(label, attempt, error = %e.message, "delete failed; retrying");
-                events(&Event::Retrying {
-                    label: label.to_string(),
-                    attempt,
-                    error: e.message.clone(),
-                });
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(15));
-            }
-            Err(e) => {
-                events(&Event::Failed {
-                    label: label.to_string(),
-                    error: e.message.clone(),
-                });
-                return Err(e.message);
-            }
+            Err(e) => e,
+        };
+        let stop = if Instant::now() + delay >= until.deadline {
+            Some(e.message)
+        } else {
+            tracing::debug!(label, attempt, error = %e.message, "delete failed; retrying");
+            events(&Event::Retrying {
+                label: label.to_string(),
+                attempt,
+                error: e.message.clone(),
+            });
+            let slept = until.sleep(delay).await;
+            (!slept).then(|| format!("interrupted after attempt {attempt}: {}", e.message))
+        };
+        if let Some(error) = stop {
+            events(&Event::Failed {
+                label: label.to_string(),
+                error: error.clone(),
+            });
+            return Err(error);
         }
+        delay = (delay * 2).min(Duration::from_secs(15));
     }
 }
 

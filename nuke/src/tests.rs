@@ -365,6 +365,55 @@ async fn an_object_no_longer_selected_is_kept() {
     assert!(!r.complete());
 }
 
+#[tokio::test]
+async fn ctrl_c_stops_the_retries_at_once_and_says_so() {
+    let c = cloud();
+    let t = targets(&c);
+    let p = plan(&t, &dev(), None, &[], SystemTime::now())
+        .await
+        .unwrap();
+    // The route table is kept, so the VPC is refused until the deadline: half an hour.
+    for o in c.objects.lock().unwrap().iter_mut() {
+        if o.id == "rtb-dev" {
+            o.tags.insert("terrane:keep".into(), "true".into());
+        }
+    }
+    let (tx, rx) = watch::channel(CANCEL_NONE);
+    let refused = Arc::new(tokio::sync::Notify::new());
+    let seen = refused.clone();
+    let o = ApplyOptions {
+        parallelism: 4,
+        deadline: Duration::from_secs(1800),
+        cancel: rx,
+        events: Arc::new(move |e| {
+            if matches!(e, Event::Retrying { label, .. } if label.contains("vpc-dev")) {
+                seen.notify_one();
+            }
+        }),
+    };
+    // Ctrl-C once the VPC's delete has been refused and is waiting to be tried again.
+    let press = tokio::spawn(async move {
+        refused.notified().await;
+        tx.send(terrane_engine::events::CANCEL_GRACEFUL).unwrap();
+        tx
+    });
+    // Bounded: without the interruption this would run for the deadline's half hour.
+    let r = tokio::time::timeout(Duration::from_secs(60), apply(&p, &t, o))
+        .await
+        .expect("the retries stop when Ctrl-C is pressed")
+        .unwrap();
+    let _tx = press.await.unwrap();
+    assert_eq!(r.failed.len(), 1, "{r:#?}");
+    assert_eq!(r.failed[0].id, "vpc-dev");
+    assert!(
+        r.failed[0]
+            .detail
+            .starts_with("interrupted after attempt 1: DependencyViolation"),
+        "{r:#?}"
+    );
+    assert!(!r.complete());
+}
+
 fn sealed(account: Option<&str>, env: &str) -> NukePlan {
     let mut p = NukePlan {
         format_version: FORMAT_VERSION,

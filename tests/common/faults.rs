@@ -6,10 +6,16 @@
 //! answered `403 AccessDenied`, as for credentials without that permission. The rest are
 //! forwarded. Every forwarded call is recorded with its operation and upstream latency (for
 //! the benchmark).
+//!
+//! With `aws_rules` set, the proxy also refuses, as AWS does and the emulator does not, a
+//! delete that another object still needs: `ReleaseAddress` of an EIP a NAT gateway holds
+//! (`InvalidIPAddress.InUse`), `DeleteSecurityGroup` of a group another group's rules or a load
+//! balancer refer to, and `DeleteSubnet` of a subnet with a load balancer or a NAT gateway in it
+//! (`DependencyViolation`). It asks the emulator what still exists before it forwards the call.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,10 +28,12 @@ pub struct FaultProxy {
     /// (operation, upstream latency) of every forwarded call.
     pub calls: Arc<Mutex<Vec<(String, Duration)>>>,
     /// Answers from upstream that refuse a call because of another object
-    /// (`DependencyViolation`, `ResourceInUse`, `DeleteConflict`).
+    /// (`DependencyViolation`, any `...InUse` code, `DeleteConflict`).
     pub conflicts: Arc<AtomicUsize>,
     /// Operations answered `403 AccessDenied` (in the query protocols' error format).
     pub denied: Arc<Mutex<Vec<String>>>,
+    /// Refuse the deletes AWS refuses while something depends on the object (see above).
+    pub aws_rules: Arc<AtomicBool>,
 }
 
 #[derive(Clone, Copy)]
@@ -57,6 +65,7 @@ impl FaultProxy {
             calls: Arc::new(Mutex::new(Vec::new())),
             conflicts: Arc::new(AtomicUsize::new(0)),
             denied: Arc::new(Mutex::new(Vec::new())),
+            aws_rules: Arc::new(AtomicBool::new(false)),
         };
         let plan = Plan {
             throttle_every,
@@ -71,6 +80,7 @@ impl FaultProxy {
             Arc::new(AtomicUsize::new(0)),
             p.conflicts.clone(),
             p.denied.clone(),
+            p.aws_rules.clone(),
         );
         std::thread::spawn(move || {
             for conn in listener.incoming() {
@@ -97,6 +107,7 @@ type Shared = (
     Arc<AtomicUsize>,
     Arc<AtomicUsize>,
     Arc<Mutex<Vec<String>>>,
+    Arc<AtomicBool>,
 );
 
 /// The API operation of a request: `Action=` (query protocols), `X-Amz-Target` (JSON
@@ -138,7 +149,7 @@ fn is_create(op: &str) -> bool {
 }
 
 fn serve(conn: TcpStream, upstream: u16, shared: &Shared, plan: Plan) -> std::io::Result<()> {
-    let (requests, injected, lost, calls, creates, conflicts, denied) = shared;
+    let (requests, injected, lost, calls, creates, conflicts, denied, aws_rules) = shared;
     let Plan {
         throttle_every,
         error_every,
@@ -196,6 +207,18 @@ fn serve(conn: TcpStream, upstream: u16, shared: &Shared, plan: Plan) -> std::io
             conn.flush()?;
             continue;
         }
+        if fault.is_none() && aws_rules.load(Ordering::SeqCst) {
+            if let Some((code, msg)) = refusal(upstream, &op, &body)? {
+                // A call AWS answers, and a refusal because of another object.
+                calls.lock().unwrap().push((op.clone(), Duration::ZERO));
+                conflicts.fetch_add(1, Ordering::SeqCst);
+                let xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code><Message>{msg}</Message></Error></Errors><RequestID>rule-{n}</RequestID></Response>");
+                let response = format!("HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{xml}", xml.len());
+                conn.write_all(response.as_bytes())?;
+                conn.flush()?;
+                continue;
+            }
+        }
         let lose = fault.is_none()
             && is_create(&op)
             && (creates.fetch_add(1, Ordering::SeqCst) + 1).is_multiple_of(lose_every);
@@ -216,7 +239,7 @@ fn serve(conn: TcpStream, upstream: u16, shared: &Shared, plan: Plan) -> std::io
                 up.read_to_end(&mut resp)?;
                 calls.lock().unwrap().push((op.clone(), started.elapsed()));
                 let text = String::from_utf8_lossy(&resp);
-                if ["DependencyViolation", "ResourceInUse", "DeleteConflict"]
+                if ["DependencyViolation", "InUse</Code>", "DeleteConflict"]
                     .iter()
                     .any(|c| text.contains(c))
                 {
@@ -250,4 +273,97 @@ fn strip_connection_close(resp: Vec<u8>) -> Vec<u8> {
     let mut out = kept.join("\r\n").into_bytes();
     out.extend_from_slice(&resp[split..]);
     out
+}
+
+/// The form value `key` of a query-protocol body.
+fn form_value<'a>(body: &'a str, key: &str) -> Option<&'a str> {
+    body.split('&')
+        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// One query-protocol call to the emulator, as `service` (moto routes by the credential
+/// scope): the answer's body.
+fn ask(upstream: u16, service: &str, query: &str) -> std::io::Result<String> {
+    let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+    );
+    write!(
+        up,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1:{upstream}\r\nAuthorization: {auth}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{query}",
+        query.len()
+    )?;
+    let mut resp = String::new();
+    up.read_to_string(&mut resp)?;
+    Ok(resp)
+}
+
+/// What AWS would answer a delete that another object still needs, and the emulator does not
+/// refuse: the error's code and message, or None to forward the call.
+fn refusal(upstream: u16, op: &str, body: &[u8]) -> std::io::Result<Option<(String, String)>> {
+    let body = String::from_utf8_lossy(body);
+    // NAT gateways that still hold their address and their subnet.
+    let nat_gateways = || {
+        ask(
+            upstream,
+            "ec2",
+            "Action=DescribeNatGateways&Version=2016-11-15&Filter.1.Name=state&Filter.1.Value.1=pending&Filter.1.Value.2=available&Filter.1.Value.3=deleting",
+        )
+    };
+    let load_balancers = || {
+        ask(
+            upstream,
+            "elasticloadbalancing",
+            "Action=DescribeLoadBalancers&Version=2015-12-01",
+        )
+    };
+    Ok(match op {
+        "ReleaseAddress" => {
+            let Some(id) = form_value(&body, "AllocationId") else {
+                return Ok(None);
+            };
+            nat_gateways()?.contains(&format!(">{id}<")).then(|| {
+                (
+                    "InvalidIPAddress.InUse".to_string(),
+                    format!("Address {id} is in use."),
+                )
+            })
+        }
+        "DeleteSecurityGroup" => {
+            let Some(id) = form_value(&body, "GroupId") else {
+                return Ok(None);
+            };
+            // Each group's item starts with its own id; a rule of another group that names this
+            // one holds its id too (a rule naming its own group does not hold a delete back).
+            let tag = format!("<groupId>{id}</groupId>");
+            let groups = ask(
+                upstream,
+                "ec2",
+                "Action=DescribeSecurityGroups&Version=2016-11-15",
+            )?;
+            let referenced = groups
+                .split("<item><groupId>")
+                .skip(1)
+                .any(|g| !g.starts_with(&format!("{id}<")) && g.contains(&tag));
+            (referenced || load_balancers()?.contains(&format!(">{id}<"))).then(|| {
+                (
+                    "DependencyViolation".to_string(),
+                    format!("resource {id} has a dependent object"),
+                )
+            })
+        }
+        "DeleteSubnet" => {
+            let Some(id) = form_value(&body, "SubnetId") else {
+                return Ok(None);
+            };
+            let needle = format!(">{id}<");
+            (nat_gateways()?.contains(&needle) || load_balancers()?.contains(&needle)).then(|| {
+                (
+                    "DependencyViolation".to_string(),
+                    format!("The subnet '{id}' has dependencies and cannot be deleted."),
+                )
+            })
+        }
+        _ => None,
+    })
 }

@@ -147,6 +147,74 @@ impl Fixture {
         let r = self.ok(&["show", "-json"], 0);
         serde_json::from_str(&r.stdout).unwrap()
     }
+
+    /// A second copy of the example environment, to apply in the same account as the first
+    /// (with `-var=environment=...`): the account's one GitHub OIDC provider belongs to the
+    /// first.
+    pub fn second_environment() -> Fixture {
+        let second = Fixture::from_example("environment");
+        let main_tf = "examples/environment/main.tf";
+        let text = std::fs::read_to_string(second.path().join(main_tf)).unwrap();
+        second.write(
+            main_tf,
+            &text.replace(
+                "  role_name = \"${var.environment}-deploy\"\n",
+                "  role_name = \"${var.environment}-deploy\"\n  create_provider = false\n",
+            ),
+        );
+        second
+    }
+
+    /// (type, id) of every managed resource in the workspace's state.
+    pub fn state_objects(&self) -> std::collections::BTreeSet<(String, String)> {
+        let state = self.state_json();
+        let mut out = std::collections::BTreeSet::new();
+        for r in state["resources"].as_array().unwrap() {
+            let Some(ty) = managed_type(r["address"].as_str().unwrap()) else {
+                continue;
+            };
+            out.insert((
+                ty.to_string(),
+                r["values"]["id"].as_str().unwrap().to_string(),
+            ));
+        }
+        out
+    }
+}
+
+/// (group, other group) for each rule of the state's security groups that names another group:
+/// discovery reports each as an `aws_security_group_rule` of its own, revoked before either
+/// group is deleted.
+pub fn group_rule_pairs(state: &serde_json::Value) -> std::collections::BTreeSet<(String, String)> {
+    let mut out = std::collections::BTreeSet::new();
+    for r in state["resources"].as_array().unwrap() {
+        if managed_type(r["address"].as_str().unwrap()) != Some("aws_security_group") {
+            continue;
+        }
+        let own = r["values"]["id"].as_str().unwrap();
+        for k in ["ingress", "egress"] {
+            for rule in r["values"][k].as_array().into_iter().flatten() {
+                for g in rule["security_groups"].as_array().into_iter().flatten() {
+                    let g = g.as_str().unwrap();
+                    if g != own {
+                        out.insert((own.to_string(), g.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The resource type of a managed resource's address (None for a data source), in any module.
+pub fn managed_type(mut addr: &str) -> Option<&str> {
+    while let Some(rest) = addr.strip_prefix("module.") {
+        addr = rest.split_once('.').unwrap().1;
+    }
+    if addr.starts_with("data.") {
+        return None;
+    }
+    addr.split('.').next()
 }
 
 fn copy_dir(src: &Path, dst: &Path) {

@@ -105,29 +105,58 @@ pub async fn discover(
         }
         kept.extend(now);
     }
-    kept.sort_by(|a, b| (&a.type_name, &a.id).cmp(&(&b.type_name, &b.id)));
+    let rules = kinds
+        .get("aws_security_group_rule")
+        .filter(|k| filter.wants_type(k.name()));
+    let mut detached = Vec::new();
     for o in &mut kept {
-        revoke_group_rules_first(o);
+        detached.extend(detach_group_rules(o, rules.map(|k| k.as_ref())));
     }
+    kept.extend(detached);
+    kept.sort_by(|a, b| (&a.type_name, &a.id).cmp(&(&b.type_name, &b.id)));
     Ok(kept)
 }
 
-/// A discovered security group is deleted as aws-nuke and Terraform's sweepers do: its own
-/// rules revoked first, then the group. So the rules that let another group in are no order
-/// between the groups (two groups that name each other are no cycle): each revokes its
-/// rules, and a group still named by another's rule waits (a dependency retry) until that
-/// group has revoked its own.
-fn revoke_group_rules_first(o: &mut DiscoveredObject) {
+/// A discovered security group's rules that let another group in or out become objects of
+/// their own (`aws_security_group_rule`, found by listing), each pointing at both groups: AWS
+/// refuses to delete a group another group's rule names, so those rules are revoked first,
+/// and the groups are no order among themselves (two groups that name each other are no
+/// cycle, and no deletion waits on a retry). When the rule type is excluded from the filter,
+/// the group revokes its own rules as it is deleted, as aws-nuke and Terraform's sweepers do,
+/// and a group still named by another waits for that one in a dependency retry.
+fn detach_group_rules(
+    o: &mut DiscoveredObject,
+    rules: Option<&dyn AwsResource>,
+) -> Vec<DiscoveredObject> {
     if o.type_name != "aws_security_group" {
-        return;
+        return Vec::new();
     }
     o.references.retain(|r| r.type_name != "aws_security_group");
-    if let terrane_core::Value::Map(m) = &mut o.state {
-        m.insert(
-            "revoke_rules_on_delete".into(),
-            terrane_core::Value::Bool(true),
-        );
-    }
+    let Some(kind) = rules else {
+        if let terrane_core::Value::Map(m) = &mut o.state {
+            m.insert(
+                "revoke_rules_on_delete".into(),
+                terrane_core::Value::Bool(true),
+            );
+        }
+        return Vec::new();
+    };
+    let blocks = |k: &str| {
+        o.state
+            .get(k)
+            .and_then(terrane_core::Value::as_list)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default()
+    };
+    super::ec2::group_rules(&o.id, &blocks("ingress"), &blocks("egress"))
+        .iter()
+        .map(|state| {
+            let mut rule = discovered(kind, state, FoundBy::Listing);
+            // As old as its group, for the age filters.
+            rule.created = o.created.clone();
+            rule
+        })
+        .collect()
 }
 
 /// The ARNs of every object that carries all of the filter's tags, in the given services,

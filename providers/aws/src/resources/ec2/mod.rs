@@ -212,6 +212,7 @@ pub use route::Route;
 pub use route_table::RouteTable;
 pub use route_table_association::RouteTableAssociation;
 pub use security_group::SecurityGroup;
+pub(crate) use security_group_rule::group_rules;
 pub use security_group_rule::SecurityGroupRule;
 pub use subnet::Subnet;
 pub use vpc::Vpc;

@@ -43,6 +43,35 @@ fn as_block(v: &Value) -> Value {
     ]))
 }
 
+/// The state of one rule per (rule, other group) of group `own`'s inline blocks (normalised, as
+/// `from_permission` and an `ingress`/`egress` attribute make them): the rules that let another
+/// group in or out, which AWS requires revoked before that other group can be deleted.
+pub(crate) fn group_rules(own: &str, ingress: &[Value], egress: &[Value]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (ty, blocks) in [("ingress", ingress), ("egress", egress)] {
+        for block in blocks {
+            for other in block.strings_at("security_groups") {
+                if other == own {
+                    continue;
+                }
+                let field = |k: &str| block.get(k).cloned().unwrap_or(Value::Null);
+                let mut v = Value::map([
+                    ("type", Value::from(ty)),
+                    ("security_group_id", Value::from(own)),
+                    ("source_security_group_id", Value::from(other.as_str())),
+                    ("from_port", field("from_port")),
+                    ("to_port", field("to_port")),
+                    ("protocol", field("protocol")),
+                ]);
+                let id = rule_id(&v);
+                crate::resources::value::put(&mut v, "id", Value::from(id));
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
 /// A stable id from the rule's content, as Terraform's `sgrule-<hash>`.
 fn rule_id(v: &Value) -> String {
     let mut b = as_block(v);
@@ -73,36 +102,18 @@ impl AwsResource for SecurityGroupRule {
         let mut out = Vec::new();
         for g in items {
             let own = g.group_id().unwrap_or_default();
-            for (ty, perms) in [
-                ("ingress", g.ip_permissions()),
-                ("egress", g.ip_permissions_egress()),
-            ] {
-                for p in perms {
-                    let block = from_permission(p, own);
-                    for other in block.strings_at("security_groups") {
-                        let mut v = Value::map([
-                            ("type", Value::from(ty)),
-                            ("security_group_id", Value::from(own)),
-                            ("source_security_group_id", Value::from(other.as_str())),
-                            (
-                                "from_port",
-                                block.get("from_port").cloned().unwrap_or(Value::Null),
-                            ),
-                            (
-                                "to_port",
-                                block.get("to_port").cloned().unwrap_or(Value::Null),
-                            ),
-                            (
-                                "protocol",
-                                block.get("protocol").cloned().unwrap_or(Value::Null),
-                            ),
-                        ]);
-                        let id = rule_id(&v);
-                        crate::resources::value::put(&mut v, "id", Value::from(id));
-                        out.push(Listed::new(v));
-                    }
-                }
-            }
+            let blocks = |perms: &[aws_sdk_ec2::types::IpPermission]| -> Vec<Value> {
+                perms.iter().map(|p| from_permission(p, own)).collect()
+            };
+            out.extend(
+                group_rules(
+                    own,
+                    &blocks(g.ip_permissions()),
+                    &blocks(g.ip_permissions_egress()),
+                )
+                .into_iter()
+                .map(Listed::new),
+            );
         }
         Ok(out)
     }
