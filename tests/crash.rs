@@ -8,6 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::Fixture;
+use terrane_state::StateStore;
 
 const CHAINS: usize = 10;
 const CHAIN_LEN: usize = 100;

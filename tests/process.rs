@@ -6,6 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Fixture;
+use terrane_state::StateStore;
 
 fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();

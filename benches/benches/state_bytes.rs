@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use terrane_benches::*;
-use terrane_state::ResourceRecord;
+use terrane_state::{ResourceRecord, StateStore};
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {

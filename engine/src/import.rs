@@ -1,7 +1,7 @@
 //! `terrane import`: an existing object enters state at a declared address.
 
 use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, Mode};
-use terrane_state::Store;
+use terrane_state::StateStore;
 
 use crate::graph::NodeKind;
 use crate::session::{state_err, Session, StateInstance};
@@ -11,7 +11,7 @@ impl Session {
     /// configuration and not yet in state.
     pub async fn import(
         &mut self,
-        store: &Store,
+        store: &dyn StateStore,
         addr: &InstanceAddr,
         id: &str,
     ) -> Result<StateInstance, Diagnostics> {

@@ -3,7 +3,7 @@
 //! by its token and records it, so nothing is orphaned.
 
 use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, Value};
-use terrane_state::Store;
+use terrane_state::StateStore;
 
 use crate::session::{state_err, Session, StateInstance};
 
@@ -12,7 +12,7 @@ impl Session {
     /// creation was interrupted is looked up by its token and recorded, so nothing is orphaned.
     pub async fn reconcile_intents(
         &mut self,
-        store: &Store,
+        store: &dyn StateStore,
     ) -> Result<Vec<Diagnostic>, Diagnostics> {
         let ws = self.opts.workspace.clone();
         let intents = store.intents(&ws).map_err(|e| {

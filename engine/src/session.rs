@@ -9,7 +9,7 @@ use terrane_core::{
     Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, ModulePath, Provider,
     ProviderRegistry, ResourceSchema, Value, ValueMap,
 };
-use terrane_state::{ResourceRecord, Store};
+use terrane_state::{ResourceRecord, StateStore};
 
 use crate::config::{Config, ParsedBlock, ResourceConfig};
 use crate::eval::{eval_body, EvalCtx};
@@ -201,7 +201,7 @@ impl Session {
     }
 
     /// Loads state from the store.
-    pub fn load_state(&mut self, store: &Store) -> Result<(), Diagnostics> {
+    pub fn load_state(&mut self, store: &dyn StateStore) -> Result<(), Diagnostics> {
         let state = read_state(store, &self.opts.workspace)?;
         self.set_state(state);
         Ok(())
@@ -664,7 +664,7 @@ pub(crate) fn instance_bindings(
 /// Reads the instances of `workspace` from `store` (it needs no session, so it can run while
 /// another thread builds one).
 pub(crate) fn read_state(
-    store: &Store,
+    store: &dyn StateStore,
     workspace: &str,
 ) -> Result<BTreeMap<InstanceAddr, StateInstance>, Diagnostics> {
     let mut diags = Diagnostics::new();
@@ -672,7 +672,7 @@ pub(crate) fn read_state(
     // where one insert at a time leaves them about half empty (20 MB at 100,000 resources).
     let mut state = Vec::new();
     store
-        .for_each_resource(workspace, |r| match StateInstance::from_record(&r) {
+        .for_each_resource(workspace, &mut |r| match StateInstance::from_record(&r) {
             Ok(si) => state.push((si.addr.clone(), si)),
             Err(d) => diags.push(d),
         })

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, ProviderRegistry, Value};
 pub use terrane_state::{LockInfo, OutputRecord, RunRecord, DEFAULT_FILE};
-use terrane_state::{RunCounts, StateError, Store};
+use terrane_state::{RunCounts, StateError, StateStore, Store};
 use tokio::sync::watch;
 
 use crate::apply::{check_saved_plan, ApplyOutcome};
@@ -33,7 +33,7 @@ use crate::session::{state_err, Session, SessionOptions, StateInstance};
 
 /// One workspace of a state database.
 pub struct Workspace {
-    store: Store,
+    store: Box<dyn StateStore>,
     name: String,
 }
 
@@ -110,18 +110,24 @@ impl Workspace {
         let store = Store::open(state_path).map_err(|e| {
             Diagnostics::from(Diagnostic::error("Failed to open state", e.to_string()))
         })?;
-        Ok(Workspace {
+        Ok(Workspace::with_store(Box::new(store), name))
+    }
+
+    /// Workspace `name` of an open state backend (SQLite, PostgreSQL, ...).
+    pub fn with_store(store: Box<dyn StateStore>, name: &str) -> Workspace {
+        Workspace {
             store,
             name: name.to_string(),
-        })
+        }
     }
 
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    pub fn state_path(&self) -> &Path {
-        self.store.path()
+    /// Where the state lives (a file, or a database), for messages.
+    pub fn location(&self) -> String {
+        self.store.location()
     }
 
     /// Creates this workspace if it does not exist yet.
@@ -156,7 +162,7 @@ impl Workspace {
             Ok(o) => {
                 let mut warnings = Diagnostics::new();
                 if let Some(stale) = o.took_over {
-                    warnings.push(Diagnostic::warning("Took over a stale state lock", format!("The lock was held by {stale}, but that process no longer exists on this host. Its run was interrupted; anything it left in flight is reconciled now.")));
+                    warnings.push(Diagnostic::warning("Took over a stale state lock", format!("The lock was held by {stale}, but that holder is gone (its process no longer exists on this host, or its session with the state database has ended). Its run was interrupted; anything it left in flight is reconciled now.")));
                 }
                 Ok(Locked {
                     ws: self,
@@ -290,7 +296,7 @@ impl<'w> Locked<'w> {
         // resources each takes about a tenth of a plan.
         let (session, state) = std::thread::scope(|s| {
             let built = s.spawn(move || Session::new(config, registry, options));
-            let state = crate::session::read_state(&self.ws.store, &self.ws.name);
+            let state = crate::session::read_state(&*self.ws.store, &self.ws.name);
             let session = built
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -392,7 +398,7 @@ impl Run<'_, '_> {
 
     /// Plans (refreshing first unless `opts.refresh` is false).
     pub async fn plan(&mut self, opts: &PlanOptions) -> Result<Plan, Diagnostics> {
-        self.session.plan(Some(&self.locked.ws.store), opts).await
+        self.session.plan(Some(&*self.locked.ws.store), opts).await
     }
 
     /// Applies `plan` and records the run in history. Events go to `sink` (a plan with no
@@ -404,7 +410,7 @@ impl Run<'_, '_> {
         sink: Arc<dyn EventSink>,
         cancel: watch::Receiver<u8>,
     ) -> Result<Applied, Diagnostics> {
-        let store = &self.locked.ws.store;
+        let store = &*self.locked.ws.store;
         let ws = &self.locked.ws.name;
         let run_id = store
             .begin_run(ws, &self.locked.command)
@@ -448,7 +454,7 @@ impl Run<'_, '_> {
         addr: &InstanceAddr,
         id: &str,
     ) -> Result<StateInstance, Diagnostics> {
-        let store = &self.locked.ws.store;
+        let store = &*self.locked.ws.store;
         let si = self.session.import(store, addr, id).await?;
         let run = store
             .begin_run(&self.locked.ws.name, &self.locked.command)

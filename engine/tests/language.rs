@@ -8,7 +8,7 @@ use std::sync::Arc;
 use terrane_core::{ProviderRegistry, Value};
 use terrane_engine::events::{Event, RecordingSink};
 use terrane_engine::{load_config, Action, Plan, PlanOptions, Session, SessionOptions};
-use terrane_state::Store;
+use terrane_state::{StateStore, Store};
 
 fn registry() -> ProviderRegistry {
     let mut r = ProviderRegistry::new();

@@ -10,7 +10,8 @@ use super::{err, ui, CmdResult, Ctx};
 
 pub async fn init(ctx: &Ctx) -> CmdResult {
     let config = load(ctx)?;
-    ctx.open_workspace()?.create()?;
+    let ws = ctx.open_workspace()?;
+    ws.create()?;
     let lines = super::plugins::init(ctx, &config)?;
     if !lines.is_empty() {
         println!(
@@ -35,7 +36,7 @@ pub async fn init(ctx: &Ctx) -> CmdResult {
     )?;
     println!(
         "Initialized state database {} (workspace {:?}).",
-        ctx.state_path.display(),
+        ws.location(),
         ctx.workspace
     );
     println!("\nTerrane has been successfully initialized!");

@@ -1,6 +1,7 @@
 //! The command-line front end.
 
 mod args;
+mod backend;
 mod inspect;
 mod nuke;
 mod ops;
@@ -22,14 +23,17 @@ pub type CmdResult = Result<i32, Diagnostics>;
 pub struct Ctx {
     pub dir: PathBuf,
     pub state_path: PathBuf,
+    /// `--state` or `TERRANE_STATE` named the state file (a local file, whatever the backend).
+    pub state_explicit: bool,
     pub workspace: String,
     pub color: bool,
     pub registry: ProviderRegistry,
 }
 
 impl Ctx {
+    /// The workspace in the backend the configuration names (see `backend.rs`).
     pub fn open_workspace(&self) -> Result<Workspace, Diagnostics> {
-        Workspace::open(&self.state_path, &self.workspace)
+        backend::open(self)
     }
 }
 
@@ -94,15 +98,17 @@ pub fn run(raw: Vec<String>) -> i32 {
                 .filter(|s| !s.is_empty())
         })
         .unwrap_or_else(|| "default".into());
-    let state_path = cli
+    let explicit = cli
         .state
         .clone()
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("TERRANE_STATE").map(PathBuf::from))
-        .unwrap_or_else(|| dir.join(terrane_engine::workspace::DEFAULT_FILE));
+        .or_else(|| std::env::var_os("TERRANE_STATE").map(PathBuf::from));
+    let state_explicit = explicit.is_some();
+    let state_path = explicit.unwrap_or_else(|| dir.join(terrane_engine::workspace::DEFAULT_FILE));
     let ctx = Ctx {
         dir,
         state_path,
+        state_explicit,
         workspace,
         color,
         registry: registry(),

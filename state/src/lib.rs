@@ -7,12 +7,16 @@
 
 mod lock;
 mod schema;
+mod store;
+#[doc(hidden)]
+pub mod suite;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-pub use lock::{LockInfo, LockOutcome};
+pub use lock::{current_user, hostname, LockInfo, LockOutcome};
+pub use store::StateStore;
 
 /// Default file name of the state database in a project directory.
 pub const DEFAULT_FILE: &str = "terrane.state.db";
@@ -29,6 +33,9 @@ pub enum StateError {
         path: String,
         source: std::io::Error,
     },
+    /// A database backend's failure (connection, query), with where the state lives.
+    #[error("state database {location}: {message}")]
+    Backend { location: String, message: String },
     #[error("state is locked by {0}")]
     Locked(Box<LockInfo>),
     #[error("no lock with id {0} is held on workspace {1}")]
@@ -59,7 +66,7 @@ pub struct ResourceRecord {
     pub schema_version: i64,
 }
 
-/// One finished step to record (see [`Store::apply_steps`]).
+/// One finished step to record (see [`StateStore::apply_steps`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepWrite {
     /// The instance now has this state; its intent is cleared.
@@ -134,7 +141,8 @@ impl std::fmt::Debug for Store {
     }
 }
 
-pub(crate) fn now() -> String {
+/// Now, as `YYYY-MM-DDTHH:MM:SSZ` (UTC): how every backend stores times.
+pub fn now() -> String {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -217,115 +225,6 @@ impl Store {
         Ok(())
     }
 
-    /// Returns the workspace, creating it (with a new lineage) if needed.
-    pub fn workspace(&self, name: &str) -> Result<WorkspaceMeta> {
-        let existing = self.workspace_meta(name)?;
-        if let Some(m) = existing {
-            return Ok(m);
-        }
-        let lineage = random_hex(16);
-        self.conn
-            .execute(
-                "INSERT OR IGNORE INTO workspaces(name, lineage, serial, created_at) VALUES (?1, ?2, 0, ?3)",
-                params![name, lineage, now()],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(self.workspace_meta(name)?.expect("workspace just inserted"))
-    }
-
-    /// The workspace if it exists.
-    pub fn workspace_meta(&self, name: &str) -> Result<Option<WorkspaceMeta>> {
-        self.conn
-            .query_row(
-                "SELECT name, lineage, serial FROM workspaces WHERE name = ?1",
-                params![name],
-                |r| {
-                    Ok(WorkspaceMeta {
-                        name: r.get(0)?,
-                        lineage: r.get(1)?,
-                        serial: r.get(2)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
-    pub fn list_workspaces(&self) -> Result<Vec<WorkspaceMeta>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT name, lineage, serial FROM workspaces ORDER BY name")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(WorkspaceMeta {
-                    name: r.get(0)?,
-                    lineage: r.get(1)?,
-                    serial: r.get(2)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))
-    }
-
-    /// All resource instances of a workspace, ordered by address.
-    pub fn resources(&self, ws: &str) -> Result<Vec<ResourceRecord>> {
-        let mut out = Vec::new();
-        self.for_each_resource(ws, |r| out.push(r))?;
-        Ok(out)
-    }
-
-    /// Calls `f` with every resource instance of a workspace, in address order, without holding
-    /// them all in memory at once.
-    pub fn for_each_resource(&self, ws: &str, mut f: impl FnMut(ResourceRecord)) -> Result<()> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT address, provider, attrs, sensitive, deps, tainted, schema_version
-                 FROM resources WHERE workspace = ?1 ORDER BY address",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = st.query(params![ws]).map_err(|e| self.err(e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let get = |i: usize| r.get::<_, String>(i);
-            let (address, provider, attrs, sensitive, deps) =
-                (get(0), get(1), get(2), get(3), get(4));
-            let (address, provider, attrs, sensitive, deps) =
-                match (address, provider, attrs, sensitive, deps) {
-                    (Ok(a), Ok(p), Ok(at), Ok(s), Ok(d)) => (a, p, at, s, d),
-                    (Err(e), ..)
-                    | (_, Err(e), ..)
-                    | (_, _, Err(e), ..)
-                    | (_, _, _, Err(e), _)
-                    | (.., Err(e)) => return Err(self.err(e)),
-                };
-            let tainted: bool = r.get(5).map_err(|e| self.err(e))?;
-            let schema_version: i64 = r.get(6).map_err(|e| self.err(e))?;
-            let corrupt = |m: serde_json::Error| StateError::Corrupt {
-                address: address.clone(),
-                message: m.to_string(),
-            };
-            f(ResourceRecord {
-                attrs: serde_json::from_str(&attrs).map_err(corrupt)?,
-                sensitive: serde_json::from_str(&sensitive).map_err(corrupt)?,
-                deps: serde_json::from_str(&deps).map_err(corrupt)?,
-                address,
-                provider,
-                tainted,
-                schema_version,
-            });
-        }
-        Ok(())
-    }
-
-    pub fn resource(&self, ws: &str, address: &str) -> Result<Option<ResourceRecord>> {
-        Ok(self
-            .resources(ws)?
-            .into_iter()
-            .find(|r| r.address == address))
-    }
-
     fn bump_serial(&self, ws: &str) -> rusqlite::Result<()> {
         self.conn
             .prepare_cached("UPDATE workspaces SET serial = serial + 1 WHERE name = ?1")?
@@ -372,9 +271,110 @@ impl Store {
             }
         }
     }
+}
+
+impl StateStore for Store {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// Returns the workspace, creating it (with a new lineage) if needed.
+    fn workspace(&self, name: &str) -> Result<WorkspaceMeta> {
+        let existing = self.workspace_meta(name)?;
+        if let Some(m) = existing {
+            return Ok(m);
+        }
+        let lineage = random_hex(16);
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO workspaces(name, lineage, serial, created_at) VALUES (?1, ?2, 0, ?3)",
+                params![name, lineage, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.workspace_meta(name)?.expect("workspace just inserted"))
+    }
+
+    /// The workspace if it exists.
+    fn workspace_meta(&self, name: &str) -> Result<Option<WorkspaceMeta>> {
+        self.conn
+            .query_row(
+                "SELECT name, lineage, serial FROM workspaces WHERE name = ?1",
+                params![name],
+                |r| {
+                    Ok(WorkspaceMeta {
+                        name: r.get(0)?,
+                        lineage: r.get(1)?,
+                        serial: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    fn list_workspaces(&self) -> Result<Vec<WorkspaceMeta>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT name, lineage, serial FROM workspaces ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(WorkspaceMeta {
+                    name: r.get(0)?,
+                    lineage: r.get(1)?,
+                    serial: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Calls `f` with every resource instance of a workspace, in address order, without holding
+    /// them all in memory at once.
+    fn for_each_resource(&self, ws: &str, f: &mut dyn FnMut(ResourceRecord)) -> Result<()> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT address, provider, attrs, sensitive, deps, tainted, schema_version
+                 FROM resources WHERE workspace = ?1 ORDER BY address",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query(params![ws]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let get = |i: usize| r.get::<_, String>(i);
+            let (address, provider, attrs, sensitive, deps) =
+                (get(0), get(1), get(2), get(3), get(4));
+            let (address, provider, attrs, sensitive, deps) =
+                match (address, provider, attrs, sensitive, deps) {
+                    (Ok(a), Ok(p), Ok(at), Ok(s), Ok(d)) => (a, p, at, s, d),
+                    (Err(e), ..)
+                    | (_, Err(e), ..)
+                    | (_, _, Err(e), ..)
+                    | (_, _, _, Err(e), _)
+                    | (.., Err(e)) => return Err(self.err(e)),
+                };
+            let tainted: bool = r.get(5).map_err(|e| self.err(e))?;
+            let schema_version: i64 = r.get(6).map_err(|e| self.err(e))?;
+            let corrupt = |m: serde_json::Error| StateError::Corrupt {
+                address: address.clone(),
+                message: m.to_string(),
+            };
+            f(ResourceRecord {
+                attrs: serde_json::from_str(&attrs).map_err(corrupt)?,
+                sensitive: serde_json::from_str(&sensitive).map_err(corrupt)?,
+                deps: serde_json::from_str(&deps).map_err(corrupt)?,
+                address,
+                provider,
+                tainted,
+                schema_version,
+            });
+        }
+        Ok(())
+    }
 
     /// Writes one resource instance (insert or replace) in its own transaction.
-    pub fn put_resource(&self, ws: &str, rec: &ResourceRecord) -> Result<()> {
+    fn put_resource(&self, ws: &str, rec: &ResourceRecord) -> Result<()> {
         self.in_tx(|| {
             self.upsert(ws, rec)?;
             self.bump_serial(ws)
@@ -382,7 +382,7 @@ impl Store {
     }
 
     /// Removes one resource instance from state.
-    pub fn delete_resource(&self, ws: &str, address: &str) -> Result<bool> {
+    fn delete_resource(&self, ws: &str, address: &str) -> Result<bool> {
         self.in_tx(|| {
             let n = self
                 .conn
@@ -394,7 +394,7 @@ impl Store {
     }
 
     /// Renames a resource instance (`state mv`). Fails if the target exists.
-    pub fn move_resource(&self, ws: &str, from: &str, to: &str) -> Result<bool> {
+    fn move_resource(&self, ws: &str, from: &str, to: &str) -> Result<bool> {
         self.in_tx(|| {
             let n = self.conn.execute(
                 "UPDATE resources SET address = ?3 WHERE workspace = ?1 AND address = ?2
@@ -406,28 +406,8 @@ impl Store {
         })
     }
 
-    /// Records that a mutating call is about to be made for `address`.
-    pub fn record_intent(&self, ws: &str, intent: &Intent) -> Result<()> {
-        self.record_intents(ws, std::slice::from_ref(intent))
-    }
-
-    /// Records the outcome of a step and clears its intent, atomically: `Some` writes the
-    /// instance, `None` removes it.
-    pub fn complete_step(
-        &self,
-        ws: &str,
-        address: &str,
-        rec: Option<&ResourceRecord>,
-    ) -> Result<()> {
-        let step = match rec {
-            Some(r) => StepWrite::Put(r.clone()),
-            None => StepWrite::Delete(address.to_string()),
-        };
-        self.apply_steps(ws, &[step])
-    }
-
     /// Records several finished steps in one transaction (steps that finished together).
-    pub fn apply_steps(&self, ws: &str, steps: &[StepWrite]) -> Result<()> {
+    fn apply_steps(&self, ws: &str, steps: &[StepWrite]) -> Result<()> {
         if steps.is_empty() {
             return Ok(());
         }
@@ -463,7 +443,7 @@ impl Store {
     }
 
     /// Records several intents in one transaction (calls about to start together).
-    pub fn record_intents(&self, ws: &str, intents: &[Intent]) -> Result<()> {
+    fn record_intents(&self, ws: &str, intents: &[Intent]) -> Result<()> {
         if intents.is_empty() {
             return Ok(());
         }
@@ -480,13 +460,8 @@ impl Store {
         })
     }
 
-    /// Clears an intent without touching the resource (the call failed before doing anything).
-    pub fn clear_intent(&self, ws: &str, address: &str) -> Result<()> {
-        self.apply_steps(ws, &[StepWrite::ClearIntent(address.to_string())])
-    }
-
     /// Intents left behind by runs that died mid-call.
-    pub fn intents(&self, ws: &str) -> Result<Vec<Intent>> {
+    fn intents(&self, ws: &str) -> Result<Vec<Intent>> {
         let mut st = self
             .conn
             .prepare("SELECT address, op, token, run_id, started_at, planned FROM intents WHERE workspace = ?1 ORDER BY address")
@@ -509,7 +484,7 @@ impl Store {
     }
 
     /// Replaces the workspace's outputs.
-    pub fn set_outputs(&self, ws: &str, outputs: &[OutputRecord]) -> Result<()> {
+    fn set_outputs(&self, ws: &str, outputs: &[OutputRecord]) -> Result<()> {
         self.in_tx(|| {
             self.conn.execute("DELETE FROM outputs WHERE workspace = ?1", params![ws])?;
             for o in outputs {
@@ -522,7 +497,7 @@ impl Store {
         })
     }
 
-    pub fn outputs(&self, ws: &str) -> Result<Vec<OutputRecord>> {
+    fn outputs(&self, ws: &str) -> Result<Vec<OutputRecord>> {
         let mut st = self
             .conn
             .prepare(
@@ -544,7 +519,7 @@ impl Store {
     }
 
     /// Starts a run in the history and returns its id.
-    pub fn begin_run(&self, ws: &str, command: &str) -> Result<i64> {
+    fn begin_run(&self, ws: &str, command: &str) -> Result<i64> {
         let (user, host) = (lock::current_user(), lock::hostname());
         self.conn
             .execute(
@@ -555,7 +530,7 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    pub fn finish_run(&self, run_id: i64, result: &str, counts: RunCounts) -> Result<()> {
+    fn finish_run(&self, run_id: i64, result: &str, counts: RunCounts) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE runs SET finished_at = ?2, result = ?3, added = ?4, changed = ?5, destroyed = ?6, failed = ?7 WHERE id = ?1",
@@ -565,7 +540,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn runs(&self, ws: &str) -> Result<Vec<RunRecord>> {
+    fn runs(&self, ws: &str) -> Result<Vec<RunRecord>> {
         let mut st = self
             .conn
             .prepare(
@@ -597,7 +572,7 @@ impl Store {
     }
 
     /// Deletes a workspace and everything in it.
-    pub fn delete_workspace(&self, ws: &str) -> Result<()> {
+    fn delete_workspace(&self, ws: &str) -> Result<()> {
         self.in_tx(|| {
             for t in ["resources", "outputs", "intents", "locks"] {
                 self.conn.execute(
@@ -609,6 +584,23 @@ impl Store {
                 .execute("DELETE FROM workspaces WHERE name = ?1", params![ws])?;
             Ok(())
         })
+    }
+
+    fn lock_holder(&self, ws: &str) -> Result<Option<LockInfo>> {
+        lock::holder(self, ws)
+    }
+
+    fn acquire_lock(
+        &self,
+        ws: &str,
+        command: &str,
+        timeout: std::time::Duration,
+    ) -> Result<LockOutcome> {
+        lock::acquire(self, ws, command, timeout)
+    }
+
+    fn release_lock(&self, ws: &str, id: &str) -> Result<()> {
+        lock::release(self, ws, id)
     }
 }
 

@@ -29,6 +29,20 @@ impl fmt::Display for LockInfo {
     }
 }
 
+impl LockInfo {
+    /// A new lock, with a new id, for this process running `command`.
+    pub fn this_process(command: &str) -> LockInfo {
+        LockInfo {
+            id: random_hex(8),
+            pid: std::process::id() as i64,
+            host: hostname(),
+            user: current_user(),
+            command: command.to_string(),
+            since: now(),
+        }
+    }
+}
+
 /// Result of taking the lock.
 #[derive(Debug, Clone)]
 pub struct LockOutcome {
@@ -37,7 +51,7 @@ pub struct LockOutcome {
     pub took_over: Option<LockInfo>,
 }
 
-pub(crate) fn hostname() -> String {
+pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .ok()
@@ -46,7 +60,7 @@ pub(crate) fn hostname() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
-pub(crate) fn current_user() -> String {
+pub fn current_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".into())
@@ -74,110 +88,94 @@ fn process_alive(_pid: i64) -> bool {
     true
 }
 
-impl Store {
-    /// The current holder of the workspace lock, if any.
-    pub fn lock_holder(&self, ws: &str) -> Result<Option<LockInfo>> {
-        self.conn
-            .query_row(
-                "SELECT id, pid, host, user, command, since FROM locks WHERE workspace = ?1",
-                params![ws],
-                |r| {
-                    Ok(LockInfo {
-                        id: r.get(0)?,
-                        pid: r.get(1)?,
-                        host: r.get(2)?,
-                        user: r.get(3)?,
-                        command: r.get(4)?,
-                        since: r.get(5)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.err(e))
-    }
+/// The current holder of the workspace lock, if any.
+pub(crate) fn holder(s: &Store, ws: &str) -> Result<Option<LockInfo>> {
+    s.conn
+        .query_row(
+            "SELECT id, pid, host, user, command, since FROM locks WHERE workspace = ?1",
+            params![ws],
+            |r| {
+                Ok(LockInfo {
+                    id: r.get(0)?,
+                    pid: r.get(1)?,
+                    host: r.get(2)?,
+                    user: r.get(3)?,
+                    command: r.get(4)?,
+                    since: r.get(5)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(|e| s.err(e))
+}
 
-    /// Takes the workspace lock, waiting up to `timeout` for a live holder to release it.
-    pub fn acquire_lock(&self, ws: &str, command: &str, timeout: Duration) -> Result<LockOutcome> {
-        let deadline = Instant::now() + timeout;
-        let me = LockInfo {
-            id: random_hex(8),
-            pid: std::process::id() as i64,
-            host: hostname(),
-            user: current_user(),
-            command: command.to_string(),
-            since: now(),
-        };
-        loop {
-            let attempt = self.in_tx(|| {
-                let holder = self
-                    .conn
-                    .query_row(
-                        "SELECT id, pid, host, user, command, since FROM locks WHERE workspace = ?1",
-                        params![ws],
-                        |r| {
-                            Ok(LockInfo {
-                                id: r.get(0)?,
-                                pid: r.get(1)?,
-                                host: r.get(2)?,
-                                user: r.get(3)?,
-                                command: r.get(4)?,
-                                since: r.get(5)?,
-                            })
-                        },
-                    )
-                    .optional()?;
-                let stale = holder
-                    .as_ref()
-                    .is_some_and(|h| h.host == me.host && !process_alive(h.pid));
-                if let Some(h) = holder.as_ref().filter(|_| !stale) {
-                    return Ok(Err(h.clone()));
-                }
-                {
-                    self.conn.execute(
-                        "INSERT OR REPLACE INTO locks(workspace, id, pid, host, user, command, since)
+/// Takes the workspace lock, waiting up to `timeout` for a live holder to release it.
+pub(crate) fn acquire(
+    s: &Store,
+    ws: &str,
+    command: &str,
+    timeout: Duration,
+) -> Result<LockOutcome> {
+    let deadline = Instant::now() + timeout;
+    let me = LockInfo::this_process(command);
+    loop {
+        let attempt = s.in_tx(|| {
+            let holder = s
+                .conn
+                .query_row(
+                    "SELECT id, pid, host, user, command, since FROM locks WHERE workspace = ?1",
+                    params![ws],
+                    |r| {
+                        Ok(LockInfo {
+                            id: r.get(0)?,
+                            pid: r.get(1)?,
+                            host: r.get(2)?,
+                            user: r.get(3)?,
+                            command: r.get(4)?,
+                            since: r.get(5)?,
+                        })
+                    },
+                )
+                .optional()?;
+            let stale = holder
+                .as_ref()
+                .is_some_and(|h| h.host == me.host && !process_alive(h.pid));
+            if let Some(h) = holder.as_ref().filter(|_| !stale) {
+                return Ok(Err(h.clone()));
+            }
+            {
+                s.conn.execute(
+                    "INSERT OR REPLACE INTO locks(workspace, id, pid, host, user, command, since)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        params![ws, me.id, me.pid, me.host, me.user, me.command, me.since],
-                    )?;
-                    Ok(Ok(holder))
+                    params![ws, me.id, me.pid, me.host, me.user, me.command, me.since],
+                )?;
+                Ok(Ok(holder))
+            }
+        })?;
+        match attempt {
+            Ok(stale) => {
+                return Ok(LockOutcome {
+                    held: me,
+                    took_over: stale,
+                })
+            }
+            Err(holder) => {
+                if Instant::now() >= deadline {
+                    return Err(StateError::Locked(Box::new(holder)));
                 }
-            })?;
-            match attempt {
-                Ok(stale) => {
-                    return Ok(LockOutcome {
-                        held: me,
-                        took_over: stale,
-                    })
-                }
-                Err(holder) => {
-                    if Instant::now() >= deadline {
-                        return Err(StateError::Locked(Box::new(holder)));
-                    }
-                    std::thread::sleep(Duration::from_millis(100).min(deadline - Instant::now()));
-                }
+                std::thread::sleep(Duration::from_millis(100).min(deadline - Instant::now()));
             }
         }
     }
+}
 
-    /// Releases a lock this process holds.
-    pub fn release_lock(&self, ws: &str, id: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "DELETE FROM locks WHERE workspace = ?1 AND id = ?2",
-                params![ws, id],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
-    /// Removes a lock by id, whoever holds it (`terrane force-unlock ID`).
-    pub fn force_unlock(&self, ws: &str, id: &str) -> Result<LockInfo> {
-        let holder = self.lock_holder(ws)?;
-        match holder {
-            Some(h) if h.id == id => {
-                self.release_lock(ws, id)?;
-                Ok(h)
-            }
-            _ => Err(StateError::NoSuchLock(id.to_string(), ws.to_string())),
-        }
-    }
+/// Releases a lock this process holds.
+pub(crate) fn release(s: &Store, ws: &str, id: &str) -> Result<()> {
+    s.conn
+        .execute(
+            "DELETE FROM locks WHERE workspace = ?1 AND id = ?2",
+            params![ws, id],
+        )
+        .map_err(|e| s.err(e))?;
+    Ok(())
 }

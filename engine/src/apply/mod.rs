@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use terrane_core::{Diagnostic, Diagnostics, InstanceKey, Value};
-use terrane_state::{Intent, OutputRecord, StepWrite, Store};
+use terrane_state::{Intent, OutputRecord, StateStore, StepWrite};
 use tokio::sync::watch;
 
 use crate::events::{Event, EventSink};
@@ -62,7 +62,7 @@ struct Call {
 }
 
 struct Ctx<'a> {
-    store: &'a Store,
+    store: &'a dyn StateStore,
     ws: String,
     run_id: i64,
     sink: Arc<dyn EventSink>,
@@ -80,7 +80,7 @@ impl Session {
     /// Applies a refresh-only plan: what changed outside Terrane is recorded in state in one
     /// transaction (changed objects get their real values, deleted ones leave state); no
     /// provider is called.
-    pub fn apply_refresh_only(&mut self, plan: &Plan, store: &Store) -> ApplyOutcome {
+    pub fn apply_refresh_only(&mut self, plan: &Plan, store: &dyn StateStore) -> ApplyOutcome {
         let mut out = ApplyOutcome::default();
         let mut steps = Vec::new();
         for d in &plan.drift {
@@ -128,7 +128,7 @@ impl Session {
     pub async fn apply(
         &mut self,
         plan: &Plan,
-        store: &Store,
+        store: &dyn StateStore,
         run_id: i64,
         sink: Arc<dyn EventSink>,
         cancel: watch::Receiver<u8>,

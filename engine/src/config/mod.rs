@@ -15,7 +15,7 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 use terrane_core::{Mode, SourceRange, Type, Value};
 
-pub use load::load_config;
+pub use load::{load_backend, load_config};
 pub use types::parse_type;
 pub use vars::{load_var_file_values, parse_cli_value};
 
@@ -100,6 +100,18 @@ pub struct ModuleConfig {
     pub providers: Vec<ProviderConfig>,
     /// `terraform { required_providers { name = { source = ..., version = ... } } }`.
     pub required_providers: BTreeMap<String, RequiredProvider>,
+    /// `terraform { backend "KIND" { ... } }` (read from the root module only).
+    pub backend: Option<BackendConfig>,
+}
+
+/// Where the state lives: `terraform { backend "KIND" { ... } }`. The engine does not interpret
+/// it: the binary opens the store it names (`local`: the SQLite file; `pg`: PostgreSQL).
+#[derive(Debug, Clone)]
+pub struct BackendConfig {
+    pub kind: String,
+    /// Its arguments, evaluated statically (a backend cannot refer to anything).
+    pub settings: BTreeMap<String, Value>,
+    pub range: SourceRange,
 }
 
 /// One entry of `required_providers`. The engine does not interpret it: the binary decides

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, ResourceAddr, Value};
-use terrane_state::Store;
+use terrane_state::StateStore;
 use tokio::sync::watch;
 
 use crate::config::IgnoreChanges;
@@ -46,7 +46,7 @@ impl Session {
     /// Plans. State must be loaded; with `refresh`, it is read back from providers first.
     pub async fn plan(
         &mut self,
-        store: Option<&Store>,
+        store: Option<&dyn StateStore>,
         opts: &PlanOptions,
     ) -> Result<Plan, Diagnostics> {
         let mut warnings = Vec::new();
@@ -150,7 +150,7 @@ impl Session {
 
     fn output_changes(
         &self,
-        store: &Store,
+        store: &dyn StateStore,
         values: &Values,
     ) -> Result<Vec<OutputChange>, Diagnostics> {
         let before: BTreeMap<String, (Value, bool)> = store

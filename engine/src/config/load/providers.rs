@@ -6,19 +6,57 @@ use hcl_edit::structure::Block;
 use hcl_edit::Span;
 use terrane_core::{Diagnostic, Value, ValueMap};
 
-use super::super::{ModuleConfig, ProviderConfig, RequiredProvider};
+use super::super::{BackendConfig, ModuleConfig, ProviderConfig, RequiredProvider};
 use super::{block_header_range, Loader};
 use crate::source::SourceFile;
 
 impl Loader {
-    /// `terraform { required_providers { ... } }`; other settings (required_version, backend)
-    /// are accepted and have no effect.
+    /// `terraform { required_providers { ... } backend "KIND" { ... } }`; other settings
+    /// (required_version) are accepted and have no effect.
     pub(super) fn terraform_block(
         &mut self,
         m: &mut ModuleConfig,
         file: &Arc<SourceFile>,
         b: Block,
     ) {
+        for bb in b.body.get_blocks("backend") {
+            let range = block_header_range(file, bb, self.off);
+            let labels: Vec<String> = bb.labels.iter().map(|l| l.as_str().to_string()).collect();
+            let [kind] = labels.as_slice() else {
+                self.diags.push(
+                    Diagnostic::error(
+                        "Invalid backend block",
+                        "A backend block takes one label, its type: backend \"local\" { ... } or backend \"pg\" { ... }.",
+                    )
+                    .with_range(Some(range)),
+                );
+                continue;
+            };
+            if let Some(first) = &m.backend {
+                self.diags.push(
+                    Diagnostic::error(
+                        "Duplicate backend configuration",
+                        format!(
+                            "A module has one backend; another is configured at {}:{}.",
+                            first.range.file, first.range.line
+                        ),
+                    )
+                    .with_range(Some(range)),
+                );
+                continue;
+            }
+            let mut settings = std::collections::BTreeMap::new();
+            for a in bb.body.attributes() {
+                if let Some(v) = self.static_value(file, a) {
+                    settings.insert(a.key.value().as_str().to_string(), v);
+                }
+            }
+            m.backend = Some(BackendConfig {
+                kind: kind.clone(),
+                settings,
+                range,
+            });
+        }
         for rp in b.body.get_blocks("required_providers") {
             for a in rp.body.attributes() {
                 let name = a.key.value().as_str().to_string();
