@@ -4,7 +4,10 @@
 //! left in flight, and a re-plan is clean.
 
 mod common;
+#[path = "common/postgres.rs"]
+mod postgres;
 
+use std::ffi::OsStr;
 use std::time::Duration;
 
 use common::Fixture;
@@ -38,6 +41,34 @@ fn config() -> String {
 #[test]
 fn an_apply_killed_twenty_times_in_a_row_finishes_with_every_resource_recorded_once() {
     let f = Fixture::new(&config());
+    let db = f.path().join("terrane.state.db");
+    killed_twenty_times(&f, &[], &|| {
+        Box::new(terrane_state::Store::open(&db).unwrap())
+    });
+}
+
+/// The same with the state on PostgreSQL (`backend "pg"`): each killed run's session ends with
+/// it, and the next run takes its lock over.
+#[test]
+fn an_apply_killed_twenty_times_in_a_row_on_postgresql_finishes_with_every_resource_recorded_once()
+{
+    let schema = postgres::fresh_schema("crash");
+    let f = Fixture::new(&format!(
+        "terraform {{\n  backend \"pg\" {{\n    schema_name = \"{schema}\"\n  }}\n}}\n{}",
+        config()
+    ));
+    let conn = postgres::server().conn_str();
+    killed_twenty_times(&f, &[("PG_CONN_STR", OsStr::new(&conn))], &|| {
+        Box::new(terrane_state_pg::PgStore::connect(&conn, &schema).unwrap())
+    });
+    assert!(!f.path().join("terrane.state.db").exists());
+}
+
+fn killed_twenty_times(
+    f: &Fixture,
+    env: &[(&str, &OsStr)],
+    open_state: &dyn Fn() -> Box<dyn StateStore>,
+) {
     let total = FREE + CHAINS * CHAIN_LEN;
     // Deterministic "random" moments between 200 ms and 1.5 s after the start (the whole apply
     // takes about 10 s: 2,000 calls of 50 ms, 10 at a time). The killed runs skip the refresh,
@@ -50,13 +81,16 @@ fn an_apply_killed_twenty_times_in_a_row_finishes_with_every_resource_recorded_o
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let after = Duration::from_millis(200 + (seed >> 33) % 1300);
-        let mut child = f
-            .cmd(&[
-                "apply",
-                "-auto-approve",
-                "-parallelism=10",
-                "-refresh=false",
-            ])
+        let mut child = f.cmd(&[
+            "apply",
+            "-auto-approve",
+            "-parallelism=10",
+            "-refresh=false",
+        ]);
+        for (k, v) in env {
+            child.env(k, v);
+        }
+        let mut child = child
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -73,13 +107,14 @@ fn an_apply_killed_twenty_times_in_a_row_finishes_with_every_resource_recorded_o
             && progress.windows(2).filter(|w| w[1] > w[0]).count() >= KILLS / 4,
         "too few kills came during the apply: {progress:?}"
     );
-    let r = f.ok(
+    let r = f.ok_with_env(
         &[
             "apply",
             "-auto-approve",
             "-parallelism=10",
             "-refresh=false",
         ],
+        env,
         0,
     );
     assert!(r.stdout.contains("Apply complete!"), "{}", r.stdout);
@@ -90,7 +125,7 @@ fn an_apply_killed_twenty_times_in_a_row_finishes_with_every_resource_recorded_o
         total,
         "after kills at {progress:?}"
     );
-    let s = terrane_state::Store::open(&f.path().join("terrane.state.db")).unwrap();
+    let s = open_state();
     let mut addrs: Vec<String> = s
         .resources("default")
         .unwrap()
@@ -105,9 +140,11 @@ fn an_apply_killed_twenty_times_in_a_row_finishes_with_every_resource_recorded_o
     let runs = s.runs("default").unwrap();
     assert_eq!(runs.last().unwrap().result.as_deref(), Some("ok"));
     drop(s);
-    f.ok(&["plan", "-detailed-exitcode", "-parallelism=50"], 0);
+    f.ok_with_env(&["plan", "-detailed-exitcode", "-parallelism=50"], env, 0);
     // Every object in the cloud is one that state knows.
-    let ids: std::collections::BTreeSet<String> = f.state_json()["resources"]
+    let shown = f.ok_with_env(&["show", "-json"], env, 0);
+    let shown: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    let ids: std::collections::BTreeSet<String> = shown["resources"]
         .as_array()
         .unwrap()
         .iter()

@@ -234,3 +234,252 @@ resource "terraform_data" "x" {}
     assert!(r.stderr.contains("Backend not supported"), "{}", r.stderr);
     assert!(f.path().join("terrane.state.db").exists());
 }
+
+#[test]
+fn init_takes_the_ci_flags_and_records_backend_config_for_the_commands_after_it() {
+    let schema = postgres::fresh_schema("ci");
+    let f = Fixture::new(
+        r#"
+terraform {
+  backend "pg" {}
+}
+
+resource "terraform_data" "x" {
+  input = "one"
+}
+"#,
+    );
+    f.write("backend.hcl", &format!("schema_name = \"{schema}\"\n"));
+    let c = conn();
+    let cs = format!("-backend-config=conn_str={c}");
+    let no_env = [("PG_CONN_STR", OsStr::new(""))];
+    let r = f.ok_with_env(
+        &[
+            "init",
+            "-input=false",
+            "-no-color",
+            &cs,
+            "-backend-config=backend.hcl",
+        ],
+        &no_env,
+        0,
+    );
+    assert!(
+        r.stdout.contains(&format!("(schema {schema})")),
+        "{}",
+        r.stdout
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let m = std::fs::metadata(f.path().join(".terrane/backend.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(m & 0o777, 0o600);
+    }
+    // The commands after init use what it recorded, with no environment.
+    f.ok_with_env(&["apply", "-auto-approve"], &no_env, 0);
+    f.ok_with_env(&["plan", "-detailed-exitcode"], &no_env, 0);
+    assert!(!f.path().join("terrane.state.db").exists());
+    // A setting the backend does not take, given at init, is an error at the block.
+    let r = f.run_with_env(&["init", "-backend-config=bucket=x"], &no_env);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("not \"bucket\""), "{}", r.stderr);
+}
+
+#[test]
+fn moving_a_local_state_to_pg_needs_migrate_state_and_copies_every_workspace() {
+    let schema = postgres::fresh_schema("migrate");
+    let resources = r#"
+resource "terraform_data" "x" {
+  input = terraform.workspace
+}
+
+output "ws" {
+  value = terraform_data.x.output
+}
+"#;
+    let f = Fixture::new(resources);
+    f.ok(&["apply", "-auto-approve"], 0);
+    f.ok(&["workspace", "new", "staging"], 0);
+    f.ok(&["apply", "-auto-approve"], 0);
+    f.ok(&["workspace", "select", "default"], 0);
+    let pg = format!(
+        "terraform {{\n  backend \"pg\" {{\n    schema_name = \"{schema}\"\n  }}\n}}\n{resources}"
+    );
+    f.write("main.tf", &pg);
+    let c = conn();
+    let env = [("PG_CONN_STR", OsStr::new(&c))];
+    // Without a choice, init stops: the objects are recorded in the local file.
+    let r = f.ok_with_env(&["init", "-input=false"], &env, 1);
+    assert!(
+        r.stderr.contains("Backend configuration changed"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("-migrate-state"), "{}", r.stderr);
+    let r = f.ok_with_env(&["init", "-input=false", "-migrate-state"], &env, 0);
+    assert!(
+        r.stdout
+            .contains("Copied 2 workspace(s), 2 resource instance(s), from "),
+        "{}",
+        r.stdout
+    );
+    // From a directory of its own, the state is in PostgreSQL: both workspaces, no changes.
+    let other = Fixture::new(&pg);
+    other.ok_with_env(&["plan", "-detailed-exitcode"], &env, 0);
+    let r = other.ok_with_env(&["output", "-raw", "ws"], &env, 0);
+    assert_eq!(r.stdout, "default");
+    let staging = [
+        ("PG_CONN_STR", OsStr::new(&c)),
+        ("TF_WORKSPACE", OsStr::new("staging")),
+    ];
+    let r = other.ok_with_env(&["output", "-raw", "ws"], &staging, 0);
+    assert_eq!(r.stdout, "staging");
+    // Migrating again would overwrite: refused, nothing copied.
+    std::fs::remove_file(f.path().join(".terrane/backend.json")).unwrap();
+    let r = f.ok_with_env(&["init", "-migrate-state"], &env, 1);
+    assert!(
+        r.stderr.contains("already has state in the new backend"),
+        "{}",
+        r.stderr
+    );
+    // -reconfigure takes the new backend as it is.
+    f.ok_with_env(&["init", "-reconfigure"], &env, 0);
+    f.ok_with_env(&["plan", "-detailed-exitcode"], &env, 0);
+}
+
+#[test]
+fn an_environment_reads_the_shared_workspace_through_terraform_remote_state() {
+    let schema = postgres::fresh_schema("remote");
+    let c = conn();
+    let env = [("PG_CONN_STR", OsStr::new(&c))];
+    // The shared stage (the seed's basic-infra): a repository and a role, in workspace "shared".
+    let shared = Fixture::new(&format!(
+        r#"
+terraform {{
+  backend "pg" {{
+    schema_name = "{schema}"
+  }}
+}}
+
+resource "terraform_data" "repo" {{
+  input = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"
+}}
+
+output "repository_url" {{
+  value = terraform_data.repo.output
+}}
+
+output "token" {{
+  value     = "s3cret-token-value"
+  sensitive = true
+}}
+"#
+    ));
+    let in_shared = [
+        ("PG_CONN_STR", OsStr::new(&c)),
+        ("TF_WORKSPACE", OsStr::new("shared")),
+    ];
+    shared.ok_with_env(&["apply", "-auto-approve"], &in_shared, 0);
+
+    // A branch environment, from another directory, in a workspace of its own.
+    let branch = Fixture::new(&format!(
+        r#"
+terraform {{
+  backend "pg" {{
+    schema_name = "{schema}"
+  }}
+}}
+
+data "terraform_remote_state" "shared" {{
+  backend   = "pg"
+  config    = {{ schema_name = "{schema}" }}
+  workspace = "shared"
+}}
+
+data "terraform_remote_state" "later" {{
+  backend   = "pg"
+  config    = {{ schema_name = "{schema}" }}
+  workspace = "not-applied-yet"
+  defaults  = {{ url = "none" }}
+}}
+
+resource "terraform_data" "image" {{
+  input = "${{data.terraform_remote_state.shared.outputs.repository_url}}:abc123"
+}}
+
+output "image" {{
+  value = terraform_data.image.output
+}}
+
+output "later" {{
+  value = data.terraform_remote_state.later.outputs.url
+}}
+
+output "token_length" {{
+  value = length(data.terraform_remote_state.shared.outputs.token)
+}}
+"#
+    ));
+    let in_branch = [
+        ("PG_CONN_STR", OsStr::new(&c)),
+        ("TF_WORKSPACE", OsStr::new("automation-1a2b3c4d")),
+    ];
+    let r = branch.ok_with_env(&["apply", "-auto-approve"], &in_branch, 0);
+    assert!(!r.stdout.contains("s3cret-token-value"), "{}", r.stdout);
+    let r = branch.ok_with_env(&["output", "-raw", "image"], &in_branch, 0);
+    assert_eq!(
+        r.stdout,
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:abc123"
+    );
+    let r = branch.ok_with_env(&["output", "-raw", "later"], &in_branch, 0);
+    assert_eq!(r.stdout, "none");
+    let r = branch.ok_with_env(&["output", "-raw", "token_length"], &in_branch, 0);
+    assert_eq!(r.stdout, "18");
+
+    // A workspace with no state and no defaults is an error naming it.
+    let typo = Fixture::new(&format!(
+        r#"
+data "terraform_remote_state" "shared" {{
+  backend   = "pg"
+  config    = {{ schema_name = "{schema}" }}
+  workspace = "shraed"
+}}
+"#
+    ));
+    let r = typo.ok_with_env(&["plan"], &env, 1);
+    assert!(
+        r.stderr
+            .contains("no state was found for workspace \"shraed\""),
+        "{}",
+        r.stderr
+    );
+
+    // The local backend: another directory's state file.
+    let local = Fixture::new(
+        r#"
+output "region" {
+  value = "eu-west-1"
+}
+"#,
+    );
+    local.ok(&["apply", "-auto-approve"], 0);
+    let reader = Fixture::new(&format!(
+        r#"
+data "terraform_remote_state" "net" {{
+  backend = "local"
+  config  = {{ path = "{}" }}
+}}
+
+output "region" {{
+  value = data.terraform_remote_state.net.outputs.region
+}}
+"#,
+        local.path().join("terrane.state.db").display()
+    ));
+    reader.ok(&["apply", "-auto-approve"], 0);
+    let r = reader.ok(&["output", "-raw", "region"], 0);
+    assert_eq!(r.stdout, "eu-west-1");
+}

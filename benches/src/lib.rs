@@ -8,7 +8,7 @@ use std::sync::Arc;
 use terrane_core::ProviderRegistry;
 use terrane_engine::events::NullSink;
 use terrane_engine::{load_config, ApplyOutcome, Plan, PlanOptions, Session, SessionOptions};
-use terrane_state::Store;
+use terrane_state::{StateStore, Store};
 
 /// `n` terraform_data resources: half independent, half in chains of 100 (as in the Terraform
 /// peer measurements of shared/notes/peer-terraform.md).
@@ -83,7 +83,7 @@ pub fn registry() -> ProviderRegistry {
 /// Load, plan (with refresh) — what `terrane plan` does after argument parsing.
 pub async fn plan(
     dir: &Path,
-    store: &Store,
+    store: &dyn StateStore,
     reg: &ProviderRegistry,
     parallelism: usize,
 ) -> (Session, Plan) {
@@ -114,7 +114,7 @@ pub async fn plan(
 /// Plan and apply everything.
 pub async fn apply(
     dir: &Path,
-    store: &Store,
+    store: &dyn StateStore,
     reg: &ProviderRegistry,
     parallelism: usize,
 ) -> ApplyOutcome {

@@ -255,6 +255,89 @@ impl Workspace {
     }
 }
 
+/// One workspace copied by [`Workspace::migrate_to`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migrated {
+    pub workspace: String,
+    pub resources: usize,
+    pub outputs: usize,
+}
+
+impl Workspace {
+    /// Whether any workspace of this backend manages an object.
+    pub fn has_objects(&self) -> Result<bool, Diagnostics> {
+        for w in self.store.list_workspaces().map_err(read_err)? {
+            if !self.store.resources(&w.name).map_err(read_err)?.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Copies every workspace of this backend (resources, outputs) into `to`'s backend
+    /// (`terrane init -migrate-state`), each under both backends' locks and in one transaction
+    /// of the target. A workspace that already manages objects in the target is refused before
+    /// anything is copied; the source is left as it was.
+    pub fn migrate_to(&self, to: &Workspace) -> Result<Vec<Migrated>, Diagnostics> {
+        let names: Vec<String> = self
+            .store
+            .list_workspaces()
+            .map_err(read_err)?
+            .into_iter()
+            .map(|w| w.name)
+            .collect();
+        for n in &names {
+            let there = to.store.resources(n).map_err(read_err)?.len();
+            if there > 0 {
+                return Err(Diagnostic::error(
+                    "Workspace already has state in the new backend",
+                    format!("Workspace {n:?} already manages {there} resource instance(s) in {}; nothing was copied. Use -reconfigure to use that state as it is.", to.location()),
+                )
+                .into());
+            }
+        }
+        let mut out = Vec::new();
+        for n in names {
+            let lock = |w: &Workspace| {
+                w.store
+                    .acquire_lock(&n, "terrane init -migrate-state", Duration::from_secs(10))
+                    .map_err(|e| {
+                        Diagnostics::from(Diagnostic::error("Failed to lock state", e.to_string()))
+                    })
+            };
+            let a = lock(self)?;
+            let b = match lock(to) {
+                Ok(b) => b,
+                Err(e) => {
+                    let _ = self.store.release_lock(&n, &a.held.id);
+                    return Err(e);
+                }
+            };
+            let copied = (|| {
+                to.store.workspace(&n).map_err(write_err)?;
+                let resources = self.store.resources(&n).map_err(read_err)?;
+                let outputs = self.store.outputs(&n).map_err(read_err)?;
+                let steps: Vec<terrane_state::StepWrite> = resources
+                    .iter()
+                    .cloned()
+                    .map(terrane_state::StepWrite::Put)
+                    .collect();
+                to.store.apply_steps(&n, &steps).map_err(write_err)?;
+                to.store.set_outputs(&n, &outputs).map_err(write_err)?;
+                Ok::<_, Diagnostics>(Migrated {
+                    workspace: n.clone(),
+                    resources: resources.len(),
+                    outputs: outputs.len(),
+                })
+            })();
+            let _ = to.store.release_lock(&n, &b.held.id);
+            let _ = self.store.release_lock(&n, &a.held.id);
+            out.push(copied?);
+        }
+        Ok(out)
+    }
+}
+
 /// The workspace, locked. Dropping it releases the lock, whatever happened.
 pub struct Locked<'w> {
     ws: &'w Workspace,

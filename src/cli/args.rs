@@ -73,12 +73,32 @@ pub struct PlanArgs {
     pub input: bool,
 }
 
+/// `terrane init`: Terraform's CI flags.
+#[derive(Args, Debug, Clone)]
+pub struct InitArgs {
+    /// Ask for input when needed (CI passes -input=false; init asks nothing then).
+    #[arg(long, default_value = "true", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub input: bool,
+    /// A backend setting, KEY=VALUE, or a file of `key = value` lines (repeatable; later ones
+    /// win). Kept in .terrane/backend.json for the commands that follow.
+    #[arg(long = "backend-config", value_name = "KEY=VALUE|FILE")]
+    pub backend_config: Vec<String>,
+    /// Use the configured backend as it is, forgetting the one init recorded before (and its
+    /// -backend-config values); nothing is copied.
+    #[arg(long)]
+    pub reconfigure: bool,
+    /// Copy every workspace of the previous backend (recorded by the last init, or the local
+    /// state file) into the configured one.
+    #[arg(long)]
+    pub migrate_state: bool,
+}
+
 // Parsed once per process: the size of a variant does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Prepare the working directory: state database, configuration check.
-    Init,
+    /// Prepare the working directory: state backend, plugins, configuration check.
+    Init(InitArgs),
     /// Check the configuration: syntax, references, types, schemas.
     Validate {
         #[arg(long)]

@@ -4,13 +4,13 @@ use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, Value};
 use terrane_engine::render::{render_plan, Style};
 use terrane_engine::{Plan, PlanOptions, Session, SessionOptions};
 
-use super::args::{StateCommand, WorkspaceCommand};
+use super::args::{InitArgs, StateCommand, WorkspaceCommand};
 use super::ops::{load, lock};
-use super::{err, ui, CmdResult, Ctx};
+use super::{backend, err, ui, CmdResult, Ctx};
 
-pub async fn init(ctx: &Ctx) -> CmdResult {
+pub async fn init(ctx: &Ctx, a: &InitArgs) -> CmdResult {
     let config = load(ctx)?;
-    let ws = ctx.open_workspace()?;
+    let ws = init_backend(ctx, a)?;
     ws.create()?;
     let lines = super::plugins::init(ctx, &config)?;
     if !lines.is_empty() {
@@ -41,6 +41,59 @@ pub async fn init(ctx: &Ctx) -> CmdResult {
     );
     println!("\nTerrane has been successfully initialized!");
     Ok(0)
+}
+
+/// The backend init sets up: the configured one with this init's `-backend-config` values (or,
+/// without any, those the last init recorded). When it differs from the backend used before (the
+/// one the last init recorded, or the local state file), the state is copied with
+/// `-migrate-state`, left behind with `-reconfigure`, and otherwise init stops: a runner must
+/// not start from an empty state while the objects are recorded elsewhere.
+fn init_backend(ctx: &Ctx, a: &InitArgs) -> Result<terrane_engine::Workspace, Diagnostics> {
+    let before = backend::recorded(ctx);
+    let overrides = if a.backend_config.is_empty() && !a.reconfigure {
+        before
+            .as_ref()
+            .map(|r| r.overrides.clone())
+            .unwrap_or_default()
+    } else {
+        backend::backend_config(&a.backend_config)?
+    };
+    let spec = backend::resolve(ctx, &overrides)?;
+    let previous = match &before {
+        Some(r) => Some(r.spec.clone()),
+        // Before any init recorded a backend, the state was the local file, if there is one.
+        None => {
+            let local = backend::Spec::Local {
+                path: ctx.state_path.clone(),
+            };
+            ctx.state_path.exists().then_some(local)
+        }
+    };
+    let ws = spec.open(&ctx.workspace)?;
+    if let Some(prev) = previous.filter(|p| *p != spec && !a.reconfigure) {
+        let old = prev.open(&ctx.workspace)?;
+        if a.migrate_state {
+            let copied = old.migrate_to(&ws)?;
+            let n: usize = copied.iter().map(|m| m.resources).sum();
+            println!(
+                "Copied {} workspace(s), {n} resource instance(s), from {} to {}.",
+                copied.len(),
+                prev.describe(),
+                spec.describe()
+            );
+        } else if old.has_objects()? {
+            return Err(err(
+                "Backend configuration changed",
+                format!(
+                    "The state was in {}, and the configuration now names {}.\n\nRun terrane init -migrate-state to copy every workspace into the new backend, or terrane init -reconfigure to use the new backend as it is (the old state stays where it is).",
+                    prev.describe(),
+                    spec.describe()
+                ),
+            ));
+        }
+    }
+    backend::record(ctx, &spec, &overrides)?;
+    Ok(ws)
 }
 
 pub async fn validate(ctx: &Ctx, json: bool) -> CmdResult {

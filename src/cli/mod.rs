@@ -41,15 +41,19 @@ pub fn err(summary: &str, detail: impl Into<String>) -> Diagnostics {
     Diagnostic::error(summary, detail).into()
 }
 
-/// The providers compiled into this binary.
-pub fn registry() -> ProviderRegistry {
+/// The providers compiled into this binary (`dir`: where `terraform_remote_state` resolves a
+/// local backend's relative path).
+pub fn registry(dir: &std::path::Path) -> ProviderRegistry {
     let mut r = ProviderRegistry::new();
     // The null provider's health checks include those that read AWS.
     let mut kinds = terrane_provider_builtin::health::Kinds::builtin();
     for k in terrane_provider_aws::health::check_kinds() {
         kinds.add(k);
     }
-    terrane_provider_builtin::register_with(&mut r, kinds);
+    let remote = backend::RemoteStates {
+        dir: dir.to_path_buf(),
+    };
+    terrane_provider_builtin::register_full(&mut r, kinds, Some(std::sync::Arc::new(remote)));
     terrane_provider_aws::register(&mut r);
     // The in-tree test provider is for Terrane's own tests and benchmarks.
     if std::env::var("TERRANE_ENABLE_TEST_PROVIDER").is_ok_and(|v| v == "1") {
@@ -105,13 +109,14 @@ pub fn run(raw: Vec<String>) -> i32 {
         .or_else(|| std::env::var_os("TERRANE_STATE").map(PathBuf::from));
     let state_explicit = explicit.is_some();
     let state_path = explicit.unwrap_or_else(|| dir.join(terrane_engine::workspace::DEFAULT_FILE));
+    let registry = registry(&dir);
     let ctx = Ctx {
         dir,
         state_path,
         state_explicit,
         workspace,
         color,
-        registry: registry(),
+        registry,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -135,7 +140,7 @@ pub fn run(raw: Vec<String>) -> i32 {
 
 async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
     match cmd {
-        Command::Init => inspect::init(ctx).await,
+        Command::Init(a) => inspect::init(ctx, &a).await,
         Command::Validate { json } => inspect::validate(ctx, json).await,
         Command::Plan {
             args,

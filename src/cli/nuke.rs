@@ -143,9 +143,9 @@ async fn targets(ctx: &Ctx, regions: &[String]) -> Result<Vec<Target>, terrane_c
     Ok(out)
 }
 
-/// The managed objects of the current workspace's state, when a state database is here.
+/// The managed objects of the current workspace's state, when this directory has a state.
 fn state_objects(ctx: &Ctx) -> Result<Vec<StateObject>, terrane_core::Diagnostics> {
-    if !ctx.state_path.exists() {
+    if !super::backend::state_here(ctx)? {
         return Ok(Vec::new());
     }
     let ws = ctx.open_workspace()?;
@@ -354,7 +354,7 @@ async fn delete_plan(
         .chain(&report.already_gone)
         .filter_map(|o| o.address.clone())
         .collect();
-    if !gone.is_empty() && ctx.state_path.exists() {
+    if !gone.is_empty() && super::backend::state_here(ctx)? {
         let ws = ctx.open_workspace()?;
         let locked = ws.lock("nuke", Duration::ZERO)?;
         report.removed_from_state = locked

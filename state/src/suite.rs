@@ -108,9 +108,10 @@ pub fn intent_is_cleared_by_its_step(b: &dyn Backend) {
     assert!(s.intents("w").unwrap().is_empty());
     assert_eq!(s.resources("w").unwrap(), vec![rec("x.a", 1)]);
     // An intent outlives the store that wrote it (a killed run leaves it for the next).
-    s.record_intent("w", &intent("x.d")).unwrap();
+    let left = intent("x.d");
+    s.record_intent("w", &left).unwrap();
     b.abandon(s);
-    assert_eq!(b.open().intents("w").unwrap(), vec![intent("x.d")]);
+    assert_eq!(b.open().intents("w").unwrap(), vec![left]);
 }
 
 pub fn moves_outputs_and_workspaces(b: &dyn Backend) {

@@ -1,7 +1,9 @@
 //! Built-in providers that need no cloud: `terraform` (the `terraform_data` resource, as in
-//! Terraform 1.4+) and `null` (`null_resource` with `triggers` and `health_check` blocks).
+//! Terraform 1.4+, and the `terraform_remote_state` data source) and `null` (`null_resource`
+//! with `triggers` and `health_check` blocks).
 
 pub mod health;
+pub mod remote;
 
 use std::sync::Arc;
 
@@ -19,14 +21,19 @@ fn random_id() -> String {
     hex::encode(b)
 }
 
-/// The `terraform` provider: `terraform_data`.
+/// The `terraform` provider: `terraform_data` and `terraform_remote_state`.
 pub struct TerraformProvider {
     schema: ProviderSchema,
+    /// What reads other workspaces' outputs (the binary's backends).
+    remote: Option<Arc<dyn remote::Reader>>,
 }
 
 impl Default for TerraformProvider {
     fn default() -> Self {
         let mut schema = ProviderSchema::default();
+        schema
+            .data_sources
+            .insert("terraform_remote_state".into(), remote::schema());
         schema.resources.insert(
             "terraform_data".into(),
             ResourceSchema::new()
@@ -38,13 +45,26 @@ impl Default for TerraformProvider {
                     Attribute::optional(Type::Any).force_new(),
                 ),
         );
-        TerraformProvider { schema }
+        TerraformProvider {
+            schema,
+            remote: None,
+        }
     }
 }
 
 impl TerraformProvider {
     pub fn factory() -> ProviderFactory {
-        Arc::new(|| Arc::new(TerraformProvider::default()) as Arc<dyn Provider>)
+        Self::factory_with(None)
+    }
+
+    /// With a reader of other workspaces' state, for `terraform_remote_state`.
+    pub fn factory_with(remote: Option<Arc<dyn remote::Reader>>) -> ProviderFactory {
+        Arc::new(move || {
+            Arc::new(TerraformProvider {
+                remote: remote.clone(),
+                ..Default::default()
+            }) as Arc<dyn Provider>
+        })
     }
 }
 
@@ -108,6 +128,15 @@ impl Provider for TerraformProvider {
 
     async fn read(&self, _type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
         Ok(Some(state.clone()))
+    }
+
+    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
+        match type_name {
+            "terraform_remote_state" => {
+                remote::read(self.remote.as_ref(), config).map_err(ProviderError::new)
+            }
+            other => Err(ProviderError::new(format!("unknown data source {other}"))),
+        }
     }
 
     async fn import(&self, _type_name: &str, id: &str) -> Result<Value, ProviderError> {
@@ -246,6 +275,16 @@ pub fn register(reg: &mut terrane_core::ProviderRegistry) {
 
 /// Registers the built-in providers, with more kinds of health check (from other providers).
 pub fn register_with(reg: &mut terrane_core::ProviderRegistry, kinds: health::Kinds) {
-    reg.register("terraform", TerraformProvider::factory());
+    register_full(reg, kinds, None);
+}
+
+/// Registers the built-in providers with more kinds of health check and a reader of other
+/// workspaces' state (`terraform_remote_state`).
+pub fn register_full(
+    reg: &mut terrane_core::ProviderRegistry,
+    kinds: health::Kinds,
+    remote: Option<Arc<dyn remote::Reader>>,
+) {
+    reg.register("terraform", TerraformProvider::factory_with(remote));
     reg.register("null", NullProvider::factory_with(kinds));
 }

@@ -10,9 +10,15 @@
 //! - The blocking client runs on a thread of its own, which owns the connection; the store's
 //!   methods hand it their queries and wait, as SQLite's calls block, so the store is usable
 //!   from inside the engine's async runtime.
+//! - A connection that drops (a server restart, a network failure) is opened again, for up to
+//!   30 s, and the query that met the drop runs again (every write is one transaction, and
+//!   idempotent); the workspace locks this store held are taken again first. If another run
+//!   took one meanwhile, the store stops: every call fails saying the lock was lost, and
+//!   nothing more is written.
 
 use std::collections::HashMap;
-use std::sync::{mpsc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use postgres::{Client, NoTls, Row};
@@ -90,7 +96,88 @@ CREATE TABLE {s}.intents (
 );
 "#];
 
-type Job = Box<dyn FnOnce(&mut Client) + Send>;
+/// How long a dropped connection is tried again before the call fails.
+const RECONNECT: Duration = Duration::from_secs(30);
+
+/// A query for the connection's thread. It runs with the client (`None`: the store has lost a
+/// lock, and must not write) and `last` set on its final try; it returns false when the
+/// connection closed under it, so that the thread connects again and runs it once more.
+type Job = Box<dyn FnMut(Option<&mut Client>, bool) -> bool + Send>;
+
+/// Workspace -> (lock id, advisory key) of the locks a store holds.
+type Held = Arc<Mutex<HashMap<String, (String, i64)>>>;
+
+/// The connection's thread: runs jobs in order, and connects again when the connection drops.
+struct Session {
+    conn_str: String,
+    client: Client,
+    held: Held,
+    lost: Arc<AtomicBool>,
+}
+
+impl Session {
+    fn serve(mut self, rx: mpsc::Receiver<Job>) {
+        for mut job in rx {
+            if self.lost.load(Ordering::SeqCst) {
+                job(None, true);
+                continue;
+            }
+            if job(Some(&mut self.client), false) {
+                continue;
+            }
+            tracing::warn!("the connection to the state database dropped; connecting again");
+            match self.reconnect() {
+                Ok(()) if !self.lost.load(Ordering::SeqCst) => {
+                    job(Some(&mut self.client), true);
+                }
+                // Still down, or a lock is gone: the job reports its error.
+                Ok(()) => {
+                    job(None, true);
+                }
+                Err(()) => {
+                    job(Some(&mut self.client), true);
+                }
+            }
+        }
+    }
+
+    /// Connects again (backing off, for up to [`RECONNECT`]) and takes the held locks again.
+    fn reconnect(&mut self) -> std::result::Result<(), ()> {
+        let deadline = Instant::now() + RECONNECT;
+        let mut delay = Duration::from_millis(100);
+        let client = loop {
+            match Client::connect(&self.conn_str, NoTls) {
+                Ok(c) => break c,
+                Err(e) if Instant::now() + delay < deadline => {
+                    tracing::debug!(error = %e, "state database unreachable; retrying");
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(Duration::from_secs(2));
+                }
+                Err(_) => return Err(()),
+            }
+        };
+        self.client = client;
+        let keys: Vec<(String, i64)> = self
+            .held
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(ws, (_, k))| (ws.clone(), *k))
+            .collect();
+        for (ws, key) in keys {
+            let got = self
+                .client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                .map(|r| r.get::<_, bool>(0))
+                .unwrap_or(false);
+            if !got {
+                tracing::error!(workspace = %ws, "the workspace lock was taken by another run while the connection was down");
+                self.lost.store(true, Ordering::SeqCst);
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The state in one schema of a PostgreSQL database.
 pub struct PgStore {
@@ -101,9 +188,14 @@ pub struct PgStore {
     schema: String,
     /// The schema name as given (the locks' keys are derived from it).
     schema_name: String,
-    /// Workspace -> id of the locks this store holds.
-    held: Mutex<HashMap<String, String>>,
+    /// The locks this store holds (shared with the connection's thread, which takes them
+    /// again after a reconnection).
+    held: Held,
+    /// A held lock was taken by another run while the connection was down.
+    lost: Arc<AtomicBool>,
 }
+
+const LOCK_LOST: &str = "the connection to the state database dropped and another run took this run's workspace lock meanwhile; nothing more is written by this run";
 
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -189,14 +281,21 @@ impl PgStore {
         let (jobs, rx) = mpsc::channel::<Job>();
         let (ready_tx, ready_rx) = mpsc::channel();
         let conn_str = conn.to_string();
+        let held: Held = Arc::new(Mutex::new(HashMap::new()));
+        let lost = Arc::new(AtomicBool::new(false));
+        let (h, l) = (held.clone(), lost.clone());
         std::thread::Builder::new()
             .name("terrane-pg".into())
             .spawn(move || match Client::connect(&conn_str, NoTls) {
-                Ok(mut client) => {
+                Ok(client) => {
                     let _ = ready_tx.send(Ok(()));
-                    for job in rx {
-                        job(&mut client);
+                    Session {
+                        conn_str,
+                        client,
+                        held: h,
+                        lost: l,
                     }
+                    .serve(rx);
                 }
                 Err(e) => {
                     let _ = ready_tx.send(Err(e.to_string()));
@@ -212,7 +311,8 @@ impl PgStore {
             location,
             schema: quoted,
             schema_name: schema.to_string(),
-            held: Mutex::new(HashMap::new()),
+            held,
+            lost,
         };
         store.migrate()?;
         Ok(store)
@@ -230,21 +330,36 @@ impl PgStore {
         }
     }
 
-    /// Runs `f` on the connection's thread with the quoted schema name, and waits for it.
+    /// Runs `f` on the connection's thread with the quoted schema name, and waits for it. `f`
+    /// may run twice: again on a new connection when the first one dropped under it.
     fn call<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Client, &str) -> std::result::Result<T, postgres::Error> + Send + 'static,
+        f: impl Fn(&mut Client, &str) -> std::result::Result<T, postgres::Error> + Send + 'static,
     ) -> Result<T> {
-        let (tx, rx) = mpsc::channel();
+        if self.lost.load(Ordering::SeqCst) {
+            return Err(self.err(LOCK_LOST));
+        }
+        let (tx, rx) = mpsc::channel::<std::result::Result<T, String>>();
         let schema = self.schema.clone();
+        let job: Job = Box::new(move |c: Option<&mut Client>, last: bool| {
+            let Some(c) = c else {
+                let _ = tx.send(Err(LOCK_LOST.to_string()));
+                return true;
+            };
+            match f(c, &schema) {
+                Err(e) if !last && (e.is_closed() || c.is_closed()) => false,
+                r => {
+                    let _ = tx.send(r.map_err(|e| pg_message(&e)));
+                    true
+                }
+            }
+        });
         self.jobs
-            .send(Box::new(move |c: &mut Client| {
-                let _ = tx.send(f(c, &schema));
-            }))
+            .send(job)
             .map_err(|_| self.err("the connection's thread has ended"))?;
         rx.recv()
             .map_err(|_| self.err("the connection's thread has ended"))?
-            .map_err(|e| self.err(pg_message(&e)))
+            .map_err(|e| self.err(e))
     }
 
     fn migrate(&self) -> Result<()> {
@@ -304,23 +419,32 @@ fn pg_message(e: &postgres::Error) -> String {
     }
 }
 
-fn upsert(
+/// The upsert of one resource row, prepared once per transaction (a statement sent as text
+/// would be parsed and planned again for each row: two round trips instead of one).
+fn prepare_upsert(
     tx: &mut postgres::Transaction<'_>,
     s: &str,
+) -> std::result::Result<postgres::Statement, postgres::Error> {
+    tx.prepare(&format!(
+        "INSERT INTO {s}.resources (workspace, address, provider, attrs, sensitive, deps, tainted, schema_version, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (workspace, address) DO UPDATE SET provider = excluded.provider,
+           attrs = excluded.attrs, sensitive = excluded.sensitive, deps = excluded.deps,
+           tainted = excluded.tainted, schema_version = excluded.schema_version,
+           updated_at = excluded.updated_at"
+    ))
+}
+
+fn upsert(
+    tx: &mut postgres::Transaction<'_>,
+    stmt: &postgres::Statement,
     ws: &str,
     r: &ResourceRecord,
 ) -> std::result::Result<(), postgres::Error> {
     let sensitive = serde_json::to_string(&r.sensitive).unwrap_or_else(|_| "[]".into());
     let deps = serde_json::to_string(&r.deps).unwrap_or_else(|_| "[]".into());
     tx.execute(
-        &format!(
-            "INSERT INTO {s}.resources (workspace, address, provider, attrs, sensitive, deps, tainted, schema_version, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (workspace, address) DO UPDATE SET provider = excluded.provider,
-               attrs = excluded.attrs, sensitive = excluded.sensitive, deps = excluded.deps,
-               tainted = excluded.tainted, schema_version = excluded.schema_version,
-               updated_at = excluded.updated_at"
-        ),
+        stmt,
         &[
             &ws,
             &r.address,
@@ -525,7 +649,8 @@ impl StateStore for PgStore {
         let (ws, rec) = (ws.to_string(), rec.clone());
         self.call(move |c, s| {
             let mut tx = c.transaction()?;
-            upsert(&mut tx, s, &ws, &rec)?;
+            let stmt = prepare_upsert(&mut tx, s)?;
+            upsert(&mut tx, &stmt, &ws, &rec)?;
             bump_serial(&mut tx, s, &ws)?;
             tx.commit()
         })
@@ -570,30 +695,32 @@ impl StateStore for PgStore {
         self.call(move |c, s| {
             let mut tx = c.transaction()?;
             let mut changed = false;
+            let put = prepare_upsert(&mut tx, s)?;
+            let delete = tx.prepare(&format!(
+                "DELETE FROM {s}.resources WHERE workspace = $1 AND address = $2"
+            ))?;
+            let mut cleared: Vec<&str> = Vec::with_capacity(steps.len());
             for st in &steps {
                 let addr = match st {
                     StepWrite::Put(r) => {
-                        upsert(&mut tx, s, &ws, r)?;
+                        upsert(&mut tx, &put, &ws, r)?;
                         changed = true;
                         &r.address
                     }
                     StepWrite::Delete(a) => {
-                        tx.execute(
-                            &format!(
-                                "DELETE FROM {s}.resources WHERE workspace = $1 AND address = $2"
-                            ),
-                            &[&ws, a],
-                        )?;
+                        tx.execute(&delete, &[&ws, a])?;
                         changed = true;
                         a
                     }
                     StepWrite::ClearIntent(a) => a,
                 };
-                tx.execute(
-                    &format!("DELETE FROM {s}.intents WHERE workspace = $1 AND address = $2"),
-                    &[&ws, addr],
-                )?;
+                cleared.push(addr);
             }
+            // Every step's intent, in one statement.
+            tx.execute(
+                &format!("DELETE FROM {s}.intents WHERE workspace = $1 AND address = ANY($2)"),
+                &[&ws, &cleared],
+            )?;
             if changed {
                 bump_serial(&mut tx, s, &ws)?;
             }
@@ -608,15 +735,16 @@ impl StateStore for PgStore {
         let (ws, intents) = (ws.to_string(), intents.to_vec());
         self.call(move |c, s| {
             let mut tx = c.transaction()?;
+            let stmt = tx.prepare(&format!(
+                "INSERT INTO {s}.intents (workspace, address, op, token, run_id, started_at, planned)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (workspace, address) DO UPDATE SET op = excluded.op,
+                   token = excluded.token, run_id = excluded.run_id,
+                   started_at = excluded.started_at, planned = excluded.planned"
+            ))?;
             for i in &intents {
                 tx.execute(
-                    &format!(
-                        "INSERT INTO {s}.intents (workspace, address, op, token, run_id, started_at, planned)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)
-                         ON CONFLICT (workspace, address) DO UPDATE SET op = excluded.op,
-                           token = excluded.token, run_id = excluded.run_id,
-                           started_at = excluded.started_at, planned = excluded.planned"
-                    ),
+                    &stmt,
                     &[
                         &ws,
                         &i.address,
@@ -820,7 +948,7 @@ impl StateStore for PgStore {
                     self.held
                         .lock()
                         .unwrap()
-                        .insert(ws.to_string(), me.id.clone());
+                        .insert(ws.to_string(), (me.id.clone(), key));
                     if let Some(s) = &stale {
                         tracing::info!(holder = %s, "took over a lock whose holder is gone");
                     }
@@ -848,7 +976,12 @@ impl StateStore for PgStore {
     }
 
     fn release_lock(&self, ws: &str, id: &str) -> Result<()> {
-        let mine = self.held.lock().unwrap().get(ws).is_some_and(|h| h == id);
+        let mine = self
+            .held
+            .lock()
+            .unwrap()
+            .get(ws)
+            .is_some_and(|(h, _)| h == id);
         let key = lock_key(&self.schema_name, ws);
         let (w, i) = (ws.to_string(), id.to_string());
         self.call(move |c, s| {
