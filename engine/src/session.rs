@@ -85,6 +85,10 @@ pub struct SessionOptions {
     /// Validation only: unknown inputs, no provider calls.
     pub validate_only: bool,
     pub parallelism: usize,
+    /// Tags added to every taggable object of every provider that has default tags (a
+    /// `default_tags { tags }` block in its configuration schema, as the AWS provider's); the
+    /// configuration's own default tags win.
+    pub default_tags: BTreeMap<String, String>,
 }
 
 impl Default for SessionOptions {
@@ -94,8 +98,38 @@ impl Default for SessionOptions {
             inputs: BTreeMap::new(),
             validate_only: false,
             parallelism: 10,
+            default_tags: BTreeMap::new(),
         }
     }
+}
+
+/// `cfg` with `tags` merged under its `default_tags { tags }` (a provider without that block is
+/// left alone).
+fn with_default_tags(
+    mut cfg: Value,
+    schema: &terrane_core::ProviderSchema,
+    tags: &BTreeMap<String, String>,
+) -> Value {
+    if tags.is_empty() || !schema.provider.blocks.contains_key("default_tags") {
+        return cfg;
+    }
+    let Value::Map(m) = &mut cfg else {
+        return cfg;
+    };
+    let mut merged: terrane_core::ValueMap = tags
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+        .collect();
+    if let Some(Value::Map(own)) = m.get("default_tags").and_then(|b| b.get("tags")).cloned() {
+        for (k, v) in own.iter() {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    m.insert(
+        "default_tags".into(),
+        Value::map([("tags", Value::Map(merged))]),
+    );
+    cfg
 }
 
 pub struct Session {
@@ -274,6 +308,8 @@ impl Session {
             return Ok(());
         }
         for (key, cfg) in configs {
+            let cfg =
+                with_default_tags(cfg, self.providers[&key].schema(), &self.opts.default_tags);
             if cfg.contains_unknown() {
                 diags.push(Diagnostic::error(
                     "Provider configuration depends on values known only after apply",

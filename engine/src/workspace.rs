@@ -34,6 +34,7 @@ use crate::session::{state_err, Session, SessionOptions, StateInstance};
 /// One workspace of a state database.
 pub struct Workspace {
     store: Box<dyn StateStore>,
+    default_tags: BTreeMap<String, String>,
     name: String,
 }
 
@@ -118,7 +119,33 @@ impl Workspace {
         Workspace {
             store,
             name: name.to_string(),
+            default_tags: BTreeMap::new(),
         }
+    }
+
+    /// Tags every run of this workspace adds to every taggable object (see
+    /// [`crate::SessionOptions::default_tags`]).
+    pub fn set_default_tags(&mut self, tags: BTreeMap<String, String>) {
+        self.default_tags = tags;
+    }
+
+    /// Workspace `name`'s metadata (what a tool on top keeps about it), by key.
+    pub fn metadata_of(&self, name: &str) -> Result<BTreeMap<String, String>, Diagnostics> {
+        self.store.metadata(name).map_err(read_err)
+    }
+
+    /// Sets metadata entries of this workspace (creating it if needed).
+    pub fn set_metadata(&self, entries: &[(String, String)]) -> Result<(), Diagnostics> {
+        self.store.workspace(&self.name).map_err(write_err)?;
+        self.store
+            .set_metadata(&self.name, entries)
+            .map_err(write_err)
+    }
+
+    /// Workspace `name`'s resource instances and runs (for listings of many workspaces).
+    pub fn summary_of(&self, name: &str) -> Result<(usize, Vec<RunRecord>), Diagnostics> {
+        let n = self.store.resources(name).map_err(read_err)?.len();
+        Ok((n, self.store.runs(name).map_err(read_err)?))
     }
 
     pub fn name(&self) -> &str {
@@ -374,6 +401,7 @@ impl<'w> Locked<'w> {
             inputs: opts.inputs,
             validate_only: false,
             parallelism: opts.parallelism.max(1),
+            default_tags: self.ws.default_tags.clone(),
         };
         // The graph is built on another thread while this one reads the state: at 100,000
         // resources each takes about a tenth of a plan.

@@ -73,6 +73,57 @@ pub struct PlanArgs {
     pub input: bool,
 }
 
+#[derive(Subcommand, Debug)]
+pub enum EnvCommand {
+    /// Create or update a branch's environment: its workspace (`<prefix>-<sha8(branch)>`), the
+    /// variables env_name, branch and env_id, the environment's tags on every taggable object,
+    /// then apply.
+    Up {
+        /// The git branch.
+        #[arg(long)]
+        branch: String,
+        /// Name prefix (default: environments.hcl, else "automation").
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Inactivity TTL, renewed by every env up (e.g. 72h; default: environments.hcl).
+        #[arg(long)]
+        ttl: Option<String>,
+        #[command(flatten)]
+        args: PlanArgs,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+    },
+    /// Destroy a branch's environment and delete its workspace.
+    Down {
+        /// The git branch.
+        #[arg(long)]
+        branch: Option<String>,
+        /// The environment's name (instead of --branch).
+        #[arg(long)]
+        name: Option<String>,
+        /// Name prefix (default: environments.hcl, else "automation").
+        #[arg(long)]
+        prefix: Option<String>,
+        #[command(flatten)]
+        args: PlanArgs,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+    },
+    /// Every environment: name, branch, created, last apply, expiry, objects, status.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One environment, with its outputs.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// `terrane init`: Terraform's CI flags.
 #[derive(Args, Debug, Clone)]
 pub struct InitArgs {
@@ -186,6 +237,9 @@ pub enum Command {
     /// Find and delete what an environment left behind, in dependency order (a dry run unless
     /// --no-dry-run).
     Nuke(NukeArgs),
+    /// Per-branch environments: up, down, list, show (rules in environments.hcl).
+    #[command(subcommand)]
+    Env(EnvCommand),
 }
 
 /// `terrane nuke [SELECTION]` plans (a dry run); with --no-dry-run it deletes too.

@@ -2,6 +2,7 @@
 
 mod args;
 mod backend;
+mod env;
 mod inspect;
 mod nuke;
 mod ops;
@@ -20,6 +21,7 @@ use args::{Cli, Command};
 pub type CmdResult = Result<i32, Diagnostics>;
 
 /// Everything a command needs to know about where it runs.
+#[derive(Clone)]
 pub struct Ctx {
     pub dir: PathBuf,
     pub state_path: PathBuf,
@@ -28,12 +30,16 @@ pub struct Ctx {
     pub workspace: String,
     pub color: bool,
     pub registry: ProviderRegistry,
+    /// Tags every run adds to every taggable object (an environment's, set by `env up`).
+    pub default_tags: std::collections::BTreeMap<String, String>,
 }
 
 impl Ctx {
     /// The workspace in the backend the configuration names (see `backend.rs`).
     pub fn open_workspace(&self) -> Result<Workspace, Diagnostics> {
-        backend::open(self)
+        let mut ws = backend::open(self)?;
+        ws.set_default_tags(self.default_tags.clone());
+        Ok(ws)
     }
 }
 
@@ -117,6 +123,7 @@ pub fn run(raw: Vec<String>) -> i32 {
         workspace,
         color,
         registry,
+        default_tags: Default::default(),
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -172,5 +179,6 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::ForceUnlock { lock_id, force } => inspect::force_unlock(ctx, &lock_id, force),
         Command::Workspace(w) => inspect::workspace(ctx, w),
         Command::Nuke(n) => nuke::nuke(ctx, n).await,
+        Command::Env(e) => env::env(ctx, e).await,
     }
 }

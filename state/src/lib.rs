@@ -574,7 +574,13 @@ impl StateStore for Store {
     /// Deletes a workspace and everything in it.
     fn delete_workspace(&self, ws: &str) -> Result<()> {
         self.in_tx(|| {
-            for t in ["resources", "outputs", "intents", "locks"] {
+            for t in [
+                "resources",
+                "outputs",
+                "intents",
+                "locks",
+                "workspace_metadata",
+            ] {
                 self.conn.execute(
                     &format!("DELETE FROM {t} WHERE workspace = ?1"),
                     params![ws],
@@ -582,6 +588,30 @@ impl StateStore for Store {
             }
             self.conn
                 .execute("DELETE FROM workspaces WHERE name = ?1", params![ws])?;
+            Ok(())
+        })
+    }
+
+    fn metadata(&self, ws: &str) -> Result<std::collections::BTreeMap<String, String>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT key, value FROM workspace_metadata WHERE workspace = ?1 ORDER BY key")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![ws], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    fn set_metadata(&self, ws: &str, entries: &[(String, String)]) -> Result<()> {
+        self.in_tx(|| {
+            for (k, v) in entries {
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO workspace_metadata(workspace, key, value) VALUES (?1, ?2, ?3)",
+                    params![ws, k, v],
+                )?;
+            }
             Ok(())
         })
     }

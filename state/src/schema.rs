@@ -2,7 +2,8 @@
 
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE workspaces (
     name TEXT PRIMARY KEY,
     lineage TEXT NOT NULL,
@@ -62,7 +63,16 @@ CREATE TABLE intents (
     planned TEXT NOT NULL,
     PRIMARY KEY (workspace, address)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE workspace_metadata (
+    workspace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (workspace, key)
+);
+"#,
+];
 
 /// Applies pending migrations. Returns `Some(version)` if the file is newer than this build.
 pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<Option<i64>> {

@@ -104,6 +104,13 @@ pub trait StateStore: Send {
     /// The workspace's runs, oldest first.
     fn runs(&self, ws: &str) -> Result<Vec<RunRecord>>;
 
+    /// The workspace's metadata: what a tool on top of the engine keeps about it (an
+    /// environment's branch, creation and expiry), by key.
+    fn metadata(&self, ws: &str) -> Result<std::collections::BTreeMap<String, String>>;
+
+    /// Sets metadata entries (insert or replace), in one transaction.
+    fn set_metadata(&self, ws: &str, entries: &[(String, String)]) -> Result<()>;
+
     /// The current holder of the workspace lock, if any.
     fn lock_holder(&self, ws: &str) -> Result<Option<LockInfo>>;
 

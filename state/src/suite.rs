@@ -158,7 +158,25 @@ pub fn moves_outputs_and_workspaces(b: &dyn Backend) {
         .map(|w| w.name)
         .collect();
     assert_eq!(names, ["a-first", "w"]);
+    s.set_metadata(
+        "w",
+        &[
+            ("branch".into(), "dev/feature-x".into()),
+            ("ttl".into(), "72h".into()),
+        ],
+    )
+    .unwrap();
+    s.set_metadata("w", &[("ttl".into(), "24h".into())])
+        .unwrap();
+    let meta = s.metadata("w").unwrap();
+    assert_eq!(meta.len(), 2);
+    assert_eq!(
+        (meta["branch"].as_str(), meta["ttl"].as_str()),
+        ("dev/feature-x", "24h")
+    );
+    assert!(s.metadata("a-first").unwrap().is_empty());
     s.delete_workspace("w").unwrap();
+    assert!(s.metadata("w").unwrap().is_empty());
     assert!(s.workspace_meta("w").unwrap().is_none());
     assert!(s.resources("w").unwrap().is_empty());
     assert!(s.outputs("w").unwrap().is_empty());

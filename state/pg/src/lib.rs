@@ -16,7 +16,7 @@
 //!   took one meanwhile, the store stops: every call fails saying the lock was lost, and
 //!   nothing more is written.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,7 +34,8 @@ pub const DEFAULT_SCHEMA: &str = "terrane";
 const PAGE: i64 = 1000;
 
 /// Schema versions, applied in order; `{s}` is the quoted schema name.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE {s}.workspaces (
     name TEXT PRIMARY KEY,
     lineage TEXT NOT NULL,
@@ -94,7 +95,16 @@ CREATE TABLE {s}.intents (
     planned TEXT NOT NULL,
     PRIMARY KEY (workspace, address)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE {s}.workspace_metadata (
+    workspace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (workspace, key)
+);
+"#,
+];
 
 /// How long a dropped connection is tried again before the call fails.
 const RECONNECT: Duration = Duration::from_secs(30);
@@ -537,7 +547,13 @@ impl StateStore for PgStore {
         let ws = ws.to_string();
         self.call(move |c, s| {
             let mut tx = c.transaction()?;
-            for t in ["resources", "outputs", "intents", "locks"] {
+            for t in [
+                "resources",
+                "outputs",
+                "intents",
+                "locks",
+                "workspace_metadata",
+            ] {
                 tx.execute(&format!("DELETE FROM {s}.{t} WHERE workspace = $1"), &[&ws])?;
             }
             tx.execute(
@@ -885,6 +901,38 @@ impl StateStore for PgStore {
                 failed: r.get(12),
             })
             .collect())
+        })
+    }
+
+    fn metadata(&self, ws: &str) -> Result<BTreeMap<String, String>> {
+        let ws = ws.to_string();
+        self.call(move |c, s| {
+            Ok(c.query(
+                &format!(
+                    "SELECT key, value FROM {s}.workspace_metadata WHERE workspace = $1 ORDER BY key"
+                ),
+                &[&ws],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+        })
+    }
+
+    fn set_metadata(&self, ws: &str, entries: &[(String, String)]) -> Result<()> {
+        let (ws, entries) = (ws.to_string(), entries.to_vec());
+        self.call(move |c, s| {
+            let mut tx = c.transaction()?;
+            for (k, v) in &entries {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO {s}.workspace_metadata (workspace, key, value) VALUES ($1, $2, $3)
+                         ON CONFLICT (workspace, key) DO UPDATE SET value = excluded.value"
+                    ),
+                    &[&ws, k, v],
+                )?;
+            }
+            tx.commit()
         })
     }
 

@@ -103,6 +103,10 @@ impl AwsResource for Lb {
         "aws_lb"
     }
 
+    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        super::validate_name_length(config, "Load balancer")
+    }
+
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
         let mut out = Vec::new();
         for lb in super::load_balancers(cx).await? {

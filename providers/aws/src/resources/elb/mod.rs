@@ -192,3 +192,38 @@ mod target_group;
 mod target_group_attachment;
 
 use action::{action_schema, actions, actions_state, validate_actions};
+
+/// AWS takes at most 32 characters in a load balancer's or a target group's name: a longer one
+/// (an environment prefix too long for the names a module builds from it) is an error at plan,
+/// before anything is created.
+pub(super) fn validate_name_length(config: &Value, what: &str) -> Vec<Diagnostic> {
+    match config.get("name").and_then(Value::as_str) {
+        Some(n) if n.chars().count() > 32 => vec![Diagnostic::error(
+            "Name too long",
+            format!(
+                "{what} names take at most 32 characters; {n:?} has {}. Use a shorter name (or a shorter environment prefix).",
+                n.chars().count()
+            ),
+        )
+        .for_attribute("name")],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn names_longer_than_aws_takes_are_refused_at_plan() {
+        let ok = Value::map([("name", Value::from("automation-1a2b3c4d-alb"))]);
+        assert!(validate_name_length(&ok, "Load balancer").is_empty());
+        let long = Value::map([("name", Value::from("a-very-long-team-prefix-1a2b3c4d-alb"))]);
+        let d = validate_name_length(&long, "Load balancer");
+        assert_eq!(d.len(), 1);
+        assert!(d[0].detail.contains("has 36"), "{:?}", d[0]);
+        // Unknown until apply: nothing to check yet.
+        let unknown = Value::map([("name", Value::Unknown)]);
+        assert!(validate_name_length(&unknown, "Target group").is_empty());
+    }
+}

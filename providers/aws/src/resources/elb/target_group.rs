@@ -157,6 +157,10 @@ impl AwsResource for TargetGroup {
         "aws_lb_target_group"
     }
 
+    fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        super::validate_name_length(config, "Target group")
+    }
+
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
         let groups = super::target_groups(cx).await?;
         let arns: Vec<String> = groups
