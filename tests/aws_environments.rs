@@ -263,3 +263,145 @@ async fn two_branches_share_one_state_and_one_comes_down_alone() {
         .collect();
     assert_eq!(names, [name_a.as_str()]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn env_gc_removes_expired_and_orphaned_environments_and_keeps_protected_ones() {
+    let m = Moto::start();
+    let schema = postgres::fresh_schema("gc");
+    let conn = postgres::server().conn_str();
+    let f = Fixture::new(&config(&schema));
+    f.write("environments.hcl", RULES);
+    let later = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 2 * 3600;
+    let later = later.to_string();
+    let run = |args: &[&str], clock: Option<&str>| {
+        let mut c = f.cmd(args);
+        for (k, v) in m.env() {
+            c.env(k, v);
+        }
+        c.env("PG_CONN_STR", &conn);
+        if let Some(t) = clock {
+            c.env("TERRANE_NOW", t);
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let up = |branch: &str, cidr: &str| {
+        let (code, out, err) = run(
+            &[
+                "env",
+                "up",
+                "--branch",
+                branch,
+                "--ttl",
+                "1h",
+                "-auto-approve",
+                &format!("-var=cidr={cidr}"),
+            ],
+            None,
+        );
+        assert_eq!(code, 0, "{out}\n{err}");
+    };
+    up("dev/feature-old", "10.2.0.0/16");
+    up("dev/feature-lost", "10.3.0.0/16");
+    up("master", "10.4.0.0/16");
+    let name = |b: &str| format!("automation-{}", terrane_engine::environments::sha8(b));
+    let (old, lost) = (name("dev/feature-old"), name("dev/feature-lost"));
+    let vpc_of = |ws: &str| {
+        let mut c = f.cmd(&["output", "-raw", "vpc_id"]);
+        for (k, v) in m.env() {
+            c.env(k, v);
+        }
+        let out = c
+            .env("PG_CONN_STR", &conn)
+            .env("TF_WORKSPACE", ws)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (vpc_old, vpc_lost, vpc_master) =
+        (vpc_of(&old), vpc_of(&lost), vpc_of("automation-master"));
+    // The state of one is lost: its workspace is forgotten, its objects stay.
+    let (code, out, err) = run(&["workspace", "delete", "-force", &lost], None);
+    assert_eq!(code, 0, "{out}\n{err}");
+
+    // Two hours later all three are past their TTL.
+    let (_, out, _) = run(&["env", "list", "-json"], Some(&later));
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let status = |n: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == n)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status(&old), "expired");
+    assert_eq!(status("automation-master"), "protected");
+
+    // A dry run says what it would remove and removes nothing.
+    let (code, out, err) = run(&["env", "gc", "--dry-run"], Some(&later));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains(&format!("  {old}  branch \"dev/feature-old\"")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("  {lost}  no state; ")), "{out}");
+    assert!(
+        out.contains(&format!("tagged terrane:env={lost}: nuke them")),
+        "{out}"
+    );
+    assert!(
+        out.contains("Kept automation-master: expired, but protected"),
+        "{out}"
+    );
+    assert!(out.contains("This was a dry run"), "{out}");
+    assert!(vpc_tags(&m, &vpc_old).await.is_some());
+
+    // Without confirmation under -input=false it refuses.
+    let (code, _, err) = run(&["env", "gc", "-input=false"], Some(&later));
+    assert_eq!(code, 1);
+    assert!(err.contains("No confirmation"), "{err}");
+
+    let (code, out, err) = run(
+        &["env", "gc", "-auto-approve", "--account", "123456789012"],
+        Some(&later),
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains(&format!("Removed environment {old}.")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("Removed orphaned environment {lost}.")),
+        "{out}"
+    );
+    assert!(
+        vpc_tags(&m, &vpc_old).await.is_none(),
+        "the expired environment's VPC is left"
+    );
+    assert!(
+        vpc_tags(&m, &vpc_lost).await.is_none(),
+        "the orphan's VPC is left"
+    );
+    assert!(
+        vpc_tags(&m, &vpc_master).await.is_some(),
+        "the protected environment is gone"
+    );
+    let (_, out, _) = run(&["env", "list", "-json"], Some(&later));
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["automation-master"]);
+}

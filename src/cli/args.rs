@@ -116,6 +116,28 @@ pub enum EnvCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Remove every expired environment (destroy, then delete its workspace; where a destroy
+    /// fails, nuke by the environment's tag), and every environment whose state is gone but
+    /// whose tagged objects remain. Shows what it will remove and asks first.
+    Gc {
+        /// Only show what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Name prefix of the environments to look for (default: environments.hcl).
+        #[arg(long)]
+        prefix: Option<String>,
+        /// The account a nuke may delete in (a nuke needs it pinned).
+        #[arg(long, value_name = "ID")]
+        account: Option<String>,
+        /// A region to search for orphans (repeatable; default AWS_REGION).
+        #[arg(long = "region", value_name = "REGION")]
+        regions: Vec<String>,
+        #[command(flatten)]
+        args: PlanArgs,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+    },
     /// One environment, with its outputs.
     Show {
         name: String,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use terrane_core::Diagnostics;
 use terrane_engine::environments::{self, EnvMeta, Rules};
 
-use super::args::{EnvCommand, PlanArgs};
+use super::args::{EnvCommand, NukeArgs, NukeDelete, NukeSelect, PlanArgs};
 use super::{err, ops, CmdResult, Ctx};
 
 pub async fn env(ctx: &Ctx, cmd: EnvCommand) -> CmdResult {
@@ -56,6 +56,26 @@ pub async fn env(ctx: &Ctx, cmd: EnvCommand) -> CmdResult {
             down(ctx, &rules, &name, args, auto_approve).await
         }
         EnvCommand::List { json } => list(ctx, &rules, json),
+        EnvCommand::Gc {
+            dry_run,
+            prefix,
+            account,
+            regions,
+            args,
+            auto_approve,
+        } => {
+            if let Some(p) = prefix {
+                rules.prefix = p;
+            }
+            let gc = Gc {
+                dry_run,
+                account,
+                regions,
+                args,
+                auto_approve,
+            };
+            gc.run(ctx, &rules).await
+        }
         EnvCommand::Show { name, json } => show(ctx, &rules, &name, json),
     }
 }
@@ -309,4 +329,142 @@ fn show(ctx: &Ctx, rules: &Rules, name: &str, json: bool) -> CmdResult {
         println!("output      {k} = {}", terrane_core::redact::mask(&v));
     }
     Ok(0)
+}
+
+/// `env gc`.
+struct Gc {
+    dry_run: bool,
+    account: Option<String>,
+    regions: Vec<String>,
+    args: PlanArgs,
+    auto_approve: bool,
+}
+
+impl Gc {
+    async fn run(&self, ctx: &Ctx, rules: &Rules) -> CmdResult {
+        let rows = rows(ctx, rules)?;
+        let known: std::collections::BTreeSet<String> =
+            ctx.open_workspace()?.list()?.into_iter().collect();
+        let now = environments::now();
+        let mut expired = Vec::new();
+        for r in &rows {
+            let past = r.expires.is_some_and(|t| t <= now);
+            if past && rules.is_protected(&r.name) {
+                println!(
+                    "Kept {}: expired, but protected ({}).",
+                    r.name,
+                    environments::RULES_FILE
+                );
+            } else if past {
+                expired.push(r);
+            }
+        }
+        // Environments whose state is gone: their objects still carry their tag.
+        let tagged = super::nuke::tagged_environments(ctx, &rules.prefix, &self.regions).await?;
+        let orphans: Vec<(&String, &usize)> = tagged
+            .iter()
+            .filter(|(name, _)| !known.contains(*name) && !rules.is_protected(name))
+            .collect();
+        if expired.is_empty() && orphans.is_empty() {
+            println!("No expired or orphaned environments.");
+            return Ok(0);
+        }
+        println!("Environments to remove:");
+        for r in &expired {
+            println!(
+                "  {}  branch {:?}, expired {}: destroy {} object(s), then delete its workspace",
+                r.name,
+                r.meta.branch,
+                r.expires.map(environments::rfc3339).unwrap_or_default(),
+                r.objects
+            );
+        }
+        for (name, n) in &orphans {
+            println!(
+                "  {name}  no state; {n} object(s) tagged {}={name}: nuke them",
+                environments::ENV_TAG
+            );
+        }
+        if self.dry_run {
+            println!("\nThis was a dry run: nothing was removed.");
+            return Ok(0);
+        }
+        if !self.auto_approve
+            && !super::ui::confirm(
+                "Remove these environments?",
+                "Terrane will destroy everything listed above. There is no undo.",
+                self.args.input,
+            )?
+        {
+            println!("\nGarbage collection cancelled.");
+            return Ok(1);
+        }
+        let mut left = Vec::new();
+        for r in expired {
+            let env_ctx = in_workspace(ctx, &r.name);
+            let destroyed = ops::apply(&env_ctx, &self.args, true, true, None).await;
+            let ok = matches!(destroyed, Ok(0)) || {
+                if let Err(d) = &destroyed {
+                    super::ui::print_diags(d, ctx.color);
+                }
+                println!("\nThe destroy of {} failed; deleting by its tag.", r.name);
+                self.nuke(&env_ctx, &r.name).await
+            };
+            if ok {
+                let other = in_workspace(ctx, if r.name == "default" { "-" } else { "default" });
+                // After a nuke the state may still name objects it could not read: forget them.
+                other.open_workspace()?.delete_other(&r.name, true)?;
+                println!("Removed environment {}.", r.name);
+            } else {
+                left.push(r.name.clone());
+            }
+        }
+        for (name, _) in orphans {
+            if self.nuke(ctx, name).await {
+                println!("Removed orphaned environment {name}.");
+            } else {
+                left.push(name.clone());
+            }
+        }
+        if left.is_empty() {
+            Ok(0)
+        } else {
+            println!("\nLeft: {} (see the messages above).", left.join(", "));
+            Ok(1)
+        }
+    }
+
+    /// Deletes what carries the environment's tag; true when nothing selected is left.
+    async fn nuke(&self, ctx: &Ctx, name: &str) -> bool {
+        if self.account.is_none() {
+            println!("  {name}: pass --account ID to let env gc delete its objects by tag.");
+            return false;
+        }
+        let a = NukeArgs {
+            action: None,
+            select: NukeSelect {
+                env: Some(name.to_string()),
+                regions: self.regions.clone(),
+                ..Default::default()
+            },
+            delete: NukeDelete {
+                account: self.account.clone(),
+                confirm: Some(name.to_string()),
+                input: false,
+                parallelism: self.args.parallelism,
+                timeout: "30m".into(),
+            },
+            no_dry_run: true,
+            json: false,
+            explain: false,
+        };
+        match super::nuke::nuke(ctx, a).await {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(d) => {
+                super::ui::print_diags(&d, ctx.color);
+                false
+            }
+        }
+    }
 }

@@ -37,6 +37,38 @@ pub async fn nuke(ctx: &Ctx, a: NukeArgs) -> CmdResult {
     }
 }
 
+/// The environments whose objects carry the environment tag with a value starting with
+/// `prefix-`, with how many objects each (for `env gc`, to find environments whose state is
+/// gone). Searches the regions given, or AWS_REGION; none: nothing is searched.
+pub(super) async fn tagged_environments(
+    ctx: &Ctx,
+    prefix: &str,
+    regions: &[String],
+) -> Result<std::collections::BTreeMap<String, usize>, terrane_core::Diagnostics> {
+    let env_tag = terrane_engine::environments::ENV_TAG;
+    let s = NukeSelect {
+        tag_regex: vec![format!("{env_tag}=^{prefix}-")],
+        regions: regions.to_vec(),
+        ..Default::default()
+    };
+    let (sel, regions) = selection(&s, &FilterFile::default())?;
+    let mut out = std::collections::BTreeMap::new();
+    if regions.is_empty() {
+        return Ok(out);
+    }
+    let compiled = sel.compile().map_err(nuke_err)?;
+    let targets = targets(ctx, &regions).await?;
+    let plan = terrane_nuke::plan(&targets, &compiled, None, &[], SystemTime::now())
+        .await
+        .map_err(nuke_err)?;
+    for o in &plan.objects {
+        if let Some(env) = o.tags.get(env_tag) {
+            *out.entry(env.clone()).or_insert(0) += 1;
+        }
+    }
+    Ok(out)
+}
+
 fn nuke_err(e: terrane_nuke::NukeError) -> terrane_core::Diagnostics {
     match e {
         terrane_nuke::NukeError::Refused(m) => {
