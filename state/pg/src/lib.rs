@@ -270,6 +270,50 @@ fn lock_info(r: &Row) -> LockInfo {
     }
 }
 
+/// The columns of a resource row, in [`resource_row`]'s order.
+const RESOURCE_COLUMNS: &str = "address, provider, attrs, sensitive, deps, tainted, schema_version";
+
+/// A resource row as read (its JSON columns still text: the connection's thread only copies).
+struct ResourceRow {
+    address: String,
+    provider: String,
+    attrs: String,
+    sensitive: String,
+    deps: String,
+    tainted: bool,
+    schema_version: i64,
+}
+
+fn resource_row(r: &Row) -> ResourceRow {
+    ResourceRow {
+        address: r.get(0),
+        provider: r.get(1),
+        attrs: r.get(2),
+        sensitive: r.get(3),
+        deps: r.get(4),
+        tainted: r.get(5),
+        schema_version: r.get(6),
+    }
+}
+
+impl ResourceRow {
+    fn record(self) -> Result<ResourceRecord> {
+        let corrupt = |m: serde_json::Error| StateError::Corrupt {
+            address: self.address.clone(),
+            message: m.to_string(),
+        };
+        Ok(ResourceRecord {
+            attrs: serde_json::from_str(&self.attrs).map_err(corrupt)?,
+            sensitive: serde_json::from_str(&self.sensitive).map_err(corrupt)?,
+            deps: serde_json::from_str(&self.deps).map_err(corrupt)?,
+            address: self.address.clone(),
+            provider: self.provider,
+            tainted: self.tainted,
+            schema_version: self.schema_version,
+        })
+    }
+}
+
 fn json_or_null(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or(serde_json::Value::Null)
 }
@@ -573,45 +617,19 @@ impl StateStore for PgStore {
             let rows = self.call(move |c, s| {
                 let rows = c.query(
                     &format!(
-                        "SELECT address, provider, attrs, sensitive, deps, tainted, schema_version
-                         FROM {s}.resources WHERE workspace = $1 AND ($2 OR address > $3)
+                        "SELECT {RESOURCE_COLUMNS} FROM {s}.resources
+                         WHERE workspace = $1 AND ($2 OR address > $3)
                          ORDER BY address LIMIT $4"
                     ),
                     &[&w, &first, &a, &PAGE],
                 )?;
-                Ok(rows
-                    .iter()
-                    .map(|r| {
-                        let t: (String, String, String, String, String, bool, i64) = (
-                            r.get(0),
-                            r.get(1),
-                            r.get(2),
-                            r.get(3),
-                            r.get(4),
-                            r.get(5),
-                            r.get(6),
-                        );
-                        t
-                    })
-                    .collect::<Vec<_>>())
+                Ok(rows.iter().map(resource_row).collect::<Vec<_>>())
             })?;
             first = false;
             let n = rows.len();
-            for (address, provider, attrs, sensitive, deps, tainted, schema_version) in rows {
-                let corrupt = |m: serde_json::Error| StateError::Corrupt {
-                    address: address.clone(),
-                    message: m.to_string(),
-                };
-                let rec = ResourceRecord {
-                    attrs: serde_json::from_str(&attrs).map_err(corrupt)?,
-                    sensitive: serde_json::from_str(&sensitive).map_err(corrupt)?,
-                    deps: serde_json::from_str(&deps).map_err(corrupt)?,
-                    address: address.clone(),
-                    provider,
-                    tainted,
-                    schema_version,
-                };
-                after = address;
+            for row in rows {
+                let rec = row.record()?;
+                after.clone_from(&rec.address);
                 f(rec);
             }
             if (n as i64) < PAGE {
@@ -622,43 +640,17 @@ impl StateStore for PgStore {
 
     fn resource(&self, ws: &str, address: &str) -> Result<Option<ResourceRecord>> {
         let (ws, address) = (ws.to_string(), address.to_string());
-        let row = self.call(move |c, s| {
+        self.call(move |c, s| {
             Ok(c.query_opt(
                 &format!(
-                    "SELECT address, provider, attrs, sensitive, deps, tainted, schema_version
-                     FROM {s}.resources WHERE workspace = $1 AND address = $2"
+                    "SELECT {RESOURCE_COLUMNS} FROM {s}.resources WHERE workspace = $1 AND address = $2"
                 ),
                 &[&ws, &address],
             )?
-            .map(|r| {
-                let t: (String, String, String, String, String, bool, i64) = (
-                    r.get(0),
-                    r.get(1),
-                    r.get(2),
-                    r.get(3),
-                    r.get(4),
-                    r.get(5),
-                    r.get(6),
-                );
-                t
-            }))
-        })?;
-        let Some((address, provider, attrs, sensitive, deps, tainted, schema_version)) = row else {
-            return Ok(None);
-        };
-        let corrupt = |m: serde_json::Error| StateError::Corrupt {
-            address: address.clone(),
-            message: m.to_string(),
-        };
-        Ok(Some(ResourceRecord {
-            attrs: serde_json::from_str(&attrs).map_err(corrupt)?,
-            sensitive: serde_json::from_str(&sensitive).map_err(corrupt)?,
-            deps: serde_json::from_str(&deps).map_err(corrupt)?,
-            address: address.clone(),
-            provider,
-            tainted,
-            schema_version,
-        }))
+            .map(|r| resource_row(&r)))
+        })?
+        .map(|row| row.record())
+        .transpose()
     }
 
     fn put_resource(&self, ws: &str, rec: &ResourceRecord) -> Result<()> {
