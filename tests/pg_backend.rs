@@ -1,7 +1,8 @@
 //! `backend "pg"` end to end, against a real PostgreSQL server on loopback: two working
 //! directories with no local state (two CI runners) share one state; two workspaces apply at
-//! once without waiting for each other; a run killed with SIGKILL mid-apply is finished from
-//! the other directory, which takes over its lock (its session has ended) with no duplicates.
+//! once without waiting for each other; a run killed with SIGKILL mid-apply (an apply, and an
+//! env up) is finished from the other directory, which takes over its lock (its session has
+//! ended) with no duplicates.
 
 mod common;
 #[path = "common/postgres.rs"]
@@ -482,4 +483,97 @@ output "region" {{
     reader.ok(&["apply", "-auto-approve"], 0);
     let r = reader.ok(&["output", "-raw", "region"], 0);
     assert_eq!(r.stdout, "eu-west-1");
+}
+
+#[test]
+fn an_env_up_killed_mid_apply_is_finished_by_env_up_from_another_directory() {
+    let schema = postgres::fresh_schema("envkill");
+    let cloud = tempfile::tempdir().unwrap();
+    let tf = config(
+        &schema,
+        cloud.path(),
+        r#"
+variable "env_name" {
+  type = string
+}
+
+resource "test_instance" "done" {
+  name = "${var.env_name}-done"
+}
+
+resource "test_instance" "inflight" {
+  name      = "${var.env_name}-inflight"
+  value     = test_instance.done.id
+  settle_ms = 60000
+}
+
+resource "test_instance" "later" {
+  value = test_instance.inflight.id
+}
+"#,
+    );
+    let (first, second) = (Fixture::new(&tf), Fixture::new(&tf));
+    let c = conn();
+    let env = [("PG_CONN_STR", OsStr::new(&c))];
+    let up = [
+        "env",
+        "up",
+        "--branch",
+        "dev/feature-kill",
+        "-auto-approve",
+        "-input=false",
+    ];
+    let mut child = first
+        .cmd(&up)
+        .env("PG_CONN_STR", &c)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while objects(cloud.path()) < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the in-flight object was never made"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    // The same env up from another runner takes the dead run's lock over and finishes.
+    let mut again = up.to_vec();
+    again.push("-lock-timeout=30s");
+    let r = second.ok_with_env(&again, &env, 0);
+    assert!(
+        r.stderr.contains("Took over a stale state lock"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("is now recorded in state"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains("1 added"), "{}", r.stdout);
+    assert_eq!(objects(cloud.path()), 3, "no duplicates");
+    let name = format!(
+        "automation-{}",
+        terrane_engine::environments::sha8("dev/feature-kill")
+    );
+    let r = second.ok_with_env(&["env", "list", "-json"], &env, 0);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(list[0]["name"], name.as_str());
+    assert_eq!(list[0]["objects"], 3);
+    second.ok_with_env(
+        &[
+            "env",
+            "down",
+            "--branch",
+            "dev/feature-kill",
+            "-auto-approve",
+        ],
+        &env,
+        0,
+    );
+    assert_eq!(objects(cloud.path()), 0);
 }
