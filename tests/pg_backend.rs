@@ -42,6 +42,22 @@ fn objects(cloud: &Path) -> usize {
         .unwrap_or(0)
 }
 
+/// Runs `cmd` and kills it with SIGKILL once "inflight" exists and is settling (two objects
+/// made in `cloud`).
+fn kill_when_in_flight(cmd: &mut std::process::Command, cloud: &Path) {
+    let mut child = cmd.stdout(std::process::Stdio::null()).spawn().unwrap();
+    let start = Instant::now();
+    while objects(cloud) < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the in-flight object was never made"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
 fn conn() -> String {
     postgres::server().conn_str()
 }
@@ -143,23 +159,12 @@ resource "test_instance" "later" {
     let (first, second) = (Fixture::new(&tf), Fixture::new(&tf));
     let c = conn();
     let env = [("PG_CONN_STR", OsStr::new(&c))];
-    let mut child = first
-        .cmd(&["apply", "-auto-approve"])
-        .env("PG_CONN_STR", &c)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Kill it once "inflight" exists and is settling (two objects made).
-    let start = Instant::now();
-    while objects(cloud.path()) < 2 {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the in-flight object was never made"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    kill_when_in_flight(
+        first
+            .cmd(&["apply", "-auto-approve"])
+            .env("PG_CONN_STR", &c),
+        cloud.path(),
+    );
 
     // From the other directory: the dead run's lock is taken over, its in-flight object found
     // by its token and recorded, and only what is left is planned.
@@ -523,22 +528,7 @@ resource "test_instance" "later" {
         "-auto-approve",
         "-input=false",
     ];
-    let mut child = first
-        .cmd(&up)
-        .env("PG_CONN_STR", &c)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while objects(cloud.path()) < 2 {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the in-flight object was never made"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    kill_when_in_flight(first.cmd(&up).env("PG_CONN_STR", &c), cloud.path());
 
     // The same env up from another runner takes the dead run's lock over and finishes.
     let mut again = up.to_vec();

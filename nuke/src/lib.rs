@@ -16,7 +16,7 @@
 
 pub mod file;
 pub mod select;
-mod time;
+use terrane_core::time;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;

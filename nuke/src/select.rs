@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use terrane_core::{DiscoverFilter, DiscoveredObject, NameMatch};
 
-use crate::time::parse_rfc3339;
 use crate::NukeError;
+use terrane_core::time::parse_rfc3339;
 
 /// The tag Terrane's environments put on every object (until `terrane env` sets it, any key can
 /// be named with `--env-tag`).
@@ -267,7 +267,7 @@ impl Compiled {
                 if age < min {
                     return Verdict::Kept(format!(
                         "created {} ago, not older than {}",
-                        crate::time::human(age),
+                        terrane_core::time::human(age),
                         s.older_than.as_deref().unwrap_or_default()
                     ));
                 }
@@ -280,7 +280,7 @@ impl Compiled {
                 if age > max {
                     return Verdict::Kept(format!(
                         "created {} ago, not newer than {}",
-                        crate::time::human(age),
+                        terrane_core::time::human(age),
                         s.newer_than.as_deref().unwrap_or_default()
                     ));
                 }

@@ -90,23 +90,25 @@ fn process_alive(_pid: i64) -> bool {
 
 /// The current holder of the workspace lock, if any.
 pub(crate) fn holder(s: &Store, ws: &str) -> Result<Option<LockInfo>> {
-    s.conn
-        .query_row(
-            "SELECT id, pid, host, user, command, since FROM locks WHERE workspace = ?1",
-            params![ws],
-            |r| {
-                Ok(LockInfo {
-                    id: r.get(0)?,
-                    pid: r.get(1)?,
-                    host: r.get(2)?,
-                    user: r.get(3)?,
-                    command: r.get(4)?,
-                    since: r.get(5)?,
-                })
-            },
-        )
-        .optional()
-        .map_err(|e| s.err(e))
+    read_holder(&s.conn, ws).map_err(|e| s.err(e))
+}
+
+fn read_holder(conn: &rusqlite::Connection, ws: &str) -> rusqlite::Result<Option<LockInfo>> {
+    conn.query_row(
+        "SELECT id, pid, host, user, command, since FROM locks WHERE workspace = ?1",
+        params![ws],
+        |r| {
+            Ok(LockInfo {
+                id: r.get(0)?,
+                pid: r.get(1)?,
+                host: r.get(2)?,
+                user: r.get(3)?,
+                command: r.get(4)?,
+                since: r.get(5)?,
+            })
+        },
+    )
+    .optional()
 }
 
 /// Takes the workspace lock, waiting up to `timeout` for a live holder to release it.
@@ -120,23 +122,7 @@ pub(crate) fn acquire(
     let me = LockInfo::this_process(command);
     loop {
         let attempt = s.in_tx(|| {
-            let holder = s
-                .conn
-                .query_row(
-                    "SELECT id, pid, host, user, command, since FROM locks WHERE workspace = ?1",
-                    params![ws],
-                    |r| {
-                        Ok(LockInfo {
-                            id: r.get(0)?,
-                            pid: r.get(1)?,
-                            host: r.get(2)?,
-                            user: r.get(3)?,
-                            command: r.get(4)?,
-                            since: r.get(5)?,
-                        })
-                    },
-                )
-                .optional()?;
+            let holder = read_holder(&s.conn, ws)?;
             let stale = holder
                 .as_ref()
                 .is_some_and(|h| h.host == me.host && !process_alive(h.pid));

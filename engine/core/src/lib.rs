@@ -13,6 +13,7 @@ pub mod redact;
 pub mod schema;
 pub mod sign;
 pub mod text;
+pub mod time;
 pub mod units;
 pub mod value;
 

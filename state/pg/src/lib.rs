@@ -21,7 +21,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, NoTls};
+
+mod rows;
+mod schema;
+mod session;
+
+use rows::{
+    bump_serial, json_or_null, lock_info, prepare_upsert, resource_row, upsert, RESOURCE_COLUMNS,
+};
+use schema::MIGRATIONS;
+use session::{Held, Job, Session};
 use terrane_state::{
     now, Intent, LockInfo, LockOutcome, OutputRecord, ResourceRecord, Result, RunCounts, RunRecord,
     StateError, StateStore, StepWrite, WorkspaceMeta,
@@ -32,162 +42,6 @@ pub const DEFAULT_SCHEMA: &str = "terrane";
 
 /// Resources read per query by `for_each_resource` (keyset pages, so memory stays bounded).
 const PAGE: i64 = 1000;
-
-/// Schema versions, applied in order; `{s}` is the quoted schema name.
-const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE {s}.workspaces (
-    name TEXT PRIMARY KEY,
-    lineage TEXT NOT NULL,
-    serial BIGINT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE {s}.resources (
-    workspace TEXT NOT NULL,
-    address TEXT NOT NULL,
-    provider TEXT NOT NULL,
-    attrs TEXT NOT NULL,
-    sensitive TEXT NOT NULL,
-    deps TEXT NOT NULL,
-    tainted BOOLEAN NOT NULL DEFAULT FALSE,
-    schema_version BIGINT NOT NULL DEFAULT 0,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (workspace, address)
-);
-CREATE TABLE {s}.outputs (
-    workspace TEXT NOT NULL,
-    name TEXT NOT NULL,
-    value TEXT NOT NULL,
-    sensitive BOOLEAN NOT NULL,
-    PRIMARY KEY (workspace, name)
-);
-CREATE TABLE {s}.runs (
-    id BIGSERIAL PRIMARY KEY,
-    workspace TEXT NOT NULL,
-    command TEXT NOT NULL,
-    run_user TEXT NOT NULL,
-    host TEXT NOT NULL,
-    pid BIGINT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    result TEXT,
-    added BIGINT NOT NULL DEFAULT 0,
-    changed BIGINT NOT NULL DEFAULT 0,
-    destroyed BIGINT NOT NULL DEFAULT 0,
-    failed BIGINT NOT NULL DEFAULT 0
-);
-CREATE TABLE {s}.locks (
-    workspace TEXT PRIMARY KEY,
-    id TEXT NOT NULL,
-    pid BIGINT NOT NULL,
-    host TEXT NOT NULL,
-    lock_user TEXT NOT NULL,
-    command TEXT NOT NULL,
-    since TEXT NOT NULL
-);
-CREATE TABLE {s}.intents (
-    workspace TEXT NOT NULL,
-    address TEXT NOT NULL,
-    op TEXT NOT NULL,
-    token TEXT NOT NULL,
-    run_id BIGINT NOT NULL,
-    started_at TEXT NOT NULL,
-    planned TEXT NOT NULL,
-    PRIMARY KEY (workspace, address)
-);
-"#,
-    r#"
-CREATE TABLE {s}.workspace_metadata (
-    workspace TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (workspace, key)
-);
-"#,
-];
-
-/// How long a dropped connection is tried again before the call fails.
-const RECONNECT: Duration = Duration::from_secs(30);
-
-/// A query for the connection's thread. It runs with the client (`None`: the store has lost a
-/// lock, and must not write) and `last` set on its final try; it returns false when the
-/// connection closed under it, so that the thread connects again and runs it once more.
-type Job = Box<dyn FnMut(Option<&mut Client>, bool) -> bool + Send>;
-
-/// Workspace -> (lock id, advisory key) of the locks a store holds.
-type Held = Arc<Mutex<HashMap<String, (String, i64)>>>;
-
-/// The connection's thread: runs jobs in order, and connects again when the connection drops.
-struct Session {
-    conn_str: String,
-    client: Client,
-    held: Held,
-    lost: Arc<AtomicBool>,
-}
-
-impl Session {
-    fn serve(mut self, rx: mpsc::Receiver<Job>) {
-        for mut job in rx {
-            if self.lost.load(Ordering::SeqCst) {
-                job(None, true);
-                continue;
-            }
-            if job(Some(&mut self.client), false) {
-                continue;
-            }
-            tracing::warn!("the connection to the state database dropped; connecting again");
-            match self.reconnect() {
-                Ok(()) if !self.lost.load(Ordering::SeqCst) => {
-                    job(Some(&mut self.client), true);
-                }
-                // Still down, or a lock is gone: the job reports its error.
-                Ok(()) => {
-                    job(None, true);
-                }
-                Err(()) => {
-                    job(Some(&mut self.client), true);
-                }
-            }
-        }
-    }
-
-    /// Connects again (backing off, for up to [`RECONNECT`]) and takes the held locks again.
-    fn reconnect(&mut self) -> std::result::Result<(), ()> {
-        let deadline = Instant::now() + RECONNECT;
-        let mut delay = Duration::from_millis(100);
-        let client = loop {
-            match Client::connect(&self.conn_str, NoTls) {
-                Ok(c) => break c,
-                Err(e) if Instant::now() + delay < deadline => {
-                    tracing::debug!(error = %e, "state database unreachable; retrying");
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(Duration::from_secs(2));
-                }
-                Err(_) => return Err(()),
-            }
-        };
-        self.client = client;
-        let keys: Vec<(String, i64)> = self
-            .held
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(ws, (_, k))| (ws.clone(), *k))
-            .collect();
-        for (ws, key) in keys {
-            let got = self
-                .client
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-                .map(|r| r.get::<_, bool>(0))
-                .unwrap_or(false);
-            if !got {
-                tracing::error!(workspace = %ws, "the workspace lock was taken by another run while the connection was down");
-                self.lost.store(true, Ordering::SeqCst);
-            }
-        }
-        Ok(())
-    }
-}
 
 /// The state in one schema of a PostgreSQL database.
 pub struct PgStore {
@@ -257,65 +111,6 @@ fn lock_key(schema: &str, ws: &str) -> i64 {
         h = h.wrapping_mul(0x100000001b3);
     }
     (h & 0x3fff_ffff_ffff_ffff) as i64
-}
-
-fn lock_info(r: &Row) -> LockInfo {
-    LockInfo {
-        id: r.get(0),
-        pid: r.get(1),
-        host: r.get(2),
-        user: r.get(3),
-        command: r.get(4),
-        since: r.get(5),
-    }
-}
-
-/// The columns of a resource row, in [`resource_row`]'s order.
-const RESOURCE_COLUMNS: &str = "address, provider, attrs, sensitive, deps, tainted, schema_version";
-
-/// A resource row as read (its JSON columns still text: the connection's thread only copies).
-struct ResourceRow {
-    address: String,
-    provider: String,
-    attrs: String,
-    sensitive: String,
-    deps: String,
-    tainted: bool,
-    schema_version: i64,
-}
-
-fn resource_row(r: &Row) -> ResourceRow {
-    ResourceRow {
-        address: r.get(0),
-        provider: r.get(1),
-        attrs: r.get(2),
-        sensitive: r.get(3),
-        deps: r.get(4),
-        tainted: r.get(5),
-        schema_version: r.get(6),
-    }
-}
-
-impl ResourceRow {
-    fn record(self) -> Result<ResourceRecord> {
-        let corrupt = |m: serde_json::Error| StateError::Corrupt {
-            address: self.address.clone(),
-            message: m.to_string(),
-        };
-        Ok(ResourceRecord {
-            attrs: serde_json::from_str(&self.attrs).map_err(corrupt)?,
-            sensitive: serde_json::from_str(&self.sensitive).map_err(corrupt)?,
-            deps: serde_json::from_str(&self.deps).map_err(corrupt)?,
-            address: self.address.clone(),
-            provider: self.provider,
-            tainted: self.tainted,
-            schema_version: self.schema_version,
-        })
-    }
-}
-
-fn json_or_null(s: &str) -> serde_json::Value {
-    serde_json::from_str(s).unwrap_or(serde_json::Value::Null)
 }
 
 impl PgStore {
@@ -471,59 +266,6 @@ fn pg_message(e: &postgres::Error) -> String {
         },
         None => e.to_string(),
     }
-}
-
-/// The upsert of one resource row, prepared once per transaction (a statement sent as text
-/// would be parsed and planned again for each row: two round trips instead of one).
-fn prepare_upsert(
-    tx: &mut postgres::Transaction<'_>,
-    s: &str,
-) -> std::result::Result<postgres::Statement, postgres::Error> {
-    tx.prepare(&format!(
-        "INSERT INTO {s}.resources (workspace, address, provider, attrs, sensitive, deps, tainted, schema_version, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (workspace, address) DO UPDATE SET provider = excluded.provider,
-           attrs = excluded.attrs, sensitive = excluded.sensitive, deps = excluded.deps,
-           tainted = excluded.tainted, schema_version = excluded.schema_version,
-           updated_at = excluded.updated_at"
-    ))
-}
-
-fn upsert(
-    tx: &mut postgres::Transaction<'_>,
-    stmt: &postgres::Statement,
-    ws: &str,
-    r: &ResourceRecord,
-) -> std::result::Result<(), postgres::Error> {
-    let sensitive = serde_json::to_string(&r.sensitive).unwrap_or_else(|_| "[]".into());
-    let deps = serde_json::to_string(&r.deps).unwrap_or_else(|_| "[]".into());
-    tx.execute(
-        stmt,
-        &[
-            &ws,
-            &r.address,
-            &r.provider,
-            &r.attrs.to_string(),
-            &sensitive,
-            &deps,
-            &r.tainted,
-            &r.schema_version,
-            &now(),
-        ],
-    )?;
-    Ok(())
-}
-
-fn bump_serial(
-    tx: &mut postgres::Transaction<'_>,
-    s: &str,
-    ws: &str,
-) -> std::result::Result<(), postgres::Error> {
-    tx.execute(
-        &format!("UPDATE {s}.workspaces SET serial = serial + 1 WHERE name = $1"),
-        &[&ws],
-    )?;
-    Ok(())
 }
 
 impl StateStore for PgStore {

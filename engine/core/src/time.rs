@@ -1,4 +1,5 @@
-//! RFC 3339 times, as AWS reports creation times and as the plan file records its own.
+//! RFC 3339 times, as AWS reports creation times, as the nuke plan file records its own, and as
+//! environments keep their expiry.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
