@@ -262,6 +262,63 @@ pub enum Command {
     /// Per-branch environments: up, down, list, show (rules in environments.hcl).
     #[command(subcommand)]
     Env(EnvCommand),
+    /// App delivery (settings in deliver.hcl): build, deploy, promote, rollback, status, history.
+    Deliver(DeliverArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DeliverArgs {
+    #[command(subcommand)]
+    pub action: DeliverAction,
+    /// The delivery settings (default: deliver.hcl in the working directory).
+    #[arg(long, global = true)]
+    pub config: Option<String>,
+    /// Print events and the result as JSON lines.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// How long to wait for the state lock.
+    #[arg(long, global = true, default_value = "0s", value_parser = parse_duration_arg)]
+    pub lock_timeout: std::time::Duration,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeliverAction {
+    /// Run the build command with the tags to produce, push the image, record its digest.
+    Build {
+        /// The build number tag (default: BUILD_NUMBER, GITHUB_RUN_NUMBER, CI_PIPELINE_IID, or the next).
+        #[arg(long)]
+        build_number: Option<u64>,
+        /// The commit (default: GITHUB_SHA, CI_COMMIT_SHA, GIT_COMMIT, or git rev-parse HEAD).
+        #[arg(long)]
+        git_sha: Option<String>,
+    },
+    /// Release a build (default: the latest) to the idle colour and check it through the test listener.
+    Deploy {
+        #[arg(long)]
+        build: Option<u64>,
+    },
+    /// Move live traffic to the tested release, then watch it through the bake time.
+    Promote {
+        /// Stop before the swap until `promote --approve` (exit code 3).
+        #[arg(long, conflicts_with = "approve")]
+        require_approval: bool,
+        /// Approve a release that waits for approval, and promote it.
+        #[arg(long)]
+        approve: bool,
+        /// Finish a promote that was interrupted.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Return live traffic to the previous release (or revert an interrupted promote).
+    Rollback,
+    /// Live colour, weights, services, target health, and any half-done swap.
+    Status,
+    /// The builds and releases, oldest first.
+    History,
+}
+
+fn parse_duration_arg(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration(s).ok_or_else(|| format!("{s:?} is not a duration (30s, 5m, 1h)"))
 }
 
 /// `terrane nuke [SELECTION]` plans (a dry run); with --no-dry-run it deletes too.

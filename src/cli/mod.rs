@@ -2,6 +2,7 @@
 
 mod args;
 mod backend;
+mod deliver;
 mod env;
 mod inspect;
 mod nuke;
@@ -184,5 +185,6 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::Workspace(w) => inspect::workspace(ctx, w),
         Command::Nuke(n) => nuke::nuke(ctx, n).await,
         Command::Env(e) => env::env(ctx, e).await,
+        Command::Deliver(d) => deliver::deliver(ctx, d).await,
     }
 }

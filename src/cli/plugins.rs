@@ -283,6 +283,10 @@ fn register(reg: &mut ProviderRegistry, name: &str, plugin: Plugin) {
 pub fn registry(ctx: &Ctx, config: &Config) -> Result<ProviderRegistry, Diagnostics> {
     let entries = entries(ctx, config)?;
     let mut reg = ctx.registry.clone();
+    terrane_provider_builtin::register_releases(
+        &mut reg,
+        Some(Arc::new(super::deliver::Releases { ctx: ctx.clone() })),
+    );
     if entries.is_empty() {
         return Ok(reg);
     }

@@ -5,6 +5,7 @@
 //! [`Diagnostic`]s, and the [`Provider`] trait that the binary uses to hand providers to the engine.
 
 pub mod addr;
+pub mod delivery;
 pub mod diag;
 pub mod discover;
 pub mod probe;

@@ -247,6 +247,11 @@ pub trait Provider: Send + Sync {
     fn usage(&self) -> Option<Usage> {
         None
     }
+
+    /// The operations of a blue/green release (`terrane deliver`), where the provider has them.
+    fn delivery(&self) -> Option<&dyn crate::delivery::Delivery> {
+        None
+    }
 }
 
 /// Counters a provider keeps of its own work (see [`Provider::usage`]).

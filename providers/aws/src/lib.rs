@@ -7,6 +7,7 @@
 //! [`resources::AwsResource`]; this file adapts them to the engine's `Provider` trait.
 
 mod config;
+mod delivery;
 mod endpoint_names;
 mod error;
 pub mod health;
@@ -153,6 +154,12 @@ impl Provider for AwsProvider {
 
     fn usage(&self) -> Option<terrane_core::Usage> {
         self.clients.get().map(|c| c.counters.usage())
+    }
+
+    fn delivery(&self) -> Option<&dyn terrane_core::delivery::Delivery> {
+        self.clients
+            .get()
+            .map(|c| c as &dyn terrane_core::delivery::Delivery)
     }
 
     async fn discover(

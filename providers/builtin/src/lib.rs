@@ -3,6 +3,7 @@
 //! with `triggers` and `health_check` blocks).
 
 pub mod health;
+pub mod release;
 pub mod remote;
 
 use std::sync::Arc;
@@ -287,4 +288,12 @@ pub fn register_full(
 ) {
     reg.register("terraform", TerraformProvider::factory_with(remote));
     reg.register("null", NullProvider::factory_with(kinds));
+}
+
+/// Registers the `terrane` provider (`data "terrane_release"`), reading releases with `reader`.
+pub fn register_releases(
+    reg: &mut terrane_core::ProviderRegistry,
+    reader: Option<Arc<dyn release::Reader>>,
+) {
+    reg.register("terrane", release::TerraneProvider::factory_with(reader));
 }

@@ -55,5 +55,6 @@ pub fn all_data() -> Vec<Arc<dyn AwsData>> {
         Arc::new(data::AvailabilityZones),
         Arc::new(data::PolicyDocument),
         Arc::new(data::Vpc),
+        Arc::new(ecr::Image),
     ]
 }

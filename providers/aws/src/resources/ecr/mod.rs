@@ -1,4 +1,4 @@
-//! aws_ecr_repository and aws_ecr_lifecycle_policy.
+//! aws_ecr_repository, aws_ecr_lifecycle_policy and data "aws_ecr_image".
 
 use std::collections::BTreeMap;
 
@@ -18,6 +18,7 @@ use crate::tags;
 
 pub struct Repository;
 pub struct LifecyclePolicy;
+pub use image::Image;
 
 fn ecr_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
     m.iter()
@@ -40,5 +41,6 @@ async fn read_tags(cx: &Clients, arn: &str) -> Result<BTreeMap<String, String>, 
         .collect())
 }
 
+mod image;
 mod lifecycle_policy;
 mod repository;

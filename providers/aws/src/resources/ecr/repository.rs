@@ -42,6 +42,20 @@ async fn repo_state(cx: &Clients, r: &t::Repository, prior: &Value) -> Result<Va
             )])]),
         ),
         (
+            "image_tag_mutability_exclusion_filter",
+            Value::List(
+                r.image_tag_mutability_exclusion_filters()
+                    .iter()
+                    .map(|f| {
+                        Value::map([
+                            ("filter", Value::from(f.filter())),
+                            ("filter_type", Value::from(f.filter_type().as_str())),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        (
             "force_delete",
             prior
                 .get("force_delete")
@@ -51,6 +65,26 @@ async fn repo_state(cx: &Clients, r: &t::Repository, prior: &Value) -> Result<Va
         ("tags", tags),
         ("tags_all", tags_all),
     ]))
+}
+
+/// Tags that stay mutable in an IMMUTABLE_WITH_EXCLUSION repository (`latest`), and the other
+/// way round.
+fn exclusion_filters(planned: &Value) -> Option<Vec<t::ImageTagMutabilityExclusionFilter>> {
+    let filters: Vec<_> =
+        crate::resources::value::blocks(planned, "image_tag_mutability_exclusion_filter")
+            .into_iter()
+            .filter_map(|f| {
+                t::ImageTagMutabilityExclusionFilter::builder()
+                    .filter(str_of(f, "filter")?)
+                    .filter_type(t::ImageTagMutabilityExclusionFilterType::from(str_of(
+                        f,
+                        "filter_type",
+                    )?))
+                    .build()
+                    .ok()
+            })
+            .collect();
+    (!filters.is_empty()).then_some(filters)
 }
 
 fn scan_on_push(planned: &Value) -> bool {
@@ -89,6 +123,13 @@ impl AwsResource for Repository {
             .attr(
                 "force_delete",
                 Attribute::optional(Type::Bool).with_default(false),
+            )
+            .block(
+                "image_tag_mutability_exclusion_filter",
+                Nesting::List,
+                ResourceSchema::new()
+                    .attr("filter", Attribute::required(Type::String))
+                    .attr("filter_type", Attribute::required(Type::String)),
             )
             .block(
                 "image_scanning_configuration",
@@ -133,6 +174,7 @@ impl AwsResource for Repository {
             .image_tag_mutability(t::ImageTagMutability::from(
                 str_of(planned, "image_tag_mutability").unwrap_or("MUTABLE"),
             ))
+            .set_image_tag_mutability_exclusion_filters(exclusion_filters(planned))
             .image_scanning_configuration(
                 t::ImageScanningConfiguration::builder()
                     .scan_on_push(scan_on_push(planned))
@@ -212,13 +254,21 @@ impl AwsResource for Repository {
         planned: &Value,
     ) -> Result<Value, AwsError> {
         let name = str_of(prior, "name").unwrap_or_default().to_string();
-        if changed(prior, planned, &["image_tag_mutability"]) {
+        if changed(
+            prior,
+            planned,
+            &[
+                "image_tag_mutability",
+                "image_tag_mutability_exclusion_filter",
+            ],
+        ) {
             cx.ecr
                 .put_image_tag_mutability()
                 .repository_name(&name)
                 .image_tag_mutability(t::ImageTagMutability::from(
                     str_of(planned, "image_tag_mutability").unwrap_or("MUTABLE"),
                 ))
+                .set_image_tag_mutability_exclusion_filters(exclusion_filters(planned))
                 .send()
                 .await
                 .map_err(|e| sdk("PutImageTagMutability", e))?;

@@ -155,6 +155,21 @@ fn service_state(s: &t::Service, prior: &Value) -> Value {
                 .cloned()
                 .unwrap_or(Value::Bool(false)),
         ),
+        (
+            "deployment_controller",
+            match s.deployment_controller().map(|d| d.r#type().as_str()) {
+                // ECS's default, where no block was written: not drift.
+                Some("ECS") if block(prior, "deployment_controller").is_none() => {
+                    Value::List(Vec::new())
+                }
+                Some(t) => Value::List(vec![Value::map([("type", Value::from(t))])]),
+                // Not reported (moto): what was written.
+                None => prior
+                    .get("deployment_controller")
+                    .cloned()
+                    .unwrap_or(Value::List(Vec::new())),
+            },
+        ),
         ("network_configuration", Value::List(net)),
         ("load_balancer", Value::List(lbs)),
         ("tags", tags),
@@ -333,6 +348,16 @@ impl AwsResource for EcsService {
                         ),
                 )
                 .block(
+                    "deployment_controller",
+                    Nesting::List,
+                    ResourceSchema::new().attr(
+                        "type",
+                        Attribute::optional(Type::String)
+                            .with_default("ECS")
+                            .force_new(),
+                    ),
+                )
+                .block(
                     "load_balancer",
                     Nesting::Set,
                     ResourceSchema::new()
@@ -367,6 +392,14 @@ impl AwsResource for EcsService {
                 .set_network_configuration(network_configuration(planned))
                 .set_load_balancers(Some(load_balancers(planned)))
                 .deployment_configuration(deployment_configuration(planned))
+                .set_deployment_controller(block(planned, "deployment_controller").map(|d| {
+                    t::DeploymentController::builder()
+                        .r#type(t::DeploymentControllerType::from(
+                            str_of(d, "type").unwrap_or("ECS"),
+                        ))
+                        .build()
+                        .expect("type is set")
+                }))
                 .set_health_check_grace_period_seconds(int_of(
                     planned,
                     "health_check_grace_period_seconds",
