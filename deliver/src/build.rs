@@ -120,14 +120,26 @@ impl Deliverer<'_> {
             None => {
                 let image = crate::oci::read_layout(&layout)?;
                 let manifest_digest = crate::oci::sha256(&image.manifest);
+                // Release tags never move: refuse before anything is pushed, not half-way.
+                for t in tags.iter().filter(|t| *t != "latest") {
+                    if let Some(d) = self.cloud.image_digest(&o.repository, t).await? {
+                        if d != manifest_digest {
+                            return Err(DeliverError::Build(format!(
+                                "{}:{t} names {d} already, and this build is {manifest_digest}: a release tag names one image for good (the repository's tags are immutable but for latest). Nothing was pushed; build another commit or give another build number",
+                                o.repository
+                            )));
+                        }
+                    }
+                }
                 let pushed = self.cloud.push_image(&o.repository, &image, &tags).await?;
+                let total = image.blobs.len();
                 self.say(
                     "step",
                     format!(
-                        "Pushed {} ({} of {} blobs uploaded, the others were there)",
+                        "Pushed {} ({} of {total} blobs uploaded, {} already in the repository)",
                         pushed.digest,
                         pushed.uploaded,
-                        image.blobs.len()
+                        total - pushed.uploaded
                     ),
                 );
                 if pushed.digest != manifest_digest {
@@ -143,7 +155,7 @@ impl Deliverer<'_> {
             let d = self.cloud.image_digest(&o.repository, t).await?;
             if d.as_deref() != Some(digest.as_str()) {
                 return Err(DeliverError::Build(format!(
-                    "{}:{t} names {} in the registry, not {digest}",
+                    "{}:{t} names {} in the registry, not {digest}: a release tag names one image for good (the repository's tags are immutable but for latest); build another commit or another build number",
                     o.repository,
                     d.as_deref().unwrap_or("nothing")
                 )));

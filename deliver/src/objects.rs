@@ -1,5 +1,5 @@
 //! The objects a delivery drives, read from the workspace's state at the addresses
-//! `modules/app-delivery` gives them (`module.<module>.aws_ecs_service.blue`, ...). Reading
+//! `modules/app-delivery` gives them (`module.<module>.aws_ecs_service.this["blue"]`, ...). Reading
 //! them from state, not from names in `deliver.hcl`, keeps one source of truth: the module.
 
 use std::collections::BTreeMap;
@@ -83,16 +83,16 @@ impl Objects {
         Ok(Objects {
             cluster: get("aws_ecs_cluster.this", "name")?,
             services: PerColour {
-                blue: get("aws_ecs_service.blue", "name")?,
-                green: get("aws_ecs_service.green", "name")?,
+                blue: get("aws_ecs_service.this[\"blue\"]", "name")?,
+                green: get("aws_ecs_service.this[\"green\"]", "name")?,
             },
             service_arns: PerColour {
-                blue: get("aws_ecs_service.blue", "arn")?,
-                green: get("aws_ecs_service.green", "arn")?,
+                blue: get("aws_ecs_service.this[\"blue\"]", "arn")?,
+                green: get("aws_ecs_service.this[\"green\"]", "arn")?,
             },
             target_groups: PerColour {
-                blue: get("aws_lb_target_group.blue", "arn")?,
-                green: get("aws_lb_target_group.green", "arn")?,
+                blue: get("aws_lb_target_group.this[\"blue\"]", "arn")?,
+                green: get("aws_lb_target_group.this[\"green\"]", "arn")?,
             },
             live_listener: get("aws_lb_listener.live", "arn")?,
             test_listener: get("aws_lb_listener.test", "arn")?,

@@ -26,6 +26,10 @@ tests, this launcher adds them before serving, each as AWS documents the operati
    cannot be given to a new gateway). AWS: "Deleting a NAT gateway disassociates its Elastic IP
    address, but does not release the address from your account."
 
+8. ECR image digests are the SHA-256 of the manifest as pushed (moto hashes the concatenated
+   layer digests instead, so two manifests over the same layers would share a digest). AWS: "the
+   image digest is the sha256 hash of the image manifest", which is what clients pin.
+
 Usage is the same as moto_server: launch.py -H 127.0.0.1 -p PORT.
 """
 
@@ -189,6 +193,21 @@ def _delete_nat_gateway_releasing_eip(self, nat_gateway_id):
 
 
 nat_models.NatGatewayBackend.delete_nat_gateway = _delete_nat_gateway_releasing_eip
+
+
+import hashlib
+
+from moto.ecr import models as ecr_models
+
+
+def _ecr_manifest_digest(self):
+    manifest = self.image_manifest
+    if isinstance(manifest, str):
+        manifest = manifest.encode("utf-8")
+    self._image_digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
+
+
+ecr_models.Image._create_digest = _ecr_manifest_digest
 
 if __name__ == "__main__":
     from moto.server import main
