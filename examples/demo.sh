@@ -103,3 +103,9 @@ step init
 step apply -auto-approve
 step output gates
 step destroy -auto-approve
+
+# Part five: app delivery (examples/delivery, seed 001): blue/green on ECS. Build and push an
+# image (a small OCI builder, ECR's layer API), release it to the idle colour, check it through
+# the test listener, promote (at once, with approval, as a canary), roll back by hand and on an
+# alarm, with `terrane plan` clean after each. A loopback stand-in plays the load balancer.
+TERRANE="$terrane" PYTHON="$venv/bin/python" "$here/delivery/run.sh"

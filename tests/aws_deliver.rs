@@ -424,6 +424,34 @@ async fn a_build_is_released_to_green_promoted_and_rolled_back_with_no_drift() {
         .as_str()
         .unwrap()
         .contains(":task-definition/web-green:"));
+
+    // data "aws_ecr_image": what a configuration pins, by tag.
+    std::fs::write(
+        s.f.work.join("image.tf"),
+        r#"
+data "aws_ecr_image" "latest" {
+  repository_name = "web"
+  image_tag       = "latest"
+}
+
+output "latest" {
+  value = [data.aws_ecr_image.latest.image_digest, data.aws_ecr_image.latest.image_uri]
+}
+"#,
+    )
+    .unwrap();
+    s.ok(&["apply", "-auto-approve"], 0);
+    let out = s.ok(&["output", "-json", "latest"], 0);
+    let latest: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let build8 = s.history()["builds"][1]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(latest[0], build8.as_str());
+    assert!(latest[1]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/web@{build8}")));
     s.ok(&["destroy", "-auto-approve"], 0);
 }
 

@@ -4,7 +4,7 @@
 #   first deploy (both colours on the module's image) -> build and push (three tags, one
 #   digest) -> release to green, checked through the test listener -> promote -> plan clean ->
 #   rollback -> plan clean -> a release that fails its check is not promoted -> an approval
-#   gate -> history -> destroy.
+#   gate -> a canary -> an alarm in the bake time rolls back -> history -> destroy.
 # TERRANE: the terrane binary; PYTHON: a Python with boto3 (the emulator's venv).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -58,6 +58,27 @@ step deliver deploy
 set +e; "$terrane" deliver promote --require-approval; code=$?; set -e
 echo "exit code $code (3: waiting for approval)"; [ "$code" = 3 ]
 step deliver promote --approve
+step plan -detailed-exitcode
+
+# A canary: 20% of live traffic for 2 s, then all of it, watched through the bake time.
+step deliver build --build-number 3 --git-sha 4567890abcdef0123456789abcdef0123456789a
+step deliver deploy
+sed -i 's/^strategy = .*/strategy = { type = "canary", percent = 20, interval = "2s" }/' deliver.hcl
+step deliver promote
+
+# An alarm during the bake time: the promote rolls back by itself and says why.
+step deliver build --build-number 4 --git-sha 567890abcdef0123456789abcdef0123456789ab
+step deliver deploy
+sed -i -e 's/^strategy = .*/strategy = { type = "all_at_once" }/' -e 's/^bake_time .*/bake_time = "30s"/' deliver.hcl
+alarm() {
+  "$python" -c 'import boto3, os, sys
+boto3.client("cloudwatch", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1").set_alarm_state(
+    AlarmName="web-5xx", StateValue=sys.argv[1], StateReason="demo: " + sys.argv[1])' "$1"
+}
+( sleep 2; alarm ALARM ) &
+fails deliver promote
+alarm OK
+step deliver status
 step plan -detailed-exitcode
 step deliver history
 step destroy -auto-approve
