@@ -119,9 +119,17 @@ impl Config {
         }
         let values = terrane_engine::config::load_var_file_values(&path)
             .map_err(|d| DeliverError::Config(d.to_string()))?;
-        let bad = |k: &str, what: &str| {
-            DeliverError::Config(format!("{}: {k} must be {what}", path.display()))
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        // `file:line` of a setting (its first line), for messages about its value.
+        let at = |k: &str| {
+            let top = k.split('.').next().unwrap_or(k);
+            match line_of(&text, top) {
+                Some(n) => format!("{}:{n}", path.display()),
+                None => path.display().to_string(),
+            }
         };
+        let bad =
+            |k: &str, what: &str| DeliverError::Config(format!("{}: {k} must be {what}", at(k)));
         let duration = |k: &str, v: &Value| -> Result<Duration, DeliverError> {
             v.as_str()
                 .and_then(|s| parse_duration(s).ok())
@@ -170,7 +178,7 @@ impl Config {
                     let kinds = terrane_provider_builtin::health::Kinds::builtin();
                     for item in &list {
                         terrane_provider_builtin::health::parse(item, &kinds)
-                            .map_err(|e| DeliverError::Config(format!("{}: {k}: {e}", path.display())))?;
+                            .map_err(|e| DeliverError::Config(format!("{}: {k}: {e}", at(&k))))?;
                     }
                     if k == "test_checks" {
                         c.test_checks = list;
@@ -181,7 +189,7 @@ impl Config {
                 other => {
                     return Err(DeliverError::Config(format!(
                         "{}: unknown setting {other:?} (app, module, build, push, container, strategy, approval, bake_time, check_interval, steady_timeout, alarm, test_checks, live_checks)",
-                        path.display()
+                        at(other)
                     )))
                 }
             }
@@ -192,6 +200,16 @@ impl Config {
         c.module = module.unwrap_or_else(|| c.app.clone());
         Ok(c)
     }
+}
+
+/// The line (1-based) where `key = ...` is set at the top level of `text`.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
 }
 
 fn strategy(v: &Value, bad: &dyn Fn(&str, &str) -> DeliverError) -> Result<Strategy, DeliverError> {
@@ -272,10 +290,10 @@ mod tests {
         )
         .unwrap();
         let e = Config::load(dir.path(), None).unwrap_err().to_string();
-        assert!(e.contains("deliver.hcl: strategy.type must be"), "{e}");
+        assert!(e.contains("deliver.hcl:2: strategy.type must be"), "{e}");
         std::fs::write(dir.path().join(FILE), "app = \"web\"\nbake = \"5m\"\n").unwrap();
         let e = Config::load(dir.path(), None).unwrap_err().to_string();
-        assert!(e.contains("unknown setting \"bake\""), "{e}");
+        assert!(e.contains("deliver.hcl:2: unknown setting \"bake\""), "{e}");
         std::fs::write(dir.path().join(FILE), "module = \"web\"\n").unwrap();
         let e = Config::load(dir.path(), None).unwrap_err().to_string();
         assert!(e.contains("app must be set"), "{e}");

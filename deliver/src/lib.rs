@@ -23,6 +23,8 @@ pub mod oci;
 pub mod record;
 pub mod rollout;
 pub mod status;
+#[cfg(test)]
+mod tests;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -386,6 +386,25 @@ impl Deliverer<'_> {
                 })?;
                 match r.status {
                     Status::Tested | Status::AwaitingApproval => {}
+                    // A re-run after it finished: nothing to do.
+                    Status::Live if r.colour == cur.live => {
+                        self.say(
+                            "step",
+                            format!(
+                                "Release {} is live on {} already; nothing to do",
+                                r.number, r.colour
+                            ),
+                        );
+                        return Ok(r);
+                    }
+                    // Its bake time was cut short: watch it to the end.
+                    Status::Baking if r.colour == cur.live => {
+                        let mut r = r;
+                        stamp(&mut r, format!("bake time resumed by {}", self.who));
+                        self.records().put_release(&r)?;
+                        let checks = self.checks(&self.config.live_checks, self.objects.live_port)?;
+                        return self.bake(&mut cur, r, &checks).await;
+                    }
                     other => {
                         return Err(DeliverError::Refused(format!(
                             "release {} is {}; only a release that passed its checks (`terrane deliver deploy`) is promoted",
@@ -485,6 +504,19 @@ impl Deliverer<'_> {
         r.status = Status::Baking;
         stamp(&mut r, format!("live on {to}; baking"));
         self.records().put_release(&r)?;
+        self.bake(&mut cur, r, &live_checks).await
+    }
+
+    /// The bake time of the live release `r`: its checks and the alarm watched; a failure
+    /// moves everything back to the other colour. Cut short by Ctrl-C (or a kill), the
+    /// release stays `baking`, and `promote` run again watches it to the end.
+    async fn bake(
+        &self,
+        cur: &mut Current,
+        mut r: Release,
+        live_checks: &[health::Check],
+    ) -> Result<Release, DeliverError> {
+        let (from, to) = (r.colour.other(), r.colour);
         self.say(
             "step",
             format!(
@@ -493,11 +525,11 @@ impl Deliverer<'_> {
                 crate::config::show(self.config.bake_time)
             ),
         );
-        match self.watch(self.config.bake_time, &live_checks).await {
+        match self.watch(self.config.bake_time, live_checks).await {
             Ok(()) => {}
             Err(Seen::Failure(why)) => {
                 let reason = format!("during the bake time, {why}");
-                self.switch(&mut cur, from, "rollback", r.number).await?;
+                self.switch(cur, from, "rollback", r.number).await?;
                 r.status = Status::RolledBack;
                 r.reason = Some(reason.clone());
                 stamp(&mut r, format!("rolled back: {reason}"));
@@ -508,14 +540,10 @@ impl Deliverer<'_> {
                 )));
             }
             Err(Seen::Stop) => {
-                stamp(
-                    &mut r,
-                    "bake time cut short (interrupted); the release stays live",
-                );
-                r.status = Status::Live;
+                stamp(&mut r, "bake time cut short (interrupted)");
                 self.records().put_release(&r)?;
                 return Err(DeliverError::Stopped(format!(
-                    "Release {} is live on {to}; its bake time was cut short",
+                    "Release {} is live on {to}, but its bake time was cut short: run `terrane deliver promote` again to watch it to the end, or `terrane deliver rollback`",
                     r.number
                 )));
             }
@@ -594,6 +622,28 @@ impl Deliverer<'_> {
     pub async fn rollback(&self) -> Result<Current, DeliverError> {
         let mut cur = self.current()?;
         let mut releases = self.records().releases()?;
+        // Run again after a rollback (or after an automatic one): the other colour runs the
+        // release that was rolled back; going there would undo the rollback.
+        let rolled_back_already = cur.op.is_none()
+            && releases
+                .iter()
+                .any(|r| r.number == cur.previous_release && r.status == Status::RolledBack);
+        if rolled_back_already {
+            self.say(
+                "step",
+                format!(
+                    "Release {} was rolled back already; {} is live{}. Nothing to do",
+                    cur.previous_release,
+                    cur.live,
+                    if cur.live_release == 0 {
+                        " (the module's first deploy)".to_string()
+                    } else {
+                        format!(" (release {})", cur.live_release)
+                    }
+                ),
+            );
+            return Ok(cur);
+        }
         let mut mark = |n: u64, status: Status, why: String| -> Result<(), DeliverError> {
             if let Some(r) = releases.iter_mut().find(|r| r.number == n) {
                 r.status = status;
