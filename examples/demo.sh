@@ -6,7 +6,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/terrane-target}"
 # The dev profile shares its build with tests/run (the AWS SDK crates are slow to optimise).
-cargo build --quiet --manifest-path "$here/../Cargo.toml" --bin terrane
+# The first build on a machine takes several minutes; cargo shows its progress.
+echo "== building terrane (cargo build --bin terrane; the first build takes several minutes)"
+cargo build --manifest-path "$here/../Cargo.toml" --bin terrane
 terrane="$CARGO_TARGET_DIR/debug/terrane"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -254,6 +254,23 @@ impl Story {
         out
     }
 
+    /// Each colour's desired task count, through the ECS API.
+    async fn desired_counts(&self) -> Vec<(&'static str, i32)> {
+        let ecs = aws_sdk_ecs::Client::new(&self.moto.sdk_config().await);
+        let mut out = Vec::new();
+        for c in ["blue", "green"] {
+            let s = ecs
+                .describe_services()
+                .cluster("web")
+                .services(format!("web-{c}"))
+                .send()
+                .await
+                .unwrap();
+            out.push((c, s.services()[0].desired_count()));
+        }
+        out
+    }
+
     fn history(&self) -> serde_json::Value {
         let r = self.ok(&["deliver", "history", "-json"], 0);
         let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
@@ -397,6 +414,10 @@ async fn a_build_is_released_to_green_promoted_and_rolled_back_with_no_drift() {
         0,
     );
     s.ok(&["deliver", "deploy"], 0);
+    // This time blue goes to 0 tasks a second after the bake time.
+    let settings = s.f.work.join("deliver.hcl");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(&settings, format!("{text}\nscale_down_delay = \"1s\"\n")).unwrap();
     let r = s.ok(&["deliver", "promote", "--require-approval"], 3);
     assert!(r.stdout.contains("waits for approval"), "{}", r.stdout);
     assert!(
@@ -424,6 +445,20 @@ async fn a_build_is_released_to_green_promoted_and_rolled_back_with_no_drift() {
         .as_str()
         .unwrap()
         .contains(":task-definition/web-green:"));
+
+    // The scale-down delay: blue runs no tasks, and the plan agrees; a rollback gives blue
+    // its tasks back before it takes traffic, and the plan agrees again.
+    assert_eq!(s.desired_counts().await, [("blue", 0), ("green", 2)]);
+    s.plan_is_clean();
+    let r = s.ok(&["deliver", "rollback"], 0);
+    assert!(
+        r.stdout.contains("Scaling blue (web-blue) back to 2 tasks"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(s.desired_counts().await, [("blue", 2), ("green", 2)]);
+    assert_eq!(s.weights(80).await, live(0));
+    s.plan_is_clean();
 
     // data "aws_ecr_image": what a configuration pins, by tag.
     std::fs::write(

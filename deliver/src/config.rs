@@ -12,6 +12,8 @@
 //! bake_time  = "5m"                  # the live colour is watched this long after the swap
 //! check_interval = "10s"             # how often checks and the alarm are read meanwhile
 //! steady_timeout = "10m"             # how long a deploy waits for its service to be steady
+//! scale_down_delay = "10m"           # after the bake time, the old colour goes to 0 tasks
+//!                                    # (default: it keeps running, for an instant rollback)
 //! alarm      = true                  # watch the module's alarm (default: when it has one)
 //! test_checks = [{ http = { url = "http://my-lb:8080/health" }, deadline = "2m" }]
 //! live_checks = [{ http = { url = "http://my-lb/health" } }]
@@ -98,6 +100,9 @@ pub struct Config {
     pub bake_time: Duration,
     pub check_interval: Duration,
     pub steady_timeout: Duration,
+    /// After the bake time, the old colour keeps its tasks this long, then goes to 0. `None`:
+    /// it keeps running.
+    pub scale_down_delay: Option<Duration>,
     /// `None`: watch the module's alarm when it has one.
     pub alarm: Option<bool>,
     pub test_checks: Vec<Value>,
@@ -147,6 +152,7 @@ impl Config {
             bake_time: Duration::from_secs(300),
             check_interval: Duration::from_secs(10),
             steady_timeout: Duration::from_secs(600),
+            scale_down_delay: None,
             alarm: None,
             test_checks: Vec::new(),
             live_checks: Vec::new(),
@@ -169,6 +175,7 @@ impl Config {
                 "bake_time" => c.bake_time = duration(&k, &v)?,
                 "check_interval" => c.check_interval = duration(&k, &v)?,
                 "steady_timeout" => c.steady_timeout = duration(&k, &v)?,
+                "scale_down_delay" => c.scale_down_delay = Some(duration(&k, &v)?),
                 "strategy" => c.strategy = strategy(&v, &bad)?,
                 "test_checks" | "live_checks" => {
                     let list = v
@@ -188,7 +195,7 @@ impl Config {
                 }
                 other => {
                     return Err(DeliverError::Config(format!(
-                        "{}: unknown setting {other:?} (app, module, build, push, container, strategy, approval, bake_time, check_interval, steady_timeout, alarm, test_checks, live_checks)",
+                        "{}: unknown setting {other:?} (app, module, build, push, container, strategy, approval, bake_time, check_interval, steady_timeout, scale_down_delay, alarm, test_checks, live_checks)",
                         at(other)
                     )))
                 }

@@ -88,6 +88,9 @@ pub struct Current {
     /// The task definition each colour's service runs, once a release set it (`""`: the
     /// module's own).
     pub task_definitions: PerColour<String>,
+    /// Each colour's task count where delivery set it (-1: the module's `desired_count`).
+    #[serde(default = "module_counts")]
+    pub desired: PerColour<i64>,
     /// The release serving live traffic (0: the module's first deploy).
     pub live_release: u64,
     /// The release live before it, which a rollback returns to.
@@ -108,11 +111,19 @@ impl Default for Current {
                 green: 0,
             },
             task_definitions: PerColour::default(),
+            desired: module_counts(),
             live_release: 0,
             previous_release: 0,
             since: 0,
             op: None,
         }
+    }
+}
+
+fn module_counts() -> PerColour<i64> {
+    PerColour {
+        blue: -1,
+        green: -1,
     }
 }
 
@@ -136,6 +147,13 @@ impl Current {
                 Value::map([
                     ("blue", Value::from(self.task_definitions.blue.as_str())),
                     ("green", Value::from(self.task_definitions.green.as_str())),
+                ]),
+            ),
+            (
+                "desired_counts",
+                Value::map([
+                    ("blue", Value::from(self.desired.blue)),
+                    ("green", Value::from(self.desired.green)),
                 ]),
             ),
             ("release", Value::from(self.live_release as i64)),

@@ -187,6 +187,51 @@ impl Deliverer<'_> {
         }
     }
 
+    /// Gives colour `c` its tasks back if delivery scaled it to 0 (the scale-down delay), as
+    /// many as the other colour runs, and waits until it is steady.
+    async fn ensure_running(&self, cur: &mut Current, c: Colour) -> Result<(), DeliverError> {
+        if *cur.desired.get(c) != 0 {
+            return Ok(());
+        }
+        let o = &self.objects;
+        let count = self
+            .cloud
+            .service(&o.cluster, o.services.get(c.other()))
+            .await?
+            .desired
+            .max(1);
+        self.say(
+            "step",
+            format!("Scaling {c} ({}) back to {count} tasks", o.services.get(c)),
+        );
+        self.cloud
+            .scale_service(&o.cluster, o.services.get(c), count)
+            .await?;
+        cur.desired.set(c, -1);
+        self.records().set_current(cur)?;
+        let started = Instant::now();
+        loop {
+            let s = self.cloud.service(&o.cluster, o.services.get(c)).await?;
+            if s.steady && s.running == count {
+                return Ok(());
+            }
+            if started.elapsed() >= self.config.steady_timeout {
+                return Err(DeliverError::Cloud(format!(
+                    "{} did not reach {count} tasks within {} ({} running)",
+                    o.services.get(c),
+                    crate::config::show(self.config.steady_timeout),
+                    s.running
+                )));
+            }
+            if !self.pause(Duration::from_secs(2)).await {
+                return Err(DeliverError::Stopped(format!(
+                    "stopped while {} was scaling up; run the command again",
+                    o.services.get(c)
+                )));
+            }
+        }
+    }
+
     /// `deliver deploy`: the build (the latest, or `build`) on the idle colour, tested.
     pub async fn deploy(&self, build: Option<u64>) -> Result<Release, DeliverError> {
         let mut cur = self.settled()?;
@@ -271,6 +316,7 @@ impl Deliverer<'_> {
         cur.task_definitions.set(idle, td.clone());
         self.records().set_current(&cur)?;
         self.say("step", format!("Service {service} runs {td}"));
+        self.ensure_running(&mut cur, idle).await?;
         let test_now = self.cloud.forward(&self.objects.test_listener).await?;
         if cur.test != idle || test_now != self.weighted(idle, 100) {
             self.set_test(&mut cur, idle).await?;
@@ -558,6 +604,33 @@ impl Deliverer<'_> {
                 self.records().put_release(&old)?;
             }
         }
+        if let Some(delay) = self.config.scale_down_delay {
+            let service = self.objects.services.get(from);
+            self.say(
+                "wait",
+                format!(
+                    "Keeping {from} ({service}) running for {} (scale-down delay), then 0 tasks",
+                    crate::config::show(delay)
+                ),
+            );
+            if !self.pause(delay).await {
+                return Err(DeliverError::Stopped(format!(
+                    "Release {} is live on {to}; stopped in the scale-down delay, so {from} keeps running",
+                    r.number
+                )));
+            }
+            self.cloud
+                .scale_service(&self.objects.cluster, service, 0)
+                .await?;
+            cur.desired.set(from, 0);
+            self.records().set_current(cur)?;
+            self.say(
+                "step",
+                format!(
+                    "{from} ({service}) scaled to 0 tasks; a rollback or deploy scales it up again"
+                ),
+            );
+        }
         self.say("step", format!("Release {} is live on {to}", r.number));
         Ok(r)
     }
@@ -692,6 +765,7 @@ impl Deliverer<'_> {
             ));
         }
         let back = cur.live.other();
+        self.ensure_running(&mut cur, back).await?;
         let s = self
             .cloud
             .service(&self.objects.cluster, self.objects.services.get(back))

@@ -20,6 +20,7 @@ use crate::{Config, DeliverError, Deliverer, Event, Objects, Sink, Strategy};
 #[derive(Default)]
 struct Cloud {
     services: Mutex<BTreeMap<String, String>>,
+    desired: Mutex<BTreeMap<String, i64>>,
     forwards: Mutex<BTreeMap<String, Vec<Weighted>>>,
     tags: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
     alarm: Mutex<String>,
@@ -77,11 +78,12 @@ impl Delivery for Cloud {
             .get(service)
             .cloned()
             .unwrap_or_default();
+        let desired = *self.desired.lock().unwrap().get(service).unwrap_or(&2);
         Ok(Service {
             arn: service.into(),
             task_definition: td,
-            desired: 2,
-            running: 2,
+            desired,
+            running: desired,
             steady: true,
             tags: tags.into_iter().collect(),
         })
@@ -92,6 +94,11 @@ impl Delivery for Cloud {
             .lock()
             .unwrap()
             .insert(service.into(), td.into());
+        Ok(())
+    }
+    async fn scale_service(&self, _: &str, service: &str, n: i64) -> Result<(), ProviderError> {
+        self.change(format!("scale {service} {n}"))?;
+        self.desired.lock().unwrap().insert(service.into(), n);
         Ok(())
     }
     async fn forward(&self, listener: &str) -> Result<Vec<Weighted>, ProviderError> {
@@ -188,6 +195,7 @@ fn world(strategy: Strategy) -> World {
         bake_time: Duration::from_millis(200),
         check_interval: Duration::from_millis(50),
         steady_timeout: Duration::from_secs(5),
+        scale_down_delay: None,
         alarm: None,
         test_checks: vec![pass.clone()],
         live_checks: vec![pass],
@@ -393,4 +401,33 @@ async fn an_alarm_in_the_bake_time_rolls_back_and_a_second_rollback_changes_noth
         before,
         "nothing to roll back to"
     );
+}
+
+#[tokio::test]
+async fn after_the_scale_down_delay_the_old_colour_has_no_tasks_until_a_rollback_needs_it() {
+    let mut w = world(Strategy::AllAtOnce);
+    w.config.scale_down_delay = Some(Duration::from_millis(50));
+    let d = w.deliverer();
+    d.deploy(None).await.unwrap();
+    d.promote(PromoteOptions::default()).await.unwrap();
+    assert_eq!(w.cloud.desired.lock().unwrap()["web-blue"], 0);
+    let cur = d.current().unwrap();
+    assert_eq!((cur.desired.blue, cur.desired.green), (0, -1));
+    assert_eq!(
+        cur.to_value("web").get("desired_counts"),
+        Some(&Value::map([
+            ("blue", Value::from(0i64)),
+            ("green", Value::from(-1i64))
+        ]))
+    );
+    // Blue gets its tasks back before it takes traffic again.
+    d.rollback().await.unwrap();
+    let log = w.cloud.log.lock().unwrap().clone();
+    let scale = log
+        .iter()
+        .position(|l| l == "scale web-blue 2")
+        .expect("scaled up");
+    let swap = log.iter().rposition(|l| l == "live [100, 0]").unwrap();
+    assert!(scale < swap, "{log:?}");
+    assert_eq!(d.current().unwrap().desired.blue, -1);
 }

@@ -213,7 +213,8 @@ resource "aws_ecs_service" "this" {
   name            = "${var.name}-${each.key}"
   cluster         = aws_ecs_cluster.this.id
   task_definition = local.task_definition[each.key]
-  desired_count   = var.desired_count
+  # After a promote with a scale-down delay, the old colour runs 0 tasks until the next deploy.
+  desired_count = local.release.desired_counts[each.key] >= 0 ? local.release.desired_counts[each.key] : var.desired_count
   launch_type     = "FARGATE"
   tags            = merge(var.tags, { Colour = each.key, IsProduction = tostring(local.release.production == each.key) })
 

@@ -84,6 +84,14 @@ pub trait Delivery: Send + Sync {
         task_definition: &str,
     ) -> Result<(), ProviderError>;
 
+    /// Sets the number of tasks a service runs.
+    async fn scale_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        desired: i64,
+    ) -> Result<(), ProviderError>;
+
     /// The target groups a listener's default action forwards to.
     async fn forward(&self, listener: &str) -> Result<Vec<Weighted>, ProviderError>;
 

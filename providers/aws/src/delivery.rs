@@ -325,6 +325,23 @@ impl Delivery for Clients {
         Ok(())
     }
 
+    async fn scale_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        desired: i64,
+    ) -> Result<(), ProviderError> {
+        self.ecs
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .desired_count(desired as i32)
+            .send()
+            .await
+            .map_err(|e| pe(sdk("UpdateService", e)))?;
+        Ok(())
+    }
+
     async fn forward(&self, listener: &str) -> Result<Vec<Weighted>, ProviderError> {
         let out = self
             .elbv2

@@ -31,6 +31,10 @@ pub fn schema() -> ResourceSchema {
             "task_definitions",
             Attribute::computed(Type::map(Type::String)),
         )
+        .attr(
+            "desired_counts",
+            Attribute::computed(Type::map(Type::Number)),
+        )
         .attr("release", Attribute::computed(Type::Number))
 }
 
@@ -49,6 +53,11 @@ pub fn initial(app: &str) -> Value {
         (
             "task_definitions",
             Value::map([("blue", Value::from("")), ("green", Value::from(""))]),
+        ),
+        // -1: the module's own desired_count.
+        (
+            "desired_counts",
+            Value::map([("blue", Value::from(-1i64)), ("green", Value::from(-1i64))]),
         ),
         ("release", Value::from(0i64)),
     ])
