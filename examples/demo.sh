@@ -110,4 +110,14 @@ step destroy -auto-approve
 # image (a small OCI builder, ECR's layer API), release it to the idle colour, check it through
 # the test listener, promote (at once, with approval, as a canary), roll back by hand and on an
 # alarm, with `terrane plan` clean after each. A loopback stand-in plays the load balancer.
-TERRANE="$terrane" PYTHON="$venv/bin/python" "$here/delivery/run.sh"
+# Its own emulator: the app's services run two tasks each (the first one runs one).
+port2=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ECS_SERVICE_RUNNING=2 \
+  "$venv/bin/python" "$here/../tests/moto/launch.py" -H 127.0.0.1 -p "$port2" >"$work/moto2.log" 2>&1 &
+moto2_pid=$!
+trap 'kill $moto_pid $http_pid $moto2_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$port2/moto-api/" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+AWS_ENDPOINT_URL="http://127.0.0.1:$port2" TERRANE="$terrane" PYTHON="$venv/bin/python" "$here/delivery/run.sh"

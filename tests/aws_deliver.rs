@@ -211,29 +211,35 @@ impl Story {
             .collect()
     }
 
+    /// Colour `c`'s ECS service, with its tags, through the ECS API.
+    async fn service(&self, c: &str) -> aws_sdk_ecs::types::Service {
+        let ecs = aws_sdk_ecs::Client::new(&self.moto.sdk_config().await);
+        let out = ecs
+            .describe_services()
+            .cluster("web")
+            .services(format!("web-{c}"))
+            .include(aws_sdk_ecs::types::ServiceField::Tags)
+            .send()
+            .await
+            .unwrap();
+        out.services()[0].clone()
+    }
+
     /// The IsProduction tag of each colour's service and target group.
     async fn production_tags(&self) -> BTreeMap<String, String> {
-        let cfg = self.moto.sdk_config().await;
-        let ecs = aws_sdk_ecs::Client::new(&cfg);
-        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&cfg);
+        let elb = self.elb().await;
+        let production = |tags: Vec<(Option<&str>, Option<&str>)>| {
+            tags.into_iter()
+                .find(|(k, _)| *k == Some("IsProduction"))
+                .and_then(|(_, v)| v)
+                .unwrap_or("none")
+                .to_string()
+        };
         let mut out = BTreeMap::new();
         for c in ["blue", "green"] {
-            let s = ecs
-                .describe_services()
-                .cluster("web")
-                .services(format!("web-{c}"))
-                .include(aws_sdk_ecs::types::ServiceField::Tags)
-                .send()
-                .await
-                .unwrap();
-            let tag = s.services()[0]
-                .tags()
-                .iter()
-                .find(|t| t.key() == Some("IsProduction"))
-                .and_then(|t| t.value())
-                .unwrap_or("none")
-                .to_string();
-            out.insert(format!("service {c}"), tag);
+            let s = self.service(c).await;
+            let tags = s.tags().iter().map(|t| (t.key(), t.value())).collect();
+            out.insert(format!("service {c}"), production(tags));
             let tg = elb
                 .describe_target_groups()
                 .names(format!("web-{c}"))
@@ -241,32 +247,22 @@ impl Story {
                 .await
                 .unwrap();
             let arn = tg.target_groups()[0].target_group_arn().unwrap();
-            let tags = elb.describe_tags().resource_arns(arn).send().await.unwrap();
-            let tag = tags.tag_descriptions()[0]
+            let described = elb.describe_tags().resource_arns(arn).send().await.unwrap();
+            let tags = described.tag_descriptions()[0]
                 .tags()
                 .iter()
-                .find(|t| t.key() == Some("IsProduction"))
-                .and_then(|t| t.value())
-                .unwrap_or("none")
-                .to_string();
-            out.insert(format!("target group {c}"), tag);
+                .map(|t| (t.key(), t.value()))
+                .collect();
+            out.insert(format!("target group {c}"), production(tags));
         }
         out
     }
 
     /// Each colour's desired task count, through the ECS API.
     async fn desired_counts(&self) -> Vec<(&'static str, i32)> {
-        let ecs = aws_sdk_ecs::Client::new(&self.moto.sdk_config().await);
         let mut out = Vec::new();
         for c in ["blue", "green"] {
-            let s = ecs
-                .describe_services()
-                .cluster("web")
-                .services(format!("web-{c}"))
-                .send()
-                .await
-                .unwrap();
-            out.push((c, s.services()[0].desired_count()));
+            out.push((c, self.service(c).await.desired_count()));
         }
         out
     }
@@ -570,7 +566,7 @@ async fn a_failing_release_is_never_promoted_a_canary_steps_and_an_alarm_rolls_b
     }
     let cw = aws_sdk_cloudwatch::Client::new(&s.moto.sdk_config().await);
     cw.set_alarm_state()
-        .alarm_name("web-5xx")
+        .alarm_name("web-blue-5xx")
         .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
         .state_reason("five hundreds")
         .send()
@@ -587,7 +583,7 @@ async fn a_failing_release_is_never_promoted_a_canary_steps_and_an_alarm_rolls_b
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(
-            "Release 2 was rolled back to green: during the bake time, alarm web-5xx is in ALARM"
+            "Release 2 was rolled back to green: during the bake time, alarm web-blue-5xx is in ALARM"
         ),
         "{err}"
     );

@@ -139,17 +139,19 @@ impl<'a> Deliverer<'a> {
     }
 }
 
-/// Who runs the command, for the records.
+/// Who runs the command, for the records: the CI's actor, or `user@host` as the state lock
+/// names its holder.
 pub fn who() -> String {
-    [
-        "TERRANE_DELIVER_WHO",
-        "GITHUB_ACTOR",
-        "GITLAB_USER_LOGIN",
-        "USER",
-    ]
-    .iter()
-    .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-    .unwrap_or_else(|| "unknown".into())
+    ["TERRANE_DELIVER_WHO", "GITHUB_ACTOR", "GITLAB_USER_LOGIN"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| {
+            format!(
+                "{}@{}",
+                terrane_state::current_user(),
+                terrane_state::hostname()
+            )
+        })
 }
 
 pub fn now() -> i64 {

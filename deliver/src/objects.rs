@@ -23,7 +23,8 @@ pub struct Objects {
     pub test_port: i64,
     pub repository: String,
     pub repository_uri: String,
-    pub alarm: Option<String>,
+    /// Each colour's alarm (the module's `aws_cloudwatch_metric_alarm.colour`), if any.
+    pub alarms: PerColour<Option<String>>,
     /// The load balancer's DNS name (the default checks' host).
     pub dns_name: String,
 }
@@ -72,14 +73,12 @@ impl Objects {
                 .map(|p| p as i64)
                 .ok_or_else(|| DeliverError::State(format!("{prefix}{addr} has no port in state")))
         };
-        let alarm = by_addr
-            .iter()
-            .find(|(k, _)| k.starts_with("aws_cloudwatch_metric_alarm.live"))
-            .and_then(|(_, v)| {
-                v.get("alarm_name")
-                    .and_then(Value::as_str)
-                    .map(String::from)
-            });
+        let alarm = |c: &str| {
+            by_addr
+                .get(&format!("aws_cloudwatch_metric_alarm.colour[\"{c}\"]"))
+                .and_then(|v| v.get("alarm_name").and_then(Value::as_str))
+                .map(String::from)
+        };
         Ok(Objects {
             cluster: get("aws_ecs_cluster.this", "name")?,
             services: PerColour {
@@ -100,7 +99,10 @@ impl Objects {
             test_port: port("aws_lb_listener.test")?,
             repository: get("aws_ecr_repository.this", "name")?,
             repository_uri: get("aws_ecr_repository.this", "repository_url")?,
-            alarm,
+            alarms: PerColour {
+                blue: alarm("blue"),
+                green: alarm("green"),
+            },
             dns_name: get("aws_lb.this", "dns_name")?,
         })
     }

@@ -143,13 +143,13 @@ impl Deliverer<'_> {
         Ok(())
     }
 
-    /// Watches the live colour for `d`: its checks (one attempt each) and the alarm, every
-    /// check interval.
-    async fn watch(&self, d: Duration, checks: &[health::Check]) -> Result<(), Seen> {
+    /// Watches the new colour `c` for `d`: the live checks (one attempt each) and `c`'s alarm,
+    /// every check interval.
+    async fn watch(&self, d: Duration, checks: &[health::Check], c: Colour) -> Result<(), Seen> {
         let until = Instant::now() + d;
         let alarm = match self.config.alarm {
             Some(false) => None,
-            _ => self.objects.alarm.as_deref(),
+            _ => self.objects.alarms.get(c).as_deref(),
         };
         loop {
             if self.stopped() {
@@ -526,7 +526,7 @@ impl Deliverer<'_> {
                 "wait",
                 format!("{to} takes {w}% for {}", crate::config::show(wait)),
             );
-            match self.watch(wait, &live_checks).await {
+            match self.watch(wait, &live_checks, to).await {
                 Ok(()) => {}
                 Err(Seen::Failure(why)) => {
                     return self.roll_back_shift(&mut cur, &mut r, why).await
@@ -571,7 +571,7 @@ impl Deliverer<'_> {
                 crate::config::show(self.config.bake_time)
             ),
         );
-        match self.watch(self.config.bake_time, live_checks).await {
+        match self.watch(self.config.bake_time, live_checks, to).await {
             Ok(()) => {}
             Err(Seen::Failure(why)) => {
                 let reason = format!("during the bake time, {why}");

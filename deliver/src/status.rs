@@ -31,7 +31,8 @@ pub struct StatusReport {
     /// When the live colour became live (RFC 3339), if a release made it so.
     pub since: Option<String>,
     pub services: Vec<ServiceStatus>,
-    pub alarm: Option<(String, String)>,
+    /// Each colour's alarm and its state.
+    pub alarms: Vec<(Colour, String, String)>,
     /// A half-done swap or shift, or listeners and tags that differ from the records.
     pub problems: Vec<String>,
 }
@@ -121,16 +122,13 @@ impl Deliverer<'_> {
                 targets,
             });
         }
-        let alarm = match &o.alarm {
-            Some(a) => Some((
-                a.clone(),
-                self.cloud
-                    .alarm_state(a)
-                    .await?
-                    .unwrap_or_else(|| "missing".into()),
-            )),
-            None => None,
-        };
+        let mut alarms = Vec::new();
+        for c in Colour::BOTH {
+            if let Some(a) = o.alarms.get(c) {
+                let state = self.cloud.alarm_state(a).await?;
+                alarms.push((c, a.clone(), state.unwrap_or_else(|| "missing".into())));
+            }
+        }
         let live_release = self
             .records()
             .releases()?
@@ -145,7 +143,7 @@ impl Deliverer<'_> {
             previous_release: cur.previous_release,
             since: (cur.since > 0).then(|| terrane_engine::environments::rfc3339(cur.since)),
             services,
-            alarm,
+            alarms,
             problems,
         })
     }

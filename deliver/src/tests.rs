@@ -125,8 +125,13 @@ impl Delivery for Cloud {
     async fn target_health(&self, _: &str) -> Result<Vec<(String, String)>, ProviderError> {
         Ok(Vec::new())
     }
-    async fn alarm_state(&self, _: &str) -> Result<Option<String>, ProviderError> {
-        Ok(Some(self.alarm.lock().unwrap().clone()))
+    /// Only green's alarm goes off (the new colour in these tests).
+    async fn alarm_state(&self, name: &str) -> Result<Option<String>, ProviderError> {
+        Ok(Some(if name == "web-green-5xx" {
+            self.alarm.lock().unwrap().clone()
+        } else {
+            "OK".into()
+        }))
     }
 }
 
@@ -247,7 +252,10 @@ impl World {
                 test_port: 8080,
                 repository: "web".into(),
                 repository_uri: "registry/web".into(),
-                alarm: Some("web-5xx".into()),
+                alarms: PerColour {
+                    blue: Some("web-blue-5xx".into()),
+                    green: Some("web-green-5xx".into()),
+                },
                 dns_name: "lb".into(),
             },
             sink: &self.events,
@@ -378,7 +386,7 @@ async fn an_alarm_in_the_bake_time_rolls_back_and_a_second_rollback_changes_noth
     };
     let (promoted, ()) = tokio::join!(d.promote(PromoteOptions::default()), raise);
     let e = promoted.unwrap_err().to_string();
-    assert!(e.contains("alarm web-5xx is in ALARM"), "{e}");
+    assert!(e.contains("alarm web-green-5xx is in ALARM"), "{e}");
     let weights: Vec<String> = w
         .cloud
         .log

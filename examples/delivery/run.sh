@@ -73,7 +73,7 @@ sed -i -e 's/^strategy = .*/strategy = { type = "all_at_once" }/' -e 's/^bake_ti
 alarm() {
   "$python" -c 'import boto3, os, sys
 boto3.client("cloudwatch", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1").set_alarm_state(
-    AlarmName="web-5xx", StateValue=sys.argv[1], StateReason="demo: " + sys.argv[1])' "$1"
+    AlarmName="web-green-5xx", StateValue=sys.argv[1], StateReason="demo: " + sys.argv[1])' "$1"
 }
 ( sleep 2; alarm ALARM ) &
 fails deliver promote

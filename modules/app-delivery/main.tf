@@ -237,10 +237,12 @@ resource "aws_ecs_service" "this" {
   depends_on = [aws_lb_listener.live, aws_lb_listener.test, aws_iam_role_policy_attachment.execution]
 }
 
-resource "aws_cloudwatch_metric_alarm" "live" {
-  count               = var.alarm ? 1 : 0
-  alarm_name          = "${var.name}-5xx"
-  alarm_description   = "Target 5xx answers of ${var.name}: terrane deliver promote rolls back when this is in ALARM during the bake time."
+# One alarm per colour, on its target group: promote watches the new colour's while it takes
+# traffic and through the bake time. (One per colour, so no dimension changes with a release.)
+resource "aws_cloudwatch_metric_alarm" "colour" {
+  for_each            = var.alarm ? local.colours : toset([])
+  alarm_name          = "${var.name}-${each.key}-5xx"
+  alarm_description   = "Target 5xx answers of ${var.name}'s ${each.key} colour: terrane deliver promote rolls back when this is in ALARM while ${each.key} takes new traffic."
   comparison_operator = "GreaterThanThreshold"
   evaluation_periods  = 1
   metric_name         = "HTTPCode_Target_5XX_Count"
@@ -251,6 +253,7 @@ resource "aws_cloudwatch_metric_alarm" "live" {
   treat_missing_data  = "notBreaching"
   dimensions = {
     LoadBalancer = aws_lb.this.arn_suffix
+    TargetGroup  = aws_lb_target_group.this[each.key].arn_suffix
   }
   tags = var.tags
 }

@@ -55,7 +55,7 @@ variable "health_check_path" {
 variable "alarm" {
   type        = bool
   default     = true
-  description = "A CloudWatch alarm on the load balancer's target 5xx count, which promote watches through the bake time."
+  description = "A CloudWatch alarm per colour on its target group's 5xx count; promote watches the new colour's through the shift and the bake time."
 }
 
 variable "alarm_threshold" {

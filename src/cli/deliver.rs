@@ -228,8 +228,8 @@ fn print_status(s: &terrane_deliver::status::StatusReport) {
             println!("        target {t}");
         }
     }
-    if let Some((name, state)) = &s.alarm {
-        println!("Alarm {name}: {state}");
+    for (colour, name, state) in &s.alarms {
+        println!("Alarm of {colour}, {name}: {state}");
     }
     for p in &s.problems {
         println!("\nHalf-done: {p}");
@@ -290,10 +290,6 @@ async fn aws(
     ctx: &Ctx,
     objects: &Objects,
 ) -> Result<Arc<dyn terrane_core::Provider>, terrane_core::Diagnostics> {
-    let factory = ctx
-        .registry
-        .get("aws")
-        .ok_or_else(|| err("No AWS provider", "this build has no aws provider"))?;
     let region = objects
         .live_listener
         .split(':')
@@ -302,16 +298,7 @@ async fn aws(
         .map(String::from)
         .or_else(|| std::env::var("AWS_REGION").ok())
         .unwrap_or_else(|| "us-east-1".into());
-    let p = factory();
-    p.configure(&Value::map([("region", Value::from(region.clone()))]))
-        .await
-        .map_err(|e| {
-            err(
-                "Failed to configure the aws provider",
-                format!("{region}: {}", e.message),
-            )
-        })?;
-    Ok(p)
+    super::nuke::aws_in(ctx, &region).await
 }
 
 /// `data "terrane_release"`: the app's recorded delivery state in this command's workspace.

@@ -152,27 +152,35 @@ fn selection(
 /// One AWS provider per region, configured as the SDK is (environment, profile, credentials
 /// chain, `AWS_ENDPOINT_URL`), with only the region set here.
 async fn targets(ctx: &Ctx, regions: &[String]) -> Result<Vec<Target>, terrane_core::Diagnostics> {
+    let mut out = Vec::new();
+    for r in regions {
+        out.push(Target {
+            region: r.clone(),
+            provider: aws_in(ctx, r).await?,
+        });
+    }
+    Ok(out)
+}
+
+/// The AWS provider for `region`, configured as the SDK is (nuke, env gc, deliver).
+pub(super) async fn aws_in(
+    ctx: &Ctx,
+    region: &str,
+) -> Result<Arc<dyn terrane_core::Provider>, terrane_core::Diagnostics> {
     let factory = ctx
         .registry
         .get("aws")
         .ok_or_else(|| err("No AWS provider", "this build has no aws provider"))?;
-    let mut out = Vec::new();
-    for r in regions {
-        let p = factory();
-        p.configure(&Value::map([("region", Value::from(r.clone()))]))
-            .await
-            .map_err(|e| {
-                err(
-                    "Failed to configure the aws provider",
-                    format!("{r}: {}", e.message),
-                )
-            })?;
-        out.push(Target {
-            region: r.clone(),
-            provider: p,
-        });
-    }
-    Ok(out)
+    let p = factory();
+    p.configure(&Value::map([("region", Value::from(region))]))
+        .await
+        .map_err(|e| {
+            err(
+                "Failed to configure the aws provider",
+                format!("{region}: {}", e.message),
+            )
+        })?;
+    Ok(p)
 }
 
 /// The managed objects of the current workspace's state, when this directory has a state.
