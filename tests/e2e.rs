@@ -407,3 +407,83 @@ fn an_aws_argument_not_supported_yet_says_so() {
     let r = f.ok(&["validate"], 1);
     insta::assert_snapshot!(scrub(&r.stderr, f.path()));
 }
+
+#[test]
+fn the_added_functions_evaluate_through_outputs() {
+    let f = Fixture::new(
+        r#"
+locals {
+  url = "https://terraform.io/docs/"
+}
+
+output "parts" {
+  value = regex("^(?:(?P<scheme>[^:/?#]+):)?(?://(?P<authority>[^/?#]*))?", local.url)
+}
+
+output "words" {
+  value = regexall("[a-z]+", "1234abcd5678efgh9")
+}
+
+output "renamed" {
+  value = replace("web-blue-1", "/-(blue|green)-/", "-$1:")
+}
+
+output "date" {
+  value = formatdate("EEE, DD MMM YYYY hh:mm:ss ZZZ", "2018-01-02T23:12:01-08:00")
+}
+
+output "numbers" {
+  value = [sum([10, 13, 6, 4.5]), index(["a", "b"], "b"), parseint("FF", 16), pow(3, 2)]
+}
+
+output "sets" {
+  value = sort(setunion(["a", "b"], ["b", "c"]))
+}
+
+output "text" {
+  value = [trim("?!hello?!", "!?"), chomp("x\n\n"), strrev("abc"), urlencode("a b&c")]
+}
+
+output "yaml" {
+  value = yamlencode({ name = "web", ports = [80, 8080] })
+}
+"#,
+    );
+    f.ok(&["apply", "-auto-approve"], 0);
+    let out = f.ok(&["output", "-json"], 0);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let value = |k: &str| v[k]["value"].clone();
+    assert_eq!(
+        value("parts"),
+        serde_json::json!({"authority": "terraform.io", "scheme": "https"})
+    );
+    assert_eq!(value("words"), serde_json::json!(["abcd", "efgh"]));
+    assert_eq!(value("renamed"), serde_json::json!("web-blue:1"));
+    assert_eq!(
+        value("date"),
+        serde_json::json!("Tue, 02 Jan 2018 23:12:01 -0800")
+    );
+    assert_eq!(value("numbers"), serde_json::json!([33.5, 1, 255, 9]));
+    assert_eq!(value("sets"), serde_json::json!(["a", "b", "c"]));
+    assert_eq!(
+        value("text"),
+        serde_json::json!(["hello", "x", "cba", "a+b%26c"])
+    );
+    assert_eq!(
+        value("yaml"),
+        serde_json::json!("\"name\": \"web\"\n\"ports\":\n- 80\n- 8080\n")
+    );
+    // A bad pattern is a diagnostic at its line, not a panic.
+    f.write(
+        "main.tf",
+        "output \"bad\" {\n  value = regex(\"(unclosed\", \"x\")\n}\n",
+    );
+    let r = f.run(&["plan"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.all().contains("invalid regular expression"),
+        "{}",
+        r.all()
+    );
+    assert!(r.all().contains("main.tf:2"), "{}", r.all());
+}

@@ -1,4 +1,10 @@
-//! Built-in functions: the ones real modules use most, with Terraform's semantics.
+//! Built-in functions with Terraform's semantics: the ones real modules use most here, and by
+//! kind in `text.rs` (regular expressions, trimming, dates), `collections.rs` (sets, sums,
+//! numbers) and `encode.rs` (hashes, files, URLs, UUIDs, YAML).
+
+mod collections;
+mod encode;
+mod text;
 
 use std::path::Path;
 
@@ -61,7 +67,7 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         args.iter().any(Value::contains_unknown)
     };
     if any_unknown {
-        if !KNOWN.contains(&name) {
+        if !known(name) {
             return Err(unknown_fn(name));
         }
         return Ok(Value::Unknown);
@@ -264,7 +270,7 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "replace" => {
             arity(name, a, 3)?;
-            Ok(Value::String(s(&a[0])?.replace(&s(&a[1])?, &s(&a[2])?)))
+            text::replace(&s(&a[0])?, &s(&a[1])?, &s(&a[2])?)
         }
         "lower" => Ok(Value::String(
             s(a.first().ok_or("lower() takes 1 argument")?)?.to_lowercase(),
@@ -497,8 +503,17 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                 .map(|x| x.display().to_string())
                 .unwrap_or_else(|| ".".into()),
         )),
-        _ => Err(unknown_fn(name)),
+        other => text::call(other, a)
+            .or_else(|| collections::call(other, a))
+            .or_else(|| encode::call(other, a, module_dir))
+            .unwrap_or_else(|| Err(unknown_fn(other))),
     }
+}
+
+fn known(name: &str) -> bool {
+    [KNOWN, text::NAMES, collections::NAMES, encode::NAMES]
+        .iter()
+        .any(|names| names.contains(&name))
 }
 
 const KNOWN: &[&str] = &[
