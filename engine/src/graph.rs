@@ -82,7 +82,41 @@ pub struct Graph {
     pub order: Vec<NodeId>,
     /// For each resource node: the resource nodes it depends on, directly or through
     /// variables, locals and module outputs.
-    pub resource_deps: HashMap<NodeId, BTreeSet<NodeId>>,
+    pub resource_deps: ResourceDeps,
+}
+
+/// Per resource node, the resource nodes it depends on (sorted, no repeats), indexed by node:
+/// at 100,000 resources a map of sets was 10 MB, this is 2.
+#[derive(Debug, Default)]
+pub struct ResourceDeps(Vec<Option<Box<[NodeId]>>>);
+
+impl ResourceDeps {
+    /// The resource's dependencies, or `None` for a node that is not a resource.
+    pub fn get(&self, id: &NodeId) -> Option<&[NodeId]> {
+        self.0.get(*id).and_then(|d| d.as_deref())
+    }
+
+    /// Every resource node with its dependencies, in node order.
+    pub fn iter(&self) -> impl Iterator<Item = (NodeId, &[NodeId])> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.as_deref().map(|d| (i, d)))
+    }
+
+    fn set(&mut self, id: NodeId, deps: BTreeSet<NodeId>) {
+        if self.0.len() <= id {
+            self.0.resize_with(id + 1, || None);
+        }
+        self.0[id] = Some(deps.into_iter().collect());
+    }
+}
+
+impl std::ops::Index<&NodeId> for ResourceDeps {
+    type Output = [NodeId];
+    fn index(&self, id: &NodeId) -> &[NodeId] {
+        self.get(id).expect("a resource node")
+    }
 }
 
 impl Graph {
@@ -192,7 +226,7 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
             index: HashMap::new(),
             modules: HashMap::new(),
             order: Vec::new(),
-            resource_deps: HashMap::new(),
+            resource_deps: ResourceDeps::default(),
         },
         diags: Diagnostics::new(),
         pending: Vec::new(),
@@ -203,31 +237,33 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
     for p in &config.root.providers {
         b.add_provider(p.key(), p.name.clone(), Some(p.range.clone()));
     }
-    let users: Vec<(NodeId, String, String, Arc<ResourceConfig>)> =
+    let users: Vec<(NodeId, Arc<ResourceConfig>)> =
         b.g.resource_nodes()
-            .map(|(i, _, rc)| {
-                (
-                    i,
-                    rc.provider_key(),
-                    rc.provider_name().to_string(),
-                    rc.clone(),
-                )
-            })
+            .map(|(i, _, rc)| (i, rc.clone()))
             .collect();
-    for (i, key, name, rc) in users {
-        let range = rc.range();
-        let pid = match b.g.id(&NodeKey::Provider(key.clone())) {
-            Some(p) => p,
-            None if key.matches('.').count() == 2 => {
-                b.diags.push(
-                    Diagnostic::error("Provider configuration not present", format!("To work with this resource its provider configuration {key} must be declared with a provider block and alias."))
-                        .with_range(Some(range)),
-                );
-                continue;
+    // Most resources share a few providers: each key is looked up (or added) once.
+    let mut pids: HashMap<String, Option<NodeId>> = HashMap::new();
+    for (i, rc) in users {
+        let key = rc.provider_key();
+        let pid = match pids.get(&key) {
+            Some(p) => *p,
+            None => {
+                let p = match b.g.id(&NodeKey::Provider(key.clone())) {
+                    Some(p) => Some(p),
+                    None if key.matches('.').count() == 2 => None,
+                    None => Some(b.add_provider(key.clone(), rc.provider_name().to_string(), None)),
+                };
+                pids.insert(key.clone(), p);
+                p
             }
-            None => b.add_provider(key, name, None),
         };
-        b.g.nodes[i].deps.push(pid);
+        match pid {
+            Some(pid) => b.g.nodes[i].deps.push(pid),
+            None => b.diags.push(
+                Diagnostic::error("Provider configuration not present", format!("To work with this resource its provider configuration {key} must be declared with a provider block and alias."))
+                    .with_range(Some(rc.range())),
+            ),
+        }
     }
     // Provider configurations may reference root variables and locals.
     let provs: Vec<(NodeId, Vec<Ref>, Arc<crate::source::SourceFile>, usize)> = config
@@ -384,8 +420,10 @@ impl Builder {
                 .first()
                 .map(|e| e.offset)
                 .unwrap_or(0);
-            self.pending
-                .push((id, path.clone(), rtb, rc.file.clone(), rtb_offset));
+            if !rtb.is_empty() {
+                self.pending
+                    .push((id, path.clone(), rtb, rc.file.clone(), rtb_offset));
+            }
             // What conditions read (besides self) is needed before they are checked.
             let lc = &rc.lifecycle;
             for c in lc.preconditions.iter().chain(&lc.postconditions) {
@@ -420,10 +458,12 @@ impl Builder {
     fn resolve_pending(&mut self) {
         for (id, module, refs, file, offset) in std::mem::take(&mut self.pending) {
             for r in refs {
-                let range = r
-                    .span
-                    .clone()
-                    .map(|s| file.range(s.start + offset..s.end + offset));
+                // Only a diagnostic needs it (a range holds a copy of its line).
+                let range = || {
+                    r.span
+                        .clone()
+                        .map(|s| file.range(s.start + offset..s.end + offset))
+                };
                 let targets: Vec<NodeKey> =
                     match &r.target {
                         RefTarget::Var(n) => vec![NodeKey::Var(module.clone(), n.clone())],
@@ -460,11 +500,11 @@ impl Builder {
                                 "Self-referential block",
                                 "Configuration for a resource may not refer to itself.",
                             )
-                            .with_range(range.clone()),
+                            .with_range(range()),
                         ),
-                        None => self.diags.push(
-                            undeclared(&r.target, &module, &self.g).with_range(range.clone()),
-                        ),
+                        None => self
+                            .diags
+                            .push(undeclared(&r.target, &module, &self.g).with_range(range())),
                     }
                 }
             }
@@ -551,7 +591,7 @@ impl Builder {
                 }
             }
             if matches!(self.g.nodes[i].kind, NodeKind::Resource { .. }) {
-                self.g.resource_deps.insert(i, set);
+                self.g.resource_deps.set(i, set);
                 through.insert(i, Arc::new(BTreeSet::new()));
             } else {
                 through.insert(i, Arc::new(set));

@@ -54,9 +54,9 @@ impl Session {
         }
         // Config dependents of each resource node.
         let mut config_dependents: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (id, set) in &self.graph.resource_deps {
+        for (id, set) in self.graph.resource_deps.iter() {
             for d in set {
-                config_dependents.entry(*d).or_default().push(*id);
+                config_dependents.entry(*d).or_default().push(id);
             }
         }
         let mut soft_edges: Vec<(usize, usize)> = Vec::new();

@@ -193,10 +193,15 @@ impl ProviderConfig {
 }
 
 pub fn provider_key(name: &str, alias: Option<&str>) -> String {
-    match alias {
-        Some(a) => format!("provider.{name}.{a}"),
-        None => format!("provider.{name}"),
+    // Called for every resource several times a run: no formatting machinery.
+    let mut k = String::with_capacity(9 + name.len() + alias.map_or(0, |a| a.len() + 1));
+    k.push_str("provider.");
+    k.push_str(name);
+    if let Some(a) = alias {
+        k.push('.');
+        k.push_str(a);
     }
+    k
 }
 
 /// Which attributes `ignore_changes` covers.
