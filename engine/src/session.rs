@@ -712,7 +712,9 @@ pub(crate) fn read_state(
     let mut batch = Vec::with_capacity(STATE_BATCH);
     let merge = |batch: &mut Vec<(InstanceAddr, StateInstance)>,
                  state: &mut BTreeMap<InstanceAddr, StateInstance>| {
-        let mut part = BTreeMap::from_iter(batch.drain(..));
+        // Collected in place (the batch's own buffer), then merged.
+        let full = std::mem::replace(batch, Vec::with_capacity(STATE_BATCH));
+        let mut part = BTreeMap::from_iter(full);
         state.append(&mut part);
     };
     store
@@ -734,7 +736,7 @@ pub(crate) fn read_state(
 }
 
 /// Rows of state turned into a map at a time ([`read_state`]).
-const STATE_BATCH: usize = 16_384;
+const STATE_BATCH: usize = 32_768;
 
 pub(crate) fn state_err(e: terrane_state::StateError) -> Diagnostics {
     Diagnostic::error("Failed to write state", e.to_string()).into()

@@ -31,11 +31,7 @@ struct Loader {
 
 /// Loads the module in `dir` and every local module it calls.
 pub fn load_config(dir: &Path) -> Result<(Config, Diagnostics), Diagnostics> {
-    let mut l = Loader {
-        files: Vec::new(),
-        diags: Diagnostics::new(),
-        off: 0,
-    };
+    let mut l = Loader::new();
     let root = l.load_module(dir, 0);
     if l.diags.has_errors() {
         return Err(l.diags);
@@ -124,6 +120,53 @@ fn label_strings(b: &Block) -> Vec<String> {
     b.labels.iter().map(|l| l.as_str().to_string()).collect()
 }
 
+/// Top-level items at which a file's resources are loaded on two threads.
+const PARALLEL_AT: usize = 1024;
+
+/// Splits a file's items into those loaded here (in order) and resource or data blocks from
+/// the second half of a large file, loaded on another thread: they depend on nothing else in
+/// the module, and a duplicate among them is found when the halves are merged.
+fn split_resource_items(
+    text: &str,
+    items: Vec<std::ops::Range<usize>>,
+) -> (Vec<std::ops::Range<usize>>, Vec<std::ops::Range<usize>>) {
+    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
+    if !parallel || items.len() < PARALLEL_AT {
+        return (items, Vec::new());
+    }
+    let is_resource = |r: &std::ops::Range<usize>| {
+        let t = &text[r.clone()];
+        ["resource", "data"].iter().any(|k| {
+            t.strip_prefix(k)
+                .is_some_and(|rest| rest.starts_with([' ', '\t', '"']))
+        })
+    };
+    let half = items.len() / 2;
+    let (mut here, mut there) = (Vec::with_capacity(half), Vec::with_capacity(half));
+    for (i, r) in items.into_iter().enumerate() {
+        if i >= half && is_resource(&r) {
+            there.push(r);
+        } else {
+            here.push(r);
+        }
+    }
+    (here, there)
+}
+
+fn duplicate_resource(key: &(Mode, String, String), range: SourceRange) -> Diagnostic {
+    let (mode, ty, name) = key;
+    let what = if *mode == Mode::Data {
+        "data"
+    } else {
+        "resource"
+    };
+    Diagnostic::error(
+        format!("Duplicate {what} \"{ty}\" configuration"),
+        format!("A {what} named \"{ty}\" \"{name}\" was already declared. Names must be unique per type in a module."),
+    )
+    .with_range(Some(range))
+}
+
 impl Loader {
     fn err(
         &mut self,
@@ -182,22 +225,25 @@ impl Loader {
             self.files.push(file.clone());
             match super::split::split_top_level(&file.text) {
                 Some(items) => {
-                    for item in items {
-                        match hcl_edit::parser::parse_body(&file.text[item.clone()]) {
-                            Ok(body) => {
-                                self.off = item.start;
-                                self.load_body(&mut m, &file, body, depth);
-                                self.off = 0;
-                            }
-                            Err(e) => {
-                                let at = item.start + e.location().offset();
-                                self.diags.push(
-                                    Diagnostic::error(
-                                        "Invalid HCL syntax",
-                                        e.message().to_string(),
-                                    )
-                                    .with_range(Some(file.range(at..at + 1))),
-                                );
+                    let (here, there) = split_resource_items(&file.text, items);
+                    if there.is_empty() {
+                        self.load_items(&mut m, &file, here, depth);
+                    } else {
+                        // The other half of a large file's resources is loaded on another
+                        // thread (each thread frees the syntax trees it made).
+                        let mut other = Loader::new();
+                        let mut theirs = ModuleConfig::default();
+                        std::thread::scope(|s| {
+                            let (other, theirs, file) = (&mut other, &mut theirs, &file);
+                            s.spawn(move || other.load_items(theirs, file, there, depth));
+                            self.load_items(&mut m, file, here, depth);
+                        });
+                        self.diags.extend(other.diags);
+                        for (key, rc) in std::mem::take(&mut theirs.resources) {
+                            if m.resources.contains_key(&key) {
+                                self.diags.push(duplicate_resource(&key, rc.range()));
+                            } else {
+                                m.resources.insert(key, rc);
                             }
                         }
                     }
@@ -209,6 +255,40 @@ impl Loader {
             }
         }
         m
+    }
+
+    fn new() -> Loader {
+        Loader {
+            files: Vec::new(),
+            diags: Diagnostics::new(),
+            off: 0,
+        }
+    }
+
+    /// Parses and loads the given items of `file`, in order.
+    fn load_items(
+        &mut self,
+        m: &mut ModuleConfig,
+        file: &Arc<SourceFile>,
+        items: Vec<std::ops::Range<usize>>,
+        depth: usize,
+    ) {
+        for item in items {
+            match hcl_edit::parser::parse_body(&file.text[item.clone()]) {
+                Ok(body) => {
+                    self.off = item.start;
+                    self.load_body(m, file, body, depth);
+                    self.off = 0;
+                }
+                Err(e) => {
+                    let at = item.start + e.location().offset();
+                    self.diags.push(
+                        Diagnostic::error("Invalid HCL syntax", e.message().to_string())
+                            .with_range(Some(file.range(at..at + 1))),
+                    );
+                }
+            }
+        }
     }
 
     fn load_body(
@@ -328,7 +408,6 @@ impl Loader {
         mode: Mode,
         labels: Vec<String>,
     ) {
-        let range = block_header_range(file, &b, self.off);
         let (ty, name) = (labels[0].clone(), labels[1].clone());
         let mut has_count = None;
         let mut has_for_each = false;
@@ -371,18 +450,10 @@ impl Loader {
         }
         let key = (mode, ty.clone(), name.clone());
         if m.resources.contains_key(&key) {
-            let what = if mode == Mode::Data {
-                "data"
-            } else {
-                "resource"
-            };
-            self.diags.push(
-                Diagnostic::error(
-                    format!("Duplicate {what} \"{ty}\" configuration"),
-                    format!("A {what} named \"{ty}\" \"{name}\" was already declared. Names must be unique per type in a module."),
-                )
-                .with_range(Some(range)),
-            );
+            self.diags.push(duplicate_resource(
+                &key,
+                block_header_range(file, &b, self.off),
+            ));
             return;
         }
         let start = b.ident.span().map(|s| s.start).unwrap_or(0);
@@ -736,5 +807,83 @@ impl Loader {
                 range,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` resources, the second half's refer to the first half's, with a variable in the
+    /// second half; `extra` blocks are appended.
+    fn big(n: usize, extra: &str) -> String {
+        let mut s = String::new();
+        for i in 0..n {
+            if i == n * 3 / 4 {
+                s.push_str("variable \"late\" {\n  default = 1\n}\n\n");
+            }
+            if i < n / 2 {
+                s.push_str(&format!(
+                    "resource \"terraform_data\" \"r{i}\" {{\n  input = {i}\n}}\n\n"
+                ));
+            } else {
+                s.push_str(&format!(
+                    "resource \"terraform_data\" \"r{i}\" {{\n  input = terraform_data.r{}.id\n}}\n\n",
+                    i - n / 2
+                ));
+            }
+        }
+        s + extra
+    }
+
+    fn load(text: &str) -> Result<(Config, Diagnostics), Diagnostics> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("main.tf"), text).unwrap();
+        load_config(dir.path())
+    }
+
+    #[test]
+    fn a_large_file_loads_on_two_threads_as_it_would_on_one() {
+        let n = 2 * PARALLEL_AT;
+        let (cfg, _) = load(&big(n, "data \"terraform_data\" \"d\" {\n}\n")).unwrap();
+        let m = &cfg.root;
+        assert_eq!(m.resources.len(), n + 1);
+        assert!(m.variables.contains_key("late"));
+        let last = &m.resources[&(
+            Mode::Managed,
+            "terraform_data".into(),
+            format!("r{}", n - 1),
+        )];
+        // Spans are the file's, wherever the block was loaded.
+        let text = &cfg.files[0].text;
+        assert!(text[last.span.clone()]
+            .starts_with(&format!("resource \"terraform_data\" \"r{}\"", n - 1)));
+        assert_eq!(last.refs.len(), 1);
+        assert_eq!(
+            last.range().line,
+            text[..last.span.start].lines().count() + 1
+        );
+    }
+
+    #[test]
+    fn a_duplicate_is_found_within_and_across_the_halves_of_a_large_file() {
+        let n = 2 * PARALLEL_AT;
+        let extra =
+            "resource \"terraform_data\" \"r3\" {\n}\n\nresource \"terraform_data\" \"r3\" {\n}\n";
+        let text = big(n, extra);
+        let errs = load(&text).err().expect("duplicates are errors");
+        let dups: Vec<_> = errs
+            .0
+            .iter()
+            .filter(|d| d.summary == "Duplicate resource \"terraform_data\" configuration")
+            .collect();
+        assert_eq!(dups.len(), 2, "{errs:?}");
+        let lines = text.lines().count();
+        let mut at: Vec<usize> = dups
+            .iter()
+            .map(|d| d.range.as_ref().unwrap().line)
+            .collect();
+        at.sort();
+        assert_eq!(at, vec![lines - 4, lines - 1]);
     }
 }
