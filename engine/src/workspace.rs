@@ -471,6 +471,62 @@ impl<'w> Locked<'w> {
         Ok(removed)
     }
 
+    /// Marks the managed instance at `addr` tainted (or, with `tainted` false, no longer
+    /// tainted), as `terraform taint` / `untaint` do: the next plan replaces a tainted object.
+    /// `Ok(false)`: the instance is not in state and `allow_missing` let that pass.
+    pub fn set_tainted(
+        &self,
+        addr: &InstanceAddr,
+        tainted: bool,
+        allow_missing: bool,
+    ) -> Result<bool, Diagnostics> {
+        if addr.resource.mode == terrane_core::Mode::Data {
+            return Err(Diagnostic::error(
+                if tainted {
+                    "Cannot taint a data resource"
+                } else {
+                    "Cannot untaint a data resource"
+                },
+                format!(
+                    "{addr} is a data resource: data resources are read again on every plan, so they are never tainted."
+                ),
+            )
+            .into());
+        }
+        let address = addr.to_string();
+        let rec = self
+            .ws
+            .store
+            .resource(&self.ws.name, &address)
+            .map_err(|e| {
+                Diagnostics::from(Diagnostic::error("Failed to read state", e.to_string()))
+            })?;
+        let Some(mut rec) = rec else {
+            if allow_missing {
+                return Ok(false);
+            }
+            let verb = if tainted { "tainted" } else { "untainted" };
+            return Err(Diagnostic::error(
+                "No such resource instance",
+                format!("There is no resource instance in the state with the address {address}. If the resource configuration has just been added, you must run \"terrane apply\" once to create the corresponding instance(s) before they can be {verb}."),
+            )
+            .into());
+        };
+        if !tainted && !rec.tainted {
+            return Err(Diagnostic::error(
+                "Resource instance is not tainted",
+                format!("Resource instance {address} is not currently tainted, and so it cannot be untainted."),
+            )
+            .into());
+        }
+        rec.tainted = tainted;
+        self.ws
+            .store
+            .put_resource(&self.ws.name, &rec)
+            .map_err(write_err)?;
+        Ok(true)
+    }
+
     /// Moves the instance at `src` to `dst` (same resource type; `dst` must be free).
     pub fn state_mv(&self, src: &InstanceAddr, dst: &InstanceAddr) -> Result<(), Diagnostics> {
         if src.resource.ty != dst.resource.ty {

@@ -240,6 +240,24 @@ pub enum Command {
     /// Inspect and edit the state.
     #[command(subcommand)]
     State(StateCommand),
+    /// Mark a resource instance as tainted: the next plan replaces it.
+    Taint {
+        address: String,
+        /// Succeed (and change nothing) when the instance is not in state.
+        #[arg(long)]
+        allow_missing: bool,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Remove the tainted mark from a resource instance.
+    Untaint {
+        address: String,
+        /// Succeed (and change nothing) when the instance is not in state.
+        #[arg(long)]
+        allow_missing: bool,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
     /// Print the dependency graph in DOT format.
     Graph,
     /// List past runs of this workspace: who, when, command, result, counts.

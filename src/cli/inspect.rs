@@ -356,6 +356,34 @@ pub fn state(ctx: &Ctx, cmd: StateCommand) -> CmdResult {
     }
 }
 
+/// `taint` / `untaint`.
+pub fn taint(
+    ctx: &Ctx,
+    address: &str,
+    tainted: bool,
+    allow_missing: bool,
+    la: &super::args::LockArgs,
+) -> CmdResult {
+    let addr = InstanceAddr::parse(address).map_err(|e| err("Invalid address", e.to_string()))?;
+    let ws = ctx.open_workspace()?;
+    let command = if tainted {
+        "terrane taint"
+    } else {
+        "terrane untaint"
+    };
+    let locked = lock(ctx, &ws, command, la)?;
+    if !locked.set_tainted(&addr, tainted, allow_missing)? {
+        println!(
+            "The resource {addr} is not in the state, so there is nothing to do (-allow-missing)."
+        );
+    } else if tainted {
+        println!("Resource instance {addr} has been marked as tainted.");
+    } else {
+        println!("Resource instance {addr} has been successfully untainted.");
+    }
+    Ok(0)
+}
+
 pub fn graph(ctx: &Ctx) -> CmdResult {
     let config = load(ctx)?;
     let g = terrane_engine::graph::build(&config)?;

@@ -179,6 +179,16 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::Output { name, json, raw } => inspect::output(ctx, name.as_deref(), json, raw),
         Command::Show { plan_file, json } => inspect::show(ctx, plan_file.as_deref(), json),
         Command::State(s) => inspect::state(ctx, s),
+        Command::Taint {
+            address,
+            allow_missing,
+            lock,
+        } => inspect::taint(ctx, &address, true, allow_missing, &lock),
+        Command::Untaint {
+            address,
+            allow_missing,
+            lock,
+        } => inspect::taint(ctx, &address, false, allow_missing, &lock),
         Command::Graph => inspect::graph(ctx),
         Command::History { json } => inspect::history(ctx, json),
         Command::ForceUnlock { lock_id, force } => inspect::force_unlock(ctx, &lock_id, force),

@@ -240,10 +240,13 @@ impl Loader {
                         });
                         self.diags.extend(other.diags);
                         for (key, rc) in std::mem::take(&mut theirs.resources) {
-                            if m.resources.contains_key(&key) {
-                                self.diags.push(duplicate_resource(&key, rc.range()));
-                            } else {
-                                m.resources.insert(key, rc);
+                            match m.resources.entry(key) {
+                                std::collections::btree_map::Entry::Occupied(e) => {
+                                    self.diags.push(duplicate_resource(e.key(), rc.range()))
+                                }
+                                std::collections::btree_map::Entry::Vacant(e) => {
+                                    e.insert(rc);
+                                }
                             }
                         }
                     }
@@ -871,7 +874,7 @@ mod tests {
         let extra =
             "resource \"terraform_data\" \"r3\" {\n}\n\nresource \"terraform_data\" \"r3\" {\n}\n";
         let text = big(n, extra);
-        let errs = load(&text).err().expect("duplicates are errors");
+        let errs = load(&text).expect_err("duplicates are errors");
         let dups: Vec<_> = errs
             .0
             .iter()

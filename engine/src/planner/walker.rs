@@ -116,7 +116,7 @@ impl<'a> PlanWalk<'a> {
     /// an empty entry each is 6 MB).
     fn add_diags(&mut self, id: NodeId, diags: Diagnostics) {
         if !diags.is_empty() {
-            self.add_diags(id, diags);
+            self.diags_of(id).extend(diags);
         }
     }
 
@@ -609,7 +609,7 @@ impl Visitor for PlanWalk<'_> {
 
     fn start(&mut self, node: NodeIndex) -> Start<Self::Task> {
         let id = node.index();
-        let start = match &self.session.graph.nodes[id].kind {
+        match &self.session.graph.nodes[id].kind {
             NodeKind::Resource { .. } => self.start_resource(id),
             NodeKind::Provider { .. } => Start::Done,
             _ => {
@@ -622,8 +622,7 @@ impl Visitor for PlanWalk<'_> {
                     Start::Done
                 }
             }
-        };
-        start
+        }
     }
 
     fn launch(&mut self, round: Vec<(NodeIndex, Self::Task)>) -> Vec<Option<TaskFuture<CallDone>>> {
