@@ -487,3 +487,32 @@ output "yaml" {
     );
     assert!(r.all().contains("main.tf:2"), "{}", r.all());
 }
+
+#[test]
+fn version_names_the_release_the_platform_and_the_providers() {
+    let f = Fixture::new("");
+    let r = f.ok(&["version"], 0);
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let platform = format!("{}_{arch}", std::env::consts::OS);
+    let mut lines = r.stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some(format!("Terrane v{}", env!("CARGO_PKG_VERSION")).as_str())
+    );
+    assert_eq!(lines.next(), Some(format!("on {platform}").as_str()));
+    assert!(
+        r.stdout.contains("+ provider aws (built in)\n"),
+        "{}",
+        r.stdout
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&f.ok(&["version", "-json"], 0).stdout).unwrap();
+    assert_eq!(j["terrane_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(j["platform"], platform.as_str());
+    assert_eq!(j["provider_selections"]["terraform"], "built-in");
+    assert_eq!(j["provider_selections"]["aws"], "built-in");
+}

@@ -258,6 +258,12 @@ pub enum Command {
         #[command(flatten)]
         lock: LockArgs,
     },
+    /// Print Terrane's version, the platform and the providers it has (built in, and the
+    /// plugins recorded in this directory's lock file).
+    Version {
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the dependency graph in DOT format.
     Graph,
     /// List past runs of this workspace: who, when, command, result, counts.

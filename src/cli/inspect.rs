@@ -356,6 +356,59 @@ pub fn state(ctx: &Ctx, cmd: StateCommand) -> CmdResult {
     }
 }
 
+/// The platform as Terraform names it (`linux_amd64`, `darwin_arm64`).
+fn platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    };
+    format!("{}_{arch}", std::env::consts::OS)
+}
+
+/// `version`: as `terraform version`, with the built-in providers and the plugins this
+/// directory's lock file records (by source, with their versions).
+pub fn version(ctx: &Ctx, json: bool) -> CmdResult {
+    let version = env!("CARGO_PKG_VERSION");
+    let mut selections: Vec<(String, String)> = ctx
+        .registry
+        .names()
+        .map(|n| (n.to_string(), "built-in".to_string()))
+        .collect();
+    selections.sort();
+    if let Ok(Some(lock)) = terrane_plugin_host::lock::LockFile::read(&ctx.dir) {
+        for (source, p) in &lock.plugins {
+            selections.push((source.clone(), p.version.clone()));
+        }
+    }
+    if json {
+        let sel: serde_json::Map<String, serde_json::Value> = selections
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "terrane_version": version,
+                "platform": platform(),
+                "provider_selections": sel,
+            }))
+            .expect("a JSON value serializes")
+        );
+    } else {
+        println!("Terrane v{version}\non {}", platform());
+        for (k, v) in &selections {
+            if v == "built-in" {
+                println!("+ provider {k} (built in)");
+            } else {
+                println!("+ provider {k} v{v}");
+            }
+        }
+    }
+    Ok(0)
+}
+
 /// `taint` / `untaint`.
 pub fn taint(
     ctx: &Ctx,
