@@ -516,3 +516,49 @@ fn version_names_the_release_the_platform_and_the_providers() {
     assert_eq!(j["provider_selections"]["terraform"], "built-in");
     assert_eq!(j["provider_selections"]["aws"], "built-in");
 }
+
+#[test]
+fn providers_shows_what_each_module_requires_and_what_the_state_uses() {
+    let f = Fixture::new(
+        r#"
+resource "terraform_data" "a" {
+  input = "one"
+}
+
+module "net" {
+  source = "./net"
+}
+"#,
+    );
+    f.write(
+        "net/main.tf",
+        r#"
+terraform {
+  required_providers {
+    null = {
+      source  = "hashicorp/null"
+      version = ">= 3.0"
+    }
+  }
+}
+
+resource "terraform_data" "b" {
+  input = "two"
+}
+"#,
+    );
+    let tree = "
+Providers required by configuration:
+.
+├── provider[terraform.io/builtin/terraform]
+└── module.net
+    ├── provider[registry.terraform.io/hashicorp/null] >= 3.0
+    └── provider[terraform.io/builtin/terraform]
+";
+    assert_eq!(f.ok(&["providers"], 0).stdout, format!("{tree}\n"));
+    f.ok(&["apply", "-auto-approve"], 0);
+    assert_eq!(
+        f.ok(&["providers"], 0).stdout,
+        format!("{tree}\nProviders required by state:\n\n    provider[terraform.io/builtin/terraform]\n\n")
+    );
+}

@@ -264,6 +264,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show the providers the configuration requires, module by module, and those the state
+    /// uses.
+    Providers,
     /// Print the dependency graph in DOT format.
     Graph,
     /// List past runs of this workspace: who, when, command, result, counts.

@@ -356,6 +356,98 @@ pub fn state(ctx: &Ctx, cmd: StateCommand) -> CmdResult {
     }
 }
 
+/// A provider's fully qualified source as Terraform prints it: `aws` alone is
+/// `registry.terraform.io/hashicorp/aws` (`terraform` is built in), `ns/name` is on the public
+/// registry, and a longer
+/// source or a plugin path stays as written.
+fn provider_source(name: &str, m: &terrane_engine::config::ModuleConfig) -> String {
+    match m
+        .required_providers
+        .get(name)
+        .and_then(|r| r.source.as_deref())
+    {
+        Some(s) if s.starts_with('.') || s.starts_with('/') => s.to_string(),
+        Some(s) if s.split('/').count() == 2 => format!("registry.terraform.io/{s}"),
+        Some(s) => s.to_string(),
+        None if name == "terraform" => "terraform.io/builtin/terraform".to_string(),
+        None => format!("registry.terraform.io/hashicorp/{name}"),
+    }
+}
+
+/// One module's providers (required, configured or used by a resource) as tree lines, then
+/// its module calls.
+fn provider_tree(m: &terrane_engine::config::ModuleConfig, indent: &str, out: &mut String) {
+    let mut names: std::collections::BTreeSet<&str> =
+        m.required_providers.keys().map(String::as_str).collect();
+    names.extend(m.providers.iter().map(|p| p.name.as_str()));
+    names.extend(m.resources.values().map(|r| r.provider_name()));
+    let mut items: Vec<(String, Option<&terrane_engine::config::ModuleConfig>)> = names
+        .into_iter()
+        .map(|n| {
+            let version = m
+                .required_providers
+                .get(n)
+                .and_then(|r| r.version.as_deref())
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default();
+            (
+                format!("provider[{}]{version}", provider_source(n, m)),
+                None,
+            )
+        })
+        .collect();
+    items.extend(
+        m.module_calls
+            .iter()
+            .map(|(name, c)| (format!("module.{name}"), Some(&*c.child))),
+    );
+    let n = items.len();
+    for (i, (label, child)) in items.into_iter().enumerate() {
+        let last = i + 1 == n;
+        out.push_str(&format!(
+            "{indent}{}{label}\n",
+            if last { "└── " } else { "├── " }
+        ));
+        if let Some(c) = child {
+            provider_tree(
+                c,
+                &format!("{indent}{}", if last { "    " } else { "│   " }),
+                out,
+            );
+        }
+    }
+}
+
+/// `providers`: as `terraform providers`.
+pub fn providers(ctx: &Ctx) -> CmdResult {
+    let config = load(ctx)?;
+    let mut out = String::from("\nProviders required by configuration:\n.\n");
+    provider_tree(&config.root, "", &mut out);
+    let insts = state_instances(ctx)?;
+    let in_state: std::collections::BTreeSet<String> = insts
+        .iter()
+        .map(|s| {
+            let name = s
+                .provider
+                .trim_start_matches("provider.")
+                .split('.')
+                .next()
+                .unwrap_or_default();
+            provider_source(name, &config.root)
+        })
+        .collect();
+    if !in_state.is_empty() {
+        out.push_str("\nProviders required by state:\n\n");
+        for p in in_state {
+            out.push_str(&format!("    provider[{p}]\n\n"));
+        }
+    } else {
+        out.push('\n');
+    }
+    print!("{out}");
+    Ok(0)
+}
+
 /// The platform as Terraform names it (`linux_amd64`, `darwin_arm64`).
 fn platform() -> String {
     let arch = match std::env::consts::ARCH {

@@ -190,6 +190,7 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
             lock,
         } => inspect::taint(ctx, &address, false, allow_missing, &lock),
         Command::Version { json } => inspect::version(ctx, json),
+        Command::Providers => inspect::providers(ctx),
         Command::Graph => inspect::graph(ctx),
         Command::History { json } => inspect::history(ctx, json),
         Command::ForceUnlock { lock_id, force } => inspect::force_unlock(ctx, &lock_id, force),
