@@ -386,6 +386,114 @@ pub struct ProviderSchema {
     pub data_sources: BTreeMap<String, ResourceSchema>,
 }
 
+/// Schemas as JSON: the `block` of Terraform's `providers schema -json` (`attributes`, each with
+/// its `type` and `required` / `optional` / `computed` / `sensitive`; `block_types`, each with
+/// its `nesting_mode` and `block`), with what Terraform's format leaves to the provider's plan
+/// written beside: `force_new` on an attribute or block, and an attribute's `default`. A
+/// provider can declare its types in such files instead of in code.
+impl ResourceSchema {
+    pub fn to_block_json(&self) -> serde_json::Value {
+        use serde_json::{json, Map};
+        let mut attrs = Map::new();
+        for (name, a) in &self.attributes {
+            let mut j = Map::new();
+            j.insert("type".into(), a.ty.to_type_json());
+            for (flag, on) in [
+                ("required", a.required),
+                ("optional", a.optional),
+                ("computed", a.computed),
+                ("sensitive", a.sensitive),
+                ("force_new", a.force_new),
+            ] {
+                if on {
+                    j.insert(flag.into(), json!(true));
+                }
+            }
+            if let Some(d) = &a.default {
+                j.insert("default".into(), d.to_json());
+            }
+            attrs.insert(name.clone(), j.into());
+        }
+        let mut blocks = Map::new();
+        for (name, b) in &self.blocks {
+            let mode = match b.nesting {
+                Nesting::Single => "single",
+                Nesting::List => "list",
+                Nesting::Set => "set",
+            };
+            let mut j = Map::new();
+            j.insert("nesting_mode".into(), json!(mode));
+            if b.force_new {
+                j.insert("force_new".into(), json!(true));
+            }
+            j.insert("block".into(), b.schema.to_block_json());
+            blocks.insert(name.clone(), j.into());
+        }
+        let mut out = Map::new();
+        if !attrs.is_empty() {
+            out.insert("attributes".into(), attrs.into());
+        }
+        if !blocks.is_empty() {
+            out.insert("block_types".into(), blocks.into());
+        }
+        out.into()
+    }
+
+    /// Inverse of [`ResourceSchema::to_block_json`]; an error names the attribute or block, by
+    /// its path, whose JSON is not a schema.
+    pub fn from_block_json(j: &serde_json::Value) -> Result<Self, String> {
+        let mut s = ResourceSchema::new();
+        let section = |key: &str| -> Result<_, String> {
+            match j.get(key) {
+                None => Ok(serde_json::Map::new()),
+                Some(serde_json::Value::Object(m)) => Ok(m.clone()),
+                Some(_) => Err(format!("{key:?} is not an object")),
+            }
+        };
+        for (name, a) in section("attributes")? {
+            let flag = |f: &str| a.get(f).and_then(serde_json::Value::as_bool) == Some(true);
+            let ty = Type::from_type_json(a.get("type").unwrap_or(&serde_json::Value::Null))
+                .map_err(|e| format!("attribute {name:?}: {e}"))?;
+            if [flag("required"), flag("optional"), flag("computed")] == [false; 3] {
+                return Err(format!(
+                    "attribute {name:?}: none of required, optional or computed"
+                ));
+            }
+            let attr = Attribute {
+                ty,
+                required: flag("required"),
+                optional: flag("optional"),
+                computed: flag("computed"),
+                sensitive: flag("sensitive"),
+                force_new: flag("force_new"),
+                default: a.get("default").map(Value::from_json),
+            };
+            s.attributes.insert(name, attr);
+        }
+        for (name, b) in section("block_types")? {
+            let nesting = match b.get("nesting_mode").and_then(serde_json::Value::as_str) {
+                Some("single") => Nesting::Single,
+                Some("list") => Nesting::List,
+                Some("set") => Nesting::Set,
+                other => return Err(format!("block {name:?}: nesting_mode {other:?}")),
+            };
+            let inner = b.get("block").cloned().unwrap_or_default();
+            let schema = ResourceSchema::from_block_json(&inner)
+                .map_err(|e| format!("block {name:?}: {e}"))?;
+            let force_new = b.get("force_new").and_then(serde_json::Value::as_bool) == Some(true);
+            s.blocks.insert(
+                name,
+                BlockSchema {
+                    nesting,
+                    schema,
+                    force_new,
+                },
+            );
+        }
+        Ok(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,5 +564,51 @@ mod tests {
         assert_eq!(Type::from_type_json(&j).unwrap(), t);
         assert!(Type::from_type_json(&serde_json::json!(["tuple", "x"])).is_err());
         assert!(Type::from_type_json(&serde_json::json!("str")).is_err());
+    }
+    #[test]
+    fn a_schema_goes_to_terraforms_block_json_and_back_unchanged() {
+        let s = ResourceSchema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("name", Attribute::required(Type::String).force_new())
+            .attr("secret", Attribute::optional(Type::String).sensitive())
+            .attr(
+                "port",
+                Attribute::optional_computed(Type::Number).with_default(80.0),
+            )
+            .attr(
+                "rules",
+                Attribute::optional(Type::list(Type::Object(
+                    [("from".to_string(), Type::Number)].into_iter().collect(),
+                ))),
+            )
+            .block(
+                "timeouts",
+                Nesting::Single,
+                ResourceSchema::new().attr("create", Attribute::optional(Type::String)),
+            )
+            .block_force_new(
+                "selector",
+                Nesting::Set,
+                ResourceSchema::new().attr("labels", Attribute::optional(Type::map(Type::String))),
+            );
+        let j = s.to_block_json();
+        assert_eq!(
+            j["attributes"]["name"]["force_new"],
+            serde_json::json!(true)
+        );
+        assert_eq!(j["block_types"]["selector"]["nesting_mode"], "set");
+        assert_eq!(ResourceSchema::from_block_json(&j).unwrap(), s);
+    }
+
+    #[test]
+    fn block_json_that_is_not_a_schema_is_refused_with_its_path() {
+        let j = serde_json::json!({"block_types": {"b": {"nesting_mode": "list",
+            "block": {"attributes": {"a": {"type": "strin", "optional": true}}}}}});
+        let e = ResourceSchema::from_block_json(&j).unwrap_err();
+        assert_eq!(e, "block \"b\": attribute \"a\": unknown type \"strin\"");
+        let j = serde_json::json!({"attributes": {"a": {"type": "string"}}});
+        assert!(ResourceSchema::from_block_json(&j)
+            .unwrap_err()
+            .contains("none of"));
     }
 }

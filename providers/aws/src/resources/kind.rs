@@ -6,6 +6,7 @@ use terrane_core::{AttrPath, Diagnostic, ResourceSchema, Value};
 
 use crate::config::Clients;
 use crate::error::AwsError;
+use crate::resources::schemas;
 
 /// One object found by [`AwsResource::list`].
 #[derive(Debug, Clone)]
@@ -31,7 +32,10 @@ impl Listed {
 #[async_trait]
 pub trait AwsResource: Send + Sync {
     fn name(&self) -> &'static str;
-    fn schema(&self) -> ResourceSchema;
+    /// The type's schema: `schema/resources/<name>.json` ([`crate::resources::schemas`]).
+    fn schema(&self) -> ResourceSchema {
+        schemas::resource(self.name()).unwrap_or_else(|e| panic!("{e}"))
+    }
     /// Has `tags` / `tags_all` (default_tags apply); the provider adds both to the schema.
     fn taggable(&self) -> bool {
         true
@@ -107,6 +111,9 @@ pub trait AwsResource: Send + Sync {
 #[async_trait]
 pub trait AwsData: Send + Sync {
     fn name(&self) -> &'static str;
-    fn schema(&self) -> ResourceSchema;
+    /// The data source's schema: `schema/data/<name>.json`.
+    fn schema(&self) -> ResourceSchema {
+        schemas::data(self.name()).unwrap_or_else(|e| panic!("{e}"))
+    }
     async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError>;
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use terrane_core::units::parse_duration;
-use terrane_core::{Attribute, Diagnostic, Nesting, ResourceSchema, Type, Value};
+use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
 use crate::error::AwsError;
@@ -27,18 +27,6 @@ pub fn vanished(operation: &'static str, what: &str, id: &str) -> AwsError {
         "NotFoundAfterWrite",
         format!("{what} {id} does not exist"),
     )
-}
-
-/// The `timeouts { create, update, delete }` block, as in Terraform.
-pub fn timeouts_schema() -> ResourceSchema {
-    ResourceSchema::new()
-        .attr("create", Attribute::optional(Type::String))
-        .attr("update", Attribute::optional(Type::String))
-        .attr("delete", Attribute::optional(Type::String))
-}
-
-pub fn add_timeouts(s: ResourceSchema) -> ResourceSchema {
-    s.block("timeouts", Nesting::Single, timeouts_schema())
 }
 
 /// A diagnostic for each value of the `timeouts` block of `config` that is not a duration (the

@@ -54,6 +54,7 @@ mod logs;
 pub mod order;
 mod policy;
 mod s3;
+mod schemas;
 mod ssm;
 pub mod table;
 pub mod value;

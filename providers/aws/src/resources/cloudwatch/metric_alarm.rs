@@ -141,47 +141,6 @@ impl AwsResource for MetricAlarm {
         Ok(out)
     }
 
-    fn schema(&self) -> ResourceSchema {
-        let set =
-            || Attribute::optional(Type::set(Type::String)).with_default(Value::List(Vec::new()));
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("alarm_name", Attribute::required(Type::String).force_new())
-            .attr("alarm_description", Attribute::optional(Type::String))
-            .attr("comparison_operator", Attribute::required(Type::String))
-            .attr("evaluation_periods", Attribute::required(Type::Number))
-            .attr("datapoints_to_alarm", Attribute::optional(Type::Number))
-            .attr("metric_name", Attribute::optional(Type::String))
-            .attr("namespace", Attribute::optional(Type::String))
-            .attr("period", Attribute::optional(Type::Number))
-            .attr("statistic", Attribute::optional(Type::String))
-            .attr("extended_statistic", Attribute::optional(Type::String))
-            .attr("threshold", Attribute::optional(Type::Number))
-            .attr("threshold_metric_id", Attribute::optional(Type::String))
-            .attr("unit", Attribute::optional(Type::String))
-            .attr(
-                "treat_missing_data",
-                Attribute::optional(Type::String).with_default("missing"),
-            )
-            .attr(
-                "evaluate_low_sample_count_percentiles",
-                Attribute::optional_computed(Type::String),
-            )
-            .attr(
-                "actions_enabled",
-                Attribute::optional(Type::Bool).with_default(true),
-            )
-            .attr("alarm_actions", set())
-            .attr("ok_actions", set())
-            .attr("insufficient_data_actions", set())
-            .attr(
-                "dimensions",
-                Attribute::optional(Type::map(Type::String))
-                    .with_default(Value::Map(Default::default())),
-            )
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
         let name = str_of(planned, "alarm_name")
             .unwrap_or_default()

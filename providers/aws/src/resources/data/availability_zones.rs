@@ -9,13 +9,7 @@ impl AwsData for AvailabilityZones {
     fn name(&self) -> &'static str {
         "aws_availability_zones"
     }
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("state", Attribute::optional(Type::String))
-            .attr("names", Attribute::computed(Type::list(Type::String)))
-            .attr("zone_ids", Attribute::computed(Type::list(Type::String)))
-    }
+
     async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError> {
         let mut req = cx.ec2.describe_availability_zones();
         if let Some(s) = config.get("state").and_then(Value::as_str) {

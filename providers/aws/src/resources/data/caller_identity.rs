@@ -9,13 +9,7 @@ impl AwsData for CallerIdentity {
     fn name(&self) -> &'static str {
         "aws_caller_identity"
     }
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("account_id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("user_id", Attribute::computed(Type::String))
-    }
+
     async fn read(&self, cx: &Clients, _config: &Value) -> Result<Value, AwsError> {
         let out = cx
             .sts

@@ -3,7 +3,7 @@
 //! they share.
 
 use async_trait::async_trait;
-use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
+use terrane_core::Value;
 
 use super::kind::AwsData;
 use super::value::{blocks, opt_s, put, str_map, str_of, strs_of};

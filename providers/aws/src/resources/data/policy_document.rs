@@ -103,43 +103,6 @@ impl AwsData for PolicyDocument {
         "aws_iam_policy_document"
     }
 
-    fn schema(&self) -> ResourceSchema {
-        let principal = || {
-            ResourceSchema::new()
-                .attr("type", Attribute::required(Type::String))
-                .attr("identifiers", Attribute::required(Type::set(Type::String)))
-        };
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("json", Attribute::computed(Type::String))
-            .attr("version", Attribute::optional(Type::String))
-            .attr("policy_id", Attribute::optional(Type::String))
-            .block(
-                "statement",
-                Nesting::List,
-                ResourceSchema::new()
-                    .attr("sid", Attribute::optional(Type::String))
-                    .attr("effect", Attribute::optional(Type::String))
-                    .attr("actions", Attribute::optional(Type::set(Type::String)))
-                    .attr("not_actions", Attribute::optional(Type::set(Type::String)))
-                    .attr("resources", Attribute::optional(Type::set(Type::String)))
-                    .attr(
-                        "not_resources",
-                        Attribute::optional(Type::set(Type::String)),
-                    )
-                    .block("principals", Nesting::Set, principal())
-                    .block("not_principals", Nesting::Set, principal())
-                    .block(
-                        "condition",
-                        Nesting::Set,
-                        ResourceSchema::new()
-                            .attr("test", Attribute::required(Type::String))
-                            .attr("variable", Attribute::required(Type::String))
-                            .attr("values", Attribute::required(Type::list(Type::String))),
-                    ),
-            )
-    }
-
     async fn read(&self, _cx: &Clients, config: &Value) -> Result<Value, AwsError> {
         let doc = render(config);
         // A stable id from the content (Terraform uses a hash too).

@@ -9,14 +9,7 @@ impl AwsData for Region {
     fn name(&self) -> &'static str {
         "aws_region"
     }
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("name", Attribute::optional_computed(Type::String))
-            .attr("region", Attribute::optional_computed(Type::String))
-            .attr("description", Attribute::computed(Type::String))
-            .attr("endpoint", Attribute::computed(Type::String))
-    }
+
     async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError> {
         let name = config
             .get("name")

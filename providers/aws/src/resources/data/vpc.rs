@@ -10,29 +10,6 @@ impl AwsData for Vpc {
         "aws_vpc"
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::optional_computed(Type::String))
-            .attr("default", Attribute::optional_computed(Type::Bool))
-            .attr("cidr_block", Attribute::optional_computed(Type::String))
-            .attr("state", Attribute::optional_computed(Type::String))
-            .attr(
-                "tags",
-                Attribute::optional_computed(Type::map(Type::String)),
-            )
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("owner_id", Attribute::computed(Type::String))
-            .attr("dhcp_options_id", Attribute::computed(Type::String))
-            .attr("instance_tenancy", Attribute::computed(Type::String))
-            .block(
-                "filter",
-                Nesting::Set,
-                ResourceSchema::new()
-                    .attr("name", Attribute::required(Type::String))
-                    .attr("values", Attribute::required(Type::set(Type::String))),
-            )
-    }
-
     async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError> {
         use aws_sdk_ec2::types::Filter;
         let mut req = cx.ec2.describe_vpcs();

@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, Filter, ResourceType};
 use futures::future::BoxFuture;
-use terrane_core::{Attribute, ResourceSchema, Type, Value};
+use terrane_core::Value;
 
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
@@ -81,21 +81,6 @@ impl Ec2Type for Eip {
 
     fn name(&self) -> &'static str {
         "aws_eip"
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("allocation_id", Attribute::computed(Type::String))
-            .attr("association_id", Attribute::computed(Type::String))
-            .attr(
-                "domain",
-                Attribute::optional(Type::String)
-                    .with_default("vpc")
-                    .force_new(),
-            )
-            .attr("public_ip", Attribute::computed(Type::String))
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {

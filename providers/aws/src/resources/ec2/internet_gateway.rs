@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
-use terrane_core::{Attribute, ResourceSchema, Type, Value};
+use terrane_core::Value;
 
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
@@ -120,16 +120,6 @@ impl Ec2Type for InternetGateway {
                 "an internet-facing load balancer holds public addresses in the VPC",
             ),
         ]
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        crate::resources::lifecycle::add_timeouts(
-            ResourceSchema::new()
-                .attr("id", Attribute::computed(Type::String))
-                .attr("arn", Attribute::computed(Type::String))
-                .attr("vpc_id", Attribute::optional(Type::String))
-                .attr("owner_id", Attribute::computed(Type::String)),
-        )
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {

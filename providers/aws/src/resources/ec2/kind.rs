@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::Filter;
 use futures::future::BoxFuture;
-use terrane_core::{AttrPath, Diagnostic, ResourceSchema, Value};
+use terrane_core::{AttrPath, Diagnostic, Value};
 
 use super::{id_filter, ids_of, in_order_of, token_filter, READ_BATCH};
 use crate::config::Clients;
@@ -75,7 +75,6 @@ pub trait Ec2Type: Send + Sync + 'static {
     }
 
     fn name(&self) -> &'static str;
-    fn schema(&self) -> ResourceSchema;
     fn validate(&self, _config: &Value) -> Vec<Diagnostic> {
         Vec::new()
     }
@@ -126,9 +125,6 @@ pub struct Ec2Kind<K>(pub K);
 impl<K: Ec2Type> AwsResource for Ec2Kind<K> {
     fn name(&self) -> &'static str {
         self.0.name()
-    }
-    fn schema(&self) -> ResourceSchema {
-        self.0.schema()
     }
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         self.0.validate(config)

@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ConnectivityType, Filter, ResourceType};
 use futures::future::BoxFuture;
-use terrane_core::{Attribute, ResourceSchema, Type, Value};
+use terrane_core::Value;
 
 use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
@@ -106,27 +106,6 @@ impl Ec2Type for NatGateway {
 
     fn references(&self) -> &'static [(&'static str, &'static str)] {
         &[("subnet_id", "aws_subnet"), ("allocation_id", "aws_eip")]
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        crate::resources::lifecycle::add_timeouts(
-            ResourceSchema::new()
-                .attr("id", Attribute::computed(Type::String))
-                .attr("subnet_id", Attribute::required(Type::String).force_new())
-                .attr(
-                    "allocation_id",
-                    Attribute::optional(Type::String).force_new(),
-                )
-                .attr(
-                    "connectivity_type",
-                    Attribute::optional(Type::String)
-                        .with_default("public")
-                        .force_new(),
-                )
-                .attr("public_ip", Attribute::computed(Type::String))
-                .attr("private_ip", Attribute::computed(Type::String))
-                .attr("network_interface_id", Attribute::computed(Type::String)),
-        )
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {

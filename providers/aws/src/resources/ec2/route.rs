@@ -1,7 +1,7 @@
 //! aws_route: one route in a route table, the stand-alone form of the inline `route` blocks.
 
 use async_trait::async_trait;
-use terrane_core::{Attribute, Diagnostic, ResourceSchema, Type, Value};
+use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
 use crate::error::{sdk, AwsError};
@@ -101,25 +101,6 @@ impl AwsResource for Route {
 
     fn taggable(&self) -> bool {
         false
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        let mut s = ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("origin", Attribute::computed(Type::String))
-            .attr("state", Attribute::computed(Type::String))
-            .attr(
-                "route_table_id",
-                Attribute::required(Type::String).force_new(),
-            )
-            .attr(
-                "destination_cidr_block",
-                Attribute::required(Type::String).force_new(),
-            );
-        for t in TARGETS {
-            s = s.attr(t, Attribute::optional(Type::String));
-        }
-        s
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {

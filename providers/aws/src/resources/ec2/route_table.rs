@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, ResourceType};
 use futures::future::BoxFuture;
 use terrane_core::schema::dedup_set;
-use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
+use terrane_core::Value;
 
 use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
@@ -18,21 +18,6 @@ use crate::tags;
 pub struct RouteTable;
 
 const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
-const TARGETS: &[&str] = &[
-    "gateway_id",
-    "nat_gateway_id",
-    "network_interface_id",
-    "vpc_peering_connection_id",
-    "transit_gateway_id",
-];
-
-fn route_schema() -> ResourceSchema {
-    let mut s = ResourceSchema::new().attr("cidr_block", Attribute::optional(Type::String));
-    for t in TARGETS {
-        s = s.attr(t, Attribute::optional(Type::String));
-    }
-    s
-}
 
 /// Routes as configured blocks (the implicit `local` route is not one of them).
 fn routes(rt: &aws_sdk_ec2::types::RouteTable) -> Value {
@@ -227,17 +212,6 @@ impl Ec2Type for RouteTable {
             ("route.gateway_id", "aws_internet_gateway"),
             ("route.nat_gateway_id", "aws_nat_gateway"),
         ]
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        crate::resources::lifecycle::add_timeouts(
-            ResourceSchema::new()
-                .attr("id", Attribute::computed(Type::String))
-                .attr("arn", Attribute::computed(Type::String))
-                .attr("vpc_id", Attribute::required(Type::String).force_new())
-                .attr("owner_id", Attribute::computed(Type::String))
-                .block("route", Nesting::Set, route_schema()),
-        )
     }
 
     fn adjust_plan(

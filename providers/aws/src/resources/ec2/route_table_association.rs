@@ -7,7 +7,7 @@ use crate::error::{retry_dependency, sdk, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::value::{opt_s, str_of};
 use async_trait::async_trait;
-use terrane_core::{Attribute, ResourceSchema, Type, Value};
+use terrane_core::Value;
 pub struct RouteTableAssociation;
 
 const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -66,14 +66,6 @@ impl AwsResource for RouteTableAssociation {
 
     fn taggable(&self) -> bool {
         false
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("subnet_id", Attribute::optional(Type::String).force_new())
-            .attr("gateway_id", Attribute::optional(Type::String).force_new())
-            .attr("route_table_id", Attribute::required(Type::String))
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use terrane_core::schema::dedup_set;
-use terrane_core::{AttrPath, Attribute, Nesting, ResourceSchema, Type, Value};
+use terrane_core::{AttrPath, Value};
 
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
@@ -19,20 +19,6 @@ use crate::tags;
 pub struct SecurityGroup;
 
 const DELETE_TIMEOUT: Duration = Duration::from_secs(900);
-
-fn rule_schema() -> ResourceSchema {
-    ResourceSchema::new()
-        .attr("from_port", Attribute::required(Type::Number))
-        .attr("to_port", Attribute::required(Type::Number))
-        .attr("protocol", Attribute::required(Type::String))
-        .attr("cidr_blocks", Attribute::optional(Type::list(Type::String)))
-        .attr(
-            "security_groups",
-            Attribute::optional(Type::set(Type::String)),
-        )
-        .attr("self", Attribute::optional(Type::Bool).with_default(false))
-        .attr("description", Attribute::optional(Type::String))
-}
 
 /// A rule as stored: protocol normalised (`all` is `-1`), empty lists as null.
 pub(super) fn normalize_rule(r: &Value) -> Value {
@@ -317,36 +303,6 @@ impl Ec2Type for SecurityGroup {
             ("ingress.security_groups", "aws_security_group"),
             ("egress.security_groups", "aws_security_group"),
         ]
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        crate::resources::lifecycle::add_timeouts(
-            ResourceSchema::new()
-                .attr("id", Attribute::computed(Type::String))
-                .attr("arn", Attribute::computed(Type::String))
-                .attr("owner_id", Attribute::computed(Type::String))
-                .attr(
-                    "name",
-                    Attribute::optional_computed(Type::String).force_new(),
-                )
-                .attr("name_prefix", Attribute::optional(Type::String).force_new())
-                .attr(
-                    "description",
-                    Attribute::optional(Type::String)
-                        .with_default("Managed by Terraform")
-                        .force_new(),
-                )
-                .attr(
-                    "vpc_id",
-                    Attribute::optional_computed(Type::String).force_new(),
-                )
-                .attr(
-                    "revoke_rules_on_delete",
-                    Attribute::optional(Type::Bool).with_default(false),
-                )
-                .block("ingress", Nesting::Set, rule_schema())
-                .block("egress", Nesting::Set, rule_schema()),
-        )
     }
 
     fn adjust_plan(

@@ -2,7 +2,7 @@
 //! `ingress` and `egress` blocks.
 
 use async_trait::async_trait;
-use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value};
+use terrane_core::{AttrPath, Diagnostic, Value};
 
 use super::kind::describe_id;
 use super::security_group::{from_permission, normalize_rule, to_permission};
@@ -131,34 +131,6 @@ impl AwsResource for SecurityGroupRule {
 
     fn taggable(&self) -> bool {
         false
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("type", Attribute::required(Type::String).force_new())
-            .attr(
-                "security_group_id",
-                Attribute::required(Type::String).force_new(),
-            )
-            .attr("from_port", Attribute::required(Type::Number).force_new())
-            .attr("to_port", Attribute::required(Type::Number).force_new())
-            .attr("protocol", Attribute::required(Type::String).force_new())
-            .attr(
-                "cidr_blocks",
-                Attribute::optional(Type::list(Type::String)).force_new(),
-            )
-            .attr(
-                "source_security_group_id",
-                Attribute::optional(Type::String).force_new(),
-            )
-            .attr(
-                "self",
-                Attribute::optional(Type::Bool)
-                    .with_default(false)
-                    .force_new(),
-            )
-            .attr("description", Attribute::optional(Type::String))
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {

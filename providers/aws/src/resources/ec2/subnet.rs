@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
-use terrane_core::{Attribute, ResourceSchema, Type, Value};
+use terrane_core::Value;
 
 use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
@@ -89,26 +89,6 @@ impl Ec2Type for Subnet {
 
     fn references(&self) -> &'static [(&'static str, &'static str)] {
         &[("vpc_id", "aws_vpc")]
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        crate::resources::lifecycle::add_timeouts(
-            ResourceSchema::new()
-                .attr("id", Attribute::computed(Type::String))
-                .attr("arn", Attribute::computed(Type::String))
-                .attr("vpc_id", Attribute::required(Type::String).force_new())
-                .attr("cidr_block", Attribute::required(Type::String).force_new())
-                .attr(
-                    "availability_zone",
-                    Attribute::optional_computed(Type::String).force_new(),
-                )
-                .attr("availability_zone_id", Attribute::computed(Type::String))
-                .attr(
-                    "map_public_ip_on_launch",
-                    Attribute::optional(Type::Bool).with_default(false),
-                )
-                .attr("owner_id", Attribute::computed(Type::String)),
-        )
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, VpcAttributeName};
-use terrane_core::{Attribute, ResourceSchema, Type, Value};
+use terrane_core::Value;
 
 use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
@@ -179,37 +179,6 @@ impl Ec2Type for Vpc {
 
     fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
         Some(("ec2", "vpc"))
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        crate::resources::lifecycle::add_timeouts(
-            ResourceSchema::new()
-                .attr("id", Attribute::computed(Type::String))
-                .attr("arn", Attribute::computed(Type::String))
-                .attr("cidr_block", Attribute::required(Type::String).force_new())
-                .attr(
-                    "instance_tenancy",
-                    Attribute::optional(Type::String)
-                        .with_default("default")
-                        .force_new(),
-                )
-                .attr(
-                    "enable_dns_support",
-                    Attribute::optional(Type::Bool).with_default(true),
-                )
-                .attr(
-                    "enable_dns_hostnames",
-                    Attribute::optional(Type::Bool).with_default(false),
-                )
-                .attr("main_route_table_id", Attribute::computed(Type::String))
-                .attr("default_route_table_id", Attribute::computed(Type::String))
-                .attr(
-                    "default_security_group_id",
-                    Attribute::computed(Type::String),
-                )
-                .attr("dhcp_options_id", Attribute::computed(Type::String))
-                .attr("owner_id", Attribute::computed(Type::String)),
-        )
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {

@@ -10,20 +10,6 @@ impl crate::resources::kind::AwsData for Image {
         "aws_ecr_image"
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("repository_name", Attribute::required(Type::String))
-            .attr("registry_id", Attribute::optional_computed(Type::String))
-            .attr("image_digest", Attribute::optional_computed(Type::String))
-            .attr("image_tag", Attribute::optional(Type::String))
-            .attr("most_recent", Attribute::optional(Type::Bool))
-            .attr("image_pushed_at", Attribute::computed(Type::Number))
-            .attr("image_size_in_bytes", Attribute::computed(Type::Number))
-            .attr("image_tags", Attribute::computed(Type::list(Type::String)))
-            .attr("image_uri", Attribute::computed(Type::String))
-    }
-
     async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError> {
         let repo = str_of(config, "repository_name").unwrap_or_default();
         let tag = str_of(config, "image_tag");

@@ -27,14 +27,6 @@ impl AwsResource for LifecyclePolicy {
         false
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("registry_id", Attribute::computed(Type::String))
-            .attr("repository", Attribute::required(Type::String).force_new())
-            .attr("policy", Attribute::required(Type::String))
-    }
-
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         validate_json(
             config,

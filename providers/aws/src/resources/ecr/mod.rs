@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_ecr::types as t;
-use terrane_core::{AttrPath, Attribute, Diagnostic, Nesting, ResourceSchema, Type, Value};
+use terrane_core::{AttrPath, Diagnostic, Value};
 
 use crate::config::Clients;
 use crate::error::{absent_ok, sdk, AwsError};

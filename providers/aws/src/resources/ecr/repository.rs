@@ -109,38 +109,6 @@ impl AwsResource for Repository {
         Ok(out)
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("registry_id", Attribute::computed(Type::String))
-            .attr("repository_url", Attribute::computed(Type::String))
-            .attr("name", Attribute::required(Type::String).force_new())
-            .attr(
-                "image_tag_mutability",
-                Attribute::optional(Type::String).with_default("MUTABLE"),
-            )
-            .attr(
-                "force_delete",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .block(
-                "image_tag_mutability_exclusion_filter",
-                Nesting::List,
-                ResourceSchema::new()
-                    .attr("filter", Attribute::required(Type::String))
-                    .attr("filter_type", Attribute::required(Type::String)),
-            )
-            .block(
-                "image_scanning_configuration",
-                Nesting::List,
-                ResourceSchema::new().attr(
-                    "scan_on_push",
-                    Attribute::optional(Type::Bool).with_default(false),
-                ),
-            )
-    }
-
     fn adjust_plan(
         &self,
         _prior: Option<&Value>,

@@ -88,20 +88,6 @@ impl AwsResource for EcsCluster {
         Some(("ecs", "cluster"))
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("name", Attribute::required(Type::String).force_new())
-            .block(
-                "setting",
-                Nesting::Set,
-                ResourceSchema::new()
-                    .attr("name", Attribute::required(Type::String))
-                    .attr("value", Attribute::required(Type::String)),
-            )
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
         // CreateCluster is idempotent by name: a retry returns the same cluster.
         let out = cx

@@ -246,37 +246,6 @@ impl AwsResource for EcsTaskDefinition {
         ]
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("arn_without_revision", Attribute::computed(Type::String))
-            .attr("revision", Attribute::computed(Type::Number))
-            .attr("family", Attribute::required(Type::String).force_new())
-            .attr(
-                "container_definitions",
-                Attribute::required(Type::String).force_new(),
-            )
-            .attr("cpu", Attribute::optional(Type::String).force_new())
-            .attr("memory", Attribute::optional(Type::String).force_new())
-            .attr(
-                "network_mode",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "requires_compatibilities",
-                Attribute::optional(Type::set(Type::String)).force_new(),
-            )
-            .attr(
-                "execution_role_arn",
-                Attribute::optional(Type::String).force_new(),
-            )
-            .attr(
-                "task_role_arn",
-                Attribute::optional(Type::String).force_new(),
-            )
-    }
-
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         match str_of(config, "container_definitions").map(container_defs::parse) {
             Some(Err(e)) => vec![Diagnostic::error(

@@ -131,45 +131,6 @@ impl AwsResource for EksCluster {
         ]
     }
 
-    fn schema(&self) -> ResourceSchema {
-        add_timeouts(
-            ResourceSchema::new()
-                .attr("id", Attribute::computed(Type::String))
-                .attr("arn", Attribute::computed(Type::String))
-                .attr("endpoint", Attribute::computed(Type::String))
-                .attr("status", Attribute::computed(Type::String))
-                .attr("platform_version", Attribute::computed(Type::String))
-                .attr("certificate_authority", Attribute::computed(Type::Any))
-                .attr("identity", Attribute::computed(Type::Any))
-                .attr("name", Attribute::required(Type::String).force_new())
-                .attr("role_arn", Attribute::required(Type::String).force_new())
-                .attr("version", Attribute::optional_computed(Type::String))
-                .block(
-                    "vpc_config",
-                    Nesting::List,
-                    ResourceSchema::new()
-                        .attr("subnet_ids", Attribute::required(Type::set(Type::String)))
-                        .attr(
-                            "security_group_ids",
-                            Attribute::optional(Type::set(Type::String)),
-                        )
-                        .attr(
-                            "endpoint_public_access",
-                            Attribute::optional(Type::Bool).with_default(true),
-                        )
-                        .attr(
-                            "endpoint_private_access",
-                            Attribute::optional(Type::Bool).with_default(false),
-                        )
-                        .attr(
-                            "cluster_security_group_id",
-                            Attribute::computed(Type::String),
-                        )
-                        .attr("vpc_id", Attribute::computed(Type::String)),
-                ),
-        )
-    }
-
     fn adjust_plan(
         &self,
         prior: Option<&Value>,

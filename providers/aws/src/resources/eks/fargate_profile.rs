@@ -88,38 +88,6 @@ impl AwsResource for FargateProfile {
         ]
     }
 
-    fn schema(&self) -> ResourceSchema {
-        add_timeouts(
-            ResourceSchema::new()
-                .attr("id", Attribute::computed(Type::String))
-                .attr("arn", Attribute::computed(Type::String))
-                .attr("status", Attribute::computed(Type::String))
-                .attr(
-                    "cluster_name",
-                    Attribute::required(Type::String).force_new(),
-                )
-                .attr(
-                    "fargate_profile_name",
-                    Attribute::required(Type::String).force_new(),
-                )
-                .attr(
-                    "pod_execution_role_arn",
-                    Attribute::required(Type::String).force_new(),
-                )
-                .attr(
-                    "subnet_ids",
-                    Attribute::optional(Type::set(Type::String)).force_new(),
-                )
-                .block_force_new(
-                    "selector",
-                    Nesting::Set,
-                    ResourceSchema::new()
-                        .attr("namespace", Attribute::required(Type::String))
-                        .attr("labels", Attribute::optional(Type::map(Type::String))),
-                ),
-        )
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
         let cluster = str_of(planned, "cluster_name")
             .unwrap_or_default()

@@ -5,14 +5,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_eks::types as t;
-use terrane_core::{Attribute, Nesting, ResourceSchema, Type, Value};
+use terrane_core::Value;
 
 use crate::config::Clients;
 use crate::error::{absent_ok, delete_and_wait, sdk, wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::{
-    add_timeouts, read_each, retry_iam_propagation, timeout, vanished,
-};
+use crate::resources::lifecycle::{read_each, retry_iam_propagation, timeout, vanished};
 use crate::resources::value::{
     block, blocks, bool_of, changed, empty_sets_for_null, int_of, map_value, opt_n, opt_s, put,
     str_map, str_of, str_set, strs_of,

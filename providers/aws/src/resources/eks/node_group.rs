@@ -130,58 +130,6 @@ impl AwsResource for NodeGroup {
         ]
     }
 
-    fn schema(&self) -> ResourceSchema {
-        add_timeouts(
-            ResourceSchema::new()
-                .attr("id", Attribute::computed(Type::String))
-                .attr("arn", Attribute::computed(Type::String))
-                .attr("status", Attribute::computed(Type::String))
-                .attr("release_version", Attribute::computed(Type::String))
-                .attr(
-                    "cluster_name",
-                    Attribute::required(Type::String).force_new(),
-                )
-                .attr(
-                    "node_group_name",
-                    Attribute::required(Type::String).force_new(),
-                )
-                .attr(
-                    "node_role_arn",
-                    Attribute::required(Type::String).force_new(),
-                )
-                .attr(
-                    "subnet_ids",
-                    Attribute::required(Type::set(Type::String)).force_new(),
-                )
-                .attr(
-                    "instance_types",
-                    Attribute::optional_computed(Type::list(Type::String)).force_new(),
-                )
-                .attr(
-                    "capacity_type",
-                    Attribute::optional_computed(Type::String).force_new(),
-                )
-                .attr(
-                    "ami_type",
-                    Attribute::optional_computed(Type::String).force_new(),
-                )
-                .attr(
-                    "disk_size",
-                    Attribute::optional_computed(Type::Number).force_new(),
-                )
-                .attr("version", Attribute::optional_computed(Type::String))
-                .attr("labels", Attribute::optional(Type::map(Type::String)))
-                .block(
-                    "scaling_config",
-                    Nesting::List,
-                    ResourceSchema::new()
-                        .attr("desired_size", Attribute::required(Type::Number))
-                        .attr("min_size", Attribute::required(Type::Number))
-                        .attr("max_size", Attribute::required(Type::Number)),
-                ),
-        )
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
         let cluster = str_of(planned, "cluster_name")
             .unwrap_or_default()

@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_elasticache::types as t;
-use terrane_core::{Attribute, ResourceSchema, Type, Value};
+use terrane_core::Value;
 
 use crate::config::Clients;
 use crate::error::{absent_ok, retry_dependency, sdk, wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
-    add_timeouts, already_exists, in_order_by, missing, states_of, timeout, vanished,
+    already_exists, in_order_by, missing, states_of, timeout, vanished,
 };
 use crate::resources::value::{bool_of, changed, int_of, num, opt_s, str_of, str_set, strs_of};
 use crate::tags;

@@ -71,19 +71,6 @@ impl AwsResource for SubnetGroup {
         &[("subnet_ids", "aws_subnet")]
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("vpc_id", Attribute::computed(Type::String))
-            .attr("name", Attribute::required(Type::String).force_new())
-            .attr(
-                "description",
-                Attribute::optional(Type::String).with_default("Managed by Terraform"),
-            )
-            .attr("subnet_ids", Attribute::required(Type::set(Type::String)))
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
         let name = str_of(planned, "name").unwrap_or_default().to_string();
         let res = cx

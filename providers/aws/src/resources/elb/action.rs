@@ -2,69 +2,6 @@
 
 use super::*;
 
-pub(super) fn action_schema() -> ResourceSchema {
-    ResourceSchema::new()
-        .attr("type", Attribute::required(Type::String))
-        .attr("target_group_arn", Attribute::optional(Type::String))
-        .attr("order", Attribute::optional(Type::Number))
-        .block(
-            "fixed_response",
-            Nesting::List,
-            ResourceSchema::new()
-                .attr("content_type", Attribute::required(Type::String))
-                .attr("message_body", Attribute::optional(Type::String))
-                .attr("status_code", Attribute::optional(Type::String)),
-        )
-        .block(
-            "redirect",
-            Nesting::List,
-            ResourceSchema::new()
-                .attr(
-                    "host",
-                    Attribute::optional(Type::String).with_default("#{host}"),
-                )
-                .attr(
-                    "path",
-                    Attribute::optional(Type::String).with_default("/#{path}"),
-                )
-                .attr(
-                    "port",
-                    Attribute::optional(Type::String).with_default("#{port}"),
-                )
-                .attr(
-                    "protocol",
-                    Attribute::optional(Type::String).with_default("#{protocol}"),
-                )
-                .attr(
-                    "query",
-                    Attribute::optional(Type::String).with_default("#{query}"),
-                )
-                .attr("status_code", Attribute::required(Type::String)),
-        )
-        .block(
-            "forward",
-            Nesting::List,
-            ResourceSchema::new()
-                .block(
-                    "target_group",
-                    Nesting::Set,
-                    ResourceSchema::new()
-                        .attr("arn", Attribute::required(Type::String))
-                        .attr("weight", Attribute::optional(Type::Number).with_default(1)),
-                )
-                .block(
-                    "stickiness",
-                    Nesting::List,
-                    ResourceSchema::new()
-                        .attr("duration", Attribute::required(Type::Number))
-                        .attr(
-                            "enabled",
-                            Attribute::optional(Type::Bool).with_default(false),
-                        ),
-                ),
-        )
-}
-
 /// What the schema cannot say about the `key` action blocks of `config`, as AWS and
 /// hashicorp/aws require: one `forward` block at most, of one to five target groups, each
 /// weighted 0 to 999, and a stickiness duration of 1 to 604,800 seconds.

@@ -133,48 +133,6 @@ impl AwsResource for Lb {
         )]
     }
 
-    fn schema(&self) -> ResourceSchema {
-        add_timeouts(
-            ResourceSchema::new()
-                .attr("id", Attribute::computed(Type::String))
-                .attr("arn", Attribute::computed(Type::String))
-                .attr("arn_suffix", Attribute::computed(Type::String))
-                .attr("dns_name", Attribute::computed(Type::String))
-                .attr("zone_id", Attribute::computed(Type::String))
-                .attr("vpc_id", Attribute::computed(Type::String))
-                .attr("name", Attribute::required(Type::String).force_new())
-                .attr(
-                    "internal",
-                    Attribute::optional(Type::Bool)
-                        .with_default(false)
-                        .force_new(),
-                )
-                .attr(
-                    "load_balancer_type",
-                    Attribute::optional(Type::String)
-                        .with_default("application")
-                        .force_new(),
-                )
-                .attr(
-                    "ip_address_type",
-                    Attribute::optional(Type::String).with_default("ipv4"),
-                )
-                .attr(
-                    "security_groups",
-                    Attribute::optional_computed(Type::set(Type::String)),
-                )
-                .attr("subnets", Attribute::required(Type::set(Type::String)))
-                .attr(
-                    "idle_timeout",
-                    Attribute::optional(Type::Number).with_default(60i64),
-                )
-                .attr(
-                    "enable_deletion_protection",
-                    Attribute::optional(Type::Bool).with_default(false),
-                ),
-        )
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
         // AWS answers a repeated CreateLoadBalancer with the same load balancer, but not every
         // implementation does (moto makes a second one): after a lost answer, look first.

@@ -66,21 +66,6 @@ impl AwsResource for Listener {
         ]
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr(
-                "load_balancer_arn",
-                Attribute::required(Type::String).force_new(),
-            )
-            .attr("port", Attribute::optional(Type::Number))
-            .attr("protocol", Attribute::optional_computed(Type::String))
-            .attr("ssl_policy", Attribute::optional_computed(Type::String))
-            .attr("certificate_arn", Attribute::optional(Type::String))
-            .block("default_action", Nesting::List, action_schema())
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
         let mut req = cx
             .elbv2

@@ -2,14 +2,6 @@
 
 use super::*;
 
-fn condition_schema() -> ResourceSchema {
-    let values =
-        || ResourceSchema::new().attr("values", Attribute::required(Type::set(Type::String)));
-    ResourceSchema::new()
-        .block("path_pattern", Nesting::List, values())
-        .block("host_header", Nesting::List, values())
-}
-
 fn conditions(planned: &Value) -> Vec<t::RuleCondition> {
     let mut out = Vec::new();
     for c in blocks(planned, "condition") {
@@ -166,19 +158,6 @@ impl AwsResource for ListenerRule {
             ("action.target_group_arn", "aws_lb_target_group"),
             ("action.forward.target_group.arn", "aws_lb_target_group"),
         ]
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr(
-                "listener_arn",
-                Attribute::required(Type::String).force_new(),
-            )
-            .attr("priority", Attribute::optional_computed(Type::Number))
-            .block("action", Nesting::List, action_schema())
-            .block("condition", Nesting::Set, condition_schema())
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {

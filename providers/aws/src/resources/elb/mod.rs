@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types as t;
-use terrane_core::{Attribute, Diagnostic, Nesting, ResourceSchema, Type, Value};
+use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
 use crate::error::{absent_ok, delete_and_wait, retry_dependency, sdk, wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
-    add_timeouts, create_then_find, many_or_each, missing, no_retry_config, read_each, states_of,
-    timeout, vanished,
+    create_then_find, many_or_each, missing, no_retry_config, read_each, states_of, timeout,
+    vanished,
 };
 use crate::resources::value::{
     block, blocks, bool_of, changed, int_of, num, opt_n, opt_s, put, str_of, str_set, strs_of,
@@ -191,7 +191,7 @@ mod listener_rule;
 mod target_group;
 mod target_group_attachment;
 
-use action::{action_schema, actions, actions_state, validate_actions};
+use action::{actions, actions_state, validate_actions};
 
 /// AWS takes at most 32 characters in a load balancer's or a target group's name: a longer one
 /// (an environment prefix too long for the names a module builds from it) is an error at plan,

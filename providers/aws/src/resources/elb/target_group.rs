@@ -15,37 +15,6 @@ async fn describe_tg(cx: &Clients, arn: &str) -> Result<Option<t::TargetGroup>, 
     )
 }
 
-fn health_check_schema() -> ResourceSchema {
-    ResourceSchema::new()
-        .attr(
-            "enabled",
-            Attribute::optional(Type::Bool).with_default(true),
-        )
-        .attr("path", Attribute::optional(Type::String))
-        .attr(
-            "port",
-            Attribute::optional(Type::String).with_default("traffic-port"),
-        )
-        .attr(
-            "protocol",
-            Attribute::optional(Type::String).with_default("HTTP"),
-        )
-        .attr("matcher", Attribute::optional(Type::String))
-        .attr(
-            "interval",
-            Attribute::optional(Type::Number).with_default(30i64),
-        )
-        .attr("timeout", Attribute::optional(Type::Number))
-        .attr(
-            "healthy_threshold",
-            Attribute::optional(Type::Number).with_default(3i64),
-        )
-        .attr(
-            "unhealthy_threshold",
-            Attribute::optional(Type::Number).with_default(3i64),
-        )
-}
-
 async fn tg_state(cx: &Clients, tg: &t::TargetGroup, prior: &Value) -> Result<Value, AwsError> {
     let tags = read_tags(cx, tg.target_group_arn().unwrap_or_default()).await?;
     tg_state_tagged(cx, tg, tags, prior).await
@@ -186,32 +155,6 @@ impl AwsResource for TargetGroup {
 
     fn references(&self) -> &'static [(&'static str, &'static str)] {
         &[("vpc_id", "aws_vpc")]
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("arn_suffix", Attribute::computed(Type::String))
-            .attr(
-                "load_balancer_arns",
-                Attribute::computed(Type::set(Type::String)),
-            )
-            .attr("name", Attribute::required(Type::String).force_new())
-            .attr("port", Attribute::optional(Type::Number).force_new())
-            .attr("protocol", Attribute::optional(Type::String).force_new())
-            .attr("vpc_id", Attribute::optional(Type::String).force_new())
-            .attr(
-                "target_type",
-                Attribute::optional(Type::String)
-                    .with_default("instance")
-                    .force_new(),
-            )
-            .attr(
-                "deregistration_delay",
-                Attribute::optional(Type::Number).with_default(300i64),
-            )
-            .block("health_check", Nesting::List, health_check_schema())
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {

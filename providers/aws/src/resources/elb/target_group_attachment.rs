@@ -53,21 +53,6 @@ impl AwsResource for TargetGroupAttachment {
         false
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr(
-                "target_group_arn",
-                Attribute::required(Type::String).force_new(),
-            )
-            .attr("target_id", Attribute::required(Type::String).force_new())
-            .attr("port", Attribute::optional(Type::Number).force_new())
-            .attr(
-                "availability_zone",
-                Attribute::optional(Type::String).force_new(),
-            )
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
         // RegisterTargets is idempotent: registering a registered target changes nothing.
         let tg = str_of(planned, "target_group_arn").unwrap_or_default();

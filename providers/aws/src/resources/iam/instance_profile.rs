@@ -53,25 +53,6 @@ impl AwsResource for InstanceProfile {
         &[("role", "aws_iam_role")]
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("unique_id", Attribute::computed(Type::String))
-            .attr(
-                "name",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr("name_prefix", Attribute::optional(Type::String).force_new())
-            .attr(
-                "path",
-                Attribute::optional(Type::String)
-                    .with_default("/")
-                    .force_new(),
-            )
-            .attr("role", Attribute::optional(Type::String))
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
         let name = name_or_prefix(planned, token);
         let res = cx

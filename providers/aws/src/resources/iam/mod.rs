@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_iam::types as t;
-use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value};
+use terrane_core::{AttrPath, Diagnostic, Value};
 
 use crate::config::Clients;
 use crate::error::{absent_ok, retry_dependency, sdk, AwsError};

@@ -61,21 +61,6 @@ impl AwsResource for OidcProvider {
         read_each(self, cx, arns.into_iter().filter_map(|p| p.arn)).await
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("url", Attribute::required(Type::String).force_new())
-            .attr(
-                "client_id_list",
-                Attribute::required(Type::set(Type::String)),
-            )
-            .attr(
-                "thumbprint_list",
-                Attribute::optional_computed(Type::set(Type::String)),
-            )
-    }
-
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         match str_of(config, "url") {
             Some(u) if !u.starts_with("https://") => vec![Diagnostic::error(

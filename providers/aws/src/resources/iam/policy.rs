@@ -65,26 +65,6 @@ impl AwsResource for IamPolicy {
         read_each(self, cx, policies.into_iter().filter_map(|p| p.arn)).await
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("policy_id", Attribute::computed(Type::String))
-            .attr(
-                "name",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr("name_prefix", Attribute::optional(Type::String).force_new())
-            .attr(
-                "path",
-                Attribute::optional(Type::String)
-                    .with_default("/")
-                    .force_new(),
-            )
-            .attr("description", Attribute::optional(Type::String).force_new())
-            .attr("policy", Attribute::required(Type::String))
-    }
-
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         validate_json(config, "policy", "policy document", IAM_HINT)
     }

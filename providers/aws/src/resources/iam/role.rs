@@ -77,36 +77,6 @@ impl AwsResource for IamRole {
         read_each(self, cx, roles.into_iter().map(|r| r.role_name)).await
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("unique_id", Attribute::computed(Type::String))
-            .attr("create_date", Attribute::computed(Type::String))
-            .attr(
-                "name",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr("name_prefix", Attribute::optional(Type::String).force_new())
-            .attr(
-                "path",
-                Attribute::optional(Type::String)
-                    .with_default("/")
-                    .force_new(),
-            )
-            .attr("assume_role_policy", Attribute::required(Type::String))
-            .attr("description", Attribute::optional(Type::String))
-            .attr(
-                "max_session_duration",
-                Attribute::optional(Type::Number).with_default(3600i64),
-            )
-            .attr("permissions_boundary", Attribute::optional(Type::String))
-            .attr(
-                "force_detach_policies",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-    }
-
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         match str_of(config, "assume_role_policy") {
             Some(p) if serde_json::from_str::<serde_json::Value>(p).is_err() => {

@@ -28,14 +28,6 @@ impl AwsResource for IamRolePolicy {
         false
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("name", Attribute::required(Type::String).force_new())
-            .attr("role", Attribute::required(Type::String).force_new())
-            .attr("policy", Attribute::required(Type::String))
-    }
-
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         validate_json(config, "policy", "policy document", IAM_HINT)
     }

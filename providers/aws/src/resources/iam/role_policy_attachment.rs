@@ -77,13 +77,6 @@ impl AwsResource for IamRolePolicyAttachment {
         false
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("role", Attribute::required(Type::String).force_new())
-            .attr("policy_arn", Attribute::required(Type::String).force_new())
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
         let (role, arn) = (
             str_of(planned, "role").unwrap_or_default(),

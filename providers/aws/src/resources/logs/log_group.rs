@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use terrane_core::{Attribute, ResourceSchema, Type, Value};
+use terrane_core::Value;
 
 use crate::config::Clients;
 use crate::error::{sdk, AwsError};
@@ -113,18 +113,6 @@ impl AwsResource for LogGroup {
 
     fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
         Some(("logs", "log-group"))
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("name", Attribute::required(Type::String).force_new())
-            .attr(
-                "retention_in_days",
-                Attribute::optional(Type::Number).with_default(0i64),
-            )
-            .attr("kms_key_id", Attribute::optional(Type::String).force_new())
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {

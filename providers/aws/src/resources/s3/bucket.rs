@@ -215,34 +215,6 @@ impl AwsResource for Bucket {
         read_each(self, cx, names).await
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr(
-                "bucket",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "bucket_prefix",
-                Attribute::optional(Type::String).force_new(),
-            )
-            .attr(
-                "force_destroy",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .attr(
-                "object_lock_enabled",
-                Attribute::optional_computed(Type::Bool).force_new(),
-            )
-            .attr("bucket_domain_name", Attribute::computed(Type::String))
-            .attr(
-                "bucket_regional_domain_name",
-                Attribute::computed(Type::String),
-            )
-            .attr("region", Attribute::computed(Type::String))
-    }
-
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         let set = |k: &str| config.get(k).is_some_and(|v| !v.is_null());
         if set("bucket") && set("bucket_prefix") {

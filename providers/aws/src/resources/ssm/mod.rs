@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_ssm::types as t;
-use terrane_core::{AttrPath, Attribute, Diagnostic, ResourceSchema, Type, Value};
+use terrane_core::{AttrPath, Diagnostic, Value};
 
 use crate::config::Clients;
 use crate::error::{sdk, AwsError};

@@ -157,26 +157,6 @@ impl AwsResource for Parameter {
         read_each(self, cx, params.filter_map(|p| p.name).collect::<Vec<_>>()).await
     }
 
-    fn schema(&self) -> ResourceSchema {
-        ResourceSchema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("name", Attribute::required(Type::String).force_new())
-            .attr("type", Attribute::required(Type::String))
-            .attr(
-                "value",
-                Attribute::optional_computed(Type::String).sensitive(),
-            )
-            .attr("insecure_value", Attribute::optional_computed(Type::String))
-            .attr("description", Attribute::optional(Type::String))
-            .attr("key_id", Attribute::optional_computed(Type::String))
-            .attr("allowed_pattern", Attribute::optional(Type::String))
-            .attr("data_type", Attribute::optional_computed(Type::String))
-            .attr("tier", Attribute::optional_computed(Type::String))
-            .attr("overwrite", Attribute::optional(Type::Bool))
-            .attr("version", Attribute::computed(Type::Number))
-    }
-
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         let set = |k: &str| config.get(k).is_some_and(|v| !v.is_null());
         let mut out = Vec::new();
