@@ -77,31 +77,66 @@ pub fn split(read: BTreeMap<String, String>, prior: &Value) -> (Value, Value) {
     (tags, all)
 }
 
-pub fn ec2_tags(m: &BTreeMap<String, String>, token: Option<&str>) -> Vec<aws_sdk_ec2::types::Tag> {
-    let mut v: Vec<_> = m
-        .iter()
-        .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
-        .collect();
-    if let Some(t) = token {
-        v.push(
-            aws_sdk_ec2::types::Tag::builder()
-                .key(TOKEN_TAG)
-                .value(t)
-                .build(),
-        );
-    }
-    v
+/// A service's SDK tag type, one key and one value: how a map of tags becomes the service's
+/// tags ([`to_sdk`]) and back ([`from_sdk`]).
+pub trait SdkTag: Sized {
+    fn pair(&self) -> Option<(String, String)>;
+    fn make(key: &str, value: &str) -> Option<Self>;
 }
 
-pub fn from_ec2(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect()
+/// [`SdkTag`] for a service's tag type: `sdk_tag!(T)` where the SDK makes the key and value
+/// optional, `sdk_tag!(T, required)` where both are required (and the builder can fail).
+macro_rules! sdk_tag {
+    ($t:ty) => {
+        impl SdkTag for $t {
+            fn pair(&self) -> Option<(String, String)> {
+                let value = self.value().unwrap_or_default();
+                Some((self.key()?.to_string(), value.to_string()))
+            }
+            fn make(key: &str, value: &str) -> Option<Self> {
+                Some(<$t>::builder().key(key).value(value).build())
+            }
+        }
+    };
+    ($t:ty, required) => {
+        impl SdkTag for $t {
+            fn pair(&self) -> Option<(String, String)> {
+                Some((self.key().to_string(), self.value().to_string()))
+            }
+            fn make(key: &str, value: &str) -> Option<Self> {
+                <$t>::builder().key(key).value(value).build().ok()
+            }
+        }
+    };
+}
+
+sdk_tag!(aws_sdk_ec2::types::Tag);
+sdk_tag!(aws_sdk_ecs::types::Tag);
+sdk_tag!(aws_sdk_elasticloadbalancingv2::types::Tag);
+sdk_tag!(aws_sdk_elasticache::types::Tag);
+sdk_tag!(aws_sdk_cloudwatch::types::Tag);
+sdk_tag!(aws_sdk_ecr::types::Tag, required);
+sdk_tag!(aws_sdk_iam::types::Tag, required);
+sdk_tag!(aws_sdk_ssm::types::Tag, required);
+
+/// The service's tags for `m`.
+pub fn to_sdk<T: SdkTag>(m: &BTreeMap<String, String>) -> Vec<T> {
+    m.iter().filter_map(|(k, v)| T::make(k, v)).collect()
+}
+
+/// The service's tags for `m` plus the token tag, for a create.
+pub fn to_sdk_with_token<T: SdkTag>(m: &BTreeMap<String, String>, token: Option<&str>) -> Vec<T> {
+    to_sdk(&with_token(m, token))
+}
+
+/// The tags an object carries, as a map.
+pub fn from_sdk<T: SdkTag>(tags: &[T]) -> BTreeMap<String, String> {
+    tags.iter().filter_map(SdkTag::pair).collect()
+}
+
+/// The tags as the services that take a map want them (EKS, CloudWatch Logs).
+pub fn to_hash_map(m: &BTreeMap<String, String>) -> std::collections::HashMap<String, String> {
+    m.clone().into_iter().collect()
 }
 
 /// `m` plus the token tag.
@@ -135,27 +170,50 @@ pub fn has_token(read: &BTreeMap<String, String>, token: &str) -> bool {
     read.get(TOKEN_TAG).map(String::as_str) == Some(token)
 }
 
-/// Makes an object's tags equal to the planned `tags_all` with the service's own calls:
-/// `untag(keys)` for keys no longer wanted, `tag(tags)` for tags added or changed; neither is
-/// called when it has nothing to do.
-pub async fn apply_diff<U, UF, T, TF, E>(
-    prior: &Value,
-    planned: &Value,
-    untag: U,
-    tag: T,
-) -> Result<(), E>
-where
-    U: FnOnce(Vec<String>) -> UF,
-    UF: std::future::Future<Output = Result<(), E>>,
-    T: FnOnce(BTreeMap<String, String>) -> TF,
-    TF: std::future::Future<Output = Result<(), E>>,
-{
-    let (removed, changed) = diff(prior, planned);
-    if !removed.is_empty() {
-        untag(removed).await?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
-    if !changed.is_empty() {
-        tag(changed).await?;
+
+    #[test]
+    fn tags_go_to_each_services_type_and_back() {
+        let m = map(&[("env", "dev"), ("team", "")]);
+        let ecs: Vec<aws_sdk_ecs::types::Tag> = to_sdk(&m);
+        assert_eq!(from_sdk(&ecs), m);
+        let iam: Vec<aws_sdk_iam::types::Tag> = to_sdk_with_token(&m, Some("tok"));
+        assert_eq!(iam.len(), 3);
+        let back = from_sdk(&iam);
+        assert!(has_token(&back, "tok"));
+        assert_eq!(back.get("env").map(String::as_str), Some("dev"));
+        // A tag without a key (the SDK allows one where the key is optional) is no tag.
+        let keyless = [aws_sdk_ec2::types::Tag::builder().value("v").build()];
+        assert!(from_sdk(&keyless).is_empty());
     }
-    Ok(())
+
+    #[test]
+    fn diff_removes_keys_no_longer_planned_and_adds_changed_ones() {
+        let tags_all = |pairs: &[(&str, &str)]| {
+            Value::map([(
+                "tags_all",
+                Value::Map(
+                    pairs
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), Value::from(*v)))
+                        .collect(),
+                ),
+            )])
+        };
+        let (removed, changed) = diff(
+            &tags_all(&[("a", "1"), ("b", "2"), ("c", "3")]),
+            &tags_all(&[("a", "1"), ("b", "20"), ("d", "4")]),
+        );
+        assert_eq!(removed, vec!["c".to_string()]);
+        assert_eq!(changed, map(&[("b", "20"), ("d", "4")]));
+    }
 }

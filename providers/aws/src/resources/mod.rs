@@ -4,10 +4,14 @@
 //! - [`kind`]: the contract a type implements ([`AwsResource`], [`AwsData`]);
 //! - [`table`]: the table of types, one row each;
 //! - [`value`]: reading planned values and building state values;
+//! - [`tagging`]: each service's tagging adapter, one line of its `mod.rs`;
 //! - [`lifecycle`]: `timeouts`, create-once and what else every lifecycle shares;
 //! - [`discover`]: discovery by tags (the Resource Groups Tagging API) and by listing;
 //! - [`order`]: deletion order as data (references and type-level rules);
 //! - [`policy`]: JSON policy documents (IAM and ECR).
+
+#[macro_use]
+mod tagging;
 
 /// Every page of a paginated call (`pages!(cx.ec2.describe_vpcs(), "DescribeVpcs")`), or with
 /// a field name every item of the pages' lists, as an iterator; an error as `sdk(operation, e)`.

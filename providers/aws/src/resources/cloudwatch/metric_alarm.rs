@@ -145,7 +145,7 @@ impl AwsResource for MetricAlarm {
         let name = str_of(planned, "alarm_name")
             .unwrap_or_default()
             .to_string();
-        put_alarm(cx, planned, Some(cw_tags(&tags::wanted(planned)))).await?;
+        put_alarm(cx, planned, Some(tags::to_sdk(&tags::wanted(planned)))).await?;
         let a = describe(cx, &name)
             .await?
             .ok_or_else(|| vanished("DescribeAlarms", "alarm", &name))?;

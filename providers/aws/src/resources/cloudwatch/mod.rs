@@ -15,56 +15,11 @@ use crate::tags;
 
 pub struct MetricAlarm;
 
-/// The tags of a CloudWatch resource, by ARN.
-async fn read_tags(cx: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let out = cx
-        .cloudwatch
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| sdk("ListTagsForResource", e))?;
-    Ok(out
-        .tags
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|t| Some((t.key?, t.value?)))
-        .collect())
-}
+tag_api! { read fn read_tags = cloudwatch:
+list_tags_for_resource.resource_arn => "ListTagsForResource", tags }
 
-fn cw_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
-    m.iter()
-        .map(|(k, v)| t::Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-/// Makes the tags of `arn` those planned.
-async fn sync_tags(
-    cx: &Clients,
-    arn: &str,
-    prior: &Value,
-    planned: &Value,
-) -> Result<(), AwsError> {
-    let (removed, added) = tags::diff(prior, planned);
-    if !removed.is_empty() {
-        cx.cloudwatch
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|e| sdk("UntagResource", e))?;
-    }
-    if !added.is_empty() {
-        cx.cloudwatch
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(cw_tags(&added)))
-            .send()
-            .await
-            .map_err(|e| sdk("TagResource", e))?;
-    }
-    Ok(())
-}
+tag_api! { sync fn sync_tags = cloudwatch:
+untag_resource.resource_arn => "UntagResource", tag_resource.resource_arn => "TagResource",
+crate::tags::to_sdk }
 
 mod metric_alarm;

@@ -61,7 +61,7 @@ impl AwsData for Vpc {
         };
         let id = vpc.vpc_id().unwrap_or_default();
         let owner = vpc.owner_id().unwrap_or_default();
-        let read_tags = tags::from_ec2(vpc.tags());
+        let read_tags = tags::from_sdk(vpc.tags());
         let mut v = config.clone();
         for (k, x) in [
             ("id", Value::from(id)),

@@ -20,7 +20,7 @@ const NAT_TIMEOUT: Duration = Duration::from_secs(600);
 
 fn eip_state(cx: &Clients, a: aws_sdk_ec2::types::Address, prior: &Value) -> Value {
     let id = a.allocation_id().unwrap_or_default().to_string();
-    let (tags, tags_all) = tags::split(tags::from_ec2(a.tags()), prior);
+    let (tags, tags_all) = tags::split(tags::from_sdk(a.tags()), prior);
     Value::map([
         (
             "arn",

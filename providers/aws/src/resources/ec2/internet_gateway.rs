@@ -24,7 +24,7 @@ fn to_state(cx: &Clients, g: aws_sdk_ec2::types::InternetGateway, prior: &Value)
         .attachments()
         .iter()
         .find_map(|a| a.vpc_id().map(String::from));
-    let (tags, tags_all) = tags::split(tags::from_ec2(g.tags()), prior);
+    let (tags, tags_all) = tags::split(tags::from_sdk(g.tags()), prior);
     Value::map([
         (
             "arn",

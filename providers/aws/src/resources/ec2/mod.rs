@@ -1,8 +1,7 @@
 //! EC2's resource types, one file each, and what they share here: tag synchronisation and
 //! lookup by token tag.
 
-use std::collections::BTreeMap;
-
+use aws_sdk_ec2::types::Tag;
 use terrane_core::Value;
 
 use crate::config::Clients;
@@ -17,28 +16,18 @@ pub async fn sync_tags(
     prior: &Value,
     planned: &Value,
 ) -> Result<(), AwsError> {
-    let old = tags::wanted(prior);
-    let new = tags::wanted(planned);
-    let removed: Vec<&String> = old.keys().filter(|k| !new.contains_key(*k)).collect();
+    let (removed, changed) = tags::diff(prior, planned);
     if !removed.is_empty() {
-        let mut req = cx.ec2.delete_tags().resources(resource_id);
-        for k in removed {
-            req = req.tags(aws_sdk_ec2::types::Tag::builder().key(k).build());
-        }
+        // DeleteTags takes tags with a key and no value: every value of the key goes.
+        let keys = removed.iter().map(|k| Tag::builder().key(k).build());
+        let req = cx.ec2.delete_tags().resources(resource_id);
+        let req = req.set_tags(Some(keys.collect()));
         req.send().await.map_err(|e| sdk("DeleteTags", e))?;
     }
-    let changed: BTreeMap<String, String> = new
-        .into_iter()
-        .filter(|(k, v)| old.get(k) != Some(v))
-        .collect();
     if !changed.is_empty() {
-        cx.ec2
-            .create_tags()
-            .resources(resource_id)
-            .set_tags(Some(tags::ec2_tags(&changed, None)))
-            .send()
-            .await
-            .map_err(|e| sdk("CreateTags", e))?;
+        let req = cx.ec2.create_tags().resources(resource_id);
+        let req = req.set_tags(Some(tags::to_sdk(&changed)));
+        req.send().await.map_err(|e| sdk("CreateTags", e))?;
     }
     Ok(())
 }
@@ -155,7 +144,10 @@ pub fn tag_spec(
 ) -> aws_sdk_ec2::types::TagSpecification {
     aws_sdk_ec2::types::TagSpecification::builder()
         .resource_type(resource_type)
-        .set_tags(Some(tags::ec2_tags(&tags::wanted(planned), Some(token))))
+        .set_tags(Some(tags::to_sdk_with_token(
+            &tags::wanted(planned),
+            Some(token),
+        )))
         .build()
 }
 

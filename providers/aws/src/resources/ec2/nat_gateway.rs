@@ -20,7 +20,7 @@ const NAT_TIMEOUT: Duration = Duration::from_secs(600);
 
 fn nat_state(n: aws_sdk_ec2::types::NatGateway, prior: &Value) -> Value {
     let addr = n.nat_gateway_addresses().first();
-    let (tags, tags_all) = tags::split(tags::from_ec2(n.tags()), prior);
+    let (tags, tags_all) = tags::split(tags::from_sdk(n.tags()), prior);
     Value::map([
         ("id", Value::from(n.nat_gateway_id().unwrap_or_default())),
         ("subnet_id", Value::from(n.subnet_id().unwrap_or_default())),

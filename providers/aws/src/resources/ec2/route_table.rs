@@ -72,7 +72,7 @@ fn routes(rt: &aws_sdk_ec2::types::RouteTable) -> Value {
 fn to_state(cx: &Clients, rt: aws_sdk_ec2::types::RouteTable, prior: &Value) -> Value {
     let id = rt.route_table_id().unwrap_or_default().to_string();
     let owner = rt.owner_id().unwrap_or_default().to_string();
-    let (tags, tags_all) = tags::split(tags::from_ec2(rt.tags()), prior);
+    let (tags, tags_all) = tags::split(tags::from_sdk(rt.tags()), prior);
     Value::map([
         (
             "arn",

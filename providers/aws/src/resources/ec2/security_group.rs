@@ -161,7 +161,7 @@ fn to_state(cx: &Clients, g: aws_sdk_ec2::types::SecurityGroup, prior: &Value) -
         .collect();
     dedup_set(&mut ingress);
     dedup_set(&mut egress);
-    let (tags, tags_all) = tags::split(tags::from_ec2(g.tags()), prior);
+    let (tags, tags_all) = tags::split(tags::from_sdk(g.tags()), prior);
     Value::map([
         (
             "arn",

@@ -19,7 +19,7 @@ const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
 
 fn to_state(s: aws_sdk_ec2::types::Subnet, prior: &Value) -> Value {
-    let (tags, tags_all) = tags::split(tags::from_ec2(s.tags()), prior);
+    let (tags, tags_all) = tags::split(tags::from_sdk(s.tags()), prior);
     Value::map([
         ("id", Value::from(s.subnet_id().unwrap_or_default())),
         ("arn", Value::from(s.subnet_arn().unwrap_or_default())),

@@ -118,7 +118,7 @@ async fn to_state(
         .next()
         .and_then(|g| g.group_id)
         .unwrap_or_default();
-    let (tags, tags_all) = tags::split(tags::from_ec2(v.tags()), prior);
+    let (tags, tags_all) = tags::split(tags::from_sdk(v.tags()), prior);
     let owner = v.owner_id().unwrap_or_default().to_string();
     Ok(Value::map([
         ("id", Value::from(id.as_str())),

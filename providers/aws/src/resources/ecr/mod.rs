@@ -1,7 +1,5 @@
 //! aws_ecr_repository, aws_ecr_lifecycle_policy and data "aws_ecr_image".
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_ecr::types as t;
 use terrane_core::{AttrPath, Diagnostic, Value};
@@ -20,26 +18,12 @@ pub struct Repository;
 pub struct LifecyclePolicy;
 pub use image::Image;
 
-fn ecr_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
-    m.iter()
-        .filter_map(|(k, v)| t::Tag::builder().key(k).value(v).build().ok())
-        .collect()
-}
+tag_api! { read fn read_tags = ecr:
+list_tags_for_resource.resource_arn => "ListTagsForResource", tags }
 
-async fn read_tags(cx: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let out = cx
-        .ecr
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| sdk("ListTagsForResource", e))?;
-    Ok(out
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect())
-}
+tag_api! { sync fn sync_tags = ecr:
+untag_resource.resource_arn => "UntagResource", tag_resource.resource_arn => "TagResource",
+crate::tags::to_sdk }
 
 mod image;
 mod lifecycle_policy;

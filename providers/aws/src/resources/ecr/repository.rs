@@ -148,7 +148,7 @@ impl AwsResource for Repository {
                     .scan_on_push(scan_on_push(planned))
                     .build(),
             )
-            .set_tags(Some(ecr_tags(&tags::with_token(
+            .set_tags(Some(tags::to_sdk(&tags::with_token(
                 &tags::wanted(planned),
                 Some(token),
             ))))
@@ -255,25 +255,7 @@ impl AwsResource for Repository {
                 .map_err(|e| sdk("PutImageScanningConfiguration", e))?;
         }
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
-        let (removed, changed_tags) = tags::diff(prior, planned);
-        if !removed.is_empty() {
-            cx.ecr
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|e| sdk("UntagResource", e))?;
-        }
-        if !changed_tags.is_empty() {
-            cx.ecr
-                .tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(ecr_tags(&changed_tags)))
-                .send()
-                .await
-                .map_err(|e| sdk("TagResource", e))?;
-        }
+        super::sync_tags(cx, &arn, prior, planned).await?;
         let r = describe(cx, &name)
             .await?
             .ok_or_else(|| vanished("DescribeRepositories", "repository", &name))?;

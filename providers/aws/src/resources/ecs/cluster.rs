@@ -20,7 +20,7 @@ async fn describe_cluster(cx: &Clients, id: &str) -> Result<Option<t::Cluster>, 
 }
 
 fn cluster_state(c: &t::Cluster, prior: &Value) -> Value {
-    let (tags, tags_all) = tags_value(read_tags(c.tags()), prior);
+    let (tags, tags_all) = tags_value(tags::from_sdk(c.tags()), prior);
     let settings: Vec<Value> = c
         .settings()
         .iter()
@@ -95,7 +95,7 @@ impl AwsResource for EcsCluster {
             .create_cluster()
             .cluster_name(str_of(planned, "name").unwrap_or_default())
             .set_settings(Some(cluster_settings(planned)))
-            .set_tags(Some(ecs_tags(&tags::with_token(
+            .set_tags(Some(tags::to_sdk(&tags::with_token(
                 &tags::wanted(planned),
                 Some(token),
             ))))

@@ -24,56 +24,9 @@ pub struct EcsCluster;
 pub struct EcsTaskDefinition;
 pub struct EcsService;
 
-fn ecs_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
-    m.iter()
-        .map(|(k, v)| t::Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-fn read_tags(ts: &[t::Tag]) -> BTreeMap<String, String> {
-    ts.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect()
-}
-
-/// Makes the tags of an ECS object equal to the planned `tags_all`.
-async fn sync_tags(
-    cx: &Clients,
-    arn: &str,
-    prior: &Value,
-    planned: &Value,
-) -> Result<(), AwsError> {
-    tags::apply_diff(
-        prior,
-        planned,
-        |keys| async move {
-            cx.ecs
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("UntagResource", e))
-        },
-        |t| async move {
-            cx.ecs
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(ecs_tags(&t)))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("TagResource", e))
-        },
-    )
-    .await
-}
+tag_api! { sync fn sync_tags = ecs:
+untag_resource.resource_arn => "UntagResource", tag_resource.resource_arn => "TagResource",
+crate::tags::to_sdk }
 
 /// ECS reports a missing cluster or service in `failures`, not as an error.
 fn tags_value(read: BTreeMap<String, String>, prior: &Value) -> (Value, Value) {

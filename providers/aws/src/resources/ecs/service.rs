@@ -77,7 +77,7 @@ async fn describe_many(
 }
 
 fn service_state(s: &t::Service, prior: &Value) -> Value {
-    let (tags, tags_all) = tags_value(read_tags(s.tags()), prior);
+    let (tags, tags_all) = tags_value(tags::from_sdk(s.tags()), prior);
     // moto (and ECS for a non-awsvpc service) returns an empty networkConfiguration: that is
     // no configuration, not drift.
     let net = s
@@ -339,7 +339,7 @@ impl AwsResource for EcsService {
                 ))
                 // CreateService's idempotency token: a retried create makes no second service.
                 .client_token(token)
-                .set_tags(Some(ecs_tags(&tags::with_token(
+                .set_tags(Some(tags::to_sdk(&tags::with_token(
                     &tags::wanted(planned),
                     Some(token),
                 ))));
@@ -516,7 +516,7 @@ impl AwsResource for EcsService {
         let name = str_of(planned, "name").unwrap_or_default();
         Ok(describe_service(cx, cluster, name)
             .await?
-            .filter(|s| tags::has_token(&read_tags(s.tags()), token))
+            .filter(|s| tags::has_token(&tags::from_sdk(s.tags()), token))
             .map(|s| service_state(&s, planned)))
     }
 }

@@ -172,7 +172,7 @@ async fn task_def_by_token(
         .map_err(|e| sdk("ListTaskDefinitions", e))?;
     for arn in out.task_definition_arns() {
         if let Some((_, ts)) = describe_task_def(cx, arn).await? {
-            if tags::has_token(&read_tags(&ts), token) {
+            if tags::has_token(&tags::from_sdk(&ts), token) {
                 return Ok(Some(arn.clone()));
             }
         }
@@ -181,7 +181,7 @@ async fn task_def_by_token(
 }
 
 fn task_def_state(td: &t::TaskDefinition, ts: &[t::Tag], prior: &Value) -> Value {
-    let (tags, tags_all) = tags_value(read_tags(ts), prior);
+    let (tags, tags_all) = tags_value(tags::from_sdk(ts), prior);
     let arn = td.task_definition_arn().unwrap_or_default();
     let without_rev = arn.rsplit_once(':').map(|(a, _)| a).unwrap_or(arn);
     Value::map([
@@ -309,7 +309,7 @@ impl AwsResource for EcsTaskDefinition {
             .set_memory(str_of(planned, "memory").map(String::from))
             .set_execution_role_arn(str_of(planned, "execution_role_arn").map(String::from))
             .set_task_role_arn(str_of(planned, "task_role_arn").map(String::from))
-            .set_tags(Some(ecs_tags(&tags::with_token(
+            .set_tags(Some(tags::to_sdk(&tags::with_token(
                 &tags::wanted(planned),
                 Some(token),
             ))));

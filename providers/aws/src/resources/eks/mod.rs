@@ -38,38 +38,9 @@ fn read_tags(m: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-async fn sync_tags(
-    cx: &Clients,
-    arn: &str,
-    prior: &Value,
-    planned: &Value,
-) -> Result<(), AwsError> {
-    tags::apply_diff(
-        prior,
-        planned,
-        |keys| async move {
-            cx.eks
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("UntagResource", e))
-        },
-        |t| async move {
-            cx.eks
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(t.into_iter().collect()))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("TagResource", e))
-        },
-    )
-    .await
-}
+tag_api! { sync fn sync_tags = eks:
+untag_resource.resource_arn => "UntagResource", tag_resource.resource_arn => "TagResource",
+crate::tags::to_hash_map }
 
 /// Waits until `get` reports ACTIVE (failing fast on a FAILED status).
 async fn wait_active<T, F, Fut>(

@@ -1,6 +1,5 @@
 //! aws_elasticache_subnet_group and aws_elasticache_replication_group (Redis).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -23,64 +22,12 @@ const LIST_BATCH: usize = 100;
 pub struct SubnetGroup;
 pub struct ReplicationGroup;
 
-fn ec_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
-    m.iter()
-        .map(|(k, v)| t::Tag::builder().key(k).value(v).build())
-        .collect()
-}
+tag_api! { read fn read_tags = elasticache:
+list_tags_for_resource.resource_name => "ListTagsForResource", tag_list }
 
-async fn read_tags(cx: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let out = cx
-        .elasticache
-        .list_tags_for_resource()
-        .resource_name(arn)
-        .send()
-        .await
-        .map_err(|e| sdk("ListTagsForResource", e))?;
-    Ok(out
-        .tag_list()
-        .iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect())
-}
-
-async fn sync_tags(
-    cx: &Clients,
-    arn: &str,
-    prior: &Value,
-    planned: &Value,
-) -> Result<(), AwsError> {
-    tags::apply_diff(
-        prior,
-        planned,
-        |keys| async move {
-            cx.elasticache
-                .remove_tags_from_resource()
-                .resource_name(arn)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("RemoveTagsFromResource", e))
-        },
-        |t| async move {
-            cx.elasticache
-                .add_tags_to_resource()
-                .resource_name(arn)
-                .set_tags(Some(ec_tags(&t)))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("AddTagsToResource", e))
-        },
-    )
-    .await
-}
+tag_api! { sync fn sync_tags = elasticache:
+remove_tags_from_resource.resource_name => "RemoveTagsFromResource",
+add_tags_to_resource.resource_name => "AddTagsToResource", crate::tags::to_sdk }
 
 // ---------------------------------------------------------------- aws_elasticache_subnet_group
 

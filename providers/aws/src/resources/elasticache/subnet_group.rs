@@ -79,7 +79,7 @@ impl AwsResource for SubnetGroup {
             .cache_subnet_group_name(&name)
             .cache_subnet_group_description(str_of(planned, "description").unwrap_or_default())
             .set_subnet_ids(Some(strs_of(planned, "subnet_ids")))
-            .set_tags(Some(ec_tags(&tags::with_token(
+            .set_tags(Some(tags::to_sdk(&tags::with_token(
                 &tags::wanted(planned),
                 Some(token),
             ))))

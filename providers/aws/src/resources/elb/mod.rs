@@ -26,12 +26,6 @@ pub struct Listener;
 pub struct ListenerRule;
 pub struct TargetGroupAttachment;
 
-fn elb_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
-    m.iter()
-        .map(|(k, v)| t::Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
 /// DescribeTags answers for at most this many ARNs.
 const TAGS_BATCH: usize = 20;
 
@@ -57,54 +51,16 @@ async fn read_tags_many(
             .await
             .map_err(|e| sdk("DescribeTags", e))?;
         for d in got.tag_descriptions() {
-            let tags = d
-                .tags()
-                .iter()
-                .filter_map(|t| {
-                    Some((
-                        t.key()?.to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    ))
-                })
-                .collect();
+            let tags = tags::from_sdk(d.tags());
             out.insert(d.resource_arn().unwrap_or_default().to_string(), tags);
         }
     }
     Ok(out)
 }
 
-async fn sync_tags(
-    cx: &Clients,
-    arn: &str,
-    prior: &Value,
-    planned: &Value,
-) -> Result<(), AwsError> {
-    tags::apply_diff(
-        prior,
-        planned,
-        |keys| async move {
-            cx.elbv2
-                .remove_tags()
-                .resource_arns(arn)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("RemoveTags", e))
-        },
-        |t| async move {
-            cx.elbv2
-                .add_tags()
-                .resource_arns(arn)
-                .set_tags(Some(elb_tags(&t)))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("AddTags", e))
-        },
-    )
-    .await
-}
+tag_api! { sync fn sync_tags = elbv2:
+remove_tags.resource_arns => "RemoveTags", add_tags.resource_arns => "AddTags",
+crate::tags::to_sdk }
 
 /// The first of `arns` that carries `token` (a create whose answer was lost).
 async fn by_token(
@@ -126,7 +82,7 @@ fn no_retry() -> aws_sdk_elasticloadbalancingv2::config::Builder {
 }
 
 fn create_tags(planned: &Value, token: &str) -> Option<Vec<t::Tag>> {
-    Some(elb_tags(&tags::with_token(
+    Some(tags::to_sdk(&tags::with_token(
         &tags::wanted(planned),
         Some(token),
     )))

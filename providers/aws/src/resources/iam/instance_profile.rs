@@ -15,7 +15,7 @@ async fn get_profile(cx: &Clients, name: &str) -> Result<Option<t::InstanceProfi
 }
 
 fn profile_state(p: &t::InstanceProfile, prior: &Value) -> Value {
-    let (tags, tags_all) = tags::split(tag_map(p.tags()), prior);
+    let (tags, tags_all) = tags::split(tags::from_sdk(p.tags()), prior);
     Value::map([
         ("id", Value::from(p.instance_profile_name())),
         ("name", Value::from(p.instance_profile_name())),
@@ -60,7 +60,10 @@ impl AwsResource for InstanceProfile {
             .create_instance_profile()
             .instance_profile_name(&name)
             .path(str_of(planned, "path").unwrap_or("/"))
-            .set_tags(Some(iam_tags(&tags::wanted(planned), Some(token))))
+            .set_tags(Some(tags::to_sdk_with_token(
+                &tags::wanted(planned),
+                Some(token),
+            )))
             .send()
             .await
             .map_err(|e| sdk("CreateInstanceProfile", e));
@@ -68,7 +71,7 @@ impl AwsResource for InstanceProfile {
             let ours = already_exists(&e)
                 && get_profile(cx, &name)
                     .await?
-                    .is_some_and(|p| tags::has_token(&tag_map(p.tags()), token));
+                    .is_some_and(|p| tags::has_token(&tags::from_sdk(p.tags()), token));
             if !ours {
                 return Err(e);
             }
@@ -122,25 +125,7 @@ impl AwsResource for InstanceProfile {
                     .map_err(|e| sdk("AddRoleToInstanceProfile", e))?;
             }
         }
-        let (removed, added) = tags::diff(prior, planned);
-        if !removed.is_empty() {
-            cx.iam
-                .untag_instance_profile()
-                .instance_profile_name(&name)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|e| sdk("UntagInstanceProfile", e))?;
-        }
-        if !added.is_empty() {
-            cx.iam
-                .tag_instance_profile()
-                .instance_profile_name(&name)
-                .set_tags(Some(iam_tags(&added, None)))
-                .send()
-                .await
-                .map_err(|e| sdk("TagInstanceProfile", e))?;
-        }
+        super::sync_profile_tags(cx, &name, prior, planned).await?;
         let p = get_profile(cx, &name)
             .await?
             .ok_or_else(|| vanished("GetInstanceProfile", "instance profile", &name))?;

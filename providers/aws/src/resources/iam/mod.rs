@@ -28,39 +28,21 @@ pub struct OidcProvider;
 pub struct IamRole;
 pub struct IamRolePolicyAttachment;
 
-fn iam_tags(m: &BTreeMap<String, String>, token: Option<&str>) -> Vec<aws_sdk_iam::types::Tag> {
-    let mut v: Vec<_> = m
-        .iter()
-        .filter_map(|(k, v)| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .ok()
-        })
-        .collect();
-    if let Some(t) = token {
-        v.extend(
-            aws_sdk_iam::types::Tag::builder()
-                .key(tags::TOKEN_TAG)
-                .value(t)
-                .build()
-                .ok(),
-        );
-    }
-    v
-}
+tag_api! { sync fn sync_role_tags = iam:
+untag_role.role_name => "UntagRole", tag_role.role_name => "TagRole", crate::tags::to_sdk }
+tag_api! { sync fn sync_policy_tags = iam:
+untag_policy.policy_arn => "UntagPolicy", tag_policy.policy_arn => "TagPolicy", crate::tags::to_sdk }
+tag_api! { sync fn sync_profile_tags = iam: untag_instance_profile.instance_profile_name =>
+"UntagInstanceProfile", tag_instance_profile.instance_profile_name => "TagInstanceProfile",
+crate::tags::to_sdk }
+tag_api! { sync fn sync_oidc_tags = iam: untag_open_id_connect_provider.open_id_connect_provider_arn
+=> "UntagOpenIDConnectProvider", tag_open_id_connect_provider.open_id_connect_provider_arn =>
+"TagOpenIDConnectProvider", crate::tags::to_sdk }
 
 /// The names of every role, all pages.
 async fn role_names(cx: &Clients) -> Result<Vec<String>, AwsError> {
     let roles: Vec<t::Role> = items!(cx.iam.list_roles(), "ListRoles");
     Ok(roles.iter().map(|r| r.role_name().to_string()).collect())
-}
-
-fn tag_map(ts: &[t::Tag]) -> BTreeMap<String, String> {
-    ts.iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect()
 }
 
 /// A name given, or `name_prefix` (default "terrane-") plus the end of the token.

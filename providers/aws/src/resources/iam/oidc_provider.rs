@@ -24,7 +24,7 @@ fn oidc_state(
     o: &aws_sdk_iam::operation::get_open_id_connect_provider::GetOpenIdConnectProviderOutput,
     prior: &Value,
 ) -> Value {
-    let (tags, tags_all) = tags::split(tag_map(o.tags()), prior);
+    let (tags, tags_all) = tags::split(tags::from_sdk(o.tags()), prior);
     // AWS returns the URL without its scheme; keep the user's spelling.
     let url = o.url().unwrap_or_default();
     let url = match str_of(prior, "url") {
@@ -82,7 +82,10 @@ impl AwsResource for OidcProvider {
             .set_thumbprint_list(
                 Some(strs_of(planned, "thumbprint_list")).filter(|v| !v.is_empty()),
             )
-            .set_tags(Some(iam_tags(&tags::wanted(planned), Some(token))))
+            .set_tags(Some(tags::to_sdk_with_token(
+                &tags::wanted(planned),
+                Some(token),
+            )))
             .send()
             .await
             .map_err(|e| sdk("CreateOpenIDConnectProvider", e));
@@ -106,7 +109,7 @@ impl AwsResource for OidcProvider {
                         continue;
                     }
                     if let Some(o) = get_oidc(cx, arn).await? {
-                        if tags::has_token(&tag_map(o.tags()), token) {
+                        if tags::has_token(&tags::from_sdk(o.tags()), token) {
                             found = Some(arn.to_string());
                         }
                     }
@@ -163,25 +166,7 @@ impl AwsResource for OidcProvider {
                 .await
                 .map_err(|e| sdk("RemoveClientIDFromOpenIDConnectProvider", e))?;
         }
-        let (removed, added) = tags::diff(prior, planned);
-        if !removed.is_empty() {
-            cx.iam
-                .untag_open_id_connect_provider()
-                .open_id_connect_provider_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|e| sdk("UntagOpenIDConnectProvider", e))?;
-        }
-        if !added.is_empty() {
-            cx.iam
-                .tag_open_id_connect_provider()
-                .open_id_connect_provider_arn(&arn)
-                .set_tags(Some(iam_tags(&added, None)))
-                .send()
-                .await
-                .map_err(|e| sdk("TagOpenIDConnectProvider", e))?;
-        }
+        super::sync_oidc_tags(cx, &arn, prior, planned).await?;
         let o = get_oidc(cx, &arn)
             .await?
             .ok_or_else(|| vanished("GetOpenIDConnectProvider", "OIDC provider", &arn))?;

@@ -30,7 +30,7 @@ async fn get_policy(cx: &Clients, arn: &str) -> Result<Option<(t::Policy, String
 }
 
 fn policy_state(p: &t::Policy, doc: &str, prior: &Value) -> Value {
-    let (tags, tags_all) = tags::split(tag_map(p.tags()), prior);
+    let (tags, tags_all) = tags::split(tags::from_sdk(p.tags()), prior);
     Value::map([
         ("id", opt_s(p.arn())),
         ("arn", opt_s(p.arn())),
@@ -88,7 +88,10 @@ impl AwsResource for IamPolicy {
             .path(str_of(planned, "path").unwrap_or("/"))
             .set_description(str_of(planned, "description").map(String::from))
             .policy_document(str_of(planned, "policy").unwrap_or_default())
-            .set_tags(Some(iam_tags(&tags::wanted(planned), Some(token))))
+            .set_tags(Some(tags::to_sdk_with_token(
+                &tags::wanted(planned),
+                Some(token),
+            )))
             .send()
             .await
             .map_err(|e| sdk("CreatePolicy", e));
@@ -112,7 +115,7 @@ impl AwsResource for IamPolicy {
                     str_of(planned, "path").unwrap_or("/")
                 );
                 match get_policy(cx, &arn).await? {
-                    Some((p, _)) if tags::has_token(&tag_map(p.tags()), token) => arn,
+                    Some((p, _)) if tags::has_token(&tags::from_sdk(p.tags()), token) => arn,
                     _ => return Err(e),
                 }
             }
@@ -173,25 +176,7 @@ impl AwsResource for IamPolicy {
                 .await
                 .map_err(|e| sdk("CreatePolicyVersion", e))?;
         }
-        let (removed, added) = tags::diff(prior, planned);
-        if !removed.is_empty() {
-            cx.iam
-                .untag_policy()
-                .policy_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|e| sdk("UntagPolicy", e))?;
-        }
-        if !added.is_empty() {
-            cx.iam
-                .tag_policy()
-                .policy_arn(&arn)
-                .set_tags(Some(iam_tags(&added, None)))
-                .send()
-                .await
-                .map_err(|e| sdk("TagPolicy", e))?;
-        }
+        super::sync_policy_tags(cx, &arn, prior, planned).await?;
         let (p, doc) = get_policy(cx, &arn)
             .await?
             .ok_or_else(|| vanished("GetPolicy", "policy", &arn))?;

@@ -121,7 +121,10 @@ impl AwsResource for IamRole {
             .role_name(&name)
             .path(str_of(planned, "path").unwrap_or("/"))
             .assume_role_policy_document(str_of(planned, "assume_role_policy").unwrap_or_default())
-            .set_tags(Some(iam_tags(&tags::wanted(planned), Some(token))));
+            .set_tags(Some(tags::to_sdk_with_token(
+                &tags::wanted(planned),
+                Some(token),
+            )));
         if let Some(d) = str_of(planned, "description") {
             req = req.description(d);
         }
@@ -248,34 +251,7 @@ impl AwsResource for IamRole {
                     .map_err(|e| sdk("DeleteRolePermissionsBoundary", e))?,
             }
         }
-        let (old, new) = (tags::wanted(prior), tags::wanted(planned));
-        let removed: Vec<String> = old
-            .keys()
-            .filter(|k| !new.contains_key(*k))
-            .cloned()
-            .collect();
-        if !removed.is_empty() {
-            cx.iam
-                .untag_role()
-                .role_name(&name)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|e| sdk("UntagRole", e))?;
-        }
-        let added: BTreeMap<String, String> = new
-            .into_iter()
-            .filter(|(k, v)| old.get(k) != Some(v))
-            .collect();
-        if !added.is_empty() {
-            cx.iam
-                .tag_role()
-                .role_name(&name)
-                .set_tags(Some(iam_tags(&added, None)))
-                .send()
-                .await
-                .map_err(|e| sdk("TagRole", e))?;
-        }
+        super::sync_role_tags(cx, &name, prior, planned).await?;
         let r = get_role(cx, &name).await?.ok_or_else(|| {
             AwsError::new(
                 "GetRole",

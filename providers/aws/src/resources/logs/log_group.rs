@@ -210,25 +210,7 @@ impl AwsResource for LogGroup {
             }
         }
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
-        let (removed, changed) = tags::diff(prior, planned);
-        if !removed.is_empty() {
-            cx.logs
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|e| sdk("UntagResource", e))?;
-        }
-        if !changed.is_empty() {
-            cx.logs
-                .tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(changed.into_iter().collect()))
-                .send()
-                .await
-                .map_err(|e| sdk("TagResource", e))?;
-        }
+        super::sync_tags(cx, &arn, prior, planned).await?;
         let (g, t) = describe(cx, &name)
             .await?
             .ok_or_else(|| vanished("DescribeLogGroups", "log group", &name))?;

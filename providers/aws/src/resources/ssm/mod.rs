@@ -15,4 +15,11 @@ use crate::tags;
 
 pub struct Parameter;
 
+tag_api! { read fn read_tags = ssm: list_tags_for_resource
+[resource_type(t::ResourceTypeForTagging::Parameter)].resource_id => "ListTagsForResource", tag_list }
+tag_api! { sync fn sync_tags = ssm:
+remove_tags_from_resource[resource_type(t::ResourceTypeForTagging::Parameter)].resource_id =>
+"RemoveTagsFromResource", add_tags_to_resource[resource_type(t::ResourceTypeForTagging::Parameter)]
+.resource_id => "AddTagsToResource", crate::tags::to_sdk }
+
 mod parameter;

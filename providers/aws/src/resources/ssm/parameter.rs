@@ -89,23 +89,6 @@ fn state(
     ])
 }
 
-async fn read_tags(cx: &Clients, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let out = cx
-        .ssm
-        .list_tags_for_resource()
-        .resource_type(t::ResourceTypeForTagging::Parameter)
-        .resource_id(name)
-        .send()
-        .await
-        .map_err(|e| sdk("ListTagsForResource", e))?;
-    Ok(out
-        .tag_list
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| (t.key, t.value))
-        .collect())
-}
-
 /// Writes the parameter's value and settings; `overwrite` for an update.
 async fn put_parameter(
     cx: &Clients,
@@ -134,12 +117,6 @@ async fn put_parameter(
         .await
         .map(|_| ())
         .map_err(|e| sdk("PutParameter", e))
-}
-
-fn ssm_tags(m: &BTreeMap<String, String>) -> Vec<t::Tag> {
-    m.iter()
-        .filter_map(|(k, v)| t::Tag::builder().key(k).value(v).build().ok())
-        .collect()
 }
 
 #[async_trait]
@@ -213,11 +190,11 @@ impl AwsResource for Parameter {
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
         let name = str_of(planned, "name").unwrap_or_default().to_string();
-        let tags = ssm_tags(&tags::with_token(&tags::wanted(planned), Some(token)));
+        let tags = tags::to_sdk_with_token(&tags::wanted(planned), Some(token));
         if let Err(e) = put_parameter(cx, planned, false, Some(tags)).await {
             // A retry after a lost answer: the parameter is ours if it carries our token.
             let ours = e.is("ParameterAlreadyExists")
-                && tags::has_token(&read_tags(cx, &name).await?, token);
+                && tags::has_token(&super::read_tags(cx, &name).await?, token);
             if !ours {
                 return Err(e);
             }
@@ -228,7 +205,7 @@ impl AwsResource for Parameter {
         Ok(state(
             &p,
             meta.as_ref(),
-            read_tags(cx, &name).await?,
+            super::read_tags(cx, &name).await?,
             planned,
         ))
     }
@@ -240,7 +217,7 @@ impl AwsResource for Parameter {
         Ok(Some(state(
             &p,
             meta.as_ref(),
-            read_tags(cx, id).await?,
+            super::read_tags(cx, id).await?,
             prior,
         )))
     }
@@ -265,34 +242,14 @@ impl AwsResource for Parameter {
         if changed(prior, planned, &settings) {
             put_parameter(cx, planned, true, None).await?;
         }
-        let (removed, added) = tags::diff(prior, planned);
-        if !removed.is_empty() {
-            cx.ssm
-                .remove_tags_from_resource()
-                .resource_type(t::ResourceTypeForTagging::Parameter)
-                .resource_id(&name)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|e| sdk("RemoveTagsFromResource", e))?;
-        }
-        if !added.is_empty() {
-            cx.ssm
-                .add_tags_to_resource()
-                .resource_type(t::ResourceTypeForTagging::Parameter)
-                .resource_id(&name)
-                .set_tags(Some(ssm_tags(&added)))
-                .send()
-                .await
-                .map_err(|e| sdk("AddTagsToResource", e))?;
-        }
+        super::sync_tags(cx, &name, prior, planned).await?;
         let (p, meta) = describe(cx, &name)
             .await?
             .ok_or_else(|| vanished("GetParameter", "parameter", &name))?;
         Ok(state(
             &p,
             meta.as_ref(),
-            read_tags(cx, &name).await?,
+            super::read_tags(cx, &name).await?,
             planned,
         ))
     }

@@ -1,0 +1,54 @@
+//! Each service's tagging adapter, declared in one line of its `mod.rs` (as terraform-provider-aws
+//! generates its tag code per service): [`tag_api!`] writes the function that makes an object's
+//! tags the planned `tags_all` with the service's untag and tag calls, and the one that reads
+//! them with its listing call. The SDK's tag types meet the maps in `crate::tags` (`SdkTag`).
+
+/// A service's tagging functions.
+///
+/// - `tag_api! { sync fn NAME = CLIENT: UNTAG.SETTER => "Op", TAG.SETTER => "Op", TO_SDK }`: an
+///   `async fn NAME(cx, target, prior, planned)` that removes the keys no longer planned
+///   (`set_tag_keys`) and adds or changes the rest (`set_tags` of `TO_SDK(&changed)`) on the
+///   object `target` names (its ARN or name, given to `SETTER`), calling neither when it has
+///   nothing to do; `UNTAG[SETTER(VALUE)]` and `TAG[...]` set what else the calls need first
+///   (SSM's resource type);
+/// - `tag_api! { read fn NAME = CLIENT: LIST.SETTER => "Op", FIELD }`: an
+///   `async fn NAME(cx, target)` with the tags the listing's `FIELD` holds.
+macro_rules! tag_api {
+    (sync fn $name:ident = $client:ident:
+        $untag:ident $([$($upre:ident($upv:expr)),*])? . $uset:ident => $uop:literal,
+        $tag:ident $([$($tpre:ident($tpv:expr)),*])? . $tset:ident => $top:literal,
+        $to_sdk:expr $(,)?) => {
+        /// Makes the object's tags the planned `tags_all`.
+        async fn $name(
+            cx: &crate::config::Clients,
+            target: &str,
+            prior: &terrane_core::Value,
+            planned: &terrane_core::Value,
+        ) -> Result<(), crate::error::AwsError> {
+            let (removed, changed) = crate::tags::diff(prior, planned);
+            if !removed.is_empty() {
+                let req = cx.$client.$untag()$($(.$upre($upv))*)?;
+                let req = req.$uset(target).set_tag_keys(Some(removed));
+                req.send().await.map_err(|e| crate::error::sdk($uop, e))?;
+            }
+            if !changed.is_empty() {
+                let req = cx.$client.$tag()$($(.$tpre($tpv))*)?;
+                let req = req.$tset(target).set_tags(Some($to_sdk(&changed)));
+                req.send().await.map_err(|e| crate::error::sdk($top, e))?;
+            }
+            Ok(())
+        }
+    };
+    (read fn $name:ident = $client:ident:
+        $list:ident $([$($pre:ident($pv:expr)),*])? . $set:ident => $op:literal, $field:ident) => {
+        /// The tags the object carries.
+        async fn $name(
+            cx: &crate::config::Clients,
+            target: &str,
+        ) -> Result<std::collections::BTreeMap<String, String>, crate::error::AwsError> {
+            let req = cx.$client.$list()$($(.$pre($pv))*)?.$set(target);
+            let out = req.send().await.map_err(|e| crate::error::sdk($op, e))?;
+            Ok(crate::tags::from_sdk(out.$field()))
+        }
+    };
+}
