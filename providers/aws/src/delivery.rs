@@ -9,7 +9,7 @@ use terrane_core::delivery::{Delivery, Image, Pushed, Service, Weighted};
 use terrane_core::ProviderError;
 
 use crate::config::Clients;
-use crate::error::{sdk, AwsError};
+use crate::error::{sdk, AwsError, Result};
 
 fn pe(e: AwsError) -> ProviderError {
     e.into_provider_error()
@@ -19,12 +19,7 @@ fn pe(e: AwsError) -> ProviderError {
 const MAX_PART: usize = 10 * 1024 * 1024;
 
 impl Clients {
-    async fn upload_blob(
-        &self,
-        repository: &str,
-        digest: &str,
-        bytes: &[u8],
-    ) -> Result<(), AwsError> {
+    async fn upload_blob(&self, repository: &str, digest: &str, bytes: &[u8]) -> Result<()> {
         let up = self
             .ecr
             .initiate_layer_upload()

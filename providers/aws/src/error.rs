@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use terrane_core::ProviderError;
 
+/// What every call of this crate returns: `Result<T>` is `Result<T, AwsError>`.
+pub type Result<T, E = AwsError> = std::result::Result<T, E>;
+
 #[derive(Debug, Clone)]
 pub struct AwsError {
     pub operation: &'static str,
@@ -113,7 +116,7 @@ where
 }
 
 /// A lookup whose "not found" error means the object is absent.
-pub fn absent_ok<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+pub fn absent_ok<T>(r: Result<T>) -> Result<Option<T>> {
     match r {
         Ok(v) => Ok(Some(v)),
         Err(e) if e.is_not_found() => Ok(None),
@@ -122,7 +125,7 @@ pub fn absent_ok<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
 }
 
 /// A delete's answer: not found means it is already gone, which is what a delete wants.
-pub fn gone_ok<T>(r: Result<T, AwsError>) -> Result<(), AwsError> {
+pub fn gone_ok<T>(r: Result<T>) -> Result<()> {
     absent_ok(r).map(|_| ())
 }
 
@@ -132,10 +135,10 @@ pub async fn wait_until<T, F, Fut>(
     operation: &'static str,
     deadline: Duration,
     mut f: F,
-) -> Result<T, AwsError>
+) -> Result<T>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<T>, AwsError>>,
+    Fut: std::future::Future<Output = Result<Option<T>>>,
 {
     let start = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(100);
@@ -175,10 +178,10 @@ fn human(d: Duration) -> String {
 
 /// Retries a delete while AWS reports that something still depends on the object
 /// (DependencyViolation, DeleteConflict, ResourceInUse), until `deadline`.
-pub async fn retry_dependency<F, Fut>(deadline: Duration, mut f: F) -> Result<(), AwsError>
+pub async fn retry_dependency<F, Fut>(deadline: Duration, mut f: F) -> Result<()>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), AwsError>>,
+    Fut: std::future::Future<Output = Result<()>>,
 {
     let start = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(200);
@@ -226,12 +229,12 @@ pub async fn delete_and_wait<D, DF, G, GF>(
     deadline: Duration,
     delete: D,
     mut exists: G,
-) -> Result<(), AwsError>
+) -> Result<()>
 where
     D: FnMut() -> DF,
-    DF: std::future::Future<Output = Result<(), AwsError>>,
+    DF: std::future::Future<Output = Result<()>>,
     G: FnMut() -> GF,
-    GF: std::future::Future<Output = Result<bool, AwsError>>,
+    GF: std::future::Future<Output = Result<bool>>,
 {
     retry_dependency(deadline, delete).await?;
     wait_until(
@@ -296,7 +299,7 @@ mod tests {
 
     #[tokio::test]
     async fn waits_end_at_their_deadline() {
-        let r: Result<(), AwsError> = wait_until(
+        let r: Result<()> = wait_until(
             "the VPC to become available",
             "DescribeVpcs",
             Duration::from_millis(250),

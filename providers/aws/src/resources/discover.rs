@@ -18,14 +18,14 @@ use terrane_core::{DiscoverFilter, DiscoveredObject, FoundBy};
 use super::kind::AwsResource;
 use super::order::discovered;
 use crate::config::Clients;
-use crate::error::{sdk, AwsError};
+use crate::error::{sdk, Result};
 
 /// The objects that match `filter` among the types of `kinds`.
 pub async fn discover(
     cx: &Clients,
     kinds: &BTreeMap<&'static str, Arc<dyn AwsResource>>,
     filter: &DiscoverFilter,
-) -> Result<Vec<DiscoveredObject>, AwsError> {
+) -> Result<Vec<DiscoveredObject>> {
     let wanted: Vec<&Arc<dyn AwsResource>> = kinds
         .values()
         .filter(|k| {
@@ -165,7 +165,7 @@ async fn tagged_arns(
     cx: &Clients,
     filter: &DiscoverFilter,
     services: &BTreeSet<&str>,
-) -> Result<BTreeMap<(&'static str, &'static str), BTreeSet<String>>, AwsError> {
+) -> Result<BTreeMap<(&'static str, &'static str), BTreeSet<String>>> {
     use aws_sdk_resourcegroupstagging::types::TagFilter;
     if services.is_empty() {
         return Ok(BTreeMap::new());

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use terrane_core::{AttrPath, Diagnostic, ResourceSchema, Value};
 
 use crate::config::Clients;
-use crate::error::AwsError;
+use crate::error::Result;
 use crate::resources::schemas;
 
 /// One object found by [`AwsResource::list`].
@@ -77,33 +77,28 @@ pub trait AwsResource: Send + Sync {
     }
     /// Every object of this type in the account and region, as state values (at least `id`,
     /// the tags and the attributes [`AwsResource::references`] names), paginated.
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError>;
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError>;
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>>;
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value>;
     /// `None` when the object no longer exists.
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError>;
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>>;
     /// How many objects one [`AwsResource::read_many`] describes, where the API takes many
     /// ids (or an id filter) in one call; `None`: one `read` each.
     fn read_batch(&self) -> Option<usize> {
         None
     }
     /// Reads many objects as `read` would each, in the order of `priors` (`None`: gone).
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
+    async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         crate::resources::lifecycle::read_one_by_one(self, cx, priors).await
     }
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value)
-        -> Result<Value, AwsError>;
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError>;
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value>;
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()>;
     /// Finds an object whose create was interrupted, by the token tag put on it at creation.
     async fn find_by_token(
         &self,
         _cx: &Clients,
         _token: &str,
         _planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
+    ) -> Result<Option<Value>> {
         Ok(None)
     }
 }
@@ -115,5 +110,5 @@ pub trait AwsData: Send + Sync {
     fn schema(&self) -> ResourceSchema {
         schemas::data(self.name()).unwrap_or_else(|e| panic!("{e}"))
     }
-    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError>;
+    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value>;
 }

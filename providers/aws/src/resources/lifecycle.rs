@@ -8,7 +8,7 @@ use terrane_core::units::parse_duration;
 use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
-use crate::error::AwsError;
+use crate::error::{AwsError, Result};
 use crate::resources::kind::{AwsResource, Listed};
 
 /// An answer without the field we need.
@@ -86,14 +86,14 @@ pub async fn create_then_find<O, E, R, S, Fut, F, FFut>(
     mut send: S,
     id_of: impl Fn(O) -> Option<String>,
     mut find: F,
-) -> Result<String, AwsError>
+) -> Result<String>
 where
     S: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<O, aws_sdk_ec2::error::SdkError<E, R>>>,
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
     F: FnMut() -> FFut,
-    FFut: std::future::Future<Output = Result<Option<String>, AwsError>>,
+    FFut: std::future::Future<Output = Result<Option<String>>>,
 {
     let mut delay = Duration::from_millis(200);
     for attempt in 1.. {
@@ -121,7 +121,7 @@ pub async fn read_each<K: AwsResource + ?Sized>(
     kind: &K,
     cx: &Clients,
     ids: impl IntoIterator<Item = String>,
-) -> Result<Vec<Listed>, AwsError> {
+) -> Result<Vec<Listed>> {
     let mut out = Vec::new();
     for id in ids {
         if let Some(v) = kind.read(cx, &id, &Value::Null).await? {
@@ -129,6 +129,20 @@ pub async fn read_each<K: AwsResource + ?Sized>(
         }
     }
     Ok(out)
+}
+
+/// The object `id` names as `kind.read` has it right after a create or update made it so:
+/// read-back with every schema attribute, `planned` standing in for the prior state. An object
+/// gone at that point is an error, not an absence.
+pub async fn read_back<K: AwsResource + ?Sized>(
+    kind: &K,
+    cx: &Clients,
+    id: &str,
+    planned: &Value,
+) -> Result<Value> {
+    kind.read(cx, id, planned)
+        .await?
+        .ok_or_else(|| vanished("Read", kind.name(), id))
 }
 
 /// The `key` attribute (`id`, `arn`, `name`) of each prior that has one.
@@ -166,10 +180,10 @@ pub async fn many_or_each<T, M, O>(
     many: impl FnOnce(Vec<String>) -> M,
     one: impl Fn(String) -> O,
     found_key: impl Fn(&T) -> Option<&str>,
-) -> Result<Vec<Option<T>>, AwsError>
+) -> Result<Vec<Option<T>>>
 where
-    M: std::future::Future<Output = Result<Vec<T>, AwsError>>,
-    O: std::future::Future<Output = Result<Option<T>, AwsError>>,
+    M: std::future::Future<Output = Result<Vec<T>>>,
+    O: std::future::Future<Output = Result<Option<T>>>,
 {
     match many(keys_of(priors, key)).await {
         Ok(found) => Ok(in_order_by(priors, key, found, found_key)),
@@ -193,10 +207,10 @@ pub async fn states_of<'a, T, F, Fut>(
     found: Vec<Option<T>>,
     priors: &[&'a Value],
     to_state: F,
-) -> Result<Vec<Option<Value>>, AwsError>
+) -> Result<Vec<Option<Value>>>
 where
     F: Fn(T, &'a Value) -> Fut,
-    Fut: std::future::Future<Output = Result<Value, AwsError>>,
+    Fut: std::future::Future<Output = Result<Value>>,
 {
     let mut out = Vec::with_capacity(priors.len());
     for (item, p) in found.into_iter().zip(priors) {
@@ -213,7 +227,7 @@ pub async fn read_one_by_one<K: AwsResource + ?Sized>(
     kind: &K,
     cx: &Clients,
     priors: &[&Value],
-) -> Result<Vec<Option<Value>>, AwsError> {
+) -> Result<Vec<Option<Value>>> {
     let mut out = Vec::with_capacity(priors.len());
     for p in priors {
         let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -240,10 +254,10 @@ const IAM_PROPAGATION: Duration = Duration::from_secs(120);
 
 /// A new IAM role takes a few seconds to become usable by ECS and EKS ("Unable to assume
 /// role", "role ... is not authorized"): retry those until the role has propagated.
-pub async fn retry_iam_propagation<T, F, Fut>(mut f: F) -> Result<T, AwsError>
+pub async fn retry_iam_propagation<T, F, Fut>(mut f: F) -> Result<T>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, AwsError>>,
+    Fut: std::future::Future<Output = Result<T>>,
 {
     let start = tokio::time::Instant::now();
     let mut delay = Duration::from_secs(2);

@@ -2,8 +2,9 @@
 //! one).
 
 use super::*;
+use crate::error::Result;
 
-async fn describe(cx: &Clients, name: &str) -> Result<Option<t::MetricAlarm>, AwsError> {
+async fn describe(cx: &Clients, name: &str) -> Result<Option<t::MetricAlarm>> {
     let out = cx
         .cloudwatch
         .describe_alarms()
@@ -72,11 +73,7 @@ fn state(a: &t::MetricAlarm, read_tags: BTreeMap<String, String>, prior: &Value)
 
 /// Creates or replaces the alarm with the planned settings (`PutMetricAlarm` is an upsert by
 /// name, so a retry after a lost answer changes nothing).
-async fn put_alarm(
-    cx: &Clients,
-    planned: &Value,
-    tags: Option<Vec<t::Tag>>,
-) -> Result<(), AwsError> {
+async fn put_alarm(cx: &Clients, planned: &Value, tags: Option<Vec<t::Tag>>) -> Result<()> {
     let n = |k: &str| planned.get(k).and_then(Value::as_f64);
     let dims: Vec<t::Dimension> = str_map(planned, "dimensions")
         .into_iter()
@@ -125,7 +122,7 @@ impl AwsResource for MetricAlarm {
         Some(("cloudwatch", "alarm"))
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let alarms = pages!(
             cx.cloudwatch
                 .describe_alarms()
@@ -141,19 +138,15 @@ impl AwsResource for MetricAlarm {
         Ok(out)
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
         let name = str_of(planned, "alarm_name")
             .unwrap_or_default()
             .to_string();
         put_alarm(cx, planned, Some(tags::to_sdk(&tags::wanted(planned)))).await?;
-        let a = describe(cx, &name)
-            .await?
-            .ok_or_else(|| vanished("DescribeAlarms", "alarm", &name))?;
-        let t = read_tags(cx, a.alarm_arn().unwrap_or_default()).await?;
-        Ok(state(&a, t, planned))
+        read_back(self, cx, &name, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         let Some(a) = describe(cx, id).await? else {
             return Ok(None);
         };
@@ -161,23 +154,14 @@ impl AwsResource for MetricAlarm {
         Ok(Some(state(&a, t, prior)))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let name = str_of(prior, "alarm_name").unwrap_or_default().to_string();
         put_alarm(cx, planned, None).await?;
         sync_tags(cx, str_of(prior, "arn").unwrap_or_default(), prior, planned).await?;
-        let a = describe(cx, &name)
-            .await?
-            .ok_or_else(|| vanished("DescribeAlarms", "alarm", &name))?;
-        let t = read_tags(cx, a.alarm_arn().unwrap_or_default()).await?;
-        Ok(state(&a, t, planned))
+        read_back(self, cx, &name, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         crate::error::gone_ok(
             cx.cloudwatch
                 .delete_alarms()

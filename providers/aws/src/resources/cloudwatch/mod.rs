@@ -7,9 +7,9 @@ use aws_sdk_cloudwatch::types as t;
 use terrane_core::Value;
 
 use crate::config::Clients;
-use crate::error::{sdk, AwsError};
+use crate::error::sdk;
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::vanished;
+use crate::resources::lifecycle::read_back;
 use crate::resources::value::{bool_of, opt_n, opt_s, str_map, str_of, str_set, strs_of};
 use crate::tags;
 

@@ -1,6 +1,7 @@
 //! aws_availability_zones.
 
 use super::*;
+use crate::error::Result;
 
 pub struct AvailabilityZones;
 
@@ -10,7 +11,7 @@ impl AwsData for AvailabilityZones {
         "aws_availability_zones"
     }
 
-    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError> {
+    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value> {
         let mut req = cx.ec2.describe_availability_zones();
         if let Some(s) = config.get("state").and_then(Value::as_str) {
             req = req.filters(

@@ -1,6 +1,7 @@
 //! aws_caller_identity.
 
 use super::*;
+use crate::error::Result;
 
 pub struct CallerIdentity;
 
@@ -10,7 +11,7 @@ impl AwsData for CallerIdentity {
         "aws_caller_identity"
     }
 
-    async fn read(&self, cx: &Clients, _config: &Value) -> Result<Value, AwsError> {
+    async fn read(&self, cx: &Clients, _config: &Value) -> Result<Value> {
         let out = cx
             .sts
             .get_caller_identity()

@@ -1,5 +1,6 @@
 //! aws_iam_policy_document: computed locally, as in Terraform.
 
+use crate::error::Result;
 use serde_json::{json, Map, Value as J};
 
 use super::*;
@@ -103,7 +104,7 @@ impl AwsData for PolicyDocument {
         "aws_iam_policy_document"
     }
 
-    async fn read(&self, _cx: &Clients, config: &Value) -> Result<Value, AwsError> {
+    async fn read(&self, _cx: &Clients, config: &Value) -> Result<Value> {
         let doc = render(config);
         // A stable id from the content (Terraform uses a hash too).
         let h = crate::resources::lifecycle::fnv64(&doc);

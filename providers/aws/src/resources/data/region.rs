@@ -1,6 +1,7 @@
 //! aws_region.
 
 use super::*;
+use crate::error::Result;
 
 pub struct Region;
 
@@ -10,7 +11,7 @@ impl AwsData for Region {
         "aws_region"
     }
 
-    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError> {
+    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value> {
         let name = config
             .get("name")
             .or(config.get("region"))

@@ -1,6 +1,7 @@
 //! aws_vpc (the data source).
 
 use super::*;
+use crate::error::Result;
 
 pub struct Vpc;
 
@@ -10,7 +11,7 @@ impl AwsData for Vpc {
         "aws_vpc"
     }
 
-    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError> {
+    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value> {
         use aws_sdk_ec2::types::Filter;
         let mut req = cx.ec2.describe_vpcs();
         if let Some(id) = str_of(config, "id") {

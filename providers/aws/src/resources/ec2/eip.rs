@@ -10,7 +10,7 @@ use terrane_core::Value;
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, AwsError};
+use crate::error::{retry_dependency, sdk, Result};
 use crate::resources::value::str_of;
 use crate::tags;
 
@@ -56,7 +56,7 @@ impl Ec2Type for Eip {
     fn describe_where(
         cx: &Clients,
         filters: Vec<Filter>,
-    ) -> BoxFuture<'_, Result<Vec<Self::Desc>, AwsError>> {
+    ) -> BoxFuture<'_, Result<Vec<Self::Desc>>> {
         Box::pin(async move {
             Ok(cx
                 .ec2
@@ -70,7 +70,7 @@ impl Ec2Type for Eip {
         })
     }
 
-    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value> {
         Ok(eip_state(cx, d, prior))
     }
 
@@ -83,7 +83,7 @@ impl Ec2Type for Eip {
         "aws_eip"
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let req = cx
             .ec2
             .allocate_address()
@@ -107,19 +107,14 @@ impl Ec2Type for Eip {
         Ok(eip_state(cx, a, planned))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let id = str_of(prior, "id").unwrap_or_default().to_string();
         sync_tags(cx, &id, prior, planned).await?;
         let a = must_exist::<Eip>(cx, &id).await?;
         Ok(eip_state(cx, a, planned))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         retry_dependency(NAT_TIMEOUT, || async {
             cx.ec2

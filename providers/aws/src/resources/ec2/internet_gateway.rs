@@ -9,7 +9,7 @@ use terrane_core::Value;
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, AwsError};
+use crate::error::{retry_dependency, sdk, Result};
 use crate::resources::value::str_of;
 use crate::tags;
 
@@ -41,7 +41,7 @@ fn to_state(cx: &Clients, g: aws_sdk_ec2::types::InternetGateway, prior: &Value)
     ])
 }
 
-async fn attach(cx: &Clients, id: &str, vpc: &str) -> Result<(), AwsError> {
+async fn attach(cx: &Clients, id: &str, vpc: &str) -> Result<()> {
     cx.ec2
         .attach_internet_gateway()
         .internet_gateway_id(id)
@@ -52,7 +52,7 @@ async fn attach(cx: &Clients, id: &str, vpc: &str) -> Result<(), AwsError> {
         .map_err(|e| sdk("AttachInternetGateway", e))
 }
 
-async fn detach(cx: &Clients, id: &str, vpc: &str) -> Result<(), AwsError> {
+async fn detach(cx: &Clients, id: &str, vpc: &str) -> Result<()> {
     retry_dependency(DELETE_TIMEOUT, || async {
         cx.ec2
             .detach_internet_gateway()
@@ -77,11 +77,11 @@ impl Ec2Type for InternetGateway {
         describe_internet_gateways.internet_gateways
     );
 
-    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value> {
         Ok(to_state(cx, d, prior))
     }
 
-    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>, AwsError> {
+    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>> {
         let defaults = super::default_vpcs(cx).await?;
         Ok(all
             .iter()
@@ -122,7 +122,7 @@ impl Ec2Type for InternetGateway {
         ]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let req = cx
             .ec2
             .create_internet_gateway()
@@ -147,12 +147,7 @@ impl Ec2Type for InternetGateway {
         Ok(to_state(cx, g, planned))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let id = str_of(prior, "id").unwrap_or_default().to_string();
         let (old, new) = (str_of(prior, "vpc_id"), str_of(planned, "vpc_id"));
         if old != new {
@@ -168,7 +163,7 @@ impl Ec2Type for InternetGateway {
         Ok(to_state(cx, g, planned))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         if let Some(vpc) = str_of(state, "vpc_id") {
             detach(cx, &id, vpc).await?;

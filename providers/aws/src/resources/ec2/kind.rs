@@ -12,7 +12,7 @@ use terrane_core::{AttrPath, Diagnostic, Value};
 
 use super::{id_filter, ids_of, in_order_of, token_filter, READ_BATCH};
 use crate::config::Clients;
-use crate::error::AwsError;
+use crate::error::Result;
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{states_of, vanished};
 
@@ -36,7 +36,7 @@ macro_rules! ec2_describe {
         fn describe_where(
             cx: &Clients,
             filters: Vec<aws_sdk_ec2::types::Filter>,
-        ) -> futures::future::BoxFuture<'_, Result<Vec<Self::Desc>, AwsError>> {
+        ) -> futures::future::BoxFuture<'_, Result<Vec<Self::Desc>>> {
             Box::pin(async move {
                 Ok(pages!(cx.ec2.$call().set_filters(Some(filters)), $op, $list).collect())
             })
@@ -59,18 +59,16 @@ pub trait Ec2Type: Send + Sync + 'static {
     fn id_of(d: &Self::Desc) -> Option<&str>;
     /// Every object that matches all of `filters` (every one with none), all pages. A plain
     /// function returning its future, so that [`ec2_describe!`] can write it.
-    fn describe_where(
-        cx: &Clients,
-        filters: Vec<Filter>,
-    ) -> BoxFuture<'_, Result<Vec<Self::Desc>, AwsError>>;
+    fn describe_where(cx: &Clients, filters: Vec<Filter>)
+        -> BoxFuture<'_, Result<Vec<Self::Desc>>>;
     /// The state of a described object; `prior` keeps what AWS does not report.
-    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError>;
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value>;
     /// Whether the listing reports it (a NAT gateway being deleted is left out).
     fn listed(_d: &Self::Desc) -> bool {
         true
     }
     /// For each of `all`: made by AWS itself (listed, never deleted).
-    async fn made_by_aws(_cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>, AwsError> {
+    async fn made_by_aws(_cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>> {
         Ok(vec![false; all.len()])
     }
 
@@ -95,14 +93,13 @@ pub trait Ec2Type: Send + Sync + 'static {
     fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
         None
     }
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError>;
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value)
-        -> Result<Value, AwsError>;
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError>;
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value>;
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value>;
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()>;
 }
 
 /// The object with this id; `None` when it is gone.
-pub async fn describe_id<K: Ec2Type>(cx: &Clients, id: &str) -> Result<Option<K::Desc>, AwsError> {
+pub async fn describe_id<K: Ec2Type>(cx: &Clients, id: &str) -> Result<Option<K::Desc>> {
     Ok(
         K::describe_where(cx, vec![id_filter(K::ID_FILTER, &[id.to_string()])])
             .await?
@@ -112,7 +109,7 @@ pub async fn describe_id<K: Ec2Type>(cx: &Clients, id: &str) -> Result<Option<K:
 }
 
 /// The object with this id, which a write has just made or changed: gone is an error.
-pub async fn must_exist<K: Ec2Type>(cx: &Clients, id: &str) -> Result<K::Desc, AwsError> {
+pub async fn must_exist<K: Ec2Type>(cx: &Clients, id: &str) -> Result<K::Desc> {
     describe_id::<K>(cx, id)
         .await?
         .ok_or_else(|| vanished(K::OPERATION, K::WHAT, id))
@@ -148,7 +145,7 @@ impl<K: Ec2Type> AwsResource for Ec2Kind<K> {
         self.0.tagging_type()
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let all: Vec<K::Desc> = K::describe_where(cx, Vec::new())
             .await?
             .into_iter()
@@ -165,11 +162,11 @@ impl<K: Ec2Type> AwsResource for Ec2Kind<K> {
         Ok(out)
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         self.0.create(cx, planned, token).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         match describe_id::<K>(cx, id).await? {
             Some(d) => Ok(Some(K::state(cx, d, prior).await?)),
             None => Ok(None),
@@ -180,27 +177,18 @@ impl<K: Ec2Type> AwsResource for Ec2Kind<K> {
         Some(READ_BATCH)
     }
 
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
+    async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         let filter = id_filter(K::ID_FILTER, &ids_of(priors));
         let found = K::describe_where(cx, vec![filter]).await?;
         let found = in_order_of(priors, found, |d| K::id_of(d));
         states_of(found, priors, |d, p| K::state(cx, d, p)).await
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         self.0.update(cx, prior, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         self.0.delete(cx, state).await
     }
 
@@ -209,7 +197,7 @@ impl<K: Ec2Type> AwsResource for Ec2Kind<K> {
         cx: &Clients,
         token: &str,
         _planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
+    ) -> Result<Option<Value>> {
         match K::describe_where(cx, vec![token_filter(token)])
             .await?
             .into_iter()

@@ -5,7 +5,7 @@ use aws_sdk_ec2::types::Tag;
 use terrane_core::Value;
 
 use crate::config::Clients;
-use crate::error::{sdk, AwsError};
+use crate::error::{sdk, Result};
 use crate::resources::lifecycle;
 use crate::tags;
 
@@ -15,7 +15,7 @@ pub async fn sync_tags(
     resource_id: &str,
     prior: &Value,
     planned: &Value,
-) -> Result<(), AwsError> {
+) -> Result<()> {
     let (removed, changed) = tags::diff(prior, planned);
     if !removed.is_empty() {
         // DeleteTags takes tags with a key and no value: every value of the key goes.
@@ -34,19 +34,9 @@ pub async fn sync_tags(
 
 /// The ids of the account's default VPCs (discovery reports them and what AWS made in them
 /// as defaults).
-pub async fn default_vpcs(cx: &Clients) -> Result<std::collections::BTreeSet<String>, AwsError> {
-    let out = cx
-        .ec2
-        .describe_vpcs()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("is-default")
-                .values("true")
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| sdk("DescribeVpcs", e))?;
+pub async fn default_vpcs(cx: &Clients) -> Result<std::collections::BTreeSet<String>> {
+    let req = cx.ec2.describe_vpcs().filters(filter("is-default", "true"));
+    let out = req.send().await.map_err(|e| sdk("DescribeVpcs", e))?;
     Ok(out
         .vpcs()
         .iter()
@@ -58,7 +48,7 @@ pub async fn default_vpcs(cx: &Clients) -> Result<std::collections::BTreeSet<Str
 pub async fn route_tables(
     cx: &Clients,
     filters: Vec<aws_sdk_ec2::types::Filter>,
-) -> Result<Vec<aws_sdk_ec2::types::RouteTable>, AwsError> {
+) -> Result<Vec<aws_sdk_ec2::types::RouteTable>> {
     let items = pages!(
         cx.ec2.describe_route_tables().set_filters(Some(filters)),
         "DescribeRouteTables",
@@ -94,32 +84,24 @@ pub fn in_order_of<T>(
     lifecycle::in_order_by(priors, "id", found, id)
 }
 
+/// A filter on `name` with one value.
+pub fn filter(name: &str, value: &str) -> aws_sdk_ec2::types::Filter {
+    id_filter(name, &[value.to_string()])
+}
+
 /// A `tag:terrane:token` filter.
 pub fn token_filter(token: &str) -> aws_sdk_ec2::types::Filter {
-    aws_sdk_ec2::types::Filter::builder()
-        .name(format!("tag:{}", tags::TOKEN_TAG))
-        .values(token)
-        .build()
+    filter(&format!("tag:{}", tags::TOKEN_TAG), token)
 }
 
 /// The id of the EC2 object of `resource_type` ("vpc", "subnet", ...) carrying our token tag.
-pub async fn id_by_token(
-    cx: &Clients,
-    resource_type: &str,
-    token: &str,
-) -> Result<Option<String>, AwsError> {
-    let f = |name: &str, v: &str| {
-        aws_sdk_ec2::types::Filter::builder()
-            .name(name)
-            .values(v)
-            .build()
-    };
+pub async fn id_by_token(cx: &Clients, resource_type: &str, token: &str) -> Result<Option<String>> {
     let out = cx
         .ec2
         .describe_tags()
-        .filters(f("resource-type", resource_type))
-        .filters(f("key", tags::TOKEN_TAG))
-        .filters(f("value", token))
+        .filters(filter("resource-type", resource_type))
+        .filters(filter("key", tags::TOKEN_TAG))
+        .filters(filter("value", token))
         .send()
         .await
         .map_err(|e| sdk("DescribeTags", e))?;
@@ -171,7 +153,7 @@ pub async fn create_once<O, E, R, S, Fut>(
     token: &str,
     send: S,
     id_of: impl Fn(O) -> Option<String>,
-) -> Result<String, AwsError>
+) -> Result<String>
 where
     S: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<O, aws_sdk_ec2::error::SdkError<E, R>>>,

@@ -10,7 +10,7 @@ use terrane_core::Value;
 use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{sdk, wait_until, AwsError};
+use crate::error::{sdk, wait_until, AwsError, Result};
 use crate::resources::value::str_of;
 use crate::tags;
 
@@ -74,7 +74,7 @@ impl Ec2Type for NatGateway {
     fn describe_where(
         cx: &Clients,
         filters: Vec<Filter>,
-    ) -> BoxFuture<'_, Result<Vec<Self::Desc>, AwsError>> {
+    ) -> BoxFuture<'_, Result<Vec<Self::Desc>>> {
         Box::pin(async move {
             // A deleted NAT gateway stays visible for an hour: it is gone.
             Ok(pages!(
@@ -91,7 +91,7 @@ impl Ec2Type for NatGateway {
         d.state().map(|s| s.as_str()) != Some("deleting")
     }
 
-    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value> {
         let _ = cx;
         Ok(nat_state(d, prior))
     }
@@ -108,7 +108,7 @@ impl Ec2Type for NatGateway {
         &[("subnet_id", "aws_subnet"), ("allocation_id", "aws_eip")]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let mut req = cx
             .ec2
             .create_nat_gateway()
@@ -150,19 +150,14 @@ impl Ec2Type for NatGateway {
         Ok(nat_state(n, planned))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let id = str_of(prior, "id").unwrap_or_default().to_string();
         sync_tags(cx, &id, prior, planned).await?;
         let n = must_exist::<NatGateway>(cx, &id).await?;
         Ok(nat_state(n, planned))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         if let Err(e) = cx.ec2.delete_nat_gateway().nat_gateway_id(&id).send().await {
             let e = sdk("DeleteNatGateway", e);

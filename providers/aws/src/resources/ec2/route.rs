@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
-use crate::error::{sdk, AwsError};
+use crate::error::{sdk, Result};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::vanished;
 use crate::resources::value::{opt_s, str_of};
@@ -23,7 +23,7 @@ async fn find_route(
     cx: &Clients,
     table: &str,
     cidr: &str,
-) -> Result<Option<aws_sdk_ec2::types::Route>, AwsError> {
+) -> Result<Option<aws_sdk_ec2::types::Route>> {
     let out = match cx
         .ec2
         .describe_route_tables()
@@ -66,13 +66,26 @@ fn route_state(table: &str, r: &aws_sdk_ec2::types::Route) -> Value {
     ])
 }
 
+/// A CreateRoute or ReplaceRoute (two builder types with the same setters) with the target the
+/// plan gives, one of [`TARGETS`].
+macro_rules! with_target {
+    ($req:expr, $planned:expr) => {{
+        let target = |k| str_of($planned, k).map(String::from);
+        $req.set_gateway_id(target("gateway_id"))
+            .set_nat_gateway_id(target("nat_gateway_id"))
+            .set_network_interface_id(target("network_interface_id"))
+            .set_vpc_peering_connection_id(target("vpc_peering_connection_id"))
+            .set_transit_gateway_id(target("transit_gateway_id"))
+    }};
+}
+
 #[async_trait]
 impl AwsResource for Route {
     fn name(&self) -> &'static str {
         "aws_route"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for rt in super::route_tables(cx, Vec::new()).await? {
             let table = rt.route_table_id().unwrap_or_default();
@@ -120,23 +133,11 @@ impl AwsResource for Route {
         )]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
         let table = str_of(planned, "route_table_id").unwrap_or_default();
         let cidr = str_of(planned, "destination_cidr_block").unwrap_or_default();
-        let mut req = cx
-            .ec2
-            .create_route()
-            .route_table_id(table)
-            .destination_cidr_block(cidr)
-            .set_gateway_id(str_of(planned, "gateway_id").map(String::from))
-            .set_nat_gateway_id(str_of(planned, "nat_gateway_id").map(String::from))
-            .set_network_interface_id(str_of(planned, "network_interface_id").map(String::from))
-            .set_vpc_peering_connection_id(
-                str_of(planned, "vpc_peering_connection_id").map(String::from),
-            );
-        if let Some(t) = str_of(planned, "transit_gateway_id") {
-            req = req.transit_gateway_id(t);
-        }
+        let req = cx.ec2.create_route().route_table_id(table);
+        let req = with_target!(req.destination_cidr_block(cidr), planned);
         if let Err(e) = req.send().await.map_err(|e| sdk("CreateRoute", e)) {
             // A retry after a lost response finds the same route: not a duplicate.
             let same = e.is("RouteAlreadyExists")
@@ -154,7 +155,7 @@ impl AwsResource for Route {
         Ok(route_state(table, &r))
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         // Id and import id: `rtb-..._10.0.0.0/16`.
         let (table, cidr) = match (
             str_of(prior, "route_table_id"),
@@ -171,28 +172,11 @@ impl AwsResource for Route {
             .map(|r| route_state(&table, &r)))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let table = str_of(prior, "route_table_id").unwrap_or_default();
         let cidr = str_of(prior, "destination_cidr_block").unwrap_or_default();
-        let mut req = cx
-            .ec2
-            .replace_route()
-            .route_table_id(table)
-            .destination_cidr_block(cidr)
-            .set_gateway_id(str_of(planned, "gateway_id").map(String::from))
-            .set_nat_gateway_id(str_of(planned, "nat_gateway_id").map(String::from))
-            .set_network_interface_id(str_of(planned, "network_interface_id").map(String::from))
-            .set_vpc_peering_connection_id(
-                str_of(planned, "vpc_peering_connection_id").map(String::from),
-            );
-        if let Some(t) = str_of(planned, "transit_gateway_id") {
-            req = req.transit_gateway_id(t);
-        }
+        let req = cx.ec2.replace_route().route_table_id(table);
+        let req = with_target!(req.destination_cidr_block(cidr), planned);
         req.send().await.map_err(|e| sdk("ReplaceRoute", e))?;
         let r = find_route(cx, table, cidr)
             .await?
@@ -200,7 +184,7 @@ impl AwsResource for Route {
         Ok(route_state(table, &r))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         crate::error::gone_ok(
             cx.ec2
                 .delete_route()

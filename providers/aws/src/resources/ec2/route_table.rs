@@ -11,7 +11,7 @@ use terrane_core::Value;
 use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, AwsError};
+use crate::error::{retry_dependency, sdk, Result};
 use crate::resources::value::str_of;
 use crate::tags;
 
@@ -90,7 +90,7 @@ fn to_state(cx: &Clients, rt: aws_sdk_ec2::types::RouteTable, prior: &Value) -> 
     ])
 }
 
-async fn add_route(cx: &Clients, id: &str, r: &Value) -> Result<(), AwsError> {
+async fn add_route(cx: &Clients, id: &str, r: &Value) -> Result<()> {
     let mut req = cx
         .ec2
         .create_route()
@@ -141,7 +141,7 @@ fn normalize_route(r: &Value) -> Value {
     ])
 }
 
-async fn remove_route(cx: &Clients, id: &str, r: &Value) -> Result<(), AwsError> {
+async fn remove_route(cx: &Clients, id: &str, r: &Value) -> Result<()> {
     match cx
         .ec2
         .delete_route()
@@ -182,15 +182,15 @@ impl Ec2Type for RouteTable {
     fn describe_where(
         cx: &Clients,
         filters: Vec<Filter>,
-    ) -> BoxFuture<'_, Result<Vec<Self::Desc>, AwsError>> {
+    ) -> BoxFuture<'_, Result<Vec<Self::Desc>>> {
         Box::pin(super::route_tables(cx, filters))
     }
 
-    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value> {
         Ok(to_state(cx, d, prior))
     }
 
-    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>, AwsError> {
+    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>> {
         let _ = cx;
         Ok(all
             .iter()
@@ -236,7 +236,7 @@ impl Ec2Type for RouteTable {
         }
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let req = cx
             .ec2
             .create_route_table()
@@ -258,12 +258,7 @@ impl Ec2Type for RouteTable {
         Ok(to_state(cx, rt, planned))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let id = str_of(prior, "id").unwrap_or_default().to_string();
         let (old, new) = (route_list(prior), route_list(planned));
         for r in old.iter().filter(|r| !new.contains(r)) {
@@ -277,7 +272,7 @@ impl Ec2Type for RouteTable {
         Ok(to_state(cx, rt, planned))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         retry_dependency(
             crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),

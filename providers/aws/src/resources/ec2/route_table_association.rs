@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, AwsError};
+use crate::error::{retry_dependency, sdk, AwsError, Result};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::value::{opt_s, str_of};
 use async_trait::async_trait;
@@ -19,7 +19,7 @@ const BY_ID: &str = "association.route-table-association-id";
 async fn associations_where(
     cx: &Clients,
     filters: Vec<aws_sdk_ec2::types::Filter>,
-) -> Result<Vec<RouteTableAssociationDesc>, AwsError> {
+) -> Result<Vec<RouteTableAssociationDesc>> {
     Ok(super::route_tables(cx, filters)
         .await?
         .into_iter()
@@ -48,7 +48,7 @@ impl AwsResource for RouteTableAssociation {
         "aws_route_table_association"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         Ok(associations_where(cx, Vec::new())
             .await?
             .iter()
@@ -68,7 +68,7 @@ impl AwsResource for RouteTableAssociation {
         false
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
         let mut req = cx
             .ec2
             .associate_route_table()
@@ -95,12 +95,7 @@ impl AwsResource for RouteTableAssociation {
         Ok(v)
     }
 
-    async fn read(
-        &self,
-        cx: &Clients,
-        id: &str,
-        _prior: &Value,
-    ) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, _prior: &Value) -> Result<Option<Value>> {
         let filter = super::id_filter(BY_ID, &[id.to_string()]);
         Ok(associations_where(cx, vec![filter])
             .await?
@@ -113,11 +108,7 @@ impl AwsResource for RouteTableAssociation {
         Some(super::READ_BATCH)
     }
 
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
+    async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         let filter = super::id_filter(BY_ID, &super::ids_of(priors));
         let found = associations_where(cx, vec![filter]).await?;
         Ok(
@@ -128,12 +119,7 @@ impl AwsResource for RouteTableAssociation {
         )
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         // Only route_table_id can change in place: ReplaceRouteTableAssociation.
         let out = cx
             .ec2
@@ -152,7 +138,7 @@ impl AwsResource for RouteTableAssociation {
         Ok(v)
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         retry_dependency(DELETE_TIMEOUT, || async {
             cx.ec2

@@ -12,7 +12,7 @@ use terrane_core::{AttrPath, Value};
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, AwsError};
+use crate::error::{retry_dependency, sdk, Result};
 use crate::resources::value::str_of;
 use crate::tags;
 
@@ -203,7 +203,7 @@ async fn apply_rules(
     new_in: &[Value],
     old_out: &[Value],
     new_out: &[Value],
-) -> Result<(), AwsError> {
+) -> Result<()> {
     let gone_in: Vec<IpPermission> = old_in
         .iter()
         .filter(|r| !new_in.contains(r))
@@ -274,11 +274,11 @@ impl Ec2Type for SecurityGroup {
         describe_security_groups.security_groups
     );
 
-    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value> {
         Ok(to_state(cx, d, prior))
     }
 
-    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>, AwsError> {
+    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>> {
         let _ = cx;
         Ok(all
             .iter()
@@ -333,7 +333,7 @@ impl Ec2Type for SecurityGroup {
         }
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = match str_of(planned, "name") {
             Some(n) => n.to_string(),
             None => format!(
@@ -377,12 +377,7 @@ impl Ec2Type for SecurityGroup {
         Ok(to_state(cx, g, planned))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let id = str_of(prior, "id").unwrap_or_default().to_string();
         apply_rules(
             cx,
@@ -398,7 +393,7 @@ impl Ec2Type for SecurityGroup {
         Ok(to_state(cx, g, planned))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         if state.get("revoke_rules_on_delete").and_then(Value::as_bool) == Some(true) {
             // A rule that names a group deleted meanwhile is gone with it (InvalidGroup.NotFound).

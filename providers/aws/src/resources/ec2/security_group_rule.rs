@@ -8,7 +8,7 @@ use super::kind::describe_id;
 use super::security_group::{from_permission, normalize_rule, to_permission};
 use super::SecurityGroup;
 use crate::config::Clients;
-use crate::error::{sdk, AwsError};
+use crate::error::{sdk, Result};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::value::{bool_of, str_of};
 
@@ -91,7 +91,7 @@ impl AwsResource for SecurityGroupRule {
         "aws_security_group_rule"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         // One object per rule that names another group: the rules a deletion must revoke
         // before either group can go.
         let items = pages!(
@@ -178,7 +178,7 @@ impl AwsResource for SecurityGroupRule {
         crate::resources::value::put(planned, "id", Value::from(id));
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
         let group = str_of(planned, "security_group_id").unwrap_or_default();
         let perm = to_permission(&as_block(planned), group);
         let res = if str_of(planned, "type") == Some("egress") {
@@ -213,12 +213,7 @@ impl AwsResource for SecurityGroupRule {
         Ok(v)
     }
 
-    async fn read(
-        &self,
-        cx: &Clients,
-        _id: &str,
-        prior: &Value,
-    ) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, _id: &str, prior: &Value) -> Result<Option<Value>> {
         // Rules have no id of their own in the API: find the permission with this content.
         let group = str_of(prior, "security_group_id").unwrap_or_default();
         let Some(g) = describe_id::<SecurityGroup>(cx, group).await? else {
@@ -266,12 +261,7 @@ impl AwsResource for SecurityGroupRule {
         }))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        _prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, _prior: &Value, planned: &Value) -> Result<Value> {
         // Only the description changes in place.
         let group = str_of(planned, "security_group_id").unwrap_or_default();
         let perm = to_permission(&as_block(planned), group);
@@ -295,7 +285,7 @@ impl AwsResource for SecurityGroupRule {
         Ok(planned.clone())
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let group = str_of(state, "security_group_id").unwrap_or_default();
         let perm = to_permission(&as_block(state), group);
         let res = if str_of(state, "type") == Some("egress") {

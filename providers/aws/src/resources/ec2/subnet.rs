@@ -9,7 +9,7 @@ use terrane_core::Value;
 use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, wait_until, AwsError};
+use crate::error::{retry_dependency, sdk, wait_until, Result};
 use crate::resources::value::{bool_of, str_of};
 use crate::tags;
 
@@ -46,7 +46,7 @@ fn to_state(s: aws_sdk_ec2::types::Subnet, prior: &Value) -> Value {
     ])
 }
 
-async fn set_public_ip(cx: &Clients, id: &str, b: bool) -> Result<(), AwsError> {
+async fn set_public_ip(cx: &Clients, id: &str, b: bool) -> Result<()> {
     cx.ec2
         .modify_subnet_attribute()
         .subnet_id(id)
@@ -68,11 +68,11 @@ impl Ec2Type for Subnet {
         describe_subnets.subnets
     );
 
-    async fn state(_cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+    async fn state(_cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value> {
         Ok(to_state(d, prior))
     }
 
-    async fn made_by_aws(_cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>, AwsError> {
+    async fn made_by_aws(_cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>> {
         Ok(all
             .iter()
             .map(|s| s.default_for_az() == Some(true))
@@ -91,7 +91,7 @@ impl Ec2Type for Subnet {
         &[("vpc_id", "aws_vpc")]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let mut req = cx
             .ec2
             .create_subnet()
@@ -129,12 +129,7 @@ impl Ec2Type for Subnet {
         Ok(to_state(s, planned))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let id = str_of(prior, "id").unwrap_or_default().to_string();
         if prior.get("map_public_ip_on_launch") != planned.get("map_public_ip_on_launch") {
             set_public_ip(
@@ -149,7 +144,7 @@ impl Ec2Type for Subnet {
         Ok(to_state(s, planned))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         retry_dependency(
             crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),

@@ -7,9 +7,9 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, VpcAttrib
 use terrane_core::Value;
 
 use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
-use super::sync_tags;
+use super::{filter, route_tables, sync_tags, SecurityGroup};
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, wait_until, AwsError};
+use crate::error::{retry_dependency, sdk, wait_until, Result};
 use crate::resources::value::{bool_of, str_of};
 use crate::tags;
 
@@ -18,7 +18,7 @@ pub struct Vpc;
 const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
 
-async fn attribute(cx: &Clients, id: &str, a: VpcAttributeName) -> Result<bool, AwsError> {
+async fn attribute(cx: &Clients, id: &str, a: VpcAttributeName) -> Result<bool> {
     let out = cx
         .ec2
         .describe_vpc_attribute()
@@ -39,7 +39,7 @@ async fn set_attribute(
     id: &str,
     hostnames: Option<bool>,
     support: Option<bool>,
-) -> Result<(), AwsError> {
+) -> Result<()> {
     // ModifyVpcAttribute takes one attribute per call.
     if let Some(b) = support {
         cx.ec2
@@ -62,62 +62,23 @@ async fn set_attribute(
     Ok(())
 }
 
-async fn to_state(
-    cx: &Clients,
-    v: aws_sdk_ec2::types::Vpc,
-    prior: &Value,
-) -> Result<Value, AwsError> {
+async fn to_state(cx: &Clients, v: aws_sdk_ec2::types::Vpc, prior: &Value) -> Result<Value> {
     let id = v.vpc_id().unwrap_or_default().to_string();
     let support = attribute(cx, &id, VpcAttributeName::EnableDnsSupport).await?;
     let hostnames = attribute(cx, &id, VpcAttributeName::EnableDnsHostnames).await?;
-    let main_rt = cx
-        .ec2
-        .describe_route_tables()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("vpc-id")
-                .values(&id)
-                .build(),
-        )
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("association.main")
-                .values("true")
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| sdk("DescribeRouteTables", e))?
-        .route_tables
-        .unwrap_or_default()
+    // The VPC's main route table and default security group, which AWS made with it.
+    let vpc_filter = || filter("vpc-id", &id);
+    let main_rt = route_tables(cx, vec![vpc_filter(), filter("association.main", "true")])
+        .await?
         .into_iter()
-        .next()
-        .and_then(|r| r.route_table_id)
+        .find_map(|r| r.route_table_id)
         .unwrap_or_default();
-    let default_sg = cx
-        .ec2
-        .describe_security_groups()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("vpc-id")
-                .values(&id)
-                .build(),
-        )
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("group-name")
-                .values("default")
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| sdk("DescribeSecurityGroups", e))?
-        .security_groups
-        .unwrap_or_default()
-        .into_iter()
-        .next()
-        .and_then(|g| g.group_id)
-        .unwrap_or_default();
+    let default_sg =
+        SecurityGroup::describe_where(cx, vec![vpc_filter(), filter("group-name", "default")])
+            .await?
+            .into_iter()
+            .find_map(|g| g.group_id)
+            .unwrap_or_default();
     let (tags, tags_all) = tags::split(tags::from_sdk(v.tags()), prior);
     let owner = v.owner_id().unwrap_or_default().to_string();
     Ok(Value::map([
@@ -164,11 +125,11 @@ impl Ec2Type for Vpc {
         describe_vpcs.vpcs
     );
 
-    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value, AwsError> {
+    async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value> {
         to_state(cx, d, prior).await
     }
 
-    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>, AwsError> {
+    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>> {
         let _ = cx;
         Ok(all.iter().map(|v| v.is_default() == Some(true)).collect())
     }
@@ -181,7 +142,7 @@ impl Ec2Type for Vpc {
         Some(("ec2", "vpc"))
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let cidr = str_of(planned, "cidr_block").unwrap_or_default();
         let tenancy = Tenancy::from(str_of(planned, "instance_tenancy").unwrap_or("default"));
         let req = cx
@@ -223,12 +184,7 @@ impl Ec2Type for Vpc {
         to_state(cx, v, planned).await
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let id = str_of(prior, "id").unwrap_or_default().to_string();
         let changed = |k: &str| prior.get(k) != planned.get(k);
         set_attribute(
@@ -245,7 +201,7 @@ impl Ec2Type for Vpc {
         to_state(cx, v, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         retry_dependency(
             crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),

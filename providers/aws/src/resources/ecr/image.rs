@@ -1,6 +1,7 @@
 //! data "aws_ecr_image": one image of a repository, by tag or digest, or the most recent.
 
 use super::*;
+use crate::error::Result;
 
 pub struct Image;
 
@@ -10,7 +11,7 @@ impl crate::resources::kind::AwsData for Image {
         "aws_ecr_image"
     }
 
-    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value, AwsError> {
+    async fn read(&self, cx: &Clients, config: &Value) -> Result<Value> {
         let repo = str_of(config, "repository_name").unwrap_or_default();
         let tag = str_of(config, "image_tag");
         let digest = str_of(config, "image_digest");

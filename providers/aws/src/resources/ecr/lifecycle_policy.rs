@@ -1,6 +1,7 @@
 //! aws_ecr_lifecycle_policy.
 
 use super::*;
+use crate::error::Result;
 
 #[async_trait]
 impl AwsResource for LifecyclePolicy {
@@ -8,7 +9,7 @@ impl AwsResource for LifecyclePolicy {
         "aws_ecr_lifecycle_policy"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let repos: Vec<t::Repository> =
             items!(cx.ecr.describe_repositories(), "DescribeRepositories");
         read_each(
@@ -46,12 +47,12 @@ impl AwsResource for LifecyclePolicy {
         keep_equivalent(prior, planned, "policy");
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
         // PutLifecyclePolicy replaces the repository's one policy: a retry is harmless.
         self.put(cx, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         let repo = str_of(prior, "repository").unwrap_or(id);
         let out = match absent_ok(
             cx.ecr
@@ -76,16 +77,11 @@ impl AwsResource for LifecyclePolicy {
         ])))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        _prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, _prior: &Value, planned: &Value) -> Result<Value> {
         self.put(cx, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         crate::error::gone_ok(
             cx.ecr
                 .delete_lifecycle_policy()
@@ -98,7 +94,7 @@ impl AwsResource for LifecyclePolicy {
 }
 
 impl LifecyclePolicy {
-    async fn put(&self, cx: &Clients, planned: &Value) -> Result<Value, AwsError> {
+    async fn put(&self, cx: &Clients, planned: &Value) -> Result<Value> {
         let repo = str_of(planned, "repository").unwrap_or_default();
         let out = cx
             .ecr

@@ -1,8 +1,9 @@
 //! aws_ecr_repository.
 
 use super::*;
+use crate::error::Result;
 
-async fn describe(cx: &Clients, name: &str) -> Result<Option<t::Repository>, AwsError> {
+async fn describe(cx: &Clients, name: &str) -> Result<Option<t::Repository>> {
     Ok(absent_ok(
         cx.ecr
             .describe_repositories()
@@ -17,7 +18,7 @@ async fn describe(cx: &Clients, name: &str) -> Result<Option<t::Repository>, Aws
 /// DescribeRepositories answers for at most this many names.
 const DESCRIBE_BATCH: usize = 100;
 
-async fn repo_state(cx: &Clients, r: &t::Repository, prior: &Value) -> Result<Value, AwsError> {
+async fn repo_state(cx: &Clients, r: &t::Repository, prior: &Value) -> Result<Value> {
     let arn = r.repository_arn().unwrap_or_default();
     let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
     Ok(Value::map([
@@ -99,7 +100,7 @@ impl AwsResource for Repository {
         "aws_ecr_repository"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let repos: Vec<t::Repository> =
             items!(cx.ecr.describe_repositories(), "DescribeRepositories");
         let mut out = Vec::new();
@@ -133,7 +134,7 @@ impl AwsResource for Repository {
         }
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = str_of(planned, "name").unwrap_or_default().to_string();
         let res = cx
             .ecr
@@ -175,7 +176,7 @@ impl AwsResource for Repository {
         repo_state(cx, &r, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         match describe(cx, id).await? {
             Some(r) => Ok(Some(repo_state(cx, &r, prior).await?)),
             None => Ok(None),
@@ -186,11 +187,7 @@ impl AwsResource for Repository {
         Some(DESCRIBE_BATCH)
     }
 
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
+    async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         let found = many_or_each(
             priors,
             "id",
@@ -215,12 +212,7 @@ impl AwsResource for Repository {
         .await
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let name = str_of(prior, "name").unwrap_or_default().to_string();
         if changed(
             prior,
@@ -256,13 +248,10 @@ impl AwsResource for Repository {
         }
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
         super::sync_tags(cx, &arn, prior, planned).await?;
-        let r = describe(cx, &name)
-            .await?
-            .ok_or_else(|| vanished("DescribeRepositories", "repository", &name))?;
-        repo_state(cx, &r, planned).await
+        read_back(self, cx, &name, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         match cx
             .ecr
             .delete_repository()

@@ -1,8 +1,9 @@
 //! aws_ecs_cluster.
 
 use super::*;
+use crate::error::Result;
 
-async fn describe_cluster(cx: &Clients, id: &str) -> Result<Option<t::Cluster>, AwsError> {
+async fn describe_cluster(cx: &Clients, id: &str) -> Result<Option<t::Cluster>> {
     let out = cx
         .ecs
         .describe_clusters()
@@ -72,7 +73,7 @@ impl AwsResource for EcsCluster {
         "aws_ecs_cluster"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let arns: Vec<String> =
             pages!(cx.ecs.list_clusters(), "ListClusters", cluster_arns).collect();
         let mut out = Vec::new();
@@ -88,7 +89,7 @@ impl AwsResource for EcsCluster {
         Some(("ecs", "cluster"))
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         // CreateCluster is idempotent by name: a retry returns the same cluster.
         let out = cx
             .ecs
@@ -106,24 +107,16 @@ impl AwsResource for EcsCluster {
             .cluster
             .and_then(|c| c.cluster_arn)
             .ok_or_else(|| missing("CreateCluster", "cluster ARN"))?;
-        let c = describe_cluster(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("DescribeClusters", "cluster", &arn))?;
-        Ok(cluster_state(&c, planned))
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         Ok(describe_cluster(cx, id)
             .await?
             .map(|c| cluster_state(&c, prior)))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
         if changed(prior, planned, &["setting"]) {
             let mut settings = cluster_settings(planned);
@@ -145,13 +138,10 @@ impl AwsResource for EcsCluster {
                 .map_err(|e| sdk("UpdateCluster", e))?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
-        let c = describe_cluster(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("DescribeClusters", "cluster", &arn))?;
-        Ok(cluster_state(&c, planned))
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let arn = str_of(state, "arn").unwrap_or_default().to_string();
         // ClusterContainsServicesException while services are still draining.
         retry_dependency(Duration::from_secs(600), || async {

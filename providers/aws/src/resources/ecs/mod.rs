@@ -11,8 +11,8 @@ use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
-    create_then_find, grouped_by, in_order_by, missing, no_retry_config, retry_iam_propagation,
-    timeout, vanished,
+    create_then_find, grouped_by, in_order_by, missing, no_retry_config, read_back,
+    retry_iam_propagation, timeout, vanished,
 };
 use crate::resources::value::{
     block, blocks, bool_of, changed, empty_sets_for_null, int_of, num, opt_n, opt_s, put, str_of,

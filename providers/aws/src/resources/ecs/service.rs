@@ -1,14 +1,11 @@
 //! aws_ecs_service.
 
 use super::*;
+use crate::error::Result;
 
 const SERVICE_STABLE: Duration = Duration::from_secs(1200);
 
-async fn describe_service(
-    cx: &Clients,
-    cluster: &str,
-    name: &str,
-) -> Result<Option<t::Service>, AwsError> {
+async fn describe_service(cx: &Clients, cluster: &str, name: &str) -> Result<Option<t::Service>> {
     let out = match cx
         .ecs
         .describe_services()
@@ -35,10 +32,7 @@ const DESCRIBE_BATCH: usize = 10;
 
 /// The services of `priors` (each with its `cluster` and `name`), ten per DescribeServices of
 /// their cluster, in the order of `priors`; a missing cluster means its services are gone.
-async fn describe_many(
-    cx: &Clients,
-    priors: &[&Value],
-) -> Result<Vec<Option<t::Service>>, AwsError> {
+async fn describe_many(cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<t::Service>>> {
     let mut out: Vec<Option<t::Service>> = priors.iter().map(|_| None).collect();
     let groups = grouped_by(priors, |p| {
         str_of(p, "cluster").unwrap_or_default().to_string()
@@ -244,7 +238,7 @@ async fn wait_stable(
     cluster: &str,
     name: &str,
     deadline: Duration,
-) -> Result<t::Service, AwsError> {
+) -> Result<t::Service> {
     wait_until(
         &format!("service {name} to become stable"),
         "DescribeServices",
@@ -264,7 +258,7 @@ impl AwsResource for EcsService {
         "aws_ecs_service"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let clusters: Vec<String> =
             pages!(cx.ecs.list_clusters(), "ListClusters", cluster_arns).collect();
         let mut out = Vec::new();
@@ -311,7 +305,7 @@ impl AwsResource for EcsService {
         empty_sets_for_null(planned, "network_configuration", &["security_groups"]);
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let cluster = str_of(planned, "cluster").unwrap_or_default().to_string();
         let name = str_of(planned, "name").unwrap_or_default().to_string();
         retry_iam_propagation(|| async {
@@ -373,7 +367,7 @@ impl AwsResource for EcsService {
         Ok(service_state(&s, planned))
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         // Import ids are `cluster/service`; the state has both.
         let (cluster, name) = match (str_of(prior, "cluster"), str_of(prior, "name")) {
             (Some(c), Some(n)) => (c.to_string(), n.to_string()),
@@ -398,11 +392,7 @@ impl AwsResource for EcsService {
         Some(DESCRIBE_BATCH * 10)
     }
 
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
+    async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         if priors
             .iter()
             .any(|p| str_of(p, "cluster").is_none() || str_of(p, "name").is_none())
@@ -417,12 +407,7 @@ impl AwsResource for EcsService {
             .collect())
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let cluster = str_of(prior, "cluster").unwrap_or_default().to_string();
         let name = str_of(prior, "name").unwrap_or_default().to_string();
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
@@ -474,7 +459,7 @@ impl AwsResource for EcsService {
         Ok(service_state(&s, planned))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let cluster = str_of(state, "cluster").unwrap_or_default().to_string();
         let name = str_of(state, "name").unwrap_or_default().to_string();
         match cx
@@ -511,7 +496,7 @@ impl AwsResource for EcsService {
         cx: &Clients,
         token: &str,
         planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
+    ) -> Result<Option<Value>> {
         let cluster = str_of(planned, "cluster").unwrap_or_default();
         let name = str_of(planned, "name").unwrap_or_default();
         Ok(describe_service(cx, cluster, name)
@@ -546,7 +531,7 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 2);
 
         let calls = AtomicUsize::new(0);
-        let r: Result<(), AwsError> = retry_iam_propagation(|| async {
+        let r: Result<()> = retry_iam_propagation(|| async {
             calls.fetch_add(1, Ordering::SeqCst);
             Err(AwsError::new(
                 "CreateService",

@@ -1,6 +1,7 @@
 //! aws_ecs_task_definition, and container definitions between JSON and the SDK.
 
 use super::*;
+use crate::error::Result;
 
 /// Container definitions travel as JSON in configurations (as in Terraform) and as typed
 /// structures in the SDK; the SDK's schema-driven document codec converts between the two.
@@ -133,7 +134,7 @@ pub mod container_defs {
 async fn describe_task_def(
     cx: &Clients,
     id: &str,
-) -> Result<Option<(t::TaskDefinition, Vec<t::Tag>)>, AwsError> {
+) -> Result<Option<(t::TaskDefinition, Vec<t::Tag>)>> {
     let out = match cx
         .ecs
         .describe_task_definition()
@@ -156,11 +157,7 @@ async fn describe_task_def(
 }
 
 /// The newest revisions of `family` that carry `token` (a registration whose answer was lost).
-async fn task_def_by_token(
-    cx: &Clients,
-    family: &str,
-    token: &str,
-) -> Result<Option<String>, AwsError> {
+async fn task_def_by_token(cx: &Clients, family: &str, token: &str) -> Result<Option<String>> {
     let out = cx
         .ecs
         .list_task_definitions()
@@ -217,7 +214,7 @@ impl AwsResource for EcsTaskDefinition {
         "aws_ecs_task_definition"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let families: Vec<String> = pages!(
             cx.ecs
                 .list_task_definition_families()
@@ -291,7 +288,7 @@ impl AwsResource for EcsTaskDefinition {
         }
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let defs = container_defs::parse(str_of(planned, "container_definitions").unwrap_or("[]"))
             .map_err(|e| {
                 AwsError::new(
@@ -336,13 +333,10 @@ impl AwsResource for EcsTaskDefinition {
             || task_def_by_token(cx, &family, token),
         )
         .await?;
-        let (td, ts) = describe_task_def(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("DescribeTaskDefinition", "task definition", &arn))?;
-        Ok(task_def_state(&td, &ts, planned))
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         // The state names one revision; an import names a family (its latest revision) or ARN.
         let target = str_of(prior, "arn").unwrap_or(id);
         Ok(describe_task_def(cx, target)
@@ -350,21 +344,13 @@ impl AwsResource for EcsTaskDefinition {
             .map(|(td, ts)| task_def_state(&td, &ts, prior)))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
         sync_tags(cx, &arn, prior, planned).await?;
-        let (td, ts) = describe_task_def(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("DescribeTaskDefinition", "task definition", &arn))?;
-        Ok(task_def_state(&td, &ts, planned))
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let arn = str_of(state, "arn").unwrap_or_default();
         match cx
             .ecs

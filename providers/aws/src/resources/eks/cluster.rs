@@ -2,7 +2,7 @@
 
 use super::*;
 
-async fn describe_cluster(cx: &Clients, name: &str) -> Result<Option<t::Cluster>, AwsError> {
+async fn describe_cluster(cx: &Clients, name: &str) -> Result<Option<t::Cluster>> {
     Ok(absent_ok(
         cx.eks
             .describe_cluster()
@@ -113,7 +113,7 @@ impl AwsResource for EksCluster {
         "aws_eks_cluster"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for name in super::cluster_names(cx).await? {
             if let Some(c) = describe_cluster(cx, &name).await? {
@@ -162,7 +162,7 @@ impl AwsResource for EksCluster {
         }
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = str_of(planned, "name").unwrap_or_default().to_string();
         retry_iam_propagation(|| async {
             cx.eks
@@ -197,19 +197,14 @@ impl AwsResource for EksCluster {
         Ok(cluster_state(&c, planned))
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         Ok(describe_cluster(cx, id)
             .await?
             .filter(|c| c.status().map(|s| s.as_str()) != Some("DELETING"))
             .map(|c| cluster_state(&c, prior)))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let name = str_of(prior, "name").unwrap_or_default().to_string();
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
         let deadline = timeout(planned, "update", CLUSTER_UPDATE);
@@ -271,7 +266,7 @@ impl AwsResource for EksCluster {
         Ok(cluster_state(&c, planned))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let name = str_of(state, "name").unwrap_or_default().to_string();
         let deadline = timeout(state, "delete", CLUSTER_DELETE);
         // ResourceInUseException while node groups or Fargate profiles remain.
@@ -298,7 +293,7 @@ impl AwsResource for EksCluster {
         cx: &Clients,
         token: &str,
         planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
+    ) -> Result<Option<Value>> {
         let name = str_of(planned, "name").unwrap_or_default();
         Ok(describe_cluster(cx, name)
             .await?

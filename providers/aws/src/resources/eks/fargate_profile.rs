@@ -2,11 +2,7 @@
 
 use super::*;
 
-async fn describe_fp(
-    cx: &Clients,
-    cluster: &str,
-    name: &str,
-) -> Result<Option<t::FargateProfile>, AwsError> {
+async fn describe_fp(cx: &Clients, cluster: &str, name: &str) -> Result<Option<t::FargateProfile>> {
     Ok(absent_ok(
         cx.eks
             .describe_fargate_profile()
@@ -67,7 +63,7 @@ impl AwsResource for FargateProfile {
         "aws_eks_fargate_profile"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut ids = Vec::new();
         for c in super::cluster_names(cx).await? {
             let names = pages!(
@@ -88,7 +84,7 @@ impl AwsResource for FargateProfile {
         ]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let cluster = str_of(planned, "cluster_name")
             .unwrap_or_default()
             .to_string();
@@ -142,7 +138,7 @@ impl AwsResource for FargateProfile {
         Ok(fp_state(&f, planned))
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         let Some((cluster, name)) = id.split_once(':') else {
             return Ok(None);
         };
@@ -152,12 +148,7 @@ impl AwsResource for FargateProfile {
             .map(|f| fp_state(&f, prior)))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let cluster = str_of(prior, "cluster_name")
             .unwrap_or_default()
             .to_string();
@@ -165,13 +156,10 @@ impl AwsResource for FargateProfile {
             .unwrap_or_default()
             .to_string();
         sync_tags(cx, str_of(prior, "arn").unwrap_or_default(), prior, planned).await?;
-        let f = describe_fp(cx, &cluster, &name)
-            .await?
-            .ok_or_else(|| vanished("DescribeFargateProfile", "Fargate profile", &name))?;
-        Ok(fp_state(&f, planned))
+        read_back(self, cx, &format!("{cluster}:{name}"), planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let cluster = str_of(state, "cluster_name")
             .unwrap_or_default()
             .to_string();

@@ -8,9 +8,9 @@ use aws_sdk_eks::types as t;
 use terrane_core::Value;
 
 use crate::config::Clients;
-use crate::error::{absent_ok, delete_and_wait, sdk, wait_until, AwsError};
+use crate::error::{absent_ok, delete_and_wait, sdk, wait_until, AwsError, Result};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::{read_each, retry_iam_propagation, timeout, vanished};
+use crate::resources::lifecycle::{read_back, read_each, retry_iam_propagation, timeout};
 use crate::resources::value::{
     block, blocks, bool_of, changed, empty_sets_for_null, int_of, map_value, opt_n, opt_s, put,
     str_map, str_of, str_set, strs_of,
@@ -48,10 +48,10 @@ async fn wait_active<T, F, Fut>(
     op: &'static str,
     deadline: Duration,
     mut get: F,
-) -> Result<T, AwsError>
+) -> Result<T>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<(T, String)>, AwsError>>,
+    Fut: std::future::Future<Output = Result<Option<(T, String)>>>,
 {
     wait_until(&format!("{what} to become ACTIVE"), op, deadline, || {
         let f = get();
@@ -71,7 +71,7 @@ where
 }
 
 /// The names of every EKS cluster, all pages.
-async fn cluster_names(cx: &Clients) -> Result<Vec<String>, AwsError> {
+async fn cluster_names(cx: &Clients) -> Result<Vec<String>> {
     let items = pages!(cx.eks.list_clusters(), "ListClusters", clusters);
     Ok(items.collect())
 }

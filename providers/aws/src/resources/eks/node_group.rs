@@ -2,11 +2,7 @@
 
 use super::*;
 
-async fn describe_ng(
-    cx: &Clients,
-    cluster: &str,
-    name: &str,
-) -> Result<Option<t::Nodegroup>, AwsError> {
+async fn describe_ng(cx: &Clients, cluster: &str, name: &str) -> Result<Option<t::Nodegroup>> {
     Ok(absent_ok(
         cx.eks
             .describe_nodegroup()
@@ -85,7 +81,7 @@ async fn wait_ng(
     cluster: &str,
     name: &str,
     deadline: Duration,
-) -> Result<t::Nodegroup, AwsError> {
+) -> Result<t::Nodegroup> {
     wait_active(
         &format!("node group {cluster}:{name}"),
         "DescribeNodegroup",
@@ -109,7 +105,7 @@ impl AwsResource for NodeGroup {
         "aws_eks_node_group"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut ids = Vec::new();
         for c in super::cluster_names(cx).await? {
             let names = pages!(
@@ -130,7 +126,7 @@ impl AwsResource for NodeGroup {
         ]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let cluster = str_of(planned, "cluster_name")
             .unwrap_or_default()
             .to_string();
@@ -180,7 +176,7 @@ impl AwsResource for NodeGroup {
         Ok(ng_state(&n, planned))
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         let Some((cluster, name)) = id.split_once(':') else {
             return Ok(None);
         };
@@ -190,12 +186,7 @@ impl AwsResource for NodeGroup {
             .map(|n| ng_state(&n, prior)))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let cluster = str_of(prior, "cluster_name")
             .unwrap_or_default()
             .to_string();
@@ -259,7 +250,7 @@ impl AwsResource for NodeGroup {
         Ok(ng_state(&n, planned))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let cluster = str_of(state, "cluster_name")
             .unwrap_or_default()
             .to_string();

@@ -1,12 +1,13 @@
 //! aws_elasticache_replication_group.
 
 use super::*;
+use crate::error::Result;
 
 const RG_CREATE: Duration = Duration::from_secs(3600);
 const RG_UPDATE: Duration = Duration::from_secs(2400);
 const RG_DELETE: Duration = Duration::from_secs(2400);
 
-async fn describe_rg(cx: &Clients, id: &str) -> Result<Option<t::ReplicationGroup>, AwsError> {
+async fn describe_rg(cx: &Clients, id: &str) -> Result<Option<t::ReplicationGroup>> {
     Ok(absent_ok(
         cx.elasticache
             .describe_replication_groups()
@@ -18,11 +19,7 @@ async fn describe_rg(cx: &Clients, id: &str) -> Result<Option<t::ReplicationGrou
     .and_then(|o| o.replication_groups.unwrap_or_default().into_iter().next()))
 }
 
-async fn wait_available(
-    cx: &Clients,
-    id: &str,
-    deadline: Duration,
-) -> Result<t::ReplicationGroup, AwsError> {
+async fn wait_available(cx: &Clients, id: &str, deadline: Duration) -> Result<t::ReplicationGroup> {
     wait_until(
         &format!("replication group {id} to become available"),
         "DescribeReplicationGroups",
@@ -46,7 +43,7 @@ async fn wait_available(
 /// State from DescribeReplicationGroups. Settings that the call does not report (engine
 /// version, port when no endpoint is listed, subnet group, security groups, parameter group)
 /// keep the values Terrane last wrote.
-async fn rg_state(cx: &Clients, g: &t::ReplicationGroup, prior: &Value) -> Result<Value, AwsError> {
+async fn rg_state(cx: &Clients, g: &t::ReplicationGroup, prior: &Value) -> Result<Value> {
     let arn = g.arn().unwrap_or_default();
     let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
     let ng = g.node_groups().first();
@@ -136,7 +133,7 @@ impl AwsResource for ReplicationGroup {
         "aws_elasticache_replication_group"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let groups: Vec<t::ReplicationGroup> = items!(
             cx.elasticache.describe_replication_groups(),
             "DescribeReplicationGroups"
@@ -162,7 +159,7 @@ impl AwsResource for ReplicationGroup {
         ]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let id = str_of(planned, "replication_group_id")
             .unwrap_or_default()
             .to_string();
@@ -223,7 +220,7 @@ impl AwsResource for ReplicationGroup {
         Ok(v)
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         match describe_rg(cx, id).await? {
             Some(g) if g.status() != Some("deleting") => Ok(Some(rg_state(cx, &g, prior).await?)),
             _ => Ok(None),
@@ -235,11 +232,7 @@ impl AwsResource for ReplicationGroup {
     }
 
     /// DescribeReplicationGroups takes one id or none: a batch reads the listing instead.
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
+    async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         let all: Vec<t::ReplicationGroup> = items!(
             cx.elasticache.describe_replication_groups(),
             "DescribeReplicationGroups"
@@ -254,12 +247,7 @@ impl AwsResource for ReplicationGroup {
         .await
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let id = str_of(prior, "id").unwrap_or_default().to_string();
         let deadline = timeout(planned, "update", RG_UPDATE);
         if changed(
@@ -354,7 +342,7 @@ impl AwsResource for ReplicationGroup {
         Ok(v)
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = str_of(state, "id").unwrap_or_default().to_string();
         let deadline = timeout(state, "delete", RG_DELETE);
         // InvalidReplicationGroupState while a modification is still being applied.

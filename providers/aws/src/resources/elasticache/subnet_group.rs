@@ -1,8 +1,9 @@
 //! aws_elasticache_subnet_group.
 
 use super::*;
+use crate::error::Result;
 
-async fn describe_sg(cx: &Clients, name: &str) -> Result<Option<t::CacheSubnetGroup>, AwsError> {
+async fn describe_sg(cx: &Clients, name: &str) -> Result<Option<t::CacheSubnetGroup>> {
     Ok(absent_ok(
         cx.elasticache
             .describe_cache_subnet_groups()
@@ -14,7 +15,7 @@ async fn describe_sg(cx: &Clients, name: &str) -> Result<Option<t::CacheSubnetGr
     .and_then(|o| o.cache_subnet_groups.unwrap_or_default().into_iter().next()))
 }
 
-async fn sg_state(cx: &Clients, g: &t::CacheSubnetGroup, prior: &Value) -> Result<Value, AwsError> {
+async fn sg_state(cx: &Clients, g: &t::CacheSubnetGroup, prior: &Value) -> Result<Value> {
     let arn = g.arn().unwrap_or_default();
     let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
     Ok(Value::map([
@@ -38,7 +39,7 @@ impl AwsResource for SubnetGroup {
         "aws_elasticache_subnet_group"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let groups: Vec<t::CacheSubnetGroup> = items!(
             cx.elasticache.describe_cache_subnet_groups(),
             "DescribeCacheSubnetGroups"
@@ -71,7 +72,7 @@ impl AwsResource for SubnetGroup {
         &[("subnet_ids", "aws_subnet")]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = str_of(planned, "name").unwrap_or_default().to_string();
         let res = cx
             .elasticache
@@ -103,7 +104,7 @@ impl AwsResource for SubnetGroup {
         sg_state(cx, &g, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         match describe_sg(cx, id).await? {
             Some(g) => Ok(Some(sg_state(cx, &g, prior).await?)),
             None => Ok(None),
@@ -115,11 +116,7 @@ impl AwsResource for SubnetGroup {
     }
 
     /// DescribeCacheSubnetGroups takes one name or none: a batch reads the listing instead.
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
+    async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         let all: Vec<t::CacheSubnetGroup> = items!(
             cx.elasticache.describe_cache_subnet_groups(),
             "DescribeCacheSubnetGroups"
@@ -133,12 +130,7 @@ impl AwsResource for SubnetGroup {
         .await
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let name = str_of(prior, "name").unwrap_or_default().to_string();
         if changed(prior, planned, &["description", "subnet_ids"]) {
             cx.elasticache
@@ -153,13 +145,10 @@ impl AwsResource for SubnetGroup {
                 .map_err(|e| sdk("ModifyCacheSubnetGroup", e))?;
         }
         sync_tags(cx, str_of(prior, "arn").unwrap_or_default(), prior, planned).await?;
-        let g = describe_sg(cx, &name)
-            .await?
-            .ok_or_else(|| vanished("DescribeCacheSubnetGroups", "cache subnet group", &name))?;
-        sg_state(cx, &g, planned).await
+        read_back(self, cx, &name, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let name = str_of(state, "name").unwrap_or_default().to_string();
         // CacheSubnetGroupInUse until the replication groups using it are gone.
         retry_dependency(Duration::from_secs(900), || async {

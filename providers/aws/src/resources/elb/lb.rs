@@ -4,7 +4,7 @@ use super::*;
 
 const LB_TIMEOUT: Duration = Duration::from_secs(600);
 
-async fn describe_lb(cx: &Clients, arn: &str) -> Result<Option<t::LoadBalancer>, AwsError> {
+async fn describe_lb(cx: &Clients, arn: &str) -> Result<Option<t::LoadBalancer>> {
     let req = cx.elbv2.describe_load_balancers();
     let req = if arn.starts_with("arn:") {
         req.load_balancer_arns(arn)
@@ -19,7 +19,7 @@ async fn describe_lb(cx: &Clients, arn: &str) -> Result<Option<t::LoadBalancer>,
     .and_then(|o| o.load_balancers.unwrap_or_default().into_iter().next()))
 }
 
-async fn lb_state(cx: &Clients, lb: &t::LoadBalancer, prior: &Value) -> Result<Value, AwsError> {
+async fn lb_state(cx: &Clients, lb: &t::LoadBalancer, prior: &Value) -> Result<Value> {
     let arn = lb.load_balancer_arn().unwrap_or_default();
     let attrs: BTreeMap<String, String> = cx
         .elbv2
@@ -73,7 +73,7 @@ async fn lb_state(cx: &Clients, lb: &t::LoadBalancer, prior: &Value) -> Result<V
     ]))
 }
 
-async fn set_lb_attributes(cx: &Clients, arn: &str, planned: &Value) -> Result<(), AwsError> {
+async fn set_lb_attributes(cx: &Clients, arn: &str, planned: &Value) -> Result<()> {
     let attr = |k: &str, v: String| t::LoadBalancerAttribute::builder().key(k).value(v).build();
     let mut attrs = vec![attr(
         "deletion_protection.enabled",
@@ -107,7 +107,7 @@ impl AwsResource for Lb {
         super::validate_name_length(config, "Load balancer")
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for lb in super::load_balancers(cx).await? {
             out.push(Listed::new(lb_state(cx, &lb, &Value::Null).await?));
@@ -133,7 +133,7 @@ impl AwsResource for Lb {
         )]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         // AWS answers a repeated CreateLoadBalancer with the same load balancer, but not every
         // implementation does (moto makes a second one): after a lost answer, look first.
         let name = str_of(planned, "name").unwrap_or_default().to_string();
@@ -200,19 +200,14 @@ impl AwsResource for Lb {
         lb_state(cx, &lb, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         match describe_lb(cx, id).await? {
             Some(lb) => Ok(Some(lb_state(cx, &lb, prior).await?)),
             None => Ok(None),
         }
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
         if changed(prior, planned, &["security_groups"]) {
             cx.elbv2
@@ -251,13 +246,10 @@ impl AwsResource for Lb {
             set_lb_attributes(cx, &arn, planned).await?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
-        let lb = describe_lb(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("DescribeLoadBalancers", "load balancer", &arn))?;
-        lb_state(cx, &lb, planned).await
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let arn = str_of(state, "arn").unwrap_or_default().to_string();
         delete_and_wait(
             "the load balancer",

@@ -2,7 +2,7 @@
 
 use super::*;
 
-async fn describe_listener(cx: &Clients, arn: &str) -> Result<Option<t::Listener>, AwsError> {
+async fn describe_listener(cx: &Clients, arn: &str) -> Result<Option<t::Listener>> {
     Ok(absent_ok(
         cx.elbv2
             .describe_listeners()
@@ -14,7 +14,7 @@ async fn describe_listener(cx: &Clients, arn: &str) -> Result<Option<t::Listener
     .and_then(|o| o.listeners.unwrap_or_default().into_iter().next()))
 }
 
-async fn listener_state(cx: &Clients, l: &t::Listener, prior: &Value) -> Result<Value, AwsError> {
+async fn listener_state(cx: &Clients, l: &t::Listener, prior: &Value) -> Result<Value> {
     let arn = l.listener_arn().unwrap_or_default();
     let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
     Ok(Value::map([
@@ -43,7 +43,7 @@ impl AwsResource for Listener {
         "aws_lb_listener"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for l in super::listeners(cx).await? {
             out.push(Listed::new(listener_state(cx, &l, &Value::Null).await?));
@@ -66,7 +66,7 @@ impl AwsResource for Listener {
         ]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let mut req = cx
             .elbv2
             .create_listener()
@@ -109,25 +109,17 @@ impl AwsResource for Listener {
             },
         )
         .await?;
-        let l = describe_listener(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("DescribeListeners", "listener", &arn))?;
-        listener_state(cx, &l, planned).await
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         match describe_listener(cx, id).await? {
             Some(l) => Ok(Some(listener_state(cx, &l, prior).await?)),
             None => Ok(None),
         }
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
         if changed(
             prior,
@@ -157,13 +149,10 @@ impl AwsResource for Listener {
             req.send().await.map_err(|e| sdk("ModifyListener", e))?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
-        let l = describe_listener(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("DescribeListeners", "listener", &arn))?;
-        listener_state(cx, &l, planned).await
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         crate::error::gone_ok(
             cx.elbv2
                 .delete_listener()

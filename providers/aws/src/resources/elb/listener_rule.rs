@@ -70,7 +70,7 @@ fn conditions_state(read: &[t::RuleCondition]) -> Value {
     Value::List(items)
 }
 
-async fn describe_rule(cx: &Clients, arn: &str) -> Result<Option<t::Rule>, AwsError> {
+async fn describe_rule(cx: &Clients, arn: &str) -> Result<Option<t::Rule>> {
     Ok(absent_ok(
         cx.elbv2
             .describe_rules()
@@ -82,12 +82,7 @@ async fn describe_rule(cx: &Clients, arn: &str) -> Result<Option<t::Rule>, AwsEr
     .and_then(|o| o.rules.unwrap_or_default().into_iter().next()))
 }
 
-async fn rule_state(
-    cx: &Clients,
-    r: &t::Rule,
-    listener_arn: &str,
-    prior: &Value,
-) -> Result<Value, AwsError> {
+async fn rule_state(cx: &Clients, r: &t::Rule, listener_arn: &str, prior: &Value) -> Result<Value> {
     let arn = r.rule_arn().unwrap_or_default();
     let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
     Ok(Value::map([
@@ -126,7 +121,7 @@ impl AwsResource for ListenerRule {
         "aws_lb_listener_rule"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut ids = Vec::new();
         for l in super::listeners(cx).await? {
             let rules = cx
@@ -160,7 +155,7 @@ impl AwsResource for ListenerRule {
         ]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let listener = str_of(planned, "listener_arn")
             .unwrap_or_default()
             .to_string();
@@ -216,13 +211,10 @@ impl AwsResource for ListenerRule {
             },
         )
         .await?;
-        let r = describe_rule(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("DescribeRules", "rule", &arn))?;
-        rule_state(cx, &r, &listener, planned).await
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         let listener = str_of(prior, "listener_arn")
             .map(String::from)
             .unwrap_or_else(|| listener_of_rule(id));
@@ -232,12 +224,7 @@ impl AwsResource for ListenerRule {
         }
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
         if changed(prior, planned, &["priority"]) {
             if let Some(p) = int_of(planned, "priority") {
@@ -265,16 +252,10 @@ impl AwsResource for ListenerRule {
                 .map_err(|e| sdk("ModifyRule", e))?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
-        let r = describe_rule(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("DescribeRules", "rule", &arn))?;
-        let listener = str_of(prior, "listener_arn")
-            .unwrap_or_default()
-            .to_string();
-        rule_state(cx, &r, &listener, planned).await
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         crate::error::gone_ok(
             cx.elbv2
                 .delete_rule()

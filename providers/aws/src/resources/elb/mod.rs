@@ -9,11 +9,13 @@ use aws_sdk_elasticloadbalancingv2::types as t;
 use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
-use crate::error::{absent_ok, delete_and_wait, retry_dependency, sdk, wait_until, AwsError};
+use crate::error::{
+    absent_ok, delete_and_wait, retry_dependency, sdk, wait_until, AwsError, Result,
+};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
-    create_then_find, many_or_each, missing, no_retry_config, read_each, states_of, timeout,
-    vanished,
+    create_then_find, many_or_each, missing, no_retry_config, read_back, read_each, states_of,
+    timeout,
 };
 use crate::resources::value::{
     block, blocks, bool_of, changed, int_of, num, opt_n, opt_s, put, str_of, str_set, strs_of,
@@ -29,7 +31,7 @@ pub struct TargetGroupAttachment;
 /// DescribeTags answers for at most this many ARNs.
 const TAGS_BATCH: usize = 20;
 
-async fn read_tags(cx: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+async fn read_tags(cx: &Clients, arn: &str) -> Result<BTreeMap<String, String>> {
     Ok(read_tags_many(cx, &[arn.to_string()])
         .await?
         .remove(arn)
@@ -40,7 +42,7 @@ async fn read_tags(cx: &Clients, arn: &str) -> Result<BTreeMap<String, String>, 
 async fn read_tags_many(
     cx: &Clients,
     arns: &[String],
-) -> Result<std::collections::HashMap<String, BTreeMap<String, String>>, AwsError> {
+) -> Result<std::collections::HashMap<String, BTreeMap<String, String>>> {
     let mut out = std::collections::HashMap::new();
     for chunk in arns.chunks(TAGS_BATCH) {
         let got = cx
@@ -63,11 +65,7 @@ remove_tags.resource_arns => "RemoveTags", add_tags.resource_arns => "AddTags",
 crate::tags::to_sdk }
 
 /// The first of `arns` that carries `token` (a create whose answer was lost).
-async fn by_token(
-    cx: &Clients,
-    arns: Vec<String>,
-    token: &str,
-) -> Result<Option<String>, AwsError> {
+async fn by_token(cx: &Clients, arns: Vec<String>, token: &str) -> Result<Option<String>> {
     for arn in arns {
         if tags::has_token(&read_tags(cx, &arn).await?, token) {
             return Ok(Some(arn));
@@ -105,7 +103,7 @@ fn arn_suffix(arn: &str, prefix: &str) -> String {
 }
 
 /// Every load balancer, all pages.
-async fn load_balancers(cx: &Clients) -> Result<Vec<t::LoadBalancer>, AwsError> {
+async fn load_balancers(cx: &Clients) -> Result<Vec<t::LoadBalancer>> {
     let items = pages!(
         cx.elbv2.describe_load_balancers(),
         "DescribeLoadBalancers",
@@ -115,7 +113,7 @@ async fn load_balancers(cx: &Clients) -> Result<Vec<t::LoadBalancer>, AwsError> 
 }
 
 /// Every target group, all pages.
-async fn target_groups(cx: &Clients) -> Result<Vec<t::TargetGroup>, AwsError> {
+async fn target_groups(cx: &Clients) -> Result<Vec<t::TargetGroup>> {
     let items = pages!(
         cx.elbv2.describe_target_groups(),
         "DescribeTargetGroups",
@@ -125,7 +123,7 @@ async fn target_groups(cx: &Clients) -> Result<Vec<t::TargetGroup>, AwsError> {
 }
 
 /// Every listener of every load balancer.
-async fn listeners(cx: &Clients) -> Result<Vec<t::Listener>, AwsError> {
+async fn listeners(cx: &Clients) -> Result<Vec<t::Listener>> {
     let mut out = Vec::new();
     for lb in load_balancers(cx).await? {
         let items = pages!(

@@ -2,7 +2,7 @@
 
 use super::*;
 
-async fn describe_tg(cx: &Clients, arn: &str) -> Result<Option<t::TargetGroup>, AwsError> {
+async fn describe_tg(cx: &Clients, arn: &str) -> Result<Option<t::TargetGroup>> {
     let req = cx.elbv2.describe_target_groups();
     let req = if arn.starts_with("arn:") {
         req.target_group_arns(arn)
@@ -15,7 +15,7 @@ async fn describe_tg(cx: &Clients, arn: &str) -> Result<Option<t::TargetGroup>, 
     )
 }
 
-async fn tg_state(cx: &Clients, tg: &t::TargetGroup, prior: &Value) -> Result<Value, AwsError> {
+async fn tg_state(cx: &Clients, tg: &t::TargetGroup, prior: &Value) -> Result<Value> {
     let tags = read_tags(cx, tg.target_group_arn().unwrap_or_default()).await?;
     tg_state_tagged(cx, tg, tags, prior).await
 }
@@ -24,10 +24,7 @@ async fn tg_state(cx: &Clients, tg: &t::TargetGroup, prior: &Value) -> Result<Va
 const DESCRIBE_BATCH: usize = 20;
 
 /// The target groups of `priors` (by ARN), twenty per call, in the order of `priors`.
-async fn describe_many(
-    cx: &Clients,
-    priors: &[&Value],
-) -> Result<Vec<Option<t::TargetGroup>>, AwsError> {
+async fn describe_many(cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<t::TargetGroup>>> {
     many_or_each(
         priors,
         "arn",
@@ -51,7 +48,7 @@ async fn tg_state_tagged(
     tg: &t::TargetGroup,
     tags: BTreeMap<String, String>,
     prior: &Value,
-) -> Result<Value, AwsError> {
+) -> Result<Value> {
     let arn = tg.target_group_arn().unwrap_or_default();
     let attrs: BTreeMap<String, String> = cx
         .elbv2
@@ -130,7 +127,7 @@ impl AwsResource for TargetGroup {
         super::validate_name_length(config, "Target group")
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let groups = super::target_groups(cx).await?;
         let arns: Vec<String> = groups
             .iter()
@@ -157,7 +154,7 @@ impl AwsResource for TargetGroup {
         &[("vpc_id", "aws_vpc")]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let hc = block(planned, "health_check");
         let hs = |k: &str| hc.and_then(|h| str_of(h, k)).map(String::from);
         let hn = |k: &str| hc.and_then(|h| int_of(h, k));
@@ -207,13 +204,10 @@ impl AwsResource for TargetGroup {
             Err(e) => return Err(e),
         };
         set_tg_attributes(cx, &arn, planned).await?;
-        let tg = describe_tg(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("DescribeTargetGroups", "target group", &arn))?;
-        tg_state(cx, &tg, planned).await
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         match describe_tg(cx, id).await? {
             Some(tg) => Ok(Some(tg_state(cx, &tg, prior).await?)),
             None => Ok(None),
@@ -224,11 +218,7 @@ impl AwsResource for TargetGroup {
         Some(DESCRIBE_BATCH)
     }
 
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
+    async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         let found = describe_many(cx, priors).await?;
         let arns: Vec<String> = found
             .iter()
@@ -246,12 +236,7 @@ impl AwsResource for TargetGroup {
         .await
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
         if changed(prior, planned, &["health_check"]) {
             if let Some(h) = block(planned, "health_check") {
@@ -279,13 +264,10 @@ impl AwsResource for TargetGroup {
             set_tg_attributes(cx, &arn, planned).await?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
-        let tg = describe_tg(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("DescribeTargetGroups", "target group", &arn))?;
-        tg_state(cx, &tg, planned).await
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let arn = str_of(state, "arn").unwrap_or_default().to_string();
         // ResourceInUse while a listener or rule still forwards to it.
         retry_dependency(Duration::from_secs(300), || async {
@@ -301,7 +283,7 @@ impl AwsResource for TargetGroup {
     }
 }
 
-async fn set_tg_attributes(cx: &Clients, arn: &str, planned: &Value) -> Result<(), AwsError> {
+async fn set_tg_attributes(cx: &Clients, arn: &str, planned: &Value) -> Result<()> {
     cx.elbv2
         .modify_target_group_attributes()
         .target_group_arn(arn)

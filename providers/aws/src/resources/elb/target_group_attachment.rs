@@ -15,7 +15,7 @@ impl AwsResource for TargetGroupAttachment {
         "aws_lb_target_group_attachment"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for tg in super::target_groups(cx).await? {
             let arn = tg.target_group_arn().unwrap_or_default();
@@ -53,7 +53,7 @@ impl AwsResource for TargetGroupAttachment {
         false
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
         // RegisterTargets is idempotent: registering a registered target changes nothing.
         let tg = str_of(planned, "target_group_arn").unwrap_or_default();
         cx.elbv2
@@ -75,7 +75,7 @@ impl AwsResource for TargetGroupAttachment {
         Ok(v)
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         // Import id: `target_group_arn,target_id[,port]`.
         let mut parts = id.splitn(3, ',');
         let (tg, target_id, port) = (
@@ -121,17 +121,12 @@ impl AwsResource for TargetGroupAttachment {
         ])))
     }
 
-    async fn update(
-        &self,
-        _cx: &Clients,
-        _prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, _cx: &Clients, _prior: &Value, planned: &Value) -> Result<Value> {
         // Every argument forces a new attachment.
         Ok(planned.clone())
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         match cx
             .elbv2
             .deregister_targets()

@@ -2,7 +2,7 @@
 
 use super::*;
 
-async fn get_profile(cx: &Clients, name: &str) -> Result<Option<t::InstanceProfile>, AwsError> {
+async fn get_profile(cx: &Clients, name: &str) -> Result<Option<t::InstanceProfile>> {
     Ok(absent_ok(
         cx.iam
             .get_instance_profile()
@@ -38,7 +38,7 @@ impl AwsResource for InstanceProfile {
         "aws_iam_instance_profile"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let profiles: Vec<t::InstanceProfile> =
             items!(cx.iam.list_instance_profiles(), "ListInstanceProfiles");
         read_each(
@@ -53,7 +53,7 @@ impl AwsResource for InstanceProfile {
         &[("role", "aws_iam_role")]
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = name_or_prefix(planned, token);
         let res = cx
             .iam
@@ -88,22 +88,14 @@ impl AwsResource for InstanceProfile {
                     .map_err(|e| sdk("AddRoleToInstanceProfile", e))?;
             }
         }
-        let p = get_profile(cx, &name)
-            .await?
-            .ok_or_else(|| vanished("GetInstanceProfile", "instance profile", &name))?;
-        Ok(profile_state(&p, planned))
+        read_back(self, cx, &name, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         Ok(get_profile(cx, id).await?.map(|p| profile_state(&p, prior)))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let name = str_of(prior, "name").unwrap_or_default().to_string();
         if changed(prior, planned, &["role"]) {
             if let Some(old) = str_of(prior, "role") {
@@ -126,13 +118,10 @@ impl AwsResource for InstanceProfile {
             }
         }
         super::sync_profile_tags(cx, &name, prior, planned).await?;
-        let p = get_profile(cx, &name)
-            .await?
-            .ok_or_else(|| vanished("GetInstanceProfile", "instance profile", &name))?;
-        Ok(profile_state(&p, planned))
+        read_back(self, cx, &name, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let name = str_of(state, "name").unwrap_or_default().to_string();
         let Some(p) = get_profile(cx, &name).await? else {
             return Ok(());

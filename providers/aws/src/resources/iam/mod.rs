@@ -10,10 +10,10 @@ use aws_sdk_iam::types as t;
 use terrane_core::{AttrPath, Diagnostic, Value};
 
 use crate::config::Clients;
-use crate::error::{absent_ok, retry_dependency, sdk, AwsError};
+use crate::error::{absent_ok, retry_dependency, sdk, AwsError, Result};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
-    already_exists, grouped_by, in_order_by, missing, read_each, vanished,
+    already_exists, grouped_by, in_order_by, missing, read_back, read_each,
 };
 use crate::resources::policy::{
     keep_equivalent, keep_prior_if_same, url_decode, validate_json, IAM_HINT,
@@ -40,7 +40,7 @@ tag_api! { sync fn sync_oidc_tags = iam: untag_open_id_connect_provider.open_id_
 "TagOpenIDConnectProvider", crate::tags::to_sdk }
 
 /// The names of every role, all pages.
-async fn role_names(cx: &Clients) -> Result<Vec<String>, AwsError> {
+async fn role_names(cx: &Clients) -> Result<Vec<String>> {
     let roles: Vec<t::Role> = items!(cx.iam.list_roles(), "ListRoles");
     Ok(roles.iter().map(|r| r.role_name().to_string()).collect())
 }

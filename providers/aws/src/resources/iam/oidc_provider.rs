@@ -50,7 +50,7 @@ impl AwsResource for OidcProvider {
         "aws_iam_openid_connect_provider"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let list = cx
             .iam
             .list_open_id_connect_providers()
@@ -72,7 +72,7 @@ impl AwsResource for OidcProvider {
         }
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let url = str_of(planned, "url").unwrap_or_default();
         let res = cx
             .iam
@@ -118,22 +118,14 @@ impl AwsResource for OidcProvider {
             }
             Err(e) => return Err(e),
         };
-        let o = get_oidc(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("GetOpenIDConnectProvider", "OIDC provider", &arn))?;
-        Ok(oidc_state(&arn, &o, planned))
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         Ok(get_oidc(cx, id).await?.map(|o| oidc_state(id, &o, prior)))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
         if changed(prior, planned, &["thumbprint_list"])
             && !strs_of(planned, "thumbprint_list").is_empty()
@@ -167,13 +159,10 @@ impl AwsResource for OidcProvider {
                 .map_err(|e| sdk("RemoveClientIDFromOpenIDConnectProvider", e))?;
         }
         super::sync_oidc_tags(cx, &arn, prior, planned).await?;
-        let o = get_oidc(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("GetOpenIDConnectProvider", "OIDC provider", &arn))?;
-        Ok(oidc_state(&arn, &o, planned))
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         crate::error::gone_ok(
             cx.iam
                 .delete_open_id_connect_provider()

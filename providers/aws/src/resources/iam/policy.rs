@@ -2,7 +2,7 @@
 
 use super::*;
 
-async fn get_policy(cx: &Clients, arn: &str) -> Result<Option<(t::Policy, String)>, AwsError> {
+async fn get_policy(cx: &Clients, arn: &str) -> Result<Option<(t::Policy, String)>> {
     let Some(p) = absent_ok(
         cx.iam
             .get_policy()
@@ -57,7 +57,7 @@ impl AwsResource for IamPolicy {
         "aws_iam_policy"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let policies: Vec<t::Policy> = items!(
             cx.iam.list_policies().scope(t::PolicyScopeType::Local),
             "ListPolicies"
@@ -79,7 +79,7 @@ impl AwsResource for IamPolicy {
         keep_equivalent(prior, planned, "policy");
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = name_or_prefix(planned, token);
         let res = cx
             .iam
@@ -121,24 +121,16 @@ impl AwsResource for IamPolicy {
             }
             Err(e) => return Err(e),
         };
-        let (p, doc) = get_policy(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("GetPolicy", "policy", &arn))?;
-        Ok(policy_state(&p, &doc, planned))
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         Ok(get_policy(cx, id)
             .await?
             .map(|(p, doc)| policy_state(&p, &doc, prior)))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
         if changed(prior, planned, &["policy"]) {
             // At most five versions: drop the oldest non-default one first.
@@ -177,13 +169,10 @@ impl AwsResource for IamPolicy {
                 .map_err(|e| sdk("CreatePolicyVersion", e))?;
         }
         super::sync_policy_tags(cx, &arn, prior, planned).await?;
-        let (p, doc) = get_policy(cx, &arn)
-            .await?
-            .ok_or_else(|| vanished("GetPolicy", "policy", &arn))?;
-        Ok(policy_state(&p, &doc, planned))
+        read_back(self, cx, &arn, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let arn = str_of(state, "arn").unwrap_or_default().to_string();
         let versions = match absent_ok(
             cx.iam

@@ -53,7 +53,7 @@ fn role_state(r: &aws_sdk_iam::types::Role, prior: &Value) -> Value {
     ])
 }
 
-async fn get_role(cx: &Clients, name: &str) -> Result<Option<aws_sdk_iam::types::Role>, AwsError> {
+async fn get_role(cx: &Clients, name: &str) -> Result<Option<aws_sdk_iam::types::Role>> {
     Ok(absent_ok(
         cx.iam
             .get_role()
@@ -71,7 +71,7 @@ impl AwsResource for IamRole {
         "aws_iam_role"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         // ListRoles leaves tags out: read each.
         let roles: Vec<t::Role> = items!(cx.iam.list_roles(), "ListRoles");
         read_each(self, cx, roles.into_iter().map(|r| r.role_name)).await
@@ -106,7 +106,7 @@ impl AwsResource for IamRole {
         keep_equivalent(prior, planned, "assume_role_policy");
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = match str_of(planned, "name") {
             Some(n) => n.to_string(),
             None => format!(
@@ -155,7 +155,7 @@ impl AwsResource for IamRole {
         Ok(role_state(&role, planned))
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         Ok(get_role(cx, id).await?.map(|r| role_state(&r, prior)))
     }
 
@@ -166,11 +166,7 @@ impl AwsResource for IamRole {
     /// IAM reads one role per GetRole. A batch of [`LISTED_FROM`] or more reads the account's
     /// roles instead, in two listings of 1,000 per page: ListRoles (all but tags and the
     /// permissions boundary) and GetAccountAuthorizationDetails (those two).
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
+    async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         if priors.len() < LISTED_FROM {
             return crate::resources::lifecycle::read_one_by_one(self, cx, priors).await;
         }
@@ -198,12 +194,7 @@ impl AwsResource for IamRole {
             .collect())
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let name = str_of(prior, "id").unwrap_or_default().to_string();
         let changed = |k: &str| prior.get(k) != planned.get(k);
         if changed("assume_role_policy") {
@@ -262,7 +253,7 @@ impl AwsResource for IamRole {
         Ok(role_state(&r, planned))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let name = str_of(state, "id").unwrap_or_default().to_string();
         if state.get("force_detach_policies").and_then(Value::as_bool) == Some(true) {
             let attached = cx
@@ -317,7 +308,7 @@ impl AwsResource for IamRole {
         cx: &Clients,
         token: &str,
         planned: &Value,
-    ) -> Result<Option<Value>, AwsError> {
+    ) -> Result<Option<Value>> {
         let name = match str_of(planned, "name") {
             Some(n) => n.to_string(),
             None => format!(

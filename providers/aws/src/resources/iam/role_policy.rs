@@ -8,7 +8,7 @@ impl AwsResource for IamRolePolicy {
         "aws_iam_role_policy"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut ids = Vec::new();
         for role in role_names(cx).await? {
             let names: Vec<String> = items!(
@@ -42,12 +42,12 @@ impl AwsResource for IamRolePolicy {
         keep_equivalent(prior, planned, "policy");
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
         // PutRolePolicy sets the role's one policy of that name: a retry is harmless.
         self.put(cx, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         // Id: `role:name`.
         let Some((role, name)) = id.split_once(':') else {
             return Ok(None);
@@ -78,16 +78,11 @@ impl AwsResource for IamRolePolicy {
         ])))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        _prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, _prior: &Value, planned: &Value) -> Result<Value> {
         self.put(cx, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         crate::error::gone_ok(
             cx.iam
                 .delete_role_policy()
@@ -101,7 +96,7 @@ impl AwsResource for IamRolePolicy {
 }
 
 impl IamRolePolicy {
-    async fn put(&self, cx: &Clients, planned: &Value) -> Result<Value, AwsError> {
+    async fn put(&self, cx: &Clients, planned: &Value) -> Result<Value> {
         let role = str_of(planned, "role").unwrap_or_default();
         let name = str_of(planned, "name").unwrap_or_default();
         cx.iam

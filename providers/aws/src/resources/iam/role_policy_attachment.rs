@@ -11,7 +11,7 @@ fn attachment(role: &str, arn: &str) -> Value {
 }
 
 /// The ARNs of the managed policies attached to `role` (none when the role is gone).
-async fn attached_to(cx: &Clients, role: &str) -> Result<Vec<String>, AwsError> {
+async fn attached_to(cx: &Clients, role: &str) -> Result<Vec<String>> {
     let req = cx.iam.list_attached_role_policies().role_name(role);
     let pages = req
         .into_paginator()
@@ -28,7 +28,7 @@ async fn attached_to(cx: &Clients, role: &str) -> Result<Vec<String>, AwsError> 
 }
 
 /// The names of the roles `policy` is attached to (none when the policy is gone).
-async fn roles_of(cx: &Clients, policy: &str) -> Result<Vec<String>, AwsError> {
+async fn roles_of(cx: &Clients, policy: &str) -> Result<Vec<String>> {
     let req = cx
         .iam
         .list_entities_for_policy()
@@ -54,7 +54,7 @@ impl AwsResource for IamRolePolicyAttachment {
         "aws_iam_role_policy_attachment"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for role in role_names(cx).await? {
             let attached: Vec<t::AttachedPolicy> = items!(
@@ -77,7 +77,7 @@ impl AwsResource for IamRolePolicyAttachment {
         false
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
         let (role, arn) = (
             str_of(planned, "role").unwrap_or_default(),
             str_of(planned, "policy_arn").unwrap_or_default(),
@@ -94,12 +94,7 @@ impl AwsResource for IamRolePolicyAttachment {
         Ok(v)
     }
 
-    async fn read(
-        &self,
-        cx: &Clients,
-        id: &str,
-        _prior: &Value,
-    ) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, _prior: &Value) -> Result<Option<Value>> {
         let Some((role, arn)) = id.split_once('/') else {
             return Ok(None);
         };
@@ -117,11 +112,7 @@ impl AwsResource for IamRolePolicyAttachment {
     /// IAM has no call that answers for many attachments by id: a batch asks per role
     /// (ListAttachedRolePolicies) or per policy (ListEntitiesForPolicy, its roles), whichever
     /// takes fewer calls (an environment's execution roles share one policy).
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
+    async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         let pair = |p: &Value| {
             let id = str_of(p, "id").unwrap_or_default();
             let (r, a) = id.split_once('/').unwrap_or((id, ""));
@@ -150,16 +141,11 @@ impl AwsResource for IamRolePolicyAttachment {
         Ok(out)
     }
 
-    async fn update(
-        &self,
-        _cx: &Clients,
-        _prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, _cx: &Clients, _prior: &Value, planned: &Value) -> Result<Value> {
         Ok(planned.clone())
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let (role, arn) = (
             str_of(state, "role").unwrap_or_default().to_string(),
             str_of(state, "policy_arn").unwrap_or_default().to_string(),

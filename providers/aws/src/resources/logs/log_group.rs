@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use terrane_core::Value;
 
 use crate::config::Clients;
-use crate::error::{sdk, AwsError};
+use crate::error::{sdk, Result};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::lifecycle::{already_exists, in_order_by, keys_of, states_of, vanished};
+use crate::resources::lifecycle::{already_exists, in_order_by, keys_of, read_back, states_of};
 use crate::resources::value::{int_of, num, opt_s, str_of};
 use crate::tags;
 
@@ -17,7 +17,7 @@ pub struct LogGroup;
 type LogGroupDesc = aws_sdk_cloudwatchlogs::types::LogGroup;
 
 /// Every log group whose name starts with `prefix` (all of them for ""), every page.
-async fn with_prefix(cx: &Clients, prefix: &str) -> Result<Vec<LogGroupDesc>, AwsError> {
+async fn with_prefix(cx: &Clients, prefix: &str) -> Result<Vec<LogGroupDesc>> {
     let req = cx.logs.describe_log_groups();
     let req = if prefix.is_empty() {
         req
@@ -27,7 +27,7 @@ async fn with_prefix(cx: &Clients, prefix: &str) -> Result<Vec<LogGroupDesc>, Aw
     Ok(items!(req, "DescribeLogGroups"))
 }
 
-async fn tags_of(cx: &Clients, g: &LogGroupDesc) -> Result<HashMap<String, String>, AwsError> {
+async fn tags_of(cx: &Clients, g: &LogGroupDesc) -> Result<HashMap<String, String>> {
     // The group's ARN ends in ":*"; tagging takes it without.
     let arn = g
         .arn()
@@ -47,7 +47,7 @@ async fn tags_of(cx: &Clients, g: &LogGroupDesc) -> Result<HashMap<String, Strin
 async fn describe(
     cx: &Clients,
     name: &str,
-) -> Result<Option<(LogGroupDesc, HashMap<String, String>)>, AwsError> {
+) -> Result<Option<(LogGroupDesc, HashMap<String, String>)>> {
     let found = with_prefix(cx, name).await?;
     let Some(g) = found.into_iter().find(|g| g.log_group_name() == Some(name)) else {
         return Ok(None);
@@ -102,7 +102,7 @@ impl AwsResource for LogGroup {
         "aws_cloudwatch_log_group"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for g in with_prefix(cx, "").await? {
             let tags = tags_of(cx, &g).await?;
@@ -115,7 +115,7 @@ impl AwsResource for LogGroup {
         Some(("logs", "log-group"))
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = str_of(planned, "name").unwrap_or_default().to_string();
         let res = cx
             .logs
@@ -150,13 +150,10 @@ impl AwsResource for LogGroup {
                 .await
                 .map_err(|e| sdk("PutRetentionPolicy", e))?;
         }
-        let (g, t) = describe(cx, &name)
-            .await?
-            .ok_or_else(|| vanished("DescribeLogGroups", "log group", &name))?;
-        Ok(state(&g, t, planned))
+        read_back(self, cx, &name, planned).await
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         Ok(describe(cx, id).await?.map(|(g, t)| state(&g, t, prior)))
     }
 
@@ -166,11 +163,7 @@ impl AwsResource for LogGroup {
 
     /// One listing by the names' common prefix (an environment's groups share one), every
     /// page, then the tags of each group found.
-    async fn read_many(
-        &self,
-        cx: &Clients,
-        priors: &[&Value],
-    ) -> Result<Vec<Option<Value>>, AwsError> {
+    async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         let names = keys_of(priors, "id");
         let found = with_prefix(cx, common_prefix(&names)).await?;
         let found = in_order_by(priors, "id", found, |g| g.log_group_name());
@@ -181,12 +174,7 @@ impl AwsResource for LogGroup {
         .await
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let name = str_of(prior, "name").unwrap_or_default().to_string();
         if prior.get("retention_in_days") != planned.get("retention_in_days") {
             match int_of(planned, "retention_in_days").filter(|d| *d > 0) {
@@ -211,13 +199,10 @@ impl AwsResource for LogGroup {
         }
         let arn = str_of(prior, "arn").unwrap_or_default().to_string();
         super::sync_tags(cx, &arn, prior, planned).await?;
-        let (g, t) = describe(cx, &name)
-            .await?
-            .ok_or_else(|| vanished("DescribeLogGroups", "log group", &name))?;
-        Ok(state(&g, t, planned))
+        read_back(self, cx, &name, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         crate::error::gone_ok(
             cx.logs
                 .delete_log_group()

@@ -2,9 +2,10 @@
 //! resources of their own in hashicorp/aws 5 (versioning, encryption, lifecycle, ...).
 
 use super::*;
+use crate::error::Result;
 
 /// Whether the bucket exists (and is reachable with these credentials).
-async fn exists(cx: &Clients, name: &str) -> Result<bool, AwsError> {
+async fn exists(cx: &Clients, name: &str) -> Result<bool> {
     match cx
         .s3
         .head_bucket()
@@ -19,7 +20,7 @@ async fn exists(cx: &Clients, name: &str) -> Result<bool, AwsError> {
     }
 }
 
-async fn bucket_tags(cx: &Clients, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
+async fn bucket_tags(cx: &Clients, name: &str) -> Result<BTreeMap<String, String>> {
     match cx
         .s3
         .get_bucket_tagging()
@@ -35,7 +36,7 @@ async fn bucket_tags(cx: &Clients, name: &str) -> Result<BTreeMap<String, String
 }
 
 /// The bucket's region (`GetBucketLocation` says nothing for us-east-1).
-async fn region_of(cx: &Clients, name: &str) -> Result<String, AwsError> {
+async fn region_of(cx: &Clients, name: &str) -> Result<String> {
     let out = cx
         .s3
         .get_bucket_location()
@@ -49,7 +50,7 @@ async fn region_of(cx: &Clients, name: &str) -> Result<String, AwsError> {
     })
 }
 
-async fn object_lock(cx: &Clients, name: &str) -> Result<bool, AwsError> {
+async fn object_lock(cx: &Clients, name: &str) -> Result<bool> {
     match cx
         .s3
         .get_object_lock_configuration()
@@ -69,7 +70,7 @@ async fn object_lock(cx: &Clients, name: &str) -> Result<bool, AwsError> {
     }
 }
 
-async fn read_state(cx: &Clients, name: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+async fn read_state(cx: &Clients, name: &str, prior: &Value) -> Result<Option<Value>> {
     if !exists(cx, name).await? {
         return Ok(None);
     }
@@ -107,7 +108,7 @@ async fn read_state(cx: &Clients, name: &str, prior: &Value) -> Result<Option<Va
     ])))
 }
 
-fn tagging(m: &BTreeMap<String, String>) -> Result<t::Tagging, AwsError> {
+fn tagging(m: &BTreeMap<String, String>) -> Result<t::Tagging> {
     let set = m
         .iter()
         .map(|(k, v)| t::Tag::builder().key(k).value(v).build())
@@ -119,7 +120,7 @@ fn tagging(m: &BTreeMap<String, String>) -> Result<t::Tagging, AwsError> {
         .map_err(|e| AwsError::new("PutBucketTagging", "InvalidTag", e.to_string()))
 }
 
-async fn put_tags(cx: &Clients, name: &str, m: &BTreeMap<String, String>) -> Result<(), AwsError> {
+async fn put_tags(cx: &Clients, name: &str, m: &BTreeMap<String, String>) -> Result<()> {
     if m.is_empty() {
         return cx
             .s3
@@ -141,7 +142,7 @@ async fn put_tags(cx: &Clients, name: &str, m: &BTreeMap<String, String>) -> Res
 }
 
 /// Deletes every object version and delete marker, 1,000 per call.
-async fn empty(cx: &Clients, name: &str) -> Result<(), AwsError> {
+async fn empty(cx: &Clients, name: &str) -> Result<()> {
     loop {
         let out = cx
             .s3
@@ -197,7 +198,7 @@ impl AwsResource for Bucket {
         "aws_s3_bucket"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let out = cx
             .s3
             .list_buckets()
@@ -227,7 +228,7 @@ impl AwsResource for Bucket {
         Vec::new()
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = match str_of(planned, "bucket") {
             Some(b) => b.to_string(),
             None => format!(
@@ -270,16 +271,11 @@ impl AwsResource for Bucket {
             .ok_or_else(|| vanished("HeadBucket", "bucket", &name))
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         read_state(cx, id, prior).await
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let name = str_of(prior, "bucket").unwrap_or_default().to_string();
         if changed(prior, planned, &["tags_all"]) {
             put_tags(cx, &name, &tags::wanted(planned)).await?;
@@ -289,7 +285,7 @@ impl AwsResource for Bucket {
             .ok_or_else(|| vanished("HeadBucket", "bucket", &name))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let name = str_of(state, "bucket").unwrap_or_default().to_string();
         if bool_of(state, "force_destroy") == Some(true) {
             match empty(cx, &name).await {

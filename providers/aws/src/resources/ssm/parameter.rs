@@ -1,12 +1,13 @@
 //! aws_ssm_parameter: a value in Parameter Store (`String`, `StringList` or `SecureString`).
 
 use super::*;
+use crate::error::Result;
 
 /// The parameter and its value, or `None` when there is no such parameter.
 async fn describe(
     cx: &Clients,
     name: &str,
-) -> Result<Option<(t::Parameter, Option<t::ParameterMetadata>)>, AwsError> {
+) -> Result<Option<(t::Parameter, Option<t::ParameterMetadata>)>> {
     let got = cx
         .ssm
         .get_parameter()
@@ -95,7 +96,7 @@ async fn put_parameter(
     planned: &Value,
     overwrite: bool,
     tags: Option<Vec<t::Tag>>,
-) -> Result<(), AwsError> {
+) -> Result<()> {
     let value = str_of(planned, "value")
         .or_else(|| str_of(planned, "insecure_value"))
         .unwrap_or_default();
@@ -125,7 +126,7 @@ impl AwsResource for Parameter {
         "aws_ssm_parameter"
     }
 
-    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>, AwsError> {
+    async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let params = pages!(
             cx.ssm.describe_parameters(),
             "DescribeParameters",
@@ -188,7 +189,7 @@ impl AwsResource for Parameter {
         }
     }
 
-    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value, AwsError> {
+    async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = str_of(planned, "name").unwrap_or_default().to_string();
         let tags = tags::to_sdk_with_token(&tags::wanted(planned), Some(token));
         if let Err(e) = put_parameter(cx, planned, false, Some(tags)).await {
@@ -210,7 +211,7 @@ impl AwsResource for Parameter {
         ))
     }
 
-    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, AwsError> {
+    async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         let Some((p, meta)) = describe(cx, id).await? else {
             return Ok(None);
         };
@@ -222,12 +223,7 @@ impl AwsResource for Parameter {
         )))
     }
 
-    async fn update(
-        &self,
-        cx: &Clients,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, AwsError> {
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let name = str_of(prior, "name").unwrap_or_default().to_string();
         let settings = [
             "value",
@@ -254,7 +250,7 @@ impl AwsResource for Parameter {
         ))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<(), AwsError> {
+    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         match cx
             .ssm
             .delete_parameter()
