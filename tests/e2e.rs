@@ -464,6 +464,17 @@ output "yaml" {
         serde_json::json!("Tue, 02 Jan 2018 23:12:01 -0800")
     );
     assert_eq!(value("numbers"), serde_json::json!([33.5, 1, 255, 9]));
+    // Each output's type as Terraform writes it beside the value.
+    assert_eq!(
+        v["parts"]["type"],
+        serde_json::json!(["object", {"authority": "string", "scheme": "string"}])
+    );
+    assert_eq!(
+        v["numbers"]["type"],
+        serde_json::json!(["tuple", ["number", "number", "number", "number"]])
+    );
+    assert_eq!(v["yaml"]["type"], serde_json::json!("string"));
+    assert_eq!(v["yaml"]["sensitive"], serde_json::json!(false));
     assert_eq!(value("sets"), serde_json::json!(["a", "b", "c"]));
     assert_eq!(
         value("text"),
@@ -560,5 +571,81 @@ Providers required by configuration:
     assert_eq!(
         f.ok(&["providers"], 0).stdout,
         format!("{tree}\nProviders required by state:\n\n    provider[terraform.io/builtin/terraform]\n\n")
+    );
+}
+
+/// `-exclude` (OpenTofu's): a plan leaves out the named resources and what depends on them, a
+/// destroy the named ones and what they depend on; with -target it is refused.
+#[test]
+fn exclude_leaves_out_resources_and_their_dependents() {
+    let f = Fixture::new(BASE);
+    f.ok(&["apply", "-auto-approve"], 0);
+    f.write(
+        "extra.tf",
+        "resource \"test_instance\" \"extra\" {\n  name = \"extra\"\n}\n",
+    );
+    let all = f.ok(&["plan", "-var", "size=2"], 0);
+    assert!(
+        all.stdout.contains("1 to add, 2 to change, 0 to destroy"),
+        "{}",
+        all.stdout
+    );
+    // The apps depend on net: excluding net leaves them out too.
+    let r = f.ok(&["plan", "-var", "size=2", "-exclude=test_instance.net"], 0);
+    assert!(
+        r.stdout.contains("1 to add, 0 to change, 0 to destroy"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("test_instance.app"), "{}", r.stdout);
+    f.ok(
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "size=2",
+            "-exclude",
+            "test_instance.app",
+        ],
+        0,
+    );
+    let state = f.state_json().to_string();
+    assert!(state.contains("extra"), "{state}");
+    // The apps were left as they were: size 1.
+    let again = f.ok(&["plan", "-var", "size=2"], 0);
+    assert!(
+        again.stdout.contains("0 to add, 2 to change, 0 to destroy"),
+        "{}",
+        again.stdout
+    );
+    // A destroy that excludes the apps keeps them and net, which they need.
+    f.ok(
+        &["destroy", "-auto-approve", "-exclude=test_instance.app"],
+        0,
+    );
+    let list = f.ok(&["state", "list"], 0).stdout;
+    assert_eq!(
+        list.lines().collect::<Vec<_>>(),
+        [
+            "test_instance.app[0]",
+            "test_instance.app[1]",
+            "test_instance.net"
+        ],
+        "{list}"
+    );
+    let bad = f.ok(
+        &[
+            "plan",
+            "-target=test_instance.net",
+            "-exclude=test_instance.app",
+        ],
+        1,
+    );
+    assert!(bad.stderr.contains("mutually-exclusive"), "{}", bad.stderr);
+    let bad = f.ok(&["plan", "-exclude=not an address"], 1);
+    assert!(
+        bad.stderr.contains("Invalid -exclude address"),
+        "{}",
+        bad.stderr
     );
 }

@@ -19,6 +19,7 @@ pub mod refs;
 pub mod render;
 pub mod session;
 pub mod source;
+pub mod tfstate;
 pub mod values;
 pub mod walk;
 pub mod workspace;

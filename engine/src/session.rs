@@ -234,6 +234,16 @@ impl Session {
         })
     }
 
+    /// Whether the provider configuration `provider_key` declares attribute `attr` of `ty` with
+    /// dynamic type (any value, as `terraform_data`'s `input`). False when the configuration has
+    /// no such provider or type.
+    pub fn attr_is_dynamic(&self, provider_key: &str, mode: Mode, ty: &str, attr: &str) -> bool {
+        self.schema_for(provider_key, mode, ty)
+            .ok()
+            .and_then(|s| s.attributes.get(attr))
+            .is_some_and(|a| a.ty == terrane_core::Type::Any)
+    }
+
     /// Loads state from the store.
     pub fn load_state(&mut self, store: &dyn StateStore) -> Result<(), Diagnostics> {
         let state = read_state(store, &self.opts.workspace)?;

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, ProviderRegistry, Value};
 pub use terrane_state::{LockInfo, OutputRecord, RunRecord, DEFAULT_FILE};
-use terrane_state::{RunCounts, StateError, StateStore, Store};
+use terrane_state::{RunCounts, StateError, StateStore, StepWrite, Store};
 use tokio::sync::watch;
 
 use crate::apply::{check_saved_plan, ApplyOutcome};
@@ -217,6 +217,17 @@ impl Workspace {
         recs.iter()
             .map(|r| StateInstance::from_record(r).map_err(Diagnostics::from))
             .collect()
+    }
+
+    /// The workspace's state with its lineage and serial, as [`crate::tfstate`] writes it.
+    pub fn tfstate(&self) -> Result<crate::tfstate::TfState, Diagnostics> {
+        let meta = self.store.workspace(&self.name).map_err(read_err)?;
+        Ok(crate::tfstate::TfState {
+            lineage: meta.lineage,
+            serial: meta.serial,
+            resources: self.store.resources(&self.name).map_err(read_err)?,
+            outputs: self.store.outputs(&self.name).map_err(read_err)?,
+        })
     }
 
     /// Past runs of this workspace, oldest first.
@@ -469,6 +480,47 @@ impl<'w> Locked<'w> {
             }
         }
         Ok(removed)
+    }
+
+    /// Takes a Terraform state's objects and outputs as this workspace's state
+    /// (`state import-tfstate`): one batch of writes, so the state is the file's or as it was.
+    /// Refused while the workspace holds resources, unless `replace`, which first forgets them
+    /// (the objects are not touched). Returns how many instances were imported.
+    pub fn import_tfstate(
+        &self,
+        state: &crate::tfstate::TfState,
+        replace: bool,
+    ) -> Result<usize, Diagnostics> {
+        let held = self.ws.store.resources(&self.ws.name).map_err(read_err)?;
+        if !held.is_empty() && !replace {
+            return Err(Diagnostic::error(
+                "Workspace state is not empty",
+                format!(
+                    "Workspace {:?} already holds {} resource instance(s). Importing would mix two states; use another workspace, or -replace to forget what it holds (the real objects are not touched).",
+                    self.ws.name,
+                    held.len()
+                ),
+            )
+            .into());
+        }
+        for r in &state.resources {
+            StateInstance::from_record(r).map_err(Diagnostics::from)?;
+        }
+        let mut steps: Vec<StepWrite> = held
+            .iter()
+            .filter(|h| !state.resources.iter().any(|r| r.address == h.address))
+            .map(|h| StepWrite::Delete(h.address.clone()))
+            .collect();
+        steps.extend(state.resources.iter().cloned().map(StepWrite::Put));
+        self.ws
+            .store
+            .apply_steps(&self.ws.name, &steps)
+            .map_err(write_err)?;
+        self.ws
+            .store
+            .set_outputs(&self.ws.name, &state.outputs)
+            .map_err(write_err)?;
+        Ok(state.resources.len())
     }
 
     /// Marks the managed instance at `addr` tainted (or, with `tainted` false, no longer

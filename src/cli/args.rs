@@ -52,6 +52,10 @@ pub struct PlanArgs {
     /// Only these resources (and what they depend on).
     #[arg(long = "target", value_name = "ADDRESS")]
     pub targets: Vec<String>,
+    /// Everything but these resources (and what depends on them; in a destroy, what they
+    /// depend on), as OpenTofu's -exclude.
+    #[arg(long = "exclude", value_name = "ADDRESS")]
+    pub excludes: Vec<String>,
     /// Replace this resource instance even if nothing changed.
     #[arg(long = "replace", value_name = "ADDRESS")]
     pub replace: Vec<String>,
@@ -478,6 +482,18 @@ pub enum StateCommand {
     Mv {
         source: String,
         destination: String,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Print the state in Terraform's state format (version 4), as `terraform.tfstate` holds it.
+    Pull,
+    /// Take a Terraform state file (format 4) as this workspace's state: its objects become
+    /// Terrane's, nothing is created again.
+    ImportTfstate {
+        file: std::path::PathBuf,
+        /// Forget what the workspace holds first (the real objects are not touched).
+        #[arg(long)]
+        replace: bool,
         #[command(flatten)]
         lock: LockArgs,
     },

@@ -24,16 +24,7 @@ pub async fn init(ctx: &Ctx, a: &InitArgs) -> CmdResult {
         println!();
     }
     // Every provider the configuration needs must be available.
-    let registry = super::plugins::registry(ctx, &config)?;
-    Session::new(
-        config,
-        registry,
-        SessionOptions {
-            workspace: ctx.workspace.clone(),
-            validate_only: true,
-            ..Default::default()
-        },
-    )?;
+    schema_session(ctx, config)?;
     println!(
         "Initialized state database {} (workspace {:?}).",
         ws.location(),
@@ -167,7 +158,11 @@ pub fn output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> CmdResult
                 .map(|o| {
                     (
                         o.name.clone(),
-                        serde_json::json!({"sensitive": o.sensitive, "value": o.value}),
+                        serde_json::json!({
+                            "sensitive": o.sensitive,
+                            "type": Value::from_json(&o.value).type_json(),
+                            "value": o.value,
+                        }),
                     )
                 })
                 .collect();
@@ -290,6 +285,24 @@ fn mask_plan_json(plan: &Plan) -> serde_json::Value {
     j
 }
 
+/// A session over the configuration (nothing configured, nothing called), for its providers'
+/// schemas.
+fn schema_session(
+    ctx: &Ctx,
+    config: terrane_engine::config::Config,
+) -> Result<Session, Diagnostics> {
+    let registry = super::plugins::registry(ctx, &config)?;
+    Session::new(
+        config,
+        registry,
+        SessionOptions {
+            workspace: ctx.workspace.clone(),
+            validate_only: true,
+            ..Default::default()
+        },
+    )
+}
+
 pub fn state(ctx: &Ctx, cmd: StateCommand) -> CmdResult {
     match cmd {
         StateCommand::List { addresses } => {
@@ -351,6 +364,49 @@ pub fn state(ctx: &Ctx, cmd: StateCommand) -> CmdResult {
             );
             locked.state_mv(&src, &dst)?;
             println!("Move \"{src}\" to \"{dst}\"\nSuccessfully moved 1 object(s).");
+            Ok(0)
+        }
+        StateCommand::Pull => {
+            let state = ctx.open_workspace()?.tfstate()?;
+            let session = schema_session(ctx, load(ctx)?)?;
+            let dynamic = |p: &str, m: terrane_core::Mode, t: &str, a: &str| {
+                session.attr_is_dynamic(p, m, t, a)
+            };
+            let j = terrane_engine::tfstate::to_v4(&state, &dynamic);
+            println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+            Ok(0)
+        }
+        StateCommand::ImportTfstate {
+            file,
+            replace,
+            lock: la,
+        } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                err(
+                    "Failed to read the state file",
+                    format!("{}: {e}", file.display()),
+                )
+            })?;
+            let session = schema_session(ctx, load(ctx)?)?;
+            let dynamic = |p: &str, m: terrane_core::Mode, t: &str, a: &str| {
+                session.attr_is_dynamic(p, m, t, a)
+            };
+            let state = terrane_engine::tfstate::from_v4(&text, &dynamic).map_err(|e| {
+                err(
+                    "Invalid Terraform state",
+                    format!("{}: {e}", file.display()),
+                )
+            })?;
+            let ws = ctx.open_workspace()?;
+            let locked = lock(ctx, &ws, "terrane state import-tfstate", &la)?;
+            let n = locked.import_tfstate(&state, replace)?;
+            println!(
+                "Imported {n} resource instance(s) and {} output(s) from {} (Terraform lineage {}, serial {}).",
+                state.outputs.len(),
+                file.display(),
+                state.lineage,
+                state.serial
+            );
             Ok(0)
         }
     }

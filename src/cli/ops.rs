@@ -46,13 +46,21 @@ fn options(args: &PlanArgs, destroy: bool) -> Result<PlanOptions, Diagnostics> {
             InstanceAddr::parse(r).map_err(|e| err("Invalid -replace address", e.to_string()))?,
         );
     }
-    for t in &args.targets {
-        if InstanceAddr::parse(t).is_err() && !t.starts_with("module.") {
-            return Err(err(
-                "Invalid -target address",
-                format!("{t:?} is not a resource, instance or module address."),
-            ));
+    for (flag, addrs) in [("-target", &args.targets), ("-exclude", &args.excludes)] {
+        for t in addrs {
+            if InstanceAddr::parse(t).is_err() && !t.starts_with("module.") {
+                return Err(err(
+                    &format!("Invalid {flag} address"),
+                    format!("{t:?} is not a resource, instance or module address."),
+                ));
+            }
         }
+    }
+    if !args.targets.is_empty() && !args.excludes.is_empty() {
+        return Err(err(
+            "Incompatible command-line options",
+            "The -target and -exclude options are mutually-exclusive.",
+        ));
     }
     if args.refresh_only && (destroy || !args.refresh) {
         return Err(err(
@@ -69,6 +77,7 @@ fn options(args: &PlanArgs, destroy: bool) -> Result<PlanOptions, Diagnostics> {
         refresh_only: args.refresh_only,
         refresh: args.refresh,
         targets: args.targets.clone(),
+        excludes: args.excludes.clone(),
         replace,
     })
 }

@@ -162,6 +162,26 @@ impl Value {
         }
     }
 
+    /// The type of the value as Terraform writes types in JSON (`output -json`, `show -json`):
+    /// `"string"`, `"number"`, `"bool"`, `["tuple", [...]]` for a list and `["object", {...}]`
+    /// for a map, the types of their elements inside; `"dynamic"` for null and unknown. It is the
+    /// value's own type, as Terraform's is for an output that converts nothing.
+    pub fn type_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Value::String(_) => json!("string"),
+            Value::Number(_) => json!("number"),
+            Value::Bool(_) => json!("bool"),
+            Value::List(l) => json!(["tuple", l.iter().map(Value::type_json).collect::<Vec<_>>()]),
+            Value::Map(m) => {
+                let fields: serde_json::Map<String, serde_json::Value> =
+                    m.iter().map(|(k, v)| (k.clone(), v.type_json())).collect();
+                json!(["object", fields])
+            }
+            Value::Null | Value::Unknown => json!("dynamic"),
+        }
+    }
+
     /// The text form in which values cross the plugin contract: JSON, unknown values marked
     /// as in [`Value::to_json_with_unknown`].
     pub fn to_wire(&self) -> String {
@@ -279,6 +299,27 @@ impl From<i64> for Value {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_values_type_is_written_as_terraform_writes_types() {
+        let v = Value::map([
+            ("name", Value::from("web")),
+            (
+                "ports",
+                Value::List(vec![Value::Number(80.0), Value::Bool(true)]),
+            ),
+            ("none", Value::Null),
+        ]);
+        assert_eq!(
+            v.type_json(),
+            serde_json::json!(["object", {
+                "name": "string",
+                "none": "dynamic",
+                "ports": ["tuple", ["number", "bool"]],
+            }])
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -29,6 +29,9 @@ pub struct PlanOptions {
     pub refresh: bool,
     /// `-target` addresses (resources, instances or modules).
     pub targets: Vec<String>,
+    /// `-exclude` addresses (OpenTofu's): everything but these and what depends on them (in a
+    /// destroy: everything but these and what they depend on).
+    pub excludes: Vec<String>,
     /// `-replace` instance addresses.
     pub replace: Vec<InstanceAddr>,
 }
@@ -99,6 +102,8 @@ impl Session {
         // outside -target do; only outputs are evaluated again.
         let targeted = if opts.refresh_only {
             Some(HashSet::new())
+        } else if !opts.excludes.is_empty() {
+            Some(self.exclude_complement(&opts.excludes))
         } else {
             self.target_closure(&opts.targets)
         };
@@ -127,6 +132,14 @@ impl Session {
         } = walk;
         if targeted.is_none() {
             changes.extend(self.plan_orphans());
+        } else if !opts.excludes.is_empty() && !opts.refresh_only {
+            // An orphan goes unless it is excluded or a kept object depends on it.
+            let kept = self.excluded_in_state(&opts.excludes, false);
+            changes.extend(
+                self.plan_orphans()
+                    .into_iter()
+                    .filter(|c| !kept.contains(&c.addr)),
+            );
         }
         // In the graph's order; the same mistake in every instance of a resource once.
         let mut diags = Diagnostics::new();
@@ -200,12 +213,7 @@ impl Session {
         let mut stack: Vec<NodeId> = self
             .graph
             .resource_nodes()
-            .filter(|(_, addr, _)| {
-                let probe = addr.instance(InstanceKey::None);
-                targets
-                    .iter()
-                    .any(|t| target_matches(t, &probe) || t.starts_with(&format!("{addr}[")))
-            })
+            .filter(|(_, addr, _)| Self::selects(targets, addr))
             .map(|(i, _, _)| i)
             .collect();
         while let Some(i) = stack.pop() {
@@ -214,6 +222,84 @@ impl Session {
             }
         }
         Some(set)
+    }
+
+    /// Does the resource node `addr` fall under one of `addrs` (resource, instance or module
+    /// addresses, as `-target` takes them)?
+    fn selects(addrs: &[String], addr: &ResourceAddr) -> bool {
+        let probe = addr.instance(InstanceKey::None);
+        addrs
+            .iter()
+            .any(|t| target_matches(t, &probe) || t.starts_with(&format!("{addr}[")))
+    }
+
+    /// Resource nodes left to plan under -exclude: all but the excluded ones and everything
+    /// that depends on them.
+    fn exclude_complement(&self, excludes: &[String]) -> HashSet<NodeId> {
+        let mut excluded: HashSet<NodeId> = self
+            .graph
+            .resource_nodes()
+            .filter(|(_, addr, _)| Self::selects(excludes, addr))
+            .map(|(i, _, _)| i)
+            .collect();
+        loop {
+            let more: Vec<NodeId> = self
+                .graph
+                .resource_deps
+                .iter()
+                .filter(|(i, deps)| {
+                    !excluded.contains(i) && deps.iter().any(|d| excluded.contains(d))
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            excluded.extend(more);
+        }
+        self.graph
+            .resource_nodes()
+            .map(|(i, _, _)| i)
+            .filter(|i| !excluded.contains(i))
+            .collect()
+    }
+
+    /// Instances in state that -exclude keeps: those it names, and, following the dependencies
+    /// state records, what depends on them (`upstream` false: a plan keeps their dependents
+    /// unchanged) or what they depend on (`upstream` true: a destroy keeps what they need).
+    fn excluded_in_state(&self, excludes: &[String], upstream: bool) -> BTreeSet<InstanceAddr> {
+        let mut kept: BTreeSet<InstanceAddr> = self
+            .state
+            .keys()
+            .filter(|a| excludes.iter().any(|t| target_matches(t, a)))
+            .cloned()
+            .collect();
+        loop {
+            let res: HashSet<String> = kept.iter().map(|a| a.resource.to_string()).collect();
+            let needed: HashSet<&String> = kept
+                .iter()
+                .filter(|_| upstream)
+                .flat_map(|k| self.state[k].deps.iter())
+                .collect();
+            let more: Vec<InstanceAddr> = self
+                .state
+                .values()
+                .filter(|s| !kept.contains(&s.addr))
+                .filter(|s| {
+                    if upstream {
+                        needed.contains(&s.addr.resource.to_string())
+                    } else {
+                        s.deps.iter().any(|d| res.contains(d))
+                    }
+                })
+                .map(|s| s.addr.clone())
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            kept.extend(more);
+        }
+        kept
     }
 
     /// The instances of `addr` in state: a range of the state map, which orders instances by
@@ -277,6 +363,10 @@ impl Session {
                 }
                 selected.extend(more);
             }
+        }
+        if !opts.excludes.is_empty() {
+            let kept = self.excluded_in_state(&opts.excludes, true);
+            selected.retain(|a| !kept.contains(a));
         }
         let mut diags = Diagnostics::new();
         let mut out = Vec::new();

