@@ -40,10 +40,13 @@ pub enum TfStateError {
 /// `provider`, in `mode`) has dynamic type in the provider's schema.
 pub type IsDynamic<'a> = dyn Fn(&str, Mode, &str, &str) -> bool + 'a;
 
+/// A resource, its provider, and its instances (key, instance JSON), in state order.
+type Grouped = (ResourceAddr, String, Vec<(InstanceKey, J)>);
+
 /// `state` as Terraform writes `terraform.tfstate`.
 pub fn to_v4(state: &TfState, dynamic: &IsDynamic) -> J {
     // Resources in order of address; instances of one resource together, as Terraform has them.
-    let mut resources: Vec<(ResourceAddr, String, Vec<(InstanceKey, J)>)> = Vec::new();
+    let mut resources: Vec<Grouped> = Vec::new();
     for r in &state.resources {
         let Ok(addr) = InstanceAddr::parse(&r.address) else {
             continue;
@@ -247,7 +250,7 @@ pub fn from_v4(text: &str, dynamic: &IsDynamic) -> Result<TfState, TfStateError>
 /// `module.a.module.b` as a module path; `None` for an instance key (`module.a[0]`).
 fn module_path(s: &str) -> Option<ModulePath> {
     let parts: Vec<&str> = s.split('.').collect();
-    if parts.len() % 2 != 0 {
+    if !parts.len().is_multiple_of(2) {
         return None;
     }
     let mut path = ModulePath::root();
