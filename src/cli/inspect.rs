@@ -89,17 +89,7 @@ fn init_backend(ctx: &Ctx, a: &InitArgs) -> Result<terrane_engine::Workspace, Di
 
 pub async fn validate(ctx: &Ctx, json: bool) -> CmdResult {
     let result = async {
-        let config = load(ctx)?;
-        let registry = super::plugins::registry(ctx, &config)?;
-        let mut s = Session::new(
-            config,
-            registry,
-            SessionOptions {
-                workspace: ctx.workspace.clone(),
-                validate_only: true,
-                ..Default::default()
-            },
-        )?;
+        let mut s = schema_session(ctx, load(ctx)?)?;
         s.plan(None, &PlanOptions::default()).await
     }
     .await;
@@ -285,8 +275,8 @@ fn mask_plan_json(plan: &Plan) -> serde_json::Value {
     j
 }
 
-/// A session over the configuration (nothing configured, nothing called), for its providers'
-/// schemas.
+/// A session over the configuration for validation: providers instantiated, nothing
+/// configured, nothing called (their schemas, and validate's plan).
 fn schema_session(
     ctx: &Ctx,
     config: terrane_engine::config::Config,

@@ -5,7 +5,7 @@
 mod refresh;
 mod walker;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, ResourceAddr, Value};
@@ -236,26 +236,23 @@ impl Session {
     /// Resource nodes left to plan under -exclude: all but the excluded ones and everything
     /// that depends on them.
     fn exclude_complement(&self, excludes: &[String]) -> HashSet<NodeId> {
-        let mut excluded: HashSet<NodeId> = self
+        let mut dependents: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+        for (i, deps) in self.graph.resource_deps.iter() {
+            for &d in deps {
+                dependents.entry(d).or_default().push(i);
+            }
+        }
+        let mut excluded = HashSet::new();
+        let mut stack: Vec<NodeId> = self
             .graph
             .resource_nodes()
             .filter(|(_, addr, _)| Self::selects(excludes, addr))
             .map(|(i, _, _)| i)
             .collect();
-        loop {
-            let more: Vec<NodeId> = self
-                .graph
-                .resource_deps
-                .iter()
-                .filter(|(i, deps)| {
-                    !excluded.contains(i) && deps.iter().any(|d| excluded.contains(d))
-                })
-                .map(|(i, _)| i)
-                .collect();
-            if more.is_empty() {
-                break;
+        while let Some(i) = stack.pop() {
+            if excluded.insert(i) {
+                stack.extend(dependents.get(&i).into_iter().flatten().copied());
             }
-            excluded.extend(more);
         }
         self.graph
             .resource_nodes()
@@ -268,15 +265,25 @@ impl Session {
     /// state records, what depends on them (`upstream` false: a plan keeps their dependents
     /// unchanged) or what they depend on (`upstream` true: a destroy keeps what they need).
     fn excluded_in_state(&self, excludes: &[String], upstream: bool) -> BTreeSet<InstanceAddr> {
-        let mut kept: BTreeSet<InstanceAddr> = self
+        let seed = self
             .state
             .keys()
             .filter(|a| excludes.iter().any(|t| target_matches(t, a)))
             .cloned()
             .collect();
+        self.state_closure(seed, upstream)
+    }
+
+    /// `set` and, following the dependencies state records, every instance that depends on
+    /// one of them (`upstream` false) or that one of them depends on (`upstream` true).
+    fn state_closure(
+        &self,
+        mut set: BTreeSet<InstanceAddr>,
+        upstream: bool,
+    ) -> BTreeSet<InstanceAddr> {
         loop {
-            let res: HashSet<String> = kept.iter().map(|a| a.resource.to_string()).collect();
-            let needed: HashSet<&String> = kept
+            let res: HashSet<String> = set.iter().map(|a| a.resource.to_string()).collect();
+            let needed: HashSet<&String> = set
                 .iter()
                 .filter(|_| upstream)
                 .flat_map(|k| self.state[k].deps.iter())
@@ -284,7 +291,7 @@ impl Session {
             let more: Vec<InstanceAddr> = self
                 .state
                 .values()
-                .filter(|s| !kept.contains(&s.addr))
+                .filter(|s| !set.contains(&s.addr))
                 .filter(|s| {
                     if upstream {
                         needed.contains(&s.addr.resource.to_string())
@@ -295,11 +302,10 @@ impl Session {
                 .map(|s| s.addr.clone())
                 .collect();
             if more.is_empty() {
-                break;
+                return set;
             }
-            kept.extend(more);
+            set.extend(more);
         }
-        kept
     }
 
     /// The instances of `addr` in state: a range of the state map, which orders instances by
@@ -347,22 +353,7 @@ impl Session {
             .collect();
         if !opts.targets.is_empty() {
             // Also destroy whatever depends on a destroyed resource.
-            loop {
-                let res: HashSet<String> =
-                    selected.iter().map(|a| a.resource.to_string()).collect();
-                let more: Vec<InstanceAddr> = self
-                    .state
-                    .values()
-                    .filter(|s| {
-                        !selected.contains(&s.addr) && s.deps.iter().any(|d| res.contains(d))
-                    })
-                    .map(|s| s.addr.clone())
-                    .collect();
-                if more.is_empty() {
-                    break;
-                }
-                selected.extend(more);
-            }
+            selected = self.state_closure(selected, false);
         }
         if !opts.excludes.is_empty() {
             let kept = self.excluded_in_state(&opts.excludes, true);
