@@ -3,6 +3,7 @@
 //! ELBv2 listener forwards and tags, target health, and CloudWatch alarm states. Every call
 //! goes through the same clients (endpoints, retries, counters) as the resources.
 
+use crate::error::OrSdk;
 use async_trait::async_trait;
 use aws_sdk_ecr::primitives::Blob;
 use terrane_core::delivery::{Delivery, Image, Pushed, Service, Weighted};
@@ -26,7 +27,7 @@ impl Clients {
             .repository_name(repository)
             .send()
             .await
-            .map_err(|e| sdk("InitiateLayerUpload", e))?;
+            .or_sdk("InitiateLayerUpload")?;
         let id = up.upload_id().unwrap_or_default().to_string();
         let part = up
             .part_size()
@@ -43,7 +44,7 @@ impl Clients {
                 .layer_part_blob(Blob::new(chunk.to_vec()))
                 .send()
                 .await
-                .map_err(|e| sdk("UploadLayerPart", e))?;
+                .or_sdk("UploadLayerPart")?;
             first += chunk.len();
         }
         let done = self
@@ -54,7 +55,7 @@ impl Clients {
             .layer_digests(digest)
             .send()
             .await
-            .map_err(|e| sdk("CompleteLayerUpload", e))?;
+            .or_sdk("CompleteLayerUpload")?;
         match done.layer_digest() {
             Some(d) if d != digest => Err(AwsError::new(
                 "CompleteLayerUpload",
@@ -154,7 +155,7 @@ impl Delivery for Clients {
                 .image_tag(tag)
                 .send()
                 .await
-                .map_err(|e| sdk("PutImage", e))
+                .or_sdk("PutImage")
             {
                 Ok(out) => {
                     digest = out
@@ -206,7 +207,7 @@ impl Delivery for Clients {
             )
             .send()
             .await
-            .map_err(|e| sdk("DescribeImages", e));
+            .or_sdk("DescribeImages");
         match out {
             Ok(o) => Ok(o
                 .image_details()

@@ -328,3 +328,25 @@ mod tests {
         assert!(!e.into_provider_error().retryable);
     }
 }
+
+/// An SDK call's answer with its error as `sdk(operation, e)`:
+/// `req.send().await.or_sdk("CreateVpc")?`, or `.done("DeleteVpc")` where only success counts.
+pub trait OrSdk<T> {
+    fn or_sdk(self, operation: &'static str) -> Result<T>;
+    fn done(self, operation: &'static str) -> Result<()>
+    where
+        Self: Sized,
+    {
+        self.or_sdk(operation).map(|_| ())
+    }
+}
+
+impl<T, E, R> OrSdk<T> for std::result::Result<T, aws_sdk_ec2::error::SdkError<E, R>>
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    fn or_sdk(self, operation: &'static str) -> Result<T> {
+        self.map_err(|e| sdk(operation, e))
+    }
+}

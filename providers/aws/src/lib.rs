@@ -26,12 +26,12 @@ use terrane_core::{
 };
 
 pub use config::Clients;
-use resources::AwsResource;
+use resources::Kind;
 pub use signer::PluginSigner;
 
 pub struct AwsProvider {
     schema: ProviderSchema,
-    resources: BTreeMap<&'static str, Arc<dyn AwsResource>>,
+    resources: BTreeMap<&'static str, Arc<Kind>>,
     data: BTreeMap<&'static str, Arc<dyn resources::AwsData>>,
     clients: OnceLock<Clients>,
 }
@@ -81,7 +81,7 @@ impl AwsProvider {
             .ok_or_else(|| ProviderError::new("the aws provider was used before it was configured"))
     }
 
-    fn resource(&self, ty: &str) -> Result<&Arc<dyn AwsResource>, ProviderError> {
+    fn resource(&self, ty: &str) -> Result<&Arc<Kind>, ProviderError> {
         self.resources.get(ty).ok_or_else(|| {
             ProviderError::new(format!("the aws provider has no resource type {ty}"))
         })
@@ -251,7 +251,7 @@ impl Provider for AwsProvider {
         let found = match r.read_many(cx, states).await {
             Err(e) if e.is_access_denied() => {
                 tracing::debug!(type_name, error = %e, "batched read denied; reading one by one");
-                resources::lifecycle::read_one_by_one(r.as_ref(), cx, states).await
+                resources::lifecycle::read_one_by_one(&**r.as_ref(), cx, states).await
             }
             other => other,
         }

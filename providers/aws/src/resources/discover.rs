@@ -15,18 +15,18 @@ use std::sync::Arc;
 
 use terrane_core::{DiscoverFilter, DiscoveredObject, FoundBy};
 
-use super::kind::AwsResource;
+use super::kind::Kind;
 use super::order::discovered;
 use crate::config::Clients;
-use crate::error::{sdk, Result};
+use crate::error::{OrSdk, Result};
 
 /// The objects that match `filter` among the types of `kinds`.
 pub async fn discover(
     cx: &Clients,
-    kinds: &BTreeMap<&'static str, Arc<dyn AwsResource>>,
+    kinds: &BTreeMap<&'static str, Arc<Kind>>,
     filter: &DiscoverFilter,
 ) -> Result<Vec<DiscoveredObject>> {
-    let wanted: Vec<&Arc<dyn AwsResource>> = kinds
+    let wanted: Vec<&Arc<Kind>> = kinds
         .values()
         .filter(|k| {
             filter.wants_type(k.name())
@@ -124,10 +124,7 @@ pub async fn discover(
 /// cycle, and no deletion waits on a retry). When the rule type is excluded from the filter,
 /// the group revokes its own rules as it is deleted, as aws-nuke and Terraform's sweepers do,
 /// and a group still named by another waits for that one in a dependency retry.
-fn detach_group_rules(
-    o: &mut DiscoveredObject,
-    rules: Option<&dyn AwsResource>,
-) -> Vec<DiscoveredObject> {
+fn detach_group_rules(o: &mut DiscoveredObject, rules: Option<&Kind>) -> Vec<DiscoveredObject> {
     if o.type_name != "aws_security_group" {
         return Vec::new();
     }
@@ -184,7 +181,7 @@ async fn tagged_arns(
         .send()
         .try_collect()
         .await
-        .map_err(|e| sdk("GetResources", e))?;
+        .or_sdk("GetResources")?;
     let mut out: BTreeMap<(&'static str, &'static str), BTreeSet<String>> = BTreeMap::new();
     for m in pages
         .into_iter()

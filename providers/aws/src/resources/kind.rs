@@ -29,17 +29,101 @@ impl Listed {
     }
 }
 
-#[async_trait]
-pub trait AwsResource: Send + Sync {
-    fn name(&self) -> &'static str;
+/// One row of the table: a type's name and what discovery and deletion order know of it, as
+/// data, beside the code that does its calls ([`AwsResource`]).
+pub struct Kind {
+    name: &'static str,
+    taggable: bool,
+    tagging_type: Option<(&'static str, &'static str)>,
+    references: &'static [(&'static str, &'static str)],
+    delete_after: &'static [(&'static str, &'static str)],
+    listed_on_request_only: bool,
+    ops: Box<dyn AwsResource>,
+}
+
+impl Kind {
+    pub fn new(name: &'static str, ops: impl AwsResource + 'static) -> Kind {
+        Kind {
+            name,
+            taggable: true,
+            tagging_type: None,
+            references: &[],
+            delete_after: &[],
+            listed_on_request_only: false,
+            ops: Box::new(ops),
+        }
+    }
+    /// Covered by the Resource Groups Tagging API, under this service and resource type.
+    pub fn tagging(mut self, service: &'static str, resource_type: &'static str) -> Kind {
+        self.tagging_type = Some((service, resource_type));
+        self
+    }
+    pub fn refs(mut self, references: &'static [(&'static str, &'static str)]) -> Kind {
+        self.references = references;
+        self
+    }
+    pub fn after(mut self, types: &'static [(&'static str, &'static str)]) -> Kind {
+        self.delete_after = types;
+        self
+    }
+    /// Has no `tags` / `tags_all`.
+    pub fn untagged(mut self) -> Kind {
+        self.taggable = false;
+        self
+    }
+    /// See [`Kind::listed_on_request_only`].
+    pub fn on_request_only(mut self) -> Kind {
+        self.listed_on_request_only = true;
+        self
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
     /// The type's schema: `schema/resources/<name>.json` ([`crate::resources::schemas`]).
-    fn schema(&self) -> ResourceSchema {
-        schemas::resource(self.name()).unwrap_or_else(|e| panic!("{e}"))
+    pub fn schema(&self) -> ResourceSchema {
+        schemas::resource(self.name).unwrap_or_else(|e| panic!("{e}"))
     }
     /// Has `tags` / `tags_all` (default_tags apply); the provider adds both to the schema.
-    fn taggable(&self) -> bool {
-        true
+    pub fn taggable(&self) -> bool {
+        self.taggable
     }
+    /// Attributes of this type's state that hold the id, ARN or name of another object, with
+    /// that object's type: `("vpc_id", "aws_vpc")`, or a path into nested blocks such as
+    /// `("default_action.target_group_arn", "aws_lb_target_group")`. A discovered object carries
+    /// them as references, and is deleted before what they point at.
+    pub fn references(&self) -> &'static [(&'static str, &'static str)] {
+        self.references
+    }
+    /// Types every object of which is deleted before any object of this type, where no
+    /// reference says so, each with the reason.
+    pub fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
+        self.delete_after
+    }
+    /// The service and resource type that this type's ARNs carry (`("ec2", "vpc")`) where the
+    /// Resource Groups Tagging API covers it: discovery by tags then asks that API first.
+    pub fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
+        self.tagging_type
+    }
+    /// Objects of this type are also inline blocks of another type (routes of a route table,
+    /// rules of a security group) and indistinguishable from them in the API: discovery lists
+    /// them only when asked for this type by name, and deleting their parent deletes them.
+    pub fn listed_on_request_only(&self) -> bool {
+        self.listed_on_request_only
+    }
+}
+
+impl std::ops::Deref for Kind {
+    type Target = dyn AwsResource;
+    fn deref(&self) -> &(dyn AwsResource + 'static) {
+        &*self.ops
+    }
+}
+
+/// The calls of one resource type; its name and the rest of what the table says of it are
+/// its [`Kind`].
+#[async_trait]
+pub trait AwsResource: Send + Sync {
     fn validate(&self, _config: &Value) -> Vec<Diagnostic> {
         Vec::new()
     }
@@ -52,31 +136,8 @@ pub trait AwsResource: Send + Sync {
         _requires_replace: &mut Vec<AttrPath>,
     ) {
     }
-    /// Attributes of this type's state that hold the id, ARN or name of another object, with
-    /// that object's type: `("vpc_id", "aws_vpc")`, or a path into nested blocks such as
-    /// `("default_action.target_group_arn", "aws_lb_target_group")`. A discovered object carries
-    /// them as references, and is deleted before what they point at.
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[]
-    }
-    /// Types every object of which is deleted before any object of this type, where no
-    /// reference says so, each with the reason.
-    fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
-        &[]
-    }
-    /// The service and resource type that this type's ARNs carry (`("ec2", "vpc")`) where the
-    /// Resource Groups Tagging API covers it: discovery by tags then asks that API first.
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        None
-    }
-    /// Objects of this type are also inline blocks of another type (routes of a route table,
-    /// rules of a security group) and indistinguishable from them in the API: discovery lists
-    /// them only when asked for this type by name, and deleting their parent deletes them.
-    fn listed_on_request_only(&self) -> bool {
-        false
-    }
     /// Every object of this type in the account and region, as state values (at least `id`,
-    /// the tags and the attributes [`AwsResource::references`] names), paginated.
+    /// the tags and the attributes [`Kind::references`] names), paginated.
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>>;
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value>;
     /// `None` when the object no longer exists.

@@ -142,7 +142,7 @@ pub async fn read_back<K: AwsResource + ?Sized>(
 ) -> Result<Value> {
     kind.read(cx, id, planned)
         .await?
-        .ok_or_else(|| vanished("Read", kind.name(), id))
+        .ok_or_else(|| vanished("Read", "the object", id))
 }
 
 /// The `key` attribute (`id`, `arn`, `name`) of each prior that has one.

@@ -1,16 +1,16 @@
-//! Deletion order as data: what each type's objects point at ([`AwsResource::references`]) and
-//! which types go before which where no reference says so ([`AwsResource::delete_after`]).
+//! Deletion order as data: what each type's objects point at ([`Kind::references`]) and
+//! which types go before which where no reference says so ([`Kind::delete_after`]).
 //! From a state value, [`discovered`] makes the object discovery reports; the engine's
 //! [`terrane_core::DeletionGraph`] orders them.
 
 use terrane_core::{DeletionRule, DiscoveredObject, FoundBy, Reference, Value};
 
-use super::kind::AwsResource;
+use super::kind::Kind;
 use super::value::str_map;
 
 /// The references a state value of `kind` holds, following each path of
-/// [`AwsResource::references`] through nested blocks and lists.
-pub fn references_of(kind: &dyn AwsResource, state: &Value) -> Vec<Reference> {
+/// [`Kind::references`] through nested blocks and lists.
+pub fn references_of(kind: &Kind, state: &Value) -> Vec<Reference> {
     let mut out = Vec::new();
     for (path, ty) in kind.references() {
         let mut ids = Vec::new();
@@ -40,7 +40,7 @@ fn collect(v: &Value, path: &[&str], out: &mut Vec<String>) {
 
 /// The object discovery reports for a state value of `kind`: its id, its ARN and name as
 /// aliases, its tags, and its references.
-pub fn discovered(kind: &dyn AwsResource, state: &Value, found_by: FoundBy) -> DiscoveredObject {
+pub fn discovered(kind: &Kind, state: &Value, found_by: FoundBy) -> DiscoveredObject {
     let s = |k: &str| state.get(k).and_then(Value::as_str).unwrap_or_default();
     let mut tags = str_map(state, "tags_all");
     if tags.is_empty() {
@@ -63,7 +63,7 @@ pub fn discovered(kind: &dyn AwsResource, state: &Value, found_by: FoundBy) -> D
 
 /// The type-level rules of every type in `kinds`.
 pub fn deletion_rules<'a>(
-    kinds: impl IntoIterator<Item = &'a std::sync::Arc<dyn AwsResource>>,
+    kinds: impl IntoIterator<Item = &'a std::sync::Arc<Kind>>,
 ) -> Vec<DeletionRule> {
     kinds
         .into_iter()
@@ -86,7 +86,7 @@ mod tests {
 
     use super::*;
 
-    fn kinds() -> BTreeMap<&'static str, Arc<dyn AwsResource>> {
+    fn kinds() -> BTreeMap<&'static str, Arc<Kind>> {
         super::super::all()
             .into_iter()
             .map(|k| (k.name(), k))

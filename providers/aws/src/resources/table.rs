@@ -3,48 +3,135 @@
 
 use std::sync::Arc;
 
-use super::kind::{AwsData, AwsResource};
+use super::kind::{AwsData, Kind};
 use super::{cloudwatch, data, ec2, ecr, ecs, eks, elasticache, elb, iam, logs, s3, ssm};
 
 /// Every resource type, in the order of this table.
-pub fn all() -> Vec<Arc<dyn AwsResource>> {
-    vec![
-        Arc::new(ec2::Ec2Kind(ec2::Vpc)),
-        Arc::new(ec2::Ec2Kind(ec2::Subnet)),
-        Arc::new(ec2::Ec2Kind(ec2::InternetGateway)),
-        Arc::new(ec2::Ec2Kind(ec2::RouteTable)),
-        Arc::new(ec2::RouteTableAssociation),
-        Arc::new(iam::IamRole),
-        Arc::new(iam::IamRolePolicyAttachment),
-        Arc::new(iam::IamPolicy),
-        Arc::new(iam::IamRolePolicy),
-        Arc::new(iam::InstanceProfile),
-        Arc::new(iam::OidcProvider),
-        Arc::new(ec2::Ec2Kind(ec2::SecurityGroup)),
-        Arc::new(ec2::Ec2Kind(ec2::Eip)),
-        Arc::new(ec2::Ec2Kind(ec2::NatGateway)),
-        Arc::new(logs::LogGroup),
-        Arc::new(ecs::EcsCluster),
-        Arc::new(ecs::EcsTaskDefinition),
-        Arc::new(ecs::EcsService),
-        Arc::new(elb::Lb),
-        Arc::new(elb::TargetGroup),
-        Arc::new(elb::Listener),
-        Arc::new(elb::ListenerRule),
-        Arc::new(elb::TargetGroupAttachment),
-        Arc::new(elasticache::SubnetGroup),
-        Arc::new(elasticache::ReplicationGroup),
-        Arc::new(ecr::Repository),
-        Arc::new(ecr::LifecyclePolicy),
-        Arc::new(eks::EksCluster),
-        Arc::new(eks::NodeGroup),
-        Arc::new(eks::FargateProfile),
-        Arc::new(ec2::Route),
-        Arc::new(ec2::SecurityGroupRule),
-        Arc::new(cloudwatch::MetricAlarm),
-        Arc::new(ssm::Parameter),
-        Arc::new(s3::Bucket),
+pub fn all() -> Vec<Arc<Kind>> {
+    [
+        Kind::new("aws_vpc", ec2::Ec2Kind(ec2::Vpc)).tagging("ec2", "vpc"),
+        Kind::new("aws_subnet", ec2::Ec2Kind(ec2::Subnet)).tagging("ec2", "subnet").refs(&[("vpc_id", "aws_vpc")]),
+        Kind::new("aws_internet_gateway", ec2::Ec2Kind(ec2::InternetGateway)).tagging("ec2", "internet-gateway").refs(&[("vpc_id", "aws_vpc")]).after(&[
+            (
+                "aws_nat_gateway",
+                "a VPC with NAT gateways has mapped public addresses, which stop its gateway's detach",
+            ),
+            (
+                "aws_eip",
+                "a VPC with mapped public addresses cannot detach its internet gateway",
+            ),
+            (
+                "aws_lb",
+                "an internet-facing load balancer holds public addresses in the VPC",
+            ),
+        ]),
+        Kind::new("aws_route_table", ec2::Ec2Kind(ec2::RouteTable)).tagging("ec2", "route-table").refs(&[
+            ("vpc_id", "aws_vpc"),
+            ("route.gateway_id", "aws_internet_gateway"),
+            ("route.nat_gateway_id", "aws_nat_gateway"),
+        ]),
+        Kind::new("aws_route_table_association", ec2::RouteTableAssociation).untagged().refs(&[
+            ("route_table_id", "aws_route_table"),
+            ("subnet_id", "aws_subnet"),
+            ("gateway_id", "aws_internet_gateway"),
+        ]),
+        Kind::new("aws_iam_role", iam::IamRole),
+        Kind::new("aws_iam_role_policy_attachment", iam::IamRolePolicyAttachment).untagged().refs(&[("role", "aws_iam_role"), ("policy_arn", "aws_iam_policy")]),
+        Kind::new("aws_iam_policy", iam::IamPolicy),
+        Kind::new("aws_iam_role_policy", iam::IamRolePolicy).untagged().refs(&[("role", "aws_iam_role")]),
+        Kind::new("aws_iam_instance_profile", iam::InstanceProfile).refs(&[("role", "aws_iam_role")]),
+        Kind::new("aws_iam_openid_connect_provider", iam::OidcProvider),
+        Kind::new("aws_security_group", ec2::Ec2Kind(ec2::SecurityGroup)).tagging("ec2", "security-group").refs(&[
+            ("vpc_id", "aws_vpc"),
+            // Inline rules that let another group in: this group goes first. Two groups that
+            // name each other are a cycle, which the deletion graph reports by name; revoking
+            // those rules first (aws_security_group_rule, listed when asked for) breaks it.
+            ("ingress.security_groups", "aws_security_group"),
+            ("egress.security_groups", "aws_security_group"),
+        ]),
+        Kind::new("aws_eip", ec2::Ec2Kind(ec2::Eip)),
+        Kind::new("aws_nat_gateway", ec2::Ec2Kind(ec2::NatGateway)).tagging("ec2", "natgateway").refs(&[("subnet_id", "aws_subnet"), ("allocation_id", "aws_eip")]),
+        Kind::new("aws_cloudwatch_log_group", logs::LogGroup).tagging("logs", "log-group"),
+        Kind::new("aws_ecs_cluster", ecs::EcsCluster).tagging("ecs", "cluster"),
+        Kind::new("aws_ecs_task_definition", ecs::EcsTaskDefinition).tagging("ecs", "task-definition").refs(&[
+            ("execution_role_arn", "aws_iam_role"),
+            ("task_role_arn", "aws_iam_role"),
+        ]),
+        Kind::new("aws_ecs_service", ecs::EcsService).tagging("ecs", "service").refs(&[
+            ("cluster", "aws_ecs_cluster"),
+            ("task_definition", "aws_ecs_task_definition"),
+            ("load_balancer.target_group_arn", "aws_lb_target_group"),
+            ("network_configuration.subnets", "aws_subnet"),
+            (
+                "network_configuration.security_groups",
+                "aws_security_group",
+            ),
+        ]),
+        Kind::new("aws_lb", elb::Lb).tagging("elasticloadbalancing", "loadbalancer").refs(&[
+            ("subnets", "aws_subnet"),
+            ("security_groups", "aws_security_group"),
+        ]).after(&[(
+            "aws_lb_target_group",
+            "target groups go before the load balancer whose listeners used them",
+        )]),
+        Kind::new("aws_lb_target_group", elb::TargetGroup).tagging("elasticloadbalancing", "targetgroup").refs(&[("vpc_id", "aws_vpc")]),
+        Kind::new("aws_lb_listener", elb::Listener).refs(&[
+            ("load_balancer_arn", "aws_lb"),
+            ("default_action.target_group_arn", "aws_lb_target_group"),
+            (
+                "default_action.forward.target_group.arn",
+                "aws_lb_target_group",
+            ),
+        ]),
+        Kind::new("aws_lb_listener_rule", elb::ListenerRule).refs(&[
+            ("listener_arn", "aws_lb_listener"),
+            ("action.target_group_arn", "aws_lb_target_group"),
+            ("action.forward.target_group.arn", "aws_lb_target_group"),
+        ]),
+        Kind::new("aws_lb_target_group_attachment", elb::TargetGroupAttachment).untagged().refs(&[("target_group_arn", "aws_lb_target_group")]),
+        // A replication group names its subnet group, but a describe does not always say so
+        // (the emulator leaves it out): every replication group goes first.
+        Kind::new("aws_elasticache_subnet_group", elasticache::SubnetGroup).tagging("elasticache", "subnetgroup").refs(&[("subnet_ids", "aws_subnet")]).after(&[(
+            "aws_elasticache_replication_group",
+            "a subnet group is in use until its replication groups are deleted",
+        )]),
+        Kind::new("aws_elasticache_replication_group", elasticache::ReplicationGroup).tagging("elasticache", "replicationgroup").refs(&[
+            ("subnet_group_name", "aws_elasticache_subnet_group"),
+            ("security_group_ids", "aws_security_group"),
+        ]),
+        Kind::new("aws_ecr_repository", ecr::Repository),
+        Kind::new("aws_ecr_lifecycle_policy", ecr::LifecyclePolicy).untagged().refs(&[("repository", "aws_ecr_repository")]),
+        Kind::new("aws_eks_cluster", eks::EksCluster).refs(&[
+            ("role_arn", "aws_iam_role"),
+            ("vpc_config.subnet_ids", "aws_subnet"),
+            ("vpc_config.security_group_ids", "aws_security_group"),
+        ]),
+        Kind::new("aws_eks_node_group", eks::NodeGroup).refs(&[
+            ("cluster_name", "aws_eks_cluster"),
+            ("node_role_arn", "aws_iam_role"),
+            ("subnet_ids", "aws_subnet"),
+        ]),
+        Kind::new("aws_eks_fargate_profile", eks::FargateProfile).refs(&[
+            ("cluster_name", "aws_eks_cluster"),
+            ("pod_execution_role_arn", "aws_iam_role"),
+            ("subnet_ids", "aws_subnet"),
+        ]),
+        Kind::new("aws_route", ec2::Route).untagged().on_request_only().refs(&[
+            ("route_table_id", "aws_route_table"),
+            ("gateway_id", "aws_internet_gateway"),
+            ("nat_gateway_id", "aws_nat_gateway"),
+        ]),
+        Kind::new("aws_security_group_rule", ec2::SecurityGroupRule).untagged().on_request_only().refs(&[
+            ("security_group_id", "aws_security_group"),
+            ("source_security_group_id", "aws_security_group"),
+        ]),
+        Kind::new("aws_cloudwatch_metric_alarm", cloudwatch::MetricAlarm).tagging("cloudwatch", "alarm"),
+        Kind::new("aws_ssm_parameter", ssm::Parameter),
+        Kind::new("aws_s3_bucket", s3::Bucket),
     ]
+    .into_iter()
+    .map(Arc::new)
+    .collect()
 }
 
 /// Every data source.

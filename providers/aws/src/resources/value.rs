@@ -10,6 +10,16 @@ pub fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str)
 }
 
+/// A string attribute, empty when unset.
+pub fn text_of<'a>(v: &'a Value, k: &str) -> &'a str {
+    str_of(v, k).unwrap_or_default()
+}
+
+/// A string attribute as an owned `String`, empty when unset.
+pub fn string_of(v: &Value, k: &str) -> String {
+    text_of(v, k).to_string()
+}
+
 /// A bool attribute (`None` when unset).
 pub fn bool_of(v: &Value, k: &str) -> Option<bool> {
     v.get(k).and_then(Value::as_bool)

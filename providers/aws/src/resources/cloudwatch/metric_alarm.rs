@@ -12,7 +12,7 @@ async fn describe(cx: &Clients, name: &str) -> Result<Option<t::MetricAlarm>> {
         .alarm_types(t::AlarmType::MetricAlarm)
         .send()
         .await
-        .map_err(|e| sdk("DescribeAlarms", e))?;
+        .or_sdk("DescribeAlarms")?;
     Ok(out
         .metric_alarms
         .unwrap_or_default()
@@ -81,11 +81,12 @@ async fn put_alarm(cx: &Clients, planned: &Value, tags: Option<Vec<t::Tag>>) -> 
         .collect();
     cx.cloudwatch
         .put_metric_alarm()
-        .alarm_name(str_of(planned, "alarm_name").unwrap_or_default())
+        .alarm_name(text_of(planned, "alarm_name"))
         .set_alarm_description(str_of(planned, "alarm_description").map(String::from))
-        .comparison_operator(t::ComparisonOperator::from(
-            str_of(planned, "comparison_operator").unwrap_or_default(),
-        ))
+        .comparison_operator(t::ComparisonOperator::from(text_of(
+            planned,
+            "comparison_operator",
+        )))
         .set_evaluation_periods(n("evaluation_periods").map(|x| x as i32))
         .set_datapoints_to_alarm(n("datapoints_to_alarm").map(|x| x as i32))
         .set_metric_name(str_of(planned, "metric_name").map(String::from))
@@ -108,20 +109,11 @@ async fn put_alarm(cx: &Clients, planned: &Value, tags: Option<Vec<t::Tag>>) -> 
         .set_tags(tags)
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| sdk("PutMetricAlarm", e))
+        .done("PutMetricAlarm")
 }
 
 #[async_trait]
 impl AwsResource for MetricAlarm {
-    fn name(&self) -> &'static str {
-        "aws_cloudwatch_metric_alarm"
-    }
-
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("cloudwatch", "alarm"))
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let alarms = pages!(
             cx.cloudwatch
@@ -139,9 +131,7 @@ impl AwsResource for MetricAlarm {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
-        let name = str_of(planned, "alarm_name")
-            .unwrap_or_default()
-            .to_string();
+        let name = string_of(planned, "alarm_name");
         put_alarm(cx, planned, Some(tags::to_sdk(&tags::wanted(planned)))).await?;
         read_back(self, cx, &name, planned).await
     }
@@ -155,9 +145,9 @@ impl AwsResource for MetricAlarm {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let name = str_of(prior, "alarm_name").unwrap_or_default().to_string();
+        let name = string_of(prior, "alarm_name");
         put_alarm(cx, planned, None).await?;
-        sync_tags(cx, str_of(prior, "arn").unwrap_or_default(), prior, planned).await?;
+        sync_tags(cx, text_of(prior, "arn"), prior, planned).await?;
         read_back(self, cx, &name, planned).await
     }
 
@@ -165,10 +155,10 @@ impl AwsResource for MetricAlarm {
         crate::error::gone_ok(
             cx.cloudwatch
                 .delete_alarms()
-                .alarm_names(str_of(state, "alarm_name").unwrap_or_default())
+                .alarm_names(text_of(state, "alarm_name"))
                 .send()
                 .await
-                .map_err(|e| sdk("DeleteAlarms", e)),
+                .or_sdk("DeleteAlarms"),
         )
     }
 }

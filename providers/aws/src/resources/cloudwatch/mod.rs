@@ -1,5 +1,6 @@
 //! CloudWatch: aws_cloudwatch_metric_alarm. This file holds what its types share.
 
+use crate::error::OrSdk;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -7,10 +8,11 @@ use aws_sdk_cloudwatch::types as t;
 use terrane_core::Value;
 
 use crate::config::Clients;
-use crate::error::sdk;
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::read_back;
-use crate::resources::value::{bool_of, opt_n, opt_s, str_map, str_of, str_set, strs_of};
+use crate::resources::value::{
+    bool_of, opt_n, opt_s, str_map, str_of, str_set, string_of, strs_of, text_of,
+};
 use crate::tags;
 
 pub struct MetricAlarm;

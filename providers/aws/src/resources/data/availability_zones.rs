@@ -21,10 +21,7 @@ impl AwsData for AvailabilityZones {
                     .build(),
             );
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| sdk("DescribeAvailabilityZones", e))?;
+        let out = req.send().await.or_sdk("DescribeAvailabilityZones")?;
         let mut zones: Vec<(String, String)> = out
             .availability_zones
             .unwrap_or_default()

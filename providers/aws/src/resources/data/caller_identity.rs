@@ -17,7 +17,7 @@ impl AwsData for CallerIdentity {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| sdk("GetCallerIdentity", e))?;
+            .or_sdk("GetCallerIdentity")?;
         let account = out.account().unwrap_or_default();
         Ok(Value::map([
             ("id", Value::from(account)),

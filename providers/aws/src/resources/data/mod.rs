@@ -2,13 +2,15 @@
 //! aws_iam_policy_document (computed locally, as in Terraform) and aws_vpc. This file holds what
 //! they share.
 
+use crate::error::OrSdk;
+use crate::resources::value::{string_of, text_of};
 use async_trait::async_trait;
 use terrane_core::Value;
 
 use super::kind::AwsData;
 use super::value::{blocks, opt_s, put, str_map, str_of, strs_of};
 use crate::config::Clients;
-use crate::error::{sdk, AwsError};
+use crate::error::AwsError;
 use crate::tags;
 
 mod availability_zones;

@@ -30,7 +30,7 @@ fn principals(items: &[&Value]) -> Option<J> {
     }
     let mut m = Map::new();
     for p in items {
-        let ty = str_of(p, "type").unwrap_or_default().to_string();
+        let ty = string_of(p, "type");
         let mut ids = strs_of(p, "identifiers");
         if let Some(J::String(s)) = m.get(&ty) {
             ids.push(s.clone());
@@ -75,8 +75,8 @@ pub fn render(config: &Value) -> String {
         if !conds.is_empty() {
             let mut m: Map<String, J> = Map::new();
             for c in conds {
-                let test = str_of(c, "test").unwrap_or_default().to_string();
-                let var = str_of(c, "variable").unwrap_or_default().to_string();
+                let test = string_of(c, "test");
+                let var = string_of(c, "variable");
                 let entry = m.entry(test).or_insert_with(|| J::Object(Map::new()));
                 if let J::Object(e) = entry {
                     e.insert(var, one_or_many(strs_of(c, "values")));

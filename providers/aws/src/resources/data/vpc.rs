@@ -33,12 +33,12 @@ impl AwsData for Vpc {
         for b in blocks(config, "filter") {
             req = req.filters(
                 Filter::builder()
-                    .name(str_of(b, "name").unwrap_or_default())
+                    .name(text_of(b, "name"))
                     .set_values(Some(strs_of(b, "values")))
                     .build(),
             );
         }
-        let out = req.send().await.map_err(|e| sdk("DescribeVpcs", e))?;
+        let out = req.send().await.or_sdk("DescribeVpcs")?;
         let vpcs = out.vpcs();
         let vpc = match vpcs {
             [one] => one,

@@ -1,5 +1,6 @@
 //! aws_eip.
 
+use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,8 +11,8 @@ use terrane_core::Value;
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, Result};
-use crate::resources::value::str_of;
+use crate::error::{retry_dependency, Result};
+use crate::resources::value::{str_of, string_of};
 use crate::tags;
 
 pub struct Eip;
@@ -64,7 +65,7 @@ impl Ec2Type for Eip {
                 .set_filters(Some(filters))
                 .send()
                 .await
-                .map_err(|e| sdk("DescribeAddresses", e))?
+                .or_sdk("DescribeAddresses")?
                 .addresses
                 .unwrap_or_default())
         })
@@ -77,10 +78,6 @@ impl Ec2Type for Eip {
     /// EC2-Classic addresses have no allocation id: not this type.
     fn listed(d: &Self::Desc) -> bool {
         d.allocation_id().is_some()
-    }
-
-    fn name(&self) -> &'static str {
-        "aws_eip"
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
@@ -108,22 +105,21 @@ impl Ec2Type for Eip {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        let id = string_of(prior, "id");
         sync_tags(cx, &id, prior, planned).await?;
         let a = must_exist::<Eip>(cx, &id).await?;
         Ok(eip_state(cx, a, planned))
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let id = str_of(state, "id").unwrap_or_default().to_string();
+        let id = string_of(state, "id");
         retry_dependency(NAT_TIMEOUT, || async {
             cx.ec2
                 .release_address()
                 .allocation_id(&id)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| sdk("ReleaseAddress", e))
+                .done("ReleaseAddress")
         })
         .await
     }

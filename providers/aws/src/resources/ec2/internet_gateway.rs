@@ -1,5 +1,6 @@
 //! aws_internet_gateway
 
+use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,8 +10,8 @@ use terrane_core::Value;
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, Result};
-use crate::resources::value::str_of;
+use crate::error::{retry_dependency, Result};
+use crate::resources::value::{str_of, string_of};
 use crate::tags;
 
 pub struct InternetGateway;
@@ -48,8 +49,7 @@ async fn attach(cx: &Clients, id: &str, vpc: &str) -> Result<()> {
         .vpc_id(vpc)
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| sdk("AttachInternetGateway", e))
+        .done("AttachInternetGateway")
 }
 
 async fn detach(cx: &Clients, id: &str, vpc: &str) -> Result<()> {
@@ -60,8 +60,7 @@ async fn detach(cx: &Clients, id: &str, vpc: &str) -> Result<()> {
             .vpc_id(vpc)
             .send()
             .await
-            .map(|_| ())
-            .map_err(|e| sdk("DetachInternetGateway", e))
+            .done("DetachInternetGateway")
     })
     .await
 }
@@ -93,35 +92,6 @@ impl Ec2Type for InternetGateway {
             .collect())
     }
 
-    fn name(&self) -> &'static str {
-        "aws_internet_gateway"
-    }
-
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("ec2", "internet-gateway"))
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[("vpc_id", "aws_vpc")]
-    }
-
-    fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            (
-                "aws_nat_gateway",
-                "a VPC with NAT gateways has mapped public addresses, which stop its gateway's detach",
-            ),
-            (
-                "aws_eip",
-                "a VPC with mapped public addresses cannot detach its internet gateway",
-            ),
-            (
-                "aws_lb",
-                "an internet-facing load balancer holds public addresses in the VPC",
-            ),
-        ]
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let req = cx
             .ec2
@@ -148,7 +118,7 @@ impl Ec2Type for InternetGateway {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        let id = string_of(prior, "id");
         let (old, new) = (str_of(prior, "vpc_id"), str_of(planned, "vpc_id"));
         if old != new {
             if let Some(o) = old {
@@ -164,7 +134,7 @@ impl Ec2Type for InternetGateway {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let id = str_of(state, "id").unwrap_or_default().to_string();
+        let id = string_of(state, "id");
         if let Some(vpc) = str_of(state, "vpc_id") {
             detach(cx, &id, vpc).await?;
         }
@@ -176,8 +146,7 @@ impl Ec2Type for InternetGateway {
                     .internet_gateway_id(&id)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("DeleteInternetGateway", e))
+                    .done("DeleteInternetGateway")
             },
         )
         .await

@@ -72,7 +72,6 @@ pub trait Ec2Type: Send + Sync + 'static {
         Ok(vec![false; all.len()])
     }
 
-    fn name(&self) -> &'static str;
     fn validate(&self, _config: &Value) -> Vec<Diagnostic> {
         Vec::new()
     }
@@ -83,15 +82,6 @@ pub trait Ec2Type: Send + Sync + 'static {
         _planned: &mut Value,
         _requires_replace: &mut Vec<AttrPath>,
     ) {
-    }
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[]
-    }
-    fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
-        &[]
-    }
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        None
     }
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value>;
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value>;
@@ -120,9 +110,6 @@ pub struct Ec2Kind<K>(pub K);
 
 #[async_trait]
 impl<K: Ec2Type> AwsResource for Ec2Kind<K> {
-    fn name(&self) -> &'static str {
-        self.0.name()
-    }
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         self.0.validate(config)
     }
@@ -134,15 +121,6 @@ impl<K: Ec2Type> AwsResource for Ec2Kind<K> {
         requires_replace: &mut Vec<AttrPath>,
     ) {
         self.0.adjust_plan(prior, config, planned, requires_replace)
-    }
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        self.0.references()
-    }
-    fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
-        self.0.delete_after()
-    }
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        self.0.tagging_type()
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {

@@ -1,11 +1,12 @@
 //! EC2's resource types, one file each, and what they share here: tag synchronisation and
 //! lookup by token tag.
 
+use crate::error::OrSdk;
 use aws_sdk_ec2::types::Tag;
 use terrane_core::Value;
 
 use crate::config::Clients;
-use crate::error::{sdk, Result};
+use crate::error::Result;
 use crate::resources::lifecycle;
 use crate::tags;
 
@@ -22,12 +23,12 @@ pub async fn sync_tags(
         let keys = removed.iter().map(|k| Tag::builder().key(k).build());
         let req = cx.ec2.delete_tags().resources(resource_id);
         let req = req.set_tags(Some(keys.collect()));
-        req.send().await.map_err(|e| sdk("DeleteTags", e))?;
+        req.send().await.or_sdk("DeleteTags")?;
     }
     if !changed.is_empty() {
         let req = cx.ec2.create_tags().resources(resource_id);
         let req = req.set_tags(Some(tags::to_sdk(&changed)));
-        req.send().await.map_err(|e| sdk("CreateTags", e))?;
+        req.send().await.or_sdk("CreateTags")?;
     }
     Ok(())
 }
@@ -36,7 +37,7 @@ pub async fn sync_tags(
 /// as defaults).
 pub async fn default_vpcs(cx: &Clients) -> Result<std::collections::BTreeSet<String>> {
     let req = cx.ec2.describe_vpcs().filters(filter("is-default", "true"));
-    let out = req.send().await.map_err(|e| sdk("DescribeVpcs", e))?;
+    let out = req.send().await.or_sdk("DescribeVpcs")?;
     Ok(out
         .vpcs()
         .iter()
@@ -104,7 +105,7 @@ pub async fn id_by_token(cx: &Clients, resource_type: &str, token: &str) -> Resu
         .filters(filter("value", token))
         .send()
         .await
-        .map_err(|e| sdk("DescribeTags", e))?;
+        .or_sdk("DescribeTags")?;
     Ok(out
         .tags()
         .iter()
@@ -180,7 +181,7 @@ mod vpc;
 
 pub use eip::Eip;
 pub use internet_gateway::InternetGateway;
-pub use kind::{Ec2Kind, Ec2Type};
+pub use kind::Ec2Kind;
 pub use nat_gateway::NatGateway;
 pub use route::Route;
 pub use route_table::RouteTable;

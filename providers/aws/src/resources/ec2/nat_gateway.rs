@@ -1,5 +1,6 @@
 //! aws_nat_gateway.
 
+use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,7 +12,7 @@ use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{sdk, wait_until, AwsError, Result};
-use crate::resources::value::str_of;
+use crate::resources::value::{str_of, string_of, text_of};
 use crate::tags;
 
 pub struct NatGateway;
@@ -96,23 +97,11 @@ impl Ec2Type for NatGateway {
         Ok(nat_state(d, prior))
     }
 
-    fn name(&self) -> &'static str {
-        "aws_nat_gateway"
-    }
-
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("ec2", "natgateway"))
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[("subnet_id", "aws_subnet"), ("allocation_id", "aws_eip")]
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let mut req = cx
             .ec2
             .create_nat_gateway()
-            .subnet_id(str_of(planned, "subnet_id").unwrap_or_default())
+            .subnet_id(text_of(planned, "subnet_id"))
             .connectivity_type(ConnectivityType::from(
                 str_of(planned, "connectivity_type").unwrap_or("public"),
             ))
@@ -122,7 +111,7 @@ impl Ec2Type for NatGateway {
         if let Some(a) = str_of(planned, "allocation_id") {
             req = req.allocation_id(a);
         }
-        let out = req.send().await.map_err(|e| sdk("CreateNatGateway", e))?;
+        let out = req.send().await.or_sdk("CreateNatGateway")?;
         let id = out
             .nat_gateway
             .and_then(|n| n.nat_gateway_id)
@@ -151,14 +140,14 @@ impl Ec2Type for NatGateway {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        let id = string_of(prior, "id");
         sync_tags(cx, &id, prior, planned).await?;
         let n = must_exist::<NatGateway>(cx, &id).await?;
         Ok(nat_state(n, planned))
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let id = str_of(state, "id").unwrap_or_default().to_string();
+        let id = string_of(state, "id");
         if let Err(e) = cx.ec2.delete_nat_gateway().nat_gateway_id(&id).send().await {
             let e = sdk("DeleteNatGateway", e);
             if !e.is_not_found() {

@@ -1,13 +1,14 @@
 //! aws_route: one route in a route table, the stand-alone form of the inline `route` blocks.
 
+use crate::error::OrSdk;
 use async_trait::async_trait;
 use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
-use crate::error::{sdk, Result};
+use crate::error::Result;
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::vanished;
-use crate::resources::value::{opt_s, str_of};
+use crate::resources::value::{opt_s, str_of, text_of};
 
 pub struct Route;
 
@@ -30,7 +31,7 @@ async fn find_route(
         .route_table_ids(table)
         .send()
         .await
-        .map_err(|e| sdk("DescribeRouteTables", e))
+        .or_sdk("DescribeRouteTables")
     {
         Ok(o) => o,
         Err(e) if e.is_not_found() => return Ok(None),
@@ -81,10 +82,6 @@ macro_rules! with_target {
 
 #[async_trait]
 impl AwsResource for Route {
-    fn name(&self) -> &'static str {
-        "aws_route"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for rt in super::route_tables(cx, Vec::new()).await? {
@@ -98,22 +95,6 @@ impl AwsResource for Route {
             }
         }
         Ok(out)
-    }
-
-    fn listed_on_request_only(&self) -> bool {
-        true
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("route_table_id", "aws_route_table"),
-            ("gateway_id", "aws_internet_gateway"),
-            ("nat_gateway_id", "aws_nat_gateway"),
-        ]
-    }
-
-    fn taggable(&self) -> bool {
-        false
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
@@ -134,11 +115,11 @@ impl AwsResource for Route {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
-        let table = str_of(planned, "route_table_id").unwrap_or_default();
-        let cidr = str_of(planned, "destination_cidr_block").unwrap_or_default();
+        let table = text_of(planned, "route_table_id");
+        let cidr = text_of(planned, "destination_cidr_block");
         let req = cx.ec2.create_route().route_table_id(table);
         let req = with_target!(req.destination_cidr_block(cidr), planned);
-        if let Err(e) = req.send().await.map_err(|e| sdk("CreateRoute", e)) {
+        if let Err(e) = req.send().await.or_sdk("CreateRoute") {
             // A retry after a lost response finds the same route: not a duplicate.
             let same = e.is("RouteAlreadyExists")
                 && find_route(cx, table, cidr).await?.is_some_and(|r| {
@@ -173,11 +154,11 @@ impl AwsResource for Route {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let table = str_of(prior, "route_table_id").unwrap_or_default();
-        let cidr = str_of(prior, "destination_cidr_block").unwrap_or_default();
+        let table = text_of(prior, "route_table_id");
+        let cidr = text_of(prior, "destination_cidr_block");
         let req = cx.ec2.replace_route().route_table_id(table);
         let req = with_target!(req.destination_cidr_block(cidr), planned);
-        req.send().await.map_err(|e| sdk("ReplaceRoute", e))?;
+        req.send().await.or_sdk("ReplaceRoute")?;
         let r = find_route(cx, table, cidr)
             .await?
             .ok_or_else(|| vanished("DescribeRouteTables", "route", cidr))?;
@@ -188,11 +169,11 @@ impl AwsResource for Route {
         crate::error::gone_ok(
             cx.ec2
                 .delete_route()
-                .route_table_id(str_of(state, "route_table_id").unwrap_or_default())
-                .destination_cidr_block(str_of(state, "destination_cidr_block").unwrap_or_default())
+                .route_table_id(text_of(state, "route_table_id"))
+                .destination_cidr_block(text_of(state, "destination_cidr_block"))
                 .send()
                 .await
-                .map_err(|e| sdk("DeleteRoute", e)),
+                .or_sdk("DeleteRoute"),
         )
     }
 }

@@ -1,5 +1,6 @@
 //! aws_route_table, with inline `route` blocks.
 
+use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,7 +13,7 @@ use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, Result};
-use crate::resources::value::str_of;
+use crate::resources::value::{str_of, string_of, text_of};
 use crate::tags;
 
 pub struct RouteTable;
@@ -95,7 +96,7 @@ async fn add_route(cx: &Clients, id: &str, r: &Value) -> Result<()> {
         .ec2
         .create_route()
         .route_table_id(id)
-        .destination_cidr_block(str_of(r, "cidr_block").unwrap_or_default());
+        .destination_cidr_block(text_of(r, "cidr_block"));
     if let Some(g) = str_of(r, "gateway_id") {
         req = req.gateway_id(g);
     }
@@ -111,7 +112,7 @@ async fn add_route(cx: &Clients, id: &str, r: &Value) -> Result<()> {
     if let Some(n) = str_of(r, "transit_gateway_id") {
         req = req.transit_gateway_id(n);
     }
-    match req.send().await.map_err(|e| sdk("CreateRoute", e)) {
+    match req.send().await.or_sdk("CreateRoute") {
         // A retry after a lost answer finds the route it made: the same route is no error.
         Err(e) if e.is("RouteAlreadyExists") => {
             let same = describe_id::<RouteTable>(cx, id).await?.is_some_and(|rt| {
@@ -146,7 +147,7 @@ async fn remove_route(cx: &Clients, id: &str, r: &Value) -> Result<()> {
         .ec2
         .delete_route()
         .route_table_id(id)
-        .destination_cidr_block(str_of(r, "cidr_block").unwrap_or_default())
+        .destination_cidr_block(text_of(r, "cidr_block"))
         .send()
         .await
     {
@@ -198,22 +199,6 @@ impl Ec2Type for RouteTable {
             .collect())
     }
 
-    fn name(&self) -> &'static str {
-        "aws_route_table"
-    }
-
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("ec2", "route-table"))
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("vpc_id", "aws_vpc"),
-            ("route.gateway_id", "aws_internet_gateway"),
-            ("route.nat_gateway_id", "aws_nat_gateway"),
-        ]
-    }
-
     fn adjust_plan(
         &self,
         prior: Option<&Value>,
@@ -240,7 +225,7 @@ impl Ec2Type for RouteTable {
         let req = cx
             .ec2
             .create_route_table()
-            .vpc_id(str_of(planned, "vpc_id").unwrap_or_default())
+            .vpc_id(text_of(planned, "vpc_id"))
             .tag_specifications(super::tag_spec(ResourceType::RouteTable, planned, token));
         let id = super::create_once(
             cx,
@@ -259,7 +244,7 @@ impl Ec2Type for RouteTable {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        let id = string_of(prior, "id");
         let (old, new) = (route_list(prior), route_list(planned));
         for r in old.iter().filter(|r| !new.contains(r)) {
             remove_route(cx, &id, r).await?;
@@ -273,7 +258,7 @@ impl Ec2Type for RouteTable {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let id = str_of(state, "id").unwrap_or_default().to_string();
+        let id = string_of(state, "id");
         retry_dependency(
             crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
             || async {
@@ -282,8 +267,7 @@ impl Ec2Type for RouteTable {
                     .route_table_id(&id)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("DeleteRouteTable", e))
+                    .done("DeleteRouteTable")
             },
         )
         .await

@@ -1,11 +1,12 @@
 //! aws_route_table_association.
 
+use crate::error::OrSdk;
 use std::time::Duration;
 
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, AwsError, Result};
+use crate::error::{retry_dependency, AwsError, Result};
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::value::{opt_s, str_of};
+use crate::resources::value::{opt_s, str_of, string_of, text_of};
 use async_trait::async_trait;
 use terrane_core::Value;
 pub struct RouteTableAssociation;
@@ -44,10 +45,6 @@ fn state(a: &RouteTableAssociationDesc) -> Value {
 
 #[async_trait]
 impl AwsResource for RouteTableAssociation {
-    fn name(&self) -> &'static str {
-        "aws_route_table_association"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         Ok(associations_where(cx, Vec::new())
             .await?
@@ -56,33 +53,18 @@ impl AwsResource for RouteTableAssociation {
             .collect())
     }
 
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("route_table_id", "aws_route_table"),
-            ("subnet_id", "aws_subnet"),
-            ("gateway_id", "aws_internet_gateway"),
-        ]
-    }
-
-    fn taggable(&self) -> bool {
-        false
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
         let mut req = cx
             .ec2
             .associate_route_table()
-            .route_table_id(str_of(planned, "route_table_id").unwrap_or_default());
+            .route_table_id(text_of(planned, "route_table_id"));
         if let Some(s) = str_of(planned, "subnet_id") {
             req = req.subnet_id(s);
         }
         if let Some(g) = str_of(planned, "gateway_id") {
             req = req.gateway_id(g);
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| sdk("AssociateRouteTable", e))?;
+        let out = req.send().await.or_sdk("AssociateRouteTable")?;
         let id = out.association_id.ok_or_else(|| {
             AwsError::new(
                 "AssociateRouteTable",
@@ -124,11 +106,11 @@ impl AwsResource for RouteTableAssociation {
         let out = cx
             .ec2
             .replace_route_table_association()
-            .association_id(str_of(prior, "id").unwrap_or_default())
-            .route_table_id(str_of(planned, "route_table_id").unwrap_or_default())
+            .association_id(text_of(prior, "id"))
+            .route_table_id(text_of(planned, "route_table_id"))
             .send()
             .await
-            .map_err(|e| sdk("ReplaceRouteTableAssociation", e))?;
+            .or_sdk("ReplaceRouteTableAssociation")?;
         let mut v = planned.clone();
         crate::resources::value::put(
             &mut v,
@@ -139,15 +121,14 @@ impl AwsResource for RouteTableAssociation {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let id = str_of(state, "id").unwrap_or_default().to_string();
+        let id = string_of(state, "id");
         retry_dependency(DELETE_TIMEOUT, || async {
             cx.ec2
                 .disassociate_route_table()
                 .association_id(&id)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| sdk("DisassociateRouteTable", e))
+                .done("DisassociateRouteTable")
         })
         .await
     }

@@ -2,6 +2,7 @@
 //! default allow-all egress rule AWS adds to a new group is removed: rules are exactly the ones
 //! configured. Omitted ingress/egress blocks leave the group's rules unmanaged.
 
+use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,8 +13,8 @@ use terrane_core::{AttrPath, Value};
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, Result};
-use crate::resources::value::str_of;
+use crate::error::{retry_dependency, Result};
+use crate::resources::value::{str_of, string_of};
 use crate::tags;
 
 pub struct SecurityGroup;
@@ -231,7 +232,7 @@ async fn apply_rules(
             .set_ip_permissions(Some(gone_in))
             .send()
             .await
-            .map_err(|e| sdk("RevokeSecurityGroupIngress", e))?;
+            .or_sdk("RevokeSecurityGroupIngress")?;
     }
     if !gone_out.is_empty() {
         cx.ec2
@@ -240,7 +241,7 @@ async fn apply_rules(
             .set_ip_permissions(Some(gone_out))
             .send()
             .await
-            .map_err(|e| sdk("RevokeSecurityGroupEgress", e))?;
+            .or_sdk("RevokeSecurityGroupEgress")?;
     }
     if !add_in.is_empty() {
         cx.ec2
@@ -249,7 +250,7 @@ async fn apply_rules(
             .set_ip_permissions(Some(add_in))
             .send()
             .await
-            .map_err(|e| sdk("AuthorizeSecurityGroupIngress", e))?;
+            .or_sdk("AuthorizeSecurityGroupIngress")?;
     }
     if !add_out.is_empty() {
         cx.ec2
@@ -258,7 +259,7 @@ async fn apply_rules(
             .set_ip_permissions(Some(add_out))
             .send()
             .await
-            .map_err(|e| sdk("AuthorizeSecurityGroupEgress", e))?;
+            .or_sdk("AuthorizeSecurityGroupEgress")?;
     }
     Ok(())
 }
@@ -284,25 +285,6 @@ impl Ec2Type for SecurityGroup {
             .iter()
             .map(|g| g.group_name() == Some("default"))
             .collect())
-    }
-
-    fn name(&self) -> &'static str {
-        "aws_security_group"
-    }
-
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("ec2", "security-group"))
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("vpc_id", "aws_vpc"),
-            // Inline rules that let another group in: this group goes first. Two groups that
-            // name each other are a cycle, which the deletion graph reports by name; revoking
-            // those rules first (aws_security_group_rule, listed when asked for) breaks it.
-            ("ingress.security_groups", "aws_security_group"),
-            ("egress.security_groups", "aws_security_group"),
-        ]
     }
 
     fn adjust_plan(
@@ -378,7 +360,7 @@ impl Ec2Type for SecurityGroup {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        let id = string_of(prior, "id");
         apply_rules(
             cx,
             &id,
@@ -394,7 +376,7 @@ impl Ec2Type for SecurityGroup {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let id = str_of(state, "id").unwrap_or_default().to_string();
+        let id = string_of(state, "id");
         if state.get("revoke_rules_on_delete").and_then(Value::as_bool) == Some(true) {
             // A rule that names a group deleted meanwhile is gone with it (InvalidGroup.NotFound).
             crate::error::gone_ok(
@@ -417,8 +399,7 @@ impl Ec2Type for SecurityGroup {
                     .group_id(&id)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("DeleteSecurityGroup", e))
+                    .done("DeleteSecurityGroup")
             },
         )
         .await

@@ -1,6 +1,7 @@
 //! aws_security_group_rule: one rule of a group, the stand-alone form of the inline
 //! `ingress` and `egress` blocks.
 
+use crate::error::OrSdk;
 use async_trait::async_trait;
 use terrane_core::{AttrPath, Diagnostic, Value};
 
@@ -8,9 +9,9 @@ use super::kind::describe_id;
 use super::security_group::{from_permission, normalize_rule, to_permission};
 use super::SecurityGroup;
 use crate::config::Clients;
-use crate::error::{sdk, Result};
+use crate::error::Result;
 use crate::resources::kind::{AwsResource, Listed};
-use crate::resources::value::{bool_of, str_of};
+use crate::resources::value::{bool_of, str_of, text_of};
 
 pub struct SecurityGroupRule;
 
@@ -78,8 +79,8 @@ fn rule_id(v: &Value) -> String {
     crate::resources::value::put(&mut b, "description", Value::Null);
     let key = format!(
         "{}|{}|{}",
-        str_of(v, "security_group_id").unwrap_or_default(),
-        str_of(v, "type").unwrap_or_default(),
+        text_of(v, "security_group_id"),
+        text_of(v, "type"),
         b.to_json()
     );
     format!("sgrule-{}", crate::resources::lifecycle::fnv64(&key))
@@ -87,10 +88,6 @@ fn rule_id(v: &Value) -> String {
 
 #[async_trait]
 impl AwsResource for SecurityGroupRule {
-    fn name(&self) -> &'static str {
-        "aws_security_group_rule"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         // One object per rule that names another group: the rules a deletion must revoke
         // before either group can go.
@@ -116,21 +113,6 @@ impl AwsResource for SecurityGroupRule {
             );
         }
         Ok(out)
-    }
-
-    fn listed_on_request_only(&self) -> bool {
-        true
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("security_group_id", "aws_security_group"),
-            ("source_security_group_id", "aws_security_group"),
-        ]
-    }
-
-    fn taggable(&self) -> bool {
-        false
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
@@ -179,7 +161,7 @@ impl AwsResource for SecurityGroupRule {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
-        let group = str_of(planned, "security_group_id").unwrap_or_default();
+        let group = text_of(planned, "security_group_id");
         let perm = to_permission(&as_block(planned), group);
         let res = if str_of(planned, "type") == Some("egress") {
             cx.ec2
@@ -188,8 +170,7 @@ impl AwsResource for SecurityGroupRule {
                 .ip_permissions(perm)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| sdk("AuthorizeSecurityGroupEgress", e))
+                .done("AuthorizeSecurityGroupEgress")
         } else {
             cx.ec2
                 .authorize_security_group_ingress()
@@ -197,8 +178,7 @@ impl AwsResource for SecurityGroupRule {
                 .ip_permissions(perm)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| sdk("AuthorizeSecurityGroupIngress", e))
+                .done("AuthorizeSecurityGroupIngress")
         };
         match res {
             Ok(()) => {}
@@ -215,7 +195,7 @@ impl AwsResource for SecurityGroupRule {
 
     async fn read(&self, cx: &Clients, _id: &str, prior: &Value) -> Result<Option<Value>> {
         // Rules have no id of their own in the API: find the permission with this content.
-        let group = str_of(prior, "security_group_id").unwrap_or_default();
+        let group = text_of(prior, "security_group_id");
         let Some(g) = describe_id::<SecurityGroup>(cx, group).await? else {
             return Ok(None);
         };
@@ -263,7 +243,7 @@ impl AwsResource for SecurityGroupRule {
 
     async fn update(&self, cx: &Clients, _prior: &Value, planned: &Value) -> Result<Value> {
         // Only the description changes in place.
-        let group = str_of(planned, "security_group_id").unwrap_or_default();
+        let group = text_of(planned, "security_group_id");
         let perm = to_permission(&as_block(planned), group);
         if str_of(planned, "type") == Some("egress") {
             cx.ec2
@@ -272,7 +252,7 @@ impl AwsResource for SecurityGroupRule {
                 .ip_permissions(perm)
                 .send()
                 .await
-                .map_err(|e| sdk("UpdateSecurityGroupRuleDescriptionsEgress", e))?;
+                .or_sdk("UpdateSecurityGroupRuleDescriptionsEgress")?;
         } else {
             cx.ec2
                 .update_security_group_rule_descriptions_ingress()
@@ -280,13 +260,13 @@ impl AwsResource for SecurityGroupRule {
                 .ip_permissions(perm)
                 .send()
                 .await
-                .map_err(|e| sdk("UpdateSecurityGroupRuleDescriptionsIngress", e))?;
+                .or_sdk("UpdateSecurityGroupRuleDescriptionsIngress")?;
         }
         Ok(planned.clone())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let group = str_of(state, "security_group_id").unwrap_or_default();
+        let group = text_of(state, "security_group_id");
         let perm = to_permission(&as_block(state), group);
         let res = if str_of(state, "type") == Some("egress") {
             cx.ec2
@@ -295,8 +275,7 @@ impl AwsResource for SecurityGroupRule {
                 .ip_permissions(perm)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| sdk("RevokeSecurityGroupEgress", e))
+                .done("RevokeSecurityGroupEgress")
         } else {
             cx.ec2
                 .revoke_security_group_ingress()
@@ -304,8 +283,7 @@ impl AwsResource for SecurityGroupRule {
                 .ip_permissions(perm)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| sdk("RevokeSecurityGroupIngress", e))
+                .done("RevokeSecurityGroupIngress")
         };
         match res {
             Err(e) if !e.is_not_found() && !e.code.contains("InvalidPermission.NotFound") => Err(e),

@@ -1,5 +1,6 @@
 //! aws_subnet
 
+use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,8 +10,8 @@ use terrane_core::Value;
 use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, wait_until, Result};
-use crate::resources::value::{bool_of, str_of};
+use crate::error::{retry_dependency, wait_until, Result};
+use crate::resources::value::{bool_of, str_of, string_of, text_of};
 use crate::tags;
 
 pub struct Subnet;
@@ -53,8 +54,7 @@ async fn set_public_ip(cx: &Clients, id: &str, b: bool) -> Result<()> {
         .map_public_ip_on_launch(AttributeBooleanValue::builder().value(b).build())
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| sdk("ModifySubnetAttribute", e))
+        .done("ModifySubnetAttribute")
 }
 
 #[async_trait]
@@ -79,24 +79,12 @@ impl Ec2Type for Subnet {
             .collect())
     }
 
-    fn name(&self) -> &'static str {
-        "aws_subnet"
-    }
-
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("ec2", "subnet"))
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[("vpc_id", "aws_vpc")]
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let mut req = cx
             .ec2
             .create_subnet()
-            .vpc_id(str_of(planned, "vpc_id").unwrap_or_default())
-            .cidr_block(str_of(planned, "cidr_block").unwrap_or_default())
+            .vpc_id(text_of(planned, "vpc_id"))
+            .cidr_block(text_of(planned, "cidr_block"))
             .tag_specifications(super::tag_spec(ResourceType::Subnet, planned, token));
         if let Some(az) = str_of(planned, "availability_zone") {
             req = req.availability_zone(az);
@@ -130,7 +118,7 @@ impl Ec2Type for Subnet {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        let id = string_of(prior, "id");
         if prior.get("map_public_ip_on_launch") != planned.get("map_public_ip_on_launch") {
             set_public_ip(
                 cx,
@@ -145,7 +133,7 @@ impl Ec2Type for Subnet {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let id = str_of(state, "id").unwrap_or_default().to_string();
+        let id = string_of(state, "id");
         retry_dependency(
             crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
             || async {
@@ -154,8 +142,7 @@ impl Ec2Type for Subnet {
                     .subnet_id(&id)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("DeleteSubnet", e))
+                    .done("DeleteSubnet")
             },
         )
         .await

@@ -1,5 +1,6 @@
 //! aws_vpc
 
+use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,8 +10,8 @@ use terrane_core::Value;
 use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::{filter, route_tables, sync_tags, SecurityGroup};
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, wait_until, Result};
-use crate::resources::value::{bool_of, str_of};
+use crate::error::{retry_dependency, wait_until, Result};
+use crate::resources::value::{bool_of, str_of, string_of, text_of};
 use crate::tags;
 
 pub struct Vpc;
@@ -26,7 +27,7 @@ async fn attribute(cx: &Clients, id: &str, a: VpcAttributeName) -> Result<bool> 
         .attribute(a.clone())
         .send()
         .await
-        .map_err(|e| sdk("DescribeVpcAttribute", e))?;
+        .or_sdk("DescribeVpcAttribute")?;
     let v = match a {
         VpcAttributeName::EnableDnsHostnames => out.enable_dns_hostnames.and_then(|b| b.value),
         _ => out.enable_dns_support.and_then(|b| b.value),
@@ -48,7 +49,7 @@ async fn set_attribute(
             .enable_dns_support(AttributeBooleanValue::builder().value(b).build())
             .send()
             .await
-            .map_err(|e| sdk("ModifyVpcAttribute", e))?;
+            .or_sdk("ModifyVpcAttribute")?;
     }
     if let Some(b) = hostnames {
         cx.ec2
@@ -57,7 +58,7 @@ async fn set_attribute(
             .enable_dns_hostnames(AttributeBooleanValue::builder().value(b).build())
             .send()
             .await
-            .map_err(|e| sdk("ModifyVpcAttribute", e))?;
+            .or_sdk("ModifyVpcAttribute")?;
     }
     Ok(())
 }
@@ -134,16 +135,8 @@ impl Ec2Type for Vpc {
         Ok(all.iter().map(|v| v.is_default() == Some(true)).collect())
     }
 
-    fn name(&self) -> &'static str {
-        "aws_vpc"
-    }
-
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("ec2", "vpc"))
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let cidr = str_of(planned, "cidr_block").unwrap_or_default();
+        let cidr = text_of(planned, "cidr_block");
         let tenancy = Tenancy::from(str_of(planned, "instance_tenancy").unwrap_or("default"));
         let req = cx
             .ec2
@@ -185,7 +178,7 @@ impl Ec2Type for Vpc {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        let id = string_of(prior, "id");
         let changed = |k: &str| prior.get(k) != planned.get(k);
         set_attribute(
             cx,
@@ -202,7 +195,7 @@ impl Ec2Type for Vpc {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let id = str_of(state, "id").unwrap_or_default().to_string();
+        let id = string_of(state, "id");
         retry_dependency(
             crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
             || async {
@@ -211,8 +204,7 @@ impl Ec2Type for Vpc {
                     .vpc_id(&id)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("DeleteVpc", e))
+                    .done("DeleteVpc")
             },
         )
         .await

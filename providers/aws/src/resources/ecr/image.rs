@@ -12,7 +12,7 @@ impl crate::resources::kind::AwsData for Image {
     }
 
     async fn read(&self, cx: &Clients, config: &Value) -> Result<Value> {
-        let repo = str_of(config, "repository_name").unwrap_or_default();
+        let repo = text_of(config, "repository_name");
         let tag = str_of(config, "image_tag");
         let digest = str_of(config, "image_digest");
         let most_recent = bool_of(config, "most_recent") == Some(true);
@@ -40,7 +40,7 @@ impl crate::resources::kind::AwsData for Image {
                     .build(),
             );
         }
-        let out = req.send().await.map_err(|e| sdk("DescribeImages", e))?;
+        let out = req.send().await.or_sdk("DescribeImages")?;
         let found = out
             .image_details()
             .iter()
@@ -59,7 +59,7 @@ impl crate::resources::kind::AwsData for Image {
             .repository_names(repo)
             .send()
             .await
-            .map_err(|e| sdk("DescribeRepositories", e))?
+            .or_sdk("DescribeRepositories")?
             .repositories()
             .first()
             .and_then(|r| r.repository_uri())

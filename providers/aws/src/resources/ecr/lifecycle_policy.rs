@@ -5,10 +5,6 @@ use crate::error::Result;
 
 #[async_trait]
 impl AwsResource for LifecyclePolicy {
-    fn name(&self) -> &'static str {
-        "aws_ecr_lifecycle_policy"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let repos: Vec<t::Repository> =
             items!(cx.ecr.describe_repositories(), "DescribeRepositories");
@@ -18,14 +14,6 @@ impl AwsResource for LifecyclePolicy {
             repos.into_iter().filter_map(|r| r.repository_name),
         )
         .await
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[("repository", "aws_ecr_repository")]
-    }
-
-    fn taggable(&self) -> bool {
-        false
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
@@ -60,7 +48,7 @@ impl AwsResource for LifecyclePolicy {
                 .repository_name(repo)
                 .send()
                 .await
-                .map_err(|e| sdk("GetLifecyclePolicy", e)),
+                .or_sdk("GetLifecyclePolicy"),
         )? {
             Some(o) => o,
             None => return Ok(None),
@@ -85,25 +73,25 @@ impl AwsResource for LifecyclePolicy {
         crate::error::gone_ok(
             cx.ecr
                 .delete_lifecycle_policy()
-                .repository_name(str_of(state, "repository").unwrap_or_default())
+                .repository_name(text_of(state, "repository"))
                 .send()
                 .await
-                .map_err(|e| sdk("DeleteLifecyclePolicy", e)),
+                .or_sdk("DeleteLifecyclePolicy"),
         )
     }
 }
 
 impl LifecyclePolicy {
     async fn put(&self, cx: &Clients, planned: &Value) -> Result<Value> {
-        let repo = str_of(planned, "repository").unwrap_or_default();
+        let repo = text_of(planned, "repository");
         let out = cx
             .ecr
             .put_lifecycle_policy()
             .repository_name(repo)
-            .lifecycle_policy_text(str_of(planned, "policy").unwrap_or_default())
+            .lifecycle_policy_text(text_of(planned, "policy"))
             .send()
             .await
-            .map_err(|e| sdk("PutLifecyclePolicy", e))?;
+            .or_sdk("PutLifecyclePolicy")?;
         Ok(Value::map([
             ("id", Value::from(repo)),
             ("repository", Value::from(repo)),

@@ -1,17 +1,18 @@
 //! aws_ecr_repository, aws_ecr_lifecycle_policy and data "aws_ecr_image".
 
+use crate::error::OrSdk;
 use async_trait::async_trait;
 use aws_sdk_ecr::types as t;
 use terrane_core::{AttrPath, Diagnostic, Value};
 
 use crate::config::Clients;
-use crate::error::{absent_ok, sdk, AwsError};
+use crate::error::{absent_ok, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
     already_exists, many_or_each, missing, read_back, read_each, states_of,
 };
 use crate::resources::policy::{keep_equivalent, keep_prior_if_same, validate_json};
-use crate::resources::value::{block, bool_of, changed, opt_s, str_of};
+use crate::resources::value::{block, bool_of, changed, opt_s, str_of, string_of, text_of};
 use crate::tags;
 
 pub struct Repository;

@@ -10,7 +10,7 @@ async fn describe(cx: &Clients, name: &str) -> Result<Option<t::Repository>> {
             .repository_names(name)
             .send()
             .await
-            .map_err(|e| sdk("DescribeRepositories", e)),
+            .or_sdk("DescribeRepositories"),
     )?
     .and_then(|o| o.repositories.unwrap_or_default().into_iter().next()))
 }
@@ -96,10 +96,6 @@ fn scan_on_push(planned: &Value) -> bool {
 
 #[async_trait]
 impl AwsResource for Repository {
-    fn name(&self) -> &'static str {
-        "aws_ecr_repository"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let repos: Vec<t::Repository> =
             items!(cx.ecr.describe_repositories(), "DescribeRepositories");
@@ -135,7 +131,7 @@ impl AwsResource for Repository {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let name = string_of(planned, "name");
         let res = cx
             .ecr
             .create_repository()
@@ -155,7 +151,7 @@ impl AwsResource for Repository {
             ))))
             .send()
             .await
-            .map_err(|e| sdk("CreateRepository", e));
+            .or_sdk("CreateRepository");
         let r = match res {
             Ok(o) => o
                 .repository
@@ -198,7 +194,7 @@ impl AwsResource for Repository {
                     .send()
                     .await
                     .map(|o| o.repositories.unwrap_or_default())
-                    .map_err(|e| sdk("DescribeRepositories", e))
+                    .or_sdk("DescribeRepositories")
             },
             |name| async move { describe(cx, &name).await },
             |r| r.repository_name(),
@@ -213,7 +209,7 @@ impl AwsResource for Repository {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let name = str_of(prior, "name").unwrap_or_default().to_string();
+        let name = string_of(prior, "name");
         if changed(
             prior,
             planned,
@@ -231,7 +227,7 @@ impl AwsResource for Repository {
                 .set_image_tag_mutability_exclusion_filters(exclusion_filters(planned))
                 .send()
                 .await
-                .map_err(|e| sdk("PutImageTagMutability", e))?;
+                .or_sdk("PutImageTagMutability")?;
         }
         if changed(prior, planned, &["image_scanning_configuration"]) {
             cx.ecr
@@ -244,9 +240,9 @@ impl AwsResource for Repository {
                 )
                 .send()
                 .await
-                .map_err(|e| sdk("PutImageScanningConfiguration", e))?;
+                .or_sdk("PutImageScanningConfiguration")?;
         }
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let arn = string_of(prior, "arn");
         super::sync_tags(cx, &arn, prior, planned).await?;
         read_back(self, cx, &name, planned).await
     }
@@ -255,11 +251,11 @@ impl AwsResource for Repository {
         match cx
             .ecr
             .delete_repository()
-            .repository_name(str_of(state, "name").unwrap_or_default())
+            .repository_name(text_of(state, "name"))
             .force(bool_of(state, "force_delete").unwrap_or(false))
             .send()
             .await
-            .map_err(|e| sdk("DeleteRepository", e))
+            .or_sdk("DeleteRepository")
         {
             Err(e) if e.is("RepositoryNotEmptyException") => Err(AwsError::new(
                 "DeleteRepository",

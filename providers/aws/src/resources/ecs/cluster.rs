@@ -12,7 +12,7 @@ async fn describe_cluster(cx: &Clients, id: &str) -> Result<Option<t::Cluster>> 
         .include(t::ClusterField::Settings)
         .send()
         .await
-        .map_err(|e| sdk("DescribeClusters", e))?;
+        .or_sdk("DescribeClusters")?;
     Ok(out
         .clusters
         .unwrap_or_default()
@@ -58,10 +58,8 @@ fn cluster_settings(planned: &Value) -> Vec<t::ClusterSetting> {
         .into_iter()
         .map(|s| {
             t::ClusterSetting::builder()
-                .name(t::ClusterSettingName::from(
-                    str_of(s, "name").unwrap_or_default(),
-                ))
-                .value(str_of(s, "value").unwrap_or_default())
+                .name(t::ClusterSettingName::from(text_of(s, "name")))
+                .value(text_of(s, "value"))
                 .build()
         })
         .collect()
@@ -69,10 +67,6 @@ fn cluster_settings(planned: &Value) -> Vec<t::ClusterSetting> {
 
 #[async_trait]
 impl AwsResource for EcsCluster {
-    fn name(&self) -> &'static str {
-        "aws_ecs_cluster"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let arns: Vec<String> =
             pages!(cx.ecs.list_clusters(), "ListClusters", cluster_arns).collect();
@@ -85,16 +79,12 @@ impl AwsResource for EcsCluster {
         Ok(out)
     }
 
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("ecs", "cluster"))
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         // CreateCluster is idempotent by name: a retry returns the same cluster.
         let out = cx
             .ecs
             .create_cluster()
-            .cluster_name(str_of(planned, "name").unwrap_or_default())
+            .cluster_name(text_of(planned, "name"))
             .set_settings(Some(cluster_settings(planned)))
             .set_tags(Some(tags::to_sdk(&tags::with_token(
                 &tags::wanted(planned),
@@ -102,7 +92,7 @@ impl AwsResource for EcsCluster {
             ))))
             .send()
             .await
-            .map_err(|e| sdk("CreateCluster", e))?;
+            .or_sdk("CreateCluster")?;
         let arn = out
             .cluster
             .and_then(|c| c.cluster_arn)
@@ -117,7 +107,7 @@ impl AwsResource for EcsCluster {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let arn = string_of(prior, "arn");
         if changed(prior, planned, &["setting"]) {
             let mut settings = cluster_settings(planned);
             if settings.is_empty() {
@@ -135,14 +125,14 @@ impl AwsResource for EcsCluster {
                 .set_settings(Some(settings))
                 .send()
                 .await
-                .map_err(|e| sdk("UpdateCluster", e))?;
+                .or_sdk("UpdateCluster")?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
         read_back(self, cx, &arn, planned).await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let arn = str_of(state, "arn").unwrap_or_default().to_string();
+        let arn = string_of(state, "arn");
         // ClusterContainsServicesException while services are still draining.
         retry_dependency(Duration::from_secs(600), || async {
             cx.ecs
@@ -150,8 +140,7 @@ impl AwsResource for EcsCluster {
                 .cluster(&arn)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteCluster", e))
+                .done("DeleteCluster")
         })
         .await
     }

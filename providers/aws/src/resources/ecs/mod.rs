@@ -1,5 +1,6 @@
 //! aws_ecs_cluster, aws_ecs_task_definition, aws_ecs_service.
 
+use crate::error::OrSdk;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use aws_sdk_ecs::types as t;
 use terrane_core::{AttrPath, Diagnostic, Value};
 
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, wait_until, AwsError};
+use crate::error::{retry_dependency, wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
     create_then_find, grouped_by, in_order_by, missing, no_retry_config, read_back,
@@ -16,7 +17,7 @@ use crate::resources::lifecycle::{
 };
 use crate::resources::value::{
     block, blocks, bool_of, changed, empty_sets_for_null, int_of, num, opt_n, opt_s, put, str_of,
-    str_set, strs_of,
+    str_set, string_of, strs_of, text_of,
 };
 use crate::tags;
 

@@ -14,7 +14,7 @@ async fn describe_service(cx: &Clients, cluster: &str, name: &str) -> Result<Opt
         .include(t::ServiceField::Tags)
         .send()
         .await
-        .map_err(|e| sdk("DescribeServices", e))
+        .or_sdk("DescribeServices")
     {
         Ok(o) => o,
         Err(e) if e.is_not_found() => return Ok(None),
@@ -34,9 +34,7 @@ const DESCRIBE_BATCH: usize = 10;
 /// their cluster, in the order of `priors`; a missing cluster means its services are gone.
 async fn describe_many(cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<t::Service>>> {
     let mut out: Vec<Option<t::Service>> = priors.iter().map(|_| None).collect();
-    let groups = grouped_by(priors, |p| {
-        str_of(p, "cluster").unwrap_or_default().to_string()
-    });
+    let groups = grouped_by(priors, |p| string_of(p, "cluster"));
     for (cluster, at) in groups {
         for chunk in at.chunks(DESCRIBE_BATCH) {
             let names: Vec<String> = chunk
@@ -51,7 +49,7 @@ async fn describe_many(cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<t::
                 .include(t::ServiceField::Tags)
                 .send()
                 .await
-                .map_err(|e| sdk("DescribeServices", e))
+                .or_sdk("DescribeServices")
             {
                 Ok(o) => o.services.unwrap_or_default(),
                 Err(e) if e.is_not_found() => continue,
@@ -254,10 +252,6 @@ async fn wait_stable(
 
 #[async_trait]
 impl AwsResource for EcsService {
-    fn name(&self) -> &'static str {
-        "aws_ecs_service"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let clusters: Vec<String> =
             pages!(cx.ecs.list_clusters(), "ListClusters", cluster_arns).collect();
@@ -278,23 +272,6 @@ impl AwsResource for EcsService {
         Ok(out)
     }
 
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("ecs", "service"))
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("cluster", "aws_ecs_cluster"),
-            ("task_definition", "aws_ecs_task_definition"),
-            ("load_balancer.target_group_arn", "aws_lb_target_group"),
-            ("network_configuration.subnets", "aws_subnet"),
-            (
-                "network_configuration.security_groups",
-                "aws_security_group",
-            ),
-        ]
-    }
-
     fn adjust_plan(
         &self,
         _prior: Option<&Value>,
@@ -306,15 +283,15 @@ impl AwsResource for EcsService {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let cluster = str_of(planned, "cluster").unwrap_or_default().to_string();
-        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let cluster = string_of(planned, "cluster");
+        let name = string_of(planned, "name");
         retry_iam_propagation(|| async {
             let mut req = cx
                 .ecs
                 .create_service()
                 .cluster(&cluster)
                 .service_name(&name)
-                .task_definition(str_of(planned, "task_definition").unwrap_or_default())
+                .task_definition(text_of(planned, "task_definition"))
                 .desired_count(int_of(planned, "desired_count").unwrap_or(0))
                 .set_network_configuration(network_configuration(planned))
                 .set_load_balancers(Some(load_balancers(planned)))
@@ -340,7 +317,7 @@ impl AwsResource for EcsService {
             if let Some(l) = str_of(planned, "launch_type") {
                 req = req.launch_type(t::LaunchType::from(l));
             }
-            req.send().await.map_err(|e| sdk("CreateService", e))
+            req.send().await.or_sdk("CreateService")
         })
         .await?;
         let s = if bool_of(planned, "wait_for_steady_state") == Some(true) {
@@ -408,9 +385,9 @@ impl AwsResource for EcsService {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let cluster = str_of(prior, "cluster").unwrap_or_default().to_string();
-        let name = str_of(prior, "name").unwrap_or_default().to_string();
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let cluster = string_of(prior, "cluster");
+        let name = string_of(prior, "name");
+        let arn = string_of(prior, "arn");
         if changed(
             prior,
             planned,
@@ -429,7 +406,7 @@ impl AwsResource for EcsService {
                 .update_service()
                 .cluster(&cluster)
                 .service(&name)
-                .task_definition(str_of(planned, "task_definition").unwrap_or_default())
+                .task_definition(text_of(planned, "task_definition"))
                 .desired_count(int_of(planned, "desired_count").unwrap_or(0))
                 .set_network_configuration(network_configuration(planned))
                 .deployment_configuration(deployment_configuration(planned))
@@ -440,7 +417,7 @@ impl AwsResource for EcsService {
             if changed(prior, planned, &["load_balancer"]) {
                 req = req.set_load_balancers(Some(load_balancers(planned)));
             }
-            req.send().await.map_err(|e| sdk("UpdateService", e))?;
+            req.send().await.or_sdk("UpdateService")?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
         let s = if bool_of(planned, "wait_for_steady_state") == Some(true) {
@@ -460,8 +437,8 @@ impl AwsResource for EcsService {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let cluster = str_of(state, "cluster").unwrap_or_default().to_string();
-        let name = str_of(state, "name").unwrap_or_default().to_string();
+        let cluster = string_of(state, "cluster");
+        let name = string_of(state, "name");
         match cx
             .ecs
             .delete_service()
@@ -470,7 +447,7 @@ impl AwsResource for EcsService {
             .force(true)
             .send()
             .await
-            .map_err(|e| sdk("DeleteService", e))
+            .or_sdk("DeleteService")
         {
             Ok(_) => {}
             Err(e) if e.is_not_found() => return Ok(()),
@@ -497,8 +474,8 @@ impl AwsResource for EcsService {
         token: &str,
         planned: &Value,
     ) -> Result<Option<Value>> {
-        let cluster = str_of(planned, "cluster").unwrap_or_default();
-        let name = str_of(planned, "name").unwrap_or_default();
+        let cluster = text_of(planned, "cluster");
+        let name = text_of(planned, "name");
         Ok(describe_service(cx, cluster, name)
             .await?
             .filter(|s| tags::has_token(&tags::from_sdk(s.tags()), token))

@@ -142,7 +142,7 @@ async fn describe_task_def(
         .include(t::TaskDefinitionField::Tags)
         .send()
         .await
-        .map_err(|e| sdk("DescribeTaskDefinition", e))
+        .or_sdk("DescribeTaskDefinition")
     {
         Ok(o) => o,
         // ECS says ClientException "Unable to describe task definition" for a missing one.
@@ -166,7 +166,7 @@ async fn task_def_by_token(cx: &Clients, family: &str, token: &str) -> Result<Op
         .max_results(5)
         .send()
         .await
-        .map_err(|e| sdk("ListTaskDefinitions", e))?;
+        .or_sdk("ListTaskDefinitions")?;
     for arn in out.task_definition_arns() {
         if let Some((_, ts)) = describe_task_def(cx, arn).await? {
             if tags::has_token(&tags::from_sdk(&ts), token) {
@@ -210,10 +210,6 @@ fn task_def_state(td: &t::TaskDefinition, ts: &[t::Tag], prior: &Value) -> Value
 
 #[async_trait]
 impl AwsResource for EcsTaskDefinition {
-    fn name(&self) -> &'static str {
-        "aws_ecs_task_definition"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let families: Vec<String> = pages!(
             cx.ecs
@@ -230,17 +226,6 @@ impl AwsResource for EcsTaskDefinition {
             }
         }
         Ok(out)
-    }
-
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("ecs", "task-definition"))
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("execution_role_arn", "aws_iam_role"),
-            ("task_role_arn", "aws_iam_role"),
-        ]
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
@@ -266,7 +251,7 @@ impl AwsResource for EcsTaskDefinition {
         let (Some(prior), Some(c)) = (prior, str_of(config, "container_definitions")) else {
             return;
         };
-        let p = str_of(prior, "container_definitions").unwrap_or_default();
+        let p = text_of(prior, "container_definitions");
         let same = match (
             serde_json::from_str::<serde_json::Value>(c),
             serde_json::from_str::<serde_json::Value>(p),
@@ -300,7 +285,7 @@ impl AwsResource for EcsTaskDefinition {
         let mut req = cx
             .ecs
             .register_task_definition()
-            .family(str_of(planned, "family").unwrap_or_default())
+            .family(text_of(planned, "family"))
             .set_container_definitions(Some(defs))
             .set_cpu(str_of(planned, "cpu").map(String::from))
             .set_memory(str_of(planned, "memory").map(String::from))
@@ -318,7 +303,7 @@ impl AwsResource for EcsTaskDefinition {
         }
         // Every registration is a new revision: a retry after a lost answer first looks for
         // the revision carrying our token.
-        let family = str_of(planned, "family").unwrap_or_default().to_string();
+        let family = string_of(planned, "family");
         let arn = create_then_find(
             "RegisterTaskDefinition",
             || {
@@ -345,20 +330,20 @@ impl AwsResource for EcsTaskDefinition {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let arn = string_of(prior, "arn");
         sync_tags(cx, &arn, prior, planned).await?;
         read_back(self, cx, &arn, planned).await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let arn = str_of(state, "arn").unwrap_or_default();
+        let arn = text_of(state, "arn");
         match cx
             .ecs
             .deregister_task_definition()
             .task_definition(arn)
             .send()
             .await
-            .map_err(|e| sdk("DeregisterTaskDefinition", e))
+            .or_sdk("DeregisterTaskDefinition")
         {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() || e.is("ClientException") => Ok(()),

@@ -9,7 +9,7 @@ async fn describe_cluster(cx: &Clients, name: &str) -> Result<Option<t::Cluster>
             .name(name)
             .send()
             .await
-            .map_err(|e| sdk("DescribeCluster", e)),
+            .or_sdk("DescribeCluster"),
     )?
     .and_then(|o| o.cluster))
 }
@@ -109,10 +109,6 @@ fn vpc_config_request(planned: &Value) -> t::VpcConfigRequest {
 
 #[async_trait]
 impl AwsResource for EksCluster {
-    fn name(&self) -> &'static str {
-        "aws_eks_cluster"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for name in super::cluster_names(cx).await? {
@@ -121,14 +117,6 @@ impl AwsResource for EksCluster {
             }
         }
         Ok(out)
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("role_arn", "aws_iam_role"),
-            ("vpc_config.subnet_ids", "aws_subnet"),
-            ("vpc_config.security_group_ids", "aws_security_group"),
-        ]
     }
 
     fn adjust_plan(
@@ -163,12 +151,12 @@ impl AwsResource for EksCluster {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let name = string_of(planned, "name");
         retry_iam_propagation(|| async {
             cx.eks
                 .create_cluster()
                 .name(&name)
-                .role_arn(str_of(planned, "role_arn").unwrap_or_default())
+                .role_arn(text_of(planned, "role_arn"))
                 .set_version(str_of(planned, "version").map(String::from))
                 .resources_vpc_config(vpc_config_request(planned))
                 // EKS's idempotency token: a retried create makes no second cluster.
@@ -176,7 +164,7 @@ impl AwsResource for EksCluster {
                 .set_tags(Some(create_tags(planned, token)))
                 .send()
                 .await
-                .map_err(|e| sdk("CreateCluster", e))
+                .or_sdk("CreateCluster")
         })
         .await?;
         let c = wait_active(
@@ -205,8 +193,8 @@ impl AwsResource for EksCluster {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let name = str_of(prior, "name").unwrap_or_default().to_string();
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let name = string_of(prior, "name");
+        let arn = string_of(prior, "arn");
         let deadline = timeout(planned, "update", CLUSTER_UPDATE);
         if changed(prior, planned, &["version"]) {
             if let Some(v) = str_of(planned, "version") {
@@ -216,7 +204,7 @@ impl AwsResource for EksCluster {
                     .version(v)
                     .send()
                     .await
-                    .map_err(|e| sdk("UpdateClusterVersion", e))?;
+                    .or_sdk("UpdateClusterVersion")?;
             }
         }
         let access = |v: &Value| {
@@ -245,7 +233,7 @@ impl AwsResource for EksCluster {
                 )
                 .send()
                 .await
-                .map_err(|e| sdk("UpdateClusterConfig", e))?;
+                .or_sdk("UpdateClusterConfig")?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
         let c = wait_active(
@@ -267,7 +255,7 @@ impl AwsResource for EksCluster {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let name = str_of(state, "name").unwrap_or_default().to_string();
+        let name = string_of(state, "name");
         let deadline = timeout(state, "delete", CLUSTER_DELETE);
         // ResourceInUseException while node groups or Fargate profiles remain.
         delete_and_wait(
@@ -280,8 +268,7 @@ impl AwsResource for EksCluster {
                     .name(&name)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("DeleteCluster", e))
+                    .done("DeleteCluster")
             },
             || async { Ok(describe_cluster(cx, &name).await?.is_some()) },
         )
@@ -294,7 +281,7 @@ impl AwsResource for EksCluster {
         token: &str,
         planned: &Value,
     ) -> Result<Option<Value>> {
-        let name = str_of(planned, "name").unwrap_or_default();
+        let name = text_of(planned, "name");
         Ok(describe_cluster(cx, name)
             .await?
             .filter(|c| tags::has_token(&read_tags(c.tags()), token))

@@ -10,7 +10,7 @@ async fn describe_fp(cx: &Clients, cluster: &str, name: &str) -> Result<Option<t
             .fargate_profile_name(name)
             .send()
             .await
-            .map_err(|e| sdk("DescribeFargateProfile", e)),
+            .or_sdk("DescribeFargateProfile"),
     )?
     .and_then(|o| o.fargate_profile))
 }
@@ -59,10 +59,6 @@ fn fp_state(f: &t::FargateProfile, prior: &Value) -> Value {
 
 #[async_trait]
 impl AwsResource for FargateProfile {
-    fn name(&self) -> &'static str {
-        "aws_eks_fargate_profile"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut ids = Vec::new();
         for c in super::cluster_names(cx).await? {
@@ -76,21 +72,9 @@ impl AwsResource for FargateProfile {
         read_each(self, cx, ids).await
     }
 
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("cluster_name", "aws_eks_cluster"),
-            ("pod_execution_role_arn", "aws_iam_role"),
-            ("subnet_ids", "aws_subnet"),
-        ]
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let cluster = str_of(planned, "cluster_name")
-            .unwrap_or_default()
-            .to_string();
-        let name = str_of(planned, "fargate_profile_name")
-            .unwrap_or_default()
-            .to_string();
+        let cluster = string_of(planned, "cluster_name");
+        let name = string_of(planned, "fargate_profile_name");
         let selectors: Vec<t::FargateProfileSelector> = blocks(planned, "selector")
             .into_iter()
             .map(|s| {
@@ -108,16 +92,14 @@ impl AwsResource for FargateProfile {
                 .create_fargate_profile()
                 .cluster_name(&cluster)
                 .fargate_profile_name(&name)
-                .pod_execution_role_arn(
-                    str_of(planned, "pod_execution_role_arn").unwrap_or_default(),
-                )
+                .pod_execution_role_arn(text_of(planned, "pod_execution_role_arn"))
                 .set_subnets(Some(strs_of(planned, "subnet_ids")).filter(|v| !v.is_empty()))
                 .set_selectors(Some(selectors.clone()))
                 .client_request_token(token)
                 .set_tags(Some(create_tags(planned, token)))
                 .send()
                 .await
-                .map_err(|e| sdk("CreateFargateProfile", e))
+                .or_sdk("CreateFargateProfile")
         })
         .await?;
         let f = wait_active(
@@ -149,23 +131,15 @@ impl AwsResource for FargateProfile {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let cluster = str_of(prior, "cluster_name")
-            .unwrap_or_default()
-            .to_string();
-        let name = str_of(prior, "fargate_profile_name")
-            .unwrap_or_default()
-            .to_string();
-        sync_tags(cx, str_of(prior, "arn").unwrap_or_default(), prior, planned).await?;
+        let cluster = string_of(prior, "cluster_name");
+        let name = string_of(prior, "fargate_profile_name");
+        sync_tags(cx, text_of(prior, "arn"), prior, planned).await?;
         read_back(self, cx, &format!("{cluster}:{name}"), planned).await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let cluster = str_of(state, "cluster_name")
-            .unwrap_or_default()
-            .to_string();
-        let name = str_of(state, "fargate_profile_name")
-            .unwrap_or_default()
-            .to_string();
+        let cluster = string_of(state, "cluster_name");
+        let name = string_of(state, "fargate_profile_name");
         let deadline = timeout(state, "delete", FARGATE_TIMEOUT);
         delete_and_wait(
             &format!("Fargate profile {cluster}:{name}"),
@@ -178,8 +152,7 @@ impl AwsResource for FargateProfile {
                     .fargate_profile_name(&name)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("DeleteFargateProfile", e))
+                    .done("DeleteFargateProfile")
             },
             || async { Ok(describe_fp(cx, &cluster, &name).await?.is_some()) },
         )

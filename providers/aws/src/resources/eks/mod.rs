@@ -1,5 +1,6 @@
 //! aws_eks_cluster, aws_eks_node_group, aws_eks_fargate_profile.
 
+use crate::error::OrSdk;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -8,12 +9,12 @@ use aws_sdk_eks::types as t;
 use terrane_core::Value;
 
 use crate::config::Clients;
-use crate::error::{absent_ok, delete_and_wait, sdk, wait_until, AwsError, Result};
+use crate::error::{absent_ok, delete_and_wait, wait_until, AwsError, Result};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{read_back, read_each, retry_iam_propagation, timeout};
 use crate::resources::value::{
     block, blocks, bool_of, changed, empty_sets_for_null, int_of, map_value, opt_n, opt_s, put,
-    str_map, str_of, str_set, strs_of,
+    str_map, str_of, str_set, string_of, strs_of, text_of,
 };
 use crate::tags;
 

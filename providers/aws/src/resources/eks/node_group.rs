@@ -10,7 +10,7 @@ async fn describe_ng(cx: &Clients, cluster: &str, name: &str) -> Result<Option<t
             .nodegroup_name(name)
             .send()
             .await
-            .map_err(|e| sdk("DescribeNodegroup", e)),
+            .or_sdk("DescribeNodegroup"),
     )?
     .and_then(|o| o.nodegroup))
 }
@@ -101,10 +101,6 @@ async fn wait_ng(
 
 #[async_trait]
 impl AwsResource for NodeGroup {
-    fn name(&self) -> &'static str {
-        "aws_eks_node_group"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut ids = Vec::new();
         for c in super::cluster_names(cx).await? {
@@ -118,28 +114,16 @@ impl AwsResource for NodeGroup {
         read_each(self, cx, ids).await
     }
 
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("cluster_name", "aws_eks_cluster"),
-            ("node_role_arn", "aws_iam_role"),
-            ("subnet_ids", "aws_subnet"),
-        ]
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let cluster = str_of(planned, "cluster_name")
-            .unwrap_or_default()
-            .to_string();
-        let name = str_of(planned, "node_group_name")
-            .unwrap_or_default()
-            .to_string();
+        let cluster = string_of(planned, "cluster_name");
+        let name = string_of(planned, "node_group_name");
         retry_iam_propagation(|| async {
             let mut req = cx
                 .eks
                 .create_nodegroup()
                 .cluster_name(&cluster)
                 .nodegroup_name(&name)
-                .node_role(str_of(planned, "node_role_arn").unwrap_or_default())
+                .node_role(text_of(planned, "node_role_arn"))
                 .set_subnets(Some(strs_of(planned, "subnet_ids")))
                 .scaling_config(scaling(planned))
                 .set_instance_types(
@@ -163,7 +147,7 @@ impl AwsResource for NodeGroup {
             if let Some(a) = str_of(planned, "ami_type") {
                 req = req.ami_type(t::AmiTypes::from(a));
             }
-            req.send().await.map_err(|e| sdk("CreateNodegroup", e))
+            req.send().await.or_sdk("CreateNodegroup")
         })
         .await?;
         let n = wait_ng(
@@ -187,13 +171,9 @@ impl AwsResource for NodeGroup {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let cluster = str_of(prior, "cluster_name")
-            .unwrap_or_default()
-            .to_string();
-        let name = str_of(prior, "node_group_name")
-            .unwrap_or_default()
-            .to_string();
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let cluster = string_of(prior, "cluster_name");
+        let name = string_of(prior, "node_group_name");
+        let arn = string_of(prior, "arn");
         if changed(prior, planned, &["scaling_config", "labels"]) {
             let old = str_map(prior, "labels");
             let new = str_map(planned, "labels");
@@ -223,9 +203,7 @@ impl AwsResource for NodeGroup {
                         .build(),
                 );
             }
-            req.send()
-                .await
-                .map_err(|e| sdk("UpdateNodegroupConfig", e))?;
+            req.send().await.or_sdk("UpdateNodegroupConfig")?;
         }
         if changed(prior, planned, &["version"]) {
             if let Some(v) = str_of(planned, "version") {
@@ -236,7 +214,7 @@ impl AwsResource for NodeGroup {
                     .version(v)
                     .send()
                     .await
-                    .map_err(|e| sdk("UpdateNodegroupVersion", e))?;
+                    .or_sdk("UpdateNodegroupVersion")?;
             }
         }
         sync_tags(cx, &arn, prior, planned).await?;
@@ -251,12 +229,8 @@ impl AwsResource for NodeGroup {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let cluster = str_of(state, "cluster_name")
-            .unwrap_or_default()
-            .to_string();
-        let name = str_of(state, "node_group_name")
-            .unwrap_or_default()
-            .to_string();
+        let cluster = string_of(state, "cluster_name");
+        let name = string_of(state, "node_group_name");
         let deadline = timeout(state, "delete", NODEGROUP_TIMEOUT);
         delete_and_wait(
             &format!("node group {cluster}:{name}"),
@@ -269,8 +243,7 @@ impl AwsResource for NodeGroup {
                     .nodegroup_name(&name)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("DeleteNodegroup", e))
+                    .done("DeleteNodegroup")
             },
             || async { Ok(describe_ng(cx, &cluster, &name).await?.is_some()) },
         )

@@ -1,5 +1,6 @@
 //! aws_elasticache_subnet_group and aws_elasticache_replication_group (Redis).
 
+use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -7,12 +8,14 @@ use aws_sdk_elasticache::types as t;
 use terrane_core::Value;
 
 use crate::config::Clients;
-use crate::error::{absent_ok, retry_dependency, sdk, wait_until, AwsError};
+use crate::error::{absent_ok, retry_dependency, wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
     already_exists, in_order_by, missing, read_back, states_of, timeout, vanished,
 };
-use crate::resources::value::{bool_of, changed, int_of, num, opt_s, str_of, str_set, strs_of};
+use crate::resources::value::{
+    bool_of, changed, int_of, num, opt_s, str_of, str_set, string_of, strs_of, text_of,
+};
 use crate::tags;
 
 /// A refresh reads up to this many objects of a type from one listing (100 per page): for

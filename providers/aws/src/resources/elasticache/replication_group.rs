@@ -14,7 +14,7 @@ async fn describe_rg(cx: &Clients, id: &str) -> Result<Option<t::ReplicationGrou
             .replication_group_id(id)
             .send()
             .await
-            .map_err(|e| sdk("DescribeReplicationGroups", e)),
+            .or_sdk("DescribeReplicationGroups"),
     )?
     .and_then(|o| o.replication_groups.unwrap_or_default().into_iter().next()))
 }
@@ -129,10 +129,6 @@ async fn rg_state(cx: &Clients, g: &t::ReplicationGroup, prior: &Value) -> Resul
 
 #[async_trait]
 impl AwsResource for ReplicationGroup {
-    fn name(&self) -> &'static str {
-        "aws_elasticache_replication_group"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let groups: Vec<t::ReplicationGroup> = items!(
             cx.elasticache.describe_replication_groups(),
@@ -148,26 +144,13 @@ impl AwsResource for ReplicationGroup {
         Ok(out)
     }
 
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("elasticache", "replicationgroup"))
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("subnet_group_name", "aws_elasticache_subnet_group"),
-            ("security_group_ids", "aws_security_group"),
-        ]
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let id = str_of(planned, "replication_group_id")
-            .unwrap_or_default()
-            .to_string();
+        let id = string_of(planned, "replication_group_id");
         let res = cx
             .elasticache
             .create_replication_group()
             .replication_group_id(&id)
-            .replication_group_description(str_of(planned, "description").unwrap_or_default())
+            .replication_group_description(text_of(planned, "description"))
             .set_cache_node_type(str_of(planned, "node_type").map(String::from))
             .set_engine(str_of(planned, "engine").map(String::from))
             .set_engine_version(str_of(planned, "engine_version").map(String::from))
@@ -192,7 +175,7 @@ impl AwsResource for ReplicationGroup {
             ))))
             .send()
             .await
-            .map_err(|e| sdk("CreateReplicationGroup", e));
+            .or_sdk("CreateReplicationGroup");
         if let Err(e) = res {
             let ours = already_exists(&e)
                 && match describe_rg(cx, &id).await? {
@@ -248,7 +231,7 @@ impl AwsResource for ReplicationGroup {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let id = str_of(prior, "id").unwrap_or_default().to_string();
+        let id = string_of(prior, "id");
         let deadline = timeout(planned, "update", RG_UPDATE);
         if changed(
             prior,
@@ -297,7 +280,7 @@ impl AwsResource for ReplicationGroup {
                 .apply_immediately(bool_of(planned, "apply_immediately").unwrap_or(false))
                 .send()
                 .await
-                .map_err(|e| sdk("ModifyReplicationGroup", e))?;
+                .or_sdk("ModifyReplicationGroup")?;
             wait_available(cx, &id, deadline).await?;
         }
         if changed(prior, planned, &["num_cache_clusters"]) {
@@ -311,7 +294,7 @@ impl AwsResource for ReplicationGroup {
                     .apply_immediately(true)
                     .send()
                     .await
-                    .map_err(|e| sdk("IncreaseReplicaCount", e))?;
+                    .or_sdk("IncreaseReplicaCount")?;
             } else {
                 cx.elasticache
                     .decrease_replica_count()
@@ -320,11 +303,11 @@ impl AwsResource for ReplicationGroup {
                     .apply_immediately(true)
                     .send()
                     .await
-                    .map_err(|e| sdk("DecreaseReplicaCount", e))?;
+                    .or_sdk("DecreaseReplicaCount")?;
             }
             wait_available(cx, &id, deadline).await?;
         }
-        sync_tags(cx, str_of(prior, "arn").unwrap_or_default(), prior, planned).await?;
+        sync_tags(cx, text_of(prior, "arn"), prior, planned).await?;
         let g = describe_rg(cx, &id)
             .await?
             .ok_or_else(|| vanished("DescribeReplicationGroups", "replication group", &id))?;
@@ -343,7 +326,7 @@ impl AwsResource for ReplicationGroup {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let id = str_of(state, "id").unwrap_or_default().to_string();
+        let id = string_of(state, "id");
         let deadline = timeout(state, "delete", RG_DELETE);
         // InvalidReplicationGroupState while a modification is still being applied.
         let start = tokio::time::Instant::now();
@@ -354,7 +337,7 @@ impl AwsResource for ReplicationGroup {
                 .replication_group_id(&id)
                 .send()
                 .await
-                .map_err(|e| sdk("DeleteReplicationGroup", e))
+                .or_sdk("DeleteReplicationGroup")
             {
                 Ok(_) => break,
                 Err(e) if e.is_not_found() => return Ok(()),

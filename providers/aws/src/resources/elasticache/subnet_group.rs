@@ -10,7 +10,7 @@ async fn describe_sg(cx: &Clients, name: &str) -> Result<Option<t::CacheSubnetGr
             .cache_subnet_group_name(name)
             .send()
             .await
-            .map_err(|e| sdk("DescribeCacheSubnetGroups", e)),
+            .or_sdk("DescribeCacheSubnetGroups"),
     )?
     .and_then(|o| o.cache_subnet_groups.unwrap_or_default().into_iter().next()))
 }
@@ -35,10 +35,6 @@ async fn sg_state(cx: &Clients, g: &t::CacheSubnetGroup, prior: &Value) -> Resul
 
 #[async_trait]
 impl AwsResource for SubnetGroup {
-    fn name(&self) -> &'static str {
-        "aws_elasticache_subnet_group"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let groups: Vec<t::CacheSubnetGroup> = items!(
             cx.elasticache.describe_cache_subnet_groups(),
@@ -55,30 +51,13 @@ impl AwsResource for SubnetGroup {
         Ok(out)
     }
 
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("elasticache", "subnetgroup"))
-    }
-
-    /// A replication group names its subnet group, but a describe does not always say so
-    /// (the emulator leaves it out): every replication group goes first.
-    fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
-        &[(
-            "aws_elasticache_replication_group",
-            "a subnet group is in use until its replication groups are deleted",
-        )]
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[("subnet_ids", "aws_subnet")]
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let name = string_of(planned, "name");
         let res = cx
             .elasticache
             .create_cache_subnet_group()
             .cache_subnet_group_name(&name)
-            .cache_subnet_group_description(str_of(planned, "description").unwrap_or_default())
+            .cache_subnet_group_description(text_of(planned, "description"))
             .set_subnet_ids(Some(strs_of(planned, "subnet_ids")))
             .set_tags(Some(tags::to_sdk(&tags::with_token(
                 &tags::wanted(planned),
@@ -86,7 +65,7 @@ impl AwsResource for SubnetGroup {
             ))))
             .send()
             .await
-            .map_err(|e| sdk("CreateCacheSubnetGroup", e));
+            .or_sdk("CreateCacheSubnetGroup");
         let g = match res {
             Ok(o) => o
                 .cache_subnet_group
@@ -131,7 +110,7 @@ impl AwsResource for SubnetGroup {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let name = str_of(prior, "name").unwrap_or_default().to_string();
+        let name = string_of(prior, "name");
         if changed(prior, planned, &["description", "subnet_ids"]) {
             cx.elasticache
                 .modify_cache_subnet_group()
@@ -142,14 +121,14 @@ impl AwsResource for SubnetGroup {
                 .set_subnet_ids(Some(strs_of(planned, "subnet_ids")))
                 .send()
                 .await
-                .map_err(|e| sdk("ModifyCacheSubnetGroup", e))?;
+                .or_sdk("ModifyCacheSubnetGroup")?;
         }
-        sync_tags(cx, str_of(prior, "arn").unwrap_or_default(), prior, planned).await?;
+        sync_tags(cx, text_of(prior, "arn"), prior, planned).await?;
         read_back(self, cx, &name, planned).await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let name = str_of(state, "name").unwrap_or_default().to_string();
+        let name = string_of(state, "name");
         // CacheSubnetGroupInUse until the replication groups using it are gone.
         retry_dependency(Duration::from_secs(900), || async {
             cx.elasticache
@@ -157,8 +136,7 @@ impl AwsResource for SubnetGroup {
                 .cache_subnet_group_name(&name)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteCacheSubnetGroup", e))
+                .done("DeleteCacheSubnetGroup")
         })
         .await
     }

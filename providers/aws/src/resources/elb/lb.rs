@@ -11,12 +11,8 @@ async fn describe_lb(cx: &Clients, arn: &str) -> Result<Option<t::LoadBalancer>>
     } else {
         req.names(arn)
     };
-    Ok(absent_ok(
-        req.send()
-            .await
-            .map_err(|e| sdk("DescribeLoadBalancers", e)),
-    )?
-    .and_then(|o| o.load_balancers.unwrap_or_default().into_iter().next()))
+    Ok(absent_ok(req.send().await.or_sdk("DescribeLoadBalancers"))?
+        .and_then(|o| o.load_balancers.unwrap_or_default().into_iter().next()))
 }
 
 async fn lb_state(cx: &Clients, lb: &t::LoadBalancer, prior: &Value) -> Result<Value> {
@@ -27,7 +23,7 @@ async fn lb_state(cx: &Clients, lb: &t::LoadBalancer, prior: &Value) -> Result<V
         .load_balancer_arn(arn)
         .send()
         .await
-        .map_err(|e| sdk("DescribeLoadBalancerAttributes", e))?
+        .or_sdk("DescribeLoadBalancerAttributes")?
         .attributes()
         .iter()
         .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
@@ -93,16 +89,11 @@ async fn set_lb_attributes(cx: &Clients, arn: &str, planned: &Value) -> Result<(
         .set_attributes(Some(attrs))
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| sdk("ModifyLoadBalancerAttributes", e))
+        .done("ModifyLoadBalancerAttributes")
 }
 
 #[async_trait]
 impl AwsResource for Lb {
-    fn name(&self) -> &'static str {
-        "aws_lb"
-    }
-
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         super::validate_name_length(config, "Load balancer")
     }
@@ -115,28 +106,10 @@ impl AwsResource for Lb {
         Ok(out)
     }
 
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("elasticloadbalancing", "loadbalancer"))
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("subnets", "aws_subnet"),
-            ("security_groups", "aws_security_group"),
-        ]
-    }
-
-    fn delete_after(&self) -> &'static [(&'static str, &'static str)] {
-        &[(
-            "aws_lb_target_group",
-            "target groups go before the load balancer whose listeners used them",
-        )]
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         // AWS answers a repeated CreateLoadBalancer with the same load balancer, but not every
         // implementation does (moto makes a second one): after a lost answer, look first.
-        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let name = string_of(planned, "name");
         let req = cx
             .elbv2
             .create_load_balancer()
@@ -208,7 +181,7 @@ impl AwsResource for Lb {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let arn = string_of(prior, "arn");
         if changed(prior, planned, &["security_groups"]) {
             cx.elbv2
                 .set_security_groups()
@@ -216,7 +189,7 @@ impl AwsResource for Lb {
                 .set_security_groups(Some(strs_of(planned, "security_groups")))
                 .send()
                 .await
-                .map_err(|e| sdk("SetSecurityGroups", e))?;
+                .or_sdk("SetSecurityGroups")?;
         }
         if changed(prior, planned, &["subnets"]) {
             cx.elbv2
@@ -225,7 +198,7 @@ impl AwsResource for Lb {
                 .set_subnets(Some(strs_of(planned, "subnets")))
                 .send()
                 .await
-                .map_err(|e| sdk("SetSubnets", e))?;
+                .or_sdk("SetSubnets")?;
         }
         if changed(prior, planned, &["ip_address_type"]) {
             cx.elbv2
@@ -236,7 +209,7 @@ impl AwsResource for Lb {
                 ))
                 .send()
                 .await
-                .map_err(|e| sdk("SetIpAddressType", e))?;
+                .or_sdk("SetIpAddressType")?;
         }
         if changed(
             prior,
@@ -250,7 +223,7 @@ impl AwsResource for Lb {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let arn = str_of(state, "arn").unwrap_or_default().to_string();
+        let arn = string_of(state, "arn");
         delete_and_wait(
             "the load balancer",
             "DescribeLoadBalancers",
@@ -261,8 +234,7 @@ impl AwsResource for Lb {
                     .load_balancer_arn(&arn)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("DeleteLoadBalancer", e))
+                    .done("DeleteLoadBalancer")
             },
             || async { Ok(describe_lb(cx, &arn).await?.is_some()) },
         )

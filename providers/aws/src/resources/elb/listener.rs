@@ -9,7 +9,7 @@ async fn describe_listener(cx: &Clients, arn: &str) -> Result<Option<t::Listener
             .listener_arns(arn)
             .send()
             .await
-            .map_err(|e| sdk("DescribeListeners", e)),
+            .or_sdk("DescribeListeners"),
     )?
     .and_then(|o| o.listeners.unwrap_or_default().into_iter().next()))
 }
@@ -39,10 +39,6 @@ async fn listener_state(cx: &Clients, l: &t::Listener, prior: &Value) -> Result<
 
 #[async_trait]
 impl AwsResource for Listener {
-    fn name(&self) -> &'static str {
-        "aws_lb_listener"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for l in super::listeners(cx).await? {
@@ -55,22 +51,11 @@ impl AwsResource for Listener {
         validate_actions(config, "default_action")
     }
 
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("load_balancer_arn", "aws_lb"),
-            ("default_action.target_group_arn", "aws_lb_target_group"),
-            (
-                "default_action.forward.target_group.arn",
-                "aws_lb_target_group",
-            ),
-        ]
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let mut req = cx
             .elbv2
             .create_listener()
-            .load_balancer_arn(str_of(planned, "load_balancer_arn").unwrap_or_default())
+            .load_balancer_arn(text_of(planned, "load_balancer_arn"))
             .set_port(int_of(planned, "port"))
             .set_ssl_policy(str_of(planned, "ssl_policy").map(String::from))
             .set_default_actions(Some(actions(planned, "default_action")))
@@ -81,9 +66,7 @@ impl AwsResource for Listener {
         if let Some(c) = str_of(planned, "certificate_arn") {
             req = req.certificates(t::Certificate::builder().certificate_arn(c).build());
         }
-        let lb = str_of(planned, "load_balancer_arn")
-            .unwrap_or_default()
-            .to_string();
+        let lb = string_of(planned, "load_balancer_arn");
         let arn = create_then_find(
             "CreateListener",
             || req.clone().customize().config_override(no_retry()).send(),
@@ -99,7 +82,7 @@ impl AwsResource for Listener {
                     .load_balancer_arn(&lb)
                     .send()
                     .await
-                    .map_err(|e| sdk("DescribeListeners", e))?;
+                    .or_sdk("DescribeListeners")?;
                 let arns: Vec<String> = out
                     .listeners()
                     .iter()
@@ -120,7 +103,7 @@ impl AwsResource for Listener {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let arn = string_of(prior, "arn");
         if changed(
             prior,
             planned,
@@ -146,7 +129,7 @@ impl AwsResource for Listener {
             if let Some(c) = str_of(planned, "certificate_arn") {
                 req = req.certificates(t::Certificate::builder().certificate_arn(c).build());
             }
-            req.send().await.map_err(|e| sdk("ModifyListener", e))?;
+            req.send().await.or_sdk("ModifyListener")?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
         read_back(self, cx, &arn, planned).await
@@ -156,10 +139,10 @@ impl AwsResource for Listener {
         crate::error::gone_ok(
             cx.elbv2
                 .delete_listener()
-                .listener_arn(str_of(state, "arn").unwrap_or_default())
+                .listener_arn(text_of(state, "arn"))
                 .send()
                 .await
-                .map_err(|e| sdk("DeleteListener", e)),
+                .or_sdk("DeleteListener"),
         )
     }
 }

@@ -77,7 +77,7 @@ async fn describe_rule(cx: &Clients, arn: &str) -> Result<Option<t::Rule>> {
             .rule_arns(arn)
             .send()
             .await
-            .map_err(|e| sdk("DescribeRules", e)),
+            .or_sdk("DescribeRules"),
     )?
     .and_then(|o| o.rules.unwrap_or_default().into_iter().next()))
 }
@@ -117,10 +117,6 @@ fn listener_of_rule(rule_arn: &str) -> String {
 
 #[async_trait]
 impl AwsResource for ListenerRule {
-    fn name(&self) -> &'static str {
-        "aws_lb_listener_rule"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut ids = Vec::new();
         for l in super::listeners(cx).await? {
@@ -130,7 +126,7 @@ impl AwsResource for ListenerRule {
                 .listener_arn(l.listener_arn().unwrap_or_default())
                 .send()
                 .await
-                .map_err(|e| sdk("DescribeRules", e))?;
+                .or_sdk("DescribeRules")?;
             ids.extend(
                 rules
                     .rules
@@ -147,18 +143,8 @@ impl AwsResource for ListenerRule {
         validate_actions(config, "action")
     }
 
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("listener_arn", "aws_lb_listener"),
-            ("action.target_group_arn", "aws_lb_target_group"),
-            ("action.forward.target_group.arn", "aws_lb_target_group"),
-        ]
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let listener = str_of(planned, "listener_arn")
-            .unwrap_or_default()
-            .to_string();
+        let listener = string_of(planned, "listener_arn");
         let priority = match int_of(planned, "priority") {
             Some(p) => p,
             None => {
@@ -169,7 +155,7 @@ impl AwsResource for ListenerRule {
                     .listener_arn(&listener)
                     .send()
                     .await
-                    .map_err(|e| sdk("DescribeRules", e))?;
+                    .or_sdk("DescribeRules")?;
                 out.rules()
                     .iter()
                     .filter_map(|r| r.priority()?.parse::<i32>().ok())
@@ -201,7 +187,7 @@ impl AwsResource for ListenerRule {
                     .listener_arn(&listener)
                     .send()
                     .await
-                    .map_err(|e| sdk("DescribeRules", e))?;
+                    .or_sdk("DescribeRules")?;
                 let arns: Vec<String> = out
                     .rules()
                     .iter()
@@ -225,7 +211,7 @@ impl AwsResource for ListenerRule {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let arn = string_of(prior, "arn");
         if changed(prior, planned, &["priority"]) {
             if let Some(p) = int_of(planned, "priority") {
                 cx.elbv2
@@ -238,7 +224,7 @@ impl AwsResource for ListenerRule {
                     )
                     .send()
                     .await
-                    .map_err(|e| sdk("SetRulePriorities", e))?;
+                    .or_sdk("SetRulePriorities")?;
             }
         }
         if changed(prior, planned, &["action", "condition"]) {
@@ -249,7 +235,7 @@ impl AwsResource for ListenerRule {
                 .set_actions(Some(actions(planned, "action")))
                 .send()
                 .await
-                .map_err(|e| sdk("ModifyRule", e))?;
+                .or_sdk("ModifyRule")?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
         read_back(self, cx, &arn, planned).await
@@ -259,10 +245,10 @@ impl AwsResource for ListenerRule {
         crate::error::gone_ok(
             cx.elbv2
                 .delete_rule()
-                .rule_arn(str_of(state, "arn").unwrap_or_default())
+                .rule_arn(text_of(state, "arn"))
                 .send()
                 .await
-                .map_err(|e| sdk("DeleteRule", e)),
+                .or_sdk("DeleteRule"),
         )
     }
 }

@@ -1,6 +1,7 @@
 //! aws_lb, aws_lb_target_group, aws_lb_listener, aws_lb_listener_rule,
 //! aws_lb_target_group_attachment (Elastic Load Balancing v2).
 
+use crate::error::OrSdk;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -9,16 +10,15 @@ use aws_sdk_elasticloadbalancingv2::types as t;
 use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
-use crate::error::{
-    absent_ok, delete_and_wait, retry_dependency, sdk, wait_until, AwsError, Result,
-};
+use crate::error::{absent_ok, delete_and_wait, retry_dependency, wait_until, AwsError, Result};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
     create_then_find, many_or_each, missing, no_retry_config, read_back, read_each, states_of,
     timeout,
 };
 use crate::resources::value::{
-    block, blocks, bool_of, changed, int_of, num, opt_n, opt_s, put, str_of, str_set, strs_of,
+    block, blocks, bool_of, changed, int_of, num, opt_n, opt_s, put, str_of, str_set, string_of,
+    strs_of, text_of,
 };
 use crate::tags;
 
@@ -51,7 +51,7 @@ async fn read_tags_many(
             .set_resource_arns(Some(chunk.to_vec()))
             .send()
             .await
-            .map_err(|e| sdk("DescribeTags", e))?;
+            .or_sdk("DescribeTags")?;
         for d in got.tag_descriptions() {
             let tags = tags::from_sdk(d.tags());
             out.insert(d.resource_arn().unwrap_or_default().to_string(), tags);

@@ -9,10 +9,8 @@ async fn describe_tg(cx: &Clients, arn: &str) -> Result<Option<t::TargetGroup>> 
     } else {
         req.names(arn)
     };
-    Ok(
-        absent_ok(req.send().await.map_err(|e| sdk("DescribeTargetGroups", e)))?
-            .and_then(|o| o.target_groups.unwrap_or_default().into_iter().next()),
-    )
+    Ok(absent_ok(req.send().await.or_sdk("DescribeTargetGroups"))?
+        .and_then(|o| o.target_groups.unwrap_or_default().into_iter().next()))
 }
 
 async fn tg_state(cx: &Clients, tg: &t::TargetGroup, prior: &Value) -> Result<Value> {
@@ -35,7 +33,7 @@ async fn describe_many(cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<t::
                 .send()
                 .await
                 .map(|o| o.target_groups.unwrap_or_default())
-                .map_err(|e| sdk("DescribeTargetGroups", e))
+                .or_sdk("DescribeTargetGroups")
         },
         |arn| async move { describe_tg(cx, &arn).await },
         |g| g.target_group_arn(),
@@ -56,7 +54,7 @@ async fn tg_state_tagged(
         .target_group_arn(arn)
         .send()
         .await
-        .map_err(|e| sdk("DescribeTargetGroupAttributes", e))?
+        .or_sdk("DescribeTargetGroupAttributes")?
         .attributes()
         .iter()
         .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
@@ -119,10 +117,6 @@ async fn tg_state_tagged(
 
 #[async_trait]
 impl AwsResource for TargetGroup {
-    fn name(&self) -> &'static str {
-        "aws_lb_target_group"
-    }
-
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         super::validate_name_length(config, "Target group")
     }
@@ -146,14 +140,6 @@ impl AwsResource for TargetGroup {
         Ok(out)
     }
 
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("elasticloadbalancing", "targetgroup"))
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[("vpc_id", "aws_vpc")]
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let hc = block(planned, "health_check");
         let hs = |k: &str| hc.and_then(|h| str_of(h, k)).map(String::from);
@@ -161,7 +147,7 @@ impl AwsResource for TargetGroup {
         let mut req = cx
             .elbv2
             .create_target_group()
-            .name(str_of(planned, "name").unwrap_or_default())
+            .name(text_of(planned, "name"))
             .set_port(int_of(planned, "port"))
             .set_vpc_id(str_of(planned, "vpc_id").map(String::from))
             .target_type(t::TargetTypeEnum::from(
@@ -184,7 +170,7 @@ impl AwsResource for TargetGroup {
         if let Some(m) = hs("matcher") {
             req = req.matcher(t::Matcher::builder().http_code(m).build());
         }
-        let arn = match req.send().await.map_err(|e| sdk("CreateTargetGroup", e)) {
+        let arn = match req.send().await.or_sdk("CreateTargetGroup") {
             Ok(out) => out
                 .target_groups()
                 .first()
@@ -192,7 +178,7 @@ impl AwsResource for TargetGroup {
                 .ok_or_else(|| missing("CreateTargetGroup", "target group ARN"))?
                 .to_string(),
             Err(e) if e.is("DuplicateTargetGroupName") => {
-                let name = str_of(planned, "name").unwrap_or_default();
+                let name = text_of(planned, "name");
                 match describe_tg(cx, name)
                     .await?
                     .and_then(|g| g.target_group_arn)
@@ -237,7 +223,7 @@ impl AwsResource for TargetGroup {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let arn = string_of(prior, "arn");
         if changed(prior, planned, &["health_check"]) {
             if let Some(h) = block(planned, "health_check") {
                 let mut req = cx
@@ -257,7 +243,7 @@ impl AwsResource for TargetGroup {
                 if let Some(m) = str_of(h, "matcher") {
                     req = req.matcher(t::Matcher::builder().http_code(m).build());
                 }
-                req.send().await.map_err(|e| sdk("ModifyTargetGroup", e))?;
+                req.send().await.or_sdk("ModifyTargetGroup")?;
             }
         }
         if changed(prior, planned, &["deregistration_delay"]) {
@@ -268,7 +254,7 @@ impl AwsResource for TargetGroup {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let arn = str_of(state, "arn").unwrap_or_default().to_string();
+        let arn = string_of(state, "arn");
         // ResourceInUse while a listener or rule still forwards to it.
         retry_dependency(Duration::from_secs(300), || async {
             cx.elbv2
@@ -276,8 +262,7 @@ impl AwsResource for TargetGroup {
                 .target_group_arn(&arn)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteTargetGroup", e))
+                .done("DeleteTargetGroup")
         })
         .await
     }
@@ -299,6 +284,5 @@ async fn set_tg_attributes(cx: &Clients, arn: &str, planned: &Value) -> Result<(
         )
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| sdk("ModifyTargetGroupAttributes", e))
+        .done("ModifyTargetGroupAttributes")
 }

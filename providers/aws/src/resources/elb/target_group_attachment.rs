@@ -4,17 +4,13 @@ use super::*;
 
 fn target(planned: &Value) -> t::TargetDescription {
     t::TargetDescription::builder()
-        .id(str_of(planned, "target_id").unwrap_or_default())
+        .id(text_of(planned, "target_id"))
         .set_port(int_of(planned, "port"))
         .build()
 }
 
 #[async_trait]
 impl AwsResource for TargetGroupAttachment {
-    fn name(&self) -> &'static str {
-        "aws_lb_target_group_attachment"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for tg in super::target_groups(cx).await? {
@@ -25,7 +21,7 @@ impl AwsResource for TargetGroupAttachment {
                 .target_group_arn(arn)
                 .send()
                 .await
-                .map_err(|e| sdk("DescribeTargetHealth", e))?;
+                .or_sdk("DescribeTargetHealth")?;
             for d in health.target_health_descriptions() {
                 let Some(target) = d.target() else { continue };
                 let id = target.id().unwrap_or_default();
@@ -45,28 +41,20 @@ impl AwsResource for TargetGroupAttachment {
         Ok(out)
     }
 
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[("target_group_arn", "aws_lb_target_group")]
-    }
-
-    fn taggable(&self) -> bool {
-        false
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
         // RegisterTargets is idempotent: registering a registered target changes nothing.
-        let tg = str_of(planned, "target_group_arn").unwrap_or_default();
+        let tg = text_of(planned, "target_group_arn");
         cx.elbv2
             .register_targets()
             .target_group_arn(tg)
             .targets(target(planned))
             .send()
             .await
-            .map_err(|e| sdk("RegisterTargets", e))?;
+            .or_sdk("RegisterTargets")?;
         let mut v = planned.clone();
         let id = format!(
             "{tg},{},{}",
-            str_of(planned, "target_id").unwrap_or_default(),
+            text_of(planned, "target_id"),
             int_of(planned, "port")
                 .map(|p| p.to_string())
                 .unwrap_or_default()
@@ -89,7 +77,7 @@ impl AwsResource for TargetGroupAttachment {
                 .target_group_arn(&tg)
                 .send()
                 .await
-                .map_err(|e| sdk("DescribeTargetHealth", e)),
+                .or_sdk("DescribeTargetHealth"),
         )? {
             Some(o) => o,
             None => return Ok(None),
@@ -130,11 +118,11 @@ impl AwsResource for TargetGroupAttachment {
         match cx
             .elbv2
             .deregister_targets()
-            .target_group_arn(str_of(state, "target_group_arn").unwrap_or_default())
+            .target_group_arn(text_of(state, "target_group_arn"))
             .targets(target(state))
             .send()
             .await
-            .map_err(|e| sdk("DeregisterTargets", e))
+            .or_sdk("DeregisterTargets")
         {
             Err(e) if !e.is_not_found() && !e.code.contains("InvalidTarget") => Err(e),
             _ => Ok(()),

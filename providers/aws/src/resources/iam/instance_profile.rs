@@ -9,7 +9,7 @@ async fn get_profile(cx: &Clients, name: &str) -> Result<Option<t::InstanceProfi
             .instance_profile_name(name)
             .send()
             .await
-            .map_err(|e| sdk("GetInstanceProfile", e)),
+            .or_sdk("GetInstanceProfile"),
     )?
     .and_then(|o| o.instance_profile))
 }
@@ -34,10 +34,6 @@ fn profile_state(p: &t::InstanceProfile, prior: &Value) -> Value {
 
 #[async_trait]
 impl AwsResource for InstanceProfile {
-    fn name(&self) -> &'static str {
-        "aws_iam_instance_profile"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let profiles: Vec<t::InstanceProfile> =
             items!(cx.iam.list_instance_profiles(), "ListInstanceProfiles");
@@ -47,10 +43,6 @@ impl AwsResource for InstanceProfile {
             profiles.into_iter().map(|p| p.instance_profile_name),
         )
         .await
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[("role", "aws_iam_role")]
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
@@ -66,7 +58,7 @@ impl AwsResource for InstanceProfile {
             )))
             .send()
             .await
-            .map_err(|e| sdk("CreateInstanceProfile", e));
+            .or_sdk("CreateInstanceProfile");
         if let Err(e) = res {
             let ours = already_exists(&e)
                 && get_profile(cx, &name)
@@ -85,7 +77,7 @@ impl AwsResource for InstanceProfile {
                     .role_name(role)
                     .send()
                     .await
-                    .map_err(|e| sdk("AddRoleToInstanceProfile", e))?;
+                    .or_sdk("AddRoleToInstanceProfile")?;
             }
         }
         read_back(self, cx, &name, planned).await
@@ -96,7 +88,7 @@ impl AwsResource for InstanceProfile {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let name = str_of(prior, "name").unwrap_or_default().to_string();
+        let name = string_of(prior, "name");
         if changed(prior, planned, &["role"]) {
             if let Some(old) = str_of(prior, "role") {
                 cx.iam
@@ -105,7 +97,7 @@ impl AwsResource for InstanceProfile {
                     .role_name(old)
                     .send()
                     .await
-                    .map_err(|e| sdk("RemoveRoleFromInstanceProfile", e))?;
+                    .or_sdk("RemoveRoleFromInstanceProfile")?;
             }
             if let Some(new) = str_of(planned, "role") {
                 cx.iam
@@ -114,7 +106,7 @@ impl AwsResource for InstanceProfile {
                     .role_name(new)
                     .send()
                     .await
-                    .map_err(|e| sdk("AddRoleToInstanceProfile", e))?;
+                    .or_sdk("AddRoleToInstanceProfile")?;
             }
         }
         super::sync_profile_tags(cx, &name, prior, planned).await?;
@@ -122,7 +114,7 @@ impl AwsResource for InstanceProfile {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let name = str_of(state, "name").unwrap_or_default().to_string();
+        let name = string_of(state, "name");
         let Some(p) = get_profile(cx, &name).await? else {
             return Ok(());
         };
@@ -133,7 +125,7 @@ impl AwsResource for InstanceProfile {
                 .role_name(r.role_name())
                 .send()
                 .await
-                .map_err(|e| sdk("RemoveRoleFromInstanceProfile", e))?;
+                .or_sdk("RemoveRoleFromInstanceProfile")?;
         }
         retry_dependency(Duration::from_secs(300), || async {
             cx.iam
@@ -141,8 +133,7 @@ impl AwsResource for InstanceProfile {
                 .instance_profile_name(&name)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteInstanceProfile", e))
+                .done("DeleteInstanceProfile")
         })
         .await
     }

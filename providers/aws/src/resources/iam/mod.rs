@@ -2,6 +2,7 @@
 //! aws_iam_openid_connect_provider, aws_iam_role, aws_iam_role_policy_attachment: one file each;
 //! this file holds what they share (IAM's tagging).
 
+use crate::error::OrSdk;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use crate::resources::lifecycle::{
 use crate::resources::policy::{
     keep_equivalent, keep_prior_if_same, url_decode, validate_json, IAM_HINT,
 };
-use crate::resources::value::{changed, opt_s, put, str_of, str_set, strs_of};
+use crate::resources::value::{changed, opt_s, put, str_of, str_set, string_of, strs_of, text_of};
 use crate::tags;
 
 pub struct IamPolicy;

@@ -15,7 +15,7 @@ async fn get_oidc(
             .open_id_connect_provider_arn(arn)
             .send()
             .await
-            .map_err(|e| sdk("GetOpenIDConnectProvider", e)),
+            .or_sdk("GetOpenIDConnectProvider"),
     )
 }
 
@@ -46,17 +46,13 @@ fn oidc_state(
 
 #[async_trait]
 impl AwsResource for OidcProvider {
-    fn name(&self) -> &'static str {
-        "aws_iam_openid_connect_provider"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let list = cx
             .iam
             .list_open_id_connect_providers()
             .send()
             .await
-            .map_err(|e| sdk("ListOpenIDConnectProviders", e))?;
+            .or_sdk("ListOpenIDConnectProviders")?;
         let arns = list.open_id_connect_provider_list.unwrap_or_default();
         read_each(self, cx, arns.into_iter().filter_map(|p| p.arn)).await
     }
@@ -73,7 +69,7 @@ impl AwsResource for OidcProvider {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let url = str_of(planned, "url").unwrap_or_default();
+        let url = text_of(planned, "url");
         let res = cx
             .iam
             .create_open_id_connect_provider()
@@ -88,7 +84,7 @@ impl AwsResource for OidcProvider {
             )))
             .send()
             .await
-            .map_err(|e| sdk("CreateOpenIDConnectProvider", e));
+            .or_sdk("CreateOpenIDConnectProvider");
         let arn = match res {
             Ok(o) => o
                 .open_id_connect_provider_arn
@@ -100,7 +96,7 @@ impl AwsResource for OidcProvider {
                     .list_open_id_connect_providers()
                     .send()
                     .await
-                    .map_err(|e| sdk("ListOpenIDConnectProviders", e))?;
+                    .or_sdk("ListOpenIDConnectProviders")?;
                 let host = url.trim_start_matches("https://");
                 let mut found = None;
                 for p in list.open_id_connect_provider_list() {
@@ -126,7 +122,7 @@ impl AwsResource for OidcProvider {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let arn = string_of(prior, "arn");
         if changed(prior, planned, &["thumbprint_list"])
             && !strs_of(planned, "thumbprint_list").is_empty()
         {
@@ -136,7 +132,7 @@ impl AwsResource for OidcProvider {
                 .set_thumbprint_list(Some(strs_of(planned, "thumbprint_list")))
                 .send()
                 .await
-                .map_err(|e| sdk("UpdateOpenIDConnectProviderThumbprint", e))?;
+                .or_sdk("UpdateOpenIDConnectProviderThumbprint")?;
         }
         let old = strs_of(prior, "client_id_list");
         let new = strs_of(planned, "client_id_list");
@@ -147,7 +143,7 @@ impl AwsResource for OidcProvider {
                 .client_id(c)
                 .send()
                 .await
-                .map_err(|e| sdk("AddClientIDToOpenIDConnectProvider", e))?;
+                .or_sdk("AddClientIDToOpenIDConnectProvider")?;
         }
         for c in old.iter().filter(|c| !new.contains(c)) {
             cx.iam
@@ -156,7 +152,7 @@ impl AwsResource for OidcProvider {
                 .client_id(c)
                 .send()
                 .await
-                .map_err(|e| sdk("RemoveClientIDFromOpenIDConnectProvider", e))?;
+                .or_sdk("RemoveClientIDFromOpenIDConnectProvider")?;
         }
         super::sync_oidc_tags(cx, &arn, prior, planned).await?;
         read_back(self, cx, &arn, planned).await
@@ -166,10 +162,10 @@ impl AwsResource for OidcProvider {
         crate::error::gone_ok(
             cx.iam
                 .delete_open_id_connect_provider()
-                .open_id_connect_provider_arn(str_of(state, "arn").unwrap_or_default())
+                .open_id_connect_provider_arn(text_of(state, "arn"))
                 .send()
                 .await
-                .map_err(|e| sdk("DeleteOpenIDConnectProvider", e)),
+                .or_sdk("DeleteOpenIDConnectProvider"),
         )
     }
 }

@@ -9,7 +9,7 @@ async fn get_policy(cx: &Clients, arn: &str) -> Result<Option<(t::Policy, String
             .policy_arn(arn)
             .send()
             .await
-            .map_err(|e| sdk("GetPolicy", e)),
+            .or_sdk("GetPolicy"),
     )?
     .and_then(|o| o.policy) else {
         return Ok(None);
@@ -22,7 +22,7 @@ async fn get_policy(cx: &Clients, arn: &str) -> Result<Option<(t::Policy, String
         .version_id(&version)
         .send()
         .await
-        .map_err(|e| sdk("GetPolicyVersion", e))?
+        .or_sdk("GetPolicyVersion")?
         .policy_version
         .and_then(|v| v.document)
         .unwrap_or_default();
@@ -53,10 +53,6 @@ fn policy_state(p: &t::Policy, doc: &str, prior: &Value) -> Value {
 
 #[async_trait]
 impl AwsResource for IamPolicy {
-    fn name(&self) -> &'static str {
-        "aws_iam_policy"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let policies: Vec<t::Policy> = items!(
             cx.iam.list_policies().scope(t::PolicyScopeType::Local),
@@ -87,14 +83,14 @@ impl AwsResource for IamPolicy {
             .policy_name(&name)
             .path(str_of(planned, "path").unwrap_or("/"))
             .set_description(str_of(planned, "description").map(String::from))
-            .policy_document(str_of(planned, "policy").unwrap_or_default())
+            .policy_document(text_of(planned, "policy"))
             .set_tags(Some(tags::to_sdk_with_token(
                 &tags::wanted(planned),
                 Some(token),
             )))
             .send()
             .await
-            .map_err(|e| sdk("CreatePolicy", e));
+            .or_sdk("CreatePolicy");
         let arn = match res {
             Ok(o) => o
                 .policy
@@ -107,7 +103,7 @@ impl AwsResource for IamPolicy {
                     .get_caller_identity()
                     .send()
                     .await
-                    .map_err(|e| sdk("GetCallerIdentity", e))?
+                    .or_sdk("GetCallerIdentity")?
                     .account
                     .unwrap_or_default();
                 let arn = format!(
@@ -131,7 +127,7 @@ impl AwsResource for IamPolicy {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let arn = string_of(prior, "arn");
         if changed(prior, planned, &["policy"]) {
             // At most five versions: drop the oldest non-default one first.
             let versions = cx
@@ -140,7 +136,7 @@ impl AwsResource for IamPolicy {
                 .policy_arn(&arn)
                 .send()
                 .await
-                .map_err(|e| sdk("ListPolicyVersions", e))?
+                .or_sdk("ListPolicyVersions")?
                 .versions
                 .unwrap_or_default();
             if versions.len() >= 5 {
@@ -156,31 +152,31 @@ impl AwsResource for IamPolicy {
                         .version_id(old)
                         .send()
                         .await
-                        .map_err(|e| sdk("DeletePolicyVersion", e))?;
+                        .or_sdk("DeletePolicyVersion")?;
                 }
             }
             cx.iam
                 .create_policy_version()
                 .policy_arn(&arn)
-                .policy_document(str_of(planned, "policy").unwrap_or_default())
+                .policy_document(text_of(planned, "policy"))
                 .set_as_default(true)
                 .send()
                 .await
-                .map_err(|e| sdk("CreatePolicyVersion", e))?;
+                .or_sdk("CreatePolicyVersion")?;
         }
         super::sync_policy_tags(cx, &arn, prior, planned).await?;
         read_back(self, cx, &arn, planned).await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let arn = str_of(state, "arn").unwrap_or_default().to_string();
+        let arn = string_of(state, "arn");
         let versions = match absent_ok(
             cx.iam
                 .list_policy_versions()
                 .policy_arn(&arn)
                 .send()
                 .await
-                .map_err(|e| sdk("ListPolicyVersions", e)),
+                .or_sdk("ListPolicyVersions"),
         )? {
             Some(o) => o.versions.unwrap_or_default(),
             None => return Ok(()),
@@ -193,7 +189,7 @@ impl AwsResource for IamPolicy {
                     .version_id(id)
                     .send()
                     .await
-                    .map_err(|e| sdk("DeletePolicyVersion", e))?;
+                    .or_sdk("DeletePolicyVersion")?;
             }
         }
         // DeleteConflict while still attached somewhere.
@@ -203,8 +199,7 @@ impl AwsResource for IamPolicy {
                 .policy_arn(&arn)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeletePolicy", e))
+                .done("DeletePolicy")
         })
         .await
     }

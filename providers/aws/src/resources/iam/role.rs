@@ -60,17 +60,13 @@ async fn get_role(cx: &Clients, name: &str) -> Result<Option<aws_sdk_iam::types:
             .role_name(name)
             .send()
             .await
-            .map_err(|e| sdk("GetRole", e)),
+            .or_sdk("GetRole"),
     )?
     .and_then(|o| o.role))
 }
 
 #[async_trait]
 impl AwsResource for IamRole {
-    fn name(&self) -> &'static str {
-        "aws_iam_role"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         // ListRoles leaves tags out: read each.
         let roles: Vec<t::Role> = items!(cx.iam.list_roles(), "ListRoles");
@@ -120,7 +116,7 @@ impl AwsResource for IamRole {
             .create_role()
             .role_name(&name)
             .path(str_of(planned, "path").unwrap_or("/"))
-            .assume_role_policy_document(str_of(planned, "assume_role_policy").unwrap_or_default())
+            .assume_role_policy_document(text_of(planned, "assume_role_policy"))
             .set_tags(Some(tags::to_sdk_with_token(
                 &tags::wanted(planned),
                 Some(token),
@@ -134,7 +130,7 @@ impl AwsResource for IamRole {
         if let Some(b) = str_of(planned, "permissions_boundary") {
             req = req.permissions_boundary(b);
         }
-        let role = match req.send().await.map_err(|e| sdk("CreateRole", e)) {
+        let role = match req.send().await.or_sdk("CreateRole") {
             Ok(out) => out.role.ok_or_else(|| {
                 AwsError::new("CreateRole", "InvalidResponse", "no role in the response")
             })?,
@@ -195,22 +191,22 @@ impl AwsResource for IamRole {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let name = str_of(prior, "id").unwrap_or_default().to_string();
+        let name = string_of(prior, "id");
         let changed = |k: &str| prior.get(k) != planned.get(k);
         if changed("assume_role_policy") {
             cx.iam
                 .update_assume_role_policy()
                 .role_name(&name)
-                .policy_document(str_of(planned, "assume_role_policy").unwrap_or_default())
+                .policy_document(text_of(planned, "assume_role_policy"))
                 .send()
                 .await
-                .map_err(|e| sdk("UpdateAssumeRolePolicy", e))?;
+                .or_sdk("UpdateAssumeRolePolicy")?;
         }
         if changed("description") || changed("max_session_duration") {
             cx.iam
                 .update_role()
                 .role_name(&name)
-                .description(str_of(planned, "description").unwrap_or_default())
+                .description(text_of(planned, "description"))
                 .set_max_session_duration(
                     planned
                         .get("max_session_duration")
@@ -219,7 +215,7 @@ impl AwsResource for IamRole {
                 )
                 .send()
                 .await
-                .map_err(|e| sdk("UpdateRole", e))?;
+                .or_sdk("UpdateRole")?;
         }
         if changed("permissions_boundary") {
             match str_of(planned, "permissions_boundary") {
@@ -230,16 +226,14 @@ impl AwsResource for IamRole {
                     .permissions_boundary(b)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("PutRolePermissionsBoundary", e))?,
+                    .done("PutRolePermissionsBoundary")?,
                 None => cx
                     .iam
                     .delete_role_permissions_boundary()
                     .role_name(&name)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("DeleteRolePermissionsBoundary", e))?,
+                    .done("DeleteRolePermissionsBoundary")?,
             }
         }
         super::sync_role_tags(cx, &name, prior, planned).await?;
@@ -254,7 +248,7 @@ impl AwsResource for IamRole {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let name = str_of(state, "id").unwrap_or_default().to_string();
+        let name = string_of(state, "id");
         if state.get("force_detach_policies").and_then(Value::as_bool) == Some(true) {
             let attached = cx
                 .iam
@@ -262,7 +256,7 @@ impl AwsResource for IamRole {
                 .role_name(&name)
                 .send()
                 .await
-                .map_err(|e| sdk("ListAttachedRolePolicies", e))?;
+                .or_sdk("ListAttachedRolePolicies")?;
             for p in attached.attached_policies() {
                 if let Some(arn) = p.policy_arn() {
                     cx.iam
@@ -271,7 +265,7 @@ impl AwsResource for IamRole {
                         .policy_arn(arn)
                         .send()
                         .await
-                        .map_err(|e| sdk("DetachRolePolicy", e))?;
+                        .or_sdk("DetachRolePolicy")?;
                 }
             }
             let inline = cx
@@ -280,7 +274,7 @@ impl AwsResource for IamRole {
                 .role_name(&name)
                 .send()
                 .await
-                .map_err(|e| sdk("ListRolePolicies", e))?;
+                .or_sdk("ListRolePolicies")?;
             for p in inline.policy_names() {
                 cx.iam
                     .delete_role_policy()
@@ -288,7 +282,7 @@ impl AwsResource for IamRole {
                     .policy_name(p)
                     .send()
                     .await
-                    .map_err(|e| sdk("DeleteRolePolicy", e))?;
+                    .or_sdk("DeleteRolePolicy")?;
             }
         }
         retry_dependency(DELETE_TIMEOUT, || async {
@@ -297,8 +291,7 @@ impl AwsResource for IamRole {
                 .role_name(&name)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| sdk("DeleteRole", e))
+                .done("DeleteRole")
         })
         .await
     }

@@ -4,10 +4,6 @@ use super::*;
 
 #[async_trait]
 impl AwsResource for IamRolePolicy {
-    fn name(&self) -> &'static str {
-        "aws_iam_role_policy"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut ids = Vec::new();
         for role in role_names(cx).await? {
@@ -18,14 +14,6 @@ impl AwsResource for IamRolePolicy {
             ids.extend(names.into_iter().map(|n| format!("{role}:{n}")));
         }
         read_each(self, cx, ids).await
-    }
-
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[("role", "aws_iam_role")]
-    }
-
-    fn taggable(&self) -> bool {
-        false
     }
 
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
@@ -59,7 +47,7 @@ impl AwsResource for IamRolePolicy {
                 .policy_name(name)
                 .send()
                 .await
-                .map_err(|e| sdk("GetRolePolicy", e)),
+                .or_sdk("GetRolePolicy"),
         )?
         else {
             return Ok(None);
@@ -86,27 +74,27 @@ impl AwsResource for IamRolePolicy {
         crate::error::gone_ok(
             cx.iam
                 .delete_role_policy()
-                .role_name(str_of(state, "role").unwrap_or_default())
-                .policy_name(str_of(state, "name").unwrap_or_default())
+                .role_name(text_of(state, "role"))
+                .policy_name(text_of(state, "name"))
                 .send()
                 .await
-                .map_err(|e| sdk("DeleteRolePolicy", e)),
+                .or_sdk("DeleteRolePolicy"),
         )
     }
 }
 
 impl IamRolePolicy {
     async fn put(&self, cx: &Clients, planned: &Value) -> Result<Value> {
-        let role = str_of(planned, "role").unwrap_or_default();
-        let name = str_of(planned, "name").unwrap_or_default();
+        let role = text_of(planned, "role");
+        let name = text_of(planned, "name");
         cx.iam
             .put_role_policy()
             .role_name(role)
             .policy_name(name)
-            .policy_document(str_of(planned, "policy").unwrap_or_default())
+            .policy_document(text_of(planned, "policy"))
             .send()
             .await
-            .map_err(|e| sdk("PutRolePolicy", e))?;
+            .or_sdk("PutRolePolicy")?;
         let mut v = planned.clone();
         put(&mut v, "id", Value::from(format!("{role}:{name}")));
         Ok(v)

@@ -18,7 +18,7 @@ async fn attached_to(cx: &Clients, role: &str) -> Result<Vec<String>> {
         .send()
         .try_collect()
         .await
-        .map_err(|e| sdk("ListAttachedRolePolicies", e));
+        .or_sdk("ListAttachedRolePolicies");
     Ok(absent_ok(pages)?
         .unwrap_or_default()
         .into_iter()
@@ -39,7 +39,7 @@ async fn roles_of(cx: &Clients, policy: &str) -> Result<Vec<String>> {
         .send()
         .try_collect()
         .await
-        .map_err(|e| sdk("ListEntitiesForPolicy", e));
+        .or_sdk("ListEntitiesForPolicy");
     Ok(absent_ok(pages)?
         .unwrap_or_default()
         .into_iter()
@@ -50,10 +50,6 @@ async fn roles_of(cx: &Clients, policy: &str) -> Result<Vec<String>> {
 
 #[async_trait]
 impl AwsResource for IamRolePolicyAttachment {
-    fn name(&self) -> &'static str {
-        "aws_iam_role_policy_attachment"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for role in role_names(cx).await? {
@@ -69,26 +65,15 @@ impl AwsResource for IamRolePolicyAttachment {
         Ok(out)
     }
 
-    fn references(&self) -> &'static [(&'static str, &'static str)] {
-        &[("role", "aws_iam_role"), ("policy_arn", "aws_iam_policy")]
-    }
-
-    fn taggable(&self) -> bool {
-        false
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
-        let (role, arn) = (
-            str_of(planned, "role").unwrap_or_default(),
-            str_of(planned, "policy_arn").unwrap_or_default(),
-        );
+        let (role, arn) = (text_of(planned, "role"), text_of(planned, "policy_arn"));
         cx.iam
             .attach_role_policy()
             .role_name(role)
             .policy_arn(arn)
             .send()
             .await
-            .map_err(|e| sdk("AttachRolePolicy", e))?;
+            .or_sdk("AttachRolePolicy")?;
         let mut v = planned.clone();
         put(&mut v, "id", Value::from(format!("{role}/{arn}")));
         Ok(v)
@@ -114,7 +99,7 @@ impl AwsResource for IamRolePolicyAttachment {
     /// takes fewer calls (an environment's execution roles share one policy).
     async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         let pair = |p: &Value| {
-            let id = str_of(p, "id").unwrap_or_default();
+            let id = text_of(p, "id");
             let (r, a) = id.split_once('/').unwrap_or((id, ""));
             (r.to_string(), a.to_string())
         };
@@ -146,10 +131,7 @@ impl AwsResource for IamRolePolicyAttachment {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let (role, arn) = (
-            str_of(state, "role").unwrap_or_default().to_string(),
-            str_of(state, "policy_arn").unwrap_or_default().to_string(),
-        );
+        let (role, arn) = (string_of(state, "role"), string_of(state, "policy_arn"));
         match cx
             .iam
             .detach_role_policy()

@@ -1,15 +1,16 @@
 //! aws_cloudwatch_log_group.
 
+use crate::error::OrSdk;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use terrane_core::Value;
 
 use crate::config::Clients;
-use crate::error::{sdk, Result};
+use crate::error::Result;
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{already_exists, in_order_by, keys_of, read_back, states_of};
-use crate::resources::value::{int_of, num, opt_s, str_of};
+use crate::resources::value::{int_of, num, opt_s, str_of, string_of, text_of};
 use crate::tags;
 
 pub struct LogGroup;
@@ -39,7 +40,7 @@ async fn tags_of(cx: &Clients, g: &LogGroupDesc) -> Result<HashMap<String, Strin
         .resource_arn(&arn)
         .send()
         .await
-        .map_err(|e| sdk("ListTagsForResource", e))?
+        .or_sdk("ListTagsForResource")?
         .tags
         .unwrap_or_default())
 }
@@ -98,10 +99,6 @@ fn state(
 
 #[async_trait]
 impl AwsResource for LogGroup {
-    fn name(&self) -> &'static str {
-        "aws_cloudwatch_log_group"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         for g in with_prefix(cx, "").await? {
@@ -111,12 +108,8 @@ impl AwsResource for LogGroup {
         Ok(out)
     }
 
-    fn tagging_type(&self) -> Option<(&'static str, &'static str)> {
-        Some(("logs", "log-group"))
-    }
-
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let name = string_of(planned, "name");
         let res = cx
             .logs
             .create_log_group()
@@ -129,7 +122,7 @@ impl AwsResource for LogGroup {
             ))
             .send()
             .await
-            .map_err(|e| sdk("CreateLogGroup", e));
+            .or_sdk("CreateLogGroup");
         if let Err(e) = res {
             // A retry after a lost response finds the group we made: adopt it only when it
             // carries our token.
@@ -148,7 +141,7 @@ impl AwsResource for LogGroup {
                 .retention_in_days(days)
                 .send()
                 .await
-                .map_err(|e| sdk("PutRetentionPolicy", e))?;
+                .or_sdk("PutRetentionPolicy")?;
         }
         read_back(self, cx, &name, planned).await
     }
@@ -175,7 +168,7 @@ impl AwsResource for LogGroup {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let name = str_of(prior, "name").unwrap_or_default().to_string();
+        let name = string_of(prior, "name");
         if prior.get("retention_in_days") != planned.get("retention_in_days") {
             match int_of(planned, "retention_in_days").filter(|d| *d > 0) {
                 Some(days) => cx
@@ -185,19 +178,17 @@ impl AwsResource for LogGroup {
                     .retention_in_days(days)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("PutRetentionPolicy", e))?,
+                    .done("PutRetentionPolicy")?,
                 None => cx
                     .logs
                     .delete_retention_policy()
                     .log_group_name(&name)
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| sdk("DeleteRetentionPolicy", e))?,
+                    .done("DeleteRetentionPolicy")?,
             }
         }
-        let arn = str_of(prior, "arn").unwrap_or_default().to_string();
+        let arn = string_of(prior, "arn");
         super::sync_tags(cx, &arn, prior, planned).await?;
         read_back(self, cx, &name, planned).await
     }
@@ -206,10 +197,10 @@ impl AwsResource for LogGroup {
         crate::error::gone_ok(
             cx.logs
                 .delete_log_group()
-                .log_group_name(str_of(state, "name").unwrap_or_default())
+                .log_group_name(text_of(state, "name"))
                 .send()
                 .await
-                .map_err(|e| sdk("DeleteLogGroup", e)),
+                .or_sdk("DeleteLogGroup"),
         )
     }
 }

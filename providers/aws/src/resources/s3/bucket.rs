@@ -12,7 +12,7 @@ async fn exists(cx: &Clients, name: &str) -> Result<bool> {
         .bucket(name)
         .send()
         .await
-        .map_err(|e| sdk("HeadBucket", e))
+        .or_sdk("HeadBucket")
     {
         Ok(_) => Ok(true),
         Err(e) if e.is_not_found() || e.is("NoSuchBucket") || e.is("NotFound") => Ok(false),
@@ -27,7 +27,7 @@ async fn bucket_tags(cx: &Clients, name: &str) -> Result<BTreeMap<String, String
         .bucket(name)
         .send()
         .await
-        .map_err(|e| sdk("GetBucketTagging", e))
+        .or_sdk("GetBucketTagging")
     {
         Ok(o) => Ok(o.tag_set.into_iter().map(|t| (t.key, t.value)).collect()),
         Err(e) if e.is("NoSuchTagSet") || e.is_not_found() => Ok(BTreeMap::new()),
@@ -43,7 +43,7 @@ async fn region_of(cx: &Clients, name: &str) -> Result<String> {
         .bucket(name)
         .send()
         .await
-        .map_err(|e| sdk("GetBucketLocation", e))?;
+        .or_sdk("GetBucketLocation")?;
     Ok(match out.location_constraint().map(|c| c.as_str()) {
         None | Some("") => "us-east-1".to_string(),
         Some(r) => r.to_string(),
@@ -57,7 +57,7 @@ async fn object_lock(cx: &Clients, name: &str) -> Result<bool> {
         .bucket(name)
         .send()
         .await
-        .map_err(|e| sdk("GetObjectLockConfiguration", e))
+        .or_sdk("GetObjectLockConfiguration")
     {
         Ok(o) => Ok(o
             .object_lock_configuration()
@@ -128,8 +128,7 @@ async fn put_tags(cx: &Clients, name: &str, m: &BTreeMap<String, String>) -> Res
             .bucket(name)
             .send()
             .await
-            .map(|_| ())
-            .map_err(|e| sdk("DeleteBucketTagging", e));
+            .done("DeleteBucketTagging");
     }
     cx.s3
         .put_bucket_tagging()
@@ -137,8 +136,7 @@ async fn put_tags(cx: &Clients, name: &str, m: &BTreeMap<String, String>) -> Res
         .tagging(tagging(m)?)
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| sdk("PutBucketTagging", e))
+        .done("PutBucketTagging")
 }
 
 /// Deletes every object version and delete marker, 1,000 per call.
@@ -150,7 +148,7 @@ async fn empty(cx: &Clients, name: &str) -> Result<()> {
             .bucket(name)
             .send()
             .await
-            .map_err(|e| sdk("ListObjectVersions", e))?;
+            .or_sdk("ListObjectVersions")?;
         let mut ids: Vec<t::ObjectIdentifier> = Vec::new();
         for (key, version) in out
             .versions()
@@ -187,24 +185,15 @@ async fn empty(cx: &Clients, name: &str) -> Result<()> {
                 .delete(del)
                 .send()
                 .await
-                .map_err(|e| sdk("DeleteObjects", e))?;
+                .or_sdk("DeleteObjects")?;
         }
     }
 }
 
 #[async_trait]
 impl AwsResource for Bucket {
-    fn name(&self) -> &'static str {
-        "aws_s3_bucket"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
-        let out = cx
-            .s3
-            .list_buckets()
-            .send()
-            .await
-            .map_err(|e| sdk("ListBuckets", e))?;
+        let out = cx.s3.list_buckets().send().await.or_sdk("ListBuckets")?;
         let mut names = Vec::new();
         for b in out.buckets.unwrap_or_default() {
             let Some(n) = b.name else { continue };
@@ -250,7 +239,7 @@ impl AwsResource for Bucket {
             .object_lock_enabled_for_bucket(bool_of(planned, "object_lock_enabled") == Some(true))
             .send()
             .await
-            .map_err(|e| sdk("CreateBucket", e));
+            .or_sdk("CreateBucket");
         match res {
             Ok(_) => {}
             // A retry after a lost answer: the bucket is ours if it carries our token (a
@@ -276,7 +265,7 @@ impl AwsResource for Bucket {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let name = str_of(prior, "bucket").unwrap_or_default().to_string();
+        let name = string_of(prior, "bucket");
         if changed(prior, planned, &["tags_all"]) {
             put_tags(cx, &name, &tags::wanted(planned)).await?;
         }
@@ -286,7 +275,7 @@ impl AwsResource for Bucket {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let name = str_of(state, "bucket").unwrap_or_default().to_string();
+        let name = string_of(state, "bucket");
         if bool_of(state, "force_destroy") == Some(true) {
             match empty(cx, &name).await {
                 Err(e) if e.is("NoSuchBucket") || e.is_not_found() => return Ok(()),
@@ -299,7 +288,7 @@ impl AwsResource for Bucket {
             .bucket(&name)
             .send()
             .await
-            .map_err(|e| sdk("DeleteBucket", e))
+            .or_sdk("DeleteBucket")
         {
             Ok(_) => Ok(()),
             Err(e) if e.is("NoSuchBucket") || e.is_not_found() => Ok(()),

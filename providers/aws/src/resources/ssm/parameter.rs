@@ -15,7 +15,7 @@ async fn describe(
         .with_decryption(true)
         .send()
         .await
-        .map_err(|e| sdk("GetParameter", e));
+        .or_sdk("GetParameter");
     let p = match got {
         Ok(o) => match o.parameter {
             Some(p) => p,
@@ -39,7 +39,7 @@ async fn describe(
         )
         .send()
         .await
-        .map_err(|e| sdk("DescribeParameters", e))?
+        .or_sdk("DescribeParameters")?
         .parameters
         .unwrap_or_default()
         .into_iter()
@@ -102,7 +102,7 @@ async fn put_parameter(
         .unwrap_or_default();
     cx.ssm
         .put_parameter()
-        .name(str_of(planned, "name").unwrap_or_default())
+        .name(text_of(planned, "name"))
         .r#type(t::ParameterType::from(
             str_of(planned, "type").unwrap_or("String"),
         ))
@@ -116,16 +116,11 @@ async fn put_parameter(
         .set_tags(tags)
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| sdk("PutParameter", e))
+        .done("PutParameter")
 }
 
 #[async_trait]
 impl AwsResource for Parameter {
-    fn name(&self) -> &'static str {
-        "aws_ssm_parameter"
-    }
-
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let params = pages!(
             cx.ssm.describe_parameters(),
@@ -190,7 +185,7 @@ impl AwsResource for Parameter {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let name = str_of(planned, "name").unwrap_or_default().to_string();
+        let name = string_of(planned, "name");
         let tags = tags::to_sdk_with_token(&tags::wanted(planned), Some(token));
         if let Err(e) = put_parameter(cx, planned, false, Some(tags)).await {
             // A retry after a lost answer: the parameter is ours if it carries our token.
@@ -224,7 +219,7 @@ impl AwsResource for Parameter {
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let name = str_of(prior, "name").unwrap_or_default().to_string();
+        let name = string_of(prior, "name");
         let settings = [
             "value",
             "insecure_value",
@@ -254,10 +249,10 @@ impl AwsResource for Parameter {
         match cx
             .ssm
             .delete_parameter()
-            .name(str_of(state, "name").unwrap_or_default())
+            .name(text_of(state, "name"))
             .send()
             .await
-            .map_err(|e| sdk("DeleteParameter", e))
+            .or_sdk("DeleteParameter")
         {
             Err(e) if !(e.is_not_found() || e.is("ParameterNotFound")) => Err(e),
             _ => Ok(()),
