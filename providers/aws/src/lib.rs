@@ -32,7 +32,7 @@ pub use signer::PluginSigner;
 pub struct AwsProvider {
     schema: ProviderSchema,
     resources: BTreeMap<&'static str, Arc<Kind>>,
-    data: BTreeMap<&'static str, Arc<dyn resources::AwsData>>,
+    data: BTreeMap<&'static str, Arc<resources::kind::DataKind>>,
     clients: OnceLock<Clients>,
 }
 
@@ -192,7 +192,12 @@ impl Provider for AwsProvider {
         let r = self.resource(req.type_name)?;
         let schema = &self.schema.resources[req.type_name];
         let (mut planned, mut requires_replace) = schema.default_plan(req.prior, req.config);
-        r.adjust_plan(req.prior, req.config, &mut planned, &mut requires_replace);
+        r.adjust_plan(resources::kind::Planning {
+            prior: req.prior,
+            config: req.config,
+            planned: &mut planned,
+            requires_replace: &mut requires_replace,
+        });
         if r.taggable() {
             let defaults = self
                 .clients

@@ -120,6 +120,15 @@ impl std::ops::Deref for Kind {
     }
 }
 
+/// What [`AwsResource::adjust_plan`] sees of a plan, and may change.
+pub struct Planning<'a> {
+    pub prior: Option<&'a Value>,
+    pub config: &'a Value,
+    pub planned: &'a mut Value,
+    /// Attributes whose change replaces the object, beside the schema's `force_new` ones.
+    pub requires_replace: &'a mut Vec<AttrPath>,
+}
+
 /// The calls of one resource type; its name and the rest of what the table says of it are
 /// its [`Kind`].
 #[async_trait]
@@ -128,14 +137,7 @@ pub trait AwsResource: Send + Sync {
         Vec::new()
     }
     /// Resource-specific touches to the schema's default plan.
-    fn adjust_plan(
-        &self,
-        _prior: Option<&Value>,
-        _config: &Value,
-        _planned: &mut Value,
-        _requires_replace: &mut Vec<AttrPath>,
-    ) {
-    }
+    fn adjust_plan(&self, _p: Planning<'_>) {}
     /// Every object of this type in the account and region, as state values (at least `id`,
     /// the tags and the attributes [`Kind::references`] names), paginated.
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>>;
@@ -164,12 +166,36 @@ pub trait AwsResource: Send + Sync {
     }
 }
 
+/// One data source of the table: its name and its read.
+pub struct DataKind {
+    name: &'static str,
+    ops: Box<dyn AwsData>,
+}
+
+impl DataKind {
+    pub fn new(name: &'static str, ops: impl AwsData + 'static) -> DataKind {
+        DataKind {
+            name,
+            ops: Box::new(ops),
+        }
+    }
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+    /// The data source's schema: `schema/data/<name>.json`.
+    pub fn schema(&self) -> ResourceSchema {
+        schemas::data(self.name).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl std::ops::Deref for DataKind {
+    type Target = dyn AwsData;
+    fn deref(&self) -> &(dyn AwsData + 'static) {
+        &*self.ops
+    }
+}
+
 #[async_trait]
 pub trait AwsData: Send + Sync {
-    fn name(&self) -> &'static str;
-    /// The data source's schema: `schema/data/<name>.json`.
-    fn schema(&self) -> ResourceSchema {
-        schemas::data(self.name()).unwrap_or_else(|e| panic!("{e}"))
-    }
     async fn read(&self, cx: &Clients, config: &Value) -> Result<Value>;
 }

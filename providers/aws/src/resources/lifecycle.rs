@@ -29,6 +29,25 @@ pub fn vanished(operation: &'static str, what: &str, id: &str) -> AwsError {
     )
 }
 
+/// A name given as `key`, or `<key>_prefix` (default "terrane-") followed by `suffix` (the end
+/// of the create token, [`token_tail`]), as Terraform's `name_prefix` arguments work.
+pub fn name_or_prefix(planned: &Value, key: &str, suffix: &str) -> String {
+    match planned.get(key).and_then(Value::as_str) {
+        Some(n) => n.to_string(),
+        None => {
+            let prefix = planned
+                .get(&format!("{key}_prefix"))
+                .and_then(Value::as_str);
+            format!("{}{suffix}", prefix.unwrap_or("terrane-"))
+        }
+    }
+}
+
+/// The last `n` characters of a create token.
+pub fn token_tail(token: &str, n: usize) -> &str {
+    &token[token.len().saturating_sub(n)..]
+}
+
 /// A diagnostic for each value of the `timeouts` block of `config` that is not a duration (the
 /// core's grammar, as Terraform's: `30s`, `10m`, `1h30m`), so that a typo is an error at
 /// validate and plan instead of a default silently used.

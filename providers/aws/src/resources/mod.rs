@@ -63,5 +63,5 @@ mod ssm;
 pub mod table;
 pub mod value;
 
-pub use kind::{AwsData, Kind};
+pub use kind::Kind;
 pub use table::{all, all_data};

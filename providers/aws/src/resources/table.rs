@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::kind::{AwsData, Kind};
+use super::kind::{DataKind, Kind};
 use super::{cloudwatch, data, ec2, ecr, ecs, eks, elasticache, elb, iam, logs, s3, ssm};
 
 /// Every resource type, in the order of this table.
@@ -135,13 +135,16 @@ pub fn all() -> Vec<Arc<Kind>> {
 }
 
 /// Every data source.
-pub fn all_data() -> Vec<Arc<dyn AwsData>> {
-    vec![
-        Arc::new(data::CallerIdentity),
-        Arc::new(data::Region),
-        Arc::new(data::AvailabilityZones),
-        Arc::new(data::PolicyDocument),
-        Arc::new(data::Vpc),
-        Arc::new(ecr::Image),
+pub fn all_data() -> Vec<Arc<DataKind>> {
+    [
+        DataKind::new("aws_caller_identity", data::CallerIdentity),
+        DataKind::new("aws_region", data::Region),
+        DataKind::new("aws_availability_zones", data::AvailabilityZones),
+        DataKind::new("aws_iam_policy_document", data::PolicyDocument),
+        DataKind::new("aws_vpc", data::Vpc),
+        DataKind::new("aws_ecr_image", ecr::Image),
     ]
+    .into_iter()
+    .map(Arc::new)
+    .collect()
 }

@@ -7,10 +7,6 @@ pub struct AvailabilityZones;
 
 #[async_trait]
 impl AwsData for AvailabilityZones {
-    fn name(&self) -> &'static str {
-        "aws_availability_zones"
-    }
-
     async fn read(&self, cx: &Clients, config: &Value) -> Result<Value> {
         let mut req = cx.ec2.describe_availability_zones();
         if let Some(s) = config.get("state").and_then(Value::as_str) {

@@ -7,10 +7,6 @@ pub struct CallerIdentity;
 
 #[async_trait]
 impl AwsData for CallerIdentity {
-    fn name(&self) -> &'static str {
-        "aws_caller_identity"
-    }
-
     async fn read(&self, cx: &Clients, _config: &Value) -> Result<Value> {
         let out = cx
             .sts

@@ -100,10 +100,6 @@ pub fn render(config: &Value) -> String {
 
 #[async_trait]
 impl AwsData for PolicyDocument {
-    fn name(&self) -> &'static str {
-        "aws_iam_policy_document"
-    }
-
     async fn read(&self, _cx: &Clients, config: &Value) -> Result<Value> {
         let doc = render(config);
         // A stable id from the content (Terraform uses a hash too).

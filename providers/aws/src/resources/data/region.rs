@@ -7,10 +7,6 @@ pub struct Region;
 
 #[async_trait]
 impl AwsData for Region {
-    fn name(&self) -> &'static str {
-        "aws_region"
-    }
-
     async fn read(&self, cx: &Clients, config: &Value) -> Result<Value> {
         let name = config
             .get("name")

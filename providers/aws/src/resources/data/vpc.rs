@@ -7,10 +7,6 @@ pub struct Vpc;
 
 #[async_trait]
 impl AwsData for Vpc {
-    fn name(&self) -> &'static str {
-        "aws_vpc"
-    }
-
     async fn read(&self, cx: &Clients, config: &Value) -> Result<Value> {
         use aws_sdk_ec2::types::Filter;
         let mut req = cx.ec2.describe_vpcs();

@@ -8,13 +8,14 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::Filter;
 use futures::future::BoxFuture;
-use terrane_core::{AttrPath, Diagnostic, Value};
+use terrane_core::{Diagnostic, Value};
 
 use super::{id_filter, ids_of, in_order_of, token_filter, READ_BATCH};
 use crate::config::Clients;
-use crate::error::Result;
-use crate::resources::kind::{AwsResource, Listed};
+use crate::error::{wait_until, Result};
+use crate::resources::kind::{AwsResource, Listed, Planning};
 use crate::resources::lifecycle::{states_of, vanished};
+use std::time::Duration;
 
 /// The describe half of an [`Ec2Type`], which every type writes alike: the SDK's type, the
 /// describe call and its filter on ids, what the object is called in messages, the id's
@@ -63,6 +64,10 @@ pub trait Ec2Type: Send + Sync + 'static {
         -> BoxFuture<'_, Result<Vec<Self::Desc>>>;
     /// The state of a described object; `prior` keeps what AWS does not report.
     async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value>;
+    /// Its `state` (`pending`, `available`), for the types that have one.
+    fn state_of(_d: &Self::Desc) -> Option<&str> {
+        None
+    }
     /// Whether the listing reports it (a NAT gateway being deleted is left out).
     fn listed(_d: &Self::Desc) -> bool {
         true
@@ -75,14 +80,7 @@ pub trait Ec2Type: Send + Sync + 'static {
     fn validate(&self, _config: &Value) -> Vec<Diagnostic> {
         Vec::new()
     }
-    fn adjust_plan(
-        &self,
-        _prior: Option<&Value>,
-        _config: &Value,
-        _planned: &mut Value,
-        _requires_replace: &mut Vec<AttrPath>,
-    ) {
-    }
+    fn adjust_plan(&self, _p: Planning<'_>) {}
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value>;
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value>;
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()>;
@@ -105,6 +103,21 @@ pub async fn must_exist<K: Ec2Type>(cx: &Clients, id: &str) -> Result<K::Desc> {
         .ok_or_else(|| vanished(K::OPERATION, K::WHAT, id))
 }
 
+/// Waits until the object with this id is `available`, and describes it.
+pub async fn wait_available<K: Ec2Type>(
+    cx: &Clients,
+    id: &str,
+    deadline: Duration,
+) -> Result<K::Desc> {
+    let what = format!("the {} to become available", K::WHAT);
+    wait_until(&what, K::OPERATION, deadline, || async {
+        Ok(describe_id::<K>(cx, id)
+            .await?
+            .filter(|d| K::state_of(d) == Some("available")))
+    })
+    .await
+}
+
 /// An [`Ec2Type`] as an [`AwsResource`] (one row of the table each).
 pub struct Ec2Kind<K>(pub K);
 
@@ -113,14 +126,8 @@ impl<K: Ec2Type> AwsResource for Ec2Kind<K> {
     fn validate(&self, config: &Value) -> Vec<Diagnostic> {
         self.0.validate(config)
     }
-    fn adjust_plan(
-        &self,
-        prior: Option<&Value>,
-        config: &Value,
-        planned: &mut Value,
-        requires_replace: &mut Vec<AttrPath>,
-    ) {
-        self.0.adjust_plan(prior, config, planned, requires_replace)
+    fn adjust_plan(&self, p: Planning<'_>) {
+        self.0.adjust_plan(p)
     }
 
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {

@@ -13,6 +13,7 @@ use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{retry_dependency, sdk, Result};
+use crate::resources::kind::Planning;
 use crate::resources::value::{str_of, string_of, text_of};
 use crate::tags;
 
@@ -201,10 +202,12 @@ impl Ec2Type for RouteTable {
 
     fn adjust_plan(
         &self,
-        prior: Option<&Value>,
-        config: &Value,
-        planned: &mut Value,
-        _rr: &mut Vec<terrane_core::AttrPath>,
+        Planning {
+            prior,
+            config,
+            planned,
+            ..
+        }: Planning<'_>,
     ) {
         // No inline `route` blocks: the table's routes are not managed here (they may come
         // from aws_route resources), so whatever it has is no change.

@@ -3,17 +3,19 @@
 //! configured. Omitted ingress/egress blocks leave the group's rules unmanaged.
 
 use crate::error::OrSdk;
+use crate::resources::lifecycle::{name_or_prefix, token_tail};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use terrane_core::schema::dedup_set;
-use terrane_core::{AttrPath, Value};
+use terrane_core::Value;
 
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{retry_dependency, Result};
+use crate::resources::kind::Planning;
 use crate::resources::value::{str_of, string_of};
 use crate::tags;
 
@@ -205,62 +207,48 @@ async fn apply_rules(
     old_out: &[Value],
     new_out: &[Value],
 ) -> Result<()> {
-    let gone_in: Vec<IpPermission> = old_in
-        .iter()
-        .filter(|r| !new_in.contains(r))
-        .map(|r| to_permission(r, id))
-        .collect();
-    let gone_out: Vec<IpPermission> = old_out
-        .iter()
-        .filter(|r| !new_out.contains(r))
-        .map(|r| to_permission(r, id))
-        .collect();
-    let add_in: Vec<IpPermission> = new_in
-        .iter()
-        .filter(|r| !old_in.contains(r))
-        .map(|r| to_permission(r, id))
-        .collect();
-    let add_out: Vec<IpPermission> = new_out
-        .iter()
-        .filter(|r| !old_out.contains(r))
-        .map(|r| to_permission(r, id))
-        .collect();
-    if !gone_in.is_empty() {
-        cx.ec2
-            .revoke_security_group_ingress()
-            .group_id(id)
-            .set_ip_permissions(Some(gone_in))
-            .send()
-            .await
-            .or_sdk("RevokeSecurityGroupIngress")?;
+    // The rules of `a` that `b` lacks, as permissions of this group.
+    let missing = |a: &[Value], b: &[Value]| -> Vec<IpPermission> {
+        a.iter()
+            .filter(|r| !b.contains(r))
+            .map(|r| to_permission(r, id))
+            .collect()
+    };
+    // Revokes first, so that a changed rule is never there twice. The four calls take the
+    // group and its permissions alike.
+    macro_rules! call {
+        ($perms:expr, $method:ident, $op:literal) => {
+            let perms = $perms;
+            if !perms.is_empty() {
+                let req = cx
+                    .ec2
+                    .$method()
+                    .group_id(id)
+                    .set_ip_permissions(Some(perms));
+                req.send().await.or_sdk($op)?;
+            }
+        };
     }
-    if !gone_out.is_empty() {
-        cx.ec2
-            .revoke_security_group_egress()
-            .group_id(id)
-            .set_ip_permissions(Some(gone_out))
-            .send()
-            .await
-            .or_sdk("RevokeSecurityGroupEgress")?;
-    }
-    if !add_in.is_empty() {
-        cx.ec2
-            .authorize_security_group_ingress()
-            .group_id(id)
-            .set_ip_permissions(Some(add_in))
-            .send()
-            .await
-            .or_sdk("AuthorizeSecurityGroupIngress")?;
-    }
-    if !add_out.is_empty() {
-        cx.ec2
-            .authorize_security_group_egress()
-            .group_id(id)
-            .set_ip_permissions(Some(add_out))
-            .send()
-            .await
-            .or_sdk("AuthorizeSecurityGroupEgress")?;
-    }
+    call!(
+        missing(old_in, new_in),
+        revoke_security_group_ingress,
+        "RevokeSecurityGroupIngress"
+    );
+    call!(
+        missing(old_out, new_out),
+        revoke_security_group_egress,
+        "RevokeSecurityGroupEgress"
+    );
+    call!(
+        missing(new_in, old_in),
+        authorize_security_group_ingress,
+        "AuthorizeSecurityGroupIngress"
+    );
+    call!(
+        missing(new_out, old_out),
+        authorize_security_group_egress,
+        "AuthorizeSecurityGroupEgress"
+    );
     Ok(())
 }
 
@@ -289,10 +277,12 @@ impl Ec2Type for SecurityGroup {
 
     fn adjust_plan(
         &self,
-        prior: Option<&Value>,
-        config: &Value,
-        planned: &mut Value,
-        _rr: &mut Vec<AttrPath>,
+        Planning {
+            prior,
+            config,
+            planned,
+            ..
+        }: Planning<'_>,
     ) {
         for k in ["ingress", "egress"] {
             let configured = config
@@ -316,14 +306,7 @@ impl Ec2Type for SecurityGroup {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let name = match str_of(planned, "name") {
-            Some(n) => n.to_string(),
-            None => format!(
-                "{}{}",
-                str_of(planned, "name_prefix").unwrap_or("terrane-"),
-                &token[token.len().saturating_sub(12)..]
-            ),
-        };
+        let name = name_or_prefix(planned, "name", token_tail(token, 12));
         let mut req = cx
             .ec2
             .create_security_group()

@@ -3,14 +3,14 @@
 
 use crate::error::OrSdk;
 use async_trait::async_trait;
-use terrane_core::{AttrPath, Diagnostic, Value};
+use terrane_core::{Diagnostic, Value};
 
 use super::kind::describe_id;
 use super::security_group::{from_permission, normalize_rule, to_permission};
 use super::SecurityGroup;
 use crate::config::Clients;
 use crate::error::Result;
-use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::kind::{AwsResource, Listed, Planning};
 use crate::resources::value::{bool_of, str_of, text_of};
 
 pub struct SecurityGroupRule;
@@ -146,13 +146,7 @@ impl AwsResource for SecurityGroupRule {
         d
     }
 
-    fn adjust_plan(
-        &self,
-        _p: Option<&Value>,
-        _c: &Value,
-        planned: &mut Value,
-        _rr: &mut Vec<AttrPath>,
-    ) {
+    fn adjust_plan(&self, Planning { planned, .. }: Planning<'_>) {
         if planned.contains_unknown() {
             return;
         }

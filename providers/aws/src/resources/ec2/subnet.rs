@@ -7,10 +7,10 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use terrane_core::Value;
 
-use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
+use super::kind::{ec2_describe, must_exist, wait_available, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, wait_until, Result};
+use crate::error::{retry_dependency, Result};
 use crate::resources::value::{bool_of, str_of, string_of, text_of};
 use crate::tags;
 
@@ -68,6 +68,10 @@ impl Ec2Type for Subnet {
         describe_subnets.subnets
     );
 
+    fn state_of(d: &Self::Desc) -> Option<&str> {
+        d.state().map(|s| s.as_str())
+    }
+
     async fn state(_cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value> {
         Ok(to_state(d, prior))
     }
@@ -98,15 +102,10 @@ impl Ec2Type for Subnet {
             |out| out.subnet.and_then(|s| s.subnet_id),
         )
         .await?;
-        let s = wait_until(
-            "the subnet to become available",
-            "DescribeSubnets",
+        let s = wait_available::<Subnet>(
+            cx,
+            &id,
             crate::resources::lifecycle::timeout(planned, "create", CREATE_TIMEOUT),
-            || async {
-                Ok(describe_id::<Subnet>(cx, &id)
-                    .await?
-                    .filter(|s| s.state().map(|x| x.as_str()) == Some("available")))
-            },
         )
         .await?;
         if bool_of(planned, "map_public_ip_on_launch") == Some(true) {

@@ -7,10 +7,10 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, VpcAttributeName};
 use terrane_core::Value;
 
-use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
+use super::kind::{ec2_describe, must_exist, wait_available, Ec2Type};
 use super::{filter, route_tables, sync_tags, SecurityGroup};
 use crate::config::Clients;
-use crate::error::{retry_dependency, wait_until, Result};
+use crate::error::{retry_dependency, Result};
 use crate::resources::value::{bool_of, str_of, string_of, text_of};
 use crate::tags;
 
@@ -126,6 +126,10 @@ impl Ec2Type for Vpc {
         describe_vpcs.vpcs
     );
 
+    fn state_of(d: &Self::Desc) -> Option<&str> {
+        d.state().map(|s| s.as_str())
+    }
+
     async fn state(cx: &Clients, d: Self::Desc, prior: &Value) -> Result<Value> {
         to_state(cx, d, prior).await
     }
@@ -153,15 +157,10 @@ impl Ec2Type for Vpc {
             |out| out.vpc.and_then(|v| v.vpc_id),
         )
         .await?;
-        wait_until(
-            "the VPC to become available",
-            "DescribeVpcs",
+        wait_available::<Vpc>(
+            cx,
+            &id,
             crate::resources::lifecycle::timeout(planned, "create", CREATE_TIMEOUT),
-            || async {
-                Ok(describe_id::<Vpc>(cx, &id)
-                    .await?
-                    .filter(|v| v.state().map(|s| s.as_str()) == Some("available")))
-            },
         )
         .await?;
         let support = bool_of(planned, "enable_dns_support").unwrap_or(true);

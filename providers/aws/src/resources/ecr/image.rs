@@ -7,10 +7,6 @@ pub struct Image;
 
 #[async_trait]
 impl crate::resources::kind::AwsData for Image {
-    fn name(&self) -> &'static str {
-        "aws_ecr_image"
-    }
-
     async fn read(&self, cx: &Clients, config: &Value) -> Result<Value> {
         let repo = text_of(config, "repository_name");
         let tag = str_of(config, "image_tag");

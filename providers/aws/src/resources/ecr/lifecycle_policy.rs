@@ -25,13 +25,7 @@ impl AwsResource for LifecyclePolicy {
         )
     }
 
-    fn adjust_plan(
-        &self,
-        prior: Option<&Value>,
-        _config: &Value,
-        planned: &mut Value,
-        _rr: &mut Vec<AttrPath>,
-    ) {
+    fn adjust_plan(&self, Planning { prior, planned, .. }: Planning<'_>) {
         keep_equivalent(prior, planned, "policy");
     }
 

@@ -3,11 +3,11 @@
 use crate::error::OrSdk;
 use async_trait::async_trait;
 use aws_sdk_ecr::types as t;
-use terrane_core::{AttrPath, Diagnostic, Value};
+use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
 use crate::error::{absent_ok, AwsError};
-use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::kind::{AwsResource, Listed, Planning};
 use crate::resources::lifecycle::{
     already_exists, many_or_each, missing, read_back, read_each, states_of,
 };

@@ -106,13 +106,7 @@ impl AwsResource for Repository {
         Ok(out)
     }
 
-    fn adjust_plan(
-        &self,
-        _prior: Option<&Value>,
-        _config: &Value,
-        planned: &mut Value,
-        _rr: &mut Vec<AttrPath>,
-    ) {
+    fn adjust_plan(&self, Planning { planned, .. }: Planning<'_>) {
         // An absent image_scanning_configuration is AWS's default (scan_on_push = false).
         if planned
             .get("image_scanning_configuration")

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types as t;
-use terrane_core::{AttrPath, Diagnostic, Value};
+use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
 use crate::error::{retry_dependency, wait_until, AwsError};
-use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::kind::{AwsResource, Listed, Planning};
 use crate::resources::lifecycle::{
     create_then_find, grouped_by, in_order_by, missing, no_retry_config, read_back,
     retry_iam_propagation, timeout, vanished,

@@ -272,13 +272,7 @@ impl AwsResource for EcsService {
         Ok(out)
     }
 
-    fn adjust_plan(
-        &self,
-        _prior: Option<&Value>,
-        _config: &Value,
-        planned: &mut Value,
-        _rr: &mut Vec<AttrPath>,
-    ) {
+    fn adjust_plan(&self, Planning { planned, .. }: Planning<'_>) {
         empty_sets_for_null(planned, "network_configuration", &["security_groups"]);
     }
 

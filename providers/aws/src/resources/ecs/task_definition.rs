@@ -241,10 +241,12 @@ impl AwsResource for EcsTaskDefinition {
 
     fn adjust_plan(
         &self,
-        prior: Option<&Value>,
-        config: &Value,
-        planned: &mut Value,
-        requires_replace: &mut Vec<AttrPath>,
+        Planning {
+            prior,
+            config,
+            planned,
+            requires_replace,
+        }: Planning<'_>,
     ) {
         // The same containers written differently (key order, defaults spelled out) are no
         // change.

@@ -107,6 +107,14 @@ fn vpc_config_request(planned: &Value) -> t::VpcConfigRequest {
         .build()
 }
 
+async fn wait_cluster(cx: &Clients, name: &str, deadline: Duration) -> Result<t::Cluster> {
+    let what = format!("EKS cluster {name}");
+    wait_active(&what, "DescribeCluster", deadline, || {
+        describe_cluster(cx, name)
+    })
+    .await
+}
+
 #[async_trait]
 impl AwsResource for EksCluster {
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
@@ -121,10 +129,12 @@ impl AwsResource for EksCluster {
 
     fn adjust_plan(
         &self,
-        prior: Option<&Value>,
-        _config: &Value,
-        planned: &mut Value,
-        requires_replace: &mut Vec<terrane_core::AttrPath>,
+        Planning {
+            prior,
+            planned,
+            requires_replace,
+            ..
+        }: Planning<'_>,
     ) {
         empty_sets_for_null(planned, "vpc_config", &["security_group_ids"]);
         // Subnets cannot change in place.
@@ -167,28 +177,14 @@ impl AwsResource for EksCluster {
                 .or_sdk("CreateCluster")
         })
         .await?;
-        let c = wait_active(
-            &format!("EKS cluster {name}"),
-            "DescribeCluster",
-            timeout(planned, "create", CLUSTER_CREATE),
-            || async {
-                Ok(describe_cluster(cx, &name).await?.map(|c| {
-                    let s = c
-                        .status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default();
-                    (c, s)
-                }))
-            },
-        )
-        .await?;
+        let c = wait_cluster(cx, &name, timeout(planned, "create", CLUSTER_CREATE)).await?;
         Ok(cluster_state(&c, planned))
     }
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         Ok(describe_cluster(cx, id)
             .await?
-            .filter(|c| c.status().map(|s| s.as_str()) != Some("DELETING"))
+            .filter(Status::live)
             .map(|c| cluster_state(&c, prior)))
     }
 
@@ -236,21 +232,7 @@ impl AwsResource for EksCluster {
                 .or_sdk("UpdateClusterConfig")?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
-        let c = wait_active(
-            &format!("EKS cluster {name}"),
-            "DescribeCluster",
-            deadline,
-            || async {
-                Ok(describe_cluster(cx, &name).await?.map(|c| {
-                    let s = c
-                        .status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default();
-                    (c, s)
-                }))
-            },
-        )
-        .await?;
+        let c = wait_cluster(cx, &name, deadline).await?;
         Ok(cluster_state(&c, planned))
     }
 

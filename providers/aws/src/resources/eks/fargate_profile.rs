@@ -106,15 +106,7 @@ impl AwsResource for FargateProfile {
             &format!("Fargate profile {cluster}:{name}"),
             "DescribeFargateProfile",
             timeout(planned, "create", FARGATE_TIMEOUT),
-            || async {
-                Ok(describe_fp(cx, &cluster, &name).await?.map(|f| {
-                    let s = f
-                        .status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default();
-                    (f, s)
-                }))
-            },
+            || describe_fp(cx, &cluster, &name),
         )
         .await?;
         Ok(fp_state(&f, planned))
@@ -126,7 +118,7 @@ impl AwsResource for FargateProfile {
         };
         Ok(describe_fp(cx, cluster, name)
             .await?
-            .filter(|f| f.status().map(|s| s.as_str()) != Some("DELETING"))
+            .filter(Status::live)
             .map(|f| fp_state(&f, prior)))
     }
 

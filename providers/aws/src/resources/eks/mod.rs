@@ -10,7 +10,7 @@ use terrane_core::Value;
 
 use crate::config::Clients;
 use crate::error::{absent_ok, delete_and_wait, wait_until, AwsError, Result};
-use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::kind::{AwsResource, Listed, Planning};
 use crate::resources::lifecycle::{read_back, read_each, retry_iam_propagation, timeout};
 use crate::resources::value::{
     block, blocks, bool_of, changed, empty_sets_for_null, int_of, map_value, opt_n, opt_s, put,
@@ -43,8 +43,28 @@ tag_api! { sync fn sync_tags = eks:
 untag_resource.resource_arn => "UntagResource", tag_resource.resource_arn => "TagResource",
 crate::tags::to_hash_map }
 
+/// The status of a described EKS object, as a string (`""` when AWS gives none).
+trait Status {
+    fn status_str(&self) -> &str;
+    /// Not on its way out: a DELETING object reads as gone.
+    fn live(&self) -> bool {
+        self.status_str() != "DELETING"
+    }
+}
+
+macro_rules! status {
+    ($($ty:ty),*) => {$(
+        impl Status for $ty {
+            fn status_str(&self) -> &str {
+                self.status().map_or("", |s| s.as_str())
+            }
+        }
+    )*};
+}
+status!(t::Cluster, t::Nodegroup, t::FargateProfile);
+
 /// Waits until `get` reports ACTIVE (failing fast on a FAILED status).
-async fn wait_active<T, F, Fut>(
+async fn wait_active<T: Status, F, Fut>(
     what: &str,
     op: &'static str,
     deadline: Duration,
@@ -52,18 +72,18 @@ async fn wait_active<T, F, Fut>(
 ) -> Result<T>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<(T, String)>>>,
+    Fut: std::future::Future<Output = Result<Option<T>>>,
 {
     wait_until(&format!("{what} to become ACTIVE"), op, deadline, || {
         let f = get();
         async move {
             match f.await? {
-                Some((_, s)) if s.contains("FAILED") => Err(AwsError::new(
+                Some(v) if v.status_str().contains("FAILED") => Err(AwsError::new(
                     op,
                     "ResourceFailed",
-                    format!("{what} is {s}"),
+                    format!("{what} is {}", v.status_str()),
                 )),
-                Some((v, s)) if s == "ACTIVE" => Ok(Some(v)),
+                Some(v) if v.status_str() == "ACTIVE" => Ok(Some(v)),
                 _ => Ok(None),
             }
         }

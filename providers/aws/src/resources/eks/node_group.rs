@@ -82,20 +82,10 @@ async fn wait_ng(
     name: &str,
     deadline: Duration,
 ) -> Result<t::Nodegroup> {
-    wait_active(
-        &format!("node group {cluster}:{name}"),
-        "DescribeNodegroup",
-        deadline,
-        || async {
-            Ok(describe_ng(cx, cluster, name).await?.map(|n| {
-                let s = n
-                    .status()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default();
-                (n, s)
-            }))
-        },
-    )
+    let what = format!("node group {cluster}:{name}");
+    wait_active(&what, "DescribeNodegroup", deadline, || {
+        describe_ng(cx, cluster, name)
+    })
     .await
 }
 
@@ -166,7 +156,7 @@ impl AwsResource for NodeGroup {
         };
         Ok(describe_ng(cx, cluster, name)
             .await?
-            .filter(|n| n.status().map(|s| s.as_str()) != Some("DELETING"))
+            .filter(Status::live)
             .map(|n| ng_state(&n, prior)))
     }
 

@@ -4,31 +4,35 @@ use super::*;
 
 fn conditions(planned: &Value) -> Vec<t::RuleCondition> {
     let mut out = Vec::new();
+    // A condition block and its SDK config: `values` in both kinds.
+    macro_rules! condition {
+        ($c:expr, $block:literal, $field:literal, $setter:ident, $config:ident) => {
+            if let Some(b) = block($c, $block) {
+                let values = t::$config::builder().set_values(Some(strs_of(b, "values")));
+                out.push(
+                    t::RuleCondition::builder()
+                        .field($field)
+                        .$setter(values.build())
+                        .build(),
+                );
+            }
+        };
+    }
     for c in blocks(planned, "condition") {
-        if let Some(p) = block(c, "path_pattern") {
-            out.push(
-                t::RuleCondition::builder()
-                    .field("path-pattern")
-                    .path_pattern_config(
-                        t::PathPatternConditionConfig::builder()
-                            .set_values(Some(strs_of(p, "values")))
-                            .build(),
-                    )
-                    .build(),
-            );
-        }
-        if let Some(h) = block(c, "host_header") {
-            out.push(
-                t::RuleCondition::builder()
-                    .field("host-header")
-                    .host_header_config(
-                        t::HostHeaderConditionConfig::builder()
-                            .set_values(Some(strs_of(h, "values")))
-                            .build(),
-                    )
-                    .build(),
-            );
-        }
+        condition!(
+            c,
+            "path_pattern",
+            "path-pattern",
+            path_pattern_config,
+            PathPatternConditionConfig
+        );
+        condition!(
+            c,
+            "host_header",
+            "host-header",
+            host_header_config,
+            HostHeaderConditionConfig
+        );
     }
     out
 }

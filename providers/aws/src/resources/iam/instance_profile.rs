@@ -46,7 +46,7 @@ impl AwsResource for InstanceProfile {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let name = name_or_prefix(planned, token);
+        let name = name_or_prefix(planned, "name", token_tail(token, 12));
         let res = cx
             .iam
             .create_instance_profile()

@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_iam::types as t;
-use terrane_core::{AttrPath, Diagnostic, Value};
+use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
 use crate::error::{absent_ok, retry_dependency, sdk, AwsError, Result};
-use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::kind::{AwsResource, Listed, Planning};
 use crate::resources::lifecycle::{
-    already_exists, grouped_by, in_order_by, missing, read_back, read_each,
+    already_exists, grouped_by, in_order_by, missing, name_or_prefix, read_back, read_each,
+    token_tail,
 };
 use crate::resources::policy::{
     keep_equivalent, keep_prior_if_same, url_decode, validate_json, IAM_HINT,
@@ -44,18 +45,6 @@ tag_api! { sync fn sync_oidc_tags = iam: untag_open_id_connect_provider.open_id_
 async fn role_names(cx: &Clients) -> Result<Vec<String>> {
     let roles: Vec<t::Role> = items!(cx.iam.list_roles(), "ListRoles");
     Ok(roles.iter().map(|r| r.role_name().to_string()).collect())
-}
-
-/// A name given, or `name_prefix` (default "terrane-") plus the end of the token.
-fn name_or_prefix(planned: &Value, token: &str) -> String {
-    match str_of(planned, "name") {
-        Some(n) => n.to_string(),
-        None => format!(
-            "{}{}",
-            str_of(planned, "name_prefix").unwrap_or("terrane-"),
-            &token[token.len().saturating_sub(12)..]
-        ),
-    }
 }
 
 mod instance_profile;

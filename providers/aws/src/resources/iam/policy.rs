@@ -65,18 +65,12 @@ impl AwsResource for IamPolicy {
         validate_json(config, "policy", "policy document", IAM_HINT)
     }
 
-    fn adjust_plan(
-        &self,
-        prior: Option<&Value>,
-        _c: &Value,
-        planned: &mut Value,
-        _rr: &mut Vec<AttrPath>,
-    ) {
+    fn adjust_plan(&self, Planning { prior, planned, .. }: Planning<'_>) {
         keep_equivalent(prior, planned, "policy");
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let name = name_or_prefix(planned, token);
+        let name = name_or_prefix(planned, "name", token_tail(token, 12));
         let res = cx
             .iam
             .create_policy()

@@ -92,25 +92,12 @@ impl AwsResource for IamRole {
         }
     }
 
-    fn adjust_plan(
-        &self,
-        prior: Option<&Value>,
-        _config: &Value,
-        planned: &mut Value,
-        _rr: &mut Vec<AttrPath>,
-    ) {
+    fn adjust_plan(&self, Planning { prior, planned, .. }: Planning<'_>) {
         keep_equivalent(prior, planned, "assume_role_policy");
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let name = match str_of(planned, "name") {
-            Some(n) => n.to_string(),
-            None => format!(
-                "{}{}",
-                str_of(planned, "name_prefix").unwrap_or("terrane-"),
-                &token[token.len().saturating_sub(12)..]
-            ),
-        };
+        let name = name_or_prefix(planned, "name", token_tail(token, 12));
         let mut req = cx
             .iam
             .create_role()
@@ -302,14 +289,7 @@ impl AwsResource for IamRole {
         token: &str,
         planned: &Value,
     ) -> Result<Option<Value>> {
-        let name = match str_of(planned, "name") {
-            Some(n) => n.to_string(),
-            None => format!(
-                "{}{}",
-                str_of(planned, "name_prefix").unwrap_or("terrane-"),
-                &token[token.len().saturating_sub(12)..]
-            ),
-        };
+        let name = name_or_prefix(planned, "name", token_tail(token, 12));
         let Some(r) = get_role(cx, &name).await? else {
             return Ok(None);
         };

@@ -20,13 +20,7 @@ impl AwsResource for IamRolePolicy {
         validate_json(config, "policy", "policy document", IAM_HINT)
     }
 
-    fn adjust_plan(
-        &self,
-        prior: Option<&Value>,
-        _c: &Value,
-        planned: &mut Value,
-        _rr: &mut Vec<AttrPath>,
-    ) {
+    fn adjust_plan(&self, Planning { prior, planned, .. }: Planning<'_>) {
         keep_equivalent(prior, planned, "policy");
     }
 

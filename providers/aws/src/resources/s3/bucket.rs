@@ -218,14 +218,11 @@ impl AwsResource for Bucket {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
-        let name = match str_of(planned, "bucket") {
-            Some(b) => b.to_string(),
-            None => format!(
-                "{}{}",
-                str_of(planned, "bucket_prefix").unwrap_or("terrane-"),
-                token[token.len().saturating_sub(16)..].to_ascii_lowercase()
-            ),
-        };
+        let name = name_or_prefix(
+            planned,
+            "bucket",
+            &token_tail(token, 16).to_ascii_lowercase(),
+        );
         let location = (cx.region != "us-east-1").then(|| {
             t::CreateBucketConfiguration::builder()
                 .location_constraint(t::BucketLocationConstraint::from(cx.region.as_str()))

@@ -10,8 +10,9 @@ use terrane_core::{Diagnostic, Value};
 use crate::config::Clients;
 use crate::error::AwsError;
 use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::lifecycle::{name_or_prefix, token_tail};
 use crate::resources::lifecycle::{read_each, vanished};
-use crate::resources::value::{bool_of, changed, str_of, string_of};
+use crate::resources::value::{bool_of, changed, string_of};
 use crate::tags;
 
 pub struct Bucket;

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_ssm::types as t;
-use terrane_core::{AttrPath, Diagnostic, Value};
+use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
 use crate::error::AwsError;
-use crate::resources::kind::{AwsResource, Listed};
+use crate::resources::kind::{AwsResource, Listed, Planning};
 use crate::resources::lifecycle::{read_each, vanished};
 use crate::resources::value::{changed, num, opt_s, put, str_of, string_of, text_of};
 use crate::tags;

@@ -165,13 +165,7 @@ impl AwsResource for Parameter {
         out
     }
 
-    fn adjust_plan(
-        &self,
-        prior: Option<&Value>,
-        _config: &Value,
-        planned: &mut Value,
-        _requires_replace: &mut Vec<AttrPath>,
-    ) {
+    fn adjust_plan(&self, Planning { prior, planned, .. }: Planning<'_>) {
         // A new value is a new version.
         if let Some(p) = prior {
             if changed(
