@@ -249,6 +249,28 @@ where
     .await
 }
 
+/// An SDK call's answer with its error as `sdk(operation, e)`:
+/// `req.send().await.or_sdk("CreateVpc")?`, or `.done("DeleteVpc")` where only success counts.
+pub trait OrSdk<T> {
+    fn or_sdk(self, operation: &'static str) -> Result<T>;
+    fn done(self, operation: &'static str) -> Result<()>
+    where
+        Self: Sized,
+    {
+        self.or_sdk(operation).map(|_| ())
+    }
+}
+
+impl<T, E, R> OrSdk<T> for std::result::Result<T, aws_sdk_ec2::error::SdkError<E, R>>
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    fn or_sdk(self, operation: &'static str) -> Result<T> {
+        self.map_err(|e| sdk(operation, e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -326,27 +348,5 @@ mod tests {
             "CreateSubnet: InvalidSubnet.Conflict: The CIDR '10.0.1.0/24' conflicts with another subnet"
         );
         assert!(!e.into_provider_error().retryable);
-    }
-}
-
-/// An SDK call's answer with its error as `sdk(operation, e)`:
-/// `req.send().await.or_sdk("CreateVpc")?`, or `.done("DeleteVpc")` where only success counts.
-pub trait OrSdk<T> {
-    fn or_sdk(self, operation: &'static str) -> Result<T>;
-    fn done(self, operation: &'static str) -> Result<()>
-    where
-        Self: Sized,
-    {
-        self.or_sdk(operation).map(|_| ())
-    }
-}
-
-impl<T, E, R> OrSdk<T> for std::result::Result<T, aws_sdk_ec2::error::SdkError<E, R>>
-where
-    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    fn or_sdk(self, operation: &'static str) -> Result<T> {
-        self.map_err(|e| sdk(operation, e))
     }
 }
