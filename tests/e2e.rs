@@ -259,6 +259,7 @@ fn user_mistakes_are_diagnostics_with_locations() {
         ("unknown_resource_type", "resource \"test_nosuch\" \"a\" {\n}\n"),
         ("unknown_block", "resoruce \"test_instance\" \"a\" {\n}\n"),
         ("bad_function", "resource \"test_instance\" \"a\" {\n  name = uper(\"x\")\n}\n"),
+        ("required_version", "terraform {\n  required_version = \">= 1.3, < 1.5\"\n}\nresource \"test_instance\" \"a\" {\n}\n"),
         ("validation_rule", "variable \"env\" {\n  default = \"production-east-1\"\n  validation {\n    condition     = length(var.env) <= 8\n    error_message = \"env must be at most 8 characters.\"\n  }\n}\nresource \"test_instance\" \"a\" {\n  name = var.env\n}\n"),
     ];
     for (name, src) in cases {
@@ -526,6 +527,59 @@ fn version_names_the_release_the_platform_and_the_providers() {
     assert_eq!(j["platform"], platform.as_str());
     assert_eq!(j["provider_selections"]["terraform"], "built-in");
     assert_eq!(j["provider_selections"]["aws"], "built-in");
+}
+
+#[test]
+fn required_version_is_checked_in_every_module_against_terraforms_language_version() {
+    // Constraints Terraform 1.5 meets pass, in the root and in a child module.
+    let f = Fixture::new(
+        r#"
+terraform {
+  required_version = ">= 1.3.0, ~> 1.5"
+}
+module "child" {
+  source = "./child"
+}
+"#,
+    );
+    f.write(
+        "child/main.tf",
+        "terraform {\n  required_version = \">= 1.0\"\n}\nresource \"test_instance\" \"a\" {\n}\n",
+    );
+    f.ok(&["plan", "-input=false"], 0);
+    // A child module that needs a newer Terraform stops the plan, at its line.
+    f.write(
+        "child/main.tf",
+        "terraform {\n  required_version = \"~> 1.9.0\"\n}\nresource \"test_instance\" \"a\" {\n}\n",
+    );
+    let r = f.ok(&["plan", "-input=false"], 1);
+    assert!(
+        r.stderr.contains("Unsupported Terraform Core version"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("child/main.tf:2"), "{}", r.stderr);
+    assert!(r.stderr.contains("\"~> 1.9.0\""), "{}", r.stderr);
+    // A constraint that does not parse says so.
+    f.write(
+        "child/main.tf",
+        "terraform {\n  required_version = \">= one\"\n}\n",
+    );
+    let r = f.ok(&["validate"], 1);
+    assert!(
+        r.stderr.contains("Invalid required_version constraint"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("\"one\" is not a version"),
+        "{}",
+        r.stderr
+    );
+    // `version -json` gives the number it is checked against, where tools read Terraform's.
+    let j: serde_json::Value =
+        serde_json::from_str(&f.ok(&["version", "-json"], 0).stdout).unwrap();
+    assert_eq!(j["terraform_version"], "1.5.0");
 }
 
 #[test]

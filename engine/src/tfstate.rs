@@ -13,9 +13,12 @@ use serde_json::{json, Map, Value as J};
 use terrane_core::{InstanceAddr, InstanceKey, Mode, ModulePath, ResourceAddr, Value};
 use terrane_state::{OutputRecord, ResourceRecord};
 
-/// The Terraform version a written state claims. Terraform refuses a state written by a newer
-/// version than itself, so this is an old one that reads format 4 as Terrane writes it.
-pub const CLAIMED_TERRAFORM_VERSION: &str = "1.5.0";
+/// The Terraform version a written state claims ([`TERRAFORM_LANGUAGE_VERSION`]): Terraform
+/// refuses a state written by a newer version than itself, so this is an old one that reads
+/// format 4 as Terrane writes it.
+///
+/// [`TERRAFORM_LANGUAGE_VERSION`]: crate::config::version::TERRAFORM_LANGUAGE_VERSION
+pub const CLAIMED_TERRAFORM_VERSION: &str = crate::config::version::TERRAFORM_LANGUAGE_VERSION;
 
 /// A state in Terrane's records, with the identity Terraform gives it.
 #[derive(Debug, Clone, Default, PartialEq)]

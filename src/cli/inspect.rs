@@ -529,6 +529,9 @@ pub fn version(ctx: &Ctx, json: bool) -> CmdResult {
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "terrane_version": version,
+                // What `terraform version -json` readers look for: the Terraform version whose
+                // language Terrane speaks, against which `required_version` is checked.
+                "terraform_version": terrane_engine::config::version::TERRAFORM_LANGUAGE_VERSION,
                 "platform": platform(),
                 "provider_selections": sel,
             }))
@@ -536,6 +539,10 @@ pub fn version(ctx: &Ctx, json: bool) -> CmdResult {
         );
     } else {
         println!("Terrane v{version}\non {}", platform());
+        println!(
+            "speaks Terraform v{}",
+            terrane_engine::config::version::TERRAFORM_LANGUAGE_VERSION
+        );
         for (k, v) in &selections {
             if v == "built-in" {
                 println!("+ provider {k} (built in)");

@@ -6,6 +6,7 @@ mod load;
 mod split;
 mod types;
 mod vars;
+pub mod version;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -2,23 +2,26 @@
 
 use std::sync::Arc;
 
-use hcl_edit::structure::Block;
+use hcl_edit::structure::{Attribute, Block};
 use hcl_edit::Span;
 use terrane_core::{Diagnostic, Value, ValueMap};
 
 use super::super::{BackendConfig, ModuleConfig, ProviderConfig, RequiredProvider};
 use super::{block_header_range, Loader};
+use crate::config::version::{check_required_version, TERRAFORM_LANGUAGE_VERSION};
 use crate::source::SourceFile;
 
 impl Loader {
-    /// `terraform { required_providers { ... } backend "KIND" { ... } }`; other settings
-    /// (required_version) are accepted and have no effect.
+    /// `terraform { required_version = "..." required_providers { ... } backend "KIND" { ... } }`.
     pub(super) fn terraform_block(
         &mut self,
         m: &mut ModuleConfig,
         file: &Arc<SourceFile>,
         b: Block,
     ) {
+        if let Some(a) = b.body.get_attribute("required_version") {
+            self.required_version(file, a);
+        }
         for bb in b.body.get_blocks("backend") {
             let range = block_header_range(file, bb, self.off);
             let labels: Vec<String> = bb.labels.iter().map(|l| l.as_str().to_string()).collect();
@@ -101,6 +104,40 @@ impl Loader {
                     },
                 );
             }
+        }
+    }
+
+    /// Checks `required_version` against the Terraform version whose language Terrane speaks,
+    /// as Terraform checks it against its own: in every module, before anything runs.
+    fn required_version(&mut self, file: &Arc<SourceFile>, a: &Attribute) {
+        let span = a.value.span();
+        match self.static_value(file, a) {
+            Some(Value::String(c)) => match check_required_version(&c) {
+                Ok(true) => {}
+                Ok(false) => self.err(
+                    file,
+                    span,
+                    "Unsupported Terraform Core version",
+                    format!(
+                        "This configuration requires Terraform {c:?}; Terrane speaks the language of Terraform {TERRAFORM_LANGUAGE_VERSION}. Version constraints are normally set for good reason: check that the configuration works with that language, then widen the constraint."
+                    ),
+                ),
+                Err(e) => self.err(
+                    file,
+                    span,
+                    "Invalid required_version constraint",
+                    format!(
+                        "{e}. A constraint is a version after an operator (=, !=, >, >=, <, <=, ~>), several separated by commas: \">= 1.3, < 2.0\"."
+                    ),
+                ),
+            },
+            Some(other) => self.err(
+                file,
+                span,
+                "Invalid required_version constraint",
+                format!("required_version must be a string, not {}.", other.type_name()),
+            ),
+            None => {}
         }
     }
 
