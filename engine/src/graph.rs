@@ -9,7 +9,9 @@ use std::sync::Arc;
 use terrane_core::{Diagnostic, Diagnostics, Mode, ModulePath, ResourceAddr, SourceRange};
 
 use crate::config::{Config, Expr, ModuleConfig, ResourceConfig};
+use crate::expand::ModuleInstances;
 use crate::refs::{Ref, RefCollector, RefTarget};
+use crate::values::Expansion;
 
 pub type NodeId = usize;
 
@@ -77,7 +79,10 @@ pub struct Node {
 pub struct Graph {
     pub nodes: Vec<Node>,
     pub index: HashMap<NodeKey, NodeId>,
+    /// Every module instance (`module.svc["api"]`) and its configuration.
     pub modules: HashMap<ModulePath, Arc<ModuleConfig>>,
+    /// How each module call expands (`count`, `for_each`), per calling module instance.
+    pub instances: ModuleInstances,
     /// Nodes in an order where every node comes after its dependencies.
     pub order: Vec<NodeId>,
     /// For each resource node: the resource nodes it depends on, directly or through
@@ -171,9 +176,9 @@ impl Graph {
                 } else {
                     "box"
                 };
+                let key = dot_escape(&n.key.to_string());
                 out.push_str(&format!(
-                    "  \"{}\" [label = \"{}\", shape = \"{shape}\"]\n",
-                    n.key, n.key
+                    "  \"{key}\" [label = \"{key}\", shape = \"{shape}\"]\n"
                 ));
                 let deps: BTreeSet<String> = match n.kind {
                     NodeKind::Resource { .. } => self.resource_deps[&i]
@@ -191,13 +196,18 @@ impl Graph {
                     _ => BTreeSet::new(),
                 };
                 for d in deps {
-                    out.push_str(&format!("  \"{}\" -> \"{d}\"\n", n.key));
+                    out.push_str(&format!("  \"{key}\" -> \"{}\"\n", dot_escape(&d)));
                 }
             }
         }
         out.push_str("}\n");
         out
     }
+}
+
+/// `s` as the inside of a DOT string (module instance keys are quoted: `module.a["k"]`).
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// (node, module, references, file, offset of the references' spans in the file).
@@ -219,12 +229,15 @@ struct Builder {
 }
 
 /// Builds the graph of `config`. Undeclared references and cycles are errors.
-pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
+/// Builds the graph of `config` with its module calls expanded as `instances` says
+/// (`crate::expand::expand_modules`).
+pub fn build(config: &Config, instances: ModuleInstances) -> Result<Graph, Diagnostics> {
     let mut b = Builder {
         g: Graph {
             nodes: Vec::new(),
             index: HashMap::new(),
             modules: HashMap::new(),
+            instances,
             order: Vec::new(),
             resource_deps: ResourceDeps::default(),
         },
@@ -448,10 +461,12 @@ impl Builder {
             }
         }
         for (name, mc) in &m.module_calls {
-            let child = path.child(name);
             let mut inh: Vec<(ModulePath, Expr)> = inherited.to_vec();
             inh.extend(mc.depends_on.iter().map(|e| (path.clone(), e.clone())));
-            self.add_module(child, mc.child.clone(), Some((&path, mc)), &inh);
+            for key in self.g.instances.of(&path, name).keys() {
+                let child = path.child_instance(name, &key);
+                self.add_module(child, mc.child.clone(), Some((&path, mc)), &inh);
+            }
         }
     }
 
@@ -464,29 +479,40 @@ impl Builder {
                         .clone()
                         .map(|s| file.range(s.start + offset..s.end + offset))
                 };
-                let targets: Vec<NodeKey> =
-                    match &r.target {
-                        RefTarget::Var(n) => vec![NodeKey::Var(module.clone(), n.clone())],
-                        RefTarget::Local(n) => vec![NodeKey::Local(module.clone(), n.clone())],
-                        RefTarget::Module(c, Some(o)) => {
-                            vec![NodeKey::Output(module.child(c), o.clone())]
-                        }
-                        RefTarget::Module(c, None) => {
-                            let child = module.child(c);
-                            match self.g.modules.get(&child) {
-                                Some(cm) => cm
-                                    .outputs
-                                    .keys()
-                                    .map(|o| NodeKey::Output(child.clone(), o.clone()))
-                                    .collect(),
-                                None => vec![NodeKey::Output(child, String::new())],
+                let targets: Vec<NodeKey> = match &r.target {
+                    RefTarget::Var(n) => vec![NodeKey::Var(module.clone(), n.clone())],
+                    RefTarget::Local(n) => vec![NodeKey::Local(module.clone(), n.clone())],
+                    RefTarget::Module(c, out) => {
+                        let call = self.g.modules[&module].module_calls.get(c);
+                        match (call, self.g.instances.of(&module, c), out) {
+                            (None, _, _) => vec![NodeKey::Output(module.child(c), String::new())],
+                            (Some(_), Expansion::Single, Some(o)) => {
+                                vec![NodeKey::Output(module.child(c), o.clone())]
                             }
+                            (Some(_), Expansion::Single, None) => {
+                                module_outputs(&module.child(c), &self.g.modules)
+                            }
+                            (Some(_), expansion, Some(o)) => {
+                                self.diags.push(Diagnostic::error("Missing module instance key", format!("module.{c} has {}, so it is a collection of module instances: refer to one instance's output, as in module.{c}[KEY].{o}, or to all of them as module.{c}.", if matches!(expansion, Expansion::Count(_)) { "count" } else { "for_each" })).with_range(range()));
+                                vec![]
+                            }
+                            (Some(_), expansion, None) => expansion
+                                .keys()
+                                .iter()
+                                .flat_map(|k| {
+                                    module_outputs(&module.child_instance(c, k), &self.g.modules)
+                                })
+                                .collect(),
                         }
-                        RefTarget::Resource(mode, t, n) => vec![NodeKey::Resource(
-                            ResourceAddr::new(module.clone(), *mode, t, n),
-                        )],
-                        _ => vec![],
-                    };
+                    }
+                    RefTarget::Resource(mode, t, n) => vec![NodeKey::Resource(ResourceAddr::new(
+                        module.clone(),
+                        *mode,
+                        t,
+                        n,
+                    ))],
+                    _ => vec![],
+                };
                 for t in targets {
                     match self.g.id(&t) {
                         Some(d)
@@ -600,6 +626,21 @@ impl Builder {
     }
 }
 
+/// The output nodes of module instance `child`.
+fn module_outputs(
+    child: &ModulePath,
+    modules: &HashMap<ModulePath, Arc<ModuleConfig>>,
+) -> Vec<NodeKey> {
+    match modules.get(child) {
+        Some(cm) => cm
+            .outputs
+            .keys()
+            .map(|o| NodeKey::Output(child.clone(), o.clone()))
+            .collect(),
+        None => vec![NodeKey::Output(child.clone(), String::new())],
+    }
+}
+
 fn undeclared(t: &RefTarget, module: &ModulePath, g: &Graph) -> Diagnostic {
     let in_mod = if module.is_root() {
         "the root module".to_string()
@@ -616,7 +657,7 @@ fn undeclared(t: &RefTarget, module: &ModulePath, g: &Graph) -> Diagnostic {
             format!("A local value with the name {n:?} has not been declared in {in_mod}."),
         ),
         RefTarget::Module(c, o) => {
-            if g.modules.contains_key(&module.child(c)) {
+            if g.modules[module].module_calls.contains_key(c) {
                 Diagnostic::error("Unsupported attribute", format!("This object does not have an attribute named {:?}: module {c:?} has no such output.", o.clone().unwrap_or_default()))
             } else {
                 Diagnostic::error(

@@ -9,6 +9,7 @@ pub mod config;
 pub mod environments;
 pub mod eval;
 pub mod events;
+pub mod expand;
 pub mod graph;
 mod import;
 pub mod intent;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use terrane_core::{
     Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, ModulePath, Provider,
-    ProviderRegistry, ResourceSchema, Value, ValueMap,
+    ProviderRegistry, ResourceSchema, Value,
 };
 use terrane_state::{ResourceRecord, StateStore};
 
@@ -150,7 +150,15 @@ impl Session {
         registry: ProviderRegistry,
         opts: SessionOptions,
     ) -> Result<Session, Diagnostics> {
-        let graph = graph::build(&config)?;
+        let instances = crate::expand::expand_modules(
+            &config,
+            &crate::expand::ExpandInputs {
+                inputs: &opts.inputs,
+                workspace: &opts.workspace,
+                validate_only: opts.validate_only,
+            },
+        )?;
+        let graph = graph::build(&config, instances)?;
         let mut diags = Diagnostics::new();
         let mut providers = HashMap::new();
         for n in &graph.nodes {
@@ -413,7 +421,7 @@ impl Session {
                 let mc = self.graph.module(module);
                 let var = &mc.variables[name];
                 let mut input_range = None;
-                let (raw, sens) = match module.parent() {
+                let (raw, sens) = match module.parent_call() {
                     None => match self.opts.inputs.get(name) {
                         Some(v) => (v.clone(), false),
                         None => match &var.default {
@@ -428,15 +436,19 @@ impl Session {
                             }
                         },
                     },
-                    Some((parent, call)) => {
+                    Some((parent, call, key)) => {
                         let pm = self.graph.module(&parent);
-                        let mcall = &pm.module_calls[call.as_ref()];
+                        let mcall = &pm.module_calls[&call];
                         match mcall.inputs.get(name) {
                             Some(e) => {
                                 // A bad value is the caller's mistake: point at the argument.
                                 input_range = e.range();
                                 let scope = self.scope(values, &parent);
                                 let mut ctx = EvalCtx::at_expr(&scope, e);
+                                let expansion = self.graph.instances.of(&parent, &call);
+                                for (n, v) in instance_bindings(&key, Some(expansion)) {
+                                    ctx.bind(n, v);
+                                }
                                 match ctx.eval(&e.expr) {
                                     Ok(v) => (v, ctx.sensitive),
                                     Err(d) => {
@@ -558,42 +570,16 @@ impl Session {
         module: &ModulePath,
     ) -> Result<Expansion, Diagnostic> {
         let scope = self.scope(values, module);
+        let validate_only = self.opts.validate_only;
         if let Some(c) = &pb.count() {
             let mut ctx = EvalCtx::at_expr(&scope, c);
             let v = ctx.eval(&c.expr)?;
-            return match v {
-                Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => Ok(Expansion::Count(n as usize)),
-                Value::Unknown if self.opts.validate_only => Ok(Expansion::Count(1)),
-                Value::Unknown => Err(Diagnostic::error("Invalid count argument", "The \"count\" value depends on resource attributes that cannot be determined until apply, so Terrane cannot predict how many instances will be created. To work around this, use -target to first apply only the resources that the count depends on.").with_range(c.range())),
-                other => Err(Diagnostic::error("Invalid count argument", format!("The given \"count\" argument value is unsuitable: a whole number of zero or more is required, got {other}.")).with_range(c.range())),
-            };
+            return Expansion::of_count(v, c, validate_only);
         }
         if let Some(fe) = &pb.for_each() {
             let mut ctx = EvalCtx::at_expr(&scope, fe);
             let v = ctx.eval(&fe.expr)?;
-            if ctx.sensitive {
-                return Err(Diagnostic::error("Invalid for_each argument", "Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments: they would appear in resource addresses.").with_range(fe.range()));
-            }
-            return match v {
-                Value::Map(m) => Ok(Expansion::ForEach(m)),
-                Value::List(l) => {
-                    let mut m = ValueMap::new();
-                    for item in l {
-                        match item {
-                            Value::String(s) => {
-                                m.insert(s.clone(), Value::String(s));
-                            }
-                            Value::Unknown if self.opts.validate_only => {}
-                            other => return Err(Diagnostic::error("Invalid for_each argument", format!("The given \"for_each\" argument value is unsuitable: a set of strings or a map is required, and this set has an element of type {} ({other}).", other.type_name())).with_range(fe.range())),
-                        }
-                    }
-                    Ok(Expansion::ForEach(m))
-                }
-                Value::Unknown if self.opts.validate_only => Ok(Expansion::ForEach(ValueMap::from([("validate".to_string(), Value::Unknown)]))),
-                Value::Unknown => Err(Diagnostic::error("Invalid for_each argument", "The \"for_each\" map includes keys or set values derived from resource attributes that cannot be determined until apply, so Terrane cannot determine the full set of keys that will identify the instances of this resource.").with_range(fe.range())),
-                Value::Null => Err(Diagnostic::error("Invalid for_each argument", "The given \"for_each\" argument value is null. A map, or set of strings, is allowed.").with_range(fe.range())),
-                other => Err(Diagnostic::error("Invalid for_each argument", format!("The given \"for_each\" argument value is unsuitable: a map, or set of strings, is required, got {}.", other.type_name())).with_range(fe.range())),
-            };
+            return Expansion::of_for_each(v, ctx.sensitive, fe, validate_only);
         }
         Ok(Expansion::Single)
     }

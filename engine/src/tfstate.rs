@@ -177,7 +177,7 @@ pub fn from_v4(text: &str, dynamic: &IsDynamic) -> Result<TfState, TfStateError>
         let module = match r.get("module").and_then(J::as_str) {
             None | Some("") => ModulePath::root(),
             Some(m) => module_path(m)
-                .ok_or_else(|| invalid(format!("resources[{i}]: module {m:?} is not a module path Terrane can address (module count and for_each are not supported yet)")))?,
+                .ok_or_else(|| invalid(format!("resources[{i}]: module {m:?} is not a module path (module.NAME, module.NAME[KEY], ...)")))?,
         };
         let (ty, name) = (field("type")?, field("name")?);
         let resource = ResourceAddr::new(module.clone(), mode, ty, name);
@@ -250,20 +250,9 @@ pub fn from_v4(text: &str, dynamic: &IsDynamic) -> Result<TfState, TfStateError>
     Ok(out)
 }
 
-/// `module.a.module.b` as a module path; `None` for an instance key (`module.a[0]`).
+/// `module.a.module.b["k"]` as a module path.
 fn module_path(s: &str) -> Option<ModulePath> {
-    let parts: Vec<&str> = s.split('.').collect();
-    if !parts.len().is_multiple_of(2) {
-        return None;
-    }
-    let mut path = ModulePath::root();
-    for pair in parts.chunks(2) {
-        if pair[0] != "module" || pair[1].is_empty() || pair[1].contains(['[', ']', '"']) {
-            return None;
-        }
-        path = path.child(pair[1]);
-    }
-    Some(path)
+    ModulePath::parse(s).ok()
 }
 
 /// Terrane's provider configuration key (`provider.aws`, `provider.aws.west`) as Terraform
@@ -373,6 +362,11 @@ mod tests {
                     &["terraform_data.a"],
                 ),
                 tainted,
+                rec(
+                    "module.svc[\"a\"].terraform_data.x",
+                    json!({"id": "x", "input": null, "output": null, "triggers_replace": null}),
+                    &[],
+                ),
             ],
             outputs: vec![OutputRecord {
                 name: "a_id".into(),
@@ -400,6 +394,7 @@ mod tests {
         let m = &j["resources"][2];
         assert_eq!(m["module"], "module.app");
         assert_eq!(m["instances"][0]["status"], "tainted");
+        assert_eq!(j["resources"][3]["module"], "module.svc[\"a\"]");
         assert_eq!(
             m["instances"][0]["sensitive_attributes"],
             json!([[{"type": "get_attr", "value": "input"}]])
@@ -417,11 +412,11 @@ mod tests {
         assert!(e.to_string().contains("only version 4"), "{e}");
         let e = from_v4("not json", &dynamic).unwrap_err();
         assert!(e.to_string().contains("not JSON"), "{e}");
-        let indexed = json!({"version": 4, "resources": [{"module": "module.svc[\"a\"]", "mode": "managed",
+        let bad_module = json!({"version": 4, "resources": [{"module": "module.svc[a]", "mode": "managed",
             "type": "terraform_data", "name": "x", "provider": "provider[\"terraform.io/builtin/terraform\"]",
             "instances": []}]});
-        let e = from_v4(&indexed.to_string(), &dynamic).unwrap_err();
-        assert!(e.to_string().contains("module count and for_each"), "{e}");
+        let e = from_v4(&bad_module.to_string(), &dynamic).unwrap_err();
+        assert!(e.to_string().contains("is not a module path"), "{e}");
         let deposed = json!({"version": 4, "resources": [{"mode": "managed", "type": "terraform_data",
             "name": "x", "provider": "provider[\"terraform.io/builtin/terraform\"]",
             "instances": [{"deposed": "00000001", "attributes": {}}]}]});

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use terrane_core::{ModulePath, ResourceAddr, Value, ValueMap};
+use terrane_core::{Diagnostic, ModulePath, ResourceAddr, Value, ValueMap};
 
 use crate::eval::{describe_target, Resolved, Scope, Sens};
 use crate::graph::{Graph, NodeId, NodeKey};
@@ -116,6 +116,26 @@ impl ModuleScope<'_> {
             sens: if *s { Sens::All } else { Sens::No },
         })
     }
+
+    /// The object of one module instance's outputs (`module.net`).
+    fn module_object(
+        &self,
+        child: &ModulePath,
+        cm: &crate::config::ModuleConfig,
+        target: &RefTarget,
+    ) -> Result<Resolved, String> {
+        let mut out = ValueMap::new();
+        let mut sens = false;
+        for o in cm.outputs.keys() {
+            let r = self.named(NodeKey::Output(child.clone(), o.clone()), target)?;
+            sens |= matches!(r.sens, Sens::All);
+            out.insert(o.clone(), r.value);
+        }
+        Ok(Resolved {
+            value: Value::Map(out),
+            sens: if sens { Sens::All } else { Sens::No },
+        })
+    }
 }
 
 impl Scope for ModuleScope<'_> {
@@ -124,27 +144,53 @@ impl Scope for ModuleScope<'_> {
         match target {
             RefTarget::Var(n) => self.named(NodeKey::Var(m, n.clone()), target),
             RefTarget::Local(n) => self.named(NodeKey::Local(m, n.clone()), target),
-            RefTarget::Module(c, Some(o)) => {
-                self.named(NodeKey::Output(m.child(c), o.clone()), target)
-            }
-            RefTarget::Module(c, None) => {
-                let child = m.child(c);
-                let cm = self
+            RefTarget::Module(c, out) => {
+                let call = self
                     .graph
-                    .modules
-                    .get(&child)
+                    .module(&m)
+                    .module_calls
+                    .get(c)
                     .ok_or_else(|| format!("No module call named {c:?}."))?;
-                let mut out = ValueMap::new();
-                let mut sens = false;
-                for o in cm.outputs.keys() {
-                    let r = self.named(NodeKey::Output(child.clone(), o.clone()), target)?;
-                    sens |= matches!(r.sens, Sens::All);
-                    out.insert(o.clone(), r.value);
+                let expansion = self.graph.instances.of(&m, c);
+                if let Expansion::Single = expansion {
+                    let child = m.child(c);
+                    return match out {
+                        Some(o) => self.named(NodeKey::Output(child, o.clone()), target),
+                        None => self.module_object(&child, &call.child, target),
+                    };
                 }
-                Ok(Resolved {
-                    value: Value::Map(out),
-                    sens: if sens { Sens::All } else { Sens::No },
-                })
+                if let Some(o) = out {
+                    let meta = if matches!(expansion, Expansion::Count(_)) {
+                        "count"
+                    } else {
+                        "for_each"
+                    };
+                    return Err(format!("module.{c} has {meta}, so it is a collection of module instances: refer to one instance's output, as in module.{c}[KEY].{o}, or to all of them as module.{c}."));
+                }
+                let mut sens = Sens::No;
+                let mut objects = Vec::new();
+                for key in expansion.keys() {
+                    let r = self.module_object(&m.child_instance(c, &key), &call.child, target)?;
+                    if matches!(r.sens, Sens::All) {
+                        sens = Sens::All;
+                    }
+                    objects.push((key, r.value));
+                }
+                let value = match expansion {
+                    Expansion::Count(_) => {
+                        Value::List(objects.into_iter().map(|(_, v)| v).collect())
+                    }
+                    _ => Value::Map(
+                        objects
+                            .into_iter()
+                            .map(|(k, v)| match k {
+                                terrane_core::InstanceKey::Str(k) => (k, v),
+                                other => (other.to_string(), v),
+                            })
+                            .collect(),
+                    ),
+                };
+                Ok(Resolved { value, sens })
             }
             RefTarget::Resource(mode, t, n) => {
                 let addr = ResourceAddr::new(m, *mode, t, n);
@@ -163,21 +209,10 @@ impl Scope for ModuleScope<'_> {
                     sens: Sens::Attrs(rv.sensitive.clone()),
                 })
             }
-            RefTarget::Path => Ok(Resolved::plain(Value::map([
-                (
-                    "module",
-                    Value::from(self.module_dir().display().to_string()),
-                ),
-                ("root", Value::from(self.root_dir.display().to_string())),
-                (
-                    "cwd",
-                    Value::from(
-                        std::env::current_dir()
-                            .map(|d| d.display().to_string())
-                            .unwrap_or_default(),
-                    ),
-                ),
-            ]))),
+            RefTarget::Path => Ok(Resolved::plain(path_value(
+                &self.module_dir(),
+                self.root_dir,
+            ))),
             RefTarget::Terraform => Ok(Resolved::plain(Value::map([(
                 "workspace",
                 Value::from(self.workspace),
@@ -193,6 +228,22 @@ impl Scope for ModuleScope<'_> {
             .map(|m| m.dir.clone())
             .unwrap_or_else(|| PathBuf::from("."))
     }
+}
+
+/// The `path` object: `path.module`, `path.root` and `path.cwd`.
+pub fn path_value(module_dir: &std::path::Path, root_dir: &std::path::Path) -> Value {
+    Value::map([
+        ("module", Value::from(module_dir.display().to_string())),
+        ("root", Value::from(root_dir.display().to_string())),
+        (
+            "cwd",
+            Value::from(
+                std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default(),
+            ),
+        ),
+    ])
 }
 
 /// Assembles the value of a resource from its instances' values.
@@ -231,6 +282,54 @@ pub enum Expansion {
 }
 
 impl Expansion {
+    /// The expansion of a `count` argument `e` whose value is `v` (`validate_only`: an unknown
+    /// count is one instance).
+    pub fn of_count(
+        v: Value,
+        e: &crate::config::Expr,
+        validate_only: bool,
+    ) -> Result<Expansion, Diagnostic> {
+        match v {
+            Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => Ok(Expansion::Count(n as usize)),
+            Value::Unknown if validate_only => Ok(Expansion::Count(1)),
+            Value::Unknown => Err(Diagnostic::error("Invalid count argument", "The \"count\" value depends on resource attributes that cannot be determined until apply, so Terrane cannot predict how many instances will be created. To work around this, use -target to first apply only the resources that the count depends on.").with_range(e.range())),
+            other => Err(Diagnostic::error("Invalid count argument", format!("The given \"count\" argument value is unsuitable: a whole number of zero or more is required, got {other}.")).with_range(e.range())),
+        }
+    }
+
+    /// The expansion of a `for_each` argument `e` whose value is `v` (a map, or a set of
+    /// strings); `sensitive` when reading it read a sensitive value.
+    pub fn of_for_each(
+        v: Value,
+        sensitive: bool,
+        e: &crate::config::Expr,
+        validate_only: bool,
+    ) -> Result<Expansion, Diagnostic> {
+        if sensitive {
+            return Err(Diagnostic::error("Invalid for_each argument", "Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments: they would appear in resource addresses.").with_range(e.range()));
+        }
+        match v {
+            Value::Map(m) => Ok(Expansion::ForEach(m)),
+            Value::List(l) => {
+                let mut m = ValueMap::new();
+                for item in l {
+                    match item {
+                        Value::String(s) => {
+                            m.insert(s.clone(), Value::String(s));
+                        }
+                        Value::Unknown if validate_only => {}
+                        other => return Err(Diagnostic::error("Invalid for_each argument", format!("The given \"for_each\" argument value is unsuitable: a set of strings or a map is required, and this set has an element of type {} ({other}).", other.type_name())).with_range(e.range())),
+                    }
+                }
+                Ok(Expansion::ForEach(m))
+            }
+            Value::Unknown if validate_only => Ok(Expansion::ForEach(ValueMap::from([("validate".to_string(), Value::Unknown)]))),
+            Value::Unknown => Err(Diagnostic::error("Invalid for_each argument", "The \"for_each\" map includes keys or set values derived from resource attributes that cannot be determined until apply, so Terrane cannot determine the full set of keys that will identify the instances of this resource.").with_range(e.range())),
+            Value::Null => Err(Diagnostic::error("Invalid for_each argument", "The given \"for_each\" argument value is null. A map, or set of strings, is allowed.").with_range(e.range())),
+            other => Err(Diagnostic::error("Invalid for_each argument", format!("The given \"for_each\" argument value is unsuitable: a map, or set of strings, is required, got {}.", other.type_name())).with_range(e.range())),
+        }
+    }
+
     pub fn keys(&self) -> Vec<terrane_core::InstanceKey> {
         use terrane_core::InstanceKey as K;
         match self {

@@ -584,7 +584,18 @@ pub fn taint(
 
 pub fn graph(ctx: &Ctx) -> CmdResult {
     let config = load(ctx)?;
-    let g = terrane_engine::graph::build(&config)?;
+    // No variables are read: module counts and for_each that need one expand to one
+    // placeholder instance, as in `validate`.
+    let inputs = Default::default();
+    let instances = terrane_engine::expand::expand_modules(
+        &config,
+        &terrane_engine::expand::ExpandInputs {
+            inputs: &inputs,
+            workspace: "default",
+            validate_only: true,
+        },
+    )?;
+    let g = terrane_engine::graph::build(&config, instances)?;
     print!("{}", g.to_dot());
     Ok(0)
 }

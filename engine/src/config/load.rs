@@ -733,13 +733,15 @@ impl Loader {
         let mut source = None;
         let mut inputs = BTreeMap::new();
         let mut depends_on = Vec::new();
+        let (mut count, mut for_each) = (None, None);
         for s in b.body.iter() {
             match s {
                 Structure::Attribute(a) => match a.key.value().as_str() {
                     "source" => source = self.static_value(file, a).and_then(|v| v.as_str().map(String::from)),
                     k @ ("version" | "providers") => self.err(file, a.key.span(), "Argument not supported yet", format!("{k} on a module call is not supported yet: {}. Remove it; Terrane would otherwise ignore it.", if k == "version" { "only local module sources are, and they have no versions" } else { "a module uses the default (unaliased) configurations of its providers" })),
                     "depends_on" => depends_on = self.depends_on(file, a),
-                    "count" | "for_each" => self.err(file, a.key.span(), "Module repetition is not supported yet", format!("{} on a module call is not supported yet; repeat the resources inside the module instead.", a.key.value().as_str())),
+                    "count" => count = Some((self.expr(file, a), a.key.span())),
+                    "for_each" => for_each = Some(self.expr(file, a)),
                     k => {
                         inputs.insert(k.to_string(), self.expr(file, a));
                     }
@@ -747,6 +749,10 @@ impl Loader {
                 Structure::Block(ob) => self.err(file, ob.ident.span(), "Unsupported block type", format!("Blocks of type {:?} are not expected in a module block.", ob.ident.value().as_str())),
             }
         }
+        if let (Some((_, span)), Some(_)) = (&count, &for_each) {
+            self.err(file, span.clone(), "Invalid combination of \"count\" and \"for_each\"", "The \"count\" and \"for_each\" meta-arguments are mutually-exclusive, only one should be used.".into());
+        }
+        let count = count.map(|(e, _)| e);
         let Some(source) = source else {
             self.diags.push(
                 Diagnostic::error(
@@ -806,6 +812,8 @@ impl Loader {
                 source,
                 inputs,
                 depends_on,
+                count,
+                for_each,
                 child: Arc::new(child),
                 range,
             },

@@ -171,6 +171,9 @@ pub struct ModuleCall {
     pub source: String,
     pub inputs: BTreeMap<String, Expr>,
     pub depends_on: Vec<Expr>,
+    /// `count` or `for_each`: evaluated before the graph is built (`crate::expand`).
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
     pub child: Arc<ModuleConfig>,
     pub range: SourceRange,
 }

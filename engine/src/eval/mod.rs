@@ -49,6 +49,11 @@ impl Resolved {
 /// Supplies the values of references. Implemented by the engine's graph walk.
 pub trait Scope {
     fn resolve(&self, target: &RefTarget) -> Result<Resolved, String>;
+    /// Why `target` may not be referred to here at all (an "Invalid reference", rather than
+    /// one to something undeclared); `None` when it may.
+    fn refuses(&self, _target: &RefTarget) -> Option<String> {
+        None
+    }
     /// Directory of the module being evaluated (`path.module`).
     fn module_dir(&self) -> std::path::PathBuf {
         std::path::PathBuf::from(".")
@@ -308,6 +313,9 @@ impl<'a> EvalCtx<'a> {
                 &format!("Reference to \"{root}\" in wrong context"),
                 format!("The \"{root}\" object can be used only in blocks that set the \"{root}\" argument."),
             ));
+        }
+        if let Some(m) = self.scope.refuses(&target) {
+            return Err(self.error(full_span.clone(), "Invalid reference", m));
         }
         let resolved = self.scope.resolve(&target).map_err(|m| {
             let summary = match &target {

@@ -1,0 +1,197 @@
+//! Module calls with `count` and `for_each`, through the binary: instance addresses
+//! (`module.svc["api"]`), references to one instance and to all of them, adding and removing
+//! an instance, and the mistakes users make with them.
+
+mod common;
+use common::{scrub, Fixture};
+
+const SERVICE: &str = r#"
+variable "name" {
+  type = string
+}
+variable "port" {
+  type    = number
+  default = 80
+}
+resource "terraform_data" "this" {
+  input = "${var.name}:${var.port}"
+}
+output "url" {
+  value = "http://${terraform_data.this.output}"
+}
+"#;
+
+const ROOT: &str = r#"
+variable "services" {
+  type = map(object({ port = number }))
+  default = {
+    api    = { port = 8080 }
+    worker = { port = 9090 }
+  }
+}
+locals {
+  caches = ["sessions", "jobs"]
+}
+module "svc" {
+  source   = "./svc"
+  for_each = var.services
+  name     = each.key
+  port     = each.value.port
+}
+module "cache" {
+  source = "./svc"
+  count  = length(local.caches)
+  name   = local.caches[count.index]
+}
+resource "terraform_data" "lb" {
+  input = { for k, m in module.svc : k => m.url }
+}
+output "api" {
+  value = module.svc["api"].url
+}
+output "caches" {
+  value = module.cache[*].url
+}
+"#;
+
+fn fixture(root: &str) -> Fixture {
+    let f = Fixture::new(root);
+    f.write("svc/main.tf", SERVICE);
+    f
+}
+
+#[test]
+fn module_for_each_and_count_make_one_instance_per_key() {
+    let f = fixture(ROOT);
+    let a = f.ok(&["apply", "-auto-approve"], 0);
+    assert!(
+        a.stdout.contains("5 added, 0 changed, 0 destroyed"),
+        "{}",
+        a.stdout
+    );
+    let list = f.ok(&["state", "list"], 0).stdout;
+    assert_eq!(
+        list.lines().collect::<Vec<_>>(),
+        [
+            "module.cache[0].terraform_data.this",
+            "module.cache[1].terraform_data.this",
+            "module.svc[\"api\"].terraform_data.this",
+            "module.svc[\"worker\"].terraform_data.this",
+            "terraform_data.lb",
+        ]
+    );
+    // each.key / each.value and count.index reach the instances' variables.
+    let show = f.ok(
+        &[
+            "state",
+            "show",
+            "module.svc[\"worker\"].terraform_data.this",
+        ],
+        0,
+    );
+    assert!(show.stdout.contains("\"worker:9090\""), "{}", show.stdout);
+    let show = f.ok(&["state", "show", "module.cache[1].terraform_data.this"], 0);
+    assert!(show.stdout.contains("\"jobs:80\""), "{}", show.stdout);
+    // One instance's output, all instances as a map (for_each) and as a list (count).
+    let out: serde_json::Value =
+        serde_json::from_str(&f.ok(&["output", "-json"], 0).stdout).unwrap();
+    assert_eq!(out["api"]["value"], "http://api:8080");
+    assert_eq!(
+        out["caches"]["value"],
+        serde_json::json!(["http://sessions:80", "http://jobs:80"])
+    );
+    let lb = f.ok(&["state", "show", "terraform_data.lb"], 0).stdout;
+    assert!(lb.contains("http://worker:9090"), "{lb}");
+    // The graph names module instances (quoted for DOT).
+    let g = f.ok(&["graph"], 0).stdout;
+    assert!(
+        g.contains(r#""terraform_data.lb" -> "module.svc[\"api\"].terraform_data.this""#),
+        "{g}"
+    );
+    f.ok(&["plan", "-detailed-exitcode"], 0);
+
+    // A key removed destroys that instance's objects and nothing else; a key added creates.
+    let p = f.ok(
+        &[
+            "plan",
+            "-var",
+            r#"services={"api"={port=8080},"web"={port=80}}"#,
+        ],
+        0,
+    );
+    assert!(
+        p.stdout
+            .contains("module.svc[\"worker\"].terraform_data.this will be destroyed")
+            && p.stdout
+                .contains("module.svc[\"web\"].terraform_data.this will be created")
+            && p.stdout
+                .contains("Plan: 1 to add, 1 to change, 1 to destroy."),
+        "{}",
+        p.stdout
+    );
+    // -target takes a module instance.
+    let t = f.ok(
+        &[
+            "apply",
+            "-auto-approve",
+            "-target",
+            "module.svc[\"web\"]",
+            "-var",
+            r#"services={"api"={port=8080},"worker"={port=9090},"web"={port=80}}"#,
+        ],
+        0,
+    );
+    assert!(
+        t.stdout.contains("1 added, 0 changed, 0 destroyed"),
+        "{}",
+        t.stdout
+    );
+    // Keys removed: their instances' objects go, the rest stay.
+    let d = f.ok(
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            r#"services={"api"={port=8080}}"#,
+        ],
+        0,
+    );
+    assert!(
+        d.stdout.contains("0 added, 1 changed, 2 destroyed"),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        !f.ok(&["state", "list"], 0).stdout.contains("worker"),
+        "the removed instance's object is gone"
+    );
+}
+
+#[test]
+fn module_repetition_mistakes_are_errors_at_their_line() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "module_for_each_on_a_resource",
+            "resource \"terraform_data\" \"names\" {\n  input = [\"a\"]\n}\nmodule \"svc\" {\n  source   = \"./svc\"\n  for_each = toset(terraform_data.names.output)\n  name     = each.key\n}\n",
+        ),
+        (
+            "module_output_without_instance_key",
+            "module \"svc\" {\n  source   = \"./svc\"\n  for_each = toset([\"a\"])\n  name     = each.key\n}\noutput \"url\" {\n  value = module.svc.url\n}\n",
+        ),
+        (
+            "module_count_and_for_each",
+            "module \"svc\" {\n  source   = \"./svc\"\n  count    = 1\n  for_each = toset([\"a\"])\n  name     = \"x\"\n}\n",
+        ),
+        (
+            "module_count_not_a_number",
+            "variable \"n\" {\n  default = \"two\"\n}\nmodule \"svc\" {\n  source = \"./svc\"\n  count  = var.n\n  name   = \"x\"\n}\n",
+        ),
+    ];
+    for (name, src) in cases {
+        let f = fixture(src);
+        let r = f.run(&["plan", "-input=false"]);
+        assert_eq!(r.code, 1, "{name}: {}", r.all());
+        assert!(!r.stderr.contains("panicked"), "{name}: {}", r.stderr);
+        insta::assert_snapshot!(format!("diag_{name}"), scrub(&r.stderr, f.path()));
+    }
+}
