@@ -195,3 +195,168 @@ fn module_repetition_mistakes_are_errors_at_their_line() {
         insta::assert_snapshot!(format!("diag_{name}"), scrub(&r.stderr, f.path()));
     }
 }
+
+const OLD_LAYOUT: &str = r#"
+module "api" {
+  source = "./svc"
+  name   = "api"
+  port   = 8080
+}
+module "worker" {
+  source = "./svc"
+  name   = "worker"
+  port   = 9090
+}
+resource "terraform_data" "old" {
+  input = "x"
+}
+resource "terraform_data" "first" {
+  input = "chain"
+}
+"#;
+
+const NEW_LAYOUT: &str = r#"
+locals {
+  services = { api = 8080, worker = 9090 }
+}
+module "svc" {
+  source   = "./svc"
+  for_each = local.services
+  name     = each.key
+  port     = each.value
+}
+resource "terraform_data" "renamed" {
+  input = "x"
+}
+resource "terraform_data" "third" {
+  input = "chain, changed"
+}
+moved {
+  from = module.api
+  to   = module.svc["api"]
+}
+moved {
+  from = module.worker
+  to   = module.svc["worker"]
+}
+moved {
+  from = terraform_data.old
+  to   = terraform_data.renamed
+}
+moved {
+  from = terraform_data.first
+  to   = terraform_data.second
+}
+moved {
+  from = terraform_data.second
+  to   = terraform_data.third
+}
+"#;
+
+fn ids(f: &Fixture) -> Vec<String> {
+    let state = f.state_json();
+    let mut ids: Vec<String> = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["values"]["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn moved_blocks_migrate_a_state_made_by_the_old_layout_without_recreating_anything() {
+    let f = fixture(OLD_LAYOUT);
+    f.ok(&["apply", "-auto-approve"], 0);
+    let before = ids(&f);
+    f.write("main.tf", NEW_LAYOUT);
+    let p = f.ok(&["plan", "-out", "moves.plan"], 0);
+    for line in [
+        "# module.api.terraform_data.this has moved to module.svc[\"api\"].terraform_data.this",
+        "# module.worker.terraform_data.this has moved to module.svc[\"worker\"].terraform_data.this",
+        "# terraform_data.old has moved to terraform_data.renamed",
+        // A chain is shown from its start; a moved object that also changes says so.
+        "# terraform_data.third will be updated in-place\n  # (moved from terraform_data.first)",
+        "Plan: 0 to add, 1 to change, 0 to destroy.",
+    ] {
+        assert!(p.stdout.contains(line), "{line:?} in:\n{}", p.stdout);
+    }
+    // The saved plan carries the moves: applying it records them, then the change.
+    let a = f.ok(&["apply", "moves.plan"], 0);
+    assert!(
+        a.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        a.stdout
+    );
+    assert_eq!(
+        f.ok(&["state", "list"], 0)
+            .stdout
+            .lines()
+            .collect::<Vec<_>>(),
+        [
+            "module.svc[\"api\"].terraform_data.this",
+            "module.svc[\"worker\"].terraform_data.this",
+            "terraform_data.renamed",
+            "terraform_data.third",
+        ]
+    );
+    assert_eq!(
+        ids(&f),
+        before,
+        "the same objects, under their new addresses"
+    );
+    // Done once: the moved blocks now find nothing to move.
+    let again = f.ok(&["plan", "-detailed-exitcode"], 0);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+}
+
+#[test]
+fn a_moved_block_whose_destination_is_taken_moves_nothing_and_warns() {
+    let f = fixture(
+        "resource \"terraform_data\" \"a\" {\n  input = 1\n}\nresource \"terraform_data\" \"b\" {\n  input = 2\n}\n",
+    );
+    f.ok(&["apply", "-auto-approve"], 0);
+    f.write(
+        "main.tf",
+        "resource \"terraform_data\" \"b\" {\n  input = 2\n}\nmoved {\n  from = terraform_data.a\n  to   = terraform_data.b\n}\n",
+    );
+    let p = f.ok(&["plan"], 0);
+    assert!(
+        p.all()
+            .contains("Object already exists at the moved block's destination")
+            && p.all().contains("main.tf:4")
+            && p.stdout.contains("terraform_data.a will be destroyed"),
+        "{}",
+        p.all()
+    );
+}
+
+#[test]
+fn moved_block_mistakes_are_errors_at_their_line() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "moved_type_mismatch",
+            "resource \"terraform_data\" \"b\" {\n}\nmoved {\n  from = null_resource.a\n  to   = terraform_data.b\n}\n",
+        ),
+        (
+            "moved_module_to_resource",
+            "resource \"terraform_data\" \"b\" {\n}\nmoved {\n  from = module.a\n  to   = terraform_data.b\n}\n",
+        ),
+        (
+            "moved_not_an_address",
+            "moved {\n  from = \"terraform_data.a\"\n  to   = terraform_data.b\n}\n",
+        ),
+        (
+            "moved_data_source",
+            "moved {\n  from = data.terraform_remote_state.a\n  to   = data.terraform_remote_state.b\n}\n",
+        ),
+    ];
+    for (name, src) in cases {
+        let f = fixture(src);
+        let r = f.run(&["plan", "-input=false"]);
+        assert_eq!(r.code, 1, "{name}: {}", r.all());
+        assert!(!r.stderr.contains("panicked"), "{name}: {}", r.stderr);
+        insta::assert_snapshot!(format!("diag_{name}"), scrub(&r.stderr, f.path()));
+    }
+}

@@ -96,6 +96,16 @@ pub struct Plan {
     pub config_fingerprint: String,
     pub targets: Vec<String>,
     pub warnings: Vec<Diagnostic>,
+    /// State renames from `moved` blocks, in the order they are made (applying the plan
+    /// records them first). A change's `addr` is the instance's new address.
+    pub moves: Vec<Move>,
+}
+
+/// One state instance renamed by a `moved` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Move {
+    pub from: InstanceAddr,
+    pub to: InstanceAddr,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -130,6 +140,19 @@ impl Plan {
             .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
             || self.outputs.iter().any(|o| o.before != o.after)
             || (self.refresh_only && !self.drift.is_empty())
+            || !self.moves.is_empty()
+    }
+
+    /// Where the object now at `addr` was before a `moved` block renamed it.
+    pub fn moved_from(&self, addr: &InstanceAddr) -> Option<&InstanceAddr> {
+        self.moves.iter().rev().find(|m| &m.to == addr).map(|m| {
+            // A chain a -> b -> c was at a.
+            let mut from = &m.from;
+            while let Some(earlier) = self.moves.iter().find(|e| &e.to == from) {
+                from = &earlier.from;
+            }
+            from
+        })
     }
 
     /// Registers the values of every sensitive attribute and output of this plan for masking
@@ -196,6 +219,13 @@ impl Plan {
                 "sensitive": o.sensitive,
             })).collect::<Vec<_>>(),
         });
+        if !self.moves.is_empty() {
+            j["moves"] = self
+                .moves
+                .iter()
+                .map(|m| json!({"from": m.from.to_string(), "to": m.to.to_string()}))
+                .collect();
+        }
         // What a refresh-only plan records is its drift (other plans leave it out).
         if self.refresh_only {
             j["refresh_only"] = json!(true);
@@ -270,7 +300,25 @@ impl Plan {
                     .collect()
             })
             .unwrap_or_default();
+        let addr = |v: &serde_json::Value| {
+            InstanceAddr::parse(v.as_str().unwrap_or_default()).map_err(|e| e.to_string())
+        };
+        let moves = j["moves"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|m| {
+                        Ok(Move {
+                            from: addr(&m["from"])?,
+                            to: addr(&m["to"])?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
         Ok(Plan {
+            moves,
             destroy: j["destroy"].as_bool().unwrap_or(false),
             changes,
             refresh_only: j["refresh_only"].as_bool().unwrap_or(false),

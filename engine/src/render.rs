@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use terrane_core::{Value, ValueMap};
+use terrane_core::{InstanceAddr, Value, ValueMap};
 
 use crate::plan::{Action, OutputChange, Plan, ResourceChange};
 
@@ -93,8 +93,16 @@ fn is_empty(v: &Value) -> bool {
 }
 
 /// Renders one resource change block.
-pub fn render_change(c: &ResourceChange, st: &Style, out: &mut String) {
+pub fn render_change(
+    c: &ResourceChange,
+    st: &Style,
+    out: &mut String,
+    moved_from: Option<&InstanceAddr>,
+) {
     let _ = writeln!(out, "  {}", st.bold(&headline(c)));
+    if let Some(from) = moved_from {
+        let _ = writeln!(out, "  # (moved from {from})");
+    }
     let mode_kw = if c.addr.resource.mode == terrane_core::Mode::Data {
         "data"
     } else {
@@ -273,7 +281,14 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             _ => true,
         })
         .collect();
-    if visible.is_empty() && outputs_changed.is_empty() {
+    // Objects renamed by `moved` blocks and otherwise unchanged.
+    let moved_only: Vec<&crate::plan::Move> = plan
+        .moves
+        .iter()
+        .filter(|m| !visible.iter().any(|c| c.addr == m.to))
+        .filter(|m| !plan.moves.iter().any(|later| later.from == m.to))
+        .collect();
+    if visible.is_empty() && outputs_changed.is_empty() && moved_only.is_empty() {
         let _ = writeln!(
             out,
             "\n{}\n",
@@ -311,9 +326,19 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             };
             let _ = writeln!(out, "{line}");
         }
+    }
+    if !visible.is_empty() || !moved_only.is_empty() {
         let _ = writeln!(out, "\nTerrane will perform the following actions:\n");
+        for m in &moved_only {
+            let from = plan.moved_from(&m.to).unwrap_or(&m.from);
+            let _ = writeln!(
+                out,
+                "  {}\n",
+                st.bold(&format!("# {from} has moved to {}", m.to))
+            );
+        }
         for c in &visible {
-            render_change(c, st, &mut out);
+            render_change(c, st, &mut out, plan.moved_from(&c.addr));
             let _ = writeln!(out);
         }
     }

@@ -40,6 +40,12 @@ impl ModulePath {
         let (name, key) = split_step(&step)?;
         Some((parent, name.to_string(), key))
     }
+    /// `other`, a path relative to `self`, from the root.
+    pub fn join(&self, other: &ModulePath) -> ModulePath {
+        let mut v = self.0.clone();
+        v.extend(other.0.iter().cloned());
+        ModulePath(v)
+    }
     /// Whether `self` is `other` or inside it (`module.a["x"].module.b` is inside `module.a["x"]`).
     pub fn starts_with(&self, other: &ModulePath) -> bool {
         self.0.len() >= other.0.len() && self.0[..other.0.len()] == other.0[..]
@@ -228,7 +234,11 @@ impl InstanceAddr {
             mode = Mode::Data;
             i += 1;
         }
-        if tokens.len() - i != 2 || tokens[i].is_empty() || tokens[i].contains('[') {
+        if tokens.len() - i != 2
+            || tokens[i].is_empty()
+            || tokens[i].contains('[')
+            || tokens[i] == "module"
+        {
             return Err(err());
         }
         let (name, key) = split_step(tokens[i + 1]).ok_or_else(err)?;
@@ -257,6 +267,7 @@ mod tests {
         assert!(InstanceAddr::parse("a.b[x]").is_err());
         assert!(InstanceAddr::parse("module.a[\"x].t.n").is_err());
         assert!(InstanceAddr::parse("module.a[x].t.n").is_err());
+        assert!(InstanceAddr::parse("module.a").is_err());
         let a = InstanceAddr::parse("module.svc[\"api\"].t.n").unwrap();
         assert_eq!(
             a.resource.module.parent_call(),

@@ -139,6 +139,15 @@ impl Session {
             return out;
         }
         let ws = self.opts.workspace.clone();
+        // Renames from `moved` blocks are recorded before any step, which may write at the
+        // new addresses. One already made (by a run that stopped after it) is not made again.
+        self.replay_moves(&plan.moves);
+        for m in &plan.moves {
+            if let Err(e) = store.move_resource(&ws, &m.from.to_string(), &m.to.to_string()) {
+                out.diags.extend(state_err(e));
+                return out;
+            }
+        }
         let limits = self.limits();
         let ctx = Ctx {
             store,

@@ -15,6 +15,7 @@ use crate::source::SourceFile;
 
 mod backend;
 mod lifecycle;
+mod moved;
 mod providers;
 mod provisioners;
 
@@ -322,13 +323,13 @@ impl Loader {
             let want = match kind.as_str() {
                 "resource" | "data" => 2,
                 "variable" | "output" | "module" | "provider" => 1,
-                "locals" | "terraform" => 0,
+                "locals" | "terraform" | "moved" => 0,
                 _ => {
                     self.err(
                         file,
                         b.ident.span(),
                         "Unsupported block type",
-                        format!("Blocks of type {kind:?} are not expected here. Expected one of: resource, data, variable, locals, output, module, provider, terraform."),
+                        format!("Blocks of type {kind:?} are not expected here. Expected one of: resource, data, variable, locals, output, module, provider, terraform, moved."),
                     );
                     continue;
                 }
@@ -353,6 +354,7 @@ impl Loader {
                 "output" => self.output(m, file, b, labels),
                 "module" => self.module_call(m, file, b, labels, depth),
                 "provider" => self.provider(m, file, b, labels),
+                "moved" => self.moved(m, file, b),
                 _ => self.terraform_block(m, file, b),
             }
         }

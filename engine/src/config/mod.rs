@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
-use terrane_core::{Mode, SourceRange, Type, Value};
+use terrane_core::{InstanceAddr, Mode, ModulePath, ResourceAddr, SourceRange, Type, Value};
 
 pub use load::{load_backend, load_config};
 pub use types::parse_type;
@@ -98,6 +98,8 @@ pub struct ModuleConfig {
     pub resources: BTreeMap<(Mode, String, String), Arc<ResourceConfig>>,
     pub outputs: BTreeMap<String, Output>,
     pub module_calls: BTreeMap<String, ModuleCall>,
+    /// `moved` blocks, in the order written.
+    pub moved: Vec<Moved>,
     pub providers: Vec<ProviderConfig>,
     /// `terraform { required_providers { name = { source = ..., version = ... } } }`.
     pub required_providers: BTreeMap<String, RequiredProvider>,
@@ -163,6 +165,36 @@ pub struct Output {
     pub depends_on: Vec<Expr>,
     pub preconditions: Vec<Condition>,
     pub range: SourceRange,
+}
+
+/// A `moved` block: objects that were at `from` are now at `to` (addresses relative to the
+/// module that declares it).
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub from: MoveAddr,
+    pub to: MoveAddr,
+    pub range: SourceRange,
+}
+
+/// One side of a `moved` block.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MoveAddr {
+    /// A module call or one of its instances: `module.a`, `module.a["k"]`.
+    Module(ModulePath),
+    /// Every instance of a resource: `aws_x.a` (the module part, if any, relative).
+    Resource(ResourceAddr),
+    /// One resource instance: `aws_x.a[0]`, `aws_x.a["k"]`.
+    Instance(InstanceAddr),
+}
+
+impl std::fmt::Display for MoveAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MoveAddr::Module(m) => write!(f, "{m}"),
+            MoveAddr::Resource(r) => write!(f, "{r}"),
+            MoveAddr::Instance(i) => write!(f, "{i}"),
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -2,6 +2,7 @@
 //! each resource instance's configuration, ask its provider to plan the change, and compare with
 //! (refreshed) state.
 
+mod moves;
 mod refresh;
 mod walker;
 
@@ -57,6 +58,13 @@ impl Session {
             warnings.extend(self.reconcile_intents(store).await?);
         }
         self.configure_providers().await?;
+        // A refresh-only plan records what changed outside Terrane and nothing else: the
+        // renames wait for a normal plan.
+        let moves = if opts.refresh_only {
+            Vec::new()
+        } else {
+            self.apply_moved_blocks(&mut warnings)
+        };
         let drift = if (opts.refresh || opts.refresh_only) && !self.opts.validate_only {
             self.refresh().await?
         } else {
@@ -79,6 +87,7 @@ impl Session {
             config_fingerprint: self.config.fingerprint(),
             targets: opts.targets.clone(),
             warnings,
+            moves,
             ..Plan::default()
         };
         plan.refresh_only = opts.refresh_only;
