@@ -393,3 +393,47 @@ async fn example_environment_with_lost_create_answers_has_no_duplicates() {
     let left = inventory(&conf).await;
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");
 }
+
+/// The example with one module block per service and per cache, as it was before module
+/// `for_each`.
+const ONE_BLOCK_PER_SERVICE: &str = include_str!("fixtures/environment-one-block-per-service.tf");
+
+#[tokio::test(flavor = "multi_thread")]
+async fn example_environment_made_by_the_old_layout_moves_to_module_for_each_with_no_change() {
+    let m = Moto::start();
+    let conf = m.sdk_config().await;
+    let f = Fixture::from_example("environment");
+    let main_tf = "examples/environment/main.tf";
+    let new_layout = std::fs::read_to_string(f.path().join(main_tf)).unwrap();
+    let moved_tf = f.path().join("examples/environment/moved.tf");
+    let moves = std::fs::read_to_string(&moved_tf).unwrap();
+    // The old layout, without the moved blocks (they name modules it still has).
+    std::fs::remove_file(&moved_tf).unwrap();
+    f.write(main_tf, ONE_BLOCK_PER_SERVICE);
+    let r = m.run(&f, &["apply", "-auto-approve"], 0);
+    assert!(r.stdout.contains("Resources: 59 added"), "{}", r.stdout);
+    let objects = f.state_objects();
+    // The example as it is now: the same objects, under module instances.
+    f.write(main_tf, &new_layout);
+    f.write("examples/environment/moved.tf", &moves);
+    let p = m.run(&f, &["plan"], 0);
+    for line in [
+        "# module.service_nats.aws_ecs_service.this has moved to module.service[\"nats-server\"].aws_ecs_service.this",
+        "# module.redis_main.aws_elasticache_replication_group.this has moved to module.redis[\"main\"].aws_elasticache_replication_group.this",
+        "Plan: 0 to add, 0 to change, 0 to destroy.",
+    ] {
+        assert!(p.stdout.contains(line), "{line:?} in:\n{}", p.stdout);
+    }
+    assert!(!p.stdout.contains("Changes to Outputs"), "{}", p.stdout);
+    m.run(&f, &["apply", "-auto-approve"], 0);
+    assert_eq!(f.state_objects(), objects, "the same objects in state");
+    let list = m.run(&f, &["state", "list"], 0).stdout;
+    assert!(
+        list.contains("module.service[\"dispatch-portal-backend\"].aws_lb_target_group.this[0]")
+            && !list.contains("module.service_"),
+        "{list}"
+    );
+    let again = m.run(&f, &["plan", "-detailed-exitcode"], 0);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    assert_one_environment(&inventory(&conf).await);
+}

@@ -348,6 +348,10 @@ fn moved_block_mistakes_are_errors_at_their_line() {
             "moved {\n  from = \"terraform_data.a\"\n  to   = terraform_data.b\n}\n",
         ),
         (
+            "moved_from_still_declared",
+            "resource \"terraform_data\" \"a\" {\n}\nresource \"terraform_data\" \"b\" {\n}\nmoved {\n  from = terraform_data.a\n  to   = terraform_data.b\n}\n",
+        ),
+        (
             "moved_data_source",
             "moved {\n  from = data.terraform_remote_state.a\n  to   = data.terraform_remote_state.b\n}\n",
         ),

@@ -36,7 +36,17 @@ provider "aws" {
 
 locals {
   # The services of the pipeline, reduced to three; the last sits behind the ALB.
-  services = ["nats-server", "bruin-bridge", "dispatch-portal-backend"]
+  services = {
+    "nats-server"             = { target_group = false }
+    "bruin-bridge"            = { target_group = false }
+    "dispatch-portal-backend" = { target_group = true }
+  }
+  # Its Redis clusters: key -> replication group name.
+  caches = {
+    "main"           = var.environment
+    "customer-cache" = "${var.environment}-customer-cache-redis"
+    "tnba-feedback"  = "${var.environment}-tnba-feedback-cache-redis"
+  }
 }
 
 module "network" {
@@ -49,7 +59,7 @@ module "network" {
 
 module "ecr" {
   source       = "../../modules/ecr"
-  repositories = [for s in local.services : "${var.environment}-${s}"]
+  repositories = [for s in keys(local.services) : "${var.environment}-${s}"]
   keep_images  = 10
   force_delete = true
 }
@@ -95,73 +105,27 @@ resource "aws_security_group" "services" {
 }
 
 # One module call per service and per cache (module for_each is not supported yet).
-module "service_nats" {
+module "service" {
   source             = "../../modules/ecs-service"
-  name               = "${var.environment}-nats-server"
+  for_each           = local.services
+  name               = "${var.environment}-${each.key}"
   cluster_id         = module.cluster.id
-  image              = "${module.ecr.repository_urls["${var.environment}-nats-server"]}:${var.image_tag}"
+  image              = "${module.ecr.repository_urls["${var.environment}-${each.key}"]}:${var.image_tag}"
   vpc_id             = module.network.vpc_id
   subnet_ids         = module.network.private_subnet_ids
   security_group_ids = [aws_security_group.services.id]
-  target_group       = false
+  target_group       = each.value.target_group
   region             = var.region
   environment = {
     ENVIRONMENT = var.environment
-    REDIS_HOST  = module.redis_main.primary_endpoint_address
+    REDIS_HOST  = module.redis["main"].primary_endpoint_address
   }
 }
 
-module "service_bruin" {
-  source             = "../../modules/ecs-service"
-  name               = "${var.environment}-bruin-bridge"
-  cluster_id         = module.cluster.id
-  image              = "${module.ecr.repository_urls["${var.environment}-bruin-bridge"]}:${var.image_tag}"
-  vpc_id             = module.network.vpc_id
-  subnet_ids         = module.network.private_subnet_ids
-  security_group_ids = [aws_security_group.services.id]
-  target_group       = false
-  region             = var.region
-  environment = {
-    ENVIRONMENT = var.environment
-    REDIS_HOST  = module.redis_main.primary_endpoint_address
-  }
-}
-
-module "service_backend" {
-  source             = "../../modules/ecs-service"
-  name               = "${var.environment}-dispatch-portal-backend"
-  cluster_id         = module.cluster.id
-  image              = "${module.ecr.repository_urls["${var.environment}-dispatch-portal-backend"]}:${var.image_tag}"
-  vpc_id             = module.network.vpc_id
-  subnet_ids         = module.network.private_subnet_ids
-  security_group_ids = [aws_security_group.services.id]
-  target_group       = true
-  region             = var.region
-  environment = {
-    ENVIRONMENT = var.environment
-    REDIS_HOST  = module.redis_main.primary_endpoint_address
-  }
-}
-
-module "redis_main" {
+module "redis" {
   source        = "../../modules/redis"
-  name          = "${var.environment}"
-  vpc_id        = module.network.vpc_id
-  subnet_ids    = module.network.private_subnet_ids
-  allowed_cidrs = ["10.10.0.0/16"]
-}
-
-module "redis_customer_cache" {
-  source        = "../../modules/redis"
-  name          = "${var.environment}-customer-cache-redis"
-  vpc_id        = module.network.vpc_id
-  subnet_ids    = module.network.private_subnet_ids
-  allowed_cidrs = ["10.10.0.0/16"]
-}
-
-module "redis_tnba_feedback" {
-  source        = "../../modules/redis"
-  name          = "${var.environment}-tnba-feedback-cache-redis"
+  for_each      = local.caches
+  name          = each.value
   vpc_id        = module.network.vpc_id
   subnet_ids    = module.network.private_subnet_ids
   allowed_cidrs = ["10.10.0.0/16"]
@@ -173,7 +137,7 @@ resource "aws_lb_listener_rule" "backend" {
 
   action {
     type             = "forward"
-    target_group_arn = module.service_backend.target_group_arn
+    target_group_arn = module.service["dispatch-portal-backend"].target_group_arn
   }
 
   condition {
@@ -197,11 +161,7 @@ output "alb_dns_name" {
 }
 
 output "redis_endpoints" {
-  value = [
-    module.redis_main.primary_endpoint_address,
-    module.redis_customer_cache.primary_endpoint_address,
-    module.redis_tnba_feedback.primary_endpoint_address,
-  ]
+  value = [for k in ["main", "customer-cache", "tnba-feedback"] : module.redis[k].primary_endpoint_address]
 }
 
 output "repository_urls" {

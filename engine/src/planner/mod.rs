@@ -63,7 +63,7 @@ impl Session {
         let moves = if opts.refresh_only {
             Vec::new()
         } else {
-            self.apply_moved_blocks(&mut warnings)
+            self.apply_moved_blocks(&mut warnings)?
         };
         let drift = if (opts.refresh || opts.refresh_only) && !self.opts.validate_only {
             self.refresh().await?

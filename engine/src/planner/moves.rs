@@ -7,9 +7,10 @@
 
 use std::sync::Arc;
 
-use terrane_core::{Diagnostic, InstanceAddr, ModulePath, ResourceAddr};
+use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, ModulePath, ResourceAddr};
 
 use crate::config::{ModuleConfig, MoveAddr, Moved};
+use crate::graph::NodeKey;
 use crate::plan::Move;
 use crate::session::Session;
 
@@ -18,7 +19,10 @@ impl Session {
     /// that declares them, block by block in the order written (a chain a -> b, b -> c ends
     /// at c). An object already at a destination stays where it is, and that move is skipped
     /// with a warning.
-    pub(crate) fn apply_moved_blocks(&mut self, warnings: &mut Vec<Diagnostic>) -> Vec<Move> {
+    pub(crate) fn apply_moved_blocks(
+        &mut self,
+        warnings: &mut Vec<Diagnostic>,
+    ) -> Result<Vec<Move>, Diagnostics> {
         let mut modules: Vec<(&ModulePath, &Arc<ModuleConfig>)> = self
             .graph
             .modules
@@ -30,6 +34,23 @@ impl Session {
             .into_iter()
             .flat_map(|(p, m)| m.moved.iter().map(|mv| (p.clone(), mv.clone())))
             .collect();
+        // As Terraform: a block whose `from` is still declared is a mistake (which one is
+        // meant?), not a move.
+        let mut diags = Diagnostics::new();
+        for (path, mv) in &blocks {
+            if let Some(what) = self.still_declared(path, &mv.from) {
+                diags.push(
+                    Diagnostic::error(
+                        "Moved object still exists",
+                        format!("This statement declares a move from {what}, but it is still declared in the configuration. Change your configuration so that {what} is not declared any more, or remove this moved block."),
+                    )
+                    .with_range(Some(mv.range.clone())),
+                );
+            }
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
         let mut moves = Vec::new();
         for (path, mv) in blocks {
             let pairs: Vec<(InstanceAddr, InstanceAddr)> = self
@@ -52,7 +73,30 @@ impl Session {
                 moves.push(Move { from, to });
             }
         }
-        moves
+        Ok(moves)
+    }
+
+    /// `from` of a `moved` block in module instance `path`, if the configuration still
+    /// declares it (an instance counts when its resource or module call has that key).
+    fn still_declared(&self, path: &ModulePath, from: &MoveAddr) -> Option<String> {
+        match from {
+            MoveAddr::Module(m) => {
+                let full = path.join(m);
+                self.graph
+                    .modules
+                    .contains_key(&full)
+                    .then(|| full.to_string())
+            }
+            MoveAddr::Resource(r) => {
+                let full = within(path, r);
+                self.graph
+                    .id(&NodeKey::Resource(full.clone()))
+                    .map(|_| full.to_string())
+            }
+            // An instance's key belongs to count/for_each, known only while planning: a
+            // resource block that is still there may simply have other keys now.
+            MoveAddr::Instance(_) => None,
+        }
     }
 
     /// Makes a saved plan's renames in this session's state (they are in the store once the
