@@ -364,3 +364,37 @@ fn moved_block_mistakes_are_errors_at_their_line() {
         insta::assert_snapshot!(format!("diag_{name}"), scrub(&r.stderr, f.path()));
     }
 }
+
+#[test]
+fn optional_object_attributes_take_their_defaults() {
+    let f = fixture(
+        r#"
+variable "services" {
+  type = map(object({
+    port   = optional(number, 80)
+    health = optional(object({ path = optional(string, "/healthz") }), {})
+  }))
+  default = {
+    api = { port = 8080 }
+    web = { health = { path = "/" } }
+  }
+}
+module "svc" {
+  source   = "./svc"
+  for_each = var.services
+  name     = "${each.key}${each.value.health.path}"
+  port     = each.value.port
+}
+output "names" {
+  value = { for k, m in module.svc : k => m.url }
+}
+"#,
+    );
+    f.ok(&["apply", "-auto-approve"], 0);
+    let out: serde_json::Value =
+        serde_json::from_str(&f.ok(&["output", "-json"], 0).stdout).unwrap();
+    assert_eq!(
+        out["names"]["value"],
+        serde_json::json!({"api": "http://api/healthz:8080", "web": "http://web/:80"})
+    );
+}

@@ -194,11 +194,11 @@ impl StaticScope<'_, '_> {
                 }
             }
         };
-        let value = match &var.ty {
-            Some(t) if !raw.is_null() => t
-                .convert(&raw)
-                .map_err(|m| format!("The given value is not suitable for var.{name}: {m}."))?,
-            _ => raw,
+        let value = if raw.is_null() {
+            raw
+        } else {
+            var.convert(&raw)
+                .map_err(|m| format!("The given value is not suitable for var.{name}: {m}."))?
         };
         Ok(Resolved {
             value,

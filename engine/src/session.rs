@@ -474,7 +474,7 @@ impl Session {
                         );
                         return diags;
                     }
-                    (Some(t), _) => match t.convert(&raw) {
+                    (Some(_), _) => match var.convert(&raw) {
                         Ok(v) => v,
                         Err(m) => {
                             diags.push(

@@ -523,6 +523,7 @@ impl Loader {
         let mut v = Variable {
             name: labels[0].clone(),
             ty: None,
+            defaults: TypeDefaults::None,
             default: None,
             description: None,
             sensitive: false,
@@ -533,10 +534,23 @@ impl Loader {
         for s in b.body.iter() {
             match s {
                 Structure::Attribute(a) => match a.key.value().as_str() {
-                    "type" => match parse_type(&a.value) {
-                        Ok(t) => v.ty = Some(t),
-                        Err(e) => self.err(file, a.value.span(), "Invalid type specification", e),
-                    },
+                    "type" => {
+                        let off = self.off;
+                        let mut default = |e: &Expression| {
+                            eval_static_at(e, file, off).map_err(|d| {
+                                d.0.first().map(|d| d.detail.clone()).unwrap_or_default()
+                            })
+                        };
+                        match parse_type_constraint(&a.value, &mut default) {
+                            Ok((t, d)) => {
+                                v.ty = Some(t);
+                                v.defaults = d;
+                            }
+                            Err(e) => {
+                                self.err(file, a.value.span(), "Invalid type specification", e)
+                            }
+                        }
+                    }
                     "default" => v.default = self.static_value(file, a),
                     "description" => {
                         v.description = self
@@ -580,8 +594,8 @@ impl Loader {
                 ),
             }
         }
-        if let (Some(t), Some(d)) = (&v.ty, &v.default) {
-            match t.convert(d) {
+        if let (Some(_), Some(d)) = (&v.ty, &v.default) {
+            match v.convert(d) {
                 Ok(c) => v.default = Some(c),
                 Err(e) => self.diags.push(
                     Diagnostic::error("Invalid default value for variable", format!("This default value is not compatible with the variable's type constraint: {e}."))

@@ -17,7 +17,7 @@ use hcl_edit::structure::{Block, Body};
 use terrane_core::{InstanceAddr, Mode, ModulePath, ResourceAddr, SourceRange, Type, Value};
 
 pub use load::{load_backend, load_config};
-pub use types::parse_type;
+pub use types::{parse_type, parse_type_constraint, TypeDefaults};
 pub use vars::{load_var_file_values, parse_cli_value};
 
 use crate::source::SourceFile;
@@ -135,12 +135,24 @@ pub struct RequiredProvider {
 pub struct Variable {
     pub name: String,
     pub ty: Option<Type>,
+    /// The defaults of the type's `optional(T, default)` attributes.
+    pub defaults: TypeDefaults,
     pub default: Option<Value>,
     pub description: Option<String>,
     pub sensitive: bool,
     pub nullable: bool,
     pub validations: Vec<Validation>,
     pub range: SourceRange,
+}
+
+impl Variable {
+    /// `raw` converted to the variable's type, with the defaults of its optional attributes.
+    pub fn convert(&self, raw: &Value) -> Result<Value, String> {
+        match &self.ty {
+            Some(t) => Ok(self.defaults.apply(t.convert(raw)?)),
+            None => Ok(raw.clone()),
+        }
+    }
 }
 
 #[derive(Debug)]
