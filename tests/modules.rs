@@ -1,6 +1,7 @@
 //! Module calls with `count` and `for_each`, through the binary: instance addresses
 //! (`module.svc["api"]`), references to one instance and to all of them, adding and removing
-//! an instance, and the mistakes users make with them.
+//! an instance, and the mistakes users make with them; refactoring with `moved` and `removed`
+//! blocks; `optional(T, default)` in module inputs.
 
 mod common;
 use common::{scrub, Fixture};
@@ -352,6 +353,14 @@ fn moved_block_mistakes_are_errors_at_their_line() {
             "resource \"terraform_data\" \"a\" {\n}\nresource \"terraform_data\" \"b\" {\n}\nmoved {\n  from = terraform_data.a\n  to   = terraform_data.b\n}\n",
         ),
         (
+            "removed_still_declared",
+            "resource \"terraform_data\" \"a\" {\n}\nremoved {\n  from = terraform_data.a\n  lifecycle {\n    destroy = false\n  }\n}\n",
+        ),
+        (
+            "removed_one_instance",
+            "removed {\n  from = terraform_data.a[0]\n}\n",
+        ),
+        (
             "moved_data_source",
             "moved {\n  from = data.terraform_remote_state.a\n  to   = data.terraform_remote_state.b\n}\n",
         ),
@@ -397,4 +406,33 @@ output "names" {
         out["names"]["value"],
         serde_json::json!({"api": "http://api/healthz:8080", "web": "http://web/:80"})
     );
+}
+
+#[test]
+fn removed_blocks_forget_objects_or_let_them_be_destroyed() {
+    let f = fixture(
+        "resource \"terraform_data\" \"keep\" {\n  input = 1\n}\nmodule \"old\" {\n  source = \"./svc\"\n  name   = \"old\"\n}\n",
+    );
+    f.ok(&["apply", "-auto-approve"], 0);
+    f.write(
+        "main.tf",
+        "removed {\n  from = terraform_data.keep\n  lifecycle {\n    destroy = false\n  }\n}\nremoved {\n  from = module.old\n}\n",
+    );
+    let p = f.ok(&["plan", "-out", "p.plan"], 0);
+    for line in [
+        "# terraform_data.keep will be removed from the Terrane state but will not be destroyed",
+        "# module.old.terraform_data.this will be destroyed",
+        "Plan: 0 to add, 0 to change, 1 to destroy, 1 to forget.",
+    ] {
+        assert!(p.stdout.contains(line), "{line:?} in:\n{}", p.stdout);
+    }
+    let a = f.ok(&["apply", "p.plan"], 0);
+    assert!(
+        a.stdout.contains("0 added, 0 changed, 1 destroyed"),
+        "{}",
+        a.stdout
+    );
+    assert_eq!(f.ok(&["state", "list"], 0).stdout, "");
+    let again = f.ok(&["plan"], 0);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
 }

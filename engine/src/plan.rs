@@ -99,6 +99,9 @@ pub struct Plan {
     /// State renames from `moved` blocks, in the order they are made (applying the plan
     /// records them first). A change's `addr` is the instance's new address.
     pub moves: Vec<Move>,
+    /// Objects that `removed` blocks with `destroy = false` take out of the state (applying
+    /// the plan forgets them; nothing is destroyed).
+    pub forgets: Vec<InstanceAddr>,
 }
 
 /// One state instance renamed by a `moved` block.
@@ -141,6 +144,7 @@ impl Plan {
             || self.outputs.iter().any(|o| o.before != o.after)
             || (self.refresh_only && !self.drift.is_empty())
             || !self.moves.is_empty()
+            || !self.forgets.is_empty()
     }
 
     /// Where the object now at `addr` was before a `moved` block renamed it.
@@ -225,6 +229,9 @@ impl Plan {
                 .iter()
                 .map(|m| json!({"from": m.from.to_string(), "to": m.to.to_string()}))
                 .collect();
+        }
+        if !self.forgets.is_empty() {
+            j["forgets"] = self.forgets.iter().map(|a| json!(a.to_string())).collect();
         }
         // What a refresh-only plan records is its drift (other plans leave it out).
         if self.refresh_only {
@@ -317,8 +324,14 @@ impl Plan {
             })
             .transpose()?
             .unwrap_or_default();
+        let forgets = j["forgets"]
+            .as_array()
+            .map(|a| a.iter().map(addr).collect::<Result<Vec<_>, String>>())
+            .transpose()?
+            .unwrap_or_default();
         Ok(Plan {
             moves,
+            forgets,
             destroy: j["destroy"].as_bool().unwrap_or(false),
             changes,
             refresh_only: j["refresh_only"].as_bool().unwrap_or(false),

@@ -288,7 +288,11 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
         .filter(|m| !visible.iter().any(|c| c.addr == m.to))
         .filter(|m| !plan.moves.iter().any(|later| later.from == m.to))
         .collect();
-    if visible.is_empty() && outputs_changed.is_empty() && moved_only.is_empty() {
+    if visible.is_empty()
+        && outputs_changed.is_empty()
+        && moved_only.is_empty()
+        && plan.forgets.is_empty()
+    {
         let _ = writeln!(
             out,
             "\n{}\n",
@@ -327,8 +331,17 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             let _ = writeln!(out, "{line}");
         }
     }
-    if !visible.is_empty() || !moved_only.is_empty() {
+    if !visible.is_empty() || !moved_only.is_empty() || !plan.forgets.is_empty() {
         let _ = writeln!(out, "\nTerrane will perform the following actions:\n");
+        for a in &plan.forgets {
+            let _ = writeln!(
+                out,
+                "  {}\n  (a removed block with destroy = false: the object is left as it is)\n",
+                st.bold(&format!(
+                    "# {a} will be removed from the Terrane state but will not be destroyed"
+                ))
+            );
+        }
         for m in &moved_only {
             let from = plan.moved_from(&m.to).unwrap_or(&m.from);
             let _ = writeln!(
@@ -347,8 +360,14 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
         out,
         "{}",
         st.bold(&format!(
-            "Plan: {} to add, {} to change, {} to destroy.",
-            n.add, n.change, n.destroy
+            "Plan: {} to add, {} to change, {} to destroy{}.",
+            n.add,
+            n.change,
+            n.destroy,
+            match plan.forgets.len() {
+                0 => String::new(),
+                f => format!(", {f} to forget"),
+            }
         ))
     );
     output_changes(&mut out, &outputs_changed, st);

@@ -1,5 +1,6 @@
 //! Root variable values, from (lowest to highest precedence): TF_VAR_name environment variables,
-//! terraform.tfvars, *.auto.tfvars (in name order), -var-file files, then -var flags. Missing
+//! terraform.tfvars, terraform.tfvars.json, *.auto.tfvars and *.auto.tfvars.json (in name
+//! order), -var-file files (HCL, or JSON when the name ends in .json), then -var flags. Missing
 //! required values are asked for on a terminal unless -input=false.
 
 use std::collections::BTreeMap;
@@ -33,13 +34,18 @@ pub fn collect(
     }
     let dir = &config.root.dir;
     let mut files = Vec::new();
-    if dir.join("terraform.tfvars").is_file() {
-        files.push(dir.join("terraform.tfvars"));
+    for name in ["terraform.tfvars", "terraform.tfvars.json"] {
+        if dir.join(name).is_file() {
+            files.push(dir.join(name));
+        }
     }
     let mut autos: Vec<_> = std::fs::read_dir(dir)
         .map(|r| {
             r.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.to_string_lossy().ends_with(".auto.tfvars"))
+                .filter(|p| {
+                    let p = p.to_string_lossy();
+                    p.ends_with(".auto.tfvars") || p.ends_with(".auto.tfvars.json")
+                })
                 .collect()
         })
         .unwrap_or_default();

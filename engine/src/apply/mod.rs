@@ -148,6 +148,14 @@ impl Session {
                 return out;
             }
         }
+        // Objects `removed` blocks let go of leave the state, untouched.
+        for a in &plan.forgets {
+            self.state.remove(a);
+            if let Err(e) = store.delete_resource(&ws, &a.to_string()) {
+                out.diags.extend(state_err(e));
+                return out;
+            }
+        }
         let limits = self.limits();
         let ctx = Ctx {
             store,

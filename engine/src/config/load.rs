@@ -15,9 +15,9 @@ use crate::source::SourceFile;
 
 mod backend;
 mod lifecycle;
-mod moved;
 mod providers;
 mod provisioners;
+mod refactor;
 
 pub use backend::load_backend;
 
@@ -323,13 +323,13 @@ impl Loader {
             let want = match kind.as_str() {
                 "resource" | "data" => 2,
                 "variable" | "output" | "module" | "provider" => 1,
-                "locals" | "terraform" | "moved" => 0,
+                "locals" | "terraform" | "moved" | "removed" => 0,
                 _ => {
                     self.err(
                         file,
                         b.ident.span(),
                         "Unsupported block type",
-                        format!("Blocks of type {kind:?} are not expected here. Expected one of: resource, data, variable, locals, output, module, provider, terraform, moved."),
+                        format!("Blocks of type {kind:?} are not expected here. Expected one of: resource, data, variable, locals, output, module, provider, terraform, moved, removed."),
                     );
                     continue;
                 }
@@ -355,6 +355,7 @@ impl Loader {
                 "module" => self.module_call(m, file, b, labels, depth),
                 "provider" => self.provider(m, file, b, labels),
                 "moved" => self.moved(m, file, b),
+                "removed" => self.removed(m, file, b),
                 _ => self.terraform_block(m, file, b),
             }
         }

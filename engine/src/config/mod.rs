@@ -100,6 +100,8 @@ pub struct ModuleConfig {
     pub module_calls: BTreeMap<String, ModuleCall>,
     /// `moved` blocks, in the order written.
     pub moved: Vec<Moved>,
+    /// `removed` blocks.
+    pub removed: Vec<Removed>,
     pub providers: Vec<ProviderConfig>,
     /// `terraform { required_providers { name = { source = ..., version = ... } } }`.
     pub required_providers: BTreeMap<String, RequiredProvider>,
@@ -188,7 +190,16 @@ pub struct Moved {
     pub range: SourceRange,
 }
 
-/// One side of a `moved` block.
+/// A `removed` block: the objects of `from` (a resource or a module call, no longer in the
+/// configuration) are destroyed, or with `lifecycle { destroy = false }` only forgotten.
+#[derive(Debug, Clone)]
+pub struct Removed {
+    pub from: MoveAddr,
+    pub destroy: bool,
+    pub range: SourceRange,
+}
+
+/// One side of a `moved` block (or the `from` of a `removed` one).
 #[derive(Debug, Clone, PartialEq)]
 pub enum MoveAddr {
     /// A module call or one of its instances: `module.a`, `module.a["k"]`.

@@ -11,7 +11,8 @@ use super::load::{display_path, parse_file, span_range};
 use crate::eval::eval_static;
 use crate::source::SourceFile;
 
-/// Reads a `.tfvars` file: top-level `name = value` attributes.
+/// Reads a `.tfvars` file (top-level `name = value` attributes) or a `.tfvars.json` file (one
+/// JSON object; its values are taken as they are, not as templates).
 pub fn load_var_file_values(path: &Path) -> Result<BTreeMap<String, Value>, Diagnostics> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Diagnostic::error(
@@ -20,6 +21,9 @@ pub fn load_var_file_values(path: &Path) -> Result<BTreeMap<String, Value>, Diag
         )
     })?;
     let file = SourceFile::new(display_path(path), text);
+    if path.to_string_lossy().ends_with(".json") {
+        return json_values(&file);
+    }
     let body = parse_file(&file)?;
     let mut out = BTreeMap::new();
     let mut diags = Diagnostics::new();
@@ -44,6 +48,32 @@ pub fn load_var_file_values(path: &Path) -> Result<BTreeMap<String, Value>, Diag
         return Err(diags);
     }
     Ok(out)
+}
+
+fn json_values(file: &SourceFile) -> Result<BTreeMap<String, Value>, Diagnostics> {
+    let j: serde_json::Value = serde_json::from_str(&file.text).map_err(|e| {
+        // The position is in the diagnostic's range: the message is only what is wrong.
+        let text = e.to_string();
+        let what = text
+            .rsplit_once(" at line ")
+            .map_or(text.as_str(), |(w, _)| w);
+        Diagnostic::error(
+            "Invalid JSON in variables file",
+            format!("The file is not valid JSON: {what}."),
+        )
+        .with_range(Some(file.range_at(e.line(), e.column())))
+    })?;
+    let serde_json::Value::Object(m) = j else {
+        return Err(Diagnostic::error(
+            "Invalid variables file",
+            "A .tfvars.json file holds one JSON object: {\"name\": value, ...}.",
+        )
+        .with_range(Some(file.range_at(1, 1)))
+        .into());
+    };
+    Ok(m.iter()
+        .map(|(k, v)| (k.clone(), Value::from_json(v)))
+        .collect())
 }
 
 /// Parses a `-var name=value` (or `TF_VAR_name`) value: taken literally for string (and untyped)

@@ -65,6 +65,11 @@ impl Session {
         } else {
             self.apply_moved_blocks(&mut warnings)?
         };
+        let forgets = if opts.refresh_only {
+            Vec::new()
+        } else {
+            self.apply_removed_blocks()?
+        };
         let drift = if (opts.refresh || opts.refresh_only) && !self.opts.validate_only {
             self.refresh().await?
         } else {
@@ -88,6 +93,7 @@ impl Session {
             targets: opts.targets.clone(),
             warnings,
             moves,
+            forgets,
             ..Plan::default()
         };
         plan.refresh_only = opts.refresh_only;

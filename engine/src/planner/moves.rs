@@ -1,15 +1,17 @@
-//! `moved` blocks, applied to the state a plan starts from: the objects they name are renamed
+//! `moved` and `removed` blocks, applied to the state a plan starts from. `moved`: the objects they name are renamed
 //! before anything is refreshed or compared, so a refactoring (a resource renamed, moved into
 //! a module, given `for_each`; a module call renamed or repeated) plans no change. Applying
 //! the plan records the renames first (`Session::replay_moves`, then the store's
 //! `move_resource`, one instance at a time: a run killed half way leaves the rest for the
-//! next plan to find).
+//! next plan to find). `removed` with `destroy = false`: the objects leave the state without
+//! being destroyed (`Plan::forgets`); with `destroy = true` they are orphans, destroyed as if
+//! the block were simply gone.
 
 use std::sync::Arc;
 
 use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, ModulePath, ResourceAddr};
 
-use crate::config::{ModuleConfig, MoveAddr, Moved};
+use crate::config::{ModuleConfig, MoveAddr, Moved, Removed};
 use crate::graph::NodeKey;
 use crate::plan::Move;
 use crate::session::Session;
@@ -76,6 +78,47 @@ impl Session {
         Ok(moves)
     }
 
+    /// Takes out of this session's state the objects that `removed` blocks with
+    /// `destroy = false` name, and returns their addresses (applying the plan forgets them).
+    pub(crate) fn apply_removed_blocks(&mut self) -> Result<Vec<InstanceAddr>, Diagnostics> {
+        let mut blocks: Vec<(ModulePath, Removed)> = self
+            .graph
+            .modules
+            .iter()
+            .flat_map(|(p, m)| m.removed.iter().map(|r| (p.clone(), r.clone())))
+            .collect();
+        blocks.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut diags = Diagnostics::new();
+        for (path, r) in &blocks {
+            if let Some(what) = self.still_declared(path, &r.from) {
+                diags.push(
+                    Diagnostic::error(
+                        "Removed object still exists",
+                        format!("This statement declares that {what} was removed, but it is still declared in the configuration. Remove its block, or this removed block."),
+                    )
+                    .with_range(Some(r.range.clone())),
+                );
+            }
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        let mut forgets = Vec::new();
+        for (path, r) in blocks.iter().filter(|(_, r)| !r.destroy) {
+            let gone: Vec<InstanceAddr> = self
+                .state
+                .keys()
+                .filter(|a| removes(path, &r.from, a))
+                .cloned()
+                .collect();
+            for a in gone {
+                self.state.remove(&a);
+                forgets.push(a);
+            }
+        }
+        Ok(forgets)
+    }
+
     /// `from` of a `moved` block in module instance `path`, if the configuration still
     /// declares it (an instance counts when its resource or module call has that key).
     fn still_declared(&self, path: &ModulePath, from: &MoveAddr) -> Option<String> {
@@ -137,6 +180,19 @@ fn moved_to(path: &ModulePath, mv: &Moved, a: &InstanceAddr) -> Option<InstanceA
             let f = instance(path, f)?;
             (*a == f).then(|| instance(path, t)).flatten()
         }
+    }
+}
+
+/// Whether the `removed` block `from` of module instance `path` names the object at `a`.
+fn removes(path: &ModulePath, from: &MoveAddr, a: &InstanceAddr) -> bool {
+    match from {
+        MoveAddr::Resource(r) => a.resource == within(path, r),
+        // The call and every instance of it: module.a covers module.a["x"] too.
+        MoveAddr::Module(m) => {
+            let full = path.join(m);
+            move_module(&full, &full, &a.resource.module).is_some()
+        }
+        MoveAddr::Instance(_) => false,
     }
 }
 

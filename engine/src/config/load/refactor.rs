@@ -1,5 +1,6 @@
-//! `moved` blocks: where objects were before a refactoring (a resource renamed, moved into a
-//! module, given `count` or `for_each`, a module call renamed or repeated).
+//! `moved` blocks (where objects were before a refactoring: a resource renamed, moved into a
+//! module, given `count` or `for_each`, a module call renamed or repeated) and `removed`
+//! blocks (objects that leave the configuration, destroyed or only forgotten).
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use hcl_edit::structure::{Attribute, Block, Structure};
 use hcl_edit::Span;
 use terrane_core::{Diagnostic, InstanceAddr, InstanceKey, Mode, ModulePath};
 
-use super::super::{ModuleConfig, MoveAddr, Moved};
+use super::super::{ModuleConfig, MoveAddr, Moved, Removed};
 use super::{block_header_range, Loader};
 use crate::source::SourceFile;
 
@@ -84,6 +85,68 @@ impl Loader {
             return;
         }
         m.moved.push(Moved { from, to, range });
+    }
+
+    pub(super) fn removed(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block) {
+        let range = block_header_range(file, &b, self.off);
+        let mut from = None;
+        let mut destroy = true;
+        let mut bad = false;
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) if a.key.value().as_str() == "from" => {
+                    from = self.move_addr(file, a);
+                    if let Some(MoveAddr::Instance(i)) = &from {
+                        self.err(file, a.value.span(), "Invalid address in removed block", format!("{i} is one instance: a removed block takes a whole resource or module call (the instances' keys are gone with it)."));
+                        from = None;
+                    }
+                    bad |= from.is_none();
+                }
+                Structure::Attribute(a) => self.err(
+                    file,
+                    a.key.span(),
+                    "Unsupported argument",
+                    format!("An argument named {:?} is not expected in a removed block: it takes from and a lifecycle block.", a.key.value().as_str()),
+                ),
+                Structure::Block(lb) if lb.ident.value().as_str() == "lifecycle" => {
+                    for ls in lb.body.iter() {
+                        match ls {
+                            Structure::Attribute(a) if a.key.value().as_str() == "destroy" => {
+                                destroy = self.static_bool(file, a)
+                            }
+                            other => {
+                                let span = match other {
+                                    Structure::Attribute(a) => a.key.span(),
+                                    Structure::Block(b) => b.ident.span(),
+                                };
+                                self.err(file, span, "Unsupported argument", "The lifecycle block of a removed block takes only destroy (true or false).".into())
+                            }
+                        }
+                    }
+                }
+                Structure::Block(ib) => self.err(
+                    file,
+                    ib.ident.span(),
+                    "Unsupported block type",
+                    "A removed block takes from and a lifecycle block.".into(),
+                ),
+            }
+        }
+        if bad {
+            return;
+        }
+        let Some(from) = from else {
+            self.diags.push(
+                Diagnostic::error("Missing required argument", "A removed block needs from.")
+                    .with_range(Some(range)),
+            );
+            return;
+        };
+        m.removed.push(Removed {
+            from,
+            destroy,
+            range,
+        });
     }
 
     /// `from` or `to`: a module, a resource or a resource instance, written as a reference.
