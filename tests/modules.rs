@@ -436,3 +436,90 @@ fn removed_blocks_forget_objects_or_let_them_be_destroyed() {
     let again = f.ok(&["plan"], 0);
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
 }
+
+#[test]
+fn module_calls_pass_provider_configurations_with_providers() {
+    let f = Fixture::new(
+        r#"
+provider "test" {
+  store = "@DIR@/east"
+}
+provider "test" {
+  alias = "west"
+  store = "@DIR@/west"
+}
+module "west" {
+  source    = "./m"
+  providers = { test = test.west }
+}
+module "default" {
+  source = "./m"
+}
+"#,
+    );
+    f.write(
+        "m/main.tf",
+        "resource \"test_instance\" \"x\" {\n  name = \"x\"\n}\nmodule \"inner\" {\n  source = \"./inner\"\n}\n",
+    );
+    f.write(
+        "m/inner/main.tf",
+        "resource \"test_instance\" \"y\" {\n  name = \"y\"\n}\n",
+    );
+    f.ok(&["apply", "-auto-approve"], 0);
+    let state = f.state_json();
+    let providers: Vec<(String, String)> = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["address"].as_str().unwrap().to_string(),
+                r["provider"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        providers,
+        [
+            (
+                "module.default.module.inner.test_instance.y".to_string(),
+                "provider.test".to_string()
+            ),
+            (
+                "module.default.test_instance.x".to_string(),
+                "provider.test".to_string()
+            ),
+            // Passed on to the module's own child too.
+            (
+                "module.west.module.inner.test_instance.y".to_string(),
+                "provider.test.west".to_string()
+            ),
+            (
+                "module.west.test_instance.x".to_string(),
+                "provider.test.west".to_string()
+            ),
+        ]
+    );
+    let count = |d: &str| {
+        std::fs::read_dir(f.path().join(d))
+            .map(|r| r.count())
+            .unwrap_or(0)
+    };
+    assert!(
+        count("west") >= 2 && count("east") >= 2,
+        "objects in each store"
+    );
+    f.ok(&["plan", "-detailed-exitcode"], 0);
+    // A configuration that is not declared is an error.
+    f.write(
+        "main.tf",
+        "module \"west\" {\n  source    = \"./m\"\n  providers = { test = test.nowhere }\n}\n",
+    );
+    let r = f.ok(&["plan"], 1);
+    assert!(
+        r.stderr.contains("Provider configuration not present")
+            && r.stderr.contains("provider.test.nowhere"),
+        "{}",
+        r.stderr
+    );
+}

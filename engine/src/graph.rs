@@ -2,7 +2,7 @@
 //! and provider configuration in every module instance, with an edge for every reference.
 //! Built from configuration alone; plan and apply walk it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
@@ -83,6 +83,9 @@ pub struct Graph {
     pub modules: HashMap<ModulePath, Arc<ModuleConfig>>,
     /// How each module call expands (`count`, `for_each`), per calling module instance.
     pub instances: ModuleInstances,
+    /// Per module instance that is passed providers (`providers = { aws = aws.west }`, in it
+    /// or in a module above it): its configuration keys -> the root module's.
+    pub provider_maps: HashMap<ModulePath, BTreeMap<String, String>>,
     /// Nodes in an order where every node comes after its dependencies.
     pub order: Vec<NodeId>,
     /// For each resource node: the resource nodes it depends on, directly or through
@@ -154,6 +157,21 @@ impl Graph {
         match &self.nodes[id].kind {
             NodeKind::Resource { config, .. } => Some(config.range()),
             _ => self.nodes[id].range.clone(),
+        }
+    }
+
+    /// The provider configuration (a root module key, `provider.aws.west`) of the resource
+    /// `addr` configured by `rc`: its own `provider` argument or default, as its module was
+    /// passed it.
+    pub fn provider_key(&self, addr: &ResourceAddr, rc: &ResourceConfig) -> String {
+        let own = rc.provider_key();
+        match self
+            .provider_maps
+            .get(&addr.module)
+            .and_then(|m| m.get(&own))
+        {
+            Some(k) => k.clone(),
+            None => own,
         }
     }
 
@@ -238,6 +256,7 @@ pub fn build(config: &Config, instances: ModuleInstances) -> Result<Graph, Diagn
             index: HashMap::new(),
             modules: HashMap::new(),
             instances,
+            provider_maps: HashMap::new(),
             order: Vec::new(),
             resource_deps: ResourceDeps::default(),
         },
@@ -245,19 +264,24 @@ pub fn build(config: &Config, instances: ModuleInstances) -> Result<Graph, Diagn
         pending: Vec::new(),
         extra: Vec::new(),
     };
-    b.add_module(ModulePath::root(), config.root.clone(), None, &[]);
+    b.add_module(
+        ModulePath::root(),
+        config.root.clone(),
+        None,
+        &[],
+        &BTreeMap::new(),
+    );
     // Provider nodes: every configured provider, and an implied one for every provider used.
     for p in &config.root.providers {
         b.add_provider(p.key(), p.name.clone(), Some(p.range.clone()));
     }
-    let users: Vec<(NodeId, Arc<ResourceConfig>)> =
+    let users: Vec<(NodeId, Arc<ResourceConfig>, String)> =
         b.g.resource_nodes()
-            .map(|(i, _, rc)| (i, rc.clone()))
+            .map(|(i, addr, rc)| (i, rc.clone(), b.g.provider_key(addr, rc)))
             .collect();
     // Most resources share a few providers: each key is looked up (or added) once.
     let mut pids: HashMap<String, Option<NodeId>> = HashMap::new();
-    for (i, rc) in users {
-        let key = rc.provider_key();
+    for (i, rc, key) in users {
         let pid = match pids.get(&key) {
             Some(p) => *p,
             None => {
@@ -351,8 +375,12 @@ impl Builder {
         m: Arc<ModuleConfig>,
         call: Option<(&ModulePath, &crate::config::ModuleCall)>,
         inherited: &[(ModulePath, Expr)],
+        providers: &BTreeMap<String, String>,
     ) {
         self.g.modules.insert(path.clone(), m.clone());
+        if !providers.is_empty() {
+            self.g.provider_maps.insert(path.clone(), providers.clone());
+        }
         for (name, v) in &m.variables {
             let id = self.add(
                 NodeKey::Var(path.clone(), name.clone()),
@@ -463,9 +491,15 @@ impl Builder {
         for (name, mc) in &m.module_calls {
             let mut inh: Vec<(ModulePath, Expr)> = inherited.to_vec();
             inh.extend(mc.depends_on.iter().map(|e| (path.clone(), e.clone())));
+            // What the caller was passed, then what it passes on (named by its own keys).
+            let mut passed = providers.clone();
+            for (child_key, parent_key, _) in &mc.providers {
+                let resolved = providers.get(parent_key).unwrap_or(parent_key);
+                passed.insert(child_key.clone(), resolved.clone());
+            }
             for key in self.g.instances.of(&path, name).keys() {
                 let child = path.child_instance(name, &key);
-                self.add_module(child, mc.child.clone(), Some((&path, mc)), &inh);
+                self.add_module(child, mc.child.clone(), Some((&path, mc)), &inh, &passed);
             }
         }
     }

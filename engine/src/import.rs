@@ -29,10 +29,14 @@ impl Session {
             return Err(Diagnostic::error("Resource already managed by Terrane", format!("{addr} is already in state; remove it with `terrane state rm` first to import another object there.")).into());
         }
         self.configure_providers().await?;
-        let NodeKind::Resource { config, .. } = &self.graph.nodes[node].kind else {
+        let NodeKind::Resource {
+            config,
+            addr: raddr,
+        } = &self.graph.nodes[node].kind
+        else {
             unreachable!("resource node")
         };
-        let key = config.provider_key();
+        let key = self.graph.provider_key(raddr, config);
         let p = self.provider(&key)?.clone();
         let value = p.import(&addr.resource.ty, id).await.map_err(|e| {
             Diagnostics::from(Diagnostic::error(

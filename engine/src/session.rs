@@ -197,7 +197,8 @@ impl Session {
     fn check_resource_types(&self) -> Result<(), Diagnostics> {
         let mut diags = Diagnostics::new();
         for (_, addr, rc) in self.graph.resource_nodes() {
-            if let Err(d) = self.schema_for(&rc.provider_key(), addr.mode, &addr.ty) {
+            if let Err(d) = self.schema_for(&self.graph.provider_key(addr, rc), addr.mode, &addr.ty)
+            {
                 diags.push(d.with_range(Some(rc.range())));
             }
         }
@@ -740,6 +741,6 @@ pub(crate) fn state_err(e: terrane_state::StateError) -> Diagnostics {
 
 fn first_user_range(g: &Graph, provider_key: &str) -> Option<terrane_core::SourceRange> {
     g.resource_nodes()
-        .find(|(_, _, rc)| rc.provider_key() == provider_key)
+        .find(|(_, addr, rc)| g.provider_key(addr, rc) == provider_key)
         .map(|(_, _, rc)| rc.range())
 }

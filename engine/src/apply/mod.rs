@@ -350,7 +350,7 @@ impl Session {
             }
         };
         let mut sensitive: std::collections::BTreeSet<String> = self
-            .schema_for(&config.provider_key(), addr.mode, &addr.ty)
+            .schema_for(&self.graph.provider_key(addr, config), addr.mode, &addr.ty)
             .map(|s| s.sensitive_attrs().map(String::from).collect())
             .unwrap_or_default();
         for k in vals.keys() {

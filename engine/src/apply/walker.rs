@@ -103,7 +103,7 @@ impl ApplyWalk<'_, '_> {
                 return Err(NodeFailed);
             }
         };
-        let provider_key = rc.provider_key();
+        let provider_key = this.graph.provider_key(&addr, &rc);
         let provider = this.providers[&provider_key].clone();
         let schema = match this.schema_for(&provider_key, addr.mode, &addr.ty) {
             Ok(s) => s.clone(),

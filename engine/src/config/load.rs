@@ -751,11 +751,13 @@ impl Loader {
         let mut inputs = BTreeMap::new();
         let mut depends_on = Vec::new();
         let (mut count, mut for_each) = (None, None);
+        let mut providers = Vec::new();
         for s in b.body.iter() {
             match s {
                 Structure::Attribute(a) => match a.key.value().as_str() {
                     "source" => source = self.static_value(file, a).and_then(|v| v.as_str().map(String::from)),
-                    k @ ("version" | "providers") => self.err(file, a.key.span(), "Argument not supported yet", format!("{k} on a module call is not supported yet: {}. Remove it; Terrane would otherwise ignore it.", if k == "version" { "only local module sources are, and they have no versions" } else { "a module uses the default (unaliased) configurations of its providers" })),
+                    "version" => self.err(file, a.key.span(), "Argument not supported yet", "version on a module call is not supported yet: only local module sources are, and they have no versions. Remove it; Terrane would otherwise ignore it.".into()),
+                    "providers" => providers = self.module_providers(file, a),
                     "depends_on" => depends_on = self.depends_on(file, a),
                     "count" => count = Some((self.expr(file, a), a.key.span())),
                     "for_each" => for_each = Some(self.expr(file, a)),
@@ -829,6 +831,7 @@ impl Loader {
                 source,
                 inputs,
                 depends_on,
+                providers,
                 count,
                 for_each,
                 child: Arc::new(child),

@@ -226,6 +226,9 @@ pub struct ModuleCall {
     pub source: String,
     pub inputs: BTreeMap<String, Expr>,
     pub depends_on: Vec<Expr>,
+    /// `providers = { aws = aws.west }`: the child's provider configuration key
+    /// (`provider.aws`) -> the caller's (`provider.aws.west`), with the entry's range.
+    pub providers: Vec<(String, String, SourceRange)>,
     /// `count` or `for_each`: evaluated before the graph is built (`crate::expand`).
     pub count: Option<Expr>,
     pub for_each: Option<Expr>,

@@ -128,7 +128,7 @@ impl<'a> PlanWalk<'a> {
         };
         let mut diags = Diagnostics::new();
         let module = &addr.module;
-        let provider_key = rc.provider_key();
+        let provider_key = this.graph.provider_key(addr, rc);
         let schema = match this.schema_for(&provider_key, addr.mode, &addr.ty) {
             Ok(s) => s,
             Err(d) => {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Attribute, Block};
 use hcl_edit::Span;
 use terrane_core::{Diagnostic, Value, ValueMap};
@@ -12,6 +13,70 @@ use crate::config::version::{check_required_version, TERRAFORM_LANGUAGE_VERSION}
 use crate::source::SourceFile;
 
 impl Loader {
+    /// A module call's `providers = { aws = aws.west, aws.east = aws }`: each entry as the
+    /// child's configuration key and the caller's.
+    pub(super) fn module_providers(
+        &mut self,
+        file: &Arc<SourceFile>,
+        a: &Attribute,
+    ) -> Vec<(String, String, terrane_core::SourceRange)> {
+        let Expression::Object(o) = &a.value else {
+            self.err(
+                file,
+                a.value.span(),
+                "Invalid providers argument",
+                "providers takes a map of provider configurations: { aws = aws.west }.".into(),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in o.iter() {
+            let key_span = match k {
+                ObjectKey::Ident(i) => i.span(),
+                ObjectKey::Expression(e) => e.span(),
+            };
+            let (Some(child), Some(parent)) = (
+                self.provider_config_key(file, key_span.clone()),
+                self.provider_config_key(file, v.expr().span()),
+            ) else {
+                continue;
+            };
+            let range = self.sr(file, key_span);
+            out.push((child, parent, range.unwrap_or_else(|| file.range_at(1, 1))));
+        }
+        out
+    }
+
+    /// `aws` or `aws.west` (written as a reference) as a configuration key, `provider.aws.west`.
+    fn provider_config_key(
+        &mut self,
+        file: &Arc<SourceFile>,
+        span: Option<std::ops::Range<usize>>,
+    ) -> Option<String> {
+        let text = span
+            .clone()
+            .and_then(|s| file.text.get(s.start + self.off..s.end + self.off))
+            .unwrap_or_default()
+            .trim();
+        let parts: Vec<&str> = text.split('.').collect();
+        let name_ok = |p: &str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        match parts.as_slice() {
+            [n] if name_ok(n) => Some(crate::config::provider_key(n, None)),
+            [n, alias] if name_ok(n) && name_ok(alias) => {
+                Some(crate::config::provider_key(n, Some(alias)))
+            }
+            _ => {
+                let text = text.to_string();
+                self.err(file, span, "Invalid provider configuration reference", format!("{text} is not a provider configuration: write its name, or its name and alias, as aws or aws.west."));
+                None
+            }
+        }
+    }
+
     /// `terraform { required_version = "..." required_providers { ... } backend "KIND" { ... } }`.
     pub(super) fn terraform_block(
         &mut self,
