@@ -1,4 +1,4 @@
-//! precondition / postcondition blocks, refresh-only runs, validate's check of provider blocks
+//! precondition / postcondition blocks, check blocks, refresh-only runs, validate's check of provider blocks
 //! and the argument of module calls that is not supported yet, through the binary.
 
 mod common;
@@ -263,4 +263,74 @@ output "a_size" {
     // The two options that contradict it are refused.
     let r = f.ok(&["plan", "-refresh-only", "-refresh=false"], 1);
     assert!(r.stderr.contains("mutually-exclusive"), "{}", r.stderr);
+}
+
+#[test]
+fn check_blocks_warn_at_plan_and_apply_and_never_stop_the_run() {
+    let f = Fixture::new(
+        r#"
+variable "want" {
+  default = 3
+}
+resource "terraform_data" "app" {
+  input = { replicas = 2 }
+}
+check "replicas" {
+  assert {
+    condition     = terraform_data.app.output.replicas >= var.want
+    error_message = "The app runs ${terraform_data.app.output.replicas} replicas, fewer than ${var.want}."
+  }
+}
+check "id_known_after_apply" {
+  assert {
+    condition     = terraform_data.app.id == "never"
+    error_message = "The app's id is ${terraform_data.app.id}."
+  }
+}
+check "passes" {
+  data "terraform_remote_state" "scoped" {
+    backend = "local"
+    config  = { path = "nowhere.tfstate" }
+  }
+  assert {
+    condition     = var.want > 0
+    error_message = "want must be positive."
+  }
+}
+"#,
+    );
+    let p = f.ok(&["plan"], 0);
+    assert!(
+        p.stderr.contains("Warning: Check block assertion failed")
+            && p.stderr.contains("The app runs 2 replicas, fewer than 3.")
+            && p.stderr.contains("main.tf:10"),
+        "{}",
+        p.all()
+    );
+    // The check's own data source cannot be read: a warning, as its assertions are.
+    assert!(
+        p.stderr
+            .contains("Warning: data.terraform_remote_state.scoped: failed to read data source"),
+        "{}",
+        p.stderr
+    );
+    // Unknown until apply: not reported by the plan.
+    assert!(!p.all().contains("The app's id is"), "{}", p.all());
+    assert!(!p.all().contains("want must be positive"), "{}", p.all());
+    let a = f.ok(&["apply", "-auto-approve"], 0);
+    assert!(a.stdout.contains("1 added"), "{}", a.stdout);
+    assert!(
+        a.all().contains("The app runs 2 replicas, fewer than 3.")
+            && a.all().contains("The app's id is "),
+        "{}",
+        a.all()
+    );
+    // A check with nothing to check is a mistake.
+    f.write("main.tf", "check \"empty\" {\n}\n");
+    let r = f.ok(&["validate"], 1);
+    assert!(
+        r.stderr.contains("Missing assert block") && r.stderr.contains("main.tf:1"),
+        "{}",
+        r.stderr
+    );
 }

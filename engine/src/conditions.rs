@@ -14,6 +14,8 @@ pub enum Kind {
     ResourcePrecondition,
     ResourcePostcondition,
     OutputPrecondition,
+    /// A `check` block's `assert`: a failure is a warning.
+    CheckAssertion,
 }
 
 impl Kind {
@@ -22,6 +24,7 @@ impl Kind {
             Kind::ResourcePrecondition => "Resource precondition failed",
             Kind::ResourcePostcondition => "Resource postcondition failed",
             Kind::OutputPrecondition => "Module output value precondition failed",
+            Kind::CheckAssertion => "Check block assertion failed",
         }
     }
 }

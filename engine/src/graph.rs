@@ -20,6 +20,7 @@ pub enum NodeKey {
     Var(ModulePath, String),
     Local(ModulePath, String),
     Output(ModulePath, String),
+    Check(ModulePath, String),
     Resource(ResourceAddr),
     Provider(String),
 }
@@ -37,6 +38,7 @@ impl fmt::Display for NodeKey {
             NodeKey::Var(m, n) => write!(f, "{}var.{n}", prefix(m)),
             NodeKey::Local(m, n) => write!(f, "{}local.{n}", prefix(m)),
             NodeKey::Output(m, n) => write!(f, "{}output.{n}", prefix(m)),
+            NodeKey::Check(m, n) => write!(f, "{}check.{n}", prefix(m)),
             NodeKey::Resource(a) => write!(f, "{a}"),
             NodeKey::Provider(k) => write!(f, "{k}"),
         }
@@ -54,6 +56,11 @@ pub enum NodeKind {
         name: String,
     },
     Output {
+        module: ModulePath,
+        name: String,
+    },
+    /// A `check` block's assertions.
+    Check {
         module: ModulePath,
         name: String,
     },
@@ -440,6 +447,27 @@ impl Builder {
                 o.expr.file.clone(),
                 o.expr.offset,
             ));
+        }
+        for (name, c) in &m.checks {
+            let id = self.add(
+                NodeKey::Check(path.clone(), name.clone()),
+                NodeKind::Check {
+                    module: path.clone(),
+                    name: name.clone(),
+                },
+                Some(c.range.clone()),
+            );
+            for a in &c.asserts {
+                for e in [&a.condition, &a.error_message] {
+                    self.pending.push((
+                        id,
+                        path.clone(),
+                        Self::refs_of(&[e]),
+                        e.file.clone(),
+                        e.offset,
+                    ));
+                }
+            }
         }
         for ((mode, ty, name), rc) in &m.resources {
             let addr = ResourceAddr::new(path.clone(), *mode, ty, name);

@@ -558,6 +558,24 @@ impl Session {
                     Err(d) => diags.push(d),
                 }
             }
+            NodeKind::Check { module, name } => {
+                let c = &self.graph.module(module).checks[name];
+                let scope = self.scope(values, module);
+                let Some(first) = c.asserts.first() else {
+                    return diags;
+                };
+                let mut ctx = EvalCtx::at_expr(&scope, &first.condition);
+                // Not known yet (during a plan): checked at the end of the apply.
+                let (failed, _unknown) = crate::conditions::check_all(
+                    &mut ctx,
+                    &c.asserts,
+                    crate::conditions::Kind::CheckAssertion,
+                );
+                for mut d in failed {
+                    d.severity = terrane_core::Severity::Warning;
+                    diags.push(d);
+                }
+            }
             NodeKind::Resource { .. } | NodeKind::Provider { .. } => {}
         }
         diags

@@ -322,14 +322,14 @@ impl Loader {
             let kind = b.ident.value().as_str().to_string();
             let want = match kind.as_str() {
                 "resource" | "data" => 2,
-                "variable" | "output" | "module" | "provider" => 1,
+                "variable" | "output" | "module" | "provider" | "check" => 1,
                 "locals" | "terraform" | "moved" | "removed" => 0,
                 _ => {
                     self.err(
                         file,
                         b.ident.span(),
                         "Unsupported block type",
-                        format!("Blocks of type {kind:?} are not expected here. Expected one of: resource, data, variable, locals, output, module, provider, terraform, moved, removed."),
+                        format!("Blocks of type {kind:?} are not expected here. Expected one of: resource, data, variable, locals, output, module, provider, terraform, moved, removed, check."),
                     );
                     continue;
                 }
@@ -356,6 +356,10 @@ impl Loader {
                 "provider" => self.provider(m, file, b, labels),
                 "moved" => self.moved(m, file, b),
                 "removed" => self.removed(m, file, b),
+                "check" => {
+                    let name = labels[0].clone();
+                    self.check_block(m, file, b, name)
+                }
                 _ => self.terraform_block(m, file, b),
             }
         }

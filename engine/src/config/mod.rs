@@ -102,6 +102,11 @@ pub struct ModuleConfig {
     pub moved: Vec<Moved>,
     /// `removed` blocks.
     pub removed: Vec<Removed>,
+    /// `check` blocks by name (their scoped data sources are among `resources`).
+    pub checks: BTreeMap<String, Check>,
+    /// The (type, name) of the data sources declared inside `check` blocks: one that cannot
+    /// be read is a warning, not an error.
+    pub check_scoped: std::collections::BTreeSet<(String, String)>,
     pub providers: Vec<ProviderConfig>,
     /// `terraform { required_providers { name = { source = ..., version = ... } } }`.
     pub required_providers: BTreeMap<String, RequiredProvider>,
@@ -187,6 +192,15 @@ pub struct Output {
 pub struct Moved {
     pub from: MoveAddr,
     pub to: MoveAddr,
+    pub range: SourceRange,
+}
+
+/// A `check` block: assertions about the infrastructure that warn when they fail, at the end
+/// of a plan (when their values are known) and of an apply; they never stop a run.
+#[derive(Debug)]
+pub struct Check {
+    pub name: String,
+    pub asserts: Vec<Condition>,
     pub range: SourceRange,
 }
 

@@ -368,13 +368,22 @@ impl<'a> PlanWalk<'a> {
                     let v = match read {
                         Ok(v) => v,
                         Err(e) => {
-                            diags.push(
-                                Diagnostic::error(
-                                    format!("{inst}: failed to read data source"),
-                                    e.message,
-                                )
-                                .with_address(&inst),
-                            );
+                            let mut d = Diagnostic::error(
+                                format!("{inst}: failed to read data source"),
+                                e.message,
+                            )
+                            .with_address(&inst);
+                            // A check block's own data source only warns (its assertions
+                            // then have nothing known to check).
+                            if this
+                                .graph
+                                .module(&addr.module)
+                                .check_scoped
+                                .contains(&(addr.ty.to_string(), addr.name.to_string()))
+                            {
+                                d.severity = terrane_core::Severity::Warning;
+                            }
+                            diags.push(d);
                             open.inst_values.insert(key, Value::Unknown);
                             continue;
                         }

@@ -1,6 +1,7 @@
 //! `lifecycle` blocks of resources (`create_before_destroy`, `prevent_destroy`,
-//! `ignore_changes`, `replace_triggered_by`, `precondition`, `postcondition`) and the condition
-//! blocks that outputs take too.
+//! `ignore_changes`, `replace_triggered_by`, `precondition`, `postcondition`), the condition
+//! blocks that outputs take too, and `check` blocks (`assert` conditions and scoped data
+//! sources).
 
 use std::sync::Arc;
 
@@ -8,11 +9,86 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Structure};
 use hcl_edit::Span;
 
-use super::super::{Condition, IgnoreChanges, Lifecycle};
+use super::super::{Check, Condition, IgnoreChanges, Lifecycle, ModuleConfig};
 use super::Loader;
 use crate::source::SourceFile;
 
 impl Loader {
+    /// `check "NAME" { data "T" "N" { ... } assert { condition, error_message } }`.
+    pub(super) fn check_block(
+        &mut self,
+        m: &mut ModuleConfig,
+        file: &Arc<SourceFile>,
+        b: Block,
+        name: String,
+    ) {
+        let range = super::block_header_range(file, &b, self.off);
+        let mut asserts = Vec::new();
+        for s in b.body.into_iter() {
+            match s {
+                Structure::Block(ib) if ib.ident.value().as_str() == "assert" => {
+                    if let Some(c) = self.condition(file, &ib) {
+                        asserts.push(c);
+                    }
+                }
+                Structure::Block(ib) if ib.ident.value().as_str() == "data" => {
+                    let labels = super::label_strings(&ib);
+                    if labels.len() == 2 {
+                        m.check_scoped
+                            .insert((labels[0].clone(), labels[1].clone()));
+                        // A scoped data source: read like any other (it is in the module's
+                        // namespace, so its name may not repeat another data source's).
+                        self.resource(m, file, ib, terrane_core::Mode::Data, labels);
+                    } else {
+                        self.err(file, ib.ident.span(), "Wrong number of block labels", "A data block takes 2 labels: its type and its name.".into());
+                    }
+                }
+                Structure::Block(ib) => self.err(
+                    file,
+                    ib.ident.span(),
+                    "Unsupported block type",
+                    format!("Blocks of type {:?} are not expected in a check block: it holds assert blocks and data sources.", ib.ident.value().as_str()),
+                ),
+                Structure::Attribute(a) => self.err(
+                    file,
+                    a.key.span(),
+                    "Unsupported argument",
+                    format!("An argument named {:?} is not expected in a check block.", a.key.value().as_str()),
+                ),
+            }
+        }
+        if asserts.is_empty() {
+            self.diags.push(
+                terrane_core::Diagnostic::error(
+                    "Missing assert block",
+                    format!(
+                        "The check block {name:?} has no assert block: it would check nothing."
+                    ),
+                )
+                .with_range(Some(range)),
+            );
+            return;
+        }
+        if m.checks.contains_key(&name) {
+            self.diags.push(
+                terrane_core::Diagnostic::error(
+                    "Duplicate check block",
+                    format!("A check block named {name:?} was already declared."),
+                )
+                .with_range(Some(range)),
+            );
+            return;
+        }
+        m.checks.insert(
+            name.clone(),
+            Check {
+                name,
+                asserts,
+                range,
+            },
+        );
+    }
+
     /// A `precondition`/`postcondition` block: both arguments are required, nothing else.
     pub(super) fn condition(&mut self, file: &Arc<SourceFile>, b: &Block) -> Option<Condition> {
         let kind = b.ident.value().as_str().to_string();
