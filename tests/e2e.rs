@@ -371,6 +371,109 @@ resource "test_instance" "existing" {
 }
 
 #[test]
+fn import_blocks_adopt_objects_when_the_plan_is_applied() {
+    let f = Fixture::new(
+        r#"
+provider "test" {
+  store = "@DIR@/cloud"
+}
+resource "test_instance" "a" {
+  name = "legacy-a"
+}
+resource "test_instance" "b" {
+  name = "legacy-b"
+}
+"#,
+    );
+    // Objects made outside this configuration (another workspace).
+    f.ok(&["workspace", "new", "other"], 0);
+    f.ok(&["apply", "-auto-approve"], 0);
+    let state = f.state_json();
+    let id = |i: usize| {
+        state["resources"][i]["values"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (a, b) = (id(0), id(1));
+    f.ok(&["workspace", "select", "default"], 0);
+    f.write(
+        "main.tf",
+        &format!(
+            r#"
+provider "test" {{
+  store = "@DIR@/cloud"
+}}
+resource "test_instance" "a" {{
+  name = "legacy-a"
+}}
+resource "test_instance" "b" {{
+  name = "legacy-b"
+  tags = {{ owner = "ops" }}
+}}
+import {{
+  to = test_instance.a
+  id = "{a}"
+}}
+import {{
+  to = test_instance.b
+  id = "{b}"
+}}
+"#
+        ),
+    );
+    let p = f.ok(&["plan", "-out", "import.plan"], 0);
+    for line in [
+        format!("# test_instance.a will be imported (id \"{a}\")"),
+        format!("# test_instance.b will be updated in-place\n  # (imported from \"{b}\")"),
+        "Plan: 2 to import, 0 to add, 1 to change, 0 to destroy.".to_string(),
+    ] {
+        assert!(p.stdout.contains(&line), "{line:?} in:\n{}", p.stdout);
+    }
+    // Planning wrote nothing.
+    assert_eq!(f.ok(&["state", "list"], 0).stdout, "");
+    let r = f.ok(&["apply", "import.plan"], 0);
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let ids: Vec<String> = f.state_json()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["values"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, [a.clone(), b.clone()], "the same objects, adopted");
+    // The blocks are done: they stay in the configuration and plan nothing.
+    f.ok(&["plan", "-detailed-exitcode"], 0);
+    // An import into an undeclared address, or in a child module, is an error at its line.
+    f.write(
+        "main.tf",
+        &format!("import {{\n  to = test_instance.nope\n  id = \"{a}\"\n}}\n"),
+    );
+    let r = f.ok(&["plan"], 1);
+    assert!(
+        r.stderr
+            .contains("Configuration for import target does not exist")
+            && r.stderr.contains("main.tf:1"),
+        "{}",
+        r.stderr
+    );
+    f.write("main.tf", "module \"m\" {\n  source = \"./m\"\n}\n");
+    f.write(
+        "m/main.tf",
+        "import {\n  to = test_instance.x\n  id = \"x\"\n}\n",
+    );
+    let r = f.ok(&["validate"], 1);
+    assert!(
+        r.stderr.contains("only allowed in the root module") && r.stderr.contains("m/main.tf:1"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn refresh_false_skips_reading_real_infrastructure() {
     let f = Fixture::new(BASE);
     f.ok(&["apply", "-auto-approve"], 0);

@@ -1,9 +1,11 @@
-//! `terrane import`: an existing object enters state at a declared address.
+//! `terrane import` and `import` blocks: an existing object enters state at a declared
+//! address (the command at once; a block when the plan that reads it is applied).
 
 use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, Mode};
 use terrane_state::StateStore;
 
-use crate::graph::NodeKind;
+use crate::graph::{NodeKey, NodeKind};
+use crate::plan::Import;
 use crate::session::{state_err, Session, StateInstance};
 
 impl Session {
@@ -58,5 +60,84 @@ impl Session {
             .map_err(state_err)?;
         self.state.insert(addr.clone(), si.clone());
         Ok(si)
+    }
+
+    /// Reads the objects that `import` blocks name and are not in state yet into this
+    /// session's state (the plan then compares them with their configuration) and returns
+    /// them. One already in state was imported by an earlier apply: the block is done.
+    pub(crate) async fn plan_import_blocks(&mut self) -> Result<Vec<Import>, Diagnostics> {
+        let mut out = Vec::new();
+        let mut diags = Diagnostics::new();
+        for b in self.config.root.imports.clone() {
+            if self.state.contains_key(&b.to) {
+                continue;
+            }
+            let node = self
+                .graph
+                .id(&NodeKey::Resource(b.to.resource.clone()))
+                .filter(|_| b.to.resource.mode == Mode::Managed);
+            let Some(node) = node else {
+                diags.push(
+                    Diagnostic::error(
+                        "Configuration for import target does not exist",
+                        format!("The configuration does not declare a managed resource {}. Add a resource block for it, then plan again.", b.to.resource),
+                    )
+                    .with_range(Some(b.range.clone())),
+                );
+                continue;
+            };
+            let NodeKind::Resource { config, addr } = &self.graph.nodes[node].kind else {
+                unreachable!("resource node")
+            };
+            let key = self.graph.provider_key(addr, config);
+            if let Some(p) = b.provider.as_ref().filter(|p| **p != key) {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid import provider",
+                        format!(
+                            "The import block says {p}, but {} uses {key}: they must be the same.",
+                            b.to.resource
+                        ),
+                    )
+                    .with_range(Some(b.range.clone())),
+                );
+                continue;
+            }
+            let p = self.provider(&key)?.clone();
+            let value = match p.import(&b.to.resource.ty, &b.id).await {
+                Ok(v) => v,
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::error(
+                            format!("{}: import of {:?} failed", b.to, b.id),
+                            e.message,
+                        )
+                        .with_range(Some(b.range.clone())),
+                    );
+                    continue;
+                }
+            };
+            let schema = self.schema_for(&key, Mode::Managed, &b.to.resource.ty)?;
+            let mut sensitive: std::collections::BTreeSet<String> =
+                schema.sensitive_attrs().map(String::from).collect();
+            StateInstance::derive_sensitive(&value, &mut sensitive);
+            let si = StateInstance {
+                addr: b.to.clone(),
+                provider: key,
+                value,
+                sensitive,
+                deps: self.dep_addrs(node),
+                tainted: false,
+            };
+            self.state.insert(b.to.clone(), si.clone());
+            out.push(Import {
+                id: b.id.clone(),
+                instance: si,
+            });
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        Ok(out)
     }
 }

@@ -102,6 +102,16 @@ pub struct Plan {
     /// Objects that `removed` blocks with `destroy = false` take out of the state (applying
     /// the plan forgets them; nothing is destroyed).
     pub forgets: Vec<InstanceAddr>,
+    /// Existing objects that `import` blocks bring in, as read by their providers (applying
+    /// the plan records them before any step; a change planned for one acts on it).
+    pub imports: Vec<Import>,
+}
+
+/// One object an `import` block brings in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    pub id: String,
+    pub instance: crate::session::StateInstance,
 }
 
 /// One state instance renamed by a `moved` block.
@@ -145,6 +155,7 @@ impl Plan {
             || (self.refresh_only && !self.drift.is_empty())
             || !self.moves.is_empty()
             || !self.forgets.is_empty()
+            || !self.imports.is_empty()
     }
 
     /// Where the object now at `addr` was before a `moved` block renamed it.
@@ -228,6 +239,23 @@ impl Plan {
                 .moves
                 .iter()
                 .map(|m| json!({"from": m.from.to_string(), "to": m.to.to_string()}))
+                .collect();
+        }
+        if !self.imports.is_empty() {
+            j["imports"] = self
+                .imports
+                .iter()
+                .map(|i| {
+                    let si = &i.instance;
+                    json!({
+                        "id": i.id,
+                        "address": si.addr.to_string(),
+                        "provider": si.provider,
+                        "value": si.value.to_json(),
+                        "sensitive": si.sensitive,
+                        "deps": si.deps,
+                    })
+                })
                 .collect();
         }
         if !self.forgets.is_empty() {
@@ -329,9 +357,31 @@ impl Plan {
             .map(|a| a.iter().map(addr).collect::<Result<Vec<_>, String>>())
             .transpose()?
             .unwrap_or_default();
+        let imports = j["imports"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|i| {
+                        Ok(Import {
+                            id: s(&i["id"]),
+                            instance: crate::session::StateInstance {
+                                addr: addr(&i["address"])?,
+                                provider: s(&i["provider"]),
+                                value: Value::from_json(&i["value"]),
+                                sensitive: strings(&i["sensitive"]).into_iter().collect(),
+                                deps: strings(&i["deps"]),
+                                tainted: false,
+                            },
+                        })
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
         Ok(Plan {
             moves,
             forgets,
+            imports,
             destroy: j["destroy"].as_bool().unwrap_or(false),
             changes,
             refresh_only: j["refresh_only"].as_bool().unwrap_or(false),

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use terrane_core::{InstanceAddr, Value, ValueMap};
+use terrane_core::{Value, ValueMap};
 
 use crate::plan::{Action, OutputChange, Plan, ResourceChange};
 
@@ -93,15 +93,12 @@ fn is_empty(v: &Value) -> bool {
 }
 
 /// Renders one resource change block.
-pub fn render_change(
-    c: &ResourceChange,
-    st: &Style,
-    out: &mut String,
-    moved_from: Option<&InstanceAddr>,
-) {
+/// One change; `notes` are lines under its headline (where a `moved` or `import` block
+/// brought it from).
+pub fn render_change(c: &ResourceChange, st: &Style, out: &mut String, notes: &[String]) {
     let _ = writeln!(out, "  {}", st.bold(&headline(c)));
-    if let Some(from) = moved_from {
-        let _ = writeln!(out, "  # (moved from {from})");
+    for n in notes {
+        let _ = writeln!(out, "  # ({n})");
     }
     let mode_kw = if c.addr.resource.mode == terrane_core::Mode::Data {
         "data"
@@ -292,6 +289,7 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
         && outputs_changed.is_empty()
         && moved_only.is_empty()
         && plan.forgets.is_empty()
+        && plan.imports.is_empty()
     {
         let _ = writeln!(
             out,
@@ -331,8 +329,27 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             let _ = writeln!(out, "{line}");
         }
     }
-    if !visible.is_empty() || !moved_only.is_empty() || !plan.forgets.is_empty() {
+    let imported_only: Vec<&crate::plan::Import> = plan
+        .imports
+        .iter()
+        .filter(|i| !visible.iter().any(|c| c.addr == i.instance.addr))
+        .collect();
+    if !visible.is_empty()
+        || !moved_only.is_empty()
+        || !plan.forgets.is_empty()
+        || !imported_only.is_empty()
+    {
         let _ = writeln!(out, "\nTerrane will perform the following actions:\n");
+        for i in &imported_only {
+            let _ = writeln!(
+                out,
+                "  {}\n",
+                st.bold(&format!(
+                    "# {} will be imported (id {:?})",
+                    i.instance.addr, i.id
+                ))
+            );
+        }
         for a in &plan.forgets {
             let _ = writeln!(
                 out,
@@ -351,7 +368,14 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             );
         }
         for c in &visible {
-            render_change(c, st, &mut out, plan.moved_from(&c.addr));
+            let mut notes = Vec::new();
+            if let Some(from) = plan.moved_from(&c.addr) {
+                notes.push(format!("moved from {from}"));
+            }
+            if let Some(i) = plan.imports.iter().find(|i| i.instance.addr == c.addr) {
+                notes.push(format!("imported from {:?}", i.id));
+            }
+            render_change(c, st, &mut out, &notes);
             let _ = writeln!(out);
         }
     }
@@ -360,7 +384,11 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
         out,
         "{}",
         st.bold(&format!(
-            "Plan: {} to add, {} to change, {} to destroy{}.",
+            "Plan: {}{} to add, {} to change, {} to destroy{}.",
+            match plan.imports.len() {
+                0 => String::new(),
+                i => format!("{i} to import, "),
+            },
             n.add,
             n.change,
             n.destroy,

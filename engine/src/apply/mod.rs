@@ -148,6 +148,15 @@ impl Session {
                 return out;
             }
         }
+        // Objects `import` blocks bring in enter it; a change planned for one acts on it.
+        for i in &plan.imports {
+            let si = &i.instance;
+            if let Err(e) = store.put_resource(&ws, &si.to_record()) {
+                out.diags.extend(state_err(e));
+                return out;
+            }
+            self.state.insert(si.addr.clone(), si.clone());
+        }
         // Objects `removed` blocks let go of leave the state, untouched.
         for a in &plan.forgets {
             self.state.remove(a);

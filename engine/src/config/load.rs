@@ -323,13 +323,13 @@ impl Loader {
             let want = match kind.as_str() {
                 "resource" | "data" => 2,
                 "variable" | "output" | "module" | "provider" | "check" => 1,
-                "locals" | "terraform" | "moved" | "removed" => 0,
+                "locals" | "terraform" | "moved" | "removed" | "import" => 0,
                 _ => {
                     self.err(
                         file,
                         b.ident.span(),
                         "Unsupported block type",
-                        format!("Blocks of type {kind:?} are not expected here. Expected one of: resource, data, variable, locals, output, module, provider, terraform, moved, removed, check."),
+                        format!("Blocks of type {kind:?} are not expected here. Expected one of: resource, data, variable, locals, output, module, provider, terraform, moved, removed, check, import."),
                     );
                     continue;
                 }
@@ -356,6 +356,7 @@ impl Loader {
                 "provider" => self.provider(m, file, b, labels),
                 "moved" => self.moved(m, file, b),
                 "removed" => self.removed(m, file, b),
+                "import" => self.import_block(m, file, b, depth),
                 "check" => {
                     let name = labels[0].clone();
                     self.check_block(m, file, b, name)

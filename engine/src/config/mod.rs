@@ -102,6 +102,8 @@ pub struct ModuleConfig {
     pub moved: Vec<Moved>,
     /// `removed` blocks.
     pub removed: Vec<Removed>,
+    /// `import` blocks (the root module only), in the order written.
+    pub imports: Vec<ImportBlock>,
     /// `check` blocks by name (their scoped data sources are among `resources`).
     pub checks: BTreeMap<String, Check>,
     /// The (type, name) of the data sources declared inside `check` blocks: one that cannot
@@ -192,6 +194,16 @@ pub struct Output {
 pub struct Moved {
     pub from: MoveAddr,
     pub to: MoveAddr,
+    pub range: SourceRange,
+}
+
+/// An `import` block: the existing object `id` becomes `to` when the plan is applied.
+#[derive(Debug, Clone)]
+pub struct ImportBlock {
+    pub to: InstanceAddr,
+    pub id: String,
+    /// `provider = aws.west`, as a configuration key: it must be the resource's.
+    pub provider: Option<String>,
     pub range: SourceRange,
 }
 

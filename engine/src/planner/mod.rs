@@ -70,6 +70,11 @@ impl Session {
         } else {
             self.apply_removed_blocks()?
         };
+        let imports = if opts.refresh_only || opts.destroy || self.opts.validate_only {
+            Vec::new()
+        } else {
+            self.plan_import_blocks().await?
+        };
         let drift = if (opts.refresh || opts.refresh_only) && !self.opts.validate_only {
             self.refresh().await?
         } else {
@@ -94,6 +99,7 @@ impl Session {
             warnings,
             moves,
             forgets,
+            imports,
             ..Plan::default()
         };
         plan.refresh_only = opts.refresh_only;

@@ -48,7 +48,7 @@ impl Loader {
     }
 
     /// `aws` or `aws.west` (written as a reference) as a configuration key, `provider.aws.west`.
-    fn provider_config_key(
+    pub(super) fn provider_config_key(
         &mut self,
         file: &Arc<SourceFile>,
         span: Option<std::ops::Range<usize>>,

@@ -1,15 +1,16 @@
 //! `moved` blocks (where objects were before a refactoring: a resource renamed, moved into a
-//! module, given `count` or `for_each`, a module call renamed or repeated) and `removed`
-//! blocks (objects that leave the configuration, destroyed or only forgotten).
+//! module, given `count` or `for_each`, a module call renamed or repeated), `removed`
+//! blocks (objects that leave the configuration, destroyed or only forgotten) and `import`
+//! blocks (existing objects that enter it).
 
 use std::sync::Arc;
 
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block, Structure};
 use hcl_edit::Span;
-use terrane_core::{Diagnostic, InstanceAddr, InstanceKey, Mode, ModulePath};
+use terrane_core::{Diagnostic, InstanceAddr, InstanceKey, Mode, ModulePath, Value};
 
-use super::super::{ModuleConfig, MoveAddr, Moved, Removed};
+use super::super::{ImportBlock, ModuleConfig, MoveAddr, Moved, Removed};
 use super::{block_header_range, Loader};
 use crate::source::SourceFile;
 
@@ -145,6 +146,88 @@ impl Loader {
         m.removed.push(Removed {
             from,
             destroy,
+            range,
+        });
+    }
+
+    /// `import { to = ADDRESS  id = "..." }` (in the root module: `depth` 0).
+    pub(super) fn import_block(
+        &mut self,
+        m: &mut ModuleConfig,
+        file: &Arc<SourceFile>,
+        b: Block,
+        depth: usize,
+    ) {
+        let range = block_header_range(file, &b, self.off);
+        if depth > 0 {
+            self.diags.push(
+                Diagnostic::error("Invalid import block", "Import blocks are only allowed in the root module: a module cannot know which objects its callers mean.")
+                    .with_range(Some(range)),
+            );
+            return;
+        }
+        let (mut to, mut id, mut provider) = (None, None, None);
+        let mut bad = false;
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.value().as_str() {
+                    "to" => {
+                        to = match self.move_addr(file, a) {
+                            Some(MoveAddr::Resource(r)) => Some(r.instance(InstanceKey::None)),
+                            Some(MoveAddr::Instance(i)) => Some(i),
+                            Some(MoveAddr::Module(p)) => {
+                                self.err(file, a.value.span(), "Invalid import address", format!("{p} is a module: an import block imports one resource instance."));
+                                None
+                            }
+                            None => None,
+                        };
+                        bad |= to.is_none();
+                    }
+                    "id" => match self.static_value(file, a) {
+                        Some(Value::String(s)) if !s.is_empty() => id = Some(s),
+                        Some(_) => {
+                            self.err(file, a.value.span(), "Invalid import id", "The id of an import block is the object's ID as a non-empty string.".into());
+                            bad = true;
+                        }
+                        None => bad = true,
+                    },
+                    "provider" => provider = self.provider_config_key(file, a.value.span()),
+                    "for_each" => {
+                        self.err(file, a.key.span(), "Argument not supported yet", "for_each in an import block is not supported yet: write one import block per object.".into());
+                        bad = true;
+                    }
+                    other => self.err(
+                        file,
+                        a.key.span(),
+                        "Unsupported argument",
+                        format!("An argument named {other:?} is not expected in an import block: it takes to and id."),
+                    ),
+                },
+                Structure::Block(ib) => self.err(
+                    file,
+                    ib.ident.span(),
+                    "Unsupported block type",
+                    "An import block takes only the arguments to and id.".into(),
+                ),
+            }
+        }
+        if bad {
+            return;
+        }
+        let (Some(to), Some(id)) = (to, id) else {
+            self.diags.push(
+                Diagnostic::error(
+                    "Missing required argument",
+                    "An import block needs both to and id.",
+                )
+                .with_range(Some(range)),
+            );
+            return;
+        };
+        m.imports.push(ImportBlock {
+            to,
+            id,
+            provider,
             range,
         });
     }
