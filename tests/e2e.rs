@@ -806,3 +806,41 @@ fn exclude_leaves_out_resources_and_their_dependents() {
         bad.stderr
     );
 }
+
+#[test]
+fn plans_show_nested_values_a_line_per_key_and_json_strings_as_json() {
+    let v1 = r#"
+resource "terraform_data" "svc" {
+  input = {
+    name = "api"
+    tags = { team = "core", tier = "web", cost = "shared" }
+    ports = [
+      { port = 80, protocol = "tcp" },
+      { port = 443, protocol = "tcp" },
+    ]
+    zones = ["a", "b", "c"]
+    policy = jsonencode({
+      Version = "2012-10-17"
+      Statement = [{ Effect = "Allow", Action = ["s3:GetObject"], Resource = "*" }]
+    })
+  }
+}
+"#;
+    let f = Fixture::new(v1);
+    let create = f.ok(&["plan"], 0);
+    insta::assert_snapshot!("plan_nested_create", scrub(&create.stdout, f.path()));
+    f.ok(&["apply", "-auto-approve"], 0);
+    f.write(
+        "main.tf",
+        &v1.replace("tier = \"web\"", "tier = \"api\"")
+            .replace("cost = \"shared\"", "owner = \"ops\"")
+            .replace(
+                "{ port = 443, protocol = \"tcp\" }",
+                "{ port = 443, protocol = \"tls\" }",
+            )
+            .replace("[\"a\", \"b\", \"c\"]", "[\"a\", \"c\", \"d\"]")
+            .replace("[\"s3:GetObject\"]", "[\"s3:GetObject\", \"s3:PutObject\"]"),
+    );
+    let update = f.ok(&["plan"], 0);
+    insta::assert_snapshot!("plan_nested_update", scrub(&update.stdout, f.path()));
+}

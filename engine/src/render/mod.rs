@@ -8,6 +8,9 @@ use terrane_core::{Value, ValueMap};
 
 use crate::plan::{Action, OutputChange, Plan, ResourceChange};
 
+mod nested;
+use nested::Mark;
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
     pub color: bool,
@@ -39,13 +42,6 @@ impl Style {
 }
 
 const SENSITIVE: &str = "(sensitive value)";
-
-fn show(v: &Value, sensitive: bool) -> String {
-    if sensitive {
-        return SENSITIVE.to_string();
-    }
-    v.to_string()
-}
 
 fn symbol(c: &ResourceChange, st: &Style) -> String {
     match c.action {
@@ -92,7 +88,6 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-/// Renders one resource change block.
 /// One change; `notes` are lines under its headline (where a `moved` or `import` block
 /// brought it from).
 pub fn render_change(c: &ResourceChange, st: &Style, out: &mut String, notes: &[String]) {
@@ -120,21 +115,23 @@ pub fn render_change(c: &ResourceChange, st: &Style, out: &mut String, notes: &[
         .filter_map(|p| p.first().map(String::as_str))
         .collect();
     let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-    let mut lines: Vec<(String, String, String)> = Vec::new(); // (sym, name, rendering)
+    // (marker, name, before, after, end of the first line, sensitive)
+    let mut shown: Vec<(Mark, &String, &Value, &Value, String, bool)> = Vec::new();
     let mut hidden = 0;
+    let null = Value::Null;
     for k in keys {
         let sens = c.sensitive.contains(k.as_str());
-        let b = before.get(k).unwrap_or(&Value::Null);
-        let a = after.get(k).unwrap_or(&Value::Null);
+        let b = before.get(k).unwrap_or(&null);
+        let a = after.get(k).unwrap_or(&null);
         match c.action {
             Action::Create | Action::Read => {
                 if !is_empty(a) || a.is_unknown() {
-                    lines.push((st.green("+"), k.clone(), show(a, sens)));
+                    shown.push((Mark::Add, k, a, a, String::new(), sens));
                 }
             }
             Action::Delete => {
                 if !is_empty(b) {
-                    lines.push((st.red("-"), k.clone(), format!("{} -> null", show(b, sens))));
+                    shown.push((Mark::Remove, k, b, b, String::new(), sens));
                 }
             }
             Action::Update | Action::Replace | Action::NoOp => {
@@ -145,36 +142,40 @@ pub fn render_change(c: &ResourceChange, st: &Style, out: &mut String, notes: &[
                 };
                 if b == a {
                     if k == "id" || k == "name" {
-                        lines.push((" ".into(), k.clone(), show(b, sens)));
+                        shown.push((Mark::Same, k, b, b, String::new(), sens));
                     } else if !is_empty(b) {
                         hidden += 1;
                     }
                 } else if is_empty(b) && !a.is_unknown() {
-                    lines.push((
-                        st.green("+"),
-                        k.clone(),
-                        format!("{}{force}", show(a, sens)),
-                    ));
+                    shown.push((Mark::Add, k, a, a, force, sens));
                 } else if is_empty(a) && !a.is_unknown() {
-                    lines.push((
-                        st.red("-"),
-                        k.clone(),
-                        format!("{} -> null{force}", show(b, sens)),
-                    ));
+                    shown.push((Mark::Remove, k, b, b, force, sens));
                 } else {
-                    let shown = if sens {
-                        SENSITIVE.to_string()
-                    } else {
-                        format!("{b} -> {a}")
-                    };
-                    lines.push((st.yellow("~"), k.clone(), format!("{shown}{force}")));
+                    shown.push((Mark::Change, k, b, a, force, sens));
                 }
             }
         }
     }
-    let width = lines.iter().map(|l| l.1.len()).max().unwrap_or(0);
-    for (sym, name, val) in lines {
-        let _ = writeln!(out, "      {sym} {name:<width$} = {val}");
+    let width = shown.iter().map(|l| l.1.len()).max().unwrap_or(0);
+    let mut lines = Vec::new();
+    for (mark, name, b, a, tail, sens) in shown {
+        if sens {
+            let end = if mark == Mark::Remove { " -> null" } else { "" };
+            lines.push(format!(
+                "      {} {name:<width$} = {SENSITIVE}{end}{tail}",
+                match mark {
+                    Mark::Add => st.green("+"),
+                    Mark::Remove => st.red("-"),
+                    Mark::Change => st.yellow("~"),
+                    Mark::Same => " ".into(),
+                }
+            ));
+        } else {
+            nested::attribute(&mut lines, st, 6, mark, name, width, b, a, &tail);
+        }
+    }
+    for l in lines {
+        let _ = writeln!(out, "{l}");
     }
     if hidden > 0 {
         let s = if hidden == 1 { "" } else { "s" };
@@ -418,27 +419,26 @@ fn output_changes(out: &mut String, outputs_changed: &[&OutputChange], st: &Styl
     if !outputs_changed.is_empty() {
         let _ = writeln!(out, "\nChanges to Outputs:");
         for o in outputs_changed {
-            let line = match (&o.before, &o.after) {
-                (None, Some(a)) => {
-                    format!("  {} {} = {}", st.green("+"), o.name, show(a, o.sensitive))
-                }
-                (Some(b), None) => format!(
-                    "  {} {} = {} -> null",
-                    st.red("-"),
-                    o.name,
-                    show(b, o.sensitive)
-                ),
-                (Some(b), Some(a)) => {
-                    let shown = if o.sensitive {
-                        SENSITIVE.to_string()
-                    } else {
-                        format!("{b} -> {a}")
-                    };
-                    format!("  {} {} = {shown}", st.yellow("~"), o.name)
-                }
+            let (mark, b, a) = match (&o.before, &o.after) {
+                (None, Some(a)) => (Mark::Add, a, a),
+                (Some(b), None) => (Mark::Remove, b, b),
+                (Some(b), Some(a)) => (Mark::Change, b, a),
                 (None, None) => continue,
             };
-            let _ = writeln!(out, "{line}");
+            let mut lines = Vec::new();
+            if o.sensitive {
+                let (sym, end) = match mark {
+                    Mark::Add => (st.green("+"), ""),
+                    Mark::Remove => (st.red("-"), " -> null"),
+                    _ => (st.yellow("~"), ""),
+                };
+                lines.push(format!("  {sym} {} = {SENSITIVE}{end}", o.name));
+            } else {
+                nested::attribute(&mut lines, st, 2, mark, &o.name, 0, b, a, "");
+            }
+            for l in lines {
+                let _ = writeln!(out, "{l}");
+            }
         }
     }
 }
