@@ -14,6 +14,7 @@ pub mod graph;
 mod import;
 pub mod intent;
 pub mod plan;
+pub mod plan_json;
 pub mod planner;
 mod reconcile;
 pub mod refs;

@@ -210,7 +210,26 @@ pub fn show(ctx: &Ctx, plan_file: Option<&str>, json: bool) -> CmdResult {
             serde_json::from_str(&text).map_err(|e| err("Invalid plan file", e.to_string()))?;
         let plan = Plan::from_json(&j).map_err(|e| err("Invalid plan file", e))?;
         if json {
-            println!("{}", mask_plan_json(&plan));
+            // Terraform's JSON plan format, against the state the plan was made for.
+            plan.register_sensitive();
+            let ws = ctx.open_workspace()?;
+            let prior = ws.instances()?;
+            let outputs: Vec<(String, terrane_core::Value, bool)> = ws
+                .outputs()?
+                .into_iter()
+                .map(|o| {
+                    (
+                        o.name,
+                        terrane_core::Value::from_json(&o.value),
+                        o.sensitive,
+                    )
+                })
+                .collect();
+            let now = terrane_core::time::format_rfc3339(std::time::SystemTime::now());
+            println!(
+                "{}",
+                terrane_engine::plan_json::plan_to_terraform_json(&plan, &prior, &outputs, &now)
+            );
         } else {
             plan.register_sensitive();
             print!(
@@ -249,30 +268,6 @@ pub fn show(ctx: &Ctx, plan_file: Option<&str>, json: bool) -> CmdResult {
         println!("{}", show_instance(s));
     }
     Ok(0)
-}
-
-/// A saved plan as JSON with sensitive attributes masked.
-fn mask_plan_json(plan: &Plan) -> serde_json::Value {
-    let mut j = plan.to_json();
-    if let Some(changes) = j["changes"].as_array_mut() {
-        for (c, pc) in changes.iter_mut().zip(&plan.changes) {
-            for field in ["prior", "planned"] {
-                if let Some(m) = c[field].as_object_mut() {
-                    for k in &pc.sensitive {
-                        if m.contains_key(k) {
-                            m.insert(k.clone(), serde_json::json!("(sensitive value)"));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    if let Some(vars) = j["variables"].as_object_mut() {
-        for v in vars.values_mut() {
-            *v = serde_json::json!("(hidden)");
-        }
-    }
-    j
 }
 
 /// A session over the configuration for validation: providers instantiated, nothing
