@@ -160,3 +160,48 @@ fn a_terraform_state_is_taken_over_and_given_back_with_no_change_to_plan() {
         );
     }
 }
+
+#[test]
+fn state_push_writes_a_pulled_state_back_and_refuses_a_stale_or_foreign_one() {
+    let f = Fixture::new(
+        "resource \"terraform_data\" \"a\" {\n  input = 1\n}\nresource \"terraform_data\" \"b\" {\n  input = 2\n}\n",
+    );
+    f.ok(&["apply", "-auto-approve"], 0);
+    let pulled: serde_json::Value =
+        serde_json::from_str(&f.ok(&["state", "pull"], 0).stdout).unwrap();
+    // Edited by hand: b is forgotten.
+    let mut edited = pulled.clone();
+    edited["resources"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["name"] != "b");
+    f.write("edited.tfstate", &edited.to_string());
+    let r = f.ok(&["state", "push", "edited.tfstate"], 0);
+    assert!(
+        r.stdout.contains("Wrote 1 resource instance(s)"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(f.ok(&["state", "list"], 0).stdout, "terraform_data.a\n");
+    // The pulled file is older now: refused, unless forced.
+    f.write("pulled.tfstate", &pulled.to_string());
+    let r = f.ok(&["state", "push", "pulled.tfstate"], 1);
+    assert!(
+        r.stderr.contains("older than the workspace's"),
+        "{}",
+        r.stderr
+    );
+    // Another state's file: refused, unless forced.
+    let mut foreign = pulled.clone();
+    foreign["lineage"] = serde_json::json!("another-lineage");
+    foreign["serial"] = serde_json::json!(1000);
+    f.write("foreign.tfstate", &foreign.to_string());
+    let r = f.ok(&["state", "push", "foreign.tfstate"], 1);
+    assert!(r.stderr.contains("it is another state"), "{}", r.stderr);
+    f.ok(&["state", "push", "-force", "pulled.tfstate"], 0);
+    assert_eq!(
+        f.ok(&["state", "list"], 0).stdout,
+        "terraform_data.a\nterraform_data.b\n"
+    );
+    f.ok(&["plan", "-detailed-exitcode"], 0);
+}

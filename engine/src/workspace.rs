@@ -523,6 +523,35 @@ impl<'w> Locked<'w> {
         Ok(state.resources.len())
     }
 
+    /// `state push`: `state` (as `state pull` wrote it, maybe edited) becomes this
+    /// workspace's state. As Terraform's, refused when it is of another lineage or older than
+    /// what the workspace holds (`force` pushes anyway); an empty workspace takes any.
+    pub fn push_tfstate(
+        &self,
+        state: &crate::tfstate::TfState,
+        force: bool,
+    ) -> Result<usize, Diagnostics> {
+        let meta = self.ws.store.workspace(&self.ws.name).map_err(read_err)?;
+        let held = self.ws.store.resources(&self.ws.name).map_err(read_err)?;
+        if !force && !held.is_empty() {
+            if state.lineage != meta.lineage {
+                return Err(Diagnostic::error(
+                    "Failed to write state",
+                    format!("The state file has lineage {:?}, but workspace {:?} has lineage {:?}: it is another state. Use -force to replace this one with it anyway.", state.lineage, self.ws.name, meta.lineage),
+                )
+                .into());
+            }
+            if state.serial < meta.serial {
+                return Err(Diagnostic::error(
+                    "Failed to write state",
+                    format!("The state file has serial {}, older than the workspace's {}: something was recorded since it was pulled. Pull again, or use -force to write it anyway.", state.serial, meta.serial),
+                )
+                .into());
+            }
+        }
+        self.import_tfstate(state, true)
+    }
+
     /// Marks the managed instance at `addr` tainted (or, with `tainted` false, no longer
     /// tainted), as `terraform taint` / `untaint` do: the next plan replaces a tainted object.
     /// `Ok(false)`: the instance is not in state and `allow_missing` let that pass.

@@ -487,6 +487,16 @@ pub enum StateCommand {
     },
     /// Print the state in Terraform's state format (version 4), as `terraform.tfstate` holds it.
     Pull,
+    /// Write a state file (Terraform's format 4, as `state pull` prints it) as this
+    /// workspace's state, if it is of the same lineage and not older (or with -force).
+    Push {
+        file: std::path::PathBuf,
+        /// Write it even when its lineage or serial says it is not this state's successor.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
     /// Take a Terraform state file (format 4) as this workspace's state: its objects become
     /// Terrane's, nothing is created again.
     ImportTfstate {

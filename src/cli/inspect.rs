@@ -270,6 +270,29 @@ pub fn show(ctx: &Ctx, plan_file: Option<&str>, json: bool) -> CmdResult {
     Ok(0)
 }
 
+/// A Terraform state file (format 4), read with the configuration's schemas.
+fn read_tfstate(
+    ctx: &Ctx,
+    file: &std::path::Path,
+) -> Result<terrane_engine::tfstate::TfState, Diagnostics> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        err(
+            "Failed to read the state file",
+            format!("{}: {e}", file.display()),
+        )
+    })?;
+    let session = schema_session(ctx, load(ctx)?)?;
+    let dynamic =
+        |p: &str, m: terrane_core::Mode, t: &str, a: &str| session.attr_is_dynamic(p, m, t, a);
+    terrane_engine::tfstate::from_v4(&text, &dynamic).map_err(|e| {
+        err(
+            "Invalid Terraform state",
+            format!("{}: {e}", file.display()),
+        )
+        .into()
+    })
+}
+
 /// A session over the configuration for validation: providers instantiated, nothing
 /// configured, nothing called (their schemas, and validate's plan).
 fn schema_session(
@@ -361,27 +384,29 @@ pub fn state(ctx: &Ctx, cmd: StateCommand) -> CmdResult {
             println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
             Ok(0)
         }
+        StateCommand::Push {
+            file,
+            force,
+            lock: la,
+        } => {
+            let state = read_tfstate(ctx, &file)?;
+            let ws = ctx.open_workspace()?;
+            let locked = lock(ctx, &ws, "terrane state push", &la)?;
+            let n = locked.push_tfstate(&state, force)?;
+            println!(
+                "Wrote {n} resource instance(s) and {} output(s) from {} to workspace {:?}.",
+                state.outputs.len(),
+                file.display(),
+                ctx.workspace
+            );
+            Ok(0)
+        }
         StateCommand::ImportTfstate {
             file,
             replace,
             lock: la,
         } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                err(
-                    "Failed to read the state file",
-                    format!("{}: {e}", file.display()),
-                )
-            })?;
-            let session = schema_session(ctx, load(ctx)?)?;
-            let dynamic = |p: &str, m: terrane_core::Mode, t: &str, a: &str| {
-                session.attr_is_dynamic(p, m, t, a)
-            };
-            let state = terrane_engine::tfstate::from_v4(&text, &dynamic).map_err(|e| {
-                err(
-                    "Invalid Terraform state",
-                    format!("{}: {e}", file.display()),
-                )
-            })?;
+            let state = read_tfstate(ctx, &file)?;
             let ws = ctx.open_workspace()?;
             let locked = lock(ctx, &ws, "terrane state import-tfstate", &la)?;
             let n = locked.import_tfstate(&state, replace)?;
