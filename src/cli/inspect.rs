@@ -289,7 +289,6 @@ fn read_tfstate(
             "Invalid Terraform state",
             format!("{}: {e}", file.display()),
         )
-        .into()
     })
 }
 
