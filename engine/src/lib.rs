@@ -10,6 +10,7 @@ pub mod environments;
 pub mod eval;
 pub mod events;
 pub mod expand;
+pub mod fmt;
 pub mod graph;
 mod import;
 pub mod intent;

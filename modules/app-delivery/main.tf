@@ -215,8 +215,8 @@ resource "aws_ecs_service" "this" {
   task_definition = local.task_definition[each.key]
   # After a promote with a scale-down delay, the old colour runs 0 tasks until the next deploy.
   desired_count = local.release.desired_counts[each.key] >= 0 ? local.release.desired_counts[each.key] : var.desired_count
-  launch_type     = "FARGATE"
-  tags            = merge(var.tags, { Colour = each.key, IsProduction = tostring(local.release.production == each.key) })
+  launch_type   = "FARGATE"
+  tags          = merge(var.tags, { Colour = each.key, IsProduction = tostring(local.release.production == each.key) })
 
   deployment_controller {
     type = "ECS"

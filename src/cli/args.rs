@@ -273,6 +273,21 @@ pub enum Command {
     Providers,
     /// Print the dependency graph in DOT format.
     Graph,
+    /// Rewrite configuration files in Terraform's canonical layout (the directory's *.tf,
+    /// *.tfvars and *.tftest.hcl files, or the files named).
+    Fmt {
+        /// Write nothing; exit 3 if any file is not formatted (and list it).
+        #[arg(long)]
+        check: bool,
+        /// Print the changes as a diff.
+        #[arg(long)]
+        diff: bool,
+        /// Also the files in subdirectories.
+        #[arg(long)]
+        recursive: bool,
+        /// Directories or files (default: the working directory).
+        paths: Vec<std::path::PathBuf>,
+    },
     /// List past runs of this workspace: who, when, command, result, counts.
     History {
         #[arg(long)]

@@ -4,6 +4,7 @@ mod args;
 mod backend;
 mod deliver;
 mod env;
+mod fmt;
 mod inspect;
 mod nuke;
 mod ops;
@@ -192,6 +193,12 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::Version { json } => inspect::version(ctx, json),
         Command::Providers => inspect::providers(ctx),
         Command::Graph => inspect::graph(ctx),
+        Command::Fmt {
+            check,
+            diff,
+            recursive,
+            paths,
+        } => fmt::run(&paths, check, diff, recursive),
         Command::History { json } => inspect::history(ctx, json),
         Command::ForceUnlock { lock_id, force } => inspect::force_unlock(ctx, &lock_id, force),
         Command::Workspace(w) => inspect::workspace(ctx, w),

@@ -20,6 +20,12 @@ pub use load::{load_backend, load_config};
 pub use types::{parse_type, parse_type_constraint, TypeDefaults};
 pub use vars::{load_var_file_values, parse_cli_value};
 
+/// Checks that `text` is valid HCL (for `fmt`, which formats only what parses).
+pub fn check_syntax(name: &str, text: &str) -> Result<(), terrane_core::Diagnostics> {
+    let file = crate::source::SourceFile::new(name, text.to_string());
+    load::parse_file(&file).map(|_| ())
+}
+
 use crate::source::SourceFile;
 
 /// An expression together with the file it came from (for diagnostics).
