@@ -217,7 +217,7 @@ pub fn managed_type(mut addr: &str) -> Option<&str> {
     addr.split('.').next()
 }
 
-fn copy_dir(src: &Path, dst: &Path) {
+pub fn copy_dir(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();
     for e in std::fs::read_dir(src).unwrap() {
         let e = e.unwrap();

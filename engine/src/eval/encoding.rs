@@ -1,4 +1,7 @@
-//! Address arithmetic (cidrsubnet, cidrhost, cidrnetmask) and base64 for the built-in functions.
+//! Address arithmetic (cidrsubnet, cidrsubnets, cidrhost, cidrnetmask) and base64 for the
+//! built-in functions.
+
+use terrane_core::Value;
 
 pub(super) fn parse_cidr(c: &str) -> Result<(u128, u32, bool), String> {
     let (ip, bits) = c
@@ -71,6 +74,73 @@ pub(super) fn cidrhost(prefix: &str, hostnum: i128) -> Result<String, String> {
         (!0u128) << (128 - bits) >> (128 - total)
     };
     Ok(fmt_ip((addr & net_mask) | h as u128, v6))
+}
+
+/// Consecutive subnets of the given sizes (new bits each) in `prefix`, aligned as Terraform's.
+pub(super) fn cidrsubnets(prefix: &str, bits: &[f64]) -> Result<Value, String> {
+    let (addr, len, v6) = parse_cidr(prefix)?;
+    let total = if v6 { 128 } else { 32 };
+    let base = addr & mask(len, total);
+    let span = host_count(len, total);
+    let mut next = base;
+    let mut out = Vec::new();
+    for (i, b) in bits.iter().enumerate() {
+        let nb = *b;
+        if nb < 1.0 || nb.fract() != 0.0 {
+            return Err(format!(
+                "invalid new bits value {nb} at argument {}: must be at least 1",
+                i + 2
+            ));
+        }
+        let new_len = len + nb as u32;
+        if new_len > total {
+            return Err(format!(
+                "would extend prefix to {new_len} bits, which is too long for an IPv{} address",
+                if v6 { 6 } else { 4 }
+            ));
+        }
+        let size = host_count(new_len, total);
+        // Align to the new prefix length.
+        let start = next.checked_add(size - 1).map(|x| x & mask(new_len, total));
+        let fits = start.is_some_and(|st| {
+            st >= next && (st - base).checked_add(size).is_some_and(|e| e <= span)
+        });
+        let Some(start) = start.filter(|_| fits) else {
+            return Err(format!("not enough remaining address space for a subnet with a prefix of {new_len} bits after {}", out.last().and_then(|v: &Value| v.as_str().map(String::from)).unwrap_or_else(|| prefix.to_string())));
+        };
+        let net = if v6 {
+            std::net::IpAddr::V6(std::net::Ipv6Addr::from(start))
+        } else {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::from(start as u32))
+        };
+        out.push(Value::String(format!("{net}/{new_len}")));
+        next = start.saturating_add(size);
+    }
+    Ok(Value::List(out))
+}
+
+/// The network mask of a prefix length, as a number of the address's width.
+fn mask(len: u32, total: u32) -> u128 {
+    let all = if total == 128 {
+        u128::MAX
+    } else {
+        (1u128 << total) - 1
+    };
+    if len == 0 {
+        0
+    } else {
+        all & !((1u128 << (total - len)) - 1)
+    }
+}
+
+/// How many addresses a prefix length spans (saturating for a /0 of IPv6).
+fn host_count(len: u32, total: u32) -> u128 {
+    let bits = total - len;
+    if bits >= 128 {
+        u128::MAX
+    } else {
+        1u128 << bits
+    }
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

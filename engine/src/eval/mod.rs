@@ -2,6 +2,7 @@
 //! sensitivity tracked for whatever reads a secret.
 
 mod body;
+mod calls;
 mod encoding;
 mod functions;
 mod ops;
@@ -88,6 +89,12 @@ pub fn describe_target(t: &RefTarget) -> String {
     }
 }
 
+/// Trims the whitespace at the end of a template's output so far (a `~` before a tag).
+fn trim_end(out: &mut String) {
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+}
+
 /// Evaluates a literal expression (variable defaults, tfvars): functions yes, references no.
 pub fn eval_static(e: &Expression, file: &SourceFile) -> Result<Value, Diagnostics> {
     eval_static_at(e, file, 0)
@@ -112,6 +119,8 @@ pub struct EvalCtx<'a> {
     pub sensitive: bool,
     /// Added to spans: the position in `file` of a block that was parsed on its own.
     pub offset: usize,
+    /// Rendering a `templatefile` or `templatestring`, which may not render another.
+    in_template: bool,
 }
 
 pub type EvalResult = Result<Value, Diagnostic>;
@@ -124,6 +133,7 @@ impl<'a> EvalCtx<'a> {
             bindings: Vec::new(),
             sensitive: false,
             offset: 0,
+            in_template: false,
         }
     }
 
@@ -503,14 +513,55 @@ impl<'a> EvalCtx<'a> {
                 }
                 Element::Directive(d) => match d.as_ref() {
                     Directive::If(iff) => {
+                        // `~` beside a tag trims the whitespace of the literal text next to it.
+                        if iff.if_expr.strip.strip_start() {
+                            trim_end(out);
+                        }
                         let c = self.eval(&iff.if_expr.cond_expr)?;
-                        match c {
-                            Value::Bool(true) => {
-                                self.template_into(&iff.if_expr.template, out, unknown, strip_next)?
+                        let branch = |this: &mut Self,
+                                      out: &mut String,
+                                      unknown: &mut bool,
+                                      strip_next: &mut bool,
+                                      t: &Template,
+                                      open: bool,
+                                      close: bool| {
+                            *strip_next = open;
+                            this.template_into(t, out, unknown, strip_next)?;
+                            if close {
+                                trim_end(out);
                             }
+                            Ok::<(), Diagnostic>(())
+                        };
+                        let else_start = iff
+                            .else_expr
+                            .as_ref()
+                            .is_some_and(|e| e.strip.strip_start());
+                        let endif_start = iff.endif_expr.strip.strip_start();
+                        match c {
+                            Value::Bool(true) => branch(
+                                self,
+                                out,
+                                unknown,
+                                strip_next,
+                                &iff.if_expr.template,
+                                iff.if_expr.strip.strip_end(),
+                                if iff.else_expr.is_some() {
+                                    else_start
+                                } else {
+                                    endif_start
+                                },
+                            )?,
                             Value::Bool(false) => {
                                 if let Some(e) = &iff.else_expr {
-                                    self.template_into(&e.template, out, unknown, strip_next)?;
+                                    branch(
+                                        self,
+                                        out,
+                                        unknown,
+                                        strip_next,
+                                        &e.template,
+                                        e.strip.strip_end(),
+                                        endif_start,
+                                    )?;
                                 }
                             }
                             Value::Unknown => *unknown = true,
@@ -525,8 +576,12 @@ impl<'a> EvalCtx<'a> {
                                 ))
                             }
                         }
+                        *strip_next = iff.endif_expr.strip.strip_end();
                     }
                     Directive::For(f) => {
+                        if f.for_expr.strip.strip_start() {
+                            trim_end(out);
+                        }
                         let coll = self.eval(&f.for_expr.collection_expr)?;
                         let pairs =
                             match self.iter_pairs(coll, f.for_expr.collection_expr.span())? {
@@ -543,11 +598,16 @@ impl<'a> EvalCtx<'a> {
                                 n += 1;
                             }
                             self.bind(f.for_expr.value_var.value().as_str(), v);
+                            *strip_next = f.for_expr.strip.strip_end();
                             let r =
                                 self.template_into(&f.for_expr.template, out, unknown, strip_next);
                             self.unbind(n);
                             r?;
+                            if f.endfor_expr.strip.strip_start() {
+                                trim_end(out);
+                            }
                         }
+                        *strip_next = f.endfor_expr.strip.strip_end();
                     }
                 },
             }
@@ -656,75 +716,6 @@ impl<'a> EvalCtx<'a> {
                     .map(|(k, v)| (k, Value::List(v)))
                     .collect(),
             ),
-        })
-    }
-
-    fn call(&mut self, f: &hcl_edit::expr::FuncCall) -> EvalResult {
-        let name = f.name.name.value().as_str();
-        let span = f.name.name.span();
-        let args: Vec<&Expression> = f.args.iter().collect();
-        // Functions that must see errors of their arguments.
-        match name {
-            "try" => {
-                let mut last = None;
-                for a in &args {
-                    match self.eval(a) {
-                        Ok(v) => return Ok(v),
-                        Err(d) => last = Some(d),
-                    }
-                }
-                return Err(last.unwrap_or_else(|| {
-                    self.error(
-                        span,
-                        "Invalid function argument",
-                        "try() needs at least one argument.",
-                    )
-                }));
-            }
-            "can" => {
-                let [a] = args.as_slice() else {
-                    return Err(self.error(
-                        span,
-                        "Invalid function arguments",
-                        "can() takes exactly one argument.",
-                    ));
-                };
-                return Ok(match self.eval(a) {
-                    Ok(v) if v.is_unknown() => Value::Unknown,
-                    Ok(_) => Value::Bool(true),
-                    Err(_) => Value::Bool(false),
-                });
-            }
-            _ => {}
-        }
-        let mut vals = Vec::with_capacity(args.len());
-        for a in &args {
-            vals.push(self.eval(a)?);
-        }
-        if f.args.expand_final() {
-            match vals.pop() {
-                Some(Value::List(l)) => vals.extend(l),
-                Some(Value::Unknown) => return Ok(Value::Unknown),
-                _ => {
-                    return Err(self.error(
-                        span,
-                        "Invalid expanding argument",
-                        "The final argument with ... must be a list.",
-                    ))
-                }
-            }
-        }
-        let dir = self.scope.module_dir();
-        functions::call(name, vals, &dir).map_err(|m| {
-            if m.starts_with("There is no function") {
-                self.error(span, "Call to unknown function", m)
-            } else {
-                self.error(
-                    f.span(),
-                    "Invalid function argument",
-                    format!("{name}: {m}"),
-                )
-            }
         })
     }
 }

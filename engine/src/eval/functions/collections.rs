@@ -1,5 +1,5 @@
 //! Collection and number functions beyond the basics: `sum`, `index`, the set functions,
-//! `chunklist`, `matchkeys`, `transpose`, `signum`, `pow`, `log`, `parseint`.
+//! `setproduct`, `chunklist`, `matchkeys`, `transpose`, `signum`, `pow`, `log`, `parseint`.
 
 use terrane_core::schema::dedup_set;
 use terrane_core::{Value, ValueMap};
@@ -17,6 +17,9 @@ pub(super) fn call(name: &str, a: &[Value]) -> Option<R> {
                 .iter()
                 .try_fold(0.0, |acc, v| match v {
                     Value::Number(x) => Ok(acc + x),
+                    Value::String(_) => n(v).map(|x| acc + x).map_err(|_| {
+                        "argument must be list, set, or tuple of number values".to_string()
+                    }),
                     o => Err(format!("sum() takes numbers, not {}", o.type_name())),
                 })
                 .map(Value::Number)
@@ -29,29 +32,26 @@ pub(super) fn call(name: &str, a: &[Value]) -> Option<R> {
                 .ok_or_else(|| "item not found".to_string())
         }),
         "setunion" => sets(name, a).map(|sets| {
-            let mut out: Vec<Value> = sets.into_iter().flatten().cloned().collect();
-            dedup_set(&mut out);
-            Value::List(out)
+            let out: Vec<Value> = sets.into_iter().flatten().cloned().collect();
+            Value::List(set_of(unify(out)))
         }),
         "setintersection" => sets(name, a).map(|sets| {
             let (first, rest) = sets.split_first().expect("at least one set");
-            let mut out: Vec<Value> = first
+            let out: Vec<Value> = first
                 .iter()
                 .filter(|v| rest.iter().all(|s| s.contains(v)))
                 .cloned()
                 .collect();
-            dedup_set(&mut out);
-            Value::List(out)
+            Value::List(set_of(out))
         }),
         "setsubtract" => arity(name, a, 2).and_then(|()| {
             let b = list(&a[1])?;
-            let mut out: Vec<Value> = list(&a[0])?
+            let out: Vec<Value> = list(&a[0])?
                 .iter()
                 .filter(|v| !b.contains(v))
                 .cloned()
                 .collect();
-            dedup_set(&mut out);
-            Ok(Value::List(out))
+            Ok(Value::List(set_of(out)))
         }),
         "chunklist" => arity(name, a, 2).and_then(|()| {
             let size = n(&a[1])?;
@@ -91,9 +91,8 @@ pub(super) fn call(name: &str, a: &[Value]) -> Option<R> {
                 }
             }
             let mut m = ValueMap::default();
-            for (k, mut vs) in out {
-                dedup_set(&mut vs);
-                m.insert(k, Value::List(vs));
+            for (k, vs) in out {
+                m.insert(k, Value::List(set_of(vs)));
             }
             Ok(Value::Map(m))
         }),
@@ -140,11 +139,36 @@ pub(super) fn call(name: &str, a: &[Value]) -> Option<R> {
             }
             Ok(Value::Number(if neg { -v } else { v }))
         }),
+        "setproduct" => {
+            if a.is_empty() {
+                return Some(Err("setproduct() takes at least one set".into()));
+            }
+            a.iter()
+                .map(list)
+                .collect::<Result<Vec<_>, _>>()
+                .map(|sets| {
+                    let mut out: Vec<Vec<Value>> = vec![vec![]];
+                    for set in sets {
+                        out = out
+                            .into_iter()
+                            .flat_map(|row| {
+                                set.iter().map(move |x| {
+                                    let mut r = row.clone();
+                                    r.push(x.clone());
+                                    r
+                                })
+                            })
+                            .collect();
+                    }
+                    Value::List(out.into_iter().map(Value::List).collect())
+                })
+        }
         _ => return None,
     })
 }
 
 pub(super) const NAMES: &[&str] = &[
+    "setproduct",
     "sum",
     "index",
     "setunion",
@@ -164,6 +188,49 @@ fn sets<'a>(name: &str, a: &'a [Value]) -> Result<Vec<&'a Vec<Value>>, String> {
         return Err(format!("{name}() takes at least one set"));
     }
     a.iter().map(list).collect()
+}
+
+/// The elements of a list converted to one type, as Terraform's `tolist`, `toset` and `tomap`
+/// do: primitives of different kinds all become strings.
+pub(super) fn unify(items: Vec<Value>) -> Vec<Value> {
+    let kind = |v: &Value| match v {
+        Value::String(_) => 1,
+        Value::Number(_) => 2,
+        Value::Bool(_) => 3,
+        Value::Null | Value::Unknown => 0,
+        _ => 4,
+    };
+    let mut kinds: Vec<u8> = items.iter().map(kind).filter(|k| *k != 0).collect();
+    kinds.sort();
+    kinds.dedup();
+    if kinds.len() < 2 || kinds.contains(&4) {
+        return items;
+    }
+    items
+        .into_iter()
+        .map(|v| match v.to_template_string() {
+            Some(t) if !v.is_null() => Value::String(t),
+            _ => v,
+        })
+        .collect()
+}
+
+/// A set's elements in Terraform's order: numbers by value, strings lexically, others by
+/// their JSON; duplicates removed.
+pub(super) fn set_of(mut items: Vec<Value>) -> Vec<Value> {
+    if items.iter().all(|v| matches!(v, Value::Number(_))) {
+        items.sort_by(|a, b| match (a, b) {
+            (Value::Number(x), Value::Number(y)) => x.total_cmp(y),
+            _ => std::cmp::Ordering::Equal,
+        });
+        items.dedup();
+    } else if items.iter().all(|v| matches!(v, Value::String(_))) {
+        items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        items.dedup();
+    } else {
+        dedup_set(&mut items);
+    }
+    items
 }
 
 #[cfg(test)]

@@ -1,17 +1,27 @@
 //! Built-in functions with Terraform's semantics: the ones real modules use most here, and by
-//! kind in `text.rs` (regular expressions, trimming, dates), `collections.rs` (sets, sums,
-//! numbers) and `encode.rs` (hashes, files, URLs, UUIDs, YAML).
+//! kind in `text.rs` (regular expressions, trimming), `time.rs` (timestamps), `collections.rs`
+//! (sets, sums, numbers), `encode.rs` (hashes, text encodings, CSV, URLs, UUIDs), `yaml.rs`,
+//! `files.rs` (paths and globs) and `terraform.rs` (`provider::terraform::*`). The functions that
+//! see expressions rather than values (`try`, `can`, `sensitive`, `templatefile`, ...) are in
+//! the evaluator.
 
 mod collections;
 mod encode;
+mod files;
+mod terraform;
 mod text;
+mod time;
+mod yaml;
 
 use std::path::Path;
 
-use terrane_core::schema::dedup_set;
 use terrane_core::{Value, ValueMap};
 
-use super::encoding::{base64_decode, base64_encode, cidrhost, cidrsubnet, parse_cidr};
+use super::encoding::{
+    base64_decode, base64_encode, cidrhost, cidrsubnet, cidrsubnets, parse_cidr,
+};
+use collections::{set_of, unify};
+use text::format;
 
 type R = Result<Value, String>;
 
@@ -100,6 +110,9 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             Ok(Value::Map(out))
         }
         "concat" => {
+            if a.is_empty() {
+                return Err("at least one argument is required".into());
+            }
             let mut out = Vec::new();
             for v in a {
                 out.extend(list(v)?.iter().cloned());
@@ -124,11 +137,9 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if l.is_empty() {
                 return Err("cannot use element() with an empty list".into());
             }
-            let i = n(&a[1])?;
-            if i < 0.0 {
-                return Err("index must not be negative".into());
-            }
-            Ok(l[(i as usize) % l.len()].clone())
+            let i = n(&a[1])?.trunc() as i64;
+            // A negative index counts from the end, as in Terraform 1.x.
+            Ok(l[i.rem_euclid(l.len() as i64) as usize].clone())
         }
         "format" => format(a),
         "formatlist" => {
@@ -155,16 +166,23 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             Ok(Value::List(out))
         }
         "join" => {
-            arity(name, a, 2)?;
+            if a.len() < 2 {
+                return Err("join() takes a separator and at least one list".into());
+            }
             let sep = s(&a[0])?;
-            let parts: Vec<String> = list(&a[1])?.iter().map(s).collect::<Result<_, _>>()?;
+            let mut parts: Vec<String> = Vec::new();
+            for l in &a[1..] {
+                for v in list(l)? {
+                    parts.push(s(v)?);
+                }
+            }
             Ok(Value::String(parts.join(&sep)))
         }
         "split" => {
             arity(name, a, 2)?;
             let (sep, t) = (s(&a[0])?, s(&a[1])?);
-            if t.is_empty() {
-                return Ok(Value::List(vec![]));
+            if sep.is_empty() {
+                return Ok(Value::List(t.chars().map(|c| Value::from(c.to_string().as_str())).collect()));
             }
             Ok(Value::List(
                 t.split(sep.as_str()).map(Value::from).collect(),
@@ -188,11 +206,11 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             .find(|v| !v.is_null() && v.as_str() != Some(""))
             .cloned()
             .ok_or_else(|| "no non-null, non-empty-string arguments".into()),
-        "coalescelist" => Ok(a
+        "coalescelist" => a
             .iter()
             .find(|v| v.as_list().is_some_and(|l| !l.is_empty()))
             .cloned()
-            .unwrap_or(Value::List(vec![]))),
+            .ok_or_else(|| "no non-null arguments".into()),
         "compact" => {
             arity(name, a, 1)?;
             Ok(Value::List(
@@ -226,7 +244,7 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "jsonencode" => {
             arity(name, a, 1)?;
-            Ok(Value::String(a[0].to_json().to_string()))
+            Ok(Value::String(json_html_safe(&a[0].to_json().to_string())))
         }
         "jsondecode" => {
             arity(name, a, 1)?;
@@ -288,7 +306,8 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                 } else {
                     vec![c]
                 });
-                start = !c.is_alphanumeric();
+                // Go's strings.Title: letters, digits and '_' do not start a word.
+                start = !(c.is_alphanumeric() || c == '_');
             }
             Ok(Value::String(out))
         }
@@ -324,14 +343,25 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             Ok(Value::Bool(list(&a[0])?.contains(&a[1])))
         }
         "range" => {
-            let (start, end, step) = match a.len() {
-                1 => (0.0, n(&a[0])?, 1.0),
-                2 => (n(&a[0])?, n(&a[1])?, 1.0),
-                3 => (n(&a[0])?, n(&a[1])?, n(&a[2])?),
+            let (start, end) = match a.len() {
+                1 => (0.0, n(&a[0])?),
+                2 | 3 => (n(&a[0])?, n(&a[1])?),
                 _ => return Err("range() takes 1 to 3 arguments".into()),
+            };
+            // Without a step, a range counts down when it ends below its start.
+            let step = match a.get(2) {
+                Some(x) => n(x)?,
+                None if end < start => -1.0,
+                None => 1.0,
             };
             if step == 0.0 {
                 return Err("step must not be zero".into());
+            }
+            if step < 0.0 && end > start {
+                return Err("end must be less than start when step is negative".into());
+            }
+            if step > 0.0 && end < start {
+                return Err("end must be greater than start when step is positive".into());
             }
             let mut out = Vec::new();
             let mut x = start;
@@ -389,17 +419,17 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "toset" => {
             arity(name, a, 1)?;
-            let mut items = list(&a[0])?.clone();
-            dedup_set(&mut items);
-            Ok(Value::List(items))
+            Ok(Value::List(set_of(unify(list(&a[0])?.clone()))))
         }
         "tolist" => {
             arity(name, a, 1)?;
-            list(&a[0]).map(|l| Value::List(l.clone()))
+            list(&a[0]).map(|l| Value::List(unify(l.clone())))
         }
         "tomap" => {
             arity(name, a, 1)?;
-            map(&a[0]).map(|m| Value::Map(m.clone()))
+            let m = map(&a[0])?;
+            let values = unify(m.values().cloned().collect());
+            Ok(Value::Map(m.keys().cloned().zip(values).collect()))
         }
         "tostring" => {
             arity(name, a, 1)?;
@@ -472,14 +502,20 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                 k => Err(format!("must be a list of zero or one elements, got {k}")),
             }
         }
-        "alltrue" => Ok(Value::Bool(
-            list(a.first().ok_or("alltrue() takes 1 argument")?)?
-                .iter()
-                .all(|v| *v == Value::Bool(true)),
-        )),
-        "anytrue" => Ok(Value::Bool(
-            list(a.first().ok_or("anytrue() takes 1 argument")?)?.contains(&Value::Bool(true)),
-        )),
+        "alltrue" | "anytrue" => {
+            arity(name, a, 1)?;
+            let truth = |v: &Value| match v {
+                Value::Bool(b) => Ok(*b),
+                Value::String(t) if t == "true" || t == "false" => Ok(t == "true"),
+                o => Err(format!("{name}() takes a list of bools, got {}", o.type_name())),
+            };
+            let items: Vec<bool> = list(&a[0])?.iter().map(truth).collect::<Result<_, _>>()?;
+            Ok(Value::Bool(if name == "alltrue" {
+                items.iter().all(|b| *b)
+            } else {
+                items.iter().any(|b| *b)
+            }))
+        }
         "file" => {
             arity(name, a, 1)?;
             let p = module_dir.join(s(&a[0])?);
@@ -489,7 +525,11 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "fileexists" => {
             arity(name, a, 1)?;
-            Ok(Value::Bool(module_dir.join(s(&a[0])?).is_file()))
+            let p = module_dir.join(s(&a[0])?);
+            if p.is_dir() {
+                return Err(format!("{:?} is a directory, not a file", s(&a[0])?));
+            }
+            Ok(Value::Bool(p.is_file()))
         }
         "basename" => Ok(Value::String(
             Path::new(&s(a.first().ok_or("basename() takes 1 argument")?)?)
@@ -501,19 +541,39 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             Path::new(&s(a.first().ok_or("dirname() takes 1 argument")?)?)
                 .parent()
                 .map(|x| x.display().to_string())
+                .filter(|d| !d.is_empty())
                 .unwrap_or_else(|| ".".into()),
         )),
+        "rsadecrypt" => Err("rsadecrypt is not supported by Terrane yet: decrypt the value before it reaches the configuration, or keep it in a secret store".into()),
+        "cidrsubnets" => {
+            let (prefix, bits) = a.split_first().ok_or("cidrsubnets() needs a prefix")?;
+            let bits: Vec<f64> = bits.iter().map(n).collect::<Result<_, _>>()?;
+            cidrsubnets(&s(prefix)?, &bits)
+        }
         other => text::call(other, a)
+            .or_else(|| time::call(other, a))
             .or_else(|| collections::call(other, a))
             .or_else(|| encode::call(other, a, module_dir))
+            .or_else(|| yaml::call(other, a))
+            .or_else(|| files::call(other, a, module_dir))
+            .or_else(|| terraform::call(other, a))
             .unwrap_or_else(|| Err(unknown_fn(other))),
     }
 }
 
 fn known(name: &str) -> bool {
-    [KNOWN, text::NAMES, collections::NAMES, encode::NAMES]
-        .iter()
-        .any(|names| names.contains(&name))
+    [
+        KNOWN,
+        text::NAMES,
+        time::NAMES,
+        collections::NAMES,
+        encode::NAMES,
+        yaml::NAMES,
+        files::NAMES,
+        terraform::NAMES,
+    ]
+    .iter()
+    .any(|names| names.contains(&name))
 }
 
 const KNOWN: &[&str] = &[
@@ -534,6 +594,8 @@ const KNOWN: &[&str] = &[
     "cidrsubnet",
     "cidrhost",
     "cidrnetmask",
+    "cidrsubnets",
+    "rsadecrypt",
     "jsonencode",
     "jsondecode",
     "sha256",
@@ -577,79 +639,24 @@ const KNOWN: &[&str] = &[
     "dirname",
 ];
 
-fn unknown_fn(name: &str) -> String {
-    format!("There is no function named {name:?}.")
-}
-
-/// `format` with the verbs modules use: %s %d %f %.Nf %v %q %t %%, with width and zero padding.
-fn format(a: &[Value]) -> R {
-    let (f, rest) = a.split_first().ok_or("format() needs a format string")?;
-    let f = s(f)?;
-    let mut out = String::new();
-    let mut args = rest.iter();
-    let mut chars = f.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        let mut spec = String::new();
-        while let Some(&d) = chars.peek() {
-            if d.is_ascii_digit() || d == '.' || d == '-' || d == '+' {
-                spec.push(d);
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        let verb = chars.next().ok_or("format string ends with %")?;
-        if verb == '%' {
-            out.push('%');
-            continue;
-        }
-        let v = args
-            .next()
-            .ok_or("not enough arguments for the format string")?;
-        let (zero, width, prec) = {
-            let left = spec.trim_start_matches(['-', '+']);
-            let (w, p) = match left.split_once('.') {
-                Some((w, p)) => (w, p.parse::<usize>().ok()),
-                None => (left, None),
-            };
-            (w.starts_with('0'), w.parse::<usize>().unwrap_or(0), p)
-        };
-        let body = match verb {
-            's' | 'v' => match v {
-                Value::String(_) | Value::Number(_) | Value::Bool(_) => s(v)?,
-                o => o.to_json().to_string(),
-            },
-            'q' => serde_json::Value::String(s(v)?).to_string(),
-            'd' => format!("{}", n(v)?.trunc() as i64),
-            'f' => format!("{:.*}", prec.unwrap_or(6), n(v)?),
-            't' => match v {
-                Value::Bool(b) => b.to_string(),
-                o => return Err(format!("%t needs a bool, got {}", o.type_name())),
-            },
-            other => return Err(format!("unsupported format verb %{other}")),
-        };
-        let pad = width.saturating_sub(body.chars().count());
-        if spec.starts_with('-') {
-            out.push_str(&body);
-            out.push_str(&" ".repeat(pad));
-        } else if zero && matches!(verb, 'd' | 'f') {
-            let (sign, digits) = body
-                .strip_prefix('-')
-                .map(|d| ("-", d))
-                .unwrap_or(("", body.as_str()));
-            out.push_str(sign);
-            out.push_str(&"0".repeat(pad));
-            out.push_str(digits);
-        } else {
-            out.push_str(&" ".repeat(pad));
-            out.push_str(&body);
+/// JSON as Go's encoder writes it: `<`, `>`, `&`, U+2028 and U+2029 escaped.
+fn json_html_safe(j: &str) -> String {
+    let mut out = String::with_capacity(j.len());
+    for c in j.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
         }
     }
-    Ok(Value::String(out))
+    out
+}
+
+fn unknown_fn(name: &str) -> String {
+    format!("There is no function named {name:?}.")
 }
 
 #[cfg(test)]

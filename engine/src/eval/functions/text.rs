@@ -1,5 +1,5 @@
 //! String functions beyond the basics: regular expressions (RE2 syntax, as Terraform's), `trim`,
-//! `chomp`, `indent`, `strrev`, and time: `timestamp`, `plantimestamp`, `formatdate`.
+//! `chomp`, `indent`, `strrev`, `strcontains`.
 
 use terrane_core::{Value, ValueMap};
 
@@ -26,9 +26,9 @@ pub(super) fn call(name: &str, a: &[Value]) -> Option<R> {
         "strrev" => {
             arity(name, a, 1).and_then(|()| Ok(Value::String(s(&a[0])?.chars().rev().collect())))
         }
-        "timestamp" | "plantimestamp" => arity(name, a, 0)
-            .map(|()| Value::String(terrane_state::format_rfc3339(crate::environments::now()))),
-        "formatdate" => arity(name, a, 2).and_then(|()| formatdate(&s(&a[0])?, &s(&a[1])?)),
+        "strcontains" => {
+            arity(name, a, 2).and_then(|()| Ok(Value::Bool(s(&a[0])?.contains(&s(&a[1])?))))
+        }
         _ => return None,
     })
 }
@@ -40,9 +40,7 @@ pub(super) const NAMES: &[&str] = &[
     "chomp",
     "indent",
     "strrev",
-    "timestamp",
-    "plantimestamp",
-    "formatdate",
+    "strcontains",
 ];
 
 fn compile(pattern: &str) -> Result<regex_lite::Regex, String> {
@@ -101,184 +99,102 @@ pub(super) fn replace(text: &str, find: &str, with: &str) -> R {
     }
 }
 
-/// An RFC 3339 time as its fields, in its own offset.
-struct Civil {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-    /// Minutes east of UTC.
-    offset: i32,
-}
-
-fn parse_time(t: &str) -> Option<Civil> {
-    let b = t.as_bytes();
-    let num = |r: std::ops::Range<usize>| t.get(r)?.parse::<u32>().ok();
-    if b.len() < 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let mut rest = &t[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &frac[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && &o[3..4] == ":" => {
-            let h: i32 = o[1..3].parse().ok()?;
-            let m: i32 = o[4..6].parse().ok()?;
-            let v = h * 60 + m;
-            if o.starts_with('-') {
-                -v
-            } else {
-                v
-            }
-        }
-        _ => return None,
-    };
-    let c = Civil {
-        year: i64::from(num(0..4)?),
-        month: num(5..7)?,
-        day: num(8..10)?,
-        hour: num(11..13)?,
-        minute: num(14..16)?,
-        second: num(17..19)?,
-        offset,
-    };
-    ((1..=12).contains(&c.month)
-        && (1..=31).contains(&c.day)
-        && c.hour < 24
-        && c.minute < 60
-        && c.second < 61)
-        .then_some(c)
-}
-
-/// 0 = Sunday (days from the civil date, as in Howard Hinnant's algorithm).
-fn weekday(y: i64, m: u32, d: u32) -> usize {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    (days + 4).rem_euclid(7) as usize
-}
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-const DAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
-
-/// Terraform's `formatdate`: YYYY YY MMMM MMM MM M DD D EEEE EEE hh h HH H AA aa mm m ss s
-/// ZZZZZ ZZZZ ZZZ Z, and 'quoted' literal text.
-fn formatdate(spec: &str, t: &str) -> R {
-    let c = parse_time(t).ok_or_else(|| format!("{t:?} is not a valid RFC 3339 timestamp"))?;
-    let chars: Vec<char> = spec.chars().collect();
+/// `format` with the verbs modules use: %s %d %f %.Nf %v %q %t %%, with width and zero padding.
+pub(super) fn format(a: &[Value]) -> R {
+    let (f, rest) = a.split_first().ok_or("format() needs a format string")?;
+    let f = s(f)?;
     let mut out = String::new();
-    let mut i = 0;
-    let hour12 = if c.hour % 12 == 0 { 12 } else { c.hour % 12 };
-    while i < chars.len() {
-        let ch = chars[i];
-        if ch == '\'' {
-            // 'literal', with '' for a quote.
-            let mut j = i + 1;
-            if chars.get(j) == Some(&'\'') {
-                out.push('\'');
-                i += 2;
-                continue;
+    let mut args = rest.iter();
+    let mut chars = f.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut spec = String::new();
+        while let Some(&d) = chars.peek() {
+            if d.is_ascii_digit() || matches!(d, '.' | '-' | '+' | '#' | ' ') {
+                spec.push(d);
+                chars.next();
+            } else {
+                break;
             }
-            loop {
-                match chars.get(j) {
-                    None => return Err("unterminated literal in the format string".into()),
-                    Some('\'') if chars.get(j + 1) == Some(&'\'') => {
-                        out.push('\'');
-                        j += 2;
-                    }
-                    Some('\'') => break,
-                    Some(x) => {
-                        out.push(*x);
-                        j += 1;
-                    }
+        }
+        let verb = chars.next().ok_or("format string ends with %")?;
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        let v = args
+            .next()
+            .ok_or("not enough arguments for the format string")?;
+        let (zero, width, prec) = {
+            let left = spec.trim_start_matches(['-', '+', '#', ' ']);
+            let (w, p) = match left.split_once('.') {
+                Some((w, p)) => (w, p.parse::<usize>().ok()),
+                None => (left, None),
+            };
+            (w.starts_with('0'), w.parse::<usize>().unwrap_or(0), p)
+        };
+        let body = match verb {
+            'v' if spec.contains('#') => v.to_json().to_string(),
+            's' | 'v' => match v {
+                Value::String(_) | Value::Number(_) | Value::Bool(_) => s(v)?,
+                o => o.to_json().to_string(),
+            },
+            'q' => serde_json::Value::String(s(v)?).to_string(),
+            'd' => format!("{}", n(v)?.trunc() as i64),
+            'f' => format!("{:.*}", prec.unwrap_or(6), n(v)?),
+            'x' | 'X' | 'o' | 'b' => {
+                let x = n(v)?;
+                if x.fract() != 0.0 {
+                    return Err(format!(
+                        "unsupported value for \"%{verb}\": an integer is required"
+                    ));
+                }
+                let (sign, m) = (if x < 0.0 { "-" } else { "" }, x.abs() as u128);
+                match verb {
+                    'x' => format!("{sign}{m:x}"),
+                    'X' => format!("{sign}{m:X}"),
+                    'o' => format!("{sign}{m:o}"),
+                    _ => format!("{sign}{m:b}"),
                 }
             }
-            i = j + 1;
-            continue;
-        }
-        if !ch.is_ascii_alphabetic() {
-            out.push(ch);
-            i += 1;
-            continue;
-        }
-        let run = chars[i..].iter().take_while(|x| **x == ch).count();
-        let sign = if c.offset < 0 { '-' } else { '+' };
-        let (oh, om) = (c.offset.abs() / 60, c.offset.abs() % 60);
-        let piece = match (ch, run) {
-            ('Y', 4) => format!("{:04}", c.year),
-            ('Y', 2) => format!("{:02}", c.year % 100),
-            ('M', 4) => MONTHS[c.month as usize - 1].to_string(),
-            ('M', 3) => MONTHS[c.month as usize - 1][..3].to_string(),
-            ('M', 2) => format!("{:02}", c.month),
-            ('M', 1) => c.month.to_string(),
-            ('D', 2) => format!("{:02}", c.day),
-            ('D', 1) => c.day.to_string(),
-            ('E', 4) => DAYS[weekday(c.year, c.month, c.day)].to_string(),
-            ('E', 3) => DAYS[weekday(c.year, c.month, c.day)][..3].to_string(),
-            ('h', 2) => format!("{:02}", c.hour),
-            ('h', 1) => c.hour.to_string(),
-            ('H', 2) => format!("{hour12:02}"),
-            ('H', 1) => hour12.to_string(),
-            ('A', 2) => if c.hour < 12 { "AM" } else { "PM" }.to_string(),
-            ('a', 2) => if c.hour < 12 { "am" } else { "pm" }.to_string(),
-            ('m', 2) => format!("{:02}", c.minute),
-            ('m', 1) => c.minute.to_string(),
-            ('s', 2) => format!("{:02}", c.second),
-            ('s', 1) => c.second.to_string(),
-            ('Z', 5) => format!("{sign}{oh:02}:{om:02}"),
-            ('Z', 4) => format!("{sign}{oh:02}{om:02}"),
-            ('Z', 3) if c.offset == 0 => "UTC".to_string(),
-            ('Z', 3) => format!("{sign}{oh:02}{om:02}"),
-            ('Z', 1) if c.offset == 0 => "Z".to_string(),
-            ('Z', 1) => format!("{sign}{oh:02}:{om:02}"),
-            _ => {
-                return Err(format!(
-                    "invalid date format verb {:?}",
-                    chars[i..i + run].iter().collect::<String>()
-                ))
+            'e' | 'E' => {
+                let x = n(v)?;
+                // Go writes at least two exponent digits, with a sign.
+                let r = format!("{:.*e}", prec.unwrap_or(6), x);
+                let (mant, exp) = r.split_once('e').expect("an exponent");
+                let (esign, edigits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
+                let body = format!("{mant}e{esign}{edigits:0>2}");
+                if verb == 'E' {
+                    body.to_uppercase()
+                } else {
+                    body
+                }
             }
+            't' => match v {
+                Value::Bool(b) => b.to_string(),
+                o => return Err(format!("%t needs a bool, got {}", o.type_name())),
+            },
+            other => return Err(format!("unsupported format verb %{other}")),
         };
-        out.push_str(&piece);
-        i += run;
+        let pad = width.saturating_sub(body.chars().count());
+        if spec.starts_with('-') {
+            out.push_str(&body);
+            out.push_str(&" ".repeat(pad));
+        } else if zero && matches!(verb, 'd' | 'f') {
+            let (sign, digits) = body
+                .strip_prefix('-')
+                .map(|d| ("-", d))
+                .unwrap_or(("", body.as_str()));
+            out.push_str(sign);
+            out.push_str(&"0".repeat(pad));
+            out.push_str(digits);
+        } else {
+            out.push_str(&" ".repeat(pad));
+            out.push_str(&body);
+        }
     }
     Ok(Value::String(out))
 }
@@ -362,34 +278,5 @@ mod tests {
         );
         assert_eq!(c("strrev", &[st("hello")]).unwrap(), st("olleh"));
         assert_eq!(c("strrev", &[st("a ☃")]).unwrap(), st("☃ a"));
-    }
-
-    #[test]
-    fn formatdate_follows_terraform_examples() {
-        let f = |spec: &str, t: &str| c("formatdate", &[st(spec), st(t)]).unwrap();
-        assert_eq!(
-            f("DD MMM YYYY hh:mm ZZZ", "2018-01-02T23:12:01Z"),
-            st("02 Jan 2018 23:12 UTC")
-        );
-        assert_eq!(
-            f("EEEE, DD-MMM-YY hh:mm:ss ZZZ", "2018-01-02T23:12:01Z"),
-            st("Tuesday, 02-Jan-18 23:12:01 UTC")
-        );
-        assert_eq!(
-            f("EEE, DD MMM YYYY hh:mm:ss ZZZ", "2018-01-02T23:12:01-08:00"),
-            st("Tue, 02 Jan 2018 23:12:01 -0800")
-        );
-        assert_eq!(
-            f("MMM DD, YYYY", "2018-01-02T23:12:01Z"),
-            st("Jan 02, 2018")
-        );
-        assert_eq!(f("HH:mmaa", "2018-01-02T23:12:01Z"), st("11:12pm"));
-        assert_eq!(f("h 'o''clock'", "2018-01-02T05:00:00.5Z"), st("5 o'clock"));
-        assert_eq!(
-            f("YYYY-MM-DD'T'hh:mm:ssZ", "2024-02-29T00:00:00+05:30"),
-            st("2024-02-29T00:00:00+05:30")
-        );
-        assert!(c("formatdate", &[st("YYYY"), st("2018-01-02")]).is_err());
-        assert!(c("formatdate", &[st("QQ"), st("2018-01-02T23:12:01Z")]).is_err());
     }
 }
