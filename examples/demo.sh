@@ -59,7 +59,8 @@ step destroy -auto-approve -var=live=green
 # Part three: WASM plugins (examples/plugins): the random and aws-ssm example plugins, built for
 # wasm32-wasip2, beside native AWS resources, against the same emulator.
 rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
-CARGO_TARGET_DIR="$CARGO_TARGET_DIR/plugins" cargo build --quiet --target wasm32-wasip2 --release \
+echo "== building the example plugins (cargo build --target wasm32-wasip2; the first build takes a minute or two)"
+CARGO_TARGET_DIR="$CARGO_TARGET_DIR/plugins" cargo build --target wasm32-wasip2 --release \
   --manifest-path "$here/../plugins/guest/Cargo.toml" -p terrane-plugin-random -p terrane-plugin-aws-ssm
 mkdir -p "$work/plugins-example/plugins"
 cp -r "$here/plugins/." "$work/plugins-example/"
