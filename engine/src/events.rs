@@ -6,8 +6,13 @@ use crate::plan::Action;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// A provider call for one instance started.
-    ApplyStart { addr: String, action: Action },
+    /// A provider call for one instance started; `id` is the id of the object it acts on,
+    /// when one exists already (an update or a delete).
+    ApplyStart {
+        addr: String,
+        action: Action,
+        id: Option<String>,
+    },
     /// It finished; `id` is the object's id when it has one.
     ApplyDone {
         addr: String,

@@ -6,6 +6,7 @@ mod deliver;
 mod env;
 mod fmt;
 mod inspect;
+mod machine;
 mod nuke;
 mod ops;
 mod plugins;
@@ -141,9 +142,20 @@ pub fn run(raw: Vec<String>) -> i32 {
             return 1;
         }
     };
+    // plan, apply and destroy with -json report their errors as JSON lines too.
+    let json_ui = matches!(
+        &cli.command,
+        Command::Plan { args, .. } | Command::Apply { args, .. } | Command::Destroy { args, .. } if args.json
+    );
     let result = rt.block_on(dispatch(&ctx, cli.command));
     match result {
         Ok(code) => code,
+        Err(diags) if json_ui => {
+            for d in diags.iter() {
+                println!("{}", machine::diagnostic(d));
+            }
+            1
+        }
         Err(diags) => {
             ui::print_diags(&diags, ctx.color);
             1

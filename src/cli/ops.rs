@@ -9,7 +9,7 @@ use terrane_engine::render::{apply_summary, render_plan, Style};
 use terrane_engine::{load_config, Applied, Locked, Plan, PlanOptions, Run, RunOptions, Workspace};
 
 use super::args::{LockArgs, PlanArgs};
-use super::{err, ui, vars, CmdResult, Ctx};
+use super::{err, machine, ui, vars, CmdResult, Ctx};
 
 /// Takes the workspace lock for `command` (printing the warning when a stale one is taken over).
 pub fn lock<'w>(
@@ -101,10 +101,13 @@ fn run<'l, 'w>(
 }
 
 fn print_plan(ctx: &Ctx, plan: &Plan, json: bool) {
+    if json {
+        println!("{}", machine::version());
+    }
     if !plan.warnings.is_empty() {
         if json {
             for w in &plan.warnings {
-                println!("{}", ui::diag_json(w));
+                println!("{}", machine::diagnostic(w));
             }
         } else {
             ui::print_diags(&Diagnostics(plan.warnings.clone()), ctx.color);
@@ -114,7 +117,11 @@ fn print_plan(ctx: &Ctx, plan: &Plan, json: bool) {
         for d in &plan.drift {
             println!(
                 "{}",
-                serde_json::json!({"type": "resource_drift", "address": d.addr.to_string(), "deleted": d.after.is_none()})
+                machine::drift(
+                    &d.addr,
+                    d.after.is_none(),
+                    serde_json::json!({"address": d.addr.to_string(), "deleted": d.after.is_none()})
+                )
             );
         }
         for c in plan
@@ -124,14 +131,46 @@ fn print_plan(ctx: &Ctx, plan: &Plan, json: bool) {
         {
             println!(
                 "{}",
-                serde_json::json!({"type": "planned_change", "address": c.addr.to_string(), "action": c.action.as_str(), "reason": c.reason, "requires_replace": c.requires_replace})
+                machine::planned_change(
+                    &c.addr,
+                    c.action,
+                    serde_json::json!({"address": c.addr.to_string(), "action": c.action.as_str(), "reason": c.reason, "requires_replace": c.requires_replace})
+                )
             );
         }
         let n = plan.counts();
+        // The operation is "plan" for the plan of a destroy too, as in Terraform.
         println!(
             "{}",
-            serde_json::json!({"type": "change_summary", "changes": {"add": n.add, "change": n.change, "remove": n.destroy, "operation": if plan.destroy { "destroy" } else { "plan" }}})
+            machine::change_summary(
+                "plan",
+                n.add,
+                n.change,
+                n.destroy,
+                plan.imports.len(),
+                serde_json::json!({})
+            )
         );
+        let outputs: serde_json::Map<String, serde_json::Value> = plan
+            .outputs
+            .iter()
+            .map(|o| {
+                let action = match (&o.before, &o.after) {
+                    (None, Some(_)) => "create",
+                    (Some(_), None) => "delete",
+                    (Some(b), Some(a)) if b == a => "noop",
+                    (Some(_), Some(_)) => "update",
+                    (None, None) => "noop",
+                };
+                (
+                    o.name.clone(),
+                    serde_json::json!({"sensitive": o.sensitive, "action": action}),
+                )
+            })
+            .collect();
+        if !outputs.is_empty() {
+            println!("{}", machine::outputs(outputs));
+        }
     } else {
         print!(
             "{}",
@@ -234,6 +273,9 @@ pub async fn apply(
         let locked = lock(ctx, &ws, command, &args.lock)?;
         let registry = super::plugins::registry(ctx, &config)?;
         let mut r = locked.saved(&plan, config, registry, args.parallelism)?;
+        if args.json {
+            println!("{}", machine::version());
+        }
         let code = run_apply(ctx, &mut r, &plan, args.json).await;
         leave(r, plan);
         return code;
@@ -257,6 +299,13 @@ pub async fn apply(
             .await?;
         if applied.outcome.diags.has_errors() {
             return Err(applied.outcome.diags);
+        }
+        if args.json {
+            let op = if destroy { "destroy" } else { "apply" };
+            println!(
+                "{}",
+                machine::change_summary(op, 0, 0, 0, 0, serde_json::json!({}))
+            );
         }
         leave(r, plan);
         return Ok(0);
@@ -325,12 +374,52 @@ async fn run_apply(ctx: &Ctx, r: &mut Run<'_, '_>, plan: &Plan, json: bool) -> C
     let result = result.as_str();
     if json {
         for d in out.diags.iter() {
-            println!("{}", ui::diag_json(d));
+            println!("{}", machine::diagnostic(d));
         }
-        println!(
-            "{}",
-            serde_json::json!({"type": "change_summary", "changes": {"add": out.added, "change": out.changed, "remove": out.destroyed, "failed": out.failed.len(), "skipped": out.skipped.len(), "operation": if plan.destroy { "destroy" } else { "apply" }}, "result": result})
+        let operation = if plan.destroy { "destroy" } else { "apply" };
+        let summary = machine::change_summary(
+            operation,
+            out.added,
+            out.changed,
+            out.destroyed,
+            plan.imports.len(),
+            serde_json::json!({"result": result}),
         );
+        // Terrane's counts of failed and not-started steps, beside Terraform's.
+        let mut summary: serde_json::Value = serde_json::from_str(&summary).expect("a JSON line");
+        summary["changes"]["failed"] = out.failed.len().into();
+        summary["changes"]["skipped"] = out.skipped.len().into();
+        if !out.ok() {
+            summary["@level"] = "error".into();
+            summary["@message"] = format!(
+                "{}! Resources: {} added, {} changed, {} destroyed; {} failed, {} not started.",
+                if out.interrupted {
+                    "Apply interrupted"
+                } else {
+                    "Apply failed"
+                },
+                out.added,
+                out.changed,
+                out.destroyed,
+                out.failed.len(),
+                out.skipped.len()
+            )
+            .into();
+        }
+        println!("{summary}");
+        if out.ok() && !plan.destroy && !outputs.is_empty() {
+            let outputs: serde_json::Map<String, serde_json::Value> = outputs
+                .iter()
+                .map(|o| {
+                    let mut v = serde_json::json!({"sensitive": o.sensitive, "type": terrane_core::Value::from_json(&o.value).type_json()});
+                    if !o.sensitive {
+                        v["value"] = o.value.clone();
+                    }
+                    (o.name.clone(), v)
+                })
+                .collect();
+            println!("{}", machine::outputs(outputs));
+        }
     } else {
         ui::print_diags(&out.diags, ctx.color);
     }

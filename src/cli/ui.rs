@@ -9,6 +9,8 @@ use terrane_core::{Diagnostic, Diagnostics, ProgressReport, Severity};
 use terrane_engine::events::{Event, EventSink};
 use terrane_engine::Action;
 
+use super::machine;
+
 pub fn print_diags(diags: &Diagnostics, color: bool) {
     let mut err = std::io::stderr().lock();
     for d in diags.iter() {
@@ -28,16 +30,9 @@ pub fn print_diags(diags: &Diagnostics, color: bool) {
 }
 
 pub fn diag_json(d: &Diagnostic) -> serde_json::Value {
-    let range = d.range.as_ref().map(|r| serde_json::json!({"filename": r.file.as_ref(), "start": {"line": r.line, "column": r.col}}));
     serde_json::json!({
         "type": "diagnostic",
-        "diagnostic": {
-            "severity": if d.is_error() { "error" } else { "warning" },
-            "summary": d.summary,
-            "detail": d.detail,
-            "address": d.address,
-            "range": range,
-        }
+        "diagnostic": super::machine::diagnostic_value(d),
     })
 }
 
@@ -166,9 +161,14 @@ impl Progress {
 impl EventSink for Progress {
     fn event(&self, e: &Event) {
         if self.json {
-            let j = match e {
-                Event::ApplyStart { addr, action } => {
-                    serde_json::json!({"type": "apply_start", "address": addr, "action": action.as_str()})
+            match e {
+                Event::ApplyStart { addr, action, id } => {
+                    self.emit(&machine::apply_start(
+                        addr,
+                        *action,
+                        id.as_deref(),
+                        serde_json::json!({"address": addr, "action": action.as_str()}),
+                    ));
                 }
                 Event::ApplyDone {
                     addr,
@@ -176,7 +176,7 @@ impl EventSink for Progress {
                     elapsed,
                     id,
                 } => {
-                    serde_json::json!({"type": "apply_complete", "address": addr, "action": action.as_str(), "elapsed_seconds": elapsed.as_secs_f64(), "id": id})
+                    self.emit(&machine::apply_complete(addr, *action, elapsed.as_secs_f64(), id.as_deref(), serde_json::json!({"address": addr, "action": action.as_str(), "elapsed_seconds": elapsed.as_secs_f64(), "id": id})));
                 }
                 Event::ApplyFailed {
                     addr,
@@ -184,14 +184,14 @@ impl EventSink for Progress {
                     elapsed,
                     error,
                 } => {
-                    serde_json::json!({"type": "apply_errored", "address": addr, "action": action.as_str(), "elapsed_seconds": elapsed.as_secs_f64(), "error": error})
+                    self.emit(&machine::apply_errored(addr, *action, elapsed.as_secs_f64(), serde_json::json!({"address": addr, "action": action.as_str(), "elapsed_seconds": elapsed.as_secs_f64(), "error": terrane_core::redact::mask(error)})));
                 }
                 Event::Skipped {
                     addr,
                     action,
                     reason,
                 } => {
-                    serde_json::json!({"type": "apply_skipped", "address": addr, "action": action.as_str(), "reason": reason})
+                    self.emit(&machine::line("warn", &format!("{addr}: Skipped ({reason})"), "apply_skipped", serde_json::json!({"hook": {"resource": machine::resource(addr), "action": machine::action(*action)}, "address": addr, "action": action.as_str(), "reason": reason})));
                 }
                 Event::Progress {
                     addr,
@@ -203,23 +203,25 @@ impl EventSink for Progress {
                             last_status,
                         },
                 } => {
-                    serde_json::json!({"type": "waiting", "address": addr, "check": check, "attempt": attempt, "elapsed_seconds": elapsed.as_secs_f64(), "last_status": last_status})
+                    let last = terrane_core::redact::mask(last_status);
+                    self.emit(&machine::line("info", &format!("{addr}: Waiting (attempt {attempt}, {}s)", elapsed.as_secs()), "waiting", serde_json::json!({"hook": {"resource": machine::resource(addr)}, "address": addr, "check": check, "attempt": attempt, "elapsed_seconds": elapsed.as_secs_f64(), "last_status": last})));
                 }
                 Event::Progress {
                     addr,
                     report: ProgressReport::Output { stream, line },
                 } => {
-                    serde_json::json!({"type": "provisioner_output", "address": addr, "stream": stream, "line": line})
+                    // Terraform's provision_output hook, under Terrane's earlier name.
+                    let line = terrane_core::redact::mask(line);
+                    self.emit(&machine::line("info", &format!("{addr}: (local-exec): {line}"), "provisioner_output", serde_json::json!({"hook": {"resource": machine::resource(addr), "provisioner": "local-exec", "output": line}, "address": addr, "stream": stream, "line": line})));
                 }
                 Event::Interrupted { in_flight } => {
-                    serde_json::json!({"type": "interrupted", "in_flight": in_flight})
+                    self.emit(&machine::line("warn", &format!("Interrupt received: waiting for {in_flight} in-flight operation(s) to finish"), "interrupted", serde_json::json!({"in_flight": in_flight})));
                 }
-            };
-            self.emit(&j.to_string());
+            }
             return;
         }
         let line = match e {
-            Event::ApplyStart { addr, action } => {
+            Event::ApplyStart { addr, action, .. } => {
                 self.in_flight.lock().expect("progress lock").insert(addr.clone(), (Instant::now(), *action));
                 format!("{addr}: {}", verbs(*action).0)
             }

@@ -53,9 +53,19 @@ impl Job {
         } else {
             self.action
         };
+        let id = match shown {
+            Action::Update | Action::Delete => self
+                .prior
+                .as_ref()
+                .and_then(|p| p.get("id"))
+                .and_then(|v| v.as_str())
+                .map(String::from),
+            _ => None,
+        };
         self.sink.event(&Event::ApplyStart {
             addr: self.addr.to_string(),
             action: shown,
+            id,
         });
         let ty = self.addr.resource.ty.clone();
         // Sensitive values in the configuration are masked by whoever writes the log.
