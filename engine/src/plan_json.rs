@@ -195,24 +195,41 @@ pub fn plan_to_terraform_json(
             .into();
     }
     if !prior.is_empty() || !prior_outputs.is_empty() {
-        j["prior_state"] = json!({
-            "format_version": "1.0",
-            "terraform_version": TERRAFORM_LANGUAGE_VERSION,
-            "values": {
-                "outputs": prior_outputs
-                    .iter()
-                    .map(|(n, v, s)| {
-                        let value = if *s { json!(MASK) } else { known(v) };
-                        (n.clone(), json!({"sensitive": s, "value": value}))
-                    })
-                    .collect::<Map<_, _>>(),
-                "root_module": module_values(
-                    prior.iter().map(|si| (&si.addr, si.provider.as_str(), &si.value, &si.sensitive)),
-                ),
-            },
-        });
+        j["prior_state"] = state_to_terraform_json(prior, prior_outputs);
     }
     j
+}
+
+/// A state in Terraform's JSON output format (`terraform show -json` without a plan file,
+/// and a plan's `prior_state`): `format_version`, `terraform_version`, `values.outputs`,
+/// `values.root_module` with `resources` and nested `child_modules`.
+pub fn state_to_terraform_json(
+    instances: &[StateInstance],
+    outputs: &[(String, Value, bool)],
+) -> J {
+    let mut values = json!({
+        "root_module": module_values(
+            instances.iter().map(|si| (&si.addr, si.provider.as_str(), &si.value, &si.sensitive)),
+        ),
+    });
+    if !outputs.is_empty() {
+        values["outputs"] = outputs
+            .iter()
+            .map(|(n, v, s)| {
+                let value = if *s { json!(MASK) } else { known(v) };
+                (
+                    n.clone(),
+                    json!({"sensitive": s, "value": value, "type": v.type_json()}),
+                )
+            })
+            .collect::<Map<_, _>>()
+            .into();
+    }
+    json!({
+        "format_version": "1.0",
+        "terraform_version": TERRAFORM_LANGUAGE_VERSION,
+        "values": values,
+    })
 }
 
 /// One entry of `resource_changes`.

@@ -255,10 +255,23 @@ pub fn show(ctx: &Ctx, plan_file: Option<&str>, json: bool) -> CmdResult {
                 serde_json::json!({"address": s.addr.to_string(), "provider": s.provider, "tainted": s.tainted, "values": attrs, "depends_on": s.deps})
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::json!({"format_version": 1, "workspace": ctx.workspace, "resources": v})
-        );
+        // Terraform's state format (`values`), with Terrane's flat list of instances beside it.
+        let ws = ctx.open_workspace()?;
+        let outputs: Vec<(String, terrane_core::Value, bool)> = ws
+            .outputs()?
+            .into_iter()
+            .map(|o| {
+                (
+                    o.name,
+                    terrane_core::Value::from_json(&o.value),
+                    o.sensitive,
+                )
+            })
+            .collect();
+        let mut j = terrane_engine::plan_json::state_to_terraform_json(&insts, &outputs);
+        j["workspace"] = ctx.workspace.clone().into();
+        j["resources"] = v.into();
+        println!("{}", terrane_core::redact::mask(&j.to_string()));
         return Ok(0);
     }
     if insts.is_empty() {
