@@ -474,6 +474,103 @@ import {{
 }
 
 #[test]
+fn import_blocks_with_for_each_adopt_one_object_per_key() {
+    let made = r#"
+provider "test" {
+  store = "@DIR@/cloud"
+}
+resource "test_instance" "x" {
+  for_each = toset(["a", "b"])
+  name     = "legacy-${each.key}"
+}
+resource "test_instance" "y" {
+  name = "legacy-y"
+}
+"#;
+    let f = Fixture::new(made);
+    // Objects made outside this configuration (another workspace).
+    f.ok(&["workspace", "new", "other"], 0);
+    f.ok(&["apply", "-auto-approve"], 0);
+    let ids: std::collections::BTreeMap<String, String> = f.state_json()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["address"].as_str().unwrap().to_string(),
+                r["values"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let (a, b, y) = (
+        &ids["test_instance.x[\"a\"]"],
+        &ids["test_instance.x[\"b\"]"],
+        &ids["test_instance.y"],
+    );
+    f.ok(&["workspace", "select", "default"], 0);
+    // The keys and ids come from a variable; the single block's id from a local.
+    f.write(
+        "main.tf",
+        &format!(
+            r#"{made}
+variable "ids" {{
+  type    = map(string)
+  default = {{ a = "{a}", b = "{b}" }}
+}}
+locals {{
+  y_id = "{y}"
+}}
+import {{
+  for_each = var.ids
+  to       = test_instance.x[each.key]
+  id       = each.value
+}}
+import {{
+  to = test_instance.y
+  id = local.y_id
+}}
+"#
+        ),
+    );
+    let p = f.ok(&["plan", "-out", "import.plan"], 0);
+    for line in [
+        format!("# test_instance.x[\"a\"] will be imported (id \"{a}\")"),
+        format!("# test_instance.x[\"b\"] will be imported (id \"{b}\")"),
+        format!("# test_instance.y will be imported (id \"{y}\")"),
+        "Plan: 3 to import, 0 to add, 0 to change, 0 to destroy.".to_string(),
+    ] {
+        assert!(p.stdout.contains(&line), "{line:?} in:\n{}", p.stdout);
+    }
+    f.ok(&["apply", "import.plan"], 0);
+    let adopted: std::collections::BTreeMap<String, String> = f.state_json()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["address"].as_str().unwrap().to_string(),
+                r["values"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(adopted, ids, "the same objects at the same addresses");
+    f.ok(&["plan", "-detailed-exitcode"], 0);
+    // With for_each, `to` needs the key of each instance.
+    f.write(
+        "main.tf",
+        &format!(
+            "{made}\nimport {{\n  for_each = toset([\"a\"])\n  to       = test_instance.x\n  id       = each.key\n}}\n"
+        ),
+    );
+    let r = f.ok(&["validate"], 1);
+    assert!(
+        r.stderr.contains("Invalid import address") && r.stderr.contains("main.tf:15"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn refresh_false_skips_reading_real_infrastructure() {
     let f = Fixture::new(BASE);
     f.ok(&["apply", "-auto-approve"], 0);

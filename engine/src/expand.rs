@@ -12,9 +12,9 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use terrane_core::{Diagnostic, Diagnostics, ModulePath, Value};
+use terrane_core::{Diagnostic, Diagnostics, InstanceKey, ModulePath, Value};
 
-use crate::config::{Config, ModuleCall, ModuleConfig};
+use crate::config::{Config, ImportBlock, ImportExpr, ModuleCall, ModuleConfig};
 use crate::eval::{describe_target, EvalCtx, Resolved, Scope, Sens};
 use crate::refs::RefTarget;
 use crate::session::instance_bindings;
@@ -65,6 +65,114 @@ pub fn expand_modules(
     } else {
         Ok(ex.out)
     }
+}
+
+/// The `import` blocks of the root module whose keys or ids are expressions, evaluated with
+/// the root's variables and locals (and `each` for `for_each`) into one block per object.
+/// In validation, where variables may be unknown, blocks that depend on them are left out.
+pub fn expand_imports(
+    config: &Config,
+    env: &ExpandInputs<'_>,
+) -> Result<Vec<ImportBlock>, Diagnostics> {
+    let mut ex = Expander {
+        env,
+        root_dir: &config.root.dir,
+        modules: HashMap::new(),
+        out: ModuleInstances::default(),
+        diags: Diagnostics::new(),
+        depth: Cell::new(0),
+    };
+    ex.modules.insert(ModulePath::root(), &config.root);
+    let scope = StaticScope {
+        ex: &ex,
+        path: ModulePath::root(),
+        module: &config.root,
+    };
+    let mut out = Vec::new();
+    let mut diags = Diagnostics::new();
+    for b in &config.root.import_exprs {
+        if let Err(d) = import_instances(&scope, b, env.validate_only, &mut out) {
+            diags.push(d);
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(out)
+    }
+}
+
+fn import_instances(
+    scope: &StaticScope<'_, '_>,
+    b: &ImportExpr,
+    validate_only: bool,
+    out: &mut Vec<ImportBlock>,
+) -> Result<(), Diagnostic> {
+    let expansion = match &b.for_each {
+        Some(fe) => {
+            let mut ctx = EvalCtx::at_expr(scope, fe);
+            let v = ctx.eval(&fe.expr)?;
+            if v.contains_unknown() && validate_only {
+                return Ok(());
+            }
+            Expansion::of_for_each(v, ctx.sensitive, fe, validate_only)?
+        }
+        None => Expansion::Single,
+    };
+    for each in expansion.keys() {
+        let bindings = match &b.for_each {
+            Some(_) => instance_bindings(&each, Some(&expansion)),
+            None => Vec::new(),
+        };
+        let eval = |e: &crate::config::Expr| -> Result<Value, Diagnostic> {
+            let mut ctx = EvalCtx::at_expr(scope, e);
+            for (n, v) in &bindings {
+                ctx.bind(n, v.clone());
+            }
+            ctx.eval(&e.expr)
+        };
+        let key = match &b.key {
+            None => InstanceKey::None,
+            Some(k) => match eval(k)? {
+                Value::String(s) => InstanceKey::Str(s),
+                Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => InstanceKey::Int(n as i64),
+                Value::Unknown if validate_only => continue,
+                other => {
+                    return Err(Diagnostic::error(
+                        "Invalid import address",
+                        format!("The key of an imported instance is a string or a whole number, got {other}."),
+                    )
+                    .with_range(k.range()))
+                }
+            },
+        };
+        let id = match eval(&b.id)? {
+            Value::String(s) if !s.is_empty() => s,
+            Value::Unknown if validate_only => continue,
+            other => {
+                return Err(Diagnostic::error(
+                    "Invalid import id",
+                    format!("The id of an import block is the object's ID as a non-empty string, got {other}."),
+                )
+                .with_range(b.id.range()))
+            }
+        };
+        let to = b.resource.instance(key);
+        if out.iter().any(|o: &ImportBlock| o.to == to) {
+            return Err(Diagnostic::error(
+                "Duplicate import configuration",
+                format!("Two import blocks, or two instances of one, import into {to}."),
+            )
+            .with_range(Some(b.range.clone())));
+        }
+        out.push(ImportBlock {
+            to,
+            id,
+            provider: b.provider.clone(),
+            range: b.range.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// How deep locals and variables may refer to each other while one argument is evaluated

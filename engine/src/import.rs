@@ -68,7 +68,7 @@ impl Session {
     pub(crate) async fn plan_import_blocks(&mut self) -> Result<Vec<Import>, Diagnostics> {
         let mut out = Vec::new();
         let mut diags = Diagnostics::new();
-        for b in self.config.root.imports.clone() {
+        for b in self.imports.clone() {
             if self.state.contains_key(&b.to) {
                 continue;
             }

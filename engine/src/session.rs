@@ -140,6 +140,8 @@ pub struct Session {
     pub(crate) opts: SessionOptions,
     pub(crate) state: BTreeMap<InstanceAddr, StateInstance>,
     pub(crate) root_dir: PathBuf,
+    /// The root module's `import` blocks, one per object (`for_each` ones expanded).
+    pub(crate) imports: Vec<crate::config::ImportBlock>,
     configured: bool,
 }
 
@@ -150,14 +152,14 @@ impl Session {
         registry: ProviderRegistry,
         opts: SessionOptions,
     ) -> Result<Session, Diagnostics> {
-        let instances = crate::expand::expand_modules(
-            &config,
-            &crate::expand::ExpandInputs {
-                inputs: &opts.inputs,
-                workspace: &opts.workspace,
-                validate_only: opts.validate_only,
-            },
-        )?;
+        let env = crate::expand::ExpandInputs {
+            inputs: &opts.inputs,
+            workspace: &opts.workspace,
+            validate_only: opts.validate_only,
+        };
+        let instances = crate::expand::expand_modules(&config, &env)?;
+        let mut imports = config.root.imports.clone();
+        imports.extend(crate::expand::expand_imports(&config, &env)?);
         let graph = graph::build(&config, instances)?;
         let mut diags = Diagnostics::new();
         let mut providers = HashMap::new();
@@ -185,6 +187,7 @@ impl Session {
             providers,
             opts,
             state: BTreeMap::new(),
+            imports,
             configured: false,
         };
         if diags.has_errors() {

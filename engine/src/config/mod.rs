@@ -108,8 +108,11 @@ pub struct ModuleConfig {
     pub moved: Vec<Moved>,
     /// `removed` blocks.
     pub removed: Vec<Removed>,
-    /// `import` blocks (the root module only), in the order written.
+    /// `import` blocks (the root module only), in the order written; the ones with
+    /// `for_each` or an `id` computed from variables and locals are in `import_exprs` until the
+    /// session evaluates them (`crate::expand::expand_imports`) and adds them here.
     pub imports: Vec<ImportBlock>,
+    pub import_exprs: Vec<ImportExpr>,
     /// `check` blocks by name (their scoped data sources are among `resources`).
     pub checks: BTreeMap<String, Check>,
     /// The (type, name) of the data sources declared inside `check` blocks: one that cannot
@@ -209,6 +212,20 @@ pub struct ImportBlock {
     pub to: InstanceAddr,
     pub id: String,
     /// `provider = aws.west`, as a configuration key: it must be the resource's.
+    pub provider: Option<String>,
+    pub range: SourceRange,
+}
+
+/// An `import` block whose instance key or id are expressions of variables, locals and (with
+/// `for_each`) `each`: `import { for_each = var.buckets  to = aws_s3_bucket.b[each.key]
+/// id = each.value }`.
+#[derive(Debug, Clone)]
+pub struct ImportExpr {
+    pub for_each: Option<Expr>,
+    pub resource: terrane_core::ResourceAddr,
+    /// The index in `to` (`[each.key]`); `None` for a resource without one.
+    pub key: Option<Expr>,
+    pub id: Expr,
     pub provider: Option<String>,
     pub range: SourceRange,
 }

@@ -10,9 +10,44 @@ use hcl_edit::structure::{Attribute, Block, Structure};
 use hcl_edit::Span;
 use terrane_core::{Diagnostic, InstanceAddr, InstanceKey, Mode, ModulePath, Value};
 
-use super::super::{ImportBlock, ModuleConfig, MoveAddr, Moved, Removed};
+use super::super::{Expr, ImportBlock, ImportExpr, ModuleConfig, MoveAddr, Moved, Removed};
 use super::{block_header_range, Loader};
+use crate::eval::eval_static_at;
 use crate::source::SourceFile;
+
+/// Whether an address's index is an expression rather than a literal key.
+fn index_refers(e: &Expression) -> bool {
+    indexed_resource(e)
+        .is_some_and(|(_, k)| !matches!(k, Expression::String(_) | Expression::Number(_)))
+}
+
+/// `TYPE.NAME[EXPR]` as its resource (in the root module) and the index expression.
+fn indexed_resource(e: &Expression) -> Option<(terrane_core::ResourceAddr, &Expression)> {
+    use hcl_edit::expr::TraversalOperator as Op;
+    let Expression::Traversal(t) = e else {
+        return None;
+    };
+    let Expression::Variable(ty) = &t.expr else {
+        return None;
+    };
+    let ops: Vec<&Op> = t.operators.iter().map(|o| o.value()).collect();
+    match ops.as_slice() {
+        [Op::GetAttr(name), Op::Index(k)]
+            if ty.value().as_str() != "module" && ty.value().as_str() != "data" =>
+        {
+            Some((
+                terrane_core::ResourceAddr::new(
+                    ModulePath::root(),
+                    Mode::Managed,
+                    ty.value().as_str(),
+                    name.value().as_str(),
+                ),
+                k,
+            ))
+        }
+        _ => None,
+    }
+}
 
 impl Loader {
     pub(super) fn moved(&mut self, m: &mut ModuleConfig, file: &Arc<SourceFile>, b: Block) {
@@ -150,7 +185,9 @@ impl Loader {
         });
     }
 
-    /// `import { to = ADDRESS  id = "..." }` (in the root module: `depth` 0).
+    /// `import { to = ADDRESS  id = "..." }` (in the root module: `depth` 0), with
+    /// `for_each` and an `id` computed from variables and locals too (then kept as
+    /// expressions for the session to evaluate).
     pub(super) fn import_block(
         &mut self,
         m: &mut ModuleConfig,
@@ -166,53 +203,28 @@ impl Loader {
             );
             return;
         }
-        let (mut to, mut id, mut provider) = (None, None, None);
-        let mut bad = false;
+        let (mut to, mut id, mut for_each, mut provider) = (None, None, None, None);
         for s in b.body.iter() {
             match s {
                 Structure::Attribute(a) => match a.key.value().as_str() {
-                    "to" => {
-                        to = match self.move_addr(file, a) {
-                            Some(MoveAddr::Resource(r)) => Some(r.instance(InstanceKey::None)),
-                            Some(MoveAddr::Instance(i)) => Some(i),
-                            Some(MoveAddr::Module(p)) => {
-                                self.err(file, a.value.span(), "Invalid import address", format!("{p} is a module: an import block imports one resource instance."));
-                                None
-                            }
-                            None => None,
-                        };
-                        bad |= to.is_none();
-                    }
-                    "id" => match self.static_value(file, a) {
-                        Some(Value::String(s)) if !s.is_empty() => id = Some(s),
-                        Some(_) => {
-                            self.err(file, a.value.span(), "Invalid import id", "The id of an import block is the object's ID as a non-empty string.".into());
-                            bad = true;
-                        }
-                        None => bad = true,
-                    },
+                    "to" => to = Some(a.clone()),
+                    "id" => id = Some(a.clone()),
+                    "for_each" => for_each = Some(Expr::at(file, &a.value, self.off)),
                     "provider" => provider = self.provider_config_key(file, a.value.span()),
-                    "for_each" => {
-                        self.err(file, a.key.span(), "Argument not supported yet", "for_each in an import block is not supported yet: write one import block per object.".into());
-                        bad = true;
-                    }
                     other => self.err(
                         file,
                         a.key.span(),
                         "Unsupported argument",
-                        format!("An argument named {other:?} is not expected in an import block: it takes to and id."),
+                        format!("An argument named {other:?} is not expected in an import block: it takes to, id, for_each and provider."),
                     ),
                 },
                 Structure::Block(ib) => self.err(
                     file,
                     ib.ident.span(),
                     "Unsupported block type",
-                    "An import block takes only the arguments to and id.".into(),
+                    "An import block takes only the arguments to, id, for_each and provider.".into(),
                 ),
             }
-        }
-        if bad {
-            return;
         }
         let (Some(to), Some(id)) = (to, id) else {
             self.diags.push(
@@ -224,9 +236,67 @@ impl Loader {
             );
             return;
         };
-        m.imports.push(ImportBlock {
-            to,
-            id,
+        // A literal address and id: resolved now.
+        let literal_id = eval_static_at(&id.value, file, self.off).ok();
+        if for_each.is_none() && !index_refers(&to.value) {
+            let to = match self.move_addr(file, &to) {
+                Some(MoveAddr::Resource(r)) => r.instance(InstanceKey::None),
+                Some(MoveAddr::Instance(i)) => i,
+                Some(MoveAddr::Module(p)) => {
+                    self.err(
+                        file,
+                        to.value.span(),
+                        "Invalid import address",
+                        format!("{p} is a module: an import block imports one resource instance."),
+                    );
+                    return;
+                }
+                None => return,
+            };
+            match literal_id {
+                Some(Value::String(s)) if !s.is_empty() => {
+                    m.imports.push(ImportBlock {
+                        to,
+                        id: s,
+                        provider,
+                        range,
+                    });
+                    return;
+                }
+                Some(_) => {
+                    self.err(
+                        file,
+                        id.value.span(),
+                        "Invalid import id",
+                        "The id of an import block is the object's ID as a non-empty string."
+                            .into(),
+                    );
+                    return;
+                }
+                None => {
+                    // Computed from variables or locals: evaluated with them.
+                    m.import_exprs.push(ImportExpr {
+                        for_each: None,
+                        resource: to.resource.clone(),
+                        key: None,
+                        id: Expr::at(file, &id.value, self.off),
+                        provider: provider.map(|p| p.to_string()),
+                        range,
+                    });
+                    return;
+                }
+            }
+        }
+        // `to` with an index computed from `each` (or variables): `TYPE.NAME[EXPR]`.
+        let Some((resource, key)) = indexed_resource(&to.value) else {
+            self.err(file, to.value.span(), "Invalid import address", "With for_each, `to` is a resource instance whose key comes from each: TYPE.NAME[each.key].".into());
+            return;
+        };
+        m.import_exprs.push(ImportExpr {
+            for_each,
+            resource,
+            key: Some(Expr::at(file, key, self.off)),
+            id: Expr::at(file, &id.value, self.off),
             provider,
             range,
         });
