@@ -142,6 +142,10 @@ pub struct Session {
     pub(crate) root_dir: PathBuf,
     /// The root module's `import` blocks, one per object (`for_each` ones expanded).
     pub(crate) imports: Vec<crate::config::ImportBlock>,
+    /// Keep the values a plan evaluated, for [`Session::eval_text`] (the console); off
+    /// otherwise, so that a plan's memory goes when it ends.
+    pub(crate) keep_values: bool,
+    pub(crate) kept_values: Option<Values>,
     configured: bool,
 }
 
@@ -188,6 +192,8 @@ impl Session {
             opts,
             state: BTreeMap::new(),
             imports,
+            keep_values: false,
+            kept_values: None,
             configured: false,
         };
         if diags.has_errors() {
@@ -414,6 +420,37 @@ impl Session {
             workspace: &self.opts.workspace,
             root_dir: &self.root_dir,
         }
+    }
+
+    /// Evaluates `text`, one expression, in the root module with the values of the last plan
+    /// (made after [`Session::keep_values`]): what `terrane console` prints. The flag says
+    /// whether the value is sensitive.
+    pub fn eval_text(&self, text: &str) -> Result<(Value, bool), Diagnostics> {
+        let file = crate::source::SourceFile::new("<console-input>", text.to_string());
+        let expr = hcl_edit::parser::parse_expr(text).map_err(|e| {
+            let loc = e.location();
+            Diagnostics::from(
+                Diagnostic::error("Invalid expression", e.message().to_string())
+                    .with_range(Some(file.range_at(loc.line(), loc.column()))),
+            )
+        })?;
+        let Some(values) = &self.kept_values else {
+            return Err(Diagnostic::error(
+                "Nothing evaluated yet",
+                "Expressions are evaluated with the values of a plan made with keep_values.",
+            )
+            .into());
+        };
+        let root = ModulePath::root();
+        let scope = self.scope(values, &root);
+        let mut ctx = crate::eval::EvalCtx::new(&scope, &file);
+        let v = ctx.eval(&expr).map_err(Diagnostics::from)?;
+        Ok((v, ctx.sensitive))
+    }
+
+    /// Makes the next plan keep its values for [`Session::eval_text`].
+    pub fn keep_values(&mut self) {
+        self.keep_values = true;
     }
 
     /// Evaluates a variable, local or output node into `values`.

@@ -649,6 +649,21 @@ impl Run<'_, '_> {
         self.session.plan(Some(&*self.locked.ws.store), opts).await
     }
 
+    /// Plans without refreshing and keeps the values, then evaluates each expression of
+    /// `exprs` with them (`terrane console`): a value and whether it is sensitive, or the
+    /// errors, per expression.
+    pub async fn console(
+        &mut self,
+        opts: &PlanOptions,
+    ) -> Result<impl Fn(&str) -> Result<(Value, bool), Diagnostics> + '_, Diagnostics> {
+        self.session.keep_values();
+        self.session
+            .plan(Some(&*self.locked.ws.store), opts)
+            .await?;
+        let session = &self.session;
+        Ok(move |text: &str| session.eval_text(text))
+    }
+
     /// Applies `plan` and records the run in history. Events go to `sink` (a plan with no
     /// changes still records refreshed values and outputs, and reports nothing). `cancel`:
     /// see [`crate::events::CANCEL_GRACEFUL`] and [`crate::events::CANCEL_HARD`].

@@ -181,6 +181,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Evaluate expressions read from standard input, one per line, with the configuration and
+    /// the state (a plan without refresh): variables, locals, resources, data sources, outputs
+    /// and functions.
+    Console {
+        #[command(flatten)]
+        args: PlanArgs,
+    },
     /// Show what would change.
     Plan {
         #[command(flatten)]

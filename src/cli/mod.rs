@@ -167,6 +167,7 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
     match cmd {
         Command::Init(a) => inspect::init(ctx, &a).await,
         Command::Validate { json } => inspect::validate(ctx, json).await,
+        Command::Console { args } => ops::console(ctx, &args).await,
         Command::Plan {
             args,
             out,

@@ -179,6 +179,62 @@ fn print_plan(ctx: &Ctx, plan: &Plan, json: bool) {
     }
 }
 
+/// `terrane console`: each line of standard input evaluated and printed as Terraform's console
+/// prints it; the first error ends it with exit code 1 when the input is not a terminal.
+pub async fn console(ctx: &Ctx, args: &PlanArgs) -> CmdResult {
+    use std::io::{BufRead, IsTerminal};
+    let config = load(ctx)?;
+    let (inputs, warnings) = vars::collect(&config, &args.vars, args.input)?;
+    if !warnings.is_empty() {
+        ui::print_diags(&Diagnostics(warnings), ctx.color);
+    }
+    let ws = ctx.open_workspace()?;
+    let locked = lock(ctx, &ws, "terrane console", &args.lock)?;
+    let mut r = run(ctx, &locked, config, inputs, args.parallelism)?;
+    let mut opts = options(args, false)?;
+    opts.refresh = false;
+    let eval = r.console(&opts).await?;
+    let interactive = std::io::stdin().is_terminal();
+    let mut failed = false;
+    let stdin = std::io::stdin();
+    loop {
+        if interactive {
+            print!("> ");
+            let _ = std::io::stdout().flush();
+        }
+        let mut line = String::new();
+        match stdin.lock().read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if text == "exit" {
+            break;
+        }
+        match eval(text) {
+            Ok((v, sensitive)) => {
+                let shown = if sensitive {
+                    "(sensitive value)".to_string()
+                } else {
+                    terrane_engine::render::console_value(&v)
+                };
+                println!("{}", terrane_core::redact::mask(&shown));
+            }
+            Err(d) => {
+                ui::print_diags(&d, ctx.color);
+                failed = true;
+                if !interactive {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(i32::from(failed))
+}
+
 pub async fn plan(
     ctx: &Ctx,
     args: &PlanArgs,

@@ -179,6 +179,9 @@ impl Session {
         if let Some(store) = store {
             plan.outputs = self.output_changes(store, &values)?;
         }
+        if self.keep_values {
+            self.kept_values = Some(values);
+        }
         Ok(plan)
     }
 

@@ -666,7 +666,8 @@ impl Visitor for PlanWalk<'_> {
             Some(open) => self.complete_resource(id, open),
             None => true,
         };
-        if ok {
+        // The console keeps every value; a plan otherwise lets go of one nobody reads.
+        if ok && !self.session.keep_values {
             self.readers
                 .release(&self.session.graph, id, &mut self.values);
         }

@@ -8,7 +8,10 @@ use terrane_core::{Value, ValueMap};
 
 use crate::plan::{Action, OutputChange, Plan, ResourceChange};
 
+mod console;
 mod nested;
+
+pub use console::console_value;
 use nested::Mark;
 
 #[derive(Debug, Clone, Copy, Default)]
