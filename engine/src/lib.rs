@@ -22,6 +22,7 @@ pub mod refs;
 pub mod render;
 pub mod session;
 pub mod source;
+pub mod testfile;
 pub mod tfstate;
 pub mod values;
 pub mod walk;

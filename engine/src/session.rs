@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use terrane_core::{
     Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, ModulePath, Provider,
-    ProviderRegistry, ResourceSchema, Value,
+    ProviderRegistry, ResourceSchema, Value, ValueMap,
 };
 use terrane_state::{ResourceRecord, StateStore};
 
 use crate::config::{Config, ParsedBlock, ResourceConfig};
 use crate::eval::{eval_body, EvalCtx};
-use crate::graph::{self, Graph, NodeId, NodeKind};
+use crate::graph::{self, Graph, NodeId, NodeKey, NodeKind};
 use crate::values::{Expansion, ModuleScope, Values};
 
 /// One resource instance as the engine sees it in state.
@@ -444,6 +444,24 @@ impl Session {
         let root = ModulePath::root();
         let scope = self.scope(values, &root);
         let mut ctx = crate::eval::EvalCtx::new(&scope, &file);
+        // `output.NAME`, as test assertions read the root module's outputs (sensitive ones
+        // are left out: a binding cannot carry their sensitivity).
+        let outputs: ValueMap = self
+            .config
+            .root
+            .outputs
+            .keys()
+            .filter_map(|name| {
+                let id = self
+                    .graph
+                    .id(&NodeKey::Output(root.clone(), name.clone()))?;
+                match values.named.get(&id) {
+                    Some((v, false)) => Some((name.clone(), v.clone())),
+                    _ => None,
+                }
+            })
+            .collect();
+        ctx.bind("output", Value::Map(outputs));
         let v = ctx.eval(&expr).map_err(Diagnostics::from)?;
         Ok((v, ctx.sensitive))
     }

@@ -188,6 +188,18 @@ pub enum Command {
         #[command(flatten)]
         args: PlanArgs,
     },
+    /// Run the module's tests: the `run` blocks of its `.tftest.hcl` files (beside it and in
+    /// `tests/`), each file against a temporary state that is destroyed at its end.
+    Test {
+        /// Only these test files (paths relative to the module).
+        #[arg(long = "filter", value_name = "FILE")]
+        filter: Vec<String>,
+        #[command(flatten)]
+        vars: VarArgs,
+        /// Where test files are besides the module's own directory.
+        #[arg(long, default_value = "tests")]
+        test_directory: String,
+    },
     /// Show what would change.
     Plan {
         #[command(flatten)]

@@ -10,6 +10,7 @@ mod machine;
 mod nuke;
 mod ops;
 mod plugins;
+mod test;
 mod ui;
 mod vars;
 
@@ -168,6 +169,11 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::Init(a) => inspect::init(ctx, &a).await,
         Command::Validate { json } => inspect::validate(ctx, json).await,
         Command::Console { args } => ops::console(ctx, &args).await,
+        Command::Test {
+            filter,
+            vars,
+            test_directory,
+        } => test::test(ctx, &filter, &vars, &test_directory).await,
         Command::Plan {
             args,
             out,

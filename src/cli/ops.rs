@@ -82,7 +82,7 @@ fn options(args: &PlanArgs, destroy: bool) -> Result<PlanOptions, Diagnostics> {
     })
 }
 
-fn run<'l, 'w>(
+pub fn run<'l, 'w>(
     ctx: &Ctx,
     locked: &'l Locked<'w>,
     config: Config,

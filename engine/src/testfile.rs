@@ -1,0 +1,145 @@
+//! `.tftest.hcl` files, as `terrane test` runs them: file-level `variables`, and `run` blocks
+//! with `command` (`apply`, the default, or `plan`), `variables` and `assert` blocks. Other
+//! arguments and blocks of Terraform's test language are refused as not supported yet, at
+//! their line.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hcl_edit::structure::{Block, Body, Structure};
+use hcl_edit::Span;
+use terrane_core::{Diagnostic, Diagnostics, Value};
+
+use crate::eval::eval_static;
+use crate::source::SourceFile;
+
+/// One `assert`: the text of its condition and message, and where the condition is.
+pub struct Assert {
+    pub condition: String,
+    pub message: String,
+    pub span: std::ops::Range<usize>,
+}
+
+pub struct RunBlock {
+    pub name: String,
+    pub apply: bool,
+    pub variables: BTreeMap<String, Value>,
+    pub asserts: Vec<Assert>,
+}
+
+/// The run blocks of a test file, in order (each with the file's variables under its own).
+pub fn parse(file: &Arc<SourceFile>) -> Result<Vec<RunBlock>, Diagnostics> {
+    let body: Body = hcl_edit::parser::parse_body(&file.text).map_err(|e| {
+        let loc = e.location();
+        Diagnostics::from(
+            Diagnostic::error("Invalid test file", e.message().to_string())
+                .with_range(Some(file.range_at(loc.line(), loc.column()))),
+        )
+    })?;
+    let mut diags = Diagnostics::new();
+    let mut file_vars = BTreeMap::new();
+    let mut runs = Vec::new();
+    let at = |span: Option<std::ops::Range<usize>>| span.map(|s| file.range(s));
+    for s in body.iter() {
+        let Structure::Block(b) = s else {
+            diags.push(
+                Diagnostic::error(
+                    "Unsupported argument",
+                    "A test file holds variables and run blocks.",
+                )
+                .with_range(at(s.span())),
+            );
+            continue;
+        };
+        match b.ident.value().as_str() {
+            "variables" => file_vars.extend(variables(file, b, &mut diags)),
+            "run" => {
+                let name = b
+                    .labels
+                    .first()
+                    .map(|l| l.as_str().to_string())
+                    .unwrap_or_default();
+                let mut run = RunBlock {
+                    name,
+                    apply: true,
+                    variables: file_vars.clone(),
+                    asserts: Vec::new(),
+                };
+                for s in b.body.iter() {
+                    match s {
+                        Structure::Attribute(a) => match a.key.value().as_str() {
+                            "command" => {
+                                let text = a.value.span().and_then(|sp| file.text.get(sp)).unwrap_or_default().trim();
+                                match text {
+                                    "apply" => run.apply = true,
+                                    "plan" => run.apply = false,
+                                    _ => diags.push(Diagnostic::error("Invalid command", "command is plan or apply.").with_range(at(a.value.span()))),
+                                }
+                            }
+                            other => diags.push(
+                                Diagnostic::error("Argument not supported yet", format!("{other:?} in a run block is not supported yet: Terrane's test runs take command, variables and assert."))
+                                    .with_range(at(a.key.span())),
+                            ),
+                        },
+                        Structure::Block(ib) => match ib.ident.value().as_str() {
+                            "variables" => run.variables.extend(variables(file, ib, &mut diags)),
+                            "assert" => {
+                                let mut condition = None;
+                                let mut message = String::from("Assertion failed");
+                                for s in ib.body.iter() {
+                                    if let Structure::Attribute(a) = s {
+                                        let span = a.value.span().unwrap_or(0..0);
+                                        let text = file.text.get(span.clone()).unwrap_or_default().to_string();
+                                        match a.key.value().as_str() {
+                                            "condition" => condition = Some((text, span)),
+                                            "error_message" => message = text,
+                                            other => diags.push(Diagnostic::error("Unsupported argument", format!("An assert block takes condition and error_message, not {other:?}.")).with_range(at(a.key.span()))),
+                                        }
+                                    }
+                                }
+                                match condition {
+                                    Some((condition, span)) => run.asserts.push(Assert { condition, message, span }),
+                                    None => diags.push(Diagnostic::error("Missing required argument", "An assert block needs a condition.").with_range(at(ib.ident.span()))),
+                                }
+                            }
+                            other => diags.push(
+                                Diagnostic::error("Block not supported yet", format!("A {other:?} block in a run block is not supported yet: Terrane's test runs take command, variables and assert."))
+                                    .with_range(at(ib.ident.span())),
+                            ),
+                        },
+                    }
+                }
+                runs.push(run);
+            }
+            other => diags.push(
+                Diagnostic::error("Unsupported block type", format!("A test file holds variables and run blocks, not {other:?} (not supported yet)."))
+                    .with_range(at(b.ident.span())),
+            ),
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(runs)
+    }
+}
+
+/// A `variables` block's values: literals and functions.
+fn variables(
+    file: &Arc<SourceFile>,
+    b: &Block,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for s in b.body.iter() {
+        if let Structure::Attribute(a) = s {
+            match eval_static(&a.value, file) {
+                Ok(v) => {
+                    out.insert(a.key.value().as_str().to_string(), v);
+                }
+                Err(d) => diags.extend(d),
+            }
+        }
+    }
+    out
+}

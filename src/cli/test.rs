@@ -1,0 +1,241 @@
+//! `terrane test`: the `.tftest.hcl` files of the module (beside it and in `tests/`), each
+//! run against a state of its own in a temporary directory. A file's `run` blocks go in order
+//! (`command = apply`, the default, applies; `command = plan` only plans), with the file's and
+//! the run's `variables`, and each `assert` condition is evaluated with the values the run
+//! left; at the end of a file everything its runs made is destroyed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use terrane_core::{Diagnostic, Diagnostics, Value};
+use terrane_engine::source::SourceFile;
+use terrane_engine::testfile::{parse, RunBlock};
+use terrane_engine::PlanOptions;
+
+use super::args::{LockArgs, VarArgs};
+use super::{ops, ui, vars, CmdResult, Ctx};
+
+pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -> CmdResult {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for d in [ctx.dir.clone(), ctx.dir.join(dir)] {
+        if let Ok(rd) = std::fs::read_dir(&d) {
+            files.extend(
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.to_string_lossy().ends_with(".tftest.hcl")),
+            );
+        }
+    }
+    files.sort();
+    if !filter.is_empty() {
+        files.retain(|f| {
+            let rel = f
+                .strip_prefix(&ctx.dir)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .into_owned();
+            filter.iter().any(|x| *x == rel || f.ends_with(x))
+        });
+    }
+    if files.is_empty() {
+        println!("No test files found (*.tftest.hcl in this directory or in {dir}/).");
+        return Ok(0);
+    }
+    // The module must load before anything runs.
+    ops::load(ctx)?;
+    let (mut passed, mut failed) = (0, 0);
+    for path in &files {
+        let rel = path
+            .strip_prefix(&ctx.dir)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        println!("{rel}... in progress");
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| super::err("Failed to read test file", format!("{rel}: {e}")))?;
+        let file = SourceFile::new(rel.clone(), text);
+        let runs = match parse(&file) {
+            Ok(r) => r,
+            Err(d) => {
+                ui::print_diags(&d, ctx.color);
+                println!("{rel}... fail");
+                failed += 1;
+                continue;
+            }
+        };
+        let tmp = std::env::temp_dir().join(format!(
+            "terrane-test-{}-{}",
+            std::process::id(),
+            passed + failed
+        ));
+        std::fs::create_dir_all(&tmp)
+            .map_err(|e| super::err("Failed to create a temporary directory", e.to_string()))?;
+        let tctx = Ctx {
+            dir: ctx.dir.clone(),
+            state_path: tmp.join("terrane.tfstate.db"),
+            state_explicit: true,
+            workspace: "default".into(),
+            color: ctx.color,
+            registry: super::registry(&ctx.dir),
+            default_tags: Default::default(),
+        };
+        let mut file_ok = true;
+        let mut applied_any = false;
+        for run in &runs {
+            let r = one_run(&tctx, &file, run, var_args).await;
+            applied_any |= run.apply;
+            match r {
+                Ok(()) => {
+                    println!("  run {:?}... pass", run.name);
+                    passed += 1;
+                }
+                Err(d) => {
+                    println!("  run {:?}... fail", run.name);
+                    ui::print_diags(&d, ctx.color);
+                    failed += 1;
+                    file_ok = false;
+                }
+            }
+        }
+        if applied_any {
+            println!("{rel}... tearing down");
+            if let Err(d) = teardown(&tctx, var_args, runs.last()).await {
+                println!(
+                    "Terrane left objects behind: their state is in {}",
+                    tmp.display()
+                );
+                ui::print_diags(&d, ctx.color);
+                file_ok = false;
+            } else {
+                let _ = std::fs::remove_dir_all(&tmp);
+            }
+        } else {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        println!("{rel}... {}", if file_ok { "pass" } else { "fail" });
+    }
+    println!();
+    if failed == 0 {
+        println!("Success! {passed} passed, 0 failed.");
+        Ok(0)
+    } else {
+        println!("Failure! {passed} passed, {failed} failed.");
+        Ok(1)
+    }
+}
+
+fn inputs(
+    config: &terrane_engine::config::Config,
+    var_args: &VarArgs,
+    extra: &BTreeMap<String, Value>,
+) -> Result<BTreeMap<String, Value>, Diagnostics> {
+    let (mut inputs, _) = vars::collect(config, var_args, false)?;
+    inputs.extend(extra.clone());
+    Ok(inputs)
+}
+
+async fn one_run(
+    ctx: &Ctx,
+    file: &Arc<SourceFile>,
+    run: &RunBlock,
+    var_args: &VarArgs,
+) -> Result<(), Diagnostics> {
+    let lock_args = LockArgs {
+        lock_timeout: "0s".into(),
+    };
+    let opts = PlanOptions {
+        refresh: true,
+        ..Default::default()
+    };
+    if run.apply {
+        let config = ops::load(ctx)?;
+        let inputs = inputs(&config, var_args, &run.variables)?;
+        let ws = ctx.open_workspace()?;
+        let locked = ops::lock(ctx, &ws, "terrane test", &lock_args)?;
+        let mut r = ops::run(ctx, &locked, config, inputs, 10)?;
+        let plan = r.plan(&opts).await?;
+        let (_tx, rx) = tokio::sync::watch::channel(terrane_engine::events::CANCEL_NONE);
+        let applied = r
+            .apply(&plan, Arc::new(terrane_engine::events::NullSink), rx)
+            .await?;
+        if applied.outcome.diags.has_errors() || !applied.outcome.ok() {
+            return Err(applied.outcome.diags);
+        }
+    }
+    // The assertions see what the run left: the plan of a plan run, the state after an apply.
+    let config = ops::load(ctx)?;
+    let inputs = inputs(&config, var_args, &run.variables)?;
+    let ws = ctx.open_workspace()?;
+    let locked = ops::lock(ctx, &ws, "terrane test", &lock_args)?;
+    let mut r = ops::run(ctx, &locked, config, inputs, 10)?;
+    let eval = r.console(&opts).await?;
+    let mut diags = Diagnostics::new();
+    for a in &run.asserts {
+        let range = Some(file.range(a.span.clone()));
+        match eval(&a.condition) {
+            Ok((Value::Bool(true), _)) => {}
+            Ok((Value::Bool(false), _)) => {
+                let message = match eval(&a.message) {
+                    Ok((Value::String(m), false)) => m,
+                    Ok((_, true)) => "(sensitive error message)".into(),
+                    _ => a.message.clone(),
+                };
+                diags.push(Diagnostic::error("Test assertion failed", message).with_range(range));
+            }
+            Ok((Value::Unknown, _)) => diags.push(
+                Diagnostic::error("Unknown condition value", "The condition depends on values that are known only after apply: use command = apply for this run.")
+                    .with_range(range),
+            ),
+            Ok((other, _)) => diags.push(
+                Diagnostic::error("Invalid condition", format!("The condition must be a bool, got {}.", other.type_name()))
+                    .with_range(range),
+            ),
+            Err(d) => {
+                for x in d.iter() {
+                    diags.push(Diagnostic::error(&x.summary, x.detail.clone()).with_range(range.clone()));
+                }
+            }
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(())
+    }
+}
+
+/// Destroys what a file's runs made, with the last run's variables.
+async fn teardown(
+    ctx: &Ctx,
+    var_args: &VarArgs,
+    last: Option<&RunBlock>,
+) -> Result<(), Diagnostics> {
+    let config = ops::load(ctx)?;
+    let extra = last.map(|r| r.variables.clone()).unwrap_or_default();
+    let inputs = inputs(&config, var_args, &extra)?;
+    let ws = ctx.open_workspace()?;
+    let locked = ops::lock(
+        ctx,
+        &ws,
+        "terrane test",
+        &LockArgs {
+            lock_timeout: "0s".into(),
+        },
+    )?;
+    let mut r = ops::run(ctx, &locked, config, inputs, 10)?;
+    let plan = r
+        .plan(&PlanOptions {
+            destroy: true,
+            refresh: true,
+            ..Default::default()
+        })
+        .await?;
+    let (_tx, rx) = tokio::sync::watch::channel(terrane_engine::events::CANCEL_NONE);
+    let applied = r
+        .apply(&plan, Arc::new(terrane_engine::events::NullSink), rx)
+        .await?;
+    if applied.outcome.diags.has_errors() || !applied.outcome.ok() {
+        return Err(applied.outcome.diags);
+    }
+    Ok(())
+}
