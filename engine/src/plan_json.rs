@@ -3,7 +3,7 @@
 //! `format_version`, `terraform_version`, `variables`, `planned_values`, `resource_changes`
 //! (`change.{actions, before, after, after_unknown, before_sensitive, after_sensitive}`),
 //! `output_changes`, `prior_state`, `timestamp`, `applyable`, `complete`, `errored`.
-//! Not written: `configuration` and `relevant_attributes`.
+//! Not written: `relevant_attributes`. The `configuration` is `crate::config_json`'s.
 //!
 //! Sensitive values are never written: where Terraform writes the value and marks it in
 //! `*_sensitive`, Terrane writes `"(sensitive value)"` and marks it the same way.

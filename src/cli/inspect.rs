@@ -226,10 +226,13 @@ pub fn show(ctx: &Ctx, plan_file: Option<&str>, json: bool) -> CmdResult {
                 })
                 .collect();
             let now = terrane_core::time::format_rfc3339(std::time::SystemTime::now());
-            println!(
-                "{}",
-                terrane_engine::plan_json::plan_to_terraform_json(&plan, &prior, &outputs, &now)
-            );
+            let mut j =
+                terrane_engine::plan_json::plan_to_terraform_json(&plan, &prior, &outputs, &now);
+            // The configuration beside the plan file, when it loads.
+            if let Ok((config, _)) = terrane_engine::load_config(&ctx.dir) {
+                j["configuration"] = terrane_engine::config_json::configuration_json(&config);
+            }
+            println!("{j}");
         } else {
             plan.register_sensitive();
             print!(
