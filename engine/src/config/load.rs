@@ -194,7 +194,11 @@ impl Loader {
         let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "tf") && p.is_file())
+                .filter(|p| {
+                    (p.extension().is_some_and(|x| x == "tf")
+                        || p.to_string_lossy().ends_with(".tf.json"))
+                        && p.is_file()
+                })
                 .collect(),
             Err(e) => {
                 self.diags.push(Diagnostic::error(
@@ -221,6 +225,22 @@ impl Loader {
                     ));
                     continue;
                 }
+            };
+            // JSON syntax: loaded as the native text it stands for.
+            let text = if p.to_string_lossy().ends_with(".tf.json") {
+                match super::json::json_to_hcl(&text) {
+                    Ok(native) => native,
+                    Err((message, line, col)) => {
+                        let json_file = SourceFile::new(display_path(&p), text);
+                        self.diags.push(
+                            Diagnostic::error("Invalid JSON configuration", message)
+                                .with_range(Some(json_file.range_at(line, col))),
+                        );
+                        continue;
+                    }
+                }
+            } else {
+                text
             };
             let file = SourceFile::new(display_path(&p), text);
             self.files.push(file.clone());

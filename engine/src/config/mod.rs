@@ -2,6 +2,7 @@
 //! provider blocks, as read from `*.tf` files. Expressions stay as parsed HCL (with their source
 //! file) and are evaluated later by [`crate::eval`].
 
+mod json;
 mod load;
 mod split;
 mod types;

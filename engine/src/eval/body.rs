@@ -47,6 +47,35 @@ pub fn eval_body(
                     continue;
                 }
                 let Some(attr) = schema.attributes.get(key) else {
+                    // JSON syntax writes nested blocks as arguments: an object is one block,
+                    // an array of objects several.
+                    if let (Some(bs), true) =
+                        (schema.blocks.get(key), ctx.file.name.ends_with(".tf.json"))
+                    {
+                        match ctx.eval(&a.value) {
+                            Ok(v) => {
+                                let items = match v {
+                                    Value::List(l) => l,
+                                    Value::Null => Vec::new(),
+                                    other => vec![other],
+                                };
+                                for item in items {
+                                    match block_value(&item, &bs.schema) {
+                                        Ok(bv) => {
+                                            blocks.entry(key.to_string()).or_default().push(bv)
+                                        }
+                                        Err(m) => out.diags.push(ctx.error(
+                                            a.value.span(),
+                                            "Invalid block",
+                                            format!("{key}: {m}"),
+                                        )),
+                                    }
+                                }
+                            }
+                            Err(d) => out.diags.push(d),
+                        }
+                        continue;
+                    }
                     if let Some(m) = schema.not_yet_message(key) {
                         out.diags
                             .push(ctx.error(a.key.span(), "Argument not supported yet", m));
@@ -177,6 +206,52 @@ pub fn eval_body(
     }
     out.value = Value::Map(obj);
     out
+}
+
+/// A nested block given as a value (JSON syntax): its arguments converted to their types,
+/// its own nested blocks likewise, as [`eval_body`] would make it from a block.
+fn block_value(v: &Value, schema: &ResourceSchema) -> Result<Value, String> {
+    let Value::Map(m) = v else {
+        return Err(format!("a block is an object, got {}", v.type_name()));
+    };
+    let mut obj = ValueMap::new();
+    for (k, x) in m {
+        if let Some(attr) = schema.attributes.get(k) {
+            obj.insert(
+                k.clone(),
+                attr.ty.convert(x).map_err(|e| format!("{k}: {e}"))?,
+            );
+        } else if !schema.blocks.contains_key(k) {
+            return Err(format!("an argument named {k:?} is not expected here"));
+        }
+    }
+    for (name, attr) in &schema.attributes {
+        if attr.required && !obj.contains_key(name) {
+            return Err(format!("the argument {name:?} is required"));
+        }
+        obj.entry(name.clone()).or_insert(Value::Null);
+    }
+    for (name, bs) in &schema.blocks {
+        let items: Vec<Value> = match m.get(name) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::List(l)) => l
+                .iter()
+                .map(|x| block_value(x, &bs.schema))
+                .collect::<Result<_, _>>()?,
+            Some(x) => vec![block_value(x, &bs.schema)?],
+        };
+        let v = match bs.nesting {
+            Nesting::Single => items.into_iter().next().unwrap_or(Value::Null),
+            Nesting::List => Value::List(items),
+            Nesting::Set => {
+                let mut items = items;
+                dedup_set(&mut items);
+                Value::List(items)
+            }
+        };
+        obj.insert(name.clone(), v);
+    }
+    Ok(Value::Map(obj))
 }
 
 fn dynamic_block(
