@@ -15,6 +15,7 @@ use crate::source::SourceFile;
 
 mod backend;
 mod lifecycle;
+mod override_files;
 mod providers;
 mod provisioners;
 mod refactor;
@@ -44,6 +45,19 @@ pub fn load_config(dir: &Path) -> Result<(Config, Diagnostics), Diagnostics> {
         },
         l.diags,
     ))
+}
+
+/// `override.tf`, `*_override.tf` (and their `.tf.json` forms).
+fn is_override(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".tf.json")
+        .or_else(|| name.strip_suffix(".tf"))
+        .unwrap_or(&name);
+    stem == "override" || stem.ends_with("_override")
 }
 
 pub(super) fn display_path(path: &Path) -> String {
@@ -215,6 +229,8 @@ impl Loader {
                 format!("{} contains no .tf files.", display_path(dir)),
             ));
         }
+        let mut texts: Vec<(PathBuf, String)> = Vec::new();
+        let mut overrides: Vec<(PathBuf, String)> = Vec::new();
         for p in paths {
             let text = match std::fs::read_to_string(&p) {
                 Ok(t) => t,
@@ -242,6 +258,16 @@ impl Loader {
             } else {
                 text
             };
+            if is_override(&p) {
+                overrides.push((p, text));
+            } else {
+                texts.push((p, text));
+            }
+        }
+        // override.tf and *_override.tf: merged into the blocks they name, last.
+        self.diags
+            .extend(override_files::apply(&mut texts, &overrides));
+        for (p, text) in texts {
             let file = SourceFile::new(display_path(&p), text);
             self.files.push(file.clone());
             match super::split::split_top_level(&file.text) {
