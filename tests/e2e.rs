@@ -949,3 +949,48 @@ resource "terraform_data" "svc" {
         scrub(&update.stdout, f.path()).replace(&id, "ID")
     );
 }
+
+#[test]
+fn plan_generate_config_out_writes_configuration_for_imported_objects() {
+    let provider = "provider \"test\" {\n  store = \"@DIR@/cloud\"\n}\n";
+    let f = Fixture::new(&format!(
+        "{provider}resource \"test_instance\" \"legacy\" {{\n  name = \"legacy\"\n  size = 2\n  tags = {{ team = \"ops\" }}\n  rule {{\n    port = 80\n  }}\n}}\n"
+    ));
+    f.ok(&["workspace", "new", "other"], 0);
+    f.ok(&["apply", "-auto-approve"], 0);
+    let id = f.state_json()["resources"][0]["values"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    f.ok(&["workspace", "select", "default"], 0);
+    f.write(
+        "main.tf",
+        &format!("{provider}import {{\n  to = test_instance.legacy\n  id = \"{id}\"\n}}\n"),
+    );
+    let p = f.ok(&["plan", "-generate-config-out=generated.tf"], 0);
+    for line in [
+        "has generated configuration for 1 imported object(s) and written it to generated.tf",
+        "# test_instance.legacy will be imported",
+        "Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.",
+    ] {
+        assert!(p.stdout.contains(line), "{line:?} in:\n{}", p.stdout);
+    }
+    let generated = std::fs::read_to_string(f.path().join("generated.tf")).unwrap();
+    for line in [
+        "resource \"test_instance\" \"legacy\" {",
+        "  name = \"legacy\"",
+        "  size = 2",
+        "    team = \"ops\"",
+        "  rule {",
+        "    port = 80",
+    ] {
+        assert!(generated.contains(line), "{line:?} in:\n{generated}");
+    }
+    // The generated file is in Terraform's layout already.
+    assert_eq!(f.ok(&["fmt", "-check", "generated.tf"], 0).stdout, "");
+    f.ok(&["apply", "-auto-approve"], 0);
+    f.ok(&["plan", "-detailed-exitcode"], 0);
+    // It never overwrites a file.
+    let r = f.ok(&["plan", "-generate-config-out=generated.tf"], 1);
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+}

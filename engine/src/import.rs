@@ -1,7 +1,7 @@
 //! `terrane import` and `import` blocks: an existing object enters state at a declared
 //! address (the command at once; a block when the plan that reads it is applied).
 
-use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, Mode};
+use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, Mode, Value};
 use terrane_state::StateStore;
 
 use crate::graph::{NodeKey, NodeKind};
@@ -139,5 +139,92 @@ impl Session {
             return Err(diags);
         }
         Ok(out)
+    }
+
+    /// The targets of `import` blocks whose resource the configuration does not declare
+    /// (what `plan -generate-config-out` writes configuration for).
+    pub fn missing_import_targets(&self) -> Vec<InstanceAddr> {
+        self.imports
+            .iter()
+            .filter(|b| {
+                !self.state.contains_key(&b.to)
+                    && self
+                        .graph
+                        .id(&NodeKey::Resource(b.to.resource.clone()))
+                        .is_none()
+            })
+            .map(|b| b.to.clone())
+            .collect()
+    }
+
+    /// Configuration for the objects the `import` blocks of `targets` name, read from their
+    /// providers: each configurable attribute that has a value, nested blocks as blocks, in
+    /// Terraform's layout. The resources must be declared (a placeholder block will do).
+    pub async fn generate_import_config(
+        &mut self,
+        targets: &[InstanceAddr],
+    ) -> Result<String, Diagnostics> {
+        self.configure_providers().await?;
+        let imports = self.plan_import_blocks().await?;
+        let mut out = String::from("# __generated__ by Terrane\n# Please review these resources and move them into your main configuration files.\n");
+        for target in targets {
+            let Some(i) = imports.iter().find(|i| &i.instance.addr == target) else {
+                continue;
+            };
+            let ty = &target.resource.ty;
+            let schema = self.schema_for(&i.instance.provider, Mode::Managed, ty)?;
+            out.push_str(&format!(
+                "\n# __generated__ by Terrane from {:?}\nresource {:?} {:?} {{\n",
+                i.id,
+                ty.as_ref(),
+                target.resource.name.as_ref()
+            ));
+            generated_body(&i.instance.value, schema, &i.instance.sensitive, &mut out);
+            out.push_str("}\n");
+        }
+        Ok(crate::fmt::format(&out))
+    }
+}
+
+/// The configurable attributes of `value` as arguments, its nested blocks as blocks.
+fn generated_body(
+    value: &Value,
+    schema: &terrane_core::ResourceSchema,
+    sensitive: &std::collections::BTreeSet<String>,
+    out: &mut String,
+) {
+    let Value::Map(m) = value else { return };
+    for (name, attr) in &schema.attributes {
+        if !(attr.required || attr.optional) {
+            continue;
+        }
+        match m.get(name) {
+            None | Some(Value::Null) | Some(Value::Unknown) => {
+                if attr.required {
+                    out.push_str(&format!("{name} = null # required: set it\n"));
+                }
+            }
+            Some(_) if sensitive.contains(name) => {
+                out.push_str(&format!("{name} = null # sensitive: set it\n"));
+            }
+            Some(v) => {
+                out.push_str(name);
+                out.push_str(" = ");
+                out.push_str(&crate::eval::hcl_literal(v));
+                out.push('\n');
+            }
+        }
+    }
+    for (name, bs) in &schema.blocks {
+        let items: Vec<&Value> = match m.get(name) {
+            Some(Value::List(l)) => l.iter().collect(),
+            Some(v @ Value::Map(_)) => vec![v],
+            _ => Vec::new(),
+        };
+        for item in items {
+            out.push_str(&format!("{name} {{\n"));
+            generated_body(item, &bs.schema, &Default::default(), out);
+            out.push_str("}\n");
+        }
     }
 }

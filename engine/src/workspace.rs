@@ -649,6 +649,15 @@ impl Run<'_, '_> {
         self.session.plan(Some(&*self.locked.ws.store), opts).await
     }
 
+    /// Configuration for the objects of the `import` blocks of `targets` (see
+    /// [`Session::generate_import_config`]).
+    pub async fn generate_import_config(
+        &mut self,
+        targets: &[InstanceAddr],
+    ) -> Result<String, Diagnostics> {
+        self.session.generate_import_config(targets).await
+    }
+
     /// Plans without refreshing and keeps the values, then evaluates each expression of
     /// `exprs` with them (`terrane console`): a value and whether it is sensitive, or the
     /// errors, per expression.

@@ -213,6 +213,10 @@ pub enum Command {
         /// Plan to destroy everything.
         #[arg(long)]
         destroy: bool,
+        /// Write configuration for the objects of `import` blocks whose resources are not
+        /// declared to this new file, then plan with it.
+        #[arg(long, value_name = "FILE")]
+        generate_config_out: Option<String>,
     },
     /// Apply a saved plan, or plan, confirm and apply.
     Apply {

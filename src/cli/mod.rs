@@ -179,7 +179,13 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> CmdResult {
             out,
             detailed_exitcode,
             destroy,
-        } => ops::plan(ctx, &args, out.as_deref(), detailed_exitcode, destroy).await,
+            generate_config_out,
+        } => {
+            if let Some(path) = &generate_config_out {
+                ops::generate_config(ctx, &args, path).await?;
+            }
+            ops::plan(ctx, &args, out.as_deref(), detailed_exitcode, destroy).await
+        }
         Command::Apply {
             args,
             auto_approve,

@@ -235,6 +235,84 @@ pub async fn console(ctx: &Ctx, args: &PlanArgs) -> CmdResult {
     Ok(i32::from(failed))
 }
 
+/// `plan -generate-config-out=FILE`: configuration for the objects of the `import` blocks
+/// whose resources are not declared, read from their providers and written to `path` (a new
+/// file) before the plan; the plan then uses it.
+pub async fn generate_config(ctx: &Ctx, args: &PlanArgs, path: &str) -> Result<(), Diagnostics> {
+    let target = ctx.dir.join(path);
+    if target.exists() {
+        return Err(err(
+            "Target generated file already exists",
+            format!("{path} exists: -generate-config-out writes a new file and never overwrites one. Choose another name or remove it."),
+        ));
+    }
+    let config = load(ctx)?;
+    let (inputs, _) = vars::collect(&config, &args.vars, args.input)?;
+    let ws = ctx.open_workspace()?;
+    let missing = {
+        let locked = lock(ctx, &ws, "terrane plan", &args.lock)?;
+        let r = run(ctx, &locked, config, inputs.clone(), args.parallelism)?;
+        let m = r.session().missing_import_targets();
+        drop(r);
+        m
+    };
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if let Some(t) = missing
+        .iter()
+        .find(|t| t.key != terrane_core::InstanceKey::None)
+    {
+        return Err(err(
+            "Configuration generation not supported",
+            format!("{t} is an instance of a resource with count or for_each: -generate-config-out writes configuration for import blocks without for_each; declare the resource yourself."),
+        ));
+    }
+    // Placeholders first, so that the resources exist to import into.
+    let mut placeholders = String::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for t in &missing {
+        if seen.insert(t.resource.clone()) {
+            placeholders.push_str(&format!(
+                "resource {:?} {:?} {{}}\n",
+                t.resource.ty.as_ref(),
+                t.resource.name.as_ref()
+            ));
+        }
+    }
+    std::fs::write(&target, &placeholders).map_err(|e| {
+        err(
+            "Failed to write generated configuration",
+            format!("{path}: {e}"),
+        )
+    })?;
+    let generated = async {
+        let config = load(ctx)?;
+        let locked = lock(ctx, &ws, "terrane plan", &args.lock)?;
+        let mut r = run(ctx, &locked, config, inputs, args.parallelism)?;
+        r.generate_import_config(&missing).await
+    }
+    .await;
+    match generated {
+        Ok(text) => {
+            std::fs::write(&target, text).map_err(|e| {
+                err(
+                    "Failed to write generated configuration",
+                    format!("{path}: {e}"),
+                )
+            })?;
+            if !args.json {
+                println!("Terrane has generated configuration for {} imported object(s) and written it to {path}. Review it and edit it as needed before adding it to version control.\n", missing.len());
+            }
+            Ok(())
+        }
+        Err(d) => {
+            let _ = std::fs::remove_file(&target);
+            Err(d)
+        }
+    }
+}
+
 pub async fn plan(
     ctx: &Ctx,
     args: &PlanArgs,

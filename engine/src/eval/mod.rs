@@ -95,6 +95,14 @@ fn trim_end(out: &mut String) {
     out.truncate(trimmed);
 }
 
+/// A value written as an HCL expression (strings quoted with their `${` escaped, objects a
+/// line per attribute), for configuration that Terrane writes.
+pub fn hcl_literal(v: &Value) -> String {
+    let mut out = String::new();
+    functions::terraform::expr(v, &mut out);
+    out
+}
+
 /// Evaluates a literal expression (variable defaults, tfvars): functions yes, references no.
 pub fn eval_static(e: &Expression, file: &SourceFile) -> Result<Value, Diagnostics> {
     eval_static_at(e, file, 0)

@@ -8,7 +8,7 @@
 mod collections;
 mod encode;
 mod files;
-mod terraform;
+pub(crate) mod terraform;
 mod text;
 mod time;
 mod yaml;

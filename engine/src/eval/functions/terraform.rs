@@ -88,7 +88,7 @@ fn decode_tfvars(src: &str) -> R {
 }
 
 /// A value as an HCL expression, one attribute per line in objects.
-fn expr(v: &Value, out: &mut String) {
+pub(crate) fn expr(v: &Value, out: &mut String) {
     match v {
         Value::Null | Value::Unknown => out.push_str("null"),
         Value::Bool(b) => out.push_str(&b.to_string()),
