@@ -7,6 +7,7 @@ pub mod apply;
 pub mod conditions;
 pub mod config;
 pub mod config_json;
+mod console;
 pub mod environments;
 pub mod eval;
 pub mod events;
