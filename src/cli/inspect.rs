@@ -202,6 +202,23 @@ fn state_instances(ctx: &Ctx) -> Result<Vec<terrane_engine::session::StateInstan
     ctx.open_workspace()?.instances()
 }
 
+/// The workspace's root outputs as (name, value, sensitive), as the JSON formats take them.
+fn root_outputs(
+    ws: &terrane_engine::Workspace,
+) -> Result<Vec<(String, terrane_core::Value, bool)>, Diagnostics> {
+    Ok(ws
+        .outputs()?
+        .into_iter()
+        .map(|o| {
+            (
+                o.name,
+                terrane_core::Value::from_json(&o.value),
+                o.sensitive,
+            )
+        })
+        .collect())
+}
+
 pub fn show(ctx: &Ctx, plan_file: Option<&str>, json: bool) -> CmdResult {
     if let Some(path) = plan_file {
         let text = std::fs::read_to_string(path)
@@ -214,17 +231,7 @@ pub fn show(ctx: &Ctx, plan_file: Option<&str>, json: bool) -> CmdResult {
             plan.register_sensitive();
             let ws = ctx.open_workspace()?;
             let prior = ws.instances()?;
-            let outputs: Vec<(String, terrane_core::Value, bool)> = ws
-                .outputs()?
-                .into_iter()
-                .map(|o| {
-                    (
-                        o.name,
-                        terrane_core::Value::from_json(&o.value),
-                        o.sensitive,
-                    )
-                })
-                .collect();
+            let outputs = root_outputs(&ws)?;
             let now = terrane_core::time::format_rfc3339(std::time::SystemTime::now());
             let mut j =
                 terrane_engine::plan_json::plan_to_terraform_json(&plan, &prior, &outputs, &now);
@@ -260,17 +267,7 @@ pub fn show(ctx: &Ctx, plan_file: Option<&str>, json: bool) -> CmdResult {
             .collect();
         // Terraform's state format (`values`), with Terrane's flat list of instances beside it.
         let ws = ctx.open_workspace()?;
-        let outputs: Vec<(String, terrane_core::Value, bool)> = ws
-            .outputs()?
-            .into_iter()
-            .map(|o| {
-                (
-                    o.name,
-                    terrane_core::Value::from_json(&o.value),
-                    o.sensitive,
-                )
-            })
-            .collect();
+        let outputs = root_outputs(&ws)?;
         let mut j = terrane_engine::plan_json::state_to_terraform_json(&insts, &outputs);
         j["workspace"] = ctx.workspace.clone().into();
         j["resources"] = v.into();

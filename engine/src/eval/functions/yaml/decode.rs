@@ -95,15 +95,7 @@ impl Yaml {
         // A scalar or flow collection, maybe over several lines.
         let mut text = strip_comment(&body).to_string();
         self.i += 1;
-        while flow_open(&text) {
-            self.skip_blank();
-            let Some(next) = self.lines.get(self.i) else {
-                return Err("a flow collection in the YAML is not closed".into());
-            };
-            text.push(' ');
-            text.push_str(strip_comment(next.trim()));
-            self.i += 1;
-        }
+        self.continue_flow(&mut text)?;
         if !text.starts_with(['[', '{', '"', '\'']) {
             // A plain scalar folded over the following more-indented lines.
             loop {
@@ -129,6 +121,20 @@ impl Yaml {
             }
         }
         inline(&text)
+    }
+
+    /// A flow collection opened in `text` and continued on the following lines, joined.
+    fn continue_flow(&mut self, text: &mut String) -> Result<(), String> {
+        while flow_open(text) {
+            self.skip_blank();
+            let Some(next) = self.lines.get(self.i) else {
+                return Err("a flow collection in the YAML is not closed".into());
+            };
+            text.push(' ');
+            text.push_str(strip_comment(next.trim()));
+            self.i += 1;
+        }
+        Ok(())
     }
 
     fn sequence(&mut self, ind: usize) -> R {
@@ -223,15 +229,7 @@ impl Yaml {
                 self.block_scalar(block, ind)?
             } else {
                 let mut text = rest;
-                while flow_open(&text) {
-                    self.skip_blank();
-                    let Some(next) = self.lines.get(self.i) else {
-                        return Err("a flow collection in the YAML is not closed".into());
-                    };
-                    text.push(' ');
-                    text.push_str(strip_comment(next.trim()));
-                    self.i += 1;
-                }
+                self.continue_flow(&mut text)?;
                 if !text.starts_with(['[', '{', '"', '\'']) {
                     while let Some(next) = self.lines.get(self.i) {
                         if significant(next)
