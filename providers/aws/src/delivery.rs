@@ -3,14 +3,13 @@
 //! ELBv2 listener forwards and tags, target health, and CloudWatch alarm states. Every call
 //! goes through the same clients (endpoints, retries, counters) as the resources.
 
-use crate::error::OrSdk;
 use async_trait::async_trait;
 use aws_sdk_ecr::primitives::Blob;
 use terrane_core::delivery::{Delivery, Image, Pushed, Service, Weighted};
 use terrane_core::ProviderError;
 
 use crate::config::Clients;
-use crate::error::{sdk, AwsError, Result};
+use crate::error::{AwsError, Result};
 
 fn pe(e: AwsError) -> ProviderError {
     e.into_provider_error()
@@ -21,13 +20,10 @@ const MAX_PART: usize = 10 * 1024 * 1024;
 
 impl Clients {
     async fn upload_blob(&self, repository: &str, digest: &str, bytes: &[u8]) -> Result<()> {
-        let up = self
-            .ecr
-            .initiate_layer_upload()
-            .repository_name(repository)
-            .send()
-            .await
-            .or_sdk("InitiateLayerUpload")?;
+        let up = call!(
+            self.ecr.initiate_layer_upload().repository_name(repository),
+            "InitiateLayerUpload"
+        )?;
         let id = up.upload_id().unwrap_or_default().to_string();
         let part = up
             .part_size()
@@ -35,27 +31,26 @@ impl Clients {
             .map_or(MAX_PART, |p| (p as usize).min(MAX_PART));
         let mut first = 0usize;
         for chunk in bytes.chunks(part.max(1)) {
-            self.ecr
-                .upload_layer_part()
-                .repository_name(repository)
-                .upload_id(&id)
-                .part_first_byte(first as i64)
-                .part_last_byte((first + chunk.len() - 1) as i64)
-                .layer_part_blob(Blob::new(chunk.to_vec()))
-                .send()
-                .await
-                .or_sdk("UploadLayerPart")?;
+            call!(
+                self.ecr
+                    .upload_layer_part()
+                    .repository_name(repository)
+                    .upload_id(&id)
+                    .part_first_byte(first as i64)
+                    .part_last_byte((first + chunk.len() - 1) as i64)
+                    .layer_part_blob(Blob::new(chunk.to_vec())),
+                "UploadLayerPart"
+            )?;
             first += chunk.len();
         }
-        let done = self
-            .ecr
-            .complete_layer_upload()
-            .repository_name(repository)
-            .upload_id(&id)
-            .layer_digests(digest)
-            .send()
-            .await
-            .or_sdk("CompleteLayerUpload")?;
+        let done = call!(
+            self.ecr
+                .complete_layer_upload()
+                .repository_name(repository)
+                .upload_id(&id)
+                .layer_digests(digest),
+            "CompleteLayerUpload"
+        )?;
         match done.layer_digest() {
             Some(d) if d != digest => Err(AwsError::new(
                 "CompleteLayerUpload",
@@ -101,29 +96,29 @@ impl Delivery for Clients {
         image: &Image,
         tags: &[String],
     ) -> Result<Pushed, ProviderError> {
-        let repo = self
-            .ecr
-            .describe_repositories()
-            .repository_names(repository)
-            .send()
-            .await
-            .map_err(|e| pe(sdk("DescribeRepositories", e)))?
-            .repositories
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .ok_or_else(|| ProviderError::new(format!("no ECR repository {repository:?}")))?;
+        let repo = call!(
+            self.ecr
+                .describe_repositories()
+                .repository_names(repository),
+            "DescribeRepositories"
+        )
+        .map_err(pe)?
+        .repositories
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+        .ok_or_else(|| ProviderError::new(format!("no ECR repository {repository:?}")))?;
         let digests: Vec<String> = image.blobs.iter().map(|(d, _)| d.clone()).collect();
         let mut present = std::collections::BTreeSet::new();
         for chunk in digests.chunks(100) {
-            let out = self
-                .ecr
-                .batch_check_layer_availability()
-                .repository_name(repository)
-                .set_layer_digests(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| pe(sdk("BatchCheckLayerAvailability", e)))?;
+            let out = call!(
+                self.ecr
+                    .batch_check_layer_availability()
+                    .repository_name(repository)
+                    .set_layer_digests(Some(chunk.to_vec())),
+                "BatchCheckLayerAvailability"
+            )
+            .map_err(pe)?;
             for l in out.layers() {
                 if l.layer_availability().map(|a| a.as_str()) == Some("AVAILABLE") {
                     if let Some(d) = l.layer_digest() {
@@ -146,17 +141,15 @@ impl Delivery for Clients {
             .map_err(|_| ProviderError::new("the image manifest is not UTF-8 JSON"))?;
         let mut digest = None;
         for tag in tags {
-            match self
-                .ecr
-                .put_image()
-                .repository_name(repository)
-                .image_manifest(&manifest)
-                .image_manifest_media_type(&image.media_type)
-                .image_tag(tag)
-                .send()
-                .await
-                .or_sdk("PutImage")
-            {
+            match call!(
+                self.ecr
+                    .put_image()
+                    .repository_name(repository)
+                    .image_manifest(&manifest)
+                    .image_manifest_media_type(&image.media_type)
+                    .image_tag(tag),
+                "PutImage"
+            ) {
                 Ok(out) => {
                     digest = out
                         .image()
@@ -196,18 +189,17 @@ impl Delivery for Clients {
         repository: &str,
         tag: &str,
     ) -> Result<Option<String>, ProviderError> {
-        let out = self
-            .ecr
-            .describe_images()
-            .repository_name(repository)
-            .image_ids(
-                aws_sdk_ecr::types::ImageIdentifier::builder()
-                    .image_tag(tag)
-                    .build(),
-            )
-            .send()
-            .await
-            .or_sdk("DescribeImages");
+        let out = call!(
+            self.ecr
+                .describe_images()
+                .repository_name(repository)
+                .image_ids(
+                    aws_sdk_ecr::types::ImageIdentifier::builder()
+                        .image_tag(tag)
+                        .build(),
+                ),
+            "DescribeImages"
+        );
         match out {
             Ok(o) => Ok(o
                 .image_details()
@@ -225,15 +217,13 @@ impl Delivery for Clients {
         container: Option<&str>,
         image: &str,
     ) -> Result<String, ProviderError> {
-        let td = self
-            .ecs
-            .describe_task_definition()
-            .task_definition(from)
-            .send()
-            .await
-            .map_err(|e| pe(sdk("DescribeTaskDefinition", e)))?
-            .task_definition
-            .ok_or_else(|| ProviderError::new(format!("no task definition {from}")))?;
+        let td = call!(
+            self.ecs.describe_task_definition().task_definition(from),
+            "DescribeTaskDefinition"
+        )
+        .map_err(pe)?
+        .task_definition
+        .ok_or_else(|| ProviderError::new(format!("no task definition {from}")))?;
         let mut defs = td.container_definitions.clone().unwrap_or_default();
         let at = match container {
             Some(name) => defs
@@ -250,23 +240,23 @@ impl Delivery for Clients {
             None => 0,
         };
         defs[at].image = Some(image.to_string());
-        let out = self
-            .ecs
-            .register_task_definition()
-            .set_family(td.family.clone())
-            .set_container_definitions(Some(defs))
-            .set_cpu(td.cpu.clone())
-            .set_memory(td.memory.clone())
-            .set_network_mode(td.network_mode.clone())
-            .set_requires_compatibilities(td.requires_compatibilities.clone())
-            .set_execution_role_arn(td.execution_role_arn.clone())
-            .set_task_role_arn(td.task_role_arn.clone())
-            .set_volumes(td.volumes.clone())
-            .set_placement_constraints(td.placement_constraints.clone())
-            .set_runtime_platform(td.runtime_platform.clone())
-            .send()
-            .await
-            .map_err(|e| pe(sdk("RegisterTaskDefinition", e)))?;
+        let out = call!(
+            self.ecs
+                .register_task_definition()
+                .set_family(td.family.clone())
+                .set_container_definitions(Some(defs))
+                .set_cpu(td.cpu.clone())
+                .set_memory(td.memory.clone())
+                .set_network_mode(td.network_mode.clone())
+                .set_requires_compatibilities(td.requires_compatibilities.clone())
+                .set_execution_role_arn(td.execution_role_arn.clone())
+                .set_task_role_arn(td.task_role_arn.clone())
+                .set_volumes(td.volumes.clone())
+                .set_placement_constraints(td.placement_constraints.clone())
+                .set_runtime_platform(td.runtime_platform.clone()),
+            "RegisterTaskDefinition"
+        )
+        .map_err(pe)?;
         out.task_definition()
             .and_then(|t| t.task_definition_arn())
             .map(String::from)
@@ -274,15 +264,15 @@ impl Delivery for Clients {
     }
 
     async fn service(&self, cluster: &str, service: &str) -> Result<Service, ProviderError> {
-        let out = self
-            .ecs
-            .describe_services()
-            .cluster(cluster)
-            .services(service)
-            .include(aws_sdk_ecs::types::ServiceField::Tags)
-            .send()
-            .await
-            .map_err(|e| pe(sdk("DescribeServices", e)))?;
+        let out = call!(
+            self.ecs
+                .describe_services()
+                .cluster(cluster)
+                .services(service)
+                .include(aws_sdk_ecs::types::ServiceField::Tags),
+            "DescribeServices"
+        )
+        .map_err(pe)?;
         let s = out
             .services()
             .iter()
@@ -310,14 +300,15 @@ impl Delivery for Clients {
         service: &str,
         task_definition: &str,
     ) -> Result<(), ProviderError> {
-        self.ecs
-            .update_service()
-            .cluster(cluster)
-            .service(service)
-            .task_definition(task_definition)
-            .send()
-            .await
-            .map_err(|e| pe(sdk("UpdateService", e)))?;
+        call!(
+            self.ecs
+                .update_service()
+                .cluster(cluster)
+                .service(service)
+                .task_definition(task_definition),
+            "UpdateService"
+        )
+        .map_err(pe)?;
         Ok(())
     }
 
@@ -327,25 +318,24 @@ impl Delivery for Clients {
         service: &str,
         desired: i64,
     ) -> Result<(), ProviderError> {
-        self.ecs
-            .update_service()
-            .cluster(cluster)
-            .service(service)
-            .desired_count(desired as i32)
-            .send()
-            .await
-            .map_err(|e| pe(sdk("UpdateService", e)))?;
+        call!(
+            self.ecs
+                .update_service()
+                .cluster(cluster)
+                .service(service)
+                .desired_count(desired as i32),
+            "UpdateService"
+        )
+        .map_err(pe)?;
         Ok(())
     }
 
     async fn forward(&self, listener: &str) -> Result<Vec<Weighted>, ProviderError> {
-        let out = self
-            .elbv2
-            .describe_listeners()
-            .listener_arns(listener)
-            .send()
-            .await
-            .map_err(|e| pe(sdk("DescribeListeners", e)))?;
+        let out = call!(
+            self.elbv2.describe_listeners().listener_arns(listener),
+            "DescribeListeners"
+        )
+        .map_err(pe)?;
         let l = out
             .listeners()
             .first()
@@ -376,13 +366,14 @@ impl Delivery for Clients {
                     .build(),
             )
             .build();
-        self.elbv2
-            .modify_listener()
-            .listener_arn(listener)
-            .default_actions(action)
-            .send()
-            .await
-            .map_err(|e| pe(sdk("ModifyListener", e)))?;
+        call!(
+            self.elbv2
+                .modify_listener()
+                .listener_arn(listener)
+                .default_actions(action),
+            "ModifyListener"
+        )
+        .map_err(pe)?;
         Ok(())
     }
 
@@ -392,13 +383,14 @@ impl Delivery for Clients {
                 .iter()
                 .map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(k).value(v).build())
                 .collect();
-            self.ecs
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .map_err(|e| pe(sdk("TagResource", e)))?;
+            call!(
+                self.ecs
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(tags)),
+                "TagResource"
+            )
+            .map_err(pe)?;
         } else {
             let tags = tags
                 .iter()
@@ -409,13 +401,14 @@ impl Delivery for Clients {
                         .build()
                 })
                 .collect();
-            self.elbv2
-                .add_tags()
-                .resource_arns(arn)
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .map_err(|e| pe(sdk("AddTags", e)))?;
+            call!(
+                self.elbv2
+                    .add_tags()
+                    .resource_arns(arn)
+                    .set_tags(Some(tags)),
+                "AddTags"
+            )
+            .map_err(pe)?;
         }
         Ok(())
     }
@@ -424,13 +417,13 @@ impl Delivery for Clients {
         &self,
         target_group: &str,
     ) -> Result<Vec<(String, String)>, ProviderError> {
-        let out = self
-            .elbv2
-            .describe_target_health()
-            .target_group_arn(target_group)
-            .send()
-            .await
-            .map_err(|e| pe(sdk("DescribeTargetHealth", e)))?;
+        let out = call!(
+            self.elbv2
+                .describe_target_health()
+                .target_group_arn(target_group),
+            "DescribeTargetHealth"
+        )
+        .map_err(pe)?;
         Ok(out
             .target_health_descriptions()
             .iter()
@@ -450,13 +443,11 @@ impl Delivery for Clients {
     }
 
     async fn alarm_state(&self, name: &str) -> Result<Option<String>, ProviderError> {
-        let out = self
-            .cloudwatch
-            .describe_alarms()
-            .alarm_names(name)
-            .send()
-            .await
-            .map_err(|e| pe(sdk("DescribeAlarms", e)))?;
+        let out = call!(
+            self.cloudwatch.describe_alarms().alarm_names(name),
+            "DescribeAlarms"
+        )
+        .map_err(pe)?;
         Ok(out
             .metric_alarms()
             .first()

@@ -249,8 +249,23 @@ where
     .await
 }
 
+/// Sends an SDK request and names its operation in the error: `call!(req, "CreateVpc")?` is
+/// `req.send().await.or_sdk("CreateVpc")?`, the answer or an [`AwsError`].
+macro_rules! call {
+    ($req:expr, $op:literal) => {
+        crate::error::OrSdk::or_sdk($req.send().await, $op)
+    };
+}
+
+/// [`call!`] where only success counts: `done!(req, "DeleteVpc")?`.
+macro_rules! done {
+    ($req:expr, $op:literal) => {
+        crate::error::OrSdk::done($req.send().await, $op)
+    };
+}
+
 /// An SDK call's answer with its error as `sdk(operation, e)`:
-/// `req.send().await.or_sdk("CreateVpc")?`, or `.done("DeleteVpc")` where only success counts.
+/// `call!(req, "CreateVpc")?`, or `.done("DeleteVpc")` where only success counts.
 pub trait OrSdk<T> {
     fn or_sdk(self, operation: &'static str) -> Result<T>;
     fn done(self, operation: &'static str) -> Result<()>

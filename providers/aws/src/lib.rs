@@ -6,10 +6,11 @@
 //! Every resource type lives in its own file under `resources/` and implements
 //! [`resources::AwsResource`]; this file adapts them to the engine's `Provider` trait.
 
+#[macro_use]
+mod error;
 mod config;
 mod delivery;
 mod endpoint_names;
-mod error;
 pub mod health;
 mod reference;
 mod resources;

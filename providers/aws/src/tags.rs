@@ -31,15 +31,20 @@ pub fn plan_tags_all(defaults: &BTreeMap<String, String>, planned: &mut Value) {
 
 /// The tags to put on AWS: `tags_all` from the plan.
 pub fn wanted(planned: &Value) -> BTreeMap<String, String> {
-    planned
-        .get("tags_all")
-        .and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::resources::value::str_map(planned, "tags_all")
+}
+
+/// A state map with `tags` and `tags_all` from the tags read from AWS, as [`split`] makes them.
+pub fn tagged(state: Value, read: BTreeMap<String, String>, prior: &Value) -> Value {
+    let (tags, tags_all) = split(read, prior);
+    match state {
+        Value::Map(mut m) => {
+            m.insert("tags".into(), tags);
+            m.insert("tags_all".into(), tags_all);
+            Value::Map(m)
+        }
+        other => other,
+    }
 }
 
 /// Splits tags read from AWS into (`tags`, `tags_all`), given the configured `tags` of the

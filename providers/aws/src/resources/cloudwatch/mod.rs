@@ -1,6 +1,5 @@
 //! CloudWatch: aws_cloudwatch_metric_alarm. This file holds what its types share.
 
-use crate::error::OrSdk;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

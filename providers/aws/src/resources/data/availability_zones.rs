@@ -17,7 +17,7 @@ impl AwsData for AvailabilityZones {
                     .build(),
             );
         }
-        let out = req.send().await.or_sdk("DescribeAvailabilityZones")?;
+        let out = call!(req, "DescribeAvailabilityZones")?;
         let mut zones: Vec<(String, String)> = out
             .availability_zones
             .unwrap_or_default()

@@ -8,12 +8,7 @@ pub struct CallerIdentity;
 #[async_trait]
 impl AwsData for CallerIdentity {
     async fn read(&self, cx: &Clients, _config: &Value) -> Result<Value> {
-        let out = cx
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .or_sdk("GetCallerIdentity")?;
+        let out = call!(cx.sts.get_caller_identity(), "GetCallerIdentity")?;
         let account = out.account().unwrap_or_default();
         Ok(Value::map([
             ("id", Value::from(account)),

@@ -2,7 +2,6 @@
 //! aws_iam_policy_document (computed locally, as in Terraform) and aws_vpc. This file holds what
 //! they share.
 
-use crate::error::OrSdk;
 use crate::resources::value::{string_of, text_of};
 use async_trait::async_trait;
 use terrane_core::Value;

@@ -34,7 +34,7 @@ impl AwsData for Vpc {
                     .build(),
             );
         }
-        let out = req.send().await.or_sdk("DescribeVpcs")?;
+        let out = call!(req, "DescribeVpcs")?;
         let vpcs = out.vpcs();
         let vpc = match vpcs {
             [one] => one,

@@ -1,6 +1,5 @@
 //! aws_eip.
 
-use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,26 +20,28 @@ const NAT_TIMEOUT: Duration = Duration::from_secs(600);
 
 fn eip_state(cx: &Clients, a: aws_sdk_ec2::types::Address, prior: &Value) -> Value {
     let id = a.allocation_id().unwrap_or_default().to_string();
-    let (tags, tags_all) = tags::split(tags::from_sdk(a.tags()), prior);
-    Value::map([
-        (
-            "arn",
-            Value::from(format!("arn:aws:ec2:{}::elastic-ip/{}", cx.region, id)),
-        ),
-        ("allocation_id", Value::from(id.as_str())),
-        ("id", Value::from(id)),
-        (
-            "domain",
-            Value::from(a.domain().map(|d| d.as_str()).unwrap_or("vpc")),
-        ),
-        ("public_ip", Value::from(a.public_ip().unwrap_or_default())),
-        (
-            "association_id",
-            a.association_id().map(Value::from).unwrap_or(Value::Null),
-        ),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    let tags = tags::from_sdk(a.tags());
+    tags::tagged(
+        Value::map([
+            (
+                "arn",
+                Value::from(format!("arn:aws:ec2:{}::elastic-ip/{}", cx.region, id)),
+            ),
+            ("allocation_id", Value::from(id.as_str())),
+            ("id", Value::from(id)),
+            (
+                "domain",
+                Value::from(a.domain().map(|d| d.as_str()).unwrap_or("vpc")),
+            ),
+            ("public_ip", Value::from(a.public_ip().unwrap_or_default())),
+            (
+                "association_id",
+                a.association_id().map(Value::from).unwrap_or(Value::Null),
+            ),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 #[async_trait]
@@ -59,15 +60,12 @@ impl Ec2Type for Eip {
         filters: Vec<Filter>,
     ) -> BoxFuture<'_, Result<Vec<Self::Desc>>> {
         Box::pin(async move {
-            Ok(cx
-                .ec2
-                .describe_addresses()
-                .set_filters(Some(filters))
-                .send()
-                .await
-                .or_sdk("DescribeAddresses")?
-                .addresses
-                .unwrap_or_default())
+            Ok(call!(
+                cx.ec2.describe_addresses().set_filters(Some(filters)),
+                "DescribeAddresses"
+            )?
+            .addresses
+            .unwrap_or_default())
         })
     }
 
@@ -114,12 +112,10 @@ impl Ec2Type for Eip {
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = string_of(state, "id");
         retry_dependency(NAT_TIMEOUT, || async {
-            cx.ec2
-                .release_address()
-                .allocation_id(&id)
-                .send()
-                .await
-                .done("ReleaseAddress")
+            done!(
+                cx.ec2.release_address().allocation_id(&id),
+                "ReleaseAddress"
+            )
         })
         .await
     }

@@ -1,6 +1,5 @@
 //! aws_internet_gateway
 
-use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -25,42 +24,38 @@ fn to_state(cx: &Clients, g: aws_sdk_ec2::types::InternetGateway, prior: &Value)
         .attachments()
         .iter()
         .find_map(|a| a.vpc_id().map(String::from));
-    let (tags, tags_all) = tags::split(tags::from_sdk(g.tags()), prior);
-    Value::map([
-        (
-            "arn",
-            Value::from(format!(
-                "arn:aws:ec2:{}:{}:internet-gateway/{}",
-                cx.region, owner, id
-            )),
-        ),
-        ("id", Value::from(id)),
-        ("vpc_id", vpc.map(Value::from).unwrap_or(Value::Null)),
-        ("owner_id", Value::from(owner)),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    let tags = tags::from_sdk(g.tags());
+    tags::tagged(
+        Value::map([
+            ("arn", super::arn(cx, &owner, "internet-gateway", &id)),
+            ("id", Value::from(id)),
+            ("vpc_id", vpc.map(Value::from).unwrap_or(Value::Null)),
+            ("owner_id", Value::from(owner)),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 async fn attach(cx: &Clients, id: &str, vpc: &str) -> Result<()> {
-    cx.ec2
-        .attach_internet_gateway()
-        .internet_gateway_id(id)
-        .vpc_id(vpc)
-        .send()
-        .await
-        .done("AttachInternetGateway")
+    done!(
+        cx.ec2
+            .attach_internet_gateway()
+            .internet_gateway_id(id)
+            .vpc_id(vpc),
+        "AttachInternetGateway"
+    )
 }
 
 async fn detach(cx: &Clients, id: &str, vpc: &str) -> Result<()> {
     retry_dependency(DELETE_TIMEOUT, || async {
-        cx.ec2
-            .detach_internet_gateway()
-            .internet_gateway_id(id)
-            .vpc_id(vpc)
-            .send()
-            .await
-            .done("DetachInternetGateway")
+        done!(
+            cx.ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc),
+            "DetachInternetGateway"
+        )
     })
     .await
 }
@@ -141,12 +136,10 @@ impl Ec2Type for InternetGateway {
         retry_dependency(
             crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
             || async {
-                cx.ec2
-                    .delete_internet_gateway()
-                    .internet_gateway_id(&id)
-                    .send()
-                    .await
-                    .done("DeleteInternetGateway")
+                done!(
+                    cx.ec2.delete_internet_gateway().internet_gateway_id(&id),
+                    "DeleteInternetGateway"
+                )
             },
         )
         .await

@@ -1,7 +1,6 @@
 //! EC2's resource types, one file each, and what they share here: tag synchronisation and
 //! lookup by token tag.
 
-use crate::error::OrSdk;
 use aws_sdk_ec2::types::Tag;
 use terrane_core::Value;
 
@@ -23,12 +22,12 @@ pub async fn sync_tags(
         let keys = removed.iter().map(|k| Tag::builder().key(k).build());
         let req = cx.ec2.delete_tags().resources(resource_id);
         let req = req.set_tags(Some(keys.collect()));
-        req.send().await.or_sdk("DeleteTags")?;
+        call!(req, "DeleteTags")?;
     }
     if !changed.is_empty() {
         let req = cx.ec2.create_tags().resources(resource_id);
         let req = req.set_tags(Some(tags::to_sdk(&changed)));
-        req.send().await.or_sdk("CreateTags")?;
+        call!(req, "CreateTags")?;
     }
     Ok(())
 }
@@ -37,7 +36,7 @@ pub async fn sync_tags(
 /// as defaults).
 pub async fn default_vpcs(cx: &Clients) -> Result<std::collections::BTreeSet<String>> {
     let req = cx.ec2.describe_vpcs().filters(filter("is-default", "true"));
-    let out = req.send().await.or_sdk("DescribeVpcs")?;
+    let out = call!(req, "DescribeVpcs")?;
     Ok(out
         .vpcs()
         .iter()
@@ -63,6 +62,11 @@ pub async fn route_tables(
 pub const READ_BATCH: usize = 200;
 
 /// The `id` of each prior.
+/// The ARN of an EC2 object: EC2's describe calls return the owner, not the ARN.
+pub fn arn(cx: &Clients, owner: &str, kind: &str, id: &str) -> Value {
+    Value::from(format!("arn:aws:ec2:{}:{owner}:{kind}/{id}", cx.region))
+}
+
 pub fn ids_of(priors: &[&Value]) -> Vec<String> {
     lifecycle::keys_of(priors, "id")
 }
@@ -97,15 +101,14 @@ pub fn token_filter(token: &str) -> aws_sdk_ec2::types::Filter {
 
 /// The id of the EC2 object of `resource_type` ("vpc", "subnet", ...) carrying our token tag.
 pub async fn id_by_token(cx: &Clients, resource_type: &str, token: &str) -> Result<Option<String>> {
-    let out = cx
-        .ec2
-        .describe_tags()
-        .filters(filter("resource-type", resource_type))
-        .filters(filter("key", tags::TOKEN_TAG))
-        .filters(filter("value", token))
-        .send()
-        .await
-        .or_sdk("DescribeTags")?;
+    let out = call!(
+        cx.ec2
+            .describe_tags()
+            .filters(filter("resource-type", resource_type))
+            .filters(filter("key", tags::TOKEN_TAG))
+            .filters(filter("value", token)),
+        "DescribeTags"
+    )?;
     Ok(out
         .tags()
         .iter()

@@ -1,6 +1,5 @@
 //! aws_nat_gateway.
 
-use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,45 +20,47 @@ const NAT_TIMEOUT: Duration = Duration::from_secs(600);
 
 fn nat_state(n: aws_sdk_ec2::types::NatGateway, prior: &Value) -> Value {
     let addr = n.nat_gateway_addresses().first();
-    let (tags, tags_all) = tags::split(tags::from_sdk(n.tags()), prior);
-    Value::map([
-        ("id", Value::from(n.nat_gateway_id().unwrap_or_default())),
-        ("subnet_id", Value::from(n.subnet_id().unwrap_or_default())),
-        (
-            "allocation_id",
-            addr.and_then(|a| a.allocation_id())
-                .map(Value::from)
-                .unwrap_or_else(|| prior.get("allocation_id").cloned().unwrap_or(Value::Null)),
-        ),
-        (
-            "connectivity_type",
-            Value::from(
-                n.connectivity_type()
-                    .map(|c| c.as_str())
-                    .unwrap_or("public"),
+    let tags = tags::from_sdk(n.tags());
+    tags::tagged(
+        Value::map([
+            ("id", Value::from(n.nat_gateway_id().unwrap_or_default())),
+            ("subnet_id", Value::from(n.subnet_id().unwrap_or_default())),
+            (
+                "allocation_id",
+                addr.and_then(|a| a.allocation_id())
+                    .map(Value::from)
+                    .unwrap_or_else(|| prior.get("allocation_id").cloned().unwrap_or(Value::Null)),
             ),
-        ),
-        (
-            "public_ip",
-            addr.and_then(|a| a.public_ip())
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        ),
-        (
-            "private_ip",
-            addr.and_then(|a| a.private_ip())
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        ),
-        (
-            "network_interface_id",
-            addr.and_then(|a| a.network_interface_id())
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        ),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+            (
+                "connectivity_type",
+                Value::from(
+                    n.connectivity_type()
+                        .map(|c| c.as_str())
+                        .unwrap_or("public"),
+                ),
+            ),
+            (
+                "public_ip",
+                addr.and_then(|a| a.public_ip())
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+            ),
+            (
+                "private_ip",
+                addr.and_then(|a| a.private_ip())
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+            ),
+            (
+                "network_interface_id",
+                addr.and_then(|a| a.network_interface_id())
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+            ),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 #[async_trait]
@@ -111,7 +112,7 @@ impl Ec2Type for NatGateway {
         if let Some(a) = str_of(planned, "allocation_id") {
             req = req.allocation_id(a);
         }
-        let out = req.send().await.or_sdk("CreateNatGateway")?;
+        let out = call!(req, "CreateNatGateway")?;
         let id = out
             .nat_gateway
             .and_then(|n| n.nat_gateway_id)

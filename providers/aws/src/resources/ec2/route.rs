@@ -1,6 +1,5 @@
 //! aws_route: one route in a route table, the stand-alone form of the inline `route` blocks.
 
-use crate::error::OrSdk;
 use async_trait::async_trait;
 use terrane_core::{Diagnostic, Value};
 
@@ -25,14 +24,10 @@ async fn find_route(
     table: &str,
     cidr: &str,
 ) -> Result<Option<aws_sdk_ec2::types::Route>> {
-    let out = match cx
-        .ec2
-        .describe_route_tables()
-        .route_table_ids(table)
-        .send()
-        .await
-        .or_sdk("DescribeRouteTables")
-    {
+    let out = match call!(
+        cx.ec2.describe_route_tables().route_table_ids(table),
+        "DescribeRouteTables"
+    ) {
         Ok(o) => o,
         Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(e),
@@ -119,7 +114,7 @@ impl AwsResource for Route {
         let cidr = text_of(planned, "destination_cidr_block");
         let req = cx.ec2.create_route().route_table_id(table);
         let req = with_target!(req.destination_cidr_block(cidr), planned);
-        if let Err(e) = req.send().await.or_sdk("CreateRoute") {
+        if let Err(e) = call!(req, "CreateRoute") {
             // A retry after a lost response finds the same route: not a duplicate.
             let same = e.is("RouteAlreadyExists")
                 && find_route(cx, table, cidr).await?.is_some_and(|r| {
@@ -158,7 +153,7 @@ impl AwsResource for Route {
         let cidr = text_of(prior, "destination_cidr_block");
         let req = cx.ec2.replace_route().route_table_id(table);
         let req = with_target!(req.destination_cidr_block(cidr), planned);
-        req.send().await.or_sdk("ReplaceRoute")?;
+        call!(req, "ReplaceRoute")?;
         let r = find_route(cx, table, cidr)
             .await?
             .ok_or_else(|| vanished("DescribeRouteTables", "route", cidr))?;
@@ -166,14 +161,12 @@ impl AwsResource for Route {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(
+        crate::error::gone_ok(call!(
             cx.ec2
                 .delete_route()
                 .route_table_id(text_of(state, "route_table_id"))
-                .destination_cidr_block(text_of(state, "destination_cidr_block"))
-                .send()
-                .await
-                .or_sdk("DeleteRoute"),
-        )
+                .destination_cidr_block(text_of(state, "destination_cidr_block")),
+            "DeleteRoute"
+        ))
     }
 }

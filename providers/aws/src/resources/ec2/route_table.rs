@@ -1,6 +1,5 @@
 //! aws_route_table, with inline `route` blocks.
 
-use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -74,22 +73,18 @@ fn routes(rt: &aws_sdk_ec2::types::RouteTable) -> Value {
 fn to_state(cx: &Clients, rt: aws_sdk_ec2::types::RouteTable, prior: &Value) -> Value {
     let id = rt.route_table_id().unwrap_or_default().to_string();
     let owner = rt.owner_id().unwrap_or_default().to_string();
-    let (tags, tags_all) = tags::split(tags::from_sdk(rt.tags()), prior);
-    Value::map([
-        (
-            "arn",
-            Value::from(format!(
-                "arn:aws:ec2:{}:{}:route-table/{}",
-                cx.region, owner, id
-            )),
-        ),
-        ("id", Value::from(id)),
-        ("vpc_id", Value::from(rt.vpc_id().unwrap_or_default())),
-        ("owner_id", Value::from(owner)),
-        ("route", routes(&rt)),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    let tags = tags::from_sdk(rt.tags());
+    tags::tagged(
+        Value::map([
+            ("arn", super::arn(cx, &owner, "route-table", &id)),
+            ("id", Value::from(id)),
+            ("vpc_id", Value::from(rt.vpc_id().unwrap_or_default())),
+            ("owner_id", Value::from(owner)),
+            ("route", routes(&rt)),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 async fn add_route(cx: &Clients, id: &str, r: &Value) -> Result<()> {
@@ -113,7 +108,7 @@ async fn add_route(cx: &Clients, id: &str, r: &Value) -> Result<()> {
     if let Some(n) = str_of(r, "transit_gateway_id") {
         req = req.transit_gateway_id(n);
     }
-    match req.send().await.or_sdk("CreateRoute") {
+    match call!(req, "CreateRoute") {
         // A retry after a lost answer finds the route it made: the same route is no error.
         Err(e) if e.is("RouteAlreadyExists") => {
             let same = describe_id::<RouteTable>(cx, id).await?.is_some_and(|rt| {
@@ -265,12 +260,10 @@ impl Ec2Type for RouteTable {
         retry_dependency(
             crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
             || async {
-                cx.ec2
-                    .delete_route_table()
-                    .route_table_id(&id)
-                    .send()
-                    .await
-                    .done("DeleteRouteTable")
+                done!(
+                    cx.ec2.delete_route_table().route_table_id(&id),
+                    "DeleteRouteTable"
+                )
             },
         )
         .await

@@ -1,6 +1,5 @@
 //! aws_route_table_association.
 
-use crate::error::OrSdk;
 use std::time::Duration;
 
 use crate::config::Clients;
@@ -64,7 +63,7 @@ impl AwsResource for RouteTableAssociation {
         if let Some(g) = str_of(planned, "gateway_id") {
             req = req.gateway_id(g);
         }
-        let out = req.send().await.or_sdk("AssociateRouteTable")?;
+        let out = call!(req, "AssociateRouteTable")?;
         let id = out.association_id.ok_or_else(|| {
             AwsError::new(
                 "AssociateRouteTable",
@@ -103,14 +102,13 @@ impl AwsResource for RouteTableAssociation {
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         // Only route_table_id can change in place: ReplaceRouteTableAssociation.
-        let out = cx
-            .ec2
-            .replace_route_table_association()
-            .association_id(text_of(prior, "id"))
-            .route_table_id(text_of(planned, "route_table_id"))
-            .send()
-            .await
-            .or_sdk("ReplaceRouteTableAssociation")?;
+        let out = call!(
+            cx.ec2
+                .replace_route_table_association()
+                .association_id(text_of(prior, "id"))
+                .route_table_id(text_of(planned, "route_table_id")),
+            "ReplaceRouteTableAssociation"
+        )?;
         let mut v = planned.clone();
         crate::resources::value::put(
             &mut v,
@@ -123,12 +121,10 @@ impl AwsResource for RouteTableAssociation {
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = string_of(state, "id");
         retry_dependency(DELETE_TIMEOUT, || async {
-            cx.ec2
-                .disassociate_route_table()
-                .association_id(&id)
-                .send()
-                .await
-                .done("DisassociateRouteTable")
+            done!(
+                cx.ec2.disassociate_route_table().association_id(&id),
+                "DisassociateRouteTable"
+            )
         })
         .await
     }

@@ -164,39 +164,35 @@ fn to_state(cx: &Clients, g: aws_sdk_ec2::types::SecurityGroup, prior: &Value) -
         .collect();
     dedup_set(&mut ingress);
     dedup_set(&mut egress);
-    let (tags, tags_all) = tags::split(tags::from_sdk(g.tags()), prior);
-    Value::map([
-        (
-            "arn",
-            Value::from(format!(
-                "arn:aws:ec2:{}:{}:security-group/{}",
-                cx.region, owner, id
-            )),
-        ),
-        ("id", Value::from(id)),
-        ("name", Value::from(g.group_name().unwrap_or_default())),
-        (
-            "name_prefix",
-            prior.get("name_prefix").cloned().unwrap_or(Value::Null),
-        ),
-        (
-            "description",
-            Value::from(g.description().unwrap_or_default()),
-        ),
-        ("vpc_id", g.vpc_id().map(Value::from).unwrap_or(Value::Null)),
-        ("owner_id", Value::from(owner)),
-        ("ingress", Value::List(ingress)),
-        ("egress", Value::List(egress)),
-        (
-            "revoke_rules_on_delete",
-            prior
-                .get("revoke_rules_on_delete")
-                .cloned()
-                .unwrap_or(Value::Bool(false)),
-        ),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    let tags = tags::from_sdk(g.tags());
+    tags::tagged(
+        Value::map([
+            ("arn", super::arn(cx, &owner, "security-group", &id)),
+            ("id", Value::from(id)),
+            ("name", Value::from(g.group_name().unwrap_or_default())),
+            (
+                "name_prefix",
+                prior.get("name_prefix").cloned().unwrap_or(Value::Null),
+            ),
+            (
+                "description",
+                Value::from(g.description().unwrap_or_default()),
+            ),
+            ("vpc_id", g.vpc_id().map(Value::from).unwrap_or(Value::Null)),
+            ("owner_id", Value::from(owner)),
+            ("ingress", Value::List(ingress)),
+            ("egress", Value::List(egress)),
+            (
+                "revoke_rules_on_delete",
+                prior
+                    .get("revoke_rules_on_delete")
+                    .cloned()
+                    .unwrap_or(Value::Bool(false)),
+            ),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 async fn apply_rules(
@@ -377,12 +373,10 @@ impl Ec2Type for SecurityGroup {
         retry_dependency(
             crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
             || async {
-                cx.ec2
-                    .delete_security_group()
-                    .group_id(&id)
-                    .send()
-                    .await
-                    .done("DeleteSecurityGroup")
+                done!(
+                    cx.ec2.delete_security_group().group_id(&id),
+                    "DeleteSecurityGroup"
+                )
             },
         )
         .await

@@ -1,7 +1,6 @@
 //! aws_security_group_rule: one rule of a group, the stand-alone form of the inline
 //! `ingress` and `egress` blocks.
 
-use crate::error::OrSdk;
 use async_trait::async_trait;
 use terrane_core::{Diagnostic, Value};
 
@@ -158,21 +157,21 @@ impl AwsResource for SecurityGroupRule {
         let group = text_of(planned, "security_group_id");
         let perm = to_permission(&as_block(planned), group);
         let res = if str_of(planned, "type") == Some("egress") {
-            cx.ec2
-                .authorize_security_group_egress()
-                .group_id(group)
-                .ip_permissions(perm)
-                .send()
-                .await
-                .done("AuthorizeSecurityGroupEgress")
+            done!(
+                cx.ec2
+                    .authorize_security_group_egress()
+                    .group_id(group)
+                    .ip_permissions(perm),
+                "AuthorizeSecurityGroupEgress"
+            )
         } else {
-            cx.ec2
-                .authorize_security_group_ingress()
-                .group_id(group)
-                .ip_permissions(perm)
-                .send()
-                .await
-                .done("AuthorizeSecurityGroupIngress")
+            done!(
+                cx.ec2
+                    .authorize_security_group_ingress()
+                    .group_id(group)
+                    .ip_permissions(perm),
+                "AuthorizeSecurityGroupIngress"
+            )
         };
         match res {
             Ok(()) => {}
@@ -240,21 +239,21 @@ impl AwsResource for SecurityGroupRule {
         let group = text_of(planned, "security_group_id");
         let perm = to_permission(&as_block(planned), group);
         if str_of(planned, "type") == Some("egress") {
-            cx.ec2
-                .update_security_group_rule_descriptions_egress()
-                .group_id(group)
-                .ip_permissions(perm)
-                .send()
-                .await
-                .or_sdk("UpdateSecurityGroupRuleDescriptionsEgress")?;
+            call!(
+                cx.ec2
+                    .update_security_group_rule_descriptions_egress()
+                    .group_id(group)
+                    .ip_permissions(perm),
+                "UpdateSecurityGroupRuleDescriptionsEgress"
+            )?;
         } else {
-            cx.ec2
-                .update_security_group_rule_descriptions_ingress()
-                .group_id(group)
-                .ip_permissions(perm)
-                .send()
-                .await
-                .or_sdk("UpdateSecurityGroupRuleDescriptionsIngress")?;
+            call!(
+                cx.ec2
+                    .update_security_group_rule_descriptions_ingress()
+                    .group_id(group)
+                    .ip_permissions(perm),
+                "UpdateSecurityGroupRuleDescriptionsIngress"
+            )?;
         }
         Ok(planned.clone())
     }
@@ -263,21 +262,21 @@ impl AwsResource for SecurityGroupRule {
         let group = text_of(state, "security_group_id");
         let perm = to_permission(&as_block(state), group);
         let res = if str_of(state, "type") == Some("egress") {
-            cx.ec2
-                .revoke_security_group_egress()
-                .group_id(group)
-                .ip_permissions(perm)
-                .send()
-                .await
-                .done("RevokeSecurityGroupEgress")
+            done!(
+                cx.ec2
+                    .revoke_security_group_egress()
+                    .group_id(group)
+                    .ip_permissions(perm),
+                "RevokeSecurityGroupEgress"
+            )
         } else {
-            cx.ec2
-                .revoke_security_group_ingress()
-                .group_id(group)
-                .ip_permissions(perm)
-                .send()
-                .await
-                .done("RevokeSecurityGroupIngress")
+            done!(
+                cx.ec2
+                    .revoke_security_group_ingress()
+                    .group_id(group)
+                    .ip_permissions(perm),
+                "RevokeSecurityGroupIngress"
+            )
         };
         match res {
             Err(e) if !e.is_not_found() && !e.code.contains("InvalidPermission.NotFound") => Err(e),

@@ -1,6 +1,5 @@
 //! aws_subnet
 
-use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -20,41 +19,43 @@ const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
 
 fn to_state(s: aws_sdk_ec2::types::Subnet, prior: &Value) -> Value {
-    let (tags, tags_all) = tags::split(tags::from_sdk(s.tags()), prior);
-    Value::map([
-        ("id", Value::from(s.subnet_id().unwrap_or_default())),
-        ("arn", Value::from(s.subnet_arn().unwrap_or_default())),
-        ("vpc_id", Value::from(s.vpc_id().unwrap_or_default())),
-        (
-            "cidr_block",
-            Value::from(s.cidr_block().unwrap_or_default()),
-        ),
-        (
-            "availability_zone",
-            Value::from(s.availability_zone().unwrap_or_default()),
-        ),
-        (
-            "availability_zone_id",
-            Value::from(s.availability_zone_id().unwrap_or_default()),
-        ),
-        (
-            "map_public_ip_on_launch",
-            Value::Bool(s.map_public_ip_on_launch().unwrap_or(false)),
-        ),
-        ("owner_id", Value::from(s.owner_id().unwrap_or_default())),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    let tags = tags::from_sdk(s.tags());
+    tags::tagged(
+        Value::map([
+            ("id", Value::from(s.subnet_id().unwrap_or_default())),
+            ("arn", Value::from(s.subnet_arn().unwrap_or_default())),
+            ("vpc_id", Value::from(s.vpc_id().unwrap_or_default())),
+            (
+                "cidr_block",
+                Value::from(s.cidr_block().unwrap_or_default()),
+            ),
+            (
+                "availability_zone",
+                Value::from(s.availability_zone().unwrap_or_default()),
+            ),
+            (
+                "availability_zone_id",
+                Value::from(s.availability_zone_id().unwrap_or_default()),
+            ),
+            (
+                "map_public_ip_on_launch",
+                Value::Bool(s.map_public_ip_on_launch().unwrap_or(false)),
+            ),
+            ("owner_id", Value::from(s.owner_id().unwrap_or_default())),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 async fn set_public_ip(cx: &Clients, id: &str, b: bool) -> Result<()> {
-    cx.ec2
-        .modify_subnet_attribute()
-        .subnet_id(id)
-        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(b).build())
-        .send()
-        .await
-        .done("ModifySubnetAttribute")
+    done!(
+        cx.ec2
+            .modify_subnet_attribute()
+            .subnet_id(id)
+            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(b).build()),
+        "ModifySubnetAttribute"
+    )
 }
 
 #[async_trait]
@@ -135,14 +136,7 @@ impl Ec2Type for Subnet {
         let id = string_of(state, "id");
         retry_dependency(
             crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
-            || async {
-                cx.ec2
-                    .delete_subnet()
-                    .subnet_id(&id)
-                    .send()
-                    .await
-                    .done("DeleteSubnet")
-            },
+            || async { done!(cx.ec2.delete_subnet().subnet_id(&id), "DeleteSubnet") },
         )
         .await
     }

@@ -1,6 +1,5 @@
 //! aws_vpc
 
-use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -20,14 +19,13 @@ const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(1200);
 
 async fn attribute(cx: &Clients, id: &str, a: VpcAttributeName) -> Result<bool> {
-    let out = cx
-        .ec2
-        .describe_vpc_attribute()
-        .vpc_id(id)
-        .attribute(a.clone())
-        .send()
-        .await
-        .or_sdk("DescribeVpcAttribute")?;
+    let out = call!(
+        cx.ec2
+            .describe_vpc_attribute()
+            .vpc_id(id)
+            .attribute(a.clone()),
+        "DescribeVpcAttribute"
+    )?;
     let v = match a {
         VpcAttributeName::EnableDnsHostnames => out.enable_dns_hostnames.and_then(|b| b.value),
         _ => out.enable_dns_support.and_then(|b| b.value),
@@ -43,22 +41,22 @@ async fn set_attribute(
 ) -> Result<()> {
     // ModifyVpcAttribute takes one attribute per call.
     if let Some(b) = support {
-        cx.ec2
-            .modify_vpc_attribute()
-            .vpc_id(id)
-            .enable_dns_support(AttributeBooleanValue::builder().value(b).build())
-            .send()
-            .await
-            .or_sdk("ModifyVpcAttribute")?;
+        call!(
+            cx.ec2
+                .modify_vpc_attribute()
+                .vpc_id(id)
+                .enable_dns_support(AttributeBooleanValue::builder().value(b).build()),
+            "ModifyVpcAttribute"
+        )?;
     }
     if let Some(b) = hostnames {
-        cx.ec2
-            .modify_vpc_attribute()
-            .vpc_id(id)
-            .enable_dns_hostnames(AttributeBooleanValue::builder().value(b).build())
-            .send()
-            .await
-            .or_sdk("ModifyVpcAttribute")?;
+        call!(
+            cx.ec2
+                .modify_vpc_attribute()
+                .vpc_id(id)
+                .enable_dns_hostnames(AttributeBooleanValue::builder().value(b).build()),
+            "ModifyVpcAttribute"
+        )?;
     }
     Ok(())
 }
@@ -80,39 +78,38 @@ async fn to_state(cx: &Clients, v: aws_sdk_ec2::types::Vpc, prior: &Value) -> Re
             .into_iter()
             .find_map(|g| g.group_id)
             .unwrap_or_default();
-    let (tags, tags_all) = tags::split(tags::from_sdk(v.tags()), prior);
+    let tags = tags::from_sdk(v.tags());
     let owner = v.owner_id().unwrap_or_default().to_string();
-    Ok(Value::map([
-        ("id", Value::from(id.as_str())),
-        (
-            "arn",
-            Value::from(format!("arn:aws:ec2:{}:{}:vpc/{}", cx.region, owner, id)),
-        ),
-        (
-            "cidr_block",
-            Value::from(v.cidr_block().unwrap_or_default()),
-        ),
-        (
-            "instance_tenancy",
-            Value::from(
-                v.instance_tenancy()
-                    .map(|t| t.as_str())
-                    .unwrap_or("default"),
+    Ok(tags::tagged(
+        Value::map([
+            ("id", Value::from(id.as_str())),
+            ("arn", super::arn(cx, &owner, "vpc", &id)),
+            (
+                "cidr_block",
+                Value::from(v.cidr_block().unwrap_or_default()),
             ),
-        ),
-        ("enable_dns_support", Value::Bool(support)),
-        ("enable_dns_hostnames", Value::Bool(hostnames)),
-        ("main_route_table_id", Value::from(main_rt.as_str())),
-        ("default_route_table_id", Value::from(main_rt)),
-        ("default_security_group_id", Value::from(default_sg)),
-        (
-            "dhcp_options_id",
-            Value::from(v.dhcp_options_id().unwrap_or_default()),
-        ),
-        ("owner_id", Value::from(owner)),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ]))
+            (
+                "instance_tenancy",
+                Value::from(
+                    v.instance_tenancy()
+                        .map(|t| t.as_str())
+                        .unwrap_or("default"),
+                ),
+            ),
+            ("enable_dns_support", Value::Bool(support)),
+            ("enable_dns_hostnames", Value::Bool(hostnames)),
+            ("main_route_table_id", Value::from(main_rt.as_str())),
+            ("default_route_table_id", Value::from(main_rt)),
+            ("default_security_group_id", Value::from(default_sg)),
+            (
+                "dhcp_options_id",
+                Value::from(v.dhcp_options_id().unwrap_or_default()),
+            ),
+            ("owner_id", Value::from(owner)),
+        ]),
+        tags,
+        prior,
+    ))
 }
 
 #[async_trait]
@@ -197,14 +194,7 @@ impl Ec2Type for Vpc {
         let id = string_of(state, "id");
         retry_dependency(
             crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
-            || async {
-                cx.ec2
-                    .delete_vpc()
-                    .vpc_id(&id)
-                    .send()
-                    .await
-                    .done("DeleteVpc")
-            },
+            || async { done!(cx.ec2.delete_vpc().vpc_id(&id), "DeleteVpc") },
         )
         .await
     }

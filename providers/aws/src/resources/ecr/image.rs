@@ -36,7 +36,7 @@ impl crate::resources::kind::AwsData for Image {
                     .build(),
             );
         }
-        let out = req.send().await.or_sdk("DescribeImages")?;
+        let out = call!(req, "DescribeImages")?;
         let found = out
             .image_details()
             .iter()
@@ -49,18 +49,15 @@ impl crate::resources::kind::AwsData for Image {
                 )
             })?;
         let d = found.image_digest().unwrap_or_default();
-        let uri = cx
-            .ecr
-            .describe_repositories()
-            .repository_names(repo)
-            .send()
-            .await
-            .or_sdk("DescribeRepositories")?
-            .repositories()
-            .first()
-            .and_then(|r| r.repository_uri())
-            .map(|u| format!("{u}@{d}"))
-            .unwrap_or_default();
+        let uri = call!(
+            cx.ecr.describe_repositories().repository_names(repo),
+            "DescribeRepositories"
+        )?
+        .repositories()
+        .first()
+        .and_then(|r| r.repository_uri())
+        .map(|u| format!("{u}@{d}"))
+        .unwrap_or_default();
         Ok(Value::map([
             ("id", Value::from(d)),
             ("repository_name", Value::from(repo)),

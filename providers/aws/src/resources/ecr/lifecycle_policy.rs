@@ -36,14 +36,10 @@ impl AwsResource for LifecyclePolicy {
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
         let repo = str_of(prior, "repository").unwrap_or(id);
-        let out = match absent_ok(
-            cx.ecr
-                .get_lifecycle_policy()
-                .repository_name(repo)
-                .send()
-                .await
-                .or_sdk("GetLifecyclePolicy"),
-        )? {
+        let out = match absent_ok(call!(
+            cx.ecr.get_lifecycle_policy().repository_name(repo),
+            "GetLifecyclePolicy"
+        ))? {
             Some(o) => o,
             None => return Ok(None),
         };
@@ -64,28 +60,25 @@ impl AwsResource for LifecyclePolicy {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(
+        crate::error::gone_ok(call!(
             cx.ecr
                 .delete_lifecycle_policy()
-                .repository_name(text_of(state, "repository"))
-                .send()
-                .await
-                .or_sdk("DeleteLifecyclePolicy"),
-        )
+                .repository_name(text_of(state, "repository")),
+            "DeleteLifecyclePolicy"
+        ))
     }
 }
 
 impl LifecyclePolicy {
     async fn put(&self, cx: &Clients, planned: &Value) -> Result<Value> {
         let repo = text_of(planned, "repository");
-        let out = cx
-            .ecr
-            .put_lifecycle_policy()
-            .repository_name(repo)
-            .lifecycle_policy_text(text_of(planned, "policy"))
-            .send()
-            .await
-            .or_sdk("PutLifecyclePolicy")?;
+        let out = call!(
+            cx.ecr
+                .put_lifecycle_policy()
+                .repository_name(repo)
+                .lifecycle_policy_text(text_of(planned, "policy")),
+            "PutLifecyclePolicy"
+        )?;
         Ok(Value::map([
             ("id", Value::from(repo)),
             ("repository", Value::from(repo)),

@@ -4,14 +4,10 @@ use super::*;
 use crate::error::Result;
 
 async fn describe(cx: &Clients, name: &str) -> Result<Option<t::Repository>> {
-    Ok(absent_ok(
-        cx.ecr
-            .describe_repositories()
-            .repository_names(name)
-            .send()
-            .await
-            .or_sdk("DescribeRepositories"),
-    )?
+    Ok(absent_ok(call!(
+        cx.ecr.describe_repositories().repository_names(name),
+        "DescribeRepositories"
+    ))?
     .and_then(|o| o.repositories.unwrap_or_default().into_iter().next()))
 }
 
@@ -20,52 +16,54 @@ const DESCRIBE_BATCH: usize = 100;
 
 async fn repo_state(cx: &Clients, r: &t::Repository, prior: &Value) -> Result<Value> {
     let arn = r.repository_arn().unwrap_or_default();
-    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
-    Ok(Value::map([
-        ("id", opt_s(r.repository_name())),
-        ("name", opt_s(r.repository_name())),
-        ("arn", Value::from(arn)),
-        ("registry_id", opt_s(r.registry_id())),
-        ("repository_url", opt_s(r.repository_uri())),
-        (
-            "image_tag_mutability",
-            opt_s(r.image_tag_mutability().map(|m| m.as_str())),
-        ),
-        (
-            "image_scanning_configuration",
-            Value::List(vec![Value::map([(
-                "scan_on_push",
-                Value::Bool(
-                    r.image_scanning_configuration()
-                        .map(|c| c.scan_on_push())
-                        .unwrap_or(false),
-                ),
-            )])]),
-        ),
-        (
-            "image_tag_mutability_exclusion_filter",
-            Value::List(
-                r.image_tag_mutability_exclusion_filters()
-                    .iter()
-                    .map(|f| {
-                        Value::map([
-                            ("filter", Value::from(f.filter())),
-                            ("filter_type", Value::from(f.filter_type().as_str())),
-                        ])
-                    })
-                    .collect(),
+    let tags = read_tags(cx, arn).await?;
+    Ok(tags::tagged(
+        Value::map([
+            ("id", opt_s(r.repository_name())),
+            ("name", opt_s(r.repository_name())),
+            ("arn", Value::from(arn)),
+            ("registry_id", opt_s(r.registry_id())),
+            ("repository_url", opt_s(r.repository_uri())),
+            (
+                "image_tag_mutability",
+                opt_s(r.image_tag_mutability().map(|m| m.as_str())),
             ),
-        ),
-        (
-            "force_delete",
-            prior
-                .get("force_delete")
-                .cloned()
-                .unwrap_or(Value::Bool(false)),
-        ),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ]))
+            (
+                "image_scanning_configuration",
+                Value::List(vec![Value::map([(
+                    "scan_on_push",
+                    Value::Bool(
+                        r.image_scanning_configuration()
+                            .map(|c| c.scan_on_push())
+                            .unwrap_or(false),
+                    ),
+                )])]),
+            ),
+            (
+                "image_tag_mutability_exclusion_filter",
+                Value::List(
+                    r.image_tag_mutability_exclusion_filters()
+                        .iter()
+                        .map(|f| {
+                            Value::map([
+                                ("filter", Value::from(f.filter())),
+                                ("filter_type", Value::from(f.filter_type().as_str())),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
+            (
+                "force_delete",
+                prior
+                    .get("force_delete")
+                    .cloned()
+                    .unwrap_or(Value::Bool(false)),
+            ),
+        ]),
+        tags,
+        prior,
+    ))
 }
 
 /// Tags that stay mutable in an IMMUTABLE_WITH_EXCLUSION repository (`latest`), and the other
@@ -126,26 +124,25 @@ impl AwsResource for Repository {
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = string_of(planned, "name");
-        let res = cx
-            .ecr
-            .create_repository()
-            .repository_name(&name)
-            .image_tag_mutability(t::ImageTagMutability::from(
-                str_of(planned, "image_tag_mutability").unwrap_or("MUTABLE"),
-            ))
-            .set_image_tag_mutability_exclusion_filters(exclusion_filters(planned))
-            .image_scanning_configuration(
-                t::ImageScanningConfiguration::builder()
-                    .scan_on_push(scan_on_push(planned))
-                    .build(),
-            )
-            .set_tags(Some(tags::to_sdk(&tags::with_token(
-                &tags::wanted(planned),
-                Some(token),
-            ))))
-            .send()
-            .await
-            .or_sdk("CreateRepository");
+        let res = call!(
+            cx.ecr
+                .create_repository()
+                .repository_name(&name)
+                .image_tag_mutability(t::ImageTagMutability::from(
+                    str_of(planned, "image_tag_mutability").unwrap_or("MUTABLE"),
+                ))
+                .set_image_tag_mutability_exclusion_filters(exclusion_filters(planned))
+                .image_scanning_configuration(
+                    t::ImageScanningConfiguration::builder()
+                        .scan_on_push(scan_on_push(planned))
+                        .build(),
+                )
+                .set_tags(Some(tags::to_sdk(&tags::with_token(
+                    &tags::wanted(planned),
+                    Some(token),
+                )))),
+            "CreateRepository"
+        );
         let r = match res {
             Ok(o) => o
                 .repository
@@ -212,29 +209,29 @@ impl AwsResource for Repository {
                 "image_tag_mutability_exclusion_filter",
             ],
         ) {
-            cx.ecr
-                .put_image_tag_mutability()
-                .repository_name(&name)
-                .image_tag_mutability(t::ImageTagMutability::from(
-                    str_of(planned, "image_tag_mutability").unwrap_or("MUTABLE"),
-                ))
-                .set_image_tag_mutability_exclusion_filters(exclusion_filters(planned))
-                .send()
-                .await
-                .or_sdk("PutImageTagMutability")?;
+            call!(
+                cx.ecr
+                    .put_image_tag_mutability()
+                    .repository_name(&name)
+                    .image_tag_mutability(t::ImageTagMutability::from(
+                        str_of(planned, "image_tag_mutability").unwrap_or("MUTABLE"),
+                    ))
+                    .set_image_tag_mutability_exclusion_filters(exclusion_filters(planned)),
+                "PutImageTagMutability"
+            )?;
         }
         if changed(prior, planned, &["image_scanning_configuration"]) {
-            cx.ecr
-                .put_image_scanning_configuration()
-                .repository_name(&name)
-                .image_scanning_configuration(
-                    t::ImageScanningConfiguration::builder()
-                        .scan_on_push(scan_on_push(planned))
-                        .build(),
-                )
-                .send()
-                .await
-                .or_sdk("PutImageScanningConfiguration")?;
+            call!(
+                cx.ecr
+                    .put_image_scanning_configuration()
+                    .repository_name(&name)
+                    .image_scanning_configuration(
+                        t::ImageScanningConfiguration::builder()
+                            .scan_on_push(scan_on_push(planned))
+                            .build(),
+                    ),
+                "PutImageScanningConfiguration"
+            )?;
         }
         let arn = string_of(prior, "arn");
         super::sync_tags(cx, &arn, prior, planned).await?;
@@ -242,15 +239,13 @@ impl AwsResource for Repository {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        match cx
-            .ecr
-            .delete_repository()
-            .repository_name(text_of(state, "name"))
-            .force(bool_of(state, "force_delete").unwrap_or(false))
-            .send()
-            .await
-            .or_sdk("DeleteRepository")
-        {
+        match call!(
+            cx.ecr
+                .delete_repository()
+                .repository_name(text_of(state, "name"))
+                .force(bool_of(state, "force_delete").unwrap_or(false)),
+            "DeleteRepository"
+        ) {
             Err(e) if e.is("RepositoryNotEmptyException") => Err(AwsError::new(
                 "DeleteRepository",
                 e.code.clone(),

@@ -4,15 +4,14 @@ use super::*;
 use crate::error::Result;
 
 async fn describe_cluster(cx: &Clients, id: &str) -> Result<Option<t::Cluster>> {
-    let out = cx
-        .ecs
-        .describe_clusters()
-        .clusters(id)
-        .include(t::ClusterField::Tags)
-        .include(t::ClusterField::Settings)
-        .send()
-        .await
-        .or_sdk("DescribeClusters")?;
+    let out = call!(
+        cx.ecs
+            .describe_clusters()
+            .clusters(id)
+            .include(t::ClusterField::Tags)
+            .include(t::ClusterField::Settings),
+        "DescribeClusters"
+    )?;
     Ok(out
         .clusters
         .unwrap_or_default()
@@ -21,7 +20,7 @@ async fn describe_cluster(cx: &Clients, id: &str) -> Result<Option<t::Cluster>> 
 }
 
 fn cluster_state(c: &t::Cluster, prior: &Value) -> Value {
-    let (tags, tags_all) = tags_value(tags::from_sdk(c.tags()), prior);
+    let tags = tags::from_sdk(c.tags());
     let settings: Vec<Value> = c
         .settings()
         .iter()
@@ -43,14 +42,16 @@ fn cluster_state(c: &t::Cluster, prior: &Value) -> Value {
     } else {
         settings
     };
-    Value::map([
-        ("id", opt_s(c.cluster_arn())),
-        ("arn", opt_s(c.cluster_arn())),
-        ("name", opt_s(c.cluster_name())),
-        ("setting", Value::List(settings)),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    tags::tagged(
+        Value::map([
+            ("id", opt_s(c.cluster_arn())),
+            ("arn", opt_s(c.cluster_arn())),
+            ("name", opt_s(c.cluster_name())),
+            ("setting", Value::List(settings)),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 fn cluster_settings(planned: &Value) -> Vec<t::ClusterSetting> {
@@ -81,18 +82,17 @@ impl AwsResource for EcsCluster {
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         // CreateCluster is idempotent by name: a retry returns the same cluster.
-        let out = cx
-            .ecs
-            .create_cluster()
-            .cluster_name(text_of(planned, "name"))
-            .set_settings(Some(cluster_settings(planned)))
-            .set_tags(Some(tags::to_sdk(&tags::with_token(
-                &tags::wanted(planned),
-                Some(token),
-            ))))
-            .send()
-            .await
-            .or_sdk("CreateCluster")?;
+        let out = call!(
+            cx.ecs
+                .create_cluster()
+                .cluster_name(text_of(planned, "name"))
+                .set_settings(Some(cluster_settings(planned)))
+                .set_tags(Some(tags::to_sdk(&tags::with_token(
+                    &tags::wanted(planned),
+                    Some(token),
+                )))),
+            "CreateCluster"
+        )?;
         let arn = out
             .cluster
             .and_then(|c| c.cluster_arn)
@@ -135,12 +135,7 @@ impl AwsResource for EcsCluster {
         let arn = string_of(state, "arn");
         // ClusterContainsServicesException while services are still draining.
         retry_dependency(Duration::from_secs(600), || async {
-            cx.ecs
-                .delete_cluster()
-                .cluster(&arn)
-                .send()
-                .await
-                .done("DeleteCluster")
+            done!(cx.ecs.delete_cluster().cluster(&arn), "DeleteCluster")
         })
         .await
     }

@@ -1,7 +1,6 @@
 //! aws_ecs_cluster, aws_ecs_task_definition, aws_ecs_service.
 
 use crate::error::OrSdk;
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -28,11 +27,6 @@ pub struct EcsService;
 tag_api! { sync fn sync_tags = ecs:
 untag_resource.resource_arn => "UntagResource", tag_resource.resource_arn => "TagResource",
 crate::tags::to_sdk }
-
-/// ECS reports a missing cluster or service in `failures`, not as an error.
-fn tags_value(read: BTreeMap<String, String>, prior: &Value) -> (Value, Value) {
-    tags::split(read, prior)
-}
 
 mod cluster;
 mod service;

@@ -6,16 +6,14 @@ use crate::error::Result;
 const SERVICE_STABLE: Duration = Duration::from_secs(1200);
 
 async fn describe_service(cx: &Clients, cluster: &str, name: &str) -> Result<Option<t::Service>> {
-    let out = match cx
-        .ecs
-        .describe_services()
-        .cluster(cluster)
-        .services(name)
-        .include(t::ServiceField::Tags)
-        .send()
-        .await
-        .or_sdk("DescribeServices")
-    {
+    let out = match call!(
+        cx.ecs
+            .describe_services()
+            .cluster(cluster)
+            .services(name)
+            .include(t::ServiceField::Tags),
+        "DescribeServices"
+    ) {
         Ok(o) => o,
         Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(e),
@@ -41,16 +39,14 @@ async fn describe_many(cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<t::
                 .iter()
                 .filter_map(|&i| str_of(priors[i], "name").map(String::from))
                 .collect();
-            let found = match cx
-                .ecs
-                .describe_services()
-                .cluster(&cluster)
-                .set_services(Some(names))
-                .include(t::ServiceField::Tags)
-                .send()
-                .await
-                .or_sdk("DescribeServices")
-            {
+            let found = match call!(
+                cx.ecs
+                    .describe_services()
+                    .cluster(&cluster)
+                    .set_services(Some(names))
+                    .include(t::ServiceField::Tags),
+                "DescribeServices"
+            ) {
                 Ok(o) => o.services.unwrap_or_default(),
                 Err(e) if e.is_not_found() => continue,
                 Err(e) => return Err(e),
@@ -69,7 +65,7 @@ async fn describe_many(cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<t::
 }
 
 fn service_state(s: &t::Service, prior: &Value) -> Value {
-    let (tags, tags_all) = tags_value(tags::from_sdk(s.tags()), prior);
+    let tags = tags::from_sdk(s.tags());
     // moto (and ECS for a non-awsvpc service) returns an empty networkConfiguration: that is
     // no configuration, not drift.
     let net = s
@@ -101,72 +97,76 @@ fn service_state(s: &t::Service, prior: &Value) -> Value {
     terrane_core::schema::dedup_set(&mut lbs);
     let dc = s.deployment_configuration();
     let cluster = s.cluster_arn().unwrap_or_default();
-    Value::map([
-        ("id", opt_s(s.service_arn())),
-        ("arn", opt_s(s.service_arn())),
-        ("name", opt_s(s.service_name())),
-        (
-            "cluster",
-            // Keep the spelling the user wrote (name or ARN) when it is the same cluster.
-            match str_of(prior, "cluster") {
-                Some(p) if cluster.ends_with(&format!("/{p}")) || p == cluster => Value::from(p),
-                _ => Value::from(cluster),
-            },
-        ),
-        ("task_definition", {
-            let td = s.task_definition().unwrap_or_default();
-            match str_of(prior, "task_definition") {
-                Some(p) if td == p || td.ends_with(&format!("/{p}")) => Value::from(p),
-                _ => Value::from(td),
-            }
-        }),
-        ("desired_count", num(s.desired_count())),
-        ("launch_type", opt_s(s.launch_type().map(|l| l.as_str()))),
-        // Left out of some answers (moto's among them): not reported is not drift.
-        (
-            "deployment_minimum_healthy_percent",
-            dc.and_then(|d| d.minimum_healthy_percent())
-                .map(num)
-                .unwrap_or_else(|| keep(prior, "deployment_minimum_healthy_percent")),
-        ),
-        (
-            "deployment_maximum_percent",
-            dc.and_then(|d| d.maximum_percent())
-                .map(num)
-                .unwrap_or_else(|| keep(prior, "deployment_maximum_percent")),
-        ),
-        (
-            "health_check_grace_period_seconds",
-            opt_n(s.health_check_grace_period_seconds())
-                .or_prior(prior, "health_check_grace_period_seconds"),
-        ),
-        (
-            "wait_for_steady_state",
-            prior
-                .get("wait_for_steady_state")
-                .cloned()
-                .unwrap_or(Value::Bool(false)),
-        ),
-        (
-            "deployment_controller",
-            match s.deployment_controller().map(|d| d.r#type().as_str()) {
-                // ECS's default, where no block was written: not drift.
-                Some("ECS") if block(prior, "deployment_controller").is_none() => {
-                    Value::List(Vec::new())
+    tags::tagged(
+        Value::map([
+            ("id", opt_s(s.service_arn())),
+            ("arn", opt_s(s.service_arn())),
+            ("name", opt_s(s.service_name())),
+            (
+                "cluster",
+                // Keep the spelling the user wrote (name or ARN) when it is the same cluster.
+                match str_of(prior, "cluster") {
+                    Some(p) if cluster.ends_with(&format!("/{p}")) || p == cluster => {
+                        Value::from(p)
+                    }
+                    _ => Value::from(cluster),
+                },
+            ),
+            ("task_definition", {
+                let td = s.task_definition().unwrap_or_default();
+                match str_of(prior, "task_definition") {
+                    Some(p) if td == p || td.ends_with(&format!("/{p}")) => Value::from(p),
+                    _ => Value::from(td),
                 }
-                Some(t) => Value::List(vec![Value::map([("type", Value::from(t))])]),
-                // Not reported (moto): what was written.
-                None => prior
-                    .get("deployment_controller")
+            }),
+            ("desired_count", num(s.desired_count())),
+            ("launch_type", opt_s(s.launch_type().map(|l| l.as_str()))),
+            // Left out of some answers (moto's among them): not reported is not drift.
+            (
+                "deployment_minimum_healthy_percent",
+                dc.and_then(|d| d.minimum_healthy_percent())
+                    .map(num)
+                    .unwrap_or_else(|| keep(prior, "deployment_minimum_healthy_percent")),
+            ),
+            (
+                "deployment_maximum_percent",
+                dc.and_then(|d| d.maximum_percent())
+                    .map(num)
+                    .unwrap_or_else(|| keep(prior, "deployment_maximum_percent")),
+            ),
+            (
+                "health_check_grace_period_seconds",
+                opt_n(s.health_check_grace_period_seconds())
+                    .or_prior(prior, "health_check_grace_period_seconds"),
+            ),
+            (
+                "wait_for_steady_state",
+                prior
+                    .get("wait_for_steady_state")
                     .cloned()
-                    .unwrap_or(Value::List(Vec::new())),
-            },
-        ),
-        ("network_configuration", Value::List(net)),
-        ("load_balancer", Value::List(lbs)),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+                    .unwrap_or(Value::Bool(false)),
+            ),
+            (
+                "deployment_controller",
+                match s.deployment_controller().map(|d| d.r#type().as_str()) {
+                    // ECS's default, where no block was written: not drift.
+                    Some("ECS") if block(prior, "deployment_controller").is_none() => {
+                        Value::List(Vec::new())
+                    }
+                    Some(t) => Value::List(vec![Value::map([("type", Value::from(t))])]),
+                    // Not reported (moto): what was written.
+                    None => prior
+                        .get("deployment_controller")
+                        .cloned()
+                        .unwrap_or(Value::List(Vec::new())),
+                },
+            ),
+            ("network_configuration", Value::List(net)),
+            ("load_balancer", Value::List(lbs)),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 fn keep(prior: &Value, k: &str) -> Value {
@@ -311,7 +311,7 @@ impl AwsResource for EcsService {
             if let Some(l) = str_of(planned, "launch_type") {
                 req = req.launch_type(t::LaunchType::from(l));
             }
-            req.send().await.or_sdk("CreateService")
+            call!(req, "CreateService")
         })
         .await?;
         let s = if bool_of(planned, "wait_for_steady_state") == Some(true) {
@@ -411,7 +411,7 @@ impl AwsResource for EcsService {
             if changed(prior, planned, &["load_balancer"]) {
                 req = req.set_load_balancers(Some(load_balancers(planned)));
             }
-            req.send().await.or_sdk("UpdateService")?;
+            call!(req, "UpdateService")?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
         let s = if bool_of(planned, "wait_for_steady_state") == Some(true) {
@@ -433,16 +433,14 @@ impl AwsResource for EcsService {
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let cluster = string_of(state, "cluster");
         let name = string_of(state, "name");
-        match cx
-            .ecs
-            .delete_service()
-            .cluster(&cluster)
-            .service(&name)
-            .force(true)
-            .send()
-            .await
-            .or_sdk("DeleteService")
-        {
+        match call!(
+            cx.ecs
+                .delete_service()
+                .cluster(&cluster)
+                .service(&name)
+                .force(true),
+            "DeleteService"
+        ) {
             Ok(_) => {}
             Err(e) if e.is_not_found() => return Ok(()),
             Err(e) => return Err(e),

@@ -135,15 +135,13 @@ async fn describe_task_def(
     cx: &Clients,
     id: &str,
 ) -> Result<Option<(t::TaskDefinition, Vec<t::Tag>)>> {
-    let out = match cx
-        .ecs
-        .describe_task_definition()
-        .task_definition(id)
-        .include(t::TaskDefinitionField::Tags)
-        .send()
-        .await
-        .or_sdk("DescribeTaskDefinition")
-    {
+    let out = match call!(
+        cx.ecs
+            .describe_task_definition()
+            .task_definition(id)
+            .include(t::TaskDefinitionField::Tags),
+        "DescribeTaskDefinition"
+    ) {
         Ok(o) => o,
         // ECS says ClientException "Unable to describe task definition" for a missing one.
         Err(e) if e.is_not_found() || e.is("ClientException") => return Ok(None),
@@ -158,15 +156,14 @@ async fn describe_task_def(
 
 /// The newest revisions of `family` that carry `token` (a registration whose answer was lost).
 async fn task_def_by_token(cx: &Clients, family: &str, token: &str) -> Result<Option<String>> {
-    let out = cx
-        .ecs
-        .list_task_definitions()
-        .family_prefix(family)
-        .sort(t::SortOrder::Desc)
-        .max_results(5)
-        .send()
-        .await
-        .or_sdk("ListTaskDefinitions")?;
+    let out = call!(
+        cx.ecs
+            .list_task_definitions()
+            .family_prefix(family)
+            .sort(t::SortOrder::Desc)
+            .max_results(5),
+        "ListTaskDefinitions"
+    )?;
     for arn in out.task_definition_arns() {
         if let Some((_, ts)) = describe_task_def(cx, arn).await? {
             if tags::has_token(&tags::from_sdk(&ts), token) {
@@ -178,34 +175,36 @@ async fn task_def_by_token(cx: &Clients, family: &str, token: &str) -> Result<Op
 }
 
 fn task_def_state(td: &t::TaskDefinition, ts: &[t::Tag], prior: &Value) -> Value {
-    let (tags, tags_all) = tags_value(tags::from_sdk(ts), prior);
+    let tags = tags::from_sdk(ts);
     let arn = td.task_definition_arn().unwrap_or_default();
     let without_rev = arn.rsplit_once(':').map(|(a, _)| a).unwrap_or(arn);
-    Value::map([
-        ("id", opt_s(td.family())),
-        ("arn", Value::from(arn)),
-        ("arn_without_revision", Value::from(without_rev)),
-        ("family", opt_s(td.family())),
-        ("revision", num(td.revision())),
-        (
-            "container_definitions",
-            Value::from(container_defs::state_string(
-                td.container_definitions(),
-                str_of(prior, "container_definitions"),
-            )),
-        ),
-        ("cpu", opt_s(td.cpu())),
-        ("memory", opt_s(td.memory())),
-        ("network_mode", opt_s(td.network_mode().map(|m| m.as_str()))),
-        (
-            "requires_compatibilities",
-            str_set(td.requires_compatibilities().iter().map(|c| c.as_str())),
-        ),
-        ("execution_role_arn", opt_s(td.execution_role_arn())),
-        ("task_role_arn", opt_s(td.task_role_arn())),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    tags::tagged(
+        Value::map([
+            ("id", opt_s(td.family())),
+            ("arn", Value::from(arn)),
+            ("arn_without_revision", Value::from(without_rev)),
+            ("family", opt_s(td.family())),
+            ("revision", num(td.revision())),
+            (
+                "container_definitions",
+                Value::from(container_defs::state_string(
+                    td.container_definitions(),
+                    str_of(prior, "container_definitions"),
+                )),
+            ),
+            ("cpu", opt_s(td.cpu())),
+            ("memory", opt_s(td.memory())),
+            ("network_mode", opt_s(td.network_mode().map(|m| m.as_str()))),
+            (
+                "requires_compatibilities",
+                str_set(td.requires_compatibilities().iter().map(|c| c.as_str())),
+            ),
+            ("execution_role_arn", opt_s(td.execution_role_arn())),
+            ("task_role_arn", opt_s(td.task_role_arn())),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 #[async_trait]
@@ -339,14 +338,10 @@ impl AwsResource for EcsTaskDefinition {
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let arn = text_of(state, "arn");
-        match cx
-            .ecs
-            .deregister_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-            .or_sdk("DeregisterTaskDefinition")
-        {
+        match call!(
+            cx.ecs.deregister_task_definition().task_definition(arn),
+            "DeregisterTaskDefinition"
+        ) {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() || e.is("ClientException") => Ok(()),
             Err(e) => Err(e),

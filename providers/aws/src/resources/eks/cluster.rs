@@ -3,77 +3,75 @@
 use super::*;
 
 async fn describe_cluster(cx: &Clients, name: &str) -> Result<Option<t::Cluster>> {
-    Ok(absent_ok(
-        cx.eks
-            .describe_cluster()
-            .name(name)
-            .send()
-            .await
-            .or_sdk("DescribeCluster"),
-    )?
+    Ok(absent_ok(call!(
+        cx.eks.describe_cluster().name(name),
+        "DescribeCluster"
+    ))?
     .and_then(|o| o.cluster))
 }
 
 fn cluster_state(c: &t::Cluster, prior: &Value) -> Value {
-    let (tags, tags_all) = tags::split(read_tags(c.tags()), prior);
+    let tags = read_tags(c.tags());
     let vpc = c.resources_vpc_config();
     let pv = block(prior, "vpc_config");
-    Value::map([
-        ("id", opt_s(c.name())),
-        ("name", opt_s(c.name())),
-        ("arn", opt_s(c.arn())),
-        ("role_arn", opt_s(c.role_arn())),
-        ("version", opt_s(c.version())),
-        ("platform_version", opt_s(c.platform_version())),
-        ("endpoint", opt_s(c.endpoint())),
-        ("status", opt_s(c.status().map(|s| s.as_str()))),
-        (
-            "certificate_authority",
-            Value::List(vec![Value::map([(
-                "data",
-                opt_s(c.certificate_authority().and_then(|a| a.data())),
-            )])]),
-        ),
-        (
-            "identity",
-            Value::List(vec![Value::map([(
-                "oidc",
+    tags::tagged(
+        Value::map([
+            ("id", opt_s(c.name())),
+            ("name", opt_s(c.name())),
+            ("arn", opt_s(c.arn())),
+            ("role_arn", opt_s(c.role_arn())),
+            ("version", opt_s(c.version())),
+            ("platform_version", opt_s(c.platform_version())),
+            ("endpoint", opt_s(c.endpoint())),
+            ("status", opt_s(c.status().map(|s| s.as_str()))),
+            (
+                "certificate_authority",
                 Value::List(vec![Value::map([(
-                    "issuer",
-                    opt_s(c.identity().and_then(|i| i.oidc()).and_then(|o| o.issuer())),
+                    "data",
+                    opt_s(c.certificate_authority().and_then(|a| a.data())),
                 )])]),
-            )])]),
-        ),
-        (
-            "vpc_config",
-            Value::List(vec![Value::map([
-                (
-                    "subnet_ids",
-                    str_set(vpc.map(|v| v.subnet_ids()).unwrap_or_default()),
-                ),
-                (
-                    "security_group_ids",
-                    str_set(vpc.map(|v| v.security_group_ids()).unwrap_or_default()),
-                ),
-                (
-                    "endpoint_public_access",
-                    Value::Bool(vpc.map(|v| v.endpoint_public_access()).unwrap_or(true)),
-                ),
-                (
-                    "endpoint_private_access",
-                    Value::Bool(vpc.map(|v| v.endpoint_private_access()).unwrap_or(false)),
-                ),
-                (
-                    "cluster_security_group_id",
-                    opt_s(vpc.and_then(|v| v.cluster_security_group_id())),
-                ),
-                ("vpc_id", opt_s(vpc.and_then(|v| v.vpc_id()))),
-            ])
-            .with_prior_computed(pv, &["cluster_security_group_id", "vpc_id"])]),
-        ),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+            ),
+            (
+                "identity",
+                Value::List(vec![Value::map([(
+                    "oidc",
+                    Value::List(vec![Value::map([(
+                        "issuer",
+                        opt_s(c.identity().and_then(|i| i.oidc()).and_then(|o| o.issuer())),
+                    )])]),
+                )])]),
+            ),
+            (
+                "vpc_config",
+                Value::List(vec![Value::map([
+                    (
+                        "subnet_ids",
+                        str_set(vpc.map(|v| v.subnet_ids()).unwrap_or_default()),
+                    ),
+                    (
+                        "security_group_ids",
+                        str_set(vpc.map(|v| v.security_group_ids()).unwrap_or_default()),
+                    ),
+                    (
+                        "endpoint_public_access",
+                        Value::Bool(vpc.map(|v| v.endpoint_public_access()).unwrap_or(true)),
+                    ),
+                    (
+                        "endpoint_private_access",
+                        Value::Bool(vpc.map(|v| v.endpoint_private_access()).unwrap_or(false)),
+                    ),
+                    (
+                        "cluster_security_group_id",
+                        opt_s(vpc.and_then(|v| v.cluster_security_group_id())),
+                    ),
+                    ("vpc_id", opt_s(vpc.and_then(|v| v.vpc_id()))),
+                ])
+                .with_prior_computed(pv, &["cluster_security_group_id", "vpc_id"])]),
+            ),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 trait WithPrior {
@@ -194,13 +192,10 @@ impl AwsResource for EksCluster {
         let deadline = timeout(planned, "update", CLUSTER_UPDATE);
         if changed(prior, planned, &["version"]) {
             if let Some(v) = str_of(planned, "version") {
-                cx.eks
-                    .update_cluster_version()
-                    .name(&name)
-                    .version(v)
-                    .send()
-                    .await
-                    .or_sdk("UpdateClusterVersion")?;
+                call!(
+                    cx.eks.update_cluster_version().name(&name).version(v),
+                    "UpdateClusterVersion"
+                )?;
             }
         }
         let access = |v: &Value| {
@@ -214,22 +209,22 @@ impl AwsResource for EksCluster {
         };
         if access(prior) != access(planned) {
             let v = block(planned, "vpc_config");
-            cx.eks
-                .update_cluster_config()
-                .name(&name)
-                .resources_vpc_config(
-                    t::VpcConfigRequest::builder()
-                        .set_endpoint_public_access(
-                            v.and_then(|v| bool_of(v, "endpoint_public_access")),
-                        )
-                        .set_endpoint_private_access(
-                            v.and_then(|v| bool_of(v, "endpoint_private_access")),
-                        )
-                        .build(),
-                )
-                .send()
-                .await
-                .or_sdk("UpdateClusterConfig")?;
+            call!(
+                cx.eks
+                    .update_cluster_config()
+                    .name(&name)
+                    .resources_vpc_config(
+                        t::VpcConfigRequest::builder()
+                            .set_endpoint_public_access(
+                                v.and_then(|v| bool_of(v, "endpoint_public_access")),
+                            )
+                            .set_endpoint_private_access(
+                                v.and_then(|v| bool_of(v, "endpoint_private_access")),
+                            )
+                            .build(),
+                    ),
+                "UpdateClusterConfig"
+            )?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
         let c = wait_cluster(cx, &name, deadline).await?;
@@ -244,14 +239,7 @@ impl AwsResource for EksCluster {
             &format!("EKS cluster {name}"),
             "DescribeCluster",
             deadline,
-            || async {
-                cx.eks
-                    .delete_cluster()
-                    .name(&name)
-                    .send()
-                    .await
-                    .done("DeleteCluster")
-            },
+            || async { done!(cx.eks.delete_cluster().name(&name), "DeleteCluster") },
             || async { Ok(describe_cluster(cx, &name).await?.is_some()) },
         )
         .await

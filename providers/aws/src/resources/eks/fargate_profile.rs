@@ -3,20 +3,17 @@
 use super::*;
 
 async fn describe_fp(cx: &Clients, cluster: &str, name: &str) -> Result<Option<t::FargateProfile>> {
-    Ok(absent_ok(
+    Ok(absent_ok(call!(
         cx.eks
             .describe_fargate_profile()
             .cluster_name(cluster)
-            .fargate_profile_name(name)
-            .send()
-            .await
-            .or_sdk("DescribeFargateProfile"),
-    )?
+            .fargate_profile_name(name),
+        "DescribeFargateProfile"
+    ))?
     .and_then(|o| o.fargate_profile))
 }
 
 fn fp_state(f: &t::FargateProfile, prior: &Value) -> Value {
-    let (tags, tags_all) = tags::split(read_tags(f.tags()), prior);
     let cluster = f.cluster_name().unwrap_or_default();
     let name = f.fargate_profile_name().unwrap_or_default();
     let prior_sel = blocks(prior, "selector");
@@ -43,7 +40,7 @@ fn fp_state(f: &t::FargateProfile, prior: &Value) -> Value {
         })
         .collect();
     terrane_core::schema::dedup_set(&mut selectors);
-    Value::map([
+    let state = Value::map([
         ("id", Value::from(format!("{cluster}:{name}"))),
         ("arn", opt_s(f.fargate_profile_arn())),
         ("cluster_name", Value::from(cluster)),
@@ -52,9 +49,8 @@ fn fp_state(f: &t::FargateProfile, prior: &Value) -> Value {
         ("subnet_ids", str_set(f.subnets())),
         ("status", opt_s(f.status().map(|s| s.as_str()))),
         ("selector", Value::List(selectors)),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    ]);
+    tags::tagged(state, read_tags(f.tags()), prior)
 }
 
 #[async_trait]
@@ -88,18 +84,18 @@ impl AwsResource for FargateProfile {
             })
             .collect();
         retry_iam_propagation(|| async {
-            cx.eks
-                .create_fargate_profile()
-                .cluster_name(&cluster)
-                .fargate_profile_name(&name)
-                .pod_execution_role_arn(text_of(planned, "pod_execution_role_arn"))
-                .set_subnets(Some(strs_of(planned, "subnet_ids")).filter(|v| !v.is_empty()))
-                .set_selectors(Some(selectors.clone()))
-                .client_request_token(token)
-                .set_tags(Some(create_tags(planned, token)))
-                .send()
-                .await
-                .or_sdk("CreateFargateProfile")
+            call!(
+                cx.eks
+                    .create_fargate_profile()
+                    .cluster_name(&cluster)
+                    .fargate_profile_name(&name)
+                    .pod_execution_role_arn(text_of(planned, "pod_execution_role_arn"))
+                    .set_subnets(Some(strs_of(planned, "subnet_ids")).filter(|v| !v.is_empty()))
+                    .set_selectors(Some(selectors.clone()))
+                    .client_request_token(token)
+                    .set_tags(Some(create_tags(planned, token))),
+                "CreateFargateProfile"
+            )
         })
         .await?;
         let f = wait_active(
@@ -138,13 +134,13 @@ impl AwsResource for FargateProfile {
             "DescribeFargateProfile",
             deadline,
             || async {
-                cx.eks
-                    .delete_fargate_profile()
-                    .cluster_name(&cluster)
-                    .fargate_profile_name(&name)
-                    .send()
-                    .await
-                    .done("DeleteFargateProfile")
+                done!(
+                    cx.eks
+                        .delete_fargate_profile()
+                        .cluster_name(&cluster)
+                        .fargate_profile_name(&name),
+                    "DeleteFargateProfile"
+                )
             },
             || async { Ok(describe_fp(cx, &cluster, &name).await?.is_some()) },
         )

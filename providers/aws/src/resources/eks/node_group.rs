@@ -3,68 +3,68 @@
 use super::*;
 
 async fn describe_ng(cx: &Clients, cluster: &str, name: &str) -> Result<Option<t::Nodegroup>> {
-    Ok(absent_ok(
+    Ok(absent_ok(call!(
         cx.eks
             .describe_nodegroup()
             .cluster_name(cluster)
-            .nodegroup_name(name)
-            .send()
-            .await
-            .or_sdk("DescribeNodegroup"),
-    )?
+            .nodegroup_name(name),
+        "DescribeNodegroup"
+    ))?
     .and_then(|o| o.nodegroup))
 }
 
 fn ng_state(n: &t::Nodegroup, prior: &Value) -> Value {
-    let (tags, tags_all) = tags::split(read_tags(n.tags()), prior);
+    let tags = read_tags(n.tags());
     let sc = n.scaling_config();
     let cluster = n.cluster_name().unwrap_or_default();
     let name = n.nodegroup_name().unwrap_or_default();
     let labels: BTreeMap<String, String> = read_tags(n.labels());
-    Value::map([
-        ("id", Value::from(format!("{cluster}:{name}"))),
-        ("arn", opt_s(n.nodegroup_arn())),
-        ("cluster_name", Value::from(cluster)),
-        ("node_group_name", Value::from(name)),
-        ("node_role_arn", opt_s(n.node_role())),
-        ("subnet_ids", str_set(n.subnets())),
-        (
-            "instance_types",
-            Value::List(
-                n.instance_types()
-                    .iter()
-                    .map(|s| Value::from(s.as_str()))
-                    .collect(),
+    tags::tagged(
+        Value::map([
+            ("id", Value::from(format!("{cluster}:{name}"))),
+            ("arn", opt_s(n.nodegroup_arn())),
+            ("cluster_name", Value::from(cluster)),
+            ("node_group_name", Value::from(name)),
+            ("node_role_arn", opt_s(n.node_role())),
+            ("subnet_ids", str_set(n.subnets())),
+            (
+                "instance_types",
+                Value::List(
+                    n.instance_types()
+                        .iter()
+                        .map(|s| Value::from(s.as_str()))
+                        .collect(),
+                ),
             ),
-        ),
-        (
-            "capacity_type",
-            opt_s(n.capacity_type().map(|c| c.as_str())),
-        ),
-        ("ami_type", opt_s(n.ami_type().map(|c| c.as_str()))),
-        ("disk_size", opt_n(n.disk_size())),
-        ("version", opt_s(n.version())),
-        ("release_version", opt_s(n.release_version())),
-        ("status", opt_s(n.status().map(|s| s.as_str()))),
-        (
-            "labels",
-            if labels.is_empty() && prior.get("labels").is_none_or(Value::is_null) {
-                Value::Null
-            } else {
-                map_value(&labels)
-            },
-        ),
-        (
-            "scaling_config",
-            Value::List(vec![Value::map([
-                ("desired_size", opt_n(sc.and_then(|s| s.desired_size()))),
-                ("min_size", opt_n(sc.and_then(|s| s.min_size()))),
-                ("max_size", opt_n(sc.and_then(|s| s.max_size()))),
-            ])]),
-        ),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+            (
+                "capacity_type",
+                opt_s(n.capacity_type().map(|c| c.as_str())),
+            ),
+            ("ami_type", opt_s(n.ami_type().map(|c| c.as_str()))),
+            ("disk_size", opt_n(n.disk_size())),
+            ("version", opt_s(n.version())),
+            ("release_version", opt_s(n.release_version())),
+            ("status", opt_s(n.status().map(|s| s.as_str()))),
+            (
+                "labels",
+                if labels.is_empty() && prior.get("labels").is_none_or(Value::is_null) {
+                    Value::Null
+                } else {
+                    map_value(&labels)
+                },
+            ),
+            (
+                "scaling_config",
+                Value::List(vec![Value::map([
+                    ("desired_size", opt_n(sc.and_then(|s| s.desired_size()))),
+                    ("min_size", opt_n(sc.and_then(|s| s.min_size()))),
+                    ("max_size", opt_n(sc.and_then(|s| s.max_size()))),
+                ])]),
+            ),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 fn scaling(planned: &Value) -> t::NodegroupScalingConfig {
@@ -137,7 +137,7 @@ impl AwsResource for NodeGroup {
             if let Some(a) = str_of(planned, "ami_type") {
                 req = req.ami_type(t::AmiTypes::from(a));
             }
-            req.send().await.or_sdk("CreateNodegroup")
+            call!(req, "CreateNodegroup")
         })
         .await?;
         let n = wait_ng(
@@ -193,18 +193,18 @@ impl AwsResource for NodeGroup {
                         .build(),
                 );
             }
-            req.send().await.or_sdk("UpdateNodegroupConfig")?;
+            call!(req, "UpdateNodegroupConfig")?;
         }
         if changed(prior, planned, &["version"]) {
             if let Some(v) = str_of(planned, "version") {
-                cx.eks
-                    .update_nodegroup_version()
-                    .cluster_name(&cluster)
-                    .nodegroup_name(&name)
-                    .version(v)
-                    .send()
-                    .await
-                    .or_sdk("UpdateNodegroupVersion")?;
+                call!(
+                    cx.eks
+                        .update_nodegroup_version()
+                        .cluster_name(&cluster)
+                        .nodegroup_name(&name)
+                        .version(v),
+                    "UpdateNodegroupVersion"
+                )?;
             }
         }
         sync_tags(cx, &arn, prior, planned).await?;
@@ -227,13 +227,13 @@ impl AwsResource for NodeGroup {
             "DescribeNodegroup",
             deadline,
             || async {
-                cx.eks
-                    .delete_nodegroup()
-                    .cluster_name(&cluster)
-                    .nodegroup_name(&name)
-                    .send()
-                    .await
-                    .done("DeleteNodegroup")
+                done!(
+                    cx.eks
+                        .delete_nodegroup()
+                        .cluster_name(&cluster)
+                        .nodegroup_name(&name),
+                    "DeleteNodegroup"
+                )
             },
             || async { Ok(describe_ng(cx, &cluster, &name).await?.is_some()) },
         )

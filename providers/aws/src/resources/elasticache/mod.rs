@@ -1,6 +1,5 @@
 //! aws_elasticache_subnet_group and aws_elasticache_replication_group (Redis).
 
-use crate::error::OrSdk;
 use std::time::Duration;
 
 use async_trait::async_trait;

@@ -8,14 +8,12 @@ const RG_UPDATE: Duration = Duration::from_secs(2400);
 const RG_DELETE: Duration = Duration::from_secs(2400);
 
 async fn describe_rg(cx: &Clients, id: &str) -> Result<Option<t::ReplicationGroup>> {
-    Ok(absent_ok(
+    Ok(absent_ok(call!(
         cx.elasticache
             .describe_replication_groups()
-            .replication_group_id(id)
-            .send()
-            .await
-            .or_sdk("DescribeReplicationGroups"),
-    )?
+            .replication_group_id(id),
+        "DescribeReplicationGroups"
+    ))?
     .and_then(|o| o.replication_groups.unwrap_or_default().into_iter().next()))
 }
 
@@ -45,86 +43,88 @@ async fn wait_available(cx: &Clients, id: &str, deadline: Duration) -> Result<t:
 /// keep the values Terrane last wrote.
 async fn rg_state(cx: &Clients, g: &t::ReplicationGroup, prior: &Value) -> Result<Value> {
     let arn = g.arn().unwrap_or_default();
-    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
+    let tags = read_tags(cx, arn).await?;
     let ng = g.node_groups().first();
     let primary = ng.and_then(|n| n.primary_endpoint());
     let keep = |k: &str| prior.get(k).cloned().unwrap_or(Value::Null);
     let members = g.member_clusters();
-    Ok(Value::map([
-        ("id", opt_s(g.replication_group_id())),
-        ("arn", Value::from(arn)),
-        ("replication_group_id", opt_s(g.replication_group_id())),
-        ("description", opt_s(g.description())),
-        ("node_type", opt_s(g.cache_node_type())),
-        (
-            "engine",
-            g.engine()
-                .map(Value::from)
-                .unwrap_or_else(|| keep("engine")),
-        ),
-        ("engine_version", keep("engine_version")),
-        (
-            "port",
-            primary
-                .and_then(|p| p.port())
-                .map(num)
-                .unwrap_or_else(|| keep("port")),
-        ),
-        ("subnet_group_name", keep("subnet_group_name")),
-        ("security_group_ids", keep("security_group_ids")),
-        ("parameter_group_name", keep("parameter_group_name")),
-        (
-            "num_cache_clusters",
-            if members.is_empty() {
-                keep("num_cache_clusters")
-            } else {
-                num(members.len() as f64)
-            },
-        ),
-        ("member_clusters", str_set(members)),
-        (
-            "automatic_failover_enabled",
-            Value::Bool(matches!(
-                g.automatic_failover().map(|a| a.as_str()),
-                Some("enabled" | "enabling")
-            )),
-        ),
-        (
-            "multi_az_enabled",
-            Value::Bool(g.multi_az().map(|a| a.as_str()) == Some("enabled")),
-        ),
-        (
-            "transit_encryption_enabled",
-            Value::Bool(g.transit_encryption_enabled().unwrap_or(false)),
-        ),
-        (
-            "at_rest_encryption_enabled",
-            Value::Bool(g.at_rest_encryption_enabled().unwrap_or(false)),
-        ),
-        (
-            "snapshot_retention_limit",
-            num(g.snapshot_retention_limit().unwrap_or(0)),
-        ),
-        ("auth_token", keep("auth_token")),
-        ("apply_immediately", keep("apply_immediately")),
-        (
-            "primary_endpoint_address",
-            opt_s(primary.and_then(|p| p.address())),
-        ),
-        (
-            "reader_endpoint_address",
-            opt_s(
-                ng.and_then(|n| n.reader_endpoint())
-                    .and_then(|p| p.address()),
+    Ok(tags::tagged(
+        Value::map([
+            ("id", opt_s(g.replication_group_id())),
+            ("arn", Value::from(arn)),
+            ("replication_group_id", opt_s(g.replication_group_id())),
+            ("description", opt_s(g.description())),
+            ("node_type", opt_s(g.cache_node_type())),
+            (
+                "engine",
+                g.engine()
+                    .map(Value::from)
+                    .unwrap_or_else(|| keep("engine")),
             ),
-        ),
-        (
-            "configuration_endpoint_address",
-            opt_s(g.configuration_endpoint().and_then(|p| p.address())),
-        ),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ]))
+            ("engine_version", keep("engine_version")),
+            (
+                "port",
+                primary
+                    .and_then(|p| p.port())
+                    .map(num)
+                    .unwrap_or_else(|| keep("port")),
+            ),
+            ("subnet_group_name", keep("subnet_group_name")),
+            ("security_group_ids", keep("security_group_ids")),
+            ("parameter_group_name", keep("parameter_group_name")),
+            (
+                "num_cache_clusters",
+                if members.is_empty() {
+                    keep("num_cache_clusters")
+                } else {
+                    num(members.len() as f64)
+                },
+            ),
+            ("member_clusters", str_set(members)),
+            (
+                "automatic_failover_enabled",
+                Value::Bool(matches!(
+                    g.automatic_failover().map(|a| a.as_str()),
+                    Some("enabled" | "enabling")
+                )),
+            ),
+            (
+                "multi_az_enabled",
+                Value::Bool(g.multi_az().map(|a| a.as_str()) == Some("enabled")),
+            ),
+            (
+                "transit_encryption_enabled",
+                Value::Bool(g.transit_encryption_enabled().unwrap_or(false)),
+            ),
+            (
+                "at_rest_encryption_enabled",
+                Value::Bool(g.at_rest_encryption_enabled().unwrap_or(false)),
+            ),
+            (
+                "snapshot_retention_limit",
+                num(g.snapshot_retention_limit().unwrap_or(0)),
+            ),
+            ("auth_token", keep("auth_token")),
+            ("apply_immediately", keep("apply_immediately")),
+            (
+                "primary_endpoint_address",
+                opt_s(primary.and_then(|p| p.address())),
+            ),
+            (
+                "reader_endpoint_address",
+                opt_s(
+                    ng.and_then(|n| n.reader_endpoint())
+                        .and_then(|p| p.address()),
+                ),
+            ),
+            (
+                "configuration_endpoint_address",
+                opt_s(g.configuration_endpoint().and_then(|p| p.address())),
+            ),
+        ]),
+        tags,
+        prior,
+    ))
 }
 
 #[async_trait]
@@ -146,36 +146,35 @@ impl AwsResource for ReplicationGroup {
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let id = string_of(planned, "replication_group_id");
-        let res = cx
-            .elasticache
-            .create_replication_group()
-            .replication_group_id(&id)
-            .replication_group_description(text_of(planned, "description"))
-            .set_cache_node_type(str_of(planned, "node_type").map(String::from))
-            .set_engine(str_of(planned, "engine").map(String::from))
-            .set_engine_version(str_of(planned, "engine_version").map(String::from))
-            .set_port(int_of(planned, "port"))
-            .set_num_cache_clusters(int_of(planned, "num_cache_clusters"))
-            .set_cache_subnet_group_name(str_of(planned, "subnet_group_name").map(String::from))
-            .set_security_group_ids(
-                Some(strs_of(planned, "security_group_ids")).filter(|v| !v.is_empty()),
-            )
-            .set_cache_parameter_group_name(
-                str_of(planned, "parameter_group_name").map(String::from),
-            )
-            .set_automatic_failover_enabled(bool_of(planned, "automatic_failover_enabled"))
-            .set_multi_az_enabled(bool_of(planned, "multi_az_enabled"))
-            .set_transit_encryption_enabled(bool_of(planned, "transit_encryption_enabled"))
-            .set_at_rest_encryption_enabled(bool_of(planned, "at_rest_encryption_enabled"))
-            .set_snapshot_retention_limit(int_of(planned, "snapshot_retention_limit"))
-            .set_auth_token(str_of(planned, "auth_token").map(String::from))
-            .set_tags(Some(tags::to_sdk(&tags::with_token(
-                &tags::wanted(planned),
-                Some(token),
-            ))))
-            .send()
-            .await
-            .or_sdk("CreateReplicationGroup");
+        let res = call!(
+            cx.elasticache
+                .create_replication_group()
+                .replication_group_id(&id)
+                .replication_group_description(text_of(planned, "description"))
+                .set_cache_node_type(str_of(planned, "node_type").map(String::from))
+                .set_engine(str_of(planned, "engine").map(String::from))
+                .set_engine_version(str_of(planned, "engine_version").map(String::from))
+                .set_port(int_of(planned, "port"))
+                .set_num_cache_clusters(int_of(planned, "num_cache_clusters"))
+                .set_cache_subnet_group_name(str_of(planned, "subnet_group_name").map(String::from))
+                .set_security_group_ids(
+                    Some(strs_of(planned, "security_group_ids")).filter(|v| !v.is_empty()),
+                )
+                .set_cache_parameter_group_name(
+                    str_of(planned, "parameter_group_name").map(String::from),
+                )
+                .set_automatic_failover_enabled(bool_of(planned, "automatic_failover_enabled"))
+                .set_multi_az_enabled(bool_of(planned, "multi_az_enabled"))
+                .set_transit_encryption_enabled(bool_of(planned, "transit_encryption_enabled"))
+                .set_at_rest_encryption_enabled(bool_of(planned, "at_rest_encryption_enabled"))
+                .set_snapshot_retention_limit(int_of(planned, "snapshot_retention_limit"))
+                .set_auth_token(str_of(planned, "auth_token").map(String::from))
+                .set_tags(Some(tags::to_sdk(&tags::with_token(
+                    &tags::wanted(planned),
+                    Some(token),
+                )))),
+            "CreateReplicationGroup"
+        );
         if let Err(e) = res {
             let ours = already_exists(&e)
                 && match describe_rg(cx, &id).await? {
@@ -255,55 +254,62 @@ impl AwsResource for ReplicationGroup {
                     None
                 }
             };
-            cx.elasticache
-                .modify_replication_group()
-                .replication_group_id(&id)
-                .set_replication_group_description(s("description"))
-                .set_cache_node_type(s("node_type"))
-                .set_engine_version(s("engine_version"))
-                .set_cache_parameter_group_name(s("parameter_group_name"))
-                .set_security_group_ids(
-                    differs("security_group_ids").then(|| strs_of(planned, "security_group_ids")),
-                )
-                .set_automatic_failover_enabled(
-                    differs("automatic_failover_enabled")
-                        .then(|| bool_of(planned, "automatic_failover_enabled").unwrap_or(false)),
-                )
-                .set_multi_az_enabled(
-                    differs("multi_az_enabled")
-                        .then(|| bool_of(planned, "multi_az_enabled").unwrap_or(false)),
-                )
-                .set_snapshot_retention_limit(
-                    differs("snapshot_retention_limit")
-                        .then(|| int_of(planned, "snapshot_retention_limit").unwrap_or(0)),
-                )
-                .apply_immediately(bool_of(planned, "apply_immediately").unwrap_or(false))
-                .send()
-                .await
-                .or_sdk("ModifyReplicationGroup")?;
+            call!(
+                cx.elasticache
+                    .modify_replication_group()
+                    .replication_group_id(&id)
+                    .set_replication_group_description(s("description"))
+                    .set_cache_node_type(s("node_type"))
+                    .set_engine_version(s("engine_version"))
+                    .set_cache_parameter_group_name(s("parameter_group_name"))
+                    .set_security_group_ids(
+                        differs("security_group_ids")
+                            .then(|| strs_of(planned, "security_group_ids")),
+                    )
+                    .set_automatic_failover_enabled(
+                        differs("automatic_failover_enabled").then(|| bool_of(
+                            planned,
+                            "automatic_failover_enabled"
+                        )
+                        .unwrap_or(false)),
+                    )
+                    .set_multi_az_enabled(
+                        differs("multi_az_enabled")
+                            .then(|| bool_of(planned, "multi_az_enabled").unwrap_or(false)),
+                    )
+                    .set_snapshot_retention_limit(
+                        differs("snapshot_retention_limit").then(|| int_of(
+                            planned,
+                            "snapshot_retention_limit"
+                        )
+                        .unwrap_or(0)),
+                    )
+                    .apply_immediately(bool_of(planned, "apply_immediately").unwrap_or(false)),
+                "ModifyReplicationGroup"
+            )?;
             wait_available(cx, &id, deadline).await?;
         }
         if changed(prior, planned, &["num_cache_clusters"]) {
             let old = int_of(prior, "num_cache_clusters").unwrap_or(1);
             let new = int_of(planned, "num_cache_clusters").unwrap_or(1);
             if new > old {
-                cx.elasticache
-                    .increase_replica_count()
-                    .replication_group_id(&id)
-                    .new_replica_count(new - 1)
-                    .apply_immediately(true)
-                    .send()
-                    .await
-                    .or_sdk("IncreaseReplicaCount")?;
+                call!(
+                    cx.elasticache
+                        .increase_replica_count()
+                        .replication_group_id(&id)
+                        .new_replica_count(new - 1)
+                        .apply_immediately(true),
+                    "IncreaseReplicaCount"
+                )?;
             } else {
-                cx.elasticache
-                    .decrease_replica_count()
-                    .replication_group_id(&id)
-                    .new_replica_count(new - 1)
-                    .apply_immediately(true)
-                    .send()
-                    .await
-                    .or_sdk("DecreaseReplicaCount")?;
+                call!(
+                    cx.elasticache
+                        .decrease_replica_count()
+                        .replication_group_id(&id)
+                        .new_replica_count(new - 1)
+                        .apply_immediately(true),
+                    "DecreaseReplicaCount"
+                )?;
             }
             wait_available(cx, &id, deadline).await?;
         }
@@ -331,14 +337,12 @@ impl AwsResource for ReplicationGroup {
         // InvalidReplicationGroupState while a modification is still being applied.
         let start = tokio::time::Instant::now();
         loop {
-            match cx
-                .elasticache
-                .delete_replication_group()
-                .replication_group_id(&id)
-                .send()
-                .await
-                .or_sdk("DeleteReplicationGroup")
-            {
+            match call!(
+                cx.elasticache
+                    .delete_replication_group()
+                    .replication_group_id(&id),
+                "DeleteReplicationGroup"
+            ) {
                 Ok(_) => break,
                 Err(e) if e.is_not_found() => return Ok(()),
                 Err(e)

@@ -4,33 +4,33 @@ use super::*;
 use crate::error::Result;
 
 async fn describe_sg(cx: &Clients, name: &str) -> Result<Option<t::CacheSubnetGroup>> {
-    Ok(absent_ok(
+    Ok(absent_ok(call!(
         cx.elasticache
             .describe_cache_subnet_groups()
-            .cache_subnet_group_name(name)
-            .send()
-            .await
-            .or_sdk("DescribeCacheSubnetGroups"),
-    )?
+            .cache_subnet_group_name(name),
+        "DescribeCacheSubnetGroups"
+    ))?
     .and_then(|o| o.cache_subnet_groups.unwrap_or_default().into_iter().next()))
 }
 
 async fn sg_state(cx: &Clients, g: &t::CacheSubnetGroup, prior: &Value) -> Result<Value> {
     let arn = g.arn().unwrap_or_default();
-    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
-    Ok(Value::map([
-        ("id", opt_s(g.cache_subnet_group_name())),
-        ("name", opt_s(g.cache_subnet_group_name())),
-        ("arn", Value::from(arn)),
-        ("description", opt_s(g.cache_subnet_group_description())),
-        (
-            "subnet_ids",
-            str_set(g.subnets().iter().filter_map(|s| s.subnet_identifier())),
-        ),
-        ("vpc_id", opt_s(g.vpc_id())),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ]))
+    let tags = read_tags(cx, arn).await?;
+    Ok(tags::tagged(
+        Value::map([
+            ("id", opt_s(g.cache_subnet_group_name())),
+            ("name", opt_s(g.cache_subnet_group_name())),
+            ("arn", Value::from(arn)),
+            ("description", opt_s(g.cache_subnet_group_description())),
+            (
+                "subnet_ids",
+                str_set(g.subnets().iter().filter_map(|s| s.subnet_identifier())),
+            ),
+            ("vpc_id", opt_s(g.vpc_id())),
+        ]),
+        tags,
+        prior,
+    ))
 }
 
 #[async_trait]
@@ -53,19 +53,18 @@ impl AwsResource for SubnetGroup {
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = string_of(planned, "name");
-        let res = cx
-            .elasticache
-            .create_cache_subnet_group()
-            .cache_subnet_group_name(&name)
-            .cache_subnet_group_description(text_of(planned, "description"))
-            .set_subnet_ids(Some(strs_of(planned, "subnet_ids")))
-            .set_tags(Some(tags::to_sdk(&tags::with_token(
-                &tags::wanted(planned),
-                Some(token),
-            ))))
-            .send()
-            .await
-            .or_sdk("CreateCacheSubnetGroup");
+        let res = call!(
+            cx.elasticache
+                .create_cache_subnet_group()
+                .cache_subnet_group_name(&name)
+                .cache_subnet_group_description(text_of(planned, "description"))
+                .set_subnet_ids(Some(strs_of(planned, "subnet_ids")))
+                .set_tags(Some(tags::to_sdk(&tags::with_token(
+                    &tags::wanted(planned),
+                    Some(token),
+                )))),
+            "CreateCacheSubnetGroup"
+        );
         let g = match res {
             Ok(o) => o
                 .cache_subnet_group
@@ -112,16 +111,16 @@ impl AwsResource for SubnetGroup {
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let name = string_of(prior, "name");
         if changed(prior, planned, &["description", "subnet_ids"]) {
-            cx.elasticache
-                .modify_cache_subnet_group()
-                .cache_subnet_group_name(&name)
-                .set_cache_subnet_group_description(
-                    str_of(planned, "description").map(String::from),
-                )
-                .set_subnet_ids(Some(strs_of(planned, "subnet_ids")))
-                .send()
-                .await
-                .or_sdk("ModifyCacheSubnetGroup")?;
+            call!(
+                cx.elasticache
+                    .modify_cache_subnet_group()
+                    .cache_subnet_group_name(&name)
+                    .set_cache_subnet_group_description(
+                        str_of(planned, "description").map(String::from),
+                    )
+                    .set_subnet_ids(Some(strs_of(planned, "subnet_ids"))),
+                "ModifyCacheSubnetGroup"
+            )?;
         }
         sync_tags(cx, text_of(prior, "arn"), prior, planned).await?;
         read_back(self, cx, &name, planned).await
@@ -131,12 +130,12 @@ impl AwsResource for SubnetGroup {
         let name = string_of(state, "name");
         // CacheSubnetGroupInUse until the replication groups using it are gone.
         retry_dependency(Duration::from_secs(900), || async {
-            cx.elasticache
-                .delete_cache_subnet_group()
-                .cache_subnet_group_name(&name)
-                .send()
-                .await
-                .done("DeleteCacheSubnetGroup")
+            done!(
+                cx.elasticache
+                    .delete_cache_subnet_group()
+                    .cache_subnet_group_name(&name),
+                "DeleteCacheSubnetGroup"
+            )
         })
         .await
     }

@@ -11,62 +11,63 @@ async fn describe_lb(cx: &Clients, arn: &str) -> Result<Option<t::LoadBalancer>>
     } else {
         req.names(arn)
     };
-    Ok(absent_ok(req.send().await.or_sdk("DescribeLoadBalancers"))?
+    Ok(absent_ok(call!(req, "DescribeLoadBalancers"))?
         .and_then(|o| o.load_balancers.unwrap_or_default().into_iter().next()))
 }
 
 async fn lb_state(cx: &Clients, lb: &t::LoadBalancer, prior: &Value) -> Result<Value> {
     let arn = lb.load_balancer_arn().unwrap_or_default();
-    let attrs: BTreeMap<String, String> = cx
-        .elbv2
-        .describe_load_balancer_attributes()
-        .load_balancer_arn(arn)
-        .send()
-        .await
-        .or_sdk("DescribeLoadBalancerAttributes")?
-        .attributes()
-        .iter()
-        .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
-        .collect();
-    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
-    Ok(Value::map([
-        ("id", Value::from(arn)),
-        ("arn", Value::from(arn)),
-        ("arn_suffix", Value::from(arn_suffix(arn, "loadbalancer/"))),
-        ("name", opt_s(lb.load_balancer_name())),
-        ("dns_name", opt_s(lb.dns_name())),
-        ("zone_id", opt_s(lb.canonical_hosted_zone_id())),
-        ("vpc_id", opt_s(lb.vpc_id())),
-        (
-            "internal",
-            Value::Bool(lb.scheme().map(|s| s.as_str()) == Some("internal")),
-        ),
-        ("load_balancer_type", opt_s(lb.r#type().map(|s| s.as_str()))),
-        (
-            "ip_address_type",
-            opt_s(lb.ip_address_type().map(|s| s.as_str())),
-        ),
-        ("security_groups", str_set(lb.security_groups())),
-        (
-            "subnets",
-            str_set(lb.availability_zones().iter().filter_map(|z| z.subnet_id())),
-        ),
-        (
-            "idle_timeout",
-            num(attrs
-                .get("idle_timeout.timeout_seconds")
-                .and_then(|s| s.parse::<f64>().ok())
-                .unwrap_or(60.0)),
-        ),
-        (
-            "enable_deletion_protection",
-            Value::Bool(
-                attrs.get("deletion_protection.enabled").map(String::as_str) == Some("true"),
+    let attrs: BTreeMap<String, String> = call!(
+        cx.elbv2
+            .describe_load_balancer_attributes()
+            .load_balancer_arn(arn),
+        "DescribeLoadBalancerAttributes"
+    )?
+    .attributes()
+    .iter()
+    .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+    .collect();
+    let tags = read_tags(cx, arn).await?;
+    Ok(tags::tagged(
+        Value::map([
+            ("id", Value::from(arn)),
+            ("arn", Value::from(arn)),
+            ("arn_suffix", Value::from(arn_suffix(arn, "loadbalancer/"))),
+            ("name", opt_s(lb.load_balancer_name())),
+            ("dns_name", opt_s(lb.dns_name())),
+            ("zone_id", opt_s(lb.canonical_hosted_zone_id())),
+            ("vpc_id", opt_s(lb.vpc_id())),
+            (
+                "internal",
+                Value::Bool(lb.scheme().map(|s| s.as_str()) == Some("internal")),
             ),
-        ),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ]))
+            ("load_balancer_type", opt_s(lb.r#type().map(|s| s.as_str()))),
+            (
+                "ip_address_type",
+                opt_s(lb.ip_address_type().map(|s| s.as_str())),
+            ),
+            ("security_groups", str_set(lb.security_groups())),
+            (
+                "subnets",
+                str_set(lb.availability_zones().iter().filter_map(|z| z.subnet_id())),
+            ),
+            (
+                "idle_timeout",
+                num(attrs
+                    .get("idle_timeout.timeout_seconds")
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .unwrap_or(60.0)),
+            ),
+            (
+                "enable_deletion_protection",
+                Value::Bool(
+                    attrs.get("deletion_protection.enabled").map(String::as_str) == Some("true"),
+                ),
+            ),
+        ]),
+        tags,
+        prior,
+    ))
 }
 
 async fn set_lb_attributes(cx: &Clients, arn: &str, planned: &Value) -> Result<()> {
@@ -83,13 +84,13 @@ async fn set_lb_attributes(cx: &Clients, arn: &str, planned: &Value) -> Result<(
             int_of(planned, "idle_timeout").unwrap_or(60).to_string(),
         ));
     }
-    cx.elbv2
-        .modify_load_balancer_attributes()
-        .load_balancer_arn(arn)
-        .set_attributes(Some(attrs))
-        .send()
-        .await
-        .done("ModifyLoadBalancerAttributes")
+    done!(
+        cx.elbv2
+            .modify_load_balancer_attributes()
+            .load_balancer_arn(arn)
+            .set_attributes(Some(attrs)),
+        "ModifyLoadBalancerAttributes"
+    )
 }
 
 #[async_trait]
@@ -183,33 +184,33 @@ impl AwsResource for Lb {
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         let arn = string_of(prior, "arn");
         if changed(prior, planned, &["security_groups"]) {
-            cx.elbv2
-                .set_security_groups()
-                .load_balancer_arn(&arn)
-                .set_security_groups(Some(strs_of(planned, "security_groups")))
-                .send()
-                .await
-                .or_sdk("SetSecurityGroups")?;
+            call!(
+                cx.elbv2
+                    .set_security_groups()
+                    .load_balancer_arn(&arn)
+                    .set_security_groups(Some(strs_of(planned, "security_groups"))),
+                "SetSecurityGroups"
+            )?;
         }
         if changed(prior, planned, &["subnets"]) {
-            cx.elbv2
-                .set_subnets()
-                .load_balancer_arn(&arn)
-                .set_subnets(Some(strs_of(planned, "subnets")))
-                .send()
-                .await
-                .or_sdk("SetSubnets")?;
+            call!(
+                cx.elbv2
+                    .set_subnets()
+                    .load_balancer_arn(&arn)
+                    .set_subnets(Some(strs_of(planned, "subnets"))),
+                "SetSubnets"
+            )?;
         }
         if changed(prior, planned, &["ip_address_type"]) {
-            cx.elbv2
-                .set_ip_address_type()
-                .load_balancer_arn(&arn)
-                .ip_address_type(t::IpAddressType::from(
-                    str_of(planned, "ip_address_type").unwrap_or("ipv4"),
-                ))
-                .send()
-                .await
-                .or_sdk("SetIpAddressType")?;
+            call!(
+                cx.elbv2
+                    .set_ip_address_type()
+                    .load_balancer_arn(&arn)
+                    .ip_address_type(t::IpAddressType::from(
+                        str_of(planned, "ip_address_type").unwrap_or("ipv4"),
+                    )),
+                "SetIpAddressType"
+            )?;
         }
         if changed(
             prior,
@@ -229,12 +230,10 @@ impl AwsResource for Lb {
             "DescribeLoadBalancers",
             timeout(state, "delete", LB_TIMEOUT),
             || async {
-                cx.elbv2
-                    .delete_load_balancer()
-                    .load_balancer_arn(&arn)
-                    .send()
-                    .await
-                    .done("DeleteLoadBalancer")
+                done!(
+                    cx.elbv2.delete_load_balancer().load_balancer_arn(&arn),
+                    "DeleteLoadBalancer"
+                )
             },
             || async { Ok(describe_lb(cx, &arn).await?.is_some()) },
         )

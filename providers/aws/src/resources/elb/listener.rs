@@ -3,38 +3,36 @@
 use super::*;
 
 async fn describe_listener(cx: &Clients, arn: &str) -> Result<Option<t::Listener>> {
-    Ok(absent_ok(
-        cx.elbv2
-            .describe_listeners()
-            .listener_arns(arn)
-            .send()
-            .await
-            .or_sdk("DescribeListeners"),
-    )?
+    Ok(absent_ok(call!(
+        cx.elbv2.describe_listeners().listener_arns(arn),
+        "DescribeListeners"
+    ))?
     .and_then(|o| o.listeners.unwrap_or_default().into_iter().next()))
 }
 
 async fn listener_state(cx: &Clients, l: &t::Listener, prior: &Value) -> Result<Value> {
     let arn = l.listener_arn().unwrap_or_default();
-    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
-    Ok(Value::map([
-        ("id", Value::from(arn)),
-        ("arn", Value::from(arn)),
-        ("load_balancer_arn", opt_s(l.load_balancer_arn())),
-        ("port", opt_n(l.port())),
-        ("protocol", opt_s(l.protocol().map(|p| p.as_str()))),
-        ("ssl_policy", opt_s(l.ssl_policy())),
-        (
-            "certificate_arn",
-            opt_s(l.certificates().first().and_then(|c| c.certificate_arn())),
-        ),
-        (
-            "default_action",
-            actions_state(l.default_actions(), prior, "default_action"),
-        ),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ]))
+    let tags = read_tags(cx, arn).await?;
+    Ok(tags::tagged(
+        Value::map([
+            ("id", Value::from(arn)),
+            ("arn", Value::from(arn)),
+            ("load_balancer_arn", opt_s(l.load_balancer_arn())),
+            ("port", opt_n(l.port())),
+            ("protocol", opt_s(l.protocol().map(|p| p.as_str()))),
+            ("ssl_policy", opt_s(l.ssl_policy())),
+            (
+                "certificate_arn",
+                opt_s(l.certificates().first().and_then(|c| c.certificate_arn())),
+            ),
+            (
+                "default_action",
+                actions_state(l.default_actions(), prior, "default_action"),
+            ),
+        ]),
+        tags,
+        prior,
+    ))
 }
 
 #[async_trait]
@@ -76,13 +74,10 @@ impl AwsResource for Listener {
                     .and_then(|l| l.listener_arn)
             },
             || async {
-                let out = cx
-                    .elbv2
-                    .describe_listeners()
-                    .load_balancer_arn(&lb)
-                    .send()
-                    .await
-                    .or_sdk("DescribeListeners")?;
+                let out = call!(
+                    cx.elbv2.describe_listeners().load_balancer_arn(&lb),
+                    "DescribeListeners"
+                )?;
                 let arns: Vec<String> = out
                     .listeners()
                     .iter()
@@ -129,20 +124,18 @@ impl AwsResource for Listener {
             if let Some(c) = str_of(planned, "certificate_arn") {
                 req = req.certificates(t::Certificate::builder().certificate_arn(c).build());
             }
-            req.send().await.or_sdk("ModifyListener")?;
+            call!(req, "ModifyListener")?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
         read_back(self, cx, &arn, planned).await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(
+        crate::error::gone_ok(call!(
             cx.elbv2
                 .delete_listener()
-                .listener_arn(text_of(state, "arn"))
-                .send()
-                .await
-                .or_sdk("DeleteListener"),
-        )
+                .listener_arn(text_of(state, "arn")),
+            "DeleteListener"
+        ))
     }
 }

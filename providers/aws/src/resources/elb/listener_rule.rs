@@ -75,36 +75,34 @@ fn conditions_state(read: &[t::RuleCondition]) -> Value {
 }
 
 async fn describe_rule(cx: &Clients, arn: &str) -> Result<Option<t::Rule>> {
-    Ok(absent_ok(
-        cx.elbv2
-            .describe_rules()
-            .rule_arns(arn)
-            .send()
-            .await
-            .or_sdk("DescribeRules"),
-    )?
+    Ok(absent_ok(call!(
+        cx.elbv2.describe_rules().rule_arns(arn),
+        "DescribeRules"
+    ))?
     .and_then(|o| o.rules.unwrap_or_default().into_iter().next()))
 }
 
 async fn rule_state(cx: &Clients, r: &t::Rule, listener_arn: &str, prior: &Value) -> Result<Value> {
     let arn = r.rule_arn().unwrap_or_default();
-    let (tags, tags_all) = tags::split(read_tags(cx, arn).await?, prior);
-    Ok(Value::map([
-        ("id", Value::from(arn)),
-        ("arn", Value::from(arn)),
-        ("listener_arn", Value::from(listener_arn)),
-        (
-            "priority",
-            r.priority()
-                .and_then(|p| p.parse::<f64>().ok())
-                .map(Value::Number)
-                .unwrap_or(Value::Null),
-        ),
-        ("action", actions_state(r.actions(), prior, "action")),
-        ("condition", conditions_state(r.conditions())),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ]))
+    let tags = read_tags(cx, arn).await?;
+    Ok(tags::tagged(
+        Value::map([
+            ("id", Value::from(arn)),
+            ("arn", Value::from(arn)),
+            ("listener_arn", Value::from(listener_arn)),
+            (
+                "priority",
+                r.priority()
+                    .and_then(|p| p.parse::<f64>().ok())
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null),
+            ),
+            ("action", actions_state(r.actions(), prior, "action")),
+            ("condition", conditions_state(r.conditions())),
+        ]),
+        tags,
+        prior,
+    ))
 }
 
 /// The listener a rule belongs to: `.../listener-rule/app/lb/x/listener-id/rule-id` names it.
@@ -124,13 +122,12 @@ impl AwsResource for ListenerRule {
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
         let mut ids = Vec::new();
         for l in super::listeners(cx).await? {
-            let rules = cx
-                .elbv2
-                .describe_rules()
-                .listener_arn(l.listener_arn().unwrap_or_default())
-                .send()
-                .await
-                .or_sdk("DescribeRules")?;
+            let rules = call!(
+                cx.elbv2
+                    .describe_rules()
+                    .listener_arn(l.listener_arn().unwrap_or_default()),
+                "DescribeRules"
+            )?;
             ids.extend(
                 rules
                     .rules
@@ -153,13 +150,10 @@ impl AwsResource for ListenerRule {
             Some(p) => p,
             None => {
                 // Like Terraform: the next free priority on the listener.
-                let out = cx
-                    .elbv2
-                    .describe_rules()
-                    .listener_arn(&listener)
-                    .send()
-                    .await
-                    .or_sdk("DescribeRules")?;
+                let out = call!(
+                    cx.elbv2.describe_rules().listener_arn(&listener),
+                    "DescribeRules"
+                )?;
                 out.rules()
                     .iter()
                     .filter_map(|r| r.priority()?.parse::<i32>().ok())
@@ -185,13 +179,10 @@ impl AwsResource for ListenerRule {
                     .and_then(|r| r.rule_arn)
             },
             || async {
-                let out = cx
-                    .elbv2
-                    .describe_rules()
-                    .listener_arn(&listener)
-                    .send()
-                    .await
-                    .or_sdk("DescribeRules")?;
+                let out = call!(
+                    cx.elbv2.describe_rules().listener_arn(&listener),
+                    "DescribeRules"
+                )?;
                 let arns: Vec<String> = out
                     .rules()
                     .iter()
@@ -218,41 +209,35 @@ impl AwsResource for ListenerRule {
         let arn = string_of(prior, "arn");
         if changed(prior, planned, &["priority"]) {
             if let Some(p) = int_of(planned, "priority") {
-                cx.elbv2
-                    .set_rule_priorities()
-                    .rule_priorities(
+                call!(
+                    cx.elbv2.set_rule_priorities().rule_priorities(
                         t::RulePriorityPair::builder()
                             .rule_arn(&arn)
                             .priority(p)
                             .build(),
-                    )
-                    .send()
-                    .await
-                    .or_sdk("SetRulePriorities")?;
+                    ),
+                    "SetRulePriorities"
+                )?;
             }
         }
         if changed(prior, planned, &["action", "condition"]) {
-            cx.elbv2
-                .modify_rule()
-                .rule_arn(&arn)
-                .set_conditions(Some(conditions(planned)))
-                .set_actions(Some(actions(planned, "action")))
-                .send()
-                .await
-                .or_sdk("ModifyRule")?;
+            call!(
+                cx.elbv2
+                    .modify_rule()
+                    .rule_arn(&arn)
+                    .set_conditions(Some(conditions(planned)))
+                    .set_actions(Some(actions(planned, "action"))),
+                "ModifyRule"
+            )?;
         }
         sync_tags(cx, &arn, prior, planned).await?;
         read_back(self, cx, &arn, planned).await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(
-            cx.elbv2
-                .delete_rule()
-                .rule_arn(text_of(state, "arn"))
-                .send()
-                .await
-                .or_sdk("DeleteRule"),
-        )
+        crate::error::gone_ok(call!(
+            cx.elbv2.delete_rule().rule_arn(text_of(state, "arn")),
+            "DeleteRule"
+        ))
     }
 }

@@ -45,13 +45,12 @@ async fn read_tags_many(
 ) -> Result<std::collections::HashMap<String, BTreeMap<String, String>>> {
     let mut out = std::collections::HashMap::new();
     for chunk in arns.chunks(TAGS_BATCH) {
-        let got = cx
-            .elbv2
-            .describe_tags()
-            .set_resource_arns(Some(chunk.to_vec()))
-            .send()
-            .await
-            .or_sdk("DescribeTags")?;
+        let got = call!(
+            cx.elbv2
+                .describe_tags()
+                .set_resource_arns(Some(chunk.to_vec())),
+            "DescribeTags"
+        )?;
         for d in got.tag_descriptions() {
             let tags = tags::from_sdk(d.tags());
             out.insert(d.resource_arn().unwrap_or_default().to_string(), tags);

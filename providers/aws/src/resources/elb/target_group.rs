@@ -9,7 +9,7 @@ async fn describe_tg(cx: &Clients, arn: &str) -> Result<Option<t::TargetGroup>> 
     } else {
         req.names(arn)
     };
-    Ok(absent_ok(req.send().await.or_sdk("DescribeTargetGroups"))?
+    Ok(absent_ok(call!(req, "DescribeTargetGroups"))?
         .and_then(|o| o.target_groups.unwrap_or_default().into_iter().next()))
 }
 
@@ -48,18 +48,16 @@ async fn tg_state_tagged(
     prior: &Value,
 ) -> Result<Value> {
     let arn = tg.target_group_arn().unwrap_or_default();
-    let attrs: BTreeMap<String, String> = cx
-        .elbv2
-        .describe_target_group_attributes()
-        .target_group_arn(arn)
-        .send()
-        .await
-        .or_sdk("DescribeTargetGroupAttributes")?
-        .attributes()
-        .iter()
-        .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
-        .collect();
-    let (tags, tags_all) = tags::split(tags, prior);
+    let attrs: BTreeMap<String, String> = call!(
+        cx.elbv2
+            .describe_target_group_attributes()
+            .target_group_arn(arn),
+        "DescribeTargetGroupAttributes"
+    )?
+    .attributes()
+    .iter()
+    .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+    .collect();
     // Optional health-check settings the user left unset are AWS's defaults, not drift.
     let ph = block(prior, "health_check");
     let unset = |k: &str| ph.is_some_and(|p| p.get(k).is_some_and(Value::is_null));
@@ -92,27 +90,29 @@ async fn tg_state_tagged(
     } else {
         Value::List(vec![hc])
     };
-    Ok(Value::map([
-        ("id", Value::from(arn)),
-        ("arn", Value::from(arn)),
-        ("arn_suffix", Value::from(arn_suffix(arn, "targetgroup/"))),
-        ("name", opt_s(tg.target_group_name())),
-        ("port", opt_n(tg.port())),
-        ("protocol", opt_s(tg.protocol().map(|p| p.as_str()))),
-        ("vpc_id", opt_s(tg.vpc_id())),
-        ("target_type", opt_s(tg.target_type().map(|p| p.as_str()))),
-        (
-            "deregistration_delay",
-            num(attrs
-                .get("deregistration_delay.timeout_seconds")
-                .and_then(|s| s.parse::<f64>().ok())
-                .unwrap_or(300.0)),
-        ),
-        ("load_balancer_arns", str_set(tg.load_balancer_arns())),
-        ("health_check", hc),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ]))
+    Ok(tags::tagged(
+        Value::map([
+            ("id", Value::from(arn)),
+            ("arn", Value::from(arn)),
+            ("arn_suffix", Value::from(arn_suffix(arn, "targetgroup/"))),
+            ("name", opt_s(tg.target_group_name())),
+            ("port", opt_n(tg.port())),
+            ("protocol", opt_s(tg.protocol().map(|p| p.as_str()))),
+            ("vpc_id", opt_s(tg.vpc_id())),
+            ("target_type", opt_s(tg.target_type().map(|p| p.as_str()))),
+            (
+                "deregistration_delay",
+                num(attrs
+                    .get("deregistration_delay.timeout_seconds")
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .unwrap_or(300.0)),
+            ),
+            ("load_balancer_arns", str_set(tg.load_balancer_arns())),
+            ("health_check", hc),
+        ]),
+        tags,
+        prior,
+    ))
 }
 
 #[async_trait]
@@ -170,7 +170,7 @@ impl AwsResource for TargetGroup {
         if let Some(m) = hs("matcher") {
             req = req.matcher(t::Matcher::builder().http_code(m).build());
         }
-        let arn = match req.send().await.or_sdk("CreateTargetGroup") {
+        let arn = match call!(req, "CreateTargetGroup") {
             Ok(out) => out
                 .target_groups()
                 .first()
@@ -243,7 +243,7 @@ impl AwsResource for TargetGroup {
                 if let Some(m) = str_of(h, "matcher") {
                     req = req.matcher(t::Matcher::builder().http_code(m).build());
                 }
-                req.send().await.or_sdk("ModifyTargetGroup")?;
+                call!(req, "ModifyTargetGroup")?;
             }
         }
         if changed(prior, planned, &["deregistration_delay"]) {
@@ -257,32 +257,30 @@ impl AwsResource for TargetGroup {
         let arn = string_of(state, "arn");
         // ResourceInUse while a listener or rule still forwards to it.
         retry_dependency(Duration::from_secs(300), || async {
-            cx.elbv2
-                .delete_target_group()
-                .target_group_arn(&arn)
-                .send()
-                .await
-                .done("DeleteTargetGroup")
+            done!(
+                cx.elbv2.delete_target_group().target_group_arn(&arn),
+                "DeleteTargetGroup"
+            )
         })
         .await
     }
 }
 
 async fn set_tg_attributes(cx: &Clients, arn: &str, planned: &Value) -> Result<()> {
-    cx.elbv2
-        .modify_target_group_attributes()
-        .target_group_arn(arn)
-        .attributes(
-            t::TargetGroupAttribute::builder()
-                .key("deregistration_delay.timeout_seconds")
-                .value(
-                    int_of(planned, "deregistration_delay")
-                        .unwrap_or(300)
-                        .to_string(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .done("ModifyTargetGroupAttributes")
+    done!(
+        cx.elbv2
+            .modify_target_group_attributes()
+            .target_group_arn(arn)
+            .attributes(
+                t::TargetGroupAttribute::builder()
+                    .key("deregistration_delay.timeout_seconds")
+                    .value(
+                        int_of(planned, "deregistration_delay")
+                            .unwrap_or(300)
+                            .to_string(),
+                    )
+                    .build(),
+            ),
+        "ModifyTargetGroupAttributes"
+    )
 }

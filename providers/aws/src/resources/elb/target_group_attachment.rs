@@ -15,13 +15,10 @@ impl AwsResource for TargetGroupAttachment {
         let mut out = Vec::new();
         for tg in super::target_groups(cx).await? {
             let arn = tg.target_group_arn().unwrap_or_default();
-            let health = cx
-                .elbv2
-                .describe_target_health()
-                .target_group_arn(arn)
-                .send()
-                .await
-                .or_sdk("DescribeTargetHealth")?;
+            let health = call!(
+                cx.elbv2.describe_target_health().target_group_arn(arn),
+                "DescribeTargetHealth"
+            )?;
             for d in health.target_health_descriptions() {
                 let Some(target) = d.target() else { continue };
                 let id = target.id().unwrap_or_default();
@@ -44,13 +41,13 @@ impl AwsResource for TargetGroupAttachment {
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
         // RegisterTargets is idempotent: registering a registered target changes nothing.
         let tg = text_of(planned, "target_group_arn");
-        cx.elbv2
-            .register_targets()
-            .target_group_arn(tg)
-            .targets(target(planned))
-            .send()
-            .await
-            .or_sdk("RegisterTargets")?;
+        call!(
+            cx.elbv2
+                .register_targets()
+                .target_group_arn(tg)
+                .targets(target(planned)),
+            "RegisterTargets"
+        )?;
         let mut v = planned.clone();
         let id = format!(
             "{tg},{},{}",
@@ -71,14 +68,10 @@ impl AwsResource for TargetGroupAttachment {
             parts.next().unwrap_or_default().to_string(),
             parts.next().and_then(|p| p.parse::<i32>().ok()),
         );
-        let out = match absent_ok(
-            cx.elbv2
-                .describe_target_health()
-                .target_group_arn(&tg)
-                .send()
-                .await
-                .or_sdk("DescribeTargetHealth"),
-        )? {
+        let out = match absent_ok(call!(
+            cx.elbv2.describe_target_health().target_group_arn(&tg),
+            "DescribeTargetHealth"
+        ))? {
             Some(o) => o,
             None => return Ok(None),
         };
@@ -115,15 +108,13 @@ impl AwsResource for TargetGroupAttachment {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        match cx
-            .elbv2
-            .deregister_targets()
-            .target_group_arn(text_of(state, "target_group_arn"))
-            .targets(target(state))
-            .send()
-            .await
-            .or_sdk("DeregisterTargets")
-        {
+        match call!(
+            cx.elbv2
+                .deregister_targets()
+                .target_group_arn(text_of(state, "target_group_arn"))
+                .targets(target(state)),
+            "DeregisterTargets"
+        ) {
             Err(e) if !e.is_not_found() && !e.code.contains("InvalidTarget") => Err(e),
             _ => Ok(()),
         }

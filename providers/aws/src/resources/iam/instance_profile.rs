@@ -3,33 +3,31 @@
 use super::*;
 
 async fn get_profile(cx: &Clients, name: &str) -> Result<Option<t::InstanceProfile>> {
-    Ok(absent_ok(
-        cx.iam
-            .get_instance_profile()
-            .instance_profile_name(name)
-            .send()
-            .await
-            .or_sdk("GetInstanceProfile"),
-    )?
+    Ok(absent_ok(call!(
+        cx.iam.get_instance_profile().instance_profile_name(name),
+        "GetInstanceProfile"
+    ))?
     .and_then(|o| o.instance_profile))
 }
 
 fn profile_state(p: &t::InstanceProfile, prior: &Value) -> Value {
-    let (tags, tags_all) = tags::split(tags::from_sdk(p.tags()), prior);
-    Value::map([
-        ("id", Value::from(p.instance_profile_name())),
-        ("name", Value::from(p.instance_profile_name())),
-        (
-            "name_prefix",
-            prior.get("name_prefix").cloned().unwrap_or(Value::Null),
-        ),
-        ("arn", Value::from(p.arn())),
-        ("unique_id", Value::from(p.instance_profile_id())),
-        ("path", Value::from(p.path())),
-        ("role", opt_s(p.roles().first().map(|r| r.role_name()))),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    let tags = tags::from_sdk(p.tags());
+    tags::tagged(
+        Value::map([
+            ("id", Value::from(p.instance_profile_name())),
+            ("name", Value::from(p.instance_profile_name())),
+            (
+                "name_prefix",
+                prior.get("name_prefix").cloned().unwrap_or(Value::Null),
+            ),
+            ("arn", Value::from(p.arn())),
+            ("unique_id", Value::from(p.instance_profile_id())),
+            ("path", Value::from(p.path())),
+            ("role", opt_s(p.roles().first().map(|r| r.role_name()))),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 #[async_trait]
@@ -47,18 +45,17 @@ impl AwsResource for InstanceProfile {
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = name_or_prefix(planned, "name", token_tail(token, 12));
-        let res = cx
-            .iam
-            .create_instance_profile()
-            .instance_profile_name(&name)
-            .path(str_of(planned, "path").unwrap_or("/"))
-            .set_tags(Some(tags::to_sdk_with_token(
-                &tags::wanted(planned),
-                Some(token),
-            )))
-            .send()
-            .await
-            .or_sdk("CreateInstanceProfile");
+        let res = call!(
+            cx.iam
+                .create_instance_profile()
+                .instance_profile_name(&name)
+                .path(str_of(planned, "path").unwrap_or("/"))
+                .set_tags(Some(tags::to_sdk_with_token(
+                    &tags::wanted(planned),
+                    Some(token),
+                ))),
+            "CreateInstanceProfile"
+        );
         if let Err(e) = res {
             let ours = already_exists(&e)
                 && get_profile(cx, &name)
@@ -71,13 +68,13 @@ impl AwsResource for InstanceProfile {
         if let Some(role) = str_of(planned, "role") {
             let current = get_profile(cx, &name).await?;
             if !current.is_some_and(|p| p.roles().iter().any(|r| r.role_name() == role)) {
-                cx.iam
-                    .add_role_to_instance_profile()
-                    .instance_profile_name(&name)
-                    .role_name(role)
-                    .send()
-                    .await
-                    .or_sdk("AddRoleToInstanceProfile")?;
+                call!(
+                    cx.iam
+                        .add_role_to_instance_profile()
+                        .instance_profile_name(&name)
+                        .role_name(role),
+                    "AddRoleToInstanceProfile"
+                )?;
             }
         }
         read_back(self, cx, &name, planned).await
@@ -91,22 +88,22 @@ impl AwsResource for InstanceProfile {
         let name = string_of(prior, "name");
         if changed(prior, planned, &["role"]) {
             if let Some(old) = str_of(prior, "role") {
-                cx.iam
-                    .remove_role_from_instance_profile()
-                    .instance_profile_name(&name)
-                    .role_name(old)
-                    .send()
-                    .await
-                    .or_sdk("RemoveRoleFromInstanceProfile")?;
+                call!(
+                    cx.iam
+                        .remove_role_from_instance_profile()
+                        .instance_profile_name(&name)
+                        .role_name(old),
+                    "RemoveRoleFromInstanceProfile"
+                )?;
             }
             if let Some(new) = str_of(planned, "role") {
-                cx.iam
-                    .add_role_to_instance_profile()
-                    .instance_profile_name(&name)
-                    .role_name(new)
-                    .send()
-                    .await
-                    .or_sdk("AddRoleToInstanceProfile")?;
+                call!(
+                    cx.iam
+                        .add_role_to_instance_profile()
+                        .instance_profile_name(&name)
+                        .role_name(new),
+                    "AddRoleToInstanceProfile"
+                )?;
             }
         }
         super::sync_profile_tags(cx, &name, prior, planned).await?;
@@ -119,21 +116,21 @@ impl AwsResource for InstanceProfile {
             return Ok(());
         };
         for r in p.roles() {
-            cx.iam
-                .remove_role_from_instance_profile()
-                .instance_profile_name(&name)
-                .role_name(r.role_name())
-                .send()
-                .await
-                .or_sdk("RemoveRoleFromInstanceProfile")?;
+            call!(
+                cx.iam
+                    .remove_role_from_instance_profile()
+                    .instance_profile_name(&name)
+                    .role_name(r.role_name()),
+                "RemoveRoleFromInstanceProfile"
+            )?;
         }
         retry_dependency(Duration::from_secs(300), || async {
-            cx.iam
-                .delete_instance_profile()
-                .instance_profile_name(&name)
-                .send()
-                .await
-                .done("DeleteInstanceProfile")
+            done!(
+                cx.iam
+                    .delete_instance_profile()
+                    .instance_profile_name(&name),
+                "DeleteInstanceProfile"
+            )
         })
         .await
     }

@@ -9,14 +9,12 @@ async fn get_oidc(
     Option<aws_sdk_iam::operation::get_open_id_connect_provider::GetOpenIdConnectProviderOutput>,
     AwsError,
 > {
-    absent_ok(
+    absent_ok(call!(
         cx.iam
             .get_open_id_connect_provider()
-            .open_id_connect_provider_arn(arn)
-            .send()
-            .await
-            .or_sdk("GetOpenIDConnectProvider"),
-    )
+            .open_id_connect_provider_arn(arn),
+        "GetOpenIDConnectProvider"
+    ))
 }
 
 fn oidc_state(
@@ -24,7 +22,7 @@ fn oidc_state(
     o: &aws_sdk_iam::operation::get_open_id_connect_provider::GetOpenIdConnectProviderOutput,
     prior: &Value,
 ) -> Value {
-    let (tags, tags_all) = tags::split(tags::from_sdk(o.tags()), prior);
+    let tags = tags::from_sdk(o.tags());
     // AWS returns the URL without its scheme; keep the user's spelling.
     let url = o.url().unwrap_or_default();
     let url = match str_of(prior, "url") {
@@ -33,26 +31,26 @@ fn oidc_state(
         }
         _ => format!("https://{}", url.trim_start_matches("https://")),
     };
-    Value::map([
-        ("id", Value::from(arn)),
-        ("arn", Value::from(arn)),
-        ("url", Value::from(url)),
-        ("client_id_list", str_set(o.client_id_list())),
-        ("thumbprint_list", str_set(o.thumbprint_list())),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    tags::tagged(
+        Value::map([
+            ("id", Value::from(arn)),
+            ("arn", Value::from(arn)),
+            ("url", Value::from(url)),
+            ("client_id_list", str_set(o.client_id_list())),
+            ("thumbprint_list", str_set(o.thumbprint_list())),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 #[async_trait]
 impl AwsResource for OidcProvider {
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
-        let list = cx
-            .iam
-            .list_open_id_connect_providers()
-            .send()
-            .await
-            .or_sdk("ListOpenIDConnectProviders")?;
+        let list = call!(
+            cx.iam.list_open_id_connect_providers(),
+            "ListOpenIDConnectProviders"
+        )?;
         let arns = list.open_id_connect_provider_list.unwrap_or_default();
         read_each(self, cx, arns.into_iter().filter_map(|p| p.arn)).await
     }
@@ -70,33 +68,30 @@ impl AwsResource for OidcProvider {
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let url = text_of(planned, "url");
-        let res = cx
-            .iam
-            .create_open_id_connect_provider()
-            .url(url)
-            .set_client_id_list(Some(strs_of(planned, "client_id_list")))
-            .set_thumbprint_list(
-                Some(strs_of(planned, "thumbprint_list")).filter(|v| !v.is_empty()),
-            )
-            .set_tags(Some(tags::to_sdk_with_token(
-                &tags::wanted(planned),
-                Some(token),
-            )))
-            .send()
-            .await
-            .or_sdk("CreateOpenIDConnectProvider");
+        let res = call!(
+            cx.iam
+                .create_open_id_connect_provider()
+                .url(url)
+                .set_client_id_list(Some(strs_of(planned, "client_id_list")))
+                .set_thumbprint_list(
+                    Some(strs_of(planned, "thumbprint_list")).filter(|v| !v.is_empty()),
+                )
+                .set_tags(Some(tags::to_sdk_with_token(
+                    &tags::wanted(planned),
+                    Some(token),
+                ))),
+            "CreateOpenIDConnectProvider"
+        );
         let arn = match res {
             Ok(o) => o
                 .open_id_connect_provider_arn
                 .ok_or_else(|| missing("CreateOpenIDConnectProvider", "provider ARN"))?,
             Err(e) if already_exists(&e) => {
                 // One provider per URL per account: adopt it only if we made it.
-                let list = cx
-                    .iam
-                    .list_open_id_connect_providers()
-                    .send()
-                    .await
-                    .or_sdk("ListOpenIDConnectProviders")?;
+                let list = call!(
+                    cx.iam.list_open_id_connect_providers(),
+                    "ListOpenIDConnectProviders"
+                )?;
                 let host = url.trim_start_matches("https://");
                 let mut found = None;
                 for p in list.open_id_connect_provider_list() {
@@ -126,47 +121,45 @@ impl AwsResource for OidcProvider {
         if changed(prior, planned, &["thumbprint_list"])
             && !strs_of(planned, "thumbprint_list").is_empty()
         {
-            cx.iam
-                .update_open_id_connect_provider_thumbprint()
-                .open_id_connect_provider_arn(&arn)
-                .set_thumbprint_list(Some(strs_of(planned, "thumbprint_list")))
-                .send()
-                .await
-                .or_sdk("UpdateOpenIDConnectProviderThumbprint")?;
+            call!(
+                cx.iam
+                    .update_open_id_connect_provider_thumbprint()
+                    .open_id_connect_provider_arn(&arn)
+                    .set_thumbprint_list(Some(strs_of(planned, "thumbprint_list"))),
+                "UpdateOpenIDConnectProviderThumbprint"
+            )?;
         }
         let old = strs_of(prior, "client_id_list");
         let new = strs_of(planned, "client_id_list");
         for c in new.iter().filter(|c| !old.contains(c)) {
-            cx.iam
-                .add_client_id_to_open_id_connect_provider()
-                .open_id_connect_provider_arn(&arn)
-                .client_id(c)
-                .send()
-                .await
-                .or_sdk("AddClientIDToOpenIDConnectProvider")?;
+            call!(
+                cx.iam
+                    .add_client_id_to_open_id_connect_provider()
+                    .open_id_connect_provider_arn(&arn)
+                    .client_id(c),
+                "AddClientIDToOpenIDConnectProvider"
+            )?;
         }
         for c in old.iter().filter(|c| !new.contains(c)) {
-            cx.iam
-                .remove_client_id_from_open_id_connect_provider()
-                .open_id_connect_provider_arn(&arn)
-                .client_id(c)
-                .send()
-                .await
-                .or_sdk("RemoveClientIDFromOpenIDConnectProvider")?;
+            call!(
+                cx.iam
+                    .remove_client_id_from_open_id_connect_provider()
+                    .open_id_connect_provider_arn(&arn)
+                    .client_id(c),
+                "RemoveClientIDFromOpenIDConnectProvider"
+            )?;
         }
         super::sync_oidc_tags(cx, &arn, prior, planned).await?;
         read_back(self, cx, &arn, planned).await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(
+        crate::error::gone_ok(call!(
             cx.iam
                 .delete_open_id_connect_provider()
-                .open_id_connect_provider_arn(text_of(state, "arn"))
-                .send()
-                .await
-                .or_sdk("DeleteOpenIDConnectProvider"),
-        )
+                .open_id_connect_provider_arn(text_of(state, "arn")),
+            "DeleteOpenIDConnectProvider"
+        ))
     }
 }
 

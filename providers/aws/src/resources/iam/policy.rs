@@ -3,52 +3,47 @@
 use super::*;
 
 async fn get_policy(cx: &Clients, arn: &str) -> Result<Option<(t::Policy, String)>> {
-    let Some(p) = absent_ok(
-        cx.iam
-            .get_policy()
-            .policy_arn(arn)
-            .send()
-            .await
-            .or_sdk("GetPolicy"),
-    )?
-    .and_then(|o| o.policy) else {
+    let Some(p) =
+        absent_ok(call!(cx.iam.get_policy().policy_arn(arn), "GetPolicy"))?.and_then(|o| o.policy)
+    else {
         return Ok(None);
     };
     let version = p.default_version_id().unwrap_or("v1").to_string();
-    let doc = cx
-        .iam
-        .get_policy_version()
-        .policy_arn(arn)
-        .version_id(&version)
-        .send()
-        .await
-        .or_sdk("GetPolicyVersion")?
-        .policy_version
-        .and_then(|v| v.document)
-        .unwrap_or_default();
+    let doc = call!(
+        cx.iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(&version),
+        "GetPolicyVersion"
+    )?
+    .policy_version
+    .and_then(|v| v.document)
+    .unwrap_or_default();
     Ok(Some((p, doc)))
 }
 
 fn policy_state(p: &t::Policy, doc: &str, prior: &Value) -> Value {
-    let (tags, tags_all) = tags::split(tags::from_sdk(p.tags()), prior);
-    Value::map([
-        ("id", opt_s(p.arn())),
-        ("arn", opt_s(p.arn())),
-        ("name", opt_s(p.policy_name())),
-        (
-            "name_prefix",
-            prior.get("name_prefix").cloned().unwrap_or(Value::Null),
-        ),
-        ("path", opt_s(p.path())),
-        ("policy_id", opt_s(p.policy_id())),
-        ("description", opt_s(p.description())),
-        (
-            "policy",
-            Value::from(keep_prior_if_same(doc, str_of(prior, "policy"))),
-        ),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    let tags = tags::from_sdk(p.tags());
+    tags::tagged(
+        Value::map([
+            ("id", opt_s(p.arn())),
+            ("arn", opt_s(p.arn())),
+            ("name", opt_s(p.policy_name())),
+            (
+                "name_prefix",
+                prior.get("name_prefix").cloned().unwrap_or(Value::Null),
+            ),
+            ("path", opt_s(p.path())),
+            ("policy_id", opt_s(p.policy_id())),
+            ("description", opt_s(p.description())),
+            (
+                "policy",
+                Value::from(keep_prior_if_same(doc, str_of(prior, "policy"))),
+            ),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 #[async_trait]
@@ -71,20 +66,19 @@ impl AwsResource for IamPolicy {
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = name_or_prefix(planned, "name", token_tail(token, 12));
-        let res = cx
-            .iam
-            .create_policy()
-            .policy_name(&name)
-            .path(str_of(planned, "path").unwrap_or("/"))
-            .set_description(str_of(planned, "description").map(String::from))
-            .policy_document(text_of(planned, "policy"))
-            .set_tags(Some(tags::to_sdk_with_token(
-                &tags::wanted(planned),
-                Some(token),
-            )))
-            .send()
-            .await
-            .or_sdk("CreatePolicy");
+        let res = call!(
+            cx.iam
+                .create_policy()
+                .policy_name(&name)
+                .path(str_of(planned, "path").unwrap_or("/"))
+                .set_description(str_of(planned, "description").map(String::from))
+                .policy_document(text_of(planned, "policy"))
+                .set_tags(Some(tags::to_sdk_with_token(
+                    &tags::wanted(planned),
+                    Some(token),
+                ))),
+            "CreatePolicy"
+        );
         let arn = match res {
             Ok(o) => o
                 .policy
@@ -92,12 +86,7 @@ impl AwsResource for IamPolicy {
                 .ok_or_else(|| missing("CreatePolicy", "policy ARN"))?,
             Err(e) if already_exists(&e) => {
                 // A retry after a lost response: adopt only the policy we made.
-                let account = cx
-                    .sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .or_sdk("GetCallerIdentity")?
+                let account = call!(cx.sts.get_caller_identity(), "GetCallerIdentity")?
                     .account
                     .unwrap_or_default();
                 let arn = format!(
@@ -124,15 +113,12 @@ impl AwsResource for IamPolicy {
         let arn = string_of(prior, "arn");
         if changed(prior, planned, &["policy"]) {
             // At most five versions: drop the oldest non-default one first.
-            let versions = cx
-                .iam
-                .list_policy_versions()
-                .policy_arn(&arn)
-                .send()
-                .await
-                .or_sdk("ListPolicyVersions")?
-                .versions
-                .unwrap_or_default();
+            let versions = call!(
+                cx.iam.list_policy_versions().policy_arn(&arn),
+                "ListPolicyVersions"
+            )?
+            .versions
+            .unwrap_or_default();
             if versions.len() >= 5 {
                 if let Some(old) = versions
                     .iter()
@@ -140,23 +126,23 @@ impl AwsResource for IamPolicy {
                     .min_by_key(|v| v.create_date().map(|d| d.secs()))
                     .and_then(|v| v.version_id())
                 {
-                    cx.iam
-                        .delete_policy_version()
-                        .policy_arn(&arn)
-                        .version_id(old)
-                        .send()
-                        .await
-                        .or_sdk("DeletePolicyVersion")?;
+                    call!(
+                        cx.iam
+                            .delete_policy_version()
+                            .policy_arn(&arn)
+                            .version_id(old),
+                        "DeletePolicyVersion"
+                    )?;
                 }
             }
-            cx.iam
-                .create_policy_version()
-                .policy_arn(&arn)
-                .policy_document(text_of(planned, "policy"))
-                .set_as_default(true)
-                .send()
-                .await
-                .or_sdk("CreatePolicyVersion")?;
+            call!(
+                cx.iam
+                    .create_policy_version()
+                    .policy_arn(&arn)
+                    .policy_document(text_of(planned, "policy"))
+                    .set_as_default(true),
+                "CreatePolicyVersion"
+            )?;
         }
         super::sync_policy_tags(cx, &arn, prior, planned).await?;
         read_back(self, cx, &arn, planned).await
@@ -164,36 +150,27 @@ impl AwsResource for IamPolicy {
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let arn = string_of(state, "arn");
-        let versions = match absent_ok(
-            cx.iam
-                .list_policy_versions()
-                .policy_arn(&arn)
-                .send()
-                .await
-                .or_sdk("ListPolicyVersions"),
-        )? {
+        let versions = match absent_ok(call!(
+            cx.iam.list_policy_versions().policy_arn(&arn),
+            "ListPolicyVersions"
+        ))? {
             Some(o) => o.versions.unwrap_or_default(),
             None => return Ok(()),
         };
         for v in versions.iter().filter(|v| !v.is_default_version()) {
             if let Some(id) = v.version_id() {
-                cx.iam
-                    .delete_policy_version()
-                    .policy_arn(&arn)
-                    .version_id(id)
-                    .send()
-                    .await
-                    .or_sdk("DeletePolicyVersion")?;
+                call!(
+                    cx.iam
+                        .delete_policy_version()
+                        .policy_arn(&arn)
+                        .version_id(id),
+                    "DeletePolicyVersion"
+                )?;
             }
         }
         // DeleteConflict while still attached somewhere.
         retry_dependency(Duration::from_secs(300), || async {
-            cx.iam
-                .delete_policy()
-                .policy_arn(&arn)
-                .send()
-                .await
-                .done("DeletePolicy")
+            done!(cx.iam.delete_policy().policy_arn(&arn), "DeletePolicy")
         })
         .await
     }

@@ -13,56 +13,50 @@ fn role_state(r: &aws_sdk_iam::types::Role, prior: &Value) -> Value {
         .iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect();
-    let (tags, tags_all) = tags::split(read_tags, prior);
+    let tags = read_tags;
     let policy = r
         .assume_role_policy_document()
         .map(|d| keep_prior_if_same(d, str_of(prior, "assume_role_policy")))
         .unwrap_or_default();
-    Value::map([
-        ("id", Value::from(r.role_name())),
-        ("name", Value::from(r.role_name())),
-        ("arn", Value::from(r.arn())),
-        ("unique_id", Value::from(r.role_id())),
-        ("path", Value::from(r.path())),
-        ("assume_role_policy", Value::from(policy)),
-        (
-            "description",
-            r.description().map(Value::from).unwrap_or(Value::Null),
-        ),
-        (
-            "max_session_duration",
-            Value::Number(r.max_session_duration().unwrap_or(3600) as f64),
-        ),
-        (
-            "permissions_boundary",
-            r.permissions_boundary()
-                .and_then(|p| p.permissions_boundary_arn())
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        ),
-        (
-            "force_detach_policies",
-            prior
-                .get("force_detach_policies")
-                .cloned()
-                .unwrap_or(Value::Bool(false)),
-        ),
-        ("create_date", Value::from(r.create_date().to_string())),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    tags::tagged(
+        Value::map([
+            ("id", Value::from(r.role_name())),
+            ("name", Value::from(r.role_name())),
+            ("arn", Value::from(r.arn())),
+            ("unique_id", Value::from(r.role_id())),
+            ("path", Value::from(r.path())),
+            ("assume_role_policy", Value::from(policy)),
+            (
+                "description",
+                r.description().map(Value::from).unwrap_or(Value::Null),
+            ),
+            (
+                "max_session_duration",
+                Value::Number(r.max_session_duration().unwrap_or(3600) as f64),
+            ),
+            (
+                "permissions_boundary",
+                r.permissions_boundary()
+                    .and_then(|p| p.permissions_boundary_arn())
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+            ),
+            (
+                "force_detach_policies",
+                prior
+                    .get("force_detach_policies")
+                    .cloned()
+                    .unwrap_or(Value::Bool(false)),
+            ),
+            ("create_date", Value::from(r.create_date().to_string())),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 async fn get_role(cx: &Clients, name: &str) -> Result<Option<aws_sdk_iam::types::Role>> {
-    Ok(absent_ok(
-        cx.iam
-            .get_role()
-            .role_name(name)
-            .send()
-            .await
-            .or_sdk("GetRole"),
-    )?
-    .and_then(|o| o.role))
+    Ok(absent_ok(call!(cx.iam.get_role().role_name(name), "GetRole"))?.and_then(|o| o.role))
 }
 
 #[async_trait]
@@ -117,7 +111,7 @@ impl AwsResource for IamRole {
         if let Some(b) = str_of(planned, "permissions_boundary") {
             req = req.permissions_boundary(b);
         }
-        let role = match req.send().await.or_sdk("CreateRole") {
+        let role = match call!(req, "CreateRole") {
             Ok(out) => out.role.ok_or_else(|| {
                 AwsError::new("CreateRole", "InvalidResponse", "no role in the response")
             })?,
@@ -181,46 +175,42 @@ impl AwsResource for IamRole {
         let name = string_of(prior, "id");
         let changed = |k: &str| prior.get(k) != planned.get(k);
         if changed("assume_role_policy") {
-            cx.iam
-                .update_assume_role_policy()
-                .role_name(&name)
-                .policy_document(text_of(planned, "assume_role_policy"))
-                .send()
-                .await
-                .or_sdk("UpdateAssumeRolePolicy")?;
+            call!(
+                cx.iam
+                    .update_assume_role_policy()
+                    .role_name(&name)
+                    .policy_document(text_of(planned, "assume_role_policy")),
+                "UpdateAssumeRolePolicy"
+            )?;
         }
         if changed("description") || changed("max_session_duration") {
-            cx.iam
-                .update_role()
-                .role_name(&name)
-                .description(text_of(planned, "description"))
-                .set_max_session_duration(
-                    planned
-                        .get("max_session_duration")
-                        .and_then(Value::as_f64)
-                        .map(|n| n as i32),
-                )
-                .send()
-                .await
-                .or_sdk("UpdateRole")?;
+            call!(
+                cx.iam
+                    .update_role()
+                    .role_name(&name)
+                    .description(text_of(planned, "description"))
+                    .set_max_session_duration(
+                        planned
+                            .get("max_session_duration")
+                            .and_then(Value::as_f64)
+                            .map(|n| n as i32),
+                    ),
+                "UpdateRole"
+            )?;
         }
         if changed("permissions_boundary") {
             match str_of(planned, "permissions_boundary") {
-                Some(b) => cx
-                    .iam
-                    .put_role_permissions_boundary()
-                    .role_name(&name)
-                    .permissions_boundary(b)
-                    .send()
-                    .await
-                    .done("PutRolePermissionsBoundary")?,
-                None => cx
-                    .iam
-                    .delete_role_permissions_boundary()
-                    .role_name(&name)
-                    .send()
-                    .await
-                    .done("DeleteRolePermissionsBoundary")?,
+                Some(b) => done!(
+                    cx.iam
+                        .put_role_permissions_boundary()
+                        .role_name(&name)
+                        .permissions_boundary(b),
+                    "PutRolePermissionsBoundary"
+                )?,
+                None => done!(
+                    cx.iam.delete_role_permissions_boundary().role_name(&name),
+                    "DeleteRolePermissionsBoundary"
+                )?,
             }
         }
         super::sync_role_tags(cx, &name, prior, planned).await?;
@@ -237,48 +227,31 @@ impl AwsResource for IamRole {
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let name = string_of(state, "id");
         if state.get("force_detach_policies").and_then(Value::as_bool) == Some(true) {
-            let attached = cx
-                .iam
-                .list_attached_role_policies()
-                .role_name(&name)
-                .send()
-                .await
-                .or_sdk("ListAttachedRolePolicies")?;
+            let attached = call!(
+                cx.iam.list_attached_role_policies().role_name(&name),
+                "ListAttachedRolePolicies"
+            )?;
             for p in attached.attached_policies() {
                 if let Some(arn) = p.policy_arn() {
-                    cx.iam
-                        .detach_role_policy()
-                        .role_name(&name)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .or_sdk("DetachRolePolicy")?;
+                    call!(
+                        cx.iam.detach_role_policy().role_name(&name).policy_arn(arn),
+                        "DetachRolePolicy"
+                    )?;
                 }
             }
-            let inline = cx
-                .iam
-                .list_role_policies()
-                .role_name(&name)
-                .send()
-                .await
-                .or_sdk("ListRolePolicies")?;
+            let inline = call!(
+                cx.iam.list_role_policies().role_name(&name),
+                "ListRolePolicies"
+            )?;
             for p in inline.policy_names() {
-                cx.iam
-                    .delete_role_policy()
-                    .role_name(&name)
-                    .policy_name(p)
-                    .send()
-                    .await
-                    .or_sdk("DeleteRolePolicy")?;
+                call!(
+                    cx.iam.delete_role_policy().role_name(&name).policy_name(p),
+                    "DeleteRolePolicy"
+                )?;
             }
         }
         retry_dependency(DELETE_TIMEOUT, || async {
-            cx.iam
-                .delete_role()
-                .role_name(&name)
-                .send()
-                .await
-                .done("DeleteRole")
+            done!(cx.iam.delete_role().role_name(&name), "DeleteRole")
         })
         .await
     }

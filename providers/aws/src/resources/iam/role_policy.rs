@@ -34,15 +34,10 @@ impl AwsResource for IamRolePolicy {
         let Some((role, name)) = id.split_once(':') else {
             return Ok(None);
         };
-        let Some(out) = absent_ok(
-            cx.iam
-                .get_role_policy()
-                .role_name(role)
-                .policy_name(name)
-                .send()
-                .await
-                .or_sdk("GetRolePolicy"),
-        )?
+        let Some(out) = absent_ok(call!(
+            cx.iam.get_role_policy().role_name(role).policy_name(name),
+            "GetRolePolicy"
+        ))?
         else {
             return Ok(None);
         };
@@ -65,15 +60,13 @@ impl AwsResource for IamRolePolicy {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(
+        crate::error::gone_ok(call!(
             cx.iam
                 .delete_role_policy()
                 .role_name(text_of(state, "role"))
-                .policy_name(text_of(state, "name"))
-                .send()
-                .await
-                .or_sdk("DeleteRolePolicy"),
-        )
+                .policy_name(text_of(state, "name")),
+            "DeleteRolePolicy"
+        ))
     }
 }
 
@@ -81,14 +74,14 @@ impl IamRolePolicy {
     async fn put(&self, cx: &Clients, planned: &Value) -> Result<Value> {
         let role = text_of(planned, "role");
         let name = text_of(planned, "name");
-        cx.iam
-            .put_role_policy()
-            .role_name(role)
-            .policy_name(name)
-            .policy_document(text_of(planned, "policy"))
-            .send()
-            .await
-            .or_sdk("PutRolePolicy")?;
+        call!(
+            cx.iam
+                .put_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .policy_document(text_of(planned, "policy")),
+            "PutRolePolicy"
+        )?;
         let mut v = planned.clone();
         put(&mut v, "id", Value::from(format!("{role}:{name}")));
         Ok(v)

@@ -67,13 +67,10 @@ impl AwsResource for IamRolePolicyAttachment {
 
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
         let (role, arn) = (text_of(planned, "role"), text_of(planned, "policy_arn"));
-        cx.iam
-            .attach_role_policy()
-            .role_name(role)
-            .policy_arn(arn)
-            .send()
-            .await
-            .or_sdk("AttachRolePolicy")?;
+        call!(
+            cx.iam.attach_role_policy().role_name(role).policy_arn(arn),
+            "AttachRolePolicy"
+        )?;
         let mut v = planned.clone();
         put(&mut v, "id", Value::from(format!("{role}/{arn}")));
         Ok(v)

@@ -1,6 +1,5 @@
 //! aws_cloudwatch_log_group.
 
-use crate::error::OrSdk;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -34,15 +33,12 @@ async fn tags_of(cx: &Clients, g: &LogGroupDesc) -> Result<HashMap<String, Strin
         .arn()
         .map(|a| a.trim_end_matches(":*").to_string())
         .unwrap_or_default();
-    Ok(cx
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .or_sdk("ListTagsForResource")?
-        .tags
-        .unwrap_or_default())
+    Ok(call!(
+        cx.logs.list_tags_for_resource().resource_arn(&arn),
+        "ListTagsForResource"
+    )?
+    .tags
+    .unwrap_or_default())
 }
 
 async fn describe(
@@ -80,21 +76,23 @@ fn state(
     t: HashMap<String, String>,
     prior: &Value,
 ) -> Value {
-    let (tags, tags_all) = tags::split(t.into_iter().collect(), prior);
+    let tags = t.into_iter().collect();
     let arn = g
         .arn()
         .unwrap_or_default()
         .trim_end_matches(":*")
         .to_string();
-    Value::map([
-        ("id", opt_s(g.log_group_name())),
-        ("name", opt_s(g.log_group_name())),
-        ("arn", Value::from(arn)),
-        ("retention_in_days", num(g.retention_in_days().unwrap_or(0))),
-        ("kms_key_id", opt_s(g.kms_key_id())),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+    tags::tagged(
+        Value::map([
+            ("id", opt_s(g.log_group_name())),
+            ("name", opt_s(g.log_group_name())),
+            ("arn", Value::from(arn)),
+            ("retention_in_days", num(g.retention_in_days().unwrap_or(0))),
+            ("kms_key_id", opt_s(g.kms_key_id())),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 #[async_trait]
@@ -110,19 +108,18 @@ impl AwsResource for LogGroup {
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = string_of(planned, "name");
-        let res = cx
-            .logs
-            .create_log_group()
-            .log_group_name(&name)
-            .set_kms_key_id(str_of(planned, "kms_key_id").map(String::from))
-            .set_tags(Some(
-                tags::with_token(&tags::wanted(planned), Some(token))
-                    .into_iter()
-                    .collect(),
-            ))
-            .send()
-            .await
-            .or_sdk("CreateLogGroup");
+        let res = call!(
+            cx.logs
+                .create_log_group()
+                .log_group_name(&name)
+                .set_kms_key_id(str_of(planned, "kms_key_id").map(String::from))
+                .set_tags(Some(
+                    tags::with_token(&tags::wanted(planned), Some(token))
+                        .into_iter()
+                        .collect(),
+                )),
+            "CreateLogGroup"
+        );
         if let Err(e) = res {
             // A retry after a lost response finds the group we made: adopt it only when it
             // carries our token.
@@ -135,13 +132,13 @@ impl AwsResource for LogGroup {
             }
         }
         if let Some(days) = int_of(planned, "retention_in_days").filter(|d| *d > 0) {
-            cx.logs
-                .put_retention_policy()
-                .log_group_name(&name)
-                .retention_in_days(days)
-                .send()
-                .await
-                .or_sdk("PutRetentionPolicy")?;
+            call!(
+                cx.logs
+                    .put_retention_policy()
+                    .log_group_name(&name)
+                    .retention_in_days(days),
+                "PutRetentionPolicy"
+            )?;
         }
         read_back(self, cx, &name, planned).await
     }
@@ -171,21 +168,17 @@ impl AwsResource for LogGroup {
         let name = string_of(prior, "name");
         if prior.get("retention_in_days") != planned.get("retention_in_days") {
             match int_of(planned, "retention_in_days").filter(|d| *d > 0) {
-                Some(days) => cx
-                    .logs
-                    .put_retention_policy()
-                    .log_group_name(&name)
-                    .retention_in_days(days)
-                    .send()
-                    .await
-                    .done("PutRetentionPolicy")?,
-                None => cx
-                    .logs
-                    .delete_retention_policy()
-                    .log_group_name(&name)
-                    .send()
-                    .await
-                    .done("DeleteRetentionPolicy")?,
+                Some(days) => done!(
+                    cx.logs
+                        .put_retention_policy()
+                        .log_group_name(&name)
+                        .retention_in_days(days),
+                    "PutRetentionPolicy"
+                )?,
+                None => done!(
+                    cx.logs.delete_retention_policy().log_group_name(&name),
+                    "DeleteRetentionPolicy"
+                )?,
             }
         }
         let arn = string_of(prior, "arn");
@@ -194,14 +187,12 @@ impl AwsResource for LogGroup {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(
+        crate::error::gone_ok(call!(
             cx.logs
                 .delete_log_group()
-                .log_group_name(text_of(state, "name"))
-                .send()
-                .await
-                .or_sdk("DeleteLogGroup"),
-        )
+                .log_group_name(text_of(state, "name")),
+            "DeleteLogGroup"
+        ))
     }
 }
 

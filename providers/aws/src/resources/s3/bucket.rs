@@ -6,14 +6,7 @@ use crate::error::Result;
 
 /// Whether the bucket exists (and is reachable with these credentials).
 async fn exists(cx: &Clients, name: &str) -> Result<bool> {
-    match cx
-        .s3
-        .head_bucket()
-        .bucket(name)
-        .send()
-        .await
-        .or_sdk("HeadBucket")
-    {
+    match call!(cx.s3.head_bucket().bucket(name), "HeadBucket") {
         Ok(_) => Ok(true),
         Err(e) if e.is_not_found() || e.is("NoSuchBucket") || e.is("NotFound") => Ok(false),
         Err(e) => Err(e),
@@ -21,14 +14,7 @@ async fn exists(cx: &Clients, name: &str) -> Result<bool> {
 }
 
 async fn bucket_tags(cx: &Clients, name: &str) -> Result<BTreeMap<String, String>> {
-    match cx
-        .s3
-        .get_bucket_tagging()
-        .bucket(name)
-        .send()
-        .await
-        .or_sdk("GetBucketTagging")
-    {
+    match call!(cx.s3.get_bucket_tagging().bucket(name), "GetBucketTagging") {
         Ok(o) => Ok(o.tag_set.into_iter().map(|t| (t.key, t.value)).collect()),
         Err(e) if e.is("NoSuchTagSet") || e.is_not_found() => Ok(BTreeMap::new()),
         Err(e) => Err(e),
@@ -37,13 +23,10 @@ async fn bucket_tags(cx: &Clients, name: &str) -> Result<BTreeMap<String, String
 
 /// The bucket's region (`GetBucketLocation` says nothing for us-east-1).
 async fn region_of(cx: &Clients, name: &str) -> Result<String> {
-    let out = cx
-        .s3
-        .get_bucket_location()
-        .bucket(name)
-        .send()
-        .await
-        .or_sdk("GetBucketLocation")?;
+    let out = call!(
+        cx.s3.get_bucket_location().bucket(name),
+        "GetBucketLocation"
+    )?;
     Ok(match out.location_constraint().map(|c| c.as_str()) {
         None | Some("") => "us-east-1".to_string(),
         Some(r) => r.to_string(),
@@ -51,14 +34,10 @@ async fn region_of(cx: &Clients, name: &str) -> Result<String> {
 }
 
 async fn object_lock(cx: &Clients, name: &str) -> Result<bool> {
-    match cx
-        .s3
-        .get_object_lock_configuration()
-        .bucket(name)
-        .send()
-        .await
-        .or_sdk("GetObjectLockConfiguration")
-    {
+    match call!(
+        cx.s3.get_object_lock_configuration().bucket(name),
+        "GetObjectLockConfiguration"
+    ) {
         Ok(o) => Ok(o
             .object_lock_configuration()
             .and_then(|c| c.object_lock_enabled())
@@ -75,7 +54,7 @@ async fn read_state(cx: &Clients, name: &str, prior: &Value) -> Result<Option<Va
         return Ok(None);
     }
     let region = region_of(cx, name).await?;
-    let (tags, tags_all) = tags::split(bucket_tags(cx, name).await?, prior);
+    let tags = bucket_tags(cx, name).await?;
     let keep = |k: &str, default: Value| {
         prior
             .get(k)
@@ -83,29 +62,31 @@ async fn read_state(cx: &Clients, name: &str, prior: &Value) -> Result<Option<Va
             .cloned()
             .unwrap_or(default)
     };
-    Ok(Some(Value::map([
-        ("id", Value::from(name)),
-        ("bucket", Value::from(name)),
-        ("bucket_prefix", keep("bucket_prefix", Value::Null)),
-        ("arn", Value::from(format!("arn:aws:s3:::{name}"))),
-        (
-            "bucket_domain_name",
-            Value::from(format!("{name}.s3.amazonaws.com")),
-        ),
-        (
-            "bucket_regional_domain_name",
-            Value::from(format!("{name}.s3.{region}.amazonaws.com")),
-        ),
-        ("region", Value::from(region)),
-        (
-            "object_lock_enabled",
-            Value::Bool(object_lock(cx, name).await?),
-        ),
-        // Configuration only, as in Terraform: what a delete does with the objects in it.
-        ("force_destroy", keep("force_destroy", Value::Bool(false))),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])))
+    Ok(Some(tags::tagged(
+        Value::map([
+            ("id", Value::from(name)),
+            ("bucket", Value::from(name)),
+            ("bucket_prefix", keep("bucket_prefix", Value::Null)),
+            ("arn", Value::from(format!("arn:aws:s3:::{name}"))),
+            (
+                "bucket_domain_name",
+                Value::from(format!("{name}.s3.amazonaws.com")),
+            ),
+            (
+                "bucket_regional_domain_name",
+                Value::from(format!("{name}.s3.{region}.amazonaws.com")),
+            ),
+            ("region", Value::from(region)),
+            (
+                "object_lock_enabled",
+                Value::Bool(object_lock(cx, name).await?),
+            ),
+            // Configuration only, as in Terraform: what a delete does with the objects in it.
+            ("force_destroy", keep("force_destroy", Value::Bool(false))),
+        ]),
+        tags,
+        prior,
+    )))
 }
 
 fn tagging(m: &BTreeMap<String, String>) -> Result<t::Tagging> {
@@ -122,33 +103,24 @@ fn tagging(m: &BTreeMap<String, String>) -> Result<t::Tagging> {
 
 async fn put_tags(cx: &Clients, name: &str, m: &BTreeMap<String, String>) -> Result<()> {
     if m.is_empty() {
-        return cx
-            .s3
-            .delete_bucket_tagging()
-            .bucket(name)
-            .send()
-            .await
-            .done("DeleteBucketTagging");
+        return done!(
+            cx.s3.delete_bucket_tagging().bucket(name),
+            "DeleteBucketTagging"
+        );
     }
-    cx.s3
-        .put_bucket_tagging()
-        .bucket(name)
-        .tagging(tagging(m)?)
-        .send()
-        .await
-        .done("PutBucketTagging")
+    done!(
+        cx.s3.put_bucket_tagging().bucket(name).tagging(tagging(m)?),
+        "PutBucketTagging"
+    )
 }
 
 /// Deletes every object version and delete marker, 1,000 per call.
 async fn empty(cx: &Clients, name: &str) -> Result<()> {
     loop {
-        let out = cx
-            .s3
-            .list_object_versions()
-            .bucket(name)
-            .send()
-            .await
-            .or_sdk("ListObjectVersions")?;
+        let out = call!(
+            cx.s3.list_object_versions().bucket(name),
+            "ListObjectVersions"
+        )?;
         let mut ids: Vec<t::ObjectIdentifier> = Vec::new();
         for (key, version) in out
             .versions()
@@ -179,13 +151,10 @@ async fn empty(cx: &Clients, name: &str) -> Result<()> {
                 .quiet(true)
                 .build()
                 .map_err(|e| AwsError::new("DeleteObjects", "InvalidRequest", e.to_string()))?;
-            cx.s3
-                .delete_objects()
-                .bucket(name)
-                .delete(del)
-                .send()
-                .await
-                .or_sdk("DeleteObjects")?;
+            call!(
+                cx.s3.delete_objects().bucket(name).delete(del),
+                "DeleteObjects"
+            )?;
         }
     }
 }
@@ -193,7 +162,7 @@ async fn empty(cx: &Clients, name: &str) -> Result<()> {
 #[async_trait]
 impl AwsResource for Bucket {
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
-        let out = cx.s3.list_buckets().send().await.or_sdk("ListBuckets")?;
+        let out = call!(cx.s3.list_buckets(), "ListBuckets")?;
         let mut names = Vec::new();
         for b in out.buckets.unwrap_or_default() {
             let Some(n) = b.name else { continue };
@@ -228,15 +197,16 @@ impl AwsResource for Bucket {
                 .location_constraint(t::BucketLocationConstraint::from(cx.region.as_str()))
                 .build()
         });
-        let res = cx
-            .s3
-            .create_bucket()
-            .bucket(&name)
-            .set_create_bucket_configuration(location)
-            .object_lock_enabled_for_bucket(bool_of(planned, "object_lock_enabled") == Some(true))
-            .send()
-            .await
-            .or_sdk("CreateBucket");
+        let res = call!(
+            cx.s3
+                .create_bucket()
+                .bucket(&name)
+                .set_create_bucket_configuration(location)
+                .object_lock_enabled_for_bucket(
+                    bool_of(planned, "object_lock_enabled") == Some(true)
+                ),
+            "CreateBucket"
+        );
         match res {
             Ok(_) => {}
             // A retry after a lost answer: the bucket is ours if it carries our token (a
@@ -279,14 +249,7 @@ impl AwsResource for Bucket {
                 other => other?,
             }
         }
-        match cx
-            .s3
-            .delete_bucket()
-            .bucket(&name)
-            .send()
-            .await
-            .or_sdk("DeleteBucket")
-        {
+        match call!(cx.s3.delete_bucket().bucket(&name), "DeleteBucket") {
             Ok(_) => Ok(()),
             Err(e) if e.is("NoSuchBucket") || e.is_not_found() => Ok(()),
             Err(mut e) if e.is("BucketNotEmpty") => {

@@ -1,6 +1,5 @@
 //! S3: aws_s3_bucket. This file holds what its types share.
 
-use crate::error::OrSdk;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

@@ -10,7 +10,7 @@ use terrane_core::{Diagnostic, Value};
 use crate::config::Clients;
 use crate::error::AwsError;
 use crate::resources::kind::{AwsResource, Listed, Planning};
-use crate::resources::lifecycle::{read_each, vanished};
+use crate::resources::lifecycle::{read_back, read_each};
 use crate::resources::value::{changed, num, opt_s, put, str_of, string_of, text_of};
 use crate::tags;
 

@@ -8,14 +8,10 @@ async fn describe(
     cx: &Clients,
     name: &str,
 ) -> Result<Option<(t::Parameter, Option<t::ParameterMetadata>)>> {
-    let got = cx
-        .ssm
-        .get_parameter()
-        .name(name)
-        .with_decryption(true)
-        .send()
-        .await
-        .or_sdk("GetParameter");
+    let got = call!(
+        cx.ssm.get_parameter().name(name).with_decryption(true),
+        "GetParameter"
+    );
     let p = match got {
         Ok(o) => match o.parameter {
             Some(p) => p,
@@ -24,10 +20,8 @@ async fn describe(
         Err(e) if e.is_not_found() || e.is("ParameterNotFound") => return Ok(None),
         Err(e) => return Err(e),
     };
-    let meta = cx
-        .ssm
-        .describe_parameters()
-        .parameter_filters(
+    let meta = call!(
+        cx.ssm.describe_parameters().parameter_filters(
             t::ParameterStringFilter::builder()
                 .key("Name")
                 .option("Equals")
@@ -36,14 +30,13 @@ async fn describe(
                 .map_err(|e| {
                     AwsError::new("DescribeParameters", "InvalidRequest", e.to_string())
                 })?,
-        )
-        .send()
-        .await
-        .or_sdk("DescribeParameters")?
-        .parameters
-        .unwrap_or_default()
-        .into_iter()
-        .next();
+        ),
+        "DescribeParameters"
+    )?
+    .parameters
+    .unwrap_or_default()
+    .into_iter()
+    .next();
     Ok(Some((p, meta)))
 }
 
@@ -53,7 +46,7 @@ fn state(
     read_tags: BTreeMap<String, String>,
     prior: &Value,
 ) -> Value {
-    let (tags, tags_all) = tags::split(read_tags, prior);
+    let tags = read_tags;
     let value = opt_s(p.value());
     // `insecure_value` repeats a value that is not secret, where the configuration set it.
     let insecure = match prior.get("insecure_value") {
@@ -61,33 +54,35 @@ fn state(
         _ => Value::Null,
     };
     let m = |f: fn(&t::ParameterMetadata) -> Option<&str>| opt_s(meta.and_then(f));
-    Value::map([
-        ("id", opt_s(p.name())),
-        ("arn", opt_s(p.arn())),
-        ("name", opt_s(p.name())),
-        ("type", opt_s(p.r#type().map(|t| t.as_str()))),
-        ("value", value),
-        ("insecure_value", insecure),
-        ("version", num(p.version() as f64)),
-        ("data_type", Value::from(p.data_type().unwrap_or("text"))),
-        ("description", m(|m| m.description())),
-        ("key_id", m(|m| m.key_id())),
-        ("allowed_pattern", m(|m| m.allowed_pattern())),
-        (
-            "tier",
-            Value::from(
-                meta.and_then(|m| m.tier())
-                    .map(|t| t.as_str())
-                    .unwrap_or("Standard"),
+    tags::tagged(
+        Value::map([
+            ("id", opt_s(p.name())),
+            ("arn", opt_s(p.arn())),
+            ("name", opt_s(p.name())),
+            ("type", opt_s(p.r#type().map(|t| t.as_str()))),
+            ("value", value),
+            ("insecure_value", insecure),
+            ("version", num(p.version() as f64)),
+            ("data_type", Value::from(p.data_type().unwrap_or("text"))),
+            ("description", m(|m| m.description())),
+            ("key_id", m(|m| m.key_id())),
+            ("allowed_pattern", m(|m| m.allowed_pattern())),
+            (
+                "tier",
+                Value::from(
+                    meta.and_then(|m| m.tier())
+                        .map(|t| t.as_str())
+                        .unwrap_or("Standard"),
+                ),
             ),
-        ),
-        (
-            "overwrite",
-            prior.get("overwrite").cloned().unwrap_or(Value::Null),
-        ),
-        ("tags", tags),
-        ("tags_all", tags_all),
-    ])
+            (
+                "overwrite",
+                prior.get("overwrite").cloned().unwrap_or(Value::Null),
+            ),
+        ]),
+        tags,
+        prior,
+    )
 }
 
 /// Writes the parameter's value and settings; `overwrite` for an update.
@@ -189,15 +184,7 @@ impl AwsResource for Parameter {
                 return Err(e);
             }
         }
-        let (p, meta) = describe(cx, &name)
-            .await?
-            .ok_or_else(|| vanished("GetParameter", "parameter", &name))?;
-        Ok(state(
-            &p,
-            meta.as_ref(),
-            super::read_tags(cx, &name).await?,
-            planned,
-        ))
+        read_back(self, cx, &name, planned).await
     }
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
@@ -228,26 +215,14 @@ impl AwsResource for Parameter {
             put_parameter(cx, planned, true, None).await?;
         }
         super::sync_tags(cx, &name, prior, planned).await?;
-        let (p, meta) = describe(cx, &name)
-            .await?
-            .ok_or_else(|| vanished("GetParameter", "parameter", &name))?;
-        Ok(state(
-            &p,
-            meta.as_ref(),
-            super::read_tags(cx, &name).await?,
-            planned,
-        ))
+        read_back(self, cx, &name, planned).await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        match cx
-            .ssm
-            .delete_parameter()
-            .name(text_of(state, "name"))
-            .send()
-            .await
-            .or_sdk("DeleteParameter")
-        {
+        match call!(
+            cx.ssm.delete_parameter().name(text_of(state, "name")),
+            "DeleteParameter"
+        ) {
             Err(e) if !(e.is_not_found() || e.is("ParameterNotFound")) => Err(e),
             _ => Ok(()),
         }
