@@ -6,6 +6,13 @@ mod common;
 
 use common::Fixture;
 
+/// Every one of `lines` is in `out`.
+fn has_lines(out: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(out.contains(line), "{line:?} in:\n{out}");
+    }
+}
+
 const MAIN: &str = r#"
 provider "test" {
   store = "@DIR@/cloud"
@@ -64,21 +71,21 @@ fn test_runs_plan_and_apply_runs_checks_assertions_and_tears_down() {
     f.write("tests/web.tftest.hcl", TESTS);
     let r = f.run(&["test"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    let out = r.all();
-    for line in [
-        "tests/web.tftest.hcl... in progress",
-        "  run \"plans_with_the_file_variables\"... pass",
-        "  run \"applies_with_its_own\"... pass",
-        "  run \"fails_an_assertion\"... fail",
-        "Error: Test assertion failed",
-        "tests/web.tftest.hcl:32",
-        "the name is second, not third",
-        "tests/web.tftest.hcl... tearing down",
-        "tests/web.tftest.hcl... fail",
-        "Failure! 2 passed, 1 failed.",
-    ] {
-        assert!(out.contains(line), "{line:?} in:\n{out}");
-    }
+    has_lines(
+        &r.all(),
+        &[
+            "tests/web.tftest.hcl... in progress",
+            "  run \"plans_with_the_file_variables\"... pass",
+            "  run \"applies_with_its_own\"... pass",
+            "  run \"fails_an_assertion\"... fail",
+            "Error: Test assertion failed",
+            "tests/web.tftest.hcl:32",
+            "the name is second, not third",
+            "tests/web.tftest.hcl... tearing down",
+            "tests/web.tftest.hcl... fail",
+            "Failure! 2 passed, 1 failed.",
+        ],
+    );
     // Torn down: no object is left, and the module's own state was never touched.
     assert!(f.cloud_objects().is_empty(), "{:?}", f.cloud_objects());
     assert_eq!(f.ok(&["state", "list"], 0).stdout, "");
@@ -97,7 +104,7 @@ fn test_runs_plan_and_apply_runs_checks_assertions_and_tears_down() {
     // A mistake in a test file is an error at its line.
     f.write(
         "tests/web.tftest.hcl",
-        "run \"x\" {\n  command = plan\n  expect_failures = [var.name]\n}\n",
+        "run \"x\" {\n  command = plan\n  module {\n    source = \"./other\"\n  }\n}\n",
     );
     let r = f.run(&["test"]);
     assert_eq!(r.code, 1, "{}", r.all());
@@ -106,4 +113,137 @@ fn test_runs_plan_and_apply_runs_checks_assertions_and_tears_down() {
         "{}",
         r.all()
     );
+}
+
+#[test]
+fn runs_read_earlier_runs_outputs_and_the_files_variables() {
+    let f = Fixture::new(MAIN);
+    f.write(
+        "tests/chain.tftest.hcl",
+        r#"variables {
+  name = "base"
+}
+
+run "setup" {
+  command = plan
+}
+
+run "derived" {
+  variables {
+    name = "${run.setup.name}-${var.name}-2"
+  }
+  assert {
+    condition     = output.name == "base-base-2"
+    error_message = "the name is ${output.name}"
+  }
+  assert {
+    condition     = run.setup.name == "base"
+    error_message = "run.setup.name is ${run.setup.name}"
+  }
+}
+
+run "unknown_run" {
+  variables {
+    name = run.nothing.name
+  }
+}
+"#,
+    );
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has_lines(
+        &r.all(),
+        &[
+            "  run \"setup\"... pass",
+            "  run \"derived\"... pass",
+            "  run \"unknown_run\"... fail",
+            "tests/chain.tftest.hcl:25",
+            "does not have an attribute named \"nothing\"",
+            "Failure! 2 passed, 1 failed.",
+        ],
+    );
+    assert!(f.cloud_objects().is_empty(), "{:?}", f.cloud_objects());
+}
+
+const CHECKED: &str = r#"
+provider "test" {
+  store = "@DIR@/cloud"
+}
+variable "name" {
+  type = string
+  validation {
+    condition     = length(var.name) > 0
+    error_message = "name must not be empty"
+  }
+}
+resource "test_instance" "web" {
+  name = var.name
+}
+check "not_default" {
+  assert {
+    condition     = var.name != "default"
+    error_message = "the default name is used"
+  }
+}
+"#;
+
+#[test]
+fn expect_failures_passes_only_on_the_named_objects_failures() {
+    let f = Fixture::new(CHECKED);
+    f.write(
+        "tests/expect.tftest.hcl",
+        r#"run "empty_name_is_refused" {
+  command = plan
+  variables {
+    name = ""
+  }
+  expect_failures = [var.name]
+}
+
+run "the_check_warns" {
+  command = plan
+  variables {
+    name = "default"
+  }
+  expect_failures = [check.not_default]
+  assert {
+    condition     = test_instance.web.name == "default"
+    error_message = "the plan still goes on"
+  }
+}
+
+run "nothing_fails" {
+  variables {
+    name = "fine"
+  }
+  expect_failures = [
+    var.name,
+  ]
+}
+
+run "another_object_fails" {
+  variables {
+    name = ""
+  }
+  expect_failures = [check.not_default]
+}
+"#,
+    );
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has_lines(
+        &r.all(),
+        &[
+            "  run \"empty_name_is_refused\"... pass",
+            "  run \"the_check_warns\"... pass",
+            "  run \"nothing_fails\"... fail",
+            "Error: Missing expected failure",
+            "The checkable object, var.name, was expected to report an error but did not.",
+            "tests/expect.tftest.hcl:26",
+            "  run \"another_object_fails\"... fail",
+            "name must not be empty",
+            "Failure! 2 passed, 2 failed.",
+        ],
+    );
+    assert!(f.cloud_objects().is_empty(), "{:?}", f.cloud_objects());
 }

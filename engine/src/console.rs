@@ -11,6 +11,15 @@ impl Session {
     /// (made after [`Session::keep_values`]): what `terrane console` prints. The flag says
     /// whether the value is sensitive.
     pub fn eval_text(&self, text: &str) -> Result<(Value, bool), Diagnostics> {
+        self.eval_text_with(text, &[])
+    }
+
+    /// [`Session::eval_text`] with more names bound at the root (`run`, in test files).
+    pub fn eval_text_with(
+        &self,
+        text: &str,
+        bindings: &[(String, Value)],
+    ) -> Result<(Value, bool), Diagnostics> {
         let file = crate::source::SourceFile::new("<console-input>", text.to_string());
         let expr = hcl_edit::parser::parse_expr(text).map_err(|e| {
             let loc = e.location();
@@ -47,6 +56,9 @@ impl Session {
             })
             .collect();
         ctx.bind("output", Value::Map(outputs));
+        for (name, v) in bindings {
+            ctx.bind(name, v.clone());
+        }
         let v = ctx.eval(&expr).map_err(Diagnostics::from)?;
         Ok((v, ctx.sensitive))
     }

@@ -524,7 +524,8 @@ impl Session {
                                             .unwrap_or_default()
                                     ),
                                 )
-                                .with_range(input_range.clone().or(Some(var.range.clone()))),
+                                .with_range(input_range.clone().or(Some(var.range.clone())))
+                                .for_checkable(format!("var.{name}")),
                             );
                         }
                         Ok(_) => {}
@@ -560,7 +561,10 @@ impl Session {
                                 &o.preconditions,
                                 crate::conditions::Kind::OutputPrecondition,
                             );
-                            diags.extend(Diagnostics(failed));
+                            let at = format!("output.{name}");
+                            diags.extend(Diagnostics(
+                                failed.into_iter().map(|d| d.for_checkable(&at)).collect(),
+                            ));
                         }
                         values.named.insert(id, (v, s));
                     }
@@ -582,7 +586,7 @@ impl Session {
                 );
                 for mut d in failed {
                     d.severity = terrane_core::Severity::Warning;
-                    diags.push(d);
+                    diags.push(d.for_checkable(format!("check.{name}")));
                 }
             }
             NodeKind::Resource { .. } | NodeKind::Provider { .. } => {}
@@ -668,7 +672,13 @@ impl Session {
         }
         let (failed, unknown) = crate::conditions::check_all(&mut ctx, conds, kind);
         (
-            failed.into_iter().map(|d| d.with_address(inst)).collect(),
+            failed
+                .into_iter()
+                .map(|d| {
+                    d.with_address(inst)
+                        .for_checkable(inst.resource.to_string())
+                })
+                .collect(),
             unknown,
         )
     }

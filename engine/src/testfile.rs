@@ -1,16 +1,19 @@
 //! `.tftest.hcl` files, as `terrane test` runs them: file-level `variables`, and `run` blocks
-//! with `command` (`apply`, the default, or `plan`), `variables` and `assert` blocks. Other
-//! arguments and blocks of Terraform's test language are refused as not supported yet, at
-//! their line.
+//! with `command` (`apply`, the default, or `plan`), `variables`, `expect_failures` and
+//! `assert` blocks. A run's
+//! variables may refer to `var.NAME` (the file's and the command line's) and to the outputs of
+//! earlier runs (`run.NAME.OUTPUT`), as its assertions may. Other arguments and blocks of
+//! Terraform's test language are refused as not supported yet, at their line.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body, Structure};
 use hcl_edit::Span;
 use terrane_core::{Diagnostic, Diagnostics, Value};
 
-use crate::eval::eval_static;
+use crate::eval::{eval_static, EmptyScope, EvalCtx};
 use crate::source::SourceFile;
 
 /// One `assert`: the text of its condition and message, and where the condition is.
@@ -23,8 +26,44 @@ pub struct Assert {
 pub struct RunBlock {
     pub name: String,
     pub apply: bool,
+    /// The file's variables (static values).
     pub variables: BTreeMap<String, Value>,
+    /// The run's own, evaluated when it runs ([`RunBlock::own_variables`]).
+    pub own: Vec<(String, Expression)>,
     pub asserts: Vec<Assert>,
+    /// `expect_failures`: the checkable objects (`var.name`, `output.url`, `check.health`,
+    /// `aws_vpc.main`) whose custom conditions this run is meant to fail, with where each is.
+    pub expect_failures: Vec<(String, std::ops::Range<usize>)>,
+}
+
+impl RunBlock {
+    /// The run's own variables, with `var` (the file's and the command line's variables) and
+    /// `run` (an object of the earlier runs' outputs) bound.
+    pub fn own_variables(
+        &self,
+        file: &SourceFile,
+        var: &BTreeMap<String, Value>,
+        run: &Value,
+    ) -> Result<BTreeMap<String, Value>, Diagnostics> {
+        let mut ctx = EvalCtx::new(&EmptyScope, file);
+        ctx.bind("var", Value::Map(var.clone().into_iter().collect()));
+        ctx.bind("run", run.clone());
+        let mut out = BTreeMap::new();
+        let mut diags = Diagnostics::new();
+        for (name, e) in &self.own {
+            match ctx.eval(e) {
+                Ok(v) => {
+                    out.insert(name.clone(), v);
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(out)
+        }
+    }
 }
 
 /// The run blocks of a test file, in order (each with the file's variables under its own).
@@ -63,7 +102,9 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Vec<RunBlock>, Diagnostics> {
                     name,
                     apply: true,
                     variables: file_vars.clone(),
+                    own: Vec::new(),
                     asserts: Vec::new(),
+                    expect_failures: Vec::new(),
                 };
                 for s in b.body.iter() {
                     match s {
@@ -76,13 +117,30 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Vec<RunBlock>, Diagnostics> {
                                     _ => diags.push(Diagnostic::error("Invalid command", "command is plan or apply.").with_range(at(a.value.span()))),
                                 }
                             }
+                            "expect_failures" => match &a.value {
+                                Expression::Array(items) => {
+                                    for e in items.iter() {
+                                        let span = e.span().unwrap_or(0..0);
+                                        let text: String = file.text.get(span.clone()).unwrap_or_default().split_whitespace().collect();
+                                        if matches!(e, Expression::Traversal(_) | Expression::Variable(_)) {
+                                            run.expect_failures.push((text, span));
+                                        } else {
+                                            diags.push(Diagnostic::error("Invalid expect_failures", "Each item names a variable, output, check block or resource, such as var.name or aws_vpc.main.").with_range(at(Some(span))));
+                                        }
+                                    }
+                                }
+                                _ => diags.push(Diagnostic::error("Invalid expect_failures", "expect_failures is a list, such as [var.name, check.health].").with_range(at(a.value.span()))),
+                            },
                             other => diags.push(
-                                Diagnostic::error("Argument not supported yet", format!("{other:?} in a run block is not supported yet: Terrane's test runs take command, variables and assert."))
+                                Diagnostic::error("Argument not supported yet", format!("{other:?} in a run block is not supported yet: Terrane's test runs take command, variables, expect_failures and assert."))
                                     .with_range(at(a.key.span())),
                             ),
                         },
                         Structure::Block(ib) => match ib.ident.value().as_str() {
-                            "variables" => run.variables.extend(variables(file, ib, &mut diags)),
+                            "variables" => run.own.extend(ib.body.iter().filter_map(|s| match s {
+                                Structure::Attribute(a) => Some((a.key.value().as_str().to_string(), a.value.clone())),
+                                Structure::Block(_) => None,
+                            })),
                             "assert" => {
                                 let mut condition = None;
                                 let mut message = String::from("Assertion failed");

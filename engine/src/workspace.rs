@@ -664,13 +664,16 @@ impl Run<'_, '_> {
     pub async fn console(
         &mut self,
         opts: &PlanOptions,
-    ) -> Result<impl Fn(&str) -> Result<(Value, bool), Diagnostics> + '_, Diagnostics> {
+    ) -> Result<
+        impl Fn(&str, &[(String, Value)]) -> Result<(Value, bool), Diagnostics> + '_,
+        Diagnostics,
+    > {
         self.session.keep_values();
         self.session
             .plan(Some(&*self.locked.ws.store), opts)
             .await?;
         let session = &self.session;
-        Ok(move |text: &str| session.eval_text(text))
+        Ok(move |text: &str, bindings: &[(String, Value)]| session.eval_text_with(text, bindings))
     }
 
     /// Applies `plan` and records the run in history. Events go to `sink` (a plan with no

@@ -214,7 +214,7 @@ pub async fn console(ctx: &Ctx, args: &PlanArgs) -> CmdResult {
         if text == "exit" {
             break;
         }
-        match eval(text) {
+        match eval(text, &[]) {
             Ok((v, sensitive)) => {
                 let shown = if sensitive {
                     "(sensitive value)".to_string()

@@ -2,13 +2,14 @@
 //! run against a state of its own in a temporary directory. A file's `run` blocks go in order
 //! (`command = apply`, the default, applies; `command = plan` only plans), with the file's and
 //! the run's `variables`, and each `assert` condition is evaluated with the values the run
-//! left; at the end of a file everything its runs made is destroyed.
+//! left; a run's variables and assertions may read the outputs of the runs before it
+//! (`run.NAME.OUTPUT`); at the end of a file everything its runs made is destroyed.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use terrane_core::{Diagnostic, Diagnostics, Value};
+use terrane_core::{Diagnostic, Diagnostics, Value, ValueMap};
 use terrane_engine::source::SourceFile;
 use terrane_engine::testfile::{parse, RunBlock};
 use terrane_engine::PlanOptions;
@@ -81,11 +82,16 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
         };
         let mut file_ok = true;
         let mut applied_any = false;
+        // `run.NAME`: the outputs each earlier run left.
+        let mut done = ValueMap::new();
+        let mut last_vars = runs.last().map(|r| r.variables.clone()).unwrap_or_default();
         for run in &runs {
-            let r = one_run(&tctx, &file, run, var_args).await;
+            let r = one_run(&tctx, &file, run, var_args, &Value::Map(done.clone())).await;
             applied_any |= run.apply;
             match r {
-                Ok(()) => {
+                Ok((outputs, vars)) => {
+                    done.insert(run.name.clone(), outputs);
+                    last_vars = vars;
                     println!("  run {:?}... pass", run.name);
                     passed += 1;
                 }
@@ -99,7 +105,7 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
         }
         if applied_any {
             println!("{rel}... tearing down");
-            if let Err(d) = teardown(&tctx, var_args, runs.last()).await {
+            if let Err(d) = teardown(&tctx, var_args, &last_vars).await {
                 println!(
                     "Terrane left objects behind: their state is in {}",
                     tmp.display()
@@ -134,12 +140,15 @@ fn inputs(
     Ok(inputs)
 }
 
+/// Runs one `run` block (`done`: `run.NAME` of the earlier ones); its outputs and the
+/// variables it ran with, or why it failed.
 async fn one_run(
     ctx: &Ctx,
     file: &Arc<SourceFile>,
     run: &RunBlock,
     var_args: &VarArgs,
-) -> Result<(), Diagnostics> {
+    done: &Value,
+) -> Result<(Value, BTreeMap<String, Value>), Diagnostics> {
     let lock_args = LockArgs {
         lock_timeout: "0s".into(),
     };
@@ -147,28 +156,66 @@ async fn one_run(
         refresh: true,
         ..Default::default()
     };
-    if run.apply {
+    let variables = {
         let config = ops::load(ctx)?;
-        let inputs = inputs(&config, var_args, &run.variables)?;
+        let var = inputs(&config, var_args, &run.variables)?;
+        let mut all = run.variables.clone();
+        all.extend(run.own_variables(file, &var, done)?);
+        all
+    };
+    let bindings = [("run".to_string(), done.clone())];
+    // What the plan (and apply) reported: errors end the run; check blocks' are warnings.
+    let mut failures = Diagnostics::new();
+    let mut failed = false;
+    let mut warnings: Vec<Diagnostic> = Vec::new();
+    if run.apply || !run.expect_failures.is_empty() {
+        let config = ops::load(ctx)?;
+        let inputs = inputs(&config, var_args, &variables)?;
         let ws = ctx.open_workspace()?;
         let locked = ops::lock(ctx, &ws, "terrane test", &lock_args)?;
         let mut r = ops::run(ctx, &locked, config, inputs, 10)?;
-        let plan = r.plan(&opts).await?;
-        let (_tx, rx) = tokio::sync::watch::channel(terrane_engine::events::CANCEL_NONE);
-        let applied = r
-            .apply(&plan, Arc::new(terrane_engine::events::NullSink), rx)
-            .await?;
-        if applied.outcome.diags.has_errors() || !applied.outcome.ok() {
-            return Err(applied.outcome.diags);
+        match r.plan(&opts).await {
+            Err(d) => {
+                failures = d;
+                failed = true;
+            }
+            Ok(plan) => {
+                warnings.extend(plan.warnings.iter().cloned());
+                if run.apply {
+                    let (_tx, rx) =
+                        tokio::sync::watch::channel(terrane_engine::events::CANCEL_NONE);
+                    let applied = r
+                        .apply(&plan, Arc::new(terrane_engine::events::NullSink), rx)
+                        .await?;
+                    if applied.outcome.diags.has_errors() || !applied.outcome.ok() {
+                        failures = applied.outcome.diags;
+                        failed = true;
+                    } else {
+                        warnings.extend(applied.outcome.diags.iter().cloned());
+                    }
+                }
+            }
+        }
+    }
+    if run.expect_failures.is_empty() {
+        if failed {
+            return Err(failures);
+        }
+    } else {
+        expected_failures(file, run, &failures, &warnings)?;
+        if failed {
+            // It failed as it was meant to: there is nothing more to check.
+            return Ok((Value::Map(ValueMap::new()), variables));
         }
     }
     // The assertions see what the run left: the plan of a plan run, the state after an apply.
     let config = ops::load(ctx)?;
-    let inputs = inputs(&config, var_args, &run.variables)?;
+    let inputs = inputs(&config, var_args, &variables)?;
     let ws = ctx.open_workspace()?;
     let locked = ops::lock(ctx, &ws, "terrane test", &lock_args)?;
     let mut r = ops::run(ctx, &locked, config, inputs, 10)?;
     let eval = r.console(&opts).await?;
+    let eval = |text: &str| eval(text, &bindings);
     let mut diags = Diagnostics::new();
     for a in &run.asserts {
         let range = Some(file.range(a.span.clone()));
@@ -198,21 +245,63 @@ async fn one_run(
         }
     }
     if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok(())
+        return Err(diags);
     }
+    let (outputs, _) = eval("output")?;
+    Ok((outputs, variables))
 }
 
-/// Destroys what a file's runs made, with the last run's variables.
+/// Checks that a run with `expect_failures` failed only as it was meant to: an error from
+/// anything else, or an expected object that reported nothing, fails it.
+fn expected_failures(
+    file: &SourceFile,
+    run: &RunBlock,
+    failures: &Diagnostics,
+    warnings: &[Diagnostic],
+) -> Result<(), Diagnostics> {
+    let expected = |d: &Diagnostic| {
+        d.checkable
+            .as_deref()
+            .is_some_and(|c| run.expect_failures.iter().any(|(e, _)| e == c))
+    };
+    let unexpected: Vec<Diagnostic> = failures
+        .iter()
+        .filter(|d| d.is_error() && !expected(d))
+        .cloned()
+        .collect();
+    if !unexpected.is_empty() {
+        return Err(Diagnostics(unexpected));
+    }
+    let mut missing = Diagnostics::new();
+    for (name, span) in &run.expect_failures {
+        let reported = failures
+            .iter()
+            .chain(warnings)
+            .any(|d| d.checkable.as_deref() == Some(name.as_str()));
+        if !reported {
+            missing.push(
+                Diagnostic::error(
+                    "Missing expected failure",
+                    format!("The checkable object, {name}, was expected to report an error but did not."),
+                )
+                .with_range(Some(file.range(span.clone()))),
+            );
+        }
+    }
+    if missing.has_errors() {
+        return Err(missing);
+    }
+    Ok(())
+}
+
+/// Destroys what a file's runs made, with the variables of the last run that passed.
 async fn teardown(
     ctx: &Ctx,
     var_args: &VarArgs,
-    last: Option<&RunBlock>,
+    last: &BTreeMap<String, Value>,
 ) -> Result<(), Diagnostics> {
     let config = ops::load(ctx)?;
-    let extra = last.map(|r| r.variables.clone()).unwrap_or_default();
-    let inputs = inputs(&config, var_args, &extra)?;
+    let inputs = inputs(&config, var_args, last)?;
     let ws = ctx.open_workspace()?;
     let locked = ops::lock(
         ctx,

@@ -34,6 +34,9 @@ pub struct Diagnostic {
     /// The top-level argument concerned (set by providers' validation), so that the engine can
     /// point at the argument's expression rather than at the whole block.
     pub attribute: Option<String>,
+    /// The checkable object whose custom condition failed (`var.name`, `output.url`,
+    /// `check.health`, `aws_vpc.main`), as a test's `expect_failures` names it.
+    pub checkable: Option<String>,
 }
 
 impl Diagnostic {
@@ -45,6 +48,7 @@ impl Diagnostic {
             range: None,
             address: None,
             attribute: None,
+            checkable: None,
         }
     }
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
@@ -62,6 +66,11 @@ impl Diagnostic {
     /// Names the argument this diagnostic is about.
     pub fn for_attribute(mut self, name: impl Into<String>) -> Self {
         self.attribute = Some(name.into());
+        self
+    }
+    /// Names the checkable object whose condition failed.
+    pub fn for_checkable(mut self, name: impl Into<String>) -> Self {
+        self.checkable = Some(name.into());
         self
     }
     pub fn with_address(mut self, addr: impl fmt::Display) -> Self {
