@@ -5,8 +5,7 @@
 //! Terraform (`TERRANE_TERRAFORM_PYTHON`, as `tests/run` sets it); skipped with the reason
 //! otherwise.
 //!
-//! Ignored: `@timestamp`, ids, elapsed seconds, the `version` line's contents, and the
-//! `refresh_start`/`refresh_complete` lines (Terrane refreshes in batches and reports none).
+//! Ignored: `@timestamp`, ids, elapsed seconds and the `version` line's contents.
 //! Lines are compared as multisets (both apply in parallel); the order in which each type of
 //! line first appears must be the same.
 
@@ -83,12 +82,6 @@ fn lines(out: &str) -> Vec<J> {
     out.lines()
         .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str::<J>(l).expect("a JSON line"))
-        .filter(|j| {
-            !matches!(
-                j["type"].as_str(),
-                Some("refresh_start" | "refresh_complete")
-            )
-        })
         .map(|mut j| {
             scrub(&mut j);
             j

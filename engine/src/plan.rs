@@ -105,6 +105,18 @@ pub struct Plan {
     /// Existing objects that `import` blocks bring in, as read by their providers (applying
     /// the plan records them before any step; a change planned for one acts on it).
     pub imports: Vec<Import>,
+    /// The instances refresh read, in address order, each with its id before and after
+    /// (`None` after: it is gone). What the run saw, for `-json`'s refresh lines; not saved
+    /// with the plan.
+    pub refreshed: Vec<Refreshed>,
+}
+
+/// One instance refresh read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refreshed {
+    pub addr: InstanceAddr,
+    pub before: Option<String>,
+    pub after: Option<String>,
 }
 
 /// One object an `import` block brings in.
@@ -382,6 +394,7 @@ impl Plan {
             moves,
             forgets,
             imports,
+            refreshed: Vec::new(),
             destroy: j["destroy"].as_bool().unwrap_or(false),
             changes,
             refresh_only: j["refresh_only"].as_bool().unwrap_or(false),

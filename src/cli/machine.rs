@@ -126,6 +126,37 @@ pub fn drift(addr: &InstanceAddr, deleted: bool, extra: J) -> String {
     )
 }
 
+/// The `refresh_start` and `refresh_complete` lines of one instance refresh read.
+pub fn refresh(r: &terrane_engine::plan::Refreshed) -> [String; 2] {
+    let at = |id: Option<&str>| {
+        let mut hook = json!({"resource": resource_of(&r.addr)});
+        let mut suffix = String::new();
+        if let Some(id) = id {
+            hook["id_key"] = "id".into();
+            hook["id_value"] = id.into();
+            suffix = format!(" [id={id}]");
+        }
+        (json!({"hook": hook}), suffix)
+    };
+    let (start, s) = at(r.before.as_deref());
+    let (done, d) = at(r.after.as_deref().or(r.before.as_deref()));
+    let addr = &r.addr;
+    [
+        line(
+            "info",
+            &format!("{addr}: Refreshing state...{s}"),
+            "refresh_start",
+            start,
+        ),
+        line(
+            "info",
+            &format!("{addr}: Refresh complete{d}"),
+            "refresh_complete",
+            done,
+        ),
+    ]
+}
+
 pub fn apply_start(addr: &str, a: Action, id: Option<&str>, extra: J) -> String {
     let verb = match a {
         Action::Delete => "Destroying...",

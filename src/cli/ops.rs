@@ -103,6 +103,11 @@ pub fn run<'l, 'w>(
 fn print_plan(ctx: &Ctx, plan: &Plan, json: bool) {
     if json {
         println!("{}", machine::version());
+        for r in &plan.refreshed {
+            for l in machine::refresh(r) {
+                println!("{l}");
+            }
+        }
     }
     if !plan.warnings.is_empty() {
         if json {

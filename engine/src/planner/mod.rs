@@ -75,10 +75,11 @@ impl Session {
         } else {
             self.plan_import_blocks().await?
         };
-        let drift = if (opts.refresh || opts.refresh_only) && !self.opts.validate_only {
+        let (drift, refreshed) = if (opts.refresh || opts.refresh_only) && !self.opts.validate_only
+        {
             self.refresh().await?
         } else {
-            Vec::new()
+            Default::default()
         };
         let (lineage, serial) = match store {
             Some(s) => {
@@ -100,6 +101,7 @@ impl Session {
             moves,
             forgets,
             imports,
+            refreshed,
             ..Plan::default()
         };
         plan.refresh_only = opts.refresh_only;

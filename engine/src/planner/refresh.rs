@@ -9,7 +9,7 @@ use terrane_core::{Diagnostic, Diagnostics, InstanceAddr, Mode, ProviderError, V
 use tokio::sync::watch;
 
 use crate::events::CANCEL_NONE;
-use crate::plan::Drift;
+use crate::plan::{Drift, Refreshed};
 use crate::session::Session;
 use crate::walk::{self, Order, Start, TaskFuture, Visitor};
 
@@ -107,7 +107,7 @@ impl Visitor for RefreshWalk<'_> {
 impl Session {
     /// Reads every managed instance in state back from its provider, in parallel; state takes
     /// what was found, and what differs is returned as drift.
-    pub async fn refresh(&mut self) -> Result<Vec<Drift>, Diagnostics> {
+    pub async fn refresh(&mut self) -> Result<(Vec<Drift>, Vec<Refreshed>), Diagnostics> {
         self.configure_providers().await?;
         let limits = self.limits();
         let batches = self.refresh_batches();
@@ -122,8 +122,28 @@ impl Session {
             changed: Vec::new(),
         };
         walk::walk(&graph, Order::Forward, &limits, &mut w, cancel).await;
+        let asked: Vec<InstanceAddr> = w.batches.iter().flatten().map(|a| (*a).clone()).collect();
         let mut changed = w.changed;
         changed.sort_by(|a, b| a.0.cmp(&b.0));
+        // Every instance read (those whose provider answered), with its id before and after.
+        let id = |v: &Value| v.get("id").and_then(Value::as_str).map(String::from);
+        let mut read: Vec<Refreshed> = asked
+            .into_iter()
+            .filter(|a| self.providers.contains_key(&self.state[a].provider))
+            .filter_map(|addr| {
+                let before = id(&self.state[&addr].value);
+                let after = match changed.binary_search_by(|c| c.0.cmp(&addr)) {
+                    Ok(i) => changed[i].1.as_ref().ok()?.as_ref().and_then(id),
+                    Err(_) => before.clone(),
+                };
+                Some(Refreshed {
+                    addr,
+                    before,
+                    after,
+                })
+            })
+            .collect();
+        read.sort_by(|a, b| a.addr.cmp(&b.addr));
         let mut drift = Vec::new();
         let mut diags = Diagnostics::new();
         for (addr, r) in changed {
@@ -160,7 +180,7 @@ impl Session {
         if diags.has_errors() {
             return Err(diags);
         }
-        Ok(drift)
+        Ok((drift, read))
     }
 
     /// The managed instances in state, one per batch, except where their provider reads many
