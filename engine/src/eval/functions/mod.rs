@@ -8,6 +8,7 @@
 mod collections;
 mod encode;
 mod files;
+mod rsa;
 pub(crate) mod terraform;
 mod text;
 mod time;
@@ -182,7 +183,11 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             arity(name, a, 2)?;
             let (sep, t) = (s(&a[0])?, s(&a[1])?);
             if sep.is_empty() {
-                return Ok(Value::List(t.chars().map(|c| Value::from(c.to_string().as_str())).collect()));
+                return Ok(Value::List(
+                    t.chars()
+                        .map(|c| Value::from(c.to_string().as_str()))
+                        .collect(),
+                ));
             }
             Ok(Value::List(
                 t.split(sep.as_str()).map(Value::from).collect(),
@@ -507,7 +512,10 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             let truth = |v: &Value| match v {
                 Value::Bool(b) => Ok(*b),
                 Value::String(t) if t == "true" || t == "false" => Ok(t == "true"),
-                o => Err(format!("{name}() takes a list of bools, got {}", o.type_name())),
+                o => Err(format!(
+                    "{name}() takes a list of bools, got {}",
+                    o.type_name()
+                )),
             };
             let items: Vec<bool> = list(&a[0])?.iter().map(truth).collect::<Result<_, _>>()?;
             Ok(Value::Bool(if name == "alltrue" {
@@ -544,7 +552,10 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                 .filter(|d| !d.is_empty())
                 .unwrap_or_else(|| ".".into()),
         )),
-        "rsadecrypt" => Err("rsadecrypt is not supported by Terrane yet: decrypt the value before it reaches the configuration, or keep it in a secret store".into()),
+        "rsadecrypt" => {
+            arity(name, a, 2)?;
+            Ok(Value::String(rsa::rsadecrypt(&s(&a[0])?, &s(&a[1])?)?))
+        }
         "cidrsubnets" => {
             let (prefix, bits) = a.split_first().ok_or("cidrsubnets() needs a prefix")?;
             let bits: Vec<f64> = bits.iter().map(n).collect::<Result<_, _>>()?;
