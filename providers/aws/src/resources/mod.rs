@@ -30,6 +30,20 @@ macro_rules! pages {
     };
 }
 
+/// [`pages!`] with a field name, for a listing under something that may be gone (a role's
+/// policies): no items when it is.
+macro_rules! pages_if_there {
+    ($req:expr, $op:literal, $field:ident) => {
+        crate::error::absent_ok(crate::error::OrSdk::or_sdk(
+            $req.into_paginator().send().try_collect().await,
+            $op,
+        ))?
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|p| p.$field.unwrap_or_default())
+    };
+}
+
 /// Every item of a paginated call whose pages hold one list (the SDK's `items()`).
 macro_rules! items {
     ($req:expr, $op:literal) => {

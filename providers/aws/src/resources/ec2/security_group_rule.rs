@@ -85,6 +85,44 @@ fn rule_id(v: &Value) -> String {
     format!("sgrule-{}", crate::resources::lifecycle::fnv64(&key))
 }
 
+enum Change {
+    Authorize,
+    Revoke,
+}
+
+/// Authorizes or revokes the rule `v` describes, by its direction (`type`).
+async fn send(cx: &Clients, v: &Value, change: Change) -> Result<()> {
+    let group = text_of(v, "security_group_id");
+    let perm = to_permission(&as_block(v), group);
+    let ec2 = &cx.ec2;
+    match (change, str_of(v, "type") == Some("egress")) {
+        (Change::Authorize, true) => done!(
+            ec2.authorize_security_group_egress()
+                .group_id(group)
+                .ip_permissions(perm),
+            "AuthorizeSecurityGroupEgress"
+        ),
+        (Change::Authorize, false) => done!(
+            ec2.authorize_security_group_ingress()
+                .group_id(group)
+                .ip_permissions(perm),
+            "AuthorizeSecurityGroupIngress"
+        ),
+        (Change::Revoke, true) => done!(
+            ec2.revoke_security_group_egress()
+                .group_id(group)
+                .ip_permissions(perm),
+            "RevokeSecurityGroupEgress"
+        ),
+        (Change::Revoke, false) => done!(
+            ec2.revoke_security_group_ingress()
+                .group_id(group)
+                .ip_permissions(perm),
+            "RevokeSecurityGroupIngress"
+        ),
+    }
+}
+
 #[async_trait]
 impl AwsResource for SecurityGroupRule {
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
@@ -154,25 +192,7 @@ impl AwsResource for SecurityGroupRule {
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, _token: &str) -> Result<Value> {
-        let group = text_of(planned, "security_group_id");
-        let perm = to_permission(&as_block(planned), group);
-        let res = if str_of(planned, "type") == Some("egress") {
-            done!(
-                cx.ec2
-                    .authorize_security_group_egress()
-                    .group_id(group)
-                    .ip_permissions(perm),
-                "AuthorizeSecurityGroupEgress"
-            )
-        } else {
-            done!(
-                cx.ec2
-                    .authorize_security_group_ingress()
-                    .group_id(group)
-                    .ip_permissions(perm),
-                "AuthorizeSecurityGroupIngress"
-            )
-        };
+        let res = send(cx, planned, Change::Authorize).await;
         match res {
             Ok(()) => {}
             // A retry after a lost response: the rule is there, and a rule is its content.
@@ -259,25 +279,7 @@ impl AwsResource for SecurityGroupRule {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let group = text_of(state, "security_group_id");
-        let perm = to_permission(&as_block(state), group);
-        let res = if str_of(state, "type") == Some("egress") {
-            done!(
-                cx.ec2
-                    .revoke_security_group_egress()
-                    .group_id(group)
-                    .ip_permissions(perm),
-                "RevokeSecurityGroupEgress"
-            )
-        } else {
-            done!(
-                cx.ec2
-                    .revoke_security_group_ingress()
-                    .group_id(group)
-                    .ip_permissions(perm),
-                "RevokeSecurityGroupIngress"
-            )
-        };
+        let res = send(cx, state, Change::Revoke).await;
         match res {
             Err(e) if !e.is_not_found() && !e.code.contains("InvalidPermission.NotFound") => Err(e),
             _ => Ok(()),

@@ -40,23 +40,16 @@ async fn set_attribute(
     support: Option<bool>,
 ) -> Result<()> {
     // ModifyVpcAttribute takes one attribute per call.
-    if let Some(b) = support {
-        call!(
-            cx.ec2
-                .modify_vpc_attribute()
-                .vpc_id(id)
-                .enable_dns_support(AttributeBooleanValue::builder().value(b).build()),
-            "ModifyVpcAttribute"
-        )?;
-    }
-    if let Some(b) = hostnames {
-        call!(
-            cx.ec2
-                .modify_vpc_attribute()
-                .vpc_id(id)
-                .enable_dns_hostnames(AttributeBooleanValue::builder().value(b).build()),
-            "ModifyVpcAttribute"
-        )?;
+    for (set, is_hostnames) in [(support, false), (hostnames, true)] {
+        let Some(b) = set else { continue };
+        let v = AttributeBooleanValue::builder().value(b).build();
+        let req = cx.ec2.modify_vpc_attribute().vpc_id(id);
+        let req = if is_hostnames {
+            req.enable_dns_hostnames(v)
+        } else {
+            req.enable_dns_support(v)
+        };
+        call!(req, "ModifyVpcAttribute")?;
     }
     Ok(())
 }

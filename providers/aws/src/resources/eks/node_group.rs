@@ -89,6 +89,21 @@ async fn wait_ng(
     .await
 }
 
+/// The node group once it has settled after a create or update (`op`'s timeout), as state.
+async fn settled(
+    cx: &Clients,
+    cluster: &str,
+    name: &str,
+    planned: &Value,
+    op: &str,
+) -> Result<Value> {
+    let deadline = timeout(planned, op, NODEGROUP_TIMEOUT);
+    Ok(ng_state(
+        &wait_ng(cx, cluster, name, deadline).await?,
+        planned,
+    ))
+}
+
 #[async_trait]
 impl AwsResource for NodeGroup {
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
@@ -140,14 +155,7 @@ impl AwsResource for NodeGroup {
             call!(req, "CreateNodegroup")
         })
         .await?;
-        let n = wait_ng(
-            cx,
-            &cluster,
-            &name,
-            timeout(planned, "create", NODEGROUP_TIMEOUT),
-        )
-        .await?;
-        Ok(ng_state(&n, planned))
+        settled(cx, &cluster, &name, planned, "create").await
     }
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
@@ -208,14 +216,7 @@ impl AwsResource for NodeGroup {
             }
         }
         sync_tags(cx, &arn, prior, planned).await?;
-        let n = wait_ng(
-            cx,
-            &cluster,
-            &name,
-            timeout(planned, "update", NODEGROUP_TIMEOUT),
-        )
-        .await?;
-        Ok(ng_state(&n, planned))
+        settled(cx, &cluster, &name, planned, "update").await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

@@ -2,7 +2,6 @@
 //! aws_iam_openid_connect_provider, aws_iam_role, aws_iam_role_policy_attachment: one file each;
 //! this file holds what they share (IAM's tagging).
 
-use crate::error::OrSdk;
 use std::collections::BTreeMap;
 use std::time::Duration;
 

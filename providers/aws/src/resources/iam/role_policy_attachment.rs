@@ -12,40 +12,25 @@ fn attachment(role: &str, arn: &str) -> Value {
 
 /// The ARNs of the managed policies attached to `role` (none when the role is gone).
 async fn attached_to(cx: &Clients, role: &str) -> Result<Vec<String>> {
-    let req = cx.iam.list_attached_role_policies().role_name(role);
-    let pages = req
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .or_sdk("ListAttachedRolePolicies");
-    Ok(absent_ok(pages)?
-        .unwrap_or_default()
-        .into_iter()
-        .flat_map(|p| p.attached_policies.unwrap_or_default())
-        .filter_map(|p| p.policy_arn)
-        .collect())
+    Ok(pages_if_there!(
+        cx.iam.list_attached_role_policies().role_name(role),
+        "ListAttachedRolePolicies",
+        attached_policies
+    )
+    .filter_map(|p| p.policy_arn)
+    .collect())
 }
 
 /// The names of the roles `policy` is attached to (none when the policy is gone).
 async fn roles_of(cx: &Clients, policy: &str) -> Result<Vec<String>> {
-    let req = cx
-        .iam
-        .list_entities_for_policy()
-        .policy_arn(policy)
-        .entity_filter(t::EntityType::Role);
-    let pages = req
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .or_sdk("ListEntitiesForPolicy");
-    Ok(absent_ok(pages)?
-        .unwrap_or_default()
-        .into_iter()
-        .flat_map(|p| p.policy_roles.unwrap_or_default())
-        .filter_map(|r| r.role_name)
-        .collect())
+    let req = cx.iam.list_entities_for_policy().policy_arn(policy);
+    Ok(pages_if_there!(
+        req.entity_filter(t::EntityType::Role),
+        "ListEntitiesForPolicy",
+        policy_roles
+    )
+    .filter_map(|r| r.role_name)
+    .collect())
 }
 
 #[async_trait]
