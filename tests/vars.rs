@@ -1,5 +1,6 @@
 //! Root variable values from files, through the binary: terraform.tfvars(.json),
-//! *.auto.tfvars(.json) and -var-file, in Terraform's order of precedence.
+//! *.auto.tfvars(.json) and -var-file, in Terraform's order of precedence; object types' required
+//! and optional attributes.
 
 mod common;
 use common::{scrub, Fixture};
@@ -81,4 +82,57 @@ fn a_broken_tfvars_json_file_is_an_error_at_its_line() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn an_object_value_needs_every_attribute_that_is_not_optional() {
+    let f = Fixture::new(
+        r#"
+variable "svc" {
+  type = object({ name = string, port = optional(number, 80) })
+}
+output "svc" {
+  value = var.svc
+}
+"#,
+    );
+    // From -var, a file and TF_VAR_: the same refusal, at the variable's declaration.
+    let r = f.ok(&["plan", "-input=false", "-var", "svc={port = 1}"], 1);
+    assert!(
+        r.stderr.contains("Invalid value for variable")
+            && r.stderr.contains("attribute \"name\" is required")
+            && r.stderr.contains("main.tf:2"),
+        "{}",
+        r.stderr
+    );
+    f.write("terraform.tfvars", "svc = { port = 1 }\n");
+    let r = f.ok(&["plan", "-input=false"], 1);
+    assert!(
+        r.stderr.contains("attribute \"name\" is required"),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(f.path().join("terraform.tfvars")).unwrap();
+    let r = f.ok_with_env(
+        &["plan", "-input=false"],
+        &[("TF_VAR_svc", std::ffi::OsStr::new("{port = 1}"))],
+        1,
+    );
+    assert!(
+        r.stderr.contains("attribute \"name\" is required"),
+        "{}",
+        r.stderr
+    );
+    // A null attribute is given; a left-out optional one takes its default.
+    f.ok(
+        &["apply", "-auto-approve", "-var", "svc={name = \"api\"}"],
+        0,
+    );
+    let out: serde_json::Value =
+        serde_json::from_str(&f.ok(&["output", "-json"], 0).stdout).unwrap();
+    assert_eq!(
+        out["svc"]["value"],
+        serde_json::json!({"name": "api", "port": 80})
+    );
+    f.ok(&["apply", "-auto-approve", "-var", "svc={name = null}"], 0);
 }

@@ -168,7 +168,10 @@ impl Variable {
     /// `raw` converted to the variable's type, with the defaults of its optional attributes.
     pub fn convert(&self, raw: &Value) -> Result<Value, String> {
         match &self.ty {
-            Some(t) => Ok(self.defaults.apply(t.convert(raw)?)),
+            Some(t) => {
+                self.defaults.check_required(t, raw)?;
+                Ok(self.defaults.apply(t.convert(raw)?))
+            }
             None => Ok(raw.clone()),
         }
     }

@@ -11,13 +11,16 @@ pub fn parse_type(e: &Expression) -> Result<Type, String> {
     parse_type_constraint(e, &mut |_| Ok(Value::Null)).map(|(t, _)| t)
 }
 
-/// What fills an `optional(T, default)` attribute left null, shaped as the type it belongs to.
+/// Which attributes of an object type are `optional(T, default)`, and what fills one left
+/// null, shaped as the type it belongs to. `None` below a type means none are: every attribute
+/// of every object type there is required.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum TypeDefaults {
     #[default]
     None,
-    /// An object type: per attribute, its default (if one is given) and the defaults inside it.
-    Object(BTreeMap<String, (Option<Value>, TypeDefaults)>),
+    /// An object type: per attribute that is optional or has optional attributes inside it,
+    /// whether it is optional itself, its default (if one is given) and the defaults inside it.
+    Object(BTreeMap<String, (bool, Option<Value>, TypeDefaults)>),
     /// A list, set or map: the defaults of every element.
     Elements(Box<TypeDefaults>),
 }
@@ -29,7 +32,7 @@ impl TypeDefaults {
         match (self, v) {
             (TypeDefaults::None, v) => v,
             (TypeDefaults::Object(attrs), Value::Map(mut m)) => {
-                for (k, (default, inner)) in attrs {
+                for (k, (_, default, inner)) in attrs {
                     let cur = m.get(k).cloned().unwrap_or(Value::Null);
                     let cur = match (cur, default) {
                         (Value::Null, Some(d)) => d.clone(),
@@ -46,6 +49,59 @@ impl TypeDefaults {
                 Value::Map(m.into_iter().map(|(k, x)| (k, inner.apply(x))).collect())
             }
             (_, v) => v,
+        }
+    }
+
+    /// Refuses a value of type `ty` that lacks a required attribute of an object type, at any
+    /// depth, as Terraform does (`attribute "b" is required`) before it converts the value;
+    /// an attribute set to null is present.
+    pub fn check_required(&self, ty: &Type, v: &Value) -> Result<(), String> {
+        match (ty, v) {
+            (Type::Object(fields), Value::Map(m)) => {
+                let attrs = match self {
+                    TypeDefaults::Object(a) => Some(a),
+                    _ => None,
+                };
+                for (k, ft) in fields {
+                    let entry = attrs.and_then(|a| a.get(k));
+                    let optional = entry.is_some_and(|(o, _, _)| *o);
+                    let inner = entry.map(|(_, _, d)| d).unwrap_or(&TypeDefaults::None);
+                    match m.get(k) {
+                        None if !optional => return Err(format!("attribute {k:?} is required")),
+                        None => {}
+                        Some(x) => inner
+                            .check_required(ft, x)
+                            .map_err(|e| format!("attribute {k:?}: {e}"))?,
+                    }
+                }
+                Ok(())
+            }
+            (Type::List(t) | Type::Set(t), Value::List(l)) => {
+                let inner = self.element();
+                for (i, x) in l.iter().enumerate() {
+                    inner
+                        .check_required(t, x)
+                        .map_err(|e| format!("element {i}: {e}"))?;
+                }
+                Ok(())
+            }
+            (Type::Map(t), Value::Map(m)) => {
+                let inner = self.element();
+                for (k, x) in m {
+                    inner
+                        .check_required(t, x)
+                        .map_err(|e| format!("element {k:?}: {e}"))?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn element(&self) -> &TypeDefaults {
+        match self {
+            TypeDefaults::Elements(d) => d,
+            _ => &TypeDefaults::None,
         }
     }
 
@@ -98,9 +154,9 @@ pub fn parse_type_constraint(
                                 ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
                                 _ => return Err("object type keys must be names".into()),
                             };
-                            let (t, d, dv) = attribute_type(v.expr(), default)?;
-                            if dv.is_some() || d != TypeDefaults::None {
-                                defaults.insert(key.clone(), (dv, d));
+                            let (t, d, optional, dv) = attribute_type(v.expr(), default)?;
+                            if optional || d != TypeDefaults::None {
+                                defaults.insert(key.clone(), (optional, dv, d));
                             }
                             fields.insert(key, t);
                         }
@@ -121,24 +177,24 @@ pub fn parse_type_constraint(
 }
 
 /// An object attribute's type: `T`, `optional(T)` or `optional(T, default)` (the default
-/// converted to `T`).
+/// converted to `T`), and whether it is optional.
 fn attribute_type(
     e: &Expression,
     default: &mut dyn FnMut(&Expression) -> Result<Value, String>,
-) -> Result<(Type, TypeDefaults, Option<Value>), String> {
+) -> Result<(Type, TypeDefaults, bool, Option<Value>), String> {
     let Expression::FuncCall(f) = e else {
         let (t, d) = parse_type_constraint(e, default)?;
-        return Ok((t, d, None));
+        return Ok((t, d, false, None));
     };
     if f.name.name.value().as_str() != "optional" {
         let (t, d) = parse_type_constraint(e, default)?;
-        return Ok((t, d, None));
+        return Ok((t, d, false, None));
     }
     let args: Vec<&Expression> = f.args.iter().collect();
     match args.as_slice() {
         [t] => {
             let (t, d) = parse_type_constraint(t, default)?;
-            Ok((t, d, None))
+            Ok((t, d, true, None))
         }
         [t, dv] => {
             let (t, d) = parse_type_constraint(t, default)?;
@@ -146,7 +202,7 @@ fn attribute_type(
             let v = t.convert(&v).map_err(|m| {
                 format!("the default of an optional attribute does not fit its type: {m}")
             })?;
-            Ok((t, d, (!v.is_null()).then_some(v)))
+            Ok((t, d, true, (!v.is_null()).then_some(v)))
         }
         _ => Err("optional(...) takes a type and, optionally, a default value".into()),
     }
@@ -162,6 +218,38 @@ mod tests {
             crate::eval::eval_static(e, &crate::source::SourceFile::new("t.tf", src.into()))
                 .map_err(|d| d.0[0].detail.clone())
         })
+    }
+
+    #[test]
+    fn a_missing_required_attribute_is_refused_at_any_depth() {
+        let (t, d) = constraint(
+            "list(object({ name = string, port = optional(number), tls = optional(object({ cert = string })) }))",
+        )
+        .unwrap();
+        let ok = Value::List(vec![Value::map([("name", Value::from("a"))])]);
+        assert_eq!(d.check_required(&t, &ok), Ok(()));
+        let null_is_present = Value::List(vec![Value::map([("name", Value::Null)])]);
+        assert_eq!(d.check_required(&t, &null_is_present), Ok(()));
+        let no_name = Value::List(vec![Value::map([("port", Value::from(1.0))])]);
+        assert_eq!(
+            d.check_required(&t, &no_name),
+            Err("element 0: attribute \"name\" is required".into())
+        );
+        let no_cert = Value::List(vec![Value::map([
+            ("name", Value::from("a")),
+            ("tls", Value::map([("key", Value::from("k"))])),
+        ])]);
+        assert_eq!(
+            d.check_required(&t, &no_cert),
+            Err("element 0: attribute \"tls\": attribute \"cert\" is required".into())
+        );
+        // Without any optional attribute, every attribute is required.
+        let (t, d) = constraint("map(object({ a = number }))").unwrap();
+        let v = Value::map([("x", Value::map([("b", Value::from(1.0))]))]);
+        assert_eq!(
+            d.check_required(&t, &v),
+            Err("element \"x\": attribute \"a\" is required".into())
+        );
     }
 
     #[test]
@@ -206,9 +294,9 @@ mod tests {
         assert!(constraint("object({ a = optional(number, \"x\") })")
             .unwrap_err()
             .contains("does not fit its type"));
-        // Without a default an optional attribute is null when left out.
+        // Without a default an optional attribute may be left out, and is null.
         let (t, d) = constraint("object({ a = optional(string) })").unwrap();
-        assert_eq!(d, TypeDefaults::None);
+        assert_eq!(d.check_required(&t, &Value::map::<&str>([])), Ok(()));
         let v = d.apply(t.convert(&Value::map::<&str>([])).unwrap());
         assert_eq!(v.get("a"), Some(&Value::Null));
     }

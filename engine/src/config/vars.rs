@@ -102,7 +102,10 @@ pub fn parse_cli_value(
                     .next()
                     .unwrap_or_else(|| Diagnostic::error("Invalid value", ""))
             })?;
-            t.convert(&v).map_err(|m| {
+            // Checked here so that a bad value is refused as it is read; the value is given
+            // as written, for the variable's own conversion (which also checks its required
+            // object attributes and fills its optional ones' defaults).
+            t.convert(&v).map(|_| v).map_err(|m| {
                 Diagnostic::error(
                     "Invalid value for variable",
                     format!("The given value is not suitable for var.{name}: {m}."),

@@ -1,6 +1,9 @@
 //! Function calls: the functions that see their arguments' expressions rather than only
 //! values (`try`, `can`, `sensitive`, `nonsensitive`, `issensitive`, `ephemeralasnull`,
-//! `templatefile`, `templatestring`), then every other function by name (`functions/`).
+//! `templatefile`, `templatestring`, and `convert`, whose second argument is a type), then every
+//! other function by name (`functions/`). As in Terraform, `core::NAME` is the built-in NAME
+//! (`core::max(1, 2)`), and `provider::terraform::NAME` the built-in provider's functions; no
+//! other provider's functions can be called.
 
 use std::ops::Range;
 
@@ -40,14 +43,19 @@ impl EvalCtx<'_> {
             .map(|n| format!("{}::", n.value().as_str()))
             .chain([f.name.name.value().as_str().to_string()])
             .collect();
-        let name = full.as_str();
         let span = f.name.name.span();
         let args: Vec<&Expression> = f.args.iter().collect();
-        if !f.name.namespace.is_empty() && !name.starts_with("provider::terraform::") {
+        // `core::NAME` is the built-in NAME, as Terraform calls it when a provider's function
+        // has the same name.
+        let name = match full.strip_prefix("core::") {
+            Some(bare) if !bare.contains("::") => bare,
+            _ => full.as_str(),
+        };
+        if name.contains("::") && !name.starts_with("provider::terraform::") {
             return Err(self.error(
                 span,
                 "Call to unknown function",
-                format!("There is no function named {name:?}. Only the functions of the built-in \"terraform\" provider (provider::terraform::*) can be called in Terrane."),
+                format!("There is no function named {full:?}. Only the built-in functions (NAME or core::NAME) and those of the built-in \"terraform\" provider (provider::terraform::NAME) can be called in Terrane."),
             ));
         }
         // Functions that must see their arguments' errors or sensitivity, or evaluate a template.
@@ -138,6 +146,7 @@ impl EvalCtx<'_> {
                     Err(_) => Value::Bool(false),
                 });
             }
+            "convert" => return self.convert(&args, f.span()),
             _ => {}
         }
         let mut vals = Vec::with_capacity(args.len());
@@ -169,6 +178,41 @@ impl EvalCtx<'_> {
                 )
             }
         })
+    }
+
+    /// `convert(value, type)`: the value converted to the type, written as a variable's type
+    /// constraint (`list(string)`, `object({a = optional(number, 1)})`), with the defaults of its
+    /// optional attributes, as Terraform's `convert`.
+    fn convert(&mut self, args: &[&Expression], span: Option<Range<usize>>) -> EvalResult {
+        let [value, ty] = args else {
+            return Err(self.error(
+                span,
+                "Invalid function arguments",
+                "convert() takes exactly two arguments: a value and a type.",
+            ));
+        };
+        let v = self.eval(value)?;
+        let mut constant = |e: &Expression| self.eval(e).map_err(|d| d.detail);
+        let parsed = crate::config::parse_type_constraint(ty, &mut constant);
+        let (t, defaults) = parsed.map_err(|m| {
+            self.error(
+                ty.span(),
+                "Invalid type specification",
+                format!("The second argument of convert must be a type: {m}."),
+            )
+        })?;
+        if v.contains_unknown() {
+            return Ok(Value::Unknown);
+        }
+        let converted = defaults.check_required(&t, &v).and_then(|()| t.convert(&v));
+        let converted = converted.map_err(|m| {
+            self.error(
+                span.clone(),
+                "Invalid function argument",
+                format!("Invalid value for \"value\" parameter: {m}."),
+            )
+        })?;
+        Ok(defaults.apply(converted))
     }
 
     /// `templatefile(path, vars)` and `templatestring(template, vars)`: the template rendered
