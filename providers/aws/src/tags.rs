@@ -34,6 +34,17 @@ pub fn wanted(planned: &Value) -> BTreeMap<String, String> {
     crate::resources::value::str_map(planned, "tags_all")
 }
 
+/// The tags a create sends: the planned `tags_all` and the token tag that finds the object
+/// again after a lost answer ([`with_token`]).
+pub fn for_create_map(planned: &Value, token: &str) -> BTreeMap<String, String> {
+    with_token(&wanted(planned), Some(token))
+}
+
+/// [`for_create_map`] as the service's SDK tags: `.set_tags(Some(tags::for_create(planned, token)))`.
+pub fn for_create<T: SdkTag>(planned: &Value, token: &str) -> Vec<T> {
+    to_sdk(&for_create_map(planned, token))
+}
+
 /// A state map with `tags` and `tags_all` from the tags read from AWS, as [`split`] makes them.
 pub fn tagged(state: Value, read: BTreeMap<String, String>, prior: &Value) -> Value {
     let (tags, tags_all) = split(read, prior);
@@ -129,11 +140,6 @@ pub fn to_sdk<T: SdkTag>(m: &BTreeMap<String, String>) -> Vec<T> {
     m.iter().filter_map(|(k, v)| T::make(k, v)).collect()
 }
 
-/// The service's tags for `m` plus the token tag, for a create.
-pub fn to_sdk_with_token<T: SdkTag>(m: &BTreeMap<String, String>, token: Option<&str>) -> Vec<T> {
-    to_sdk(&with_token(m, token))
-}
-
 /// The tags an object carries, as a map.
 pub fn from_sdk<T: SdkTag>(tags: &[T]) -> BTreeMap<String, String> {
     tags.iter().filter_map(SdkTag::pair).collect()
@@ -191,7 +197,11 @@ mod tests {
         let m = map(&[("env", "dev"), ("team", "")]);
         let ecs: Vec<aws_sdk_ecs::types::Tag> = to_sdk(&m);
         assert_eq!(from_sdk(&ecs), m);
-        let iam: Vec<aws_sdk_iam::types::Tag> = to_sdk_with_token(&m, Some("tok"));
+        let planned = Value::map([(
+            "tags_all",
+            Value::map(m.iter().map(|(k, v)| (k.as_str(), Value::from(v.as_str())))),
+        )]);
+        let iam: Vec<aws_sdk_iam::types::Tag> = for_create(&planned, "tok");
         assert_eq!(iam.len(), 3);
         let back = from_sdk(&iam);
         assert!(has_token(&back, "tok"));

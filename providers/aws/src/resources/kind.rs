@@ -121,6 +121,9 @@ impl std::ops::Deref for Kind {
 }
 
 /// What [`AwsResource::adjust_plan`] sees of a plan, and may change.
+/// An object found by a lookup (its state), or `None` when there is none.
+pub type Found = Result<Option<Value>>;
+
 pub struct Planning<'a> {
     pub prior: Option<&'a Value>,
     pub config: &'a Value,
@@ -156,12 +159,7 @@ pub trait AwsResource: Send + Sync {
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value>;
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()>;
     /// Finds an object whose create was interrupted, by the token tag put on it at creation.
-    async fn find_by_token(
-        &self,
-        _cx: &Clients,
-        _token: &str,
-        _planned: &Value,
-    ) -> Result<Option<Value>> {
+    async fn find_by_token(&self, _cx: &Clients, _token: &str, _planned: &Value) -> Found {
         Ok(None)
     }
 }

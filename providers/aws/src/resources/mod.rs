@@ -44,6 +44,18 @@ macro_rules! pages_if_there {
     };
 }
 
+/// A `read` from a lookup that may find nothing: `read_found!(describe(cx, id), |d| state(cx,
+/// &d, prior))` is the state (an async call) of what the lookup (an async call) found, or
+/// `None`.
+macro_rules! read_found {
+    ($found:expr, |$d:ident| $state:expr) => {
+        match $found.await? {
+            Some($d) => Ok(Some($state.await?)),
+            None => Ok(None),
+        }
+    };
+}
+
 /// Every item of a paginated call whose pages hold one list (the SDK's `items()`).
 macro_rules! items {
     ($req:expr, $op:literal) => {

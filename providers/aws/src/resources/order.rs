@@ -134,207 +134,102 @@ mod tests {
     }
 
     /// A state value from attribute pairs; a value with commas is a list.
-    fn st(pairs: &[(&str, &str)]) -> Value {
+    fn st(pairs: &[(&str, impl AsRef<str>)]) -> Value {
         Value::map(pairs.iter().map(|(k, v)| {
+            let v = v.as_ref();
             let v = if v.contains(',') {
                 Value::List(v.split(',').map(Value::from).collect())
             } else {
-                Value::from(*v)
+                Value::from(v)
             };
             (*k, v)
         }))
     }
 
-    fn block(items: &[&[(&str, &str)]]) -> Value {
+    fn block(items: &[&[(&str, impl AsRef<str>)]]) -> Value {
         Value::List(items.iter().map(|i| st(i)).collect())
     }
 
-    /// The example environment's shape, as discovery would report it from the objects' states.
+    /// The example environment's shape, as discovery would report it from the objects' states:
+    /// one object per line, its type and then `key=value` (a value with a comma is a list;
+    /// `block.key=value` sets an attribute of the object's one `block` block).
+    const ENVIRONMENT: &str = "
+        aws_vpc id=vpc-1
+        aws_subnet id=subnet-a vpc_id=vpc-1
+        aws_subnet id=subnet-b vpc_id=vpc-1
+        aws_internet_gateway id=igw-1 vpc_id=vpc-1
+        aws_eip id=eipalloc-1
+        aws_nat_gateway id=nat-1 subnet_id=subnet-a allocation_id=eipalloc-1
+        aws_route_table id=rtb-1 vpc_id=vpc-1 route.nat_gateway_id=nat-1
+        aws_route_table_association id=rtbassoc-1 route_table_id=rtb-1 subnet_id=subnet-b
+        aws_security_group id=sg-lb vpc_id=vpc-1
+        aws_security_group id=sg-app vpc_id=vpc-1
+        aws_security_group_rule id=sgrule-1 security_group_id=sg-app source_security_group_id=sg-lb
+        aws_lb id=LB arn=LB subnets=subnet-a,subnet-b security_groups=sg-lb,
+        aws_lb_target_group id=TG arn=TG vpc_id=vpc-1
+        aws_lb_listener id=LISTENER arn=LISTENER load_balancer_arn=LB default_action.target_group_arn=TG
+        aws_lb_listener_rule id=rule-1 listener_arn=LISTENER action.target_group_arn=TG
+        aws_iam_role id=demo-exec arn=ROLE
+        aws_iam_policy id=arn:aws:iam::1:policy/demo arn=arn:aws:iam::1:policy/demo
+        aws_iam_role_policy_attachment id=demo-exec/arn:aws:iam::1:policy/demo role=demo-exec policy_arn=arn:aws:iam::1:policy/demo
+        aws_iam_instance_profile id=demo-profile role=demo-exec
+        aws_ecs_cluster id=CLUSTER arn=CLUSTER name=demo
+        aws_ecs_service id=arn:aws:ecs:eu-west-1:1:service/demo/web cluster=CLUSTER load_balancer.target_group_arn=TG network_configuration.subnets=subnet-a,subnet-b network_configuration.security_groups=sg-app,
+        aws_eks_cluster id=demo-eks name=demo-eks role_arn=ROLE vpc_config.subnet_ids=subnet-a,subnet-b
+        aws_eks_node_group id=demo-eks:ng cluster_name=demo-eks node_role_arn=ROLE subnet_ids=subnet-a,subnet-b
+        aws_eks_fargate_profile id=demo-eks:fp cluster_name=demo-eks pod_execution_role_arn=ROLE subnet_ids=subnet-a,
+    ";
+
     fn environment() -> Vec<DiscoveredObject> {
         let kinds = kinds();
-        let with = |ty: &str, mut v: Value, extra: &[(&str, Value)]| {
-            for (k, x) in extra {
-                super::super::value::put(&mut v, k, x.clone());
-            }
-            discovered(kinds[ty].as_ref(), &v, FoundBy::Tags)
+        let arns = [
+            ("ROLE", "arn:aws:iam::123456789012:role/demo-exec"),
+            (
+                "TG",
+                "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/demo/1",
+            ),
+            (
+                "LB",
+                "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/demo/1",
+            ),
+            (
+                "LISTENER",
+                "arn:aws:elasticloadbalancing:eu-west-1:1:listener/app/demo/1/2",
+            ),
+            ("CLUSTER", "arn:aws:ecs:eu-west-1:1:cluster/demo"),
+        ];
+        let arn = |v: &str| {
+            arns.iter()
+                .find(|(k, _)| *k == v)
+                .map_or(v, |(_, a)| a)
+                .to_string()
         };
-        let role_arn = "arn:aws:iam::123456789012:role/demo-exec";
-        let tg_arn = "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/demo/1";
-        let lb_arn = "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/demo/1";
-        let listener_arn = "arn:aws:elasticloadbalancing:eu-west-1:1:listener/app/demo/1/2";
-        let cluster_arn = "arn:aws:ecs:eu-west-1:1:cluster/demo";
-        vec![
-            with("aws_vpc", st(&[("id", "vpc-1")]), &[]),
-            with(
-                "aws_subnet",
-                st(&[("id", "subnet-a"), ("vpc_id", "vpc-1")]),
-                &[],
-            ),
-            with(
-                "aws_subnet",
-                st(&[("id", "subnet-b"), ("vpc_id", "vpc-1")]),
-                &[],
-            ),
-            with(
-                "aws_internet_gateway",
-                st(&[("id", "igw-1"), ("vpc_id", "vpc-1")]),
-                &[],
-            ),
-            with("aws_eip", st(&[("id", "eipalloc-1")]), &[]),
-            with(
-                "aws_nat_gateway",
-                st(&[
-                    ("id", "nat-1"),
-                    ("subnet_id", "subnet-a"),
-                    ("allocation_id", "eipalloc-1"),
-                ]),
-                &[],
-            ),
-            with(
-                "aws_route_table",
-                st(&[("id", "rtb-1"), ("vpc_id", "vpc-1")]),
-                &[("route", block(&[&[("nat_gateway_id", "nat-1")]]))],
-            ),
-            with(
-                "aws_route_table_association",
-                st(&[
-                    ("id", "rtbassoc-1"),
-                    ("route_table_id", "rtb-1"),
-                    ("subnet_id", "subnet-b"),
-                ]),
-                &[],
-            ),
-            with(
-                "aws_security_group",
-                st(&[("id", "sg-lb"), ("vpc_id", "vpc-1")]),
-                &[],
-            ),
-            with(
-                "aws_security_group",
-                st(&[("id", "sg-app"), ("vpc_id", "vpc-1")]),
-                &[],
-            ),
-            // The app group lets the load balancer's group in: a rule that names both groups.
-            with(
-                "aws_security_group_rule",
-                st(&[
-                    ("id", "sgrule-1"),
-                    ("security_group_id", "sg-app"),
-                    ("source_security_group_id", "sg-lb"),
-                ]),
-                &[],
-            ),
-            with(
-                "aws_lb",
-                st(&[
-                    ("id", lb_arn),
-                    ("arn", lb_arn),
-                    ("subnets", "subnet-a,subnet-b"),
-                    ("security_groups", "sg-lb,"),
-                ]),
-                &[],
-            ),
-            with(
-                "aws_lb_target_group",
-                st(&[("id", tg_arn), ("arn", tg_arn), ("vpc_id", "vpc-1")]),
-                &[],
-            ),
-            with(
-                "aws_lb_listener",
-                st(&[
-                    ("id", listener_arn),
-                    ("arn", listener_arn),
-                    ("load_balancer_arn", lb_arn),
-                ]),
-                &[("default_action", block(&[&[("target_group_arn", tg_arn)]]))],
-            ),
-            with(
-                "aws_lb_listener_rule",
-                st(&[("id", "rule-1"), ("listener_arn", listener_arn)]),
-                &[("action", block(&[&[("target_group_arn", tg_arn)]]))],
-            ),
-            with(
-                "aws_iam_role",
-                st(&[("id", "demo-exec"), ("arn", role_arn)]),
-                &[],
-            ),
-            with(
-                "aws_iam_policy",
-                st(&[
-                    ("id", "arn:aws:iam::1:policy/demo"),
-                    ("arn", "arn:aws:iam::1:policy/demo"),
-                ]),
-                &[],
-            ),
-            with(
-                "aws_iam_role_policy_attachment",
-                st(&[
-                    ("id", "demo-exec/arn:aws:iam::1:policy/demo"),
-                    ("role", "demo-exec"),
-                    ("policy_arn", "arn:aws:iam::1:policy/demo"),
-                ]),
-                &[],
-            ),
-            with(
-                "aws_iam_instance_profile",
-                st(&[("id", "demo-profile"), ("role", "demo-exec")]),
-                &[],
-            ),
-            with(
-                "aws_ecs_cluster",
-                st(&[("id", cluster_arn), ("arn", cluster_arn), ("name", "demo")]),
-                &[],
-            ),
-            with(
-                "aws_ecs_service",
-                st(&[
-                    ("id", "arn:aws:ecs:eu-west-1:1:service/demo/web"),
-                    ("cluster", cluster_arn),
-                ]),
-                &[
-                    ("load_balancer", block(&[&[("target_group_arn", tg_arn)]])),
-                    (
-                        "network_configuration",
-                        block(&[&[
-                            ("subnets", "subnet-a,subnet-b"),
-                            ("security_groups", "sg-app,"),
-                        ]]),
-                    ),
-                ],
-            ),
-            with(
-                "aws_eks_cluster",
-                st(&[
-                    ("id", "demo-eks"),
-                    ("name", "demo-eks"),
-                    ("role_arn", role_arn),
-                ]),
-                &[(
-                    "vpc_config",
-                    block(&[&[("subnet_ids", "subnet-a,subnet-b")]]),
-                )],
-            ),
-            with(
-                "aws_eks_node_group",
-                st(&[
-                    ("id", "demo-eks:ng"),
-                    ("cluster_name", "demo-eks"),
-                    ("node_role_arn", role_arn),
-                    ("subnet_ids", "subnet-a,subnet-b"),
-                ]),
-                &[],
-            ),
-            with(
-                "aws_eks_fargate_profile",
-                st(&[
-                    ("id", "demo-eks:fp"),
-                    ("cluster_name", "demo-eks"),
-                    ("pod_execution_role_arn", role_arn),
-                    ("subnet_ids", "subnet-a,"),
-                ]),
-                &[],
-            ),
-        ]
+        ENVIRONMENT
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|line| {
+                let mut words = line.split_whitespace();
+                let ty = words.next().unwrap();
+                let mut attrs = Vec::new();
+                let mut blocks: Vec<(&str, Vec<(&str, String)>)> = Vec::new();
+                for w in words {
+                    let (k, v) = w.split_once('=').unwrap();
+                    let v = v.split(',').map(arn).collect::<Vec<_>>().join(",");
+                    match k.split_once('.') {
+                        Some((b, k)) => match blocks.iter_mut().find(|(n, _)| *n == b) {
+                            Some((_, item)) => item.push((k, v)),
+                            None => blocks.push((b, vec![(k, v)])),
+                        },
+                        None => attrs.push((k, v)),
+                    }
+                }
+                let mut v = st(&attrs);
+                for (b, item) in &blocks {
+                    super::super::value::put(&mut v, b, block(&[item.as_slice()]));
+                }
+                discovered(kinds[ty].as_ref(), &v, FoundBy::Tags)
+            })
+            .collect()
     }
 
     /// The rules AWS enforces and the emulator does not (the notes on moto): each is an order

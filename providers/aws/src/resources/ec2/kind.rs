@@ -13,7 +13,7 @@ use terrane_core::{Diagnostic, Value};
 use super::{id_filter, ids_of, in_order_of, token_filter, READ_BATCH};
 use crate::config::Clients;
 use crate::error::{wait_until, Result};
-use crate::resources::kind::{AwsResource, Listed, Planning};
+use crate::resources::kind::{AwsResource, Found, Listed, Planning};
 use crate::resources::lifecycle::{states_of, vanished};
 use std::time::Duration;
 
@@ -72,9 +72,14 @@ pub trait Ec2Type: Send + Sync + 'static {
     fn listed(_d: &Self::Desc) -> bool {
         true
     }
-    /// For each of `all`: made by AWS itself (listed, never deleted).
+    /// Whether AWS made this object itself (a default VPC, its main route table).
+    fn made_by_aws_alone(_d: &Self::Desc) -> bool {
+        false
+    }
+    /// For each of `all`: made by AWS itself (listed, never deleted). By default
+    /// [`Ec2Type::made_by_aws_alone`]; a type that must ask AWS more overrides this.
     async fn made_by_aws(_cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>> {
-        Ok(vec![false; all.len()])
+        Ok(all.iter().map(Self::made_by_aws_alone).collect())
     }
 
     fn validate(&self, _config: &Value) -> Vec<Diagnostic> {
@@ -152,10 +157,7 @@ impl<K: Ec2Type> AwsResource for Ec2Kind<K> {
     }
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
-        match describe_id::<K>(cx, id).await? {
-            Some(d) => Ok(Some(K::state(cx, d, prior).await?)),
-            None => Ok(None),
-        }
+        read_found!(describe_id::<K>(cx, id), |d| K::state(cx, d, prior))
     }
 
     fn read_batch(&self) -> Option<usize> {
@@ -177,12 +179,7 @@ impl<K: Ec2Type> AwsResource for Ec2Kind<K> {
         self.0.delete(cx, state).await
     }
 
-    async fn find_by_token(
-        &self,
-        cx: &Clients,
-        token: &str,
-        _planned: &Value,
-    ) -> Result<Option<Value>> {
+    async fn find_by_token(&self, cx: &Clients, token: &str, _planned: &Value) -> Found {
         match K::describe_where(cx, vec![token_filter(token)])
             .await?
             .into_iter()

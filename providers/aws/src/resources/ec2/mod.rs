@@ -130,10 +130,7 @@ pub fn tag_spec(
 ) -> aws_sdk_ec2::types::TagSpecification {
     aws_sdk_ec2::types::TagSpecification::builder()
         .resource_type(resource_type)
-        .set_tags(Some(tags::to_sdk_with_token(
-            &tags::wanted(planned),
-            Some(token),
-        )))
+        .set_tags(Some(tags::for_create(planned, token)))
         .build()
 }
 

@@ -187,23 +187,17 @@ impl Ec2Type for RouteTable {
         Ok(to_state(cx, d, prior))
     }
 
-    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>> {
-        let _ = cx;
-        Ok(all
-            .iter()
-            .map(|rt| rt.associations().iter().any(|a| a.main() == Some(true)))
-            .collect())
+    fn made_by_aws_alone(rt: &Self::Desc) -> bool {
+        rt.associations().iter().any(|a| a.main() == Some(true))
     }
 
-    fn adjust_plan(
-        &self,
-        Planning {
+    fn adjust_plan(&self, p: Planning<'_>) {
+        let Planning {
             prior,
             config,
             planned,
             ..
-        }: Planning<'_>,
-    ) {
+        } = p;
         // No inline `route` blocks: the table's routes are not managed here (they may come
         // from aws_route resources), so whatever it has is no change.
         let configured = config

@@ -263,23 +263,17 @@ impl Ec2Type for SecurityGroup {
         Ok(to_state(cx, d, prior))
     }
 
-    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>> {
-        let _ = cx;
-        Ok(all
-            .iter()
-            .map(|g| g.group_name() == Some("default"))
-            .collect())
+    fn made_by_aws_alone(g: &Self::Desc) -> bool {
+        g.group_name() == Some("default")
     }
 
-    fn adjust_plan(
-        &self,
-        Planning {
+    fn adjust_plan(&self, p: Planning<'_>) {
+        let Planning {
             prior,
             config,
             planned,
             ..
-        }: Planning<'_>,
-    ) {
+        } = p;
         for k in ["ingress", "egress"] {
             let configured = config
                 .get(k)

@@ -77,11 +77,8 @@ impl Ec2Type for Subnet {
         Ok(to_state(d, prior))
     }
 
-    async fn made_by_aws(_cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>> {
-        Ok(all
-            .iter()
-            .map(|s| s.default_for_az() == Some(true))
-            .collect())
+    fn made_by_aws_alone(s: &Self::Desc) -> bool {
+        s.default_for_az() == Some(true)
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {

@@ -124,9 +124,8 @@ impl Ec2Type for Vpc {
         to_state(cx, d, prior).await
     }
 
-    async fn made_by_aws(cx: &Clients, all: &[Self::Desc]) -> Result<Vec<bool>> {
-        let _ = cx;
-        Ok(all.iter().map(|v| v.is_default() == Some(true)).collect())
+    fn made_by_aws_alone(v: &Self::Desc) -> bool {
+        v.is_default() == Some(true)
     }
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {

@@ -137,10 +137,7 @@ impl AwsResource for Repository {
                         .scan_on_push(scan_on_push(planned))
                         .build(),
                 )
-                .set_tags(Some(tags::to_sdk(&tags::with_token(
-                    &tags::wanted(planned),
-                    Some(token),
-                )))),
+                .set_tags(Some(tags::for_create(planned, token))),
             "CreateRepository"
         );
         let r = match res {
@@ -164,10 +161,7 @@ impl AwsResource for Repository {
     }
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
-        match describe(cx, id).await? {
-            Some(r) => Ok(Some(repo_state(cx, &r, prior).await?)),
-            None => Ok(None),
-        }
+        read_found!(describe(cx, id), |r| repo_state(cx, &r, prior))
     }
 
     fn read_batch(&self) -> Option<usize> {

@@ -87,10 +87,7 @@ impl AwsResource for EcsCluster {
                 .create_cluster()
                 .cluster_name(text_of(planned, "name"))
                 .set_settings(Some(cluster_settings(planned)))
-                .set_tags(Some(tags::to_sdk(&tags::with_token(
-                    &tags::wanted(planned),
-                    Some(token),
-                )))),
+                .set_tags(Some(tags::for_create(planned, token))),
             "CreateCluster"
         )?;
         let arn = out

@@ -9,7 +9,7 @@ use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
 use crate::error::{retry_dependency, wait_until, AwsError};
-use crate::resources::kind::{AwsResource, Listed, Planning};
+use crate::resources::kind::{AwsResource, Found, Listed, Planning};
 use crate::resources::lifecycle::{
     create_then_find, grouped_by, in_order_by, missing, no_retry_config, read_back,
     retry_iam_propagation, timeout, vanished,

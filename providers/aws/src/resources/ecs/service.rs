@@ -304,10 +304,7 @@ impl AwsResource for EcsService {
                 ))
                 // CreateService's idempotency token: a retried create makes no second service.
                 .client_token(token)
-                .set_tags(Some(tags::to_sdk(&tags::with_token(
-                    &tags::wanted(planned),
-                    Some(token),
-                ))));
+                .set_tags(Some(tags::for_create(planned, token)));
             if let Some(l) = str_of(planned, "launch_type") {
                 req = req.launch_type(t::LaunchType::from(l));
             }
@@ -460,12 +457,7 @@ impl AwsResource for EcsService {
         .await
     }
 
-    async fn find_by_token(
-        &self,
-        cx: &Clients,
-        token: &str,
-        planned: &Value,
-    ) -> Result<Option<Value>> {
+    async fn find_by_token(&self, cx: &Clients, token: &str, planned: &Value) -> Found {
         let cluster = text_of(planned, "cluster");
         let name = text_of(planned, "name");
         Ok(describe_service(cx, cluster, name)

@@ -238,15 +238,13 @@ impl AwsResource for EcsTaskDefinition {
         }
     }
 
-    fn adjust_plan(
-        &self,
-        Planning {
+    fn adjust_plan(&self, p: Planning<'_>) {
+        let Planning {
             prior,
             config,
             planned,
             requires_replace,
-        }: Planning<'_>,
-    ) {
+        } = p;
         // The same containers written differently (key order, defaults spelled out) are no
         // change.
         let (Some(prior), Some(c)) = (prior, str_of(config, "container_definitions")) else {
@@ -292,10 +290,7 @@ impl AwsResource for EcsTaskDefinition {
             .set_memory(str_of(planned, "memory").map(String::from))
             .set_execution_role_arn(str_of(planned, "execution_role_arn").map(String::from))
             .set_task_role_arn(str_of(planned, "task_role_arn").map(String::from))
-            .set_tags(Some(tags::to_sdk(&tags::with_token(
-                &tags::wanted(planned),
-                Some(token),
-            ))));
+            .set_tags(Some(tags::for_create(planned, token)));
         if let Some(m) = str_of(planned, "network_mode") {
             req = req.network_mode(t::NetworkMode::from(m));
         }

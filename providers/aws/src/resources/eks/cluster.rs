@@ -125,15 +125,13 @@ impl AwsResource for EksCluster {
         Ok(out)
     }
 
-    fn adjust_plan(
-        &self,
-        Planning {
+    fn adjust_plan(&self, p: Planning<'_>) {
+        let Planning {
             prior,
             planned,
             requires_replace,
             ..
-        }: Planning<'_>,
-    ) {
+        } = p;
         empty_sets_for_null(planned, "vpc_config", &["security_group_ids"]);
         // Subnets cannot change in place.
         if let Some(prior) = prior {
@@ -245,12 +243,7 @@ impl AwsResource for EksCluster {
         .await
     }
 
-    async fn find_by_token(
-        &self,
-        cx: &Clients,
-        token: &str,
-        planned: &Value,
-    ) -> Result<Option<Value>> {
+    async fn find_by_token(&self, cx: &Clients, token: &str, planned: &Value) -> Found {
         let name = text_of(planned, "name");
         Ok(describe_cluster(cx, name)
             .await?

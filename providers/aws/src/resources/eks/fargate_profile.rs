@@ -56,15 +56,12 @@ fn fp_state(f: &t::FargateProfile, prior: &Value) -> Value {
 #[async_trait]
 impl AwsResource for FargateProfile {
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
-        let mut ids = Vec::new();
-        for c in super::cluster_names(cx).await? {
-            let names = pages!(
-                cx.eks.list_fargate_profiles().cluster_name(&c),
-                "ListFargateProfiles",
-                fargate_profile_names
-            );
-            ids.extend(names.map(|n| format!("{c}:{n}")));
-        }
+        let ids = in_clusters!(
+            cx,
+            list_fargate_profiles,
+            "ListFargateProfiles",
+            fargate_profile_names
+        );
         read_each(self, cx, ids).await
     }
 

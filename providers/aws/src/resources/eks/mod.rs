@@ -10,7 +10,7 @@ use terrane_core::Value;
 
 use crate::config::Clients;
 use crate::error::{absent_ok, delete_and_wait, wait_until, AwsError, Result};
-use crate::resources::kind::{AwsResource, Listed, Planning};
+use crate::resources::kind::{AwsResource, Found, Listed, Planning};
 use crate::resources::lifecycle::{read_back, read_each, retry_iam_propagation, timeout};
 use crate::resources::value::{
     block, blocks, bool_of, changed, empty_sets_for_null, int_of, map_value, opt_n, opt_s, put,
@@ -29,9 +29,7 @@ const NODEGROUP_TIMEOUT: Duration = Duration::from_secs(3600);
 const FARGATE_TIMEOUT: Duration = Duration::from_secs(600);
 
 fn create_tags(planned: &Value, token: &str) -> HashMap<String, String> {
-    tags::with_token(&tags::wanted(planned), Some(token))
-        .into_iter()
-        .collect()
+    tags::for_create_map(planned, token).into_iter().collect()
 }
 
 fn read_tags(m: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
@@ -95,6 +93,19 @@ where
 async fn cluster_names(cx: &Clients) -> Result<Vec<String>> {
     let items = pages!(cx.eks.list_clusters(), "ListClusters", clusters);
     Ok(items.collect())
+}
+
+/// The `CLUSTER:NAME` ids of every object a per-cluster listing returns, in every cluster:
+/// `in_clusters!(cx, list_nodegroups, "ListNodegroups", nodegroups)`.
+macro_rules! in_clusters {
+    ($cx:expr, $call:ident, $op:literal, $list:ident) => {{
+        let mut ids = Vec::new();
+        for c in super::cluster_names($cx).await? {
+            let names = pages!($cx.eks.$call().cluster_name(&c), $op, $list);
+            ids.extend(names.map(|n| format!("{c}:{n}")));
+        }
+        ids
+    }};
 }
 
 mod cluster;

@@ -107,15 +107,7 @@ async fn settled(
 #[async_trait]
 impl AwsResource for NodeGroup {
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
-        let mut ids = Vec::new();
-        for c in super::cluster_names(cx).await? {
-            let names = pages!(
-                cx.eks.list_nodegroups().cluster_name(&c),
-                "ListNodegroups",
-                nodegroups
-            );
-            ids.extend(names.map(|n| format!("{c}:{n}")));
-        }
+        let ids = in_clusters!(cx, list_nodegroups, "ListNodegroups", nodegroups);
         read_each(self, cx, ids).await
     }
 

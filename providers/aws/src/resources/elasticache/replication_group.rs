@@ -169,10 +169,7 @@ impl AwsResource for ReplicationGroup {
                 .set_at_rest_encryption_enabled(bool_of(planned, "at_rest_encryption_enabled"))
                 .set_snapshot_retention_limit(int_of(planned, "snapshot_retention_limit"))
                 .set_auth_token(str_of(planned, "auth_token").map(String::from))
-                .set_tags(Some(tags::to_sdk(&tags::with_token(
-                    &tags::wanted(planned),
-                    Some(token),
-                )))),
+                .set_tags(Some(tags::for_create(planned, token))),
             "CreateReplicationGroup"
         );
         if let Err(e) = res {

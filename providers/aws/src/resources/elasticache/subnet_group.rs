@@ -59,10 +59,7 @@ impl AwsResource for SubnetGroup {
                 .cache_subnet_group_name(&name)
                 .cache_subnet_group_description(text_of(planned, "description"))
                 .set_subnet_ids(Some(strs_of(planned, "subnet_ids")))
-                .set_tags(Some(tags::to_sdk(&tags::with_token(
-                    &tags::wanted(planned),
-                    Some(token),
-                )))),
+                .set_tags(Some(tags::for_create(planned, token))),
             "CreateCacheSubnetGroup"
         );
         let g = match res {
@@ -83,10 +80,7 @@ impl AwsResource for SubnetGroup {
     }
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
-        match describe_sg(cx, id).await? {
-            Some(g) => Ok(Some(sg_state(cx, &g, prior).await?)),
-            None => Ok(None),
-        }
+        read_found!(describe_sg(cx, id), |g| sg_state(cx, &g, prior))
     }
 
     fn read_batch(&self) -> Option<usize> {

@@ -131,22 +131,20 @@ impl AwsResource for Lb {
                 str_of(planned, "ip_address_type").unwrap_or("ipv4"),
             ))
             .set_tags(create_tags(planned, token));
-        let arn = create_then_find(
+        let arn = create!(
+            cx,
+            req,
             "CreateLoadBalancer",
-            || req.clone().customize().config_override(no_retry()).send(),
-            |out| {
-                out.load_balancers
-                    .and_then(|l| l.into_iter().next())
+            load_balancers.load_balancer_arn,
+            token,
+            {
+                let found = describe_lb(cx, &name).await?;
+                found
                     .and_then(|l| l.load_balancer_arn)
-            },
-            || async {
-                let found = describe_lb(cx, &name)
-                    .await?
-                    .and_then(|l| l.load_balancer_arn);
-                by_token(cx, found.into_iter().collect(), token).await
-            },
-        )
-        .await?;
+                    .into_iter()
+                    .collect()
+            }
+        )?;
         let lb = wait_until(
             "the load balancer to become active",
             "DescribeLoadBalancers",
@@ -175,10 +173,7 @@ impl AwsResource for Lb {
     }
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
-        match describe_lb(cx, id).await? {
-            Some(lb) => Ok(Some(lb_state(cx, &lb, prior).await?)),
-            None => Ok(None),
-        }
+        read_found!(describe_lb(cx, id), |lb| lb_state(cx, &lb, prior))
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {

@@ -65,36 +65,19 @@ impl AwsResource for Listener {
             req = req.certificates(t::Certificate::builder().certificate_arn(c).build());
         }
         let lb = string_of(planned, "load_balancer_arn");
-        let arn = create_then_find(
-            "CreateListener",
-            || req.clone().customize().config_override(no_retry()).send(),
-            |out| {
-                out.listeners
-                    .and_then(|l| l.into_iter().next())
-                    .and_then(|l| l.listener_arn)
-            },
-            || async {
-                let out = call!(
-                    cx.elbv2.describe_listeners().load_balancer_arn(&lb),
-                    "DescribeListeners"
-                )?;
-                let arns: Vec<String> = out
-                    .listeners()
-                    .iter()
-                    .filter_map(|l| l.listener_arn().map(String::from))
-                    .collect();
-                by_token(cx, arns, token).await
-            },
-        )
-        .await?;
+        let arn = create!(cx, req, "CreateListener", listeners.listener_arn, token, {
+            let out = call!(
+                cx.elbv2.describe_listeners().load_balancer_arn(&lb),
+                "DescribeListeners"
+            )?;
+            let arns = out.listeners().iter().filter_map(|l| l.listener_arn());
+            arns.map(String::from).collect()
+        })?;
         read_back(self, cx, &arn, planned).await
     }
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
-        match describe_listener(cx, id).await? {
-            Some(l) => Ok(Some(listener_state(cx, &l, prior).await?)),
-            None => Ok(None),
-        }
+        read_found!(describe_listener(cx, id), |l| listener_state(cx, &l, prior))
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {

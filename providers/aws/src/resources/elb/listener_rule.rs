@@ -170,28 +170,14 @@ impl AwsResource for ListenerRule {
             .set_conditions(Some(conditions(planned)))
             .set_actions(Some(actions(planned, "action")))
             .set_tags(create_tags(planned, token));
-        let arn = create_then_find(
-            "CreateRule",
-            || req.clone().customize().config_override(no_retry()).send(),
-            |out| {
-                out.rules
-                    .and_then(|r| r.into_iter().next())
-                    .and_then(|r| r.rule_arn)
-            },
-            || async {
-                let out = call!(
-                    cx.elbv2.describe_rules().listener_arn(&listener),
-                    "DescribeRules"
-                )?;
-                let arns: Vec<String> = out
-                    .rules()
-                    .iter()
-                    .filter_map(|r| r.rule_arn().map(String::from))
-                    .collect();
-                by_token(cx, arns, token).await
-            },
-        )
-        .await?;
+        let arn = create!(cx, req, "CreateRule", rules.rule_arn, token, {
+            let out = call!(
+                cx.elbv2.describe_rules().listener_arn(&listener),
+                "DescribeRules"
+            )?;
+            let arns = out.rules().iter().filter_map(|r| r.rule_arn());
+            arns.map(String::from).collect()
+        })?;
         read_back(self, cx, &arn, planned).await
     }
 
@@ -199,10 +185,9 @@ impl AwsResource for ListenerRule {
         let listener = str_of(prior, "listener_arn")
             .map(String::from)
             .unwrap_or_else(|| listener_of_rule(id));
-        match describe_rule(cx, id).await? {
-            Some(r) => Ok(Some(rule_state(cx, &r, &listener, prior).await?)),
-            None => Ok(None),
-        }
+        read_found!(describe_rule(cx, id), |r| rule_state(
+            cx, &r, &listener, prior
+        ))
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {

@@ -79,10 +79,7 @@ fn no_retry() -> aws_sdk_elasticloadbalancingv2::config::Builder {
 }
 
 fn create_tags(planned: &Value, token: &str) -> Option<Vec<t::Tag>> {
-    Some(tags::to_sdk(&tags::with_token(
-        &tags::wanted(planned),
-        Some(token),
-    )))
+    Some(tags::for_create(planned, token))
 }
 
 /// The part of an ARN after `prefix` ("loadbalancer/", "targetgroup/"), as CloudWatch names it.
@@ -135,6 +132,29 @@ async fn listeners(cx: &Clients) -> Result<Vec<t::Listener>> {
         out.extend(items);
     }
     Ok(out)
+}
+
+/// [`create_then_find`] for ELBv2: `$req` sent once per attempt (the SDK's own retries off),
+/// the new object's ARN read from the first of its answer's `$list`; after a lost answer, the
+/// object is the one with the token tag among the ARNs `$candidates` (a block that may use `?`)
+/// gives. `create!(cx, req, "CreateRule", rules.rule_arn, token, { arns })?`.
+macro_rules! create {
+    ($cx:expr, $req:expr, $op:literal, $list:ident . $arn:ident, $token:expr, $candidates:block) => {
+        create_then_find(
+            $op,
+            || $req.clone().customize().config_override(no_retry()).send(),
+            |out| {
+                out.$list
+                    .and_then(|l| l.into_iter().next())
+                    .and_then(|l| l.$arn)
+            },
+            || async {
+                let arns: Vec<String> = $candidates;
+                by_token($cx, arns, $token).await
+            },
+        )
+        .await
+    };
 }
 
 mod action;

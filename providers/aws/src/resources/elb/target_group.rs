@@ -194,10 +194,7 @@ impl AwsResource for TargetGroup {
     }
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
-        match describe_tg(cx, id).await? {
-            Some(tg) => Ok(Some(tg_state(cx, &tg, prior).await?)),
-            None => Ok(None),
-        }
+        read_found!(describe_tg(cx, id), |tg| tg_state(cx, &tg, prior))
     }
 
     fn read_batch(&self) -> Option<usize> {

@@ -50,10 +50,7 @@ impl AwsResource for InstanceProfile {
                 .create_instance_profile()
                 .instance_profile_name(&name)
                 .path(str_of(planned, "path").unwrap_or("/"))
-                .set_tags(Some(tags::to_sdk_with_token(
-                    &tags::wanted(planned),
-                    Some(token),
-                ))),
+                .set_tags(Some(tags::for_create(planned, token))),
             "CreateInstanceProfile"
         );
         if let Err(e) = res {

@@ -11,7 +11,7 @@ use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
 use crate::error::{absent_ok, retry_dependency, sdk, AwsError, Result};
-use crate::resources::kind::{AwsResource, Listed, Planning};
+use crate::resources::kind::{AwsResource, Found, Listed, Planning};
 use crate::resources::lifecycle::{
     already_exists, grouped_by, in_order_by, missing, name_or_prefix, read_back, read_each,
     token_tail,

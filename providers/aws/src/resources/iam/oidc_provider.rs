@@ -76,10 +76,7 @@ impl AwsResource for OidcProvider {
                 .set_thumbprint_list(
                     Some(strs_of(planned, "thumbprint_list")).filter(|v| !v.is_empty()),
                 )
-                .set_tags(Some(tags::to_sdk_with_token(
-                    &tags::wanted(planned),
-                    Some(token),
-                ))),
+                .set_tags(Some(tags::for_create(planned, token))),
             "CreateOpenIDConnectProvider"
         );
         let arn = match res {

@@ -73,10 +73,7 @@ impl AwsResource for IamPolicy {
                 .path(str_of(planned, "path").unwrap_or("/"))
                 .set_description(str_of(planned, "description").map(String::from))
                 .policy_document(text_of(planned, "policy"))
-                .set_tags(Some(tags::to_sdk_with_token(
-                    &tags::wanted(planned),
-                    Some(token),
-                ))),
+                .set_tags(Some(tags::for_create(planned, token))),
             "CreatePolicy"
         );
         let arn = match res {

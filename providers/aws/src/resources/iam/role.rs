@@ -98,10 +98,7 @@ impl AwsResource for IamRole {
             .role_name(&name)
             .path(str_of(planned, "path").unwrap_or("/"))
             .assume_role_policy_document(text_of(planned, "assume_role_policy"))
-            .set_tags(Some(tags::to_sdk_with_token(
-                &tags::wanted(planned),
-                Some(token),
-            )));
+            .set_tags(Some(tags::for_create(planned, token)));
         if let Some(d) = str_of(planned, "description") {
             req = req.description(d);
         }
@@ -256,12 +253,7 @@ impl AwsResource for IamRole {
         .await
     }
 
-    async fn find_by_token(
-        &self,
-        cx: &Clients,
-        token: &str,
-        planned: &Value,
-    ) -> Result<Option<Value>> {
+    async fn find_by_token(&self, cx: &Clients, token: &str, planned: &Value) -> Found {
         let name = name_or_prefix(planned, "name", token_tail(token, 12));
         let Some(r) = get_role(cx, &name).await? else {
             return Ok(None);

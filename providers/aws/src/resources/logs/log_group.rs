@@ -114,9 +114,7 @@ impl AwsResource for LogGroup {
                 .log_group_name(&name)
                 .set_kms_key_id(str_of(planned, "kms_key_id").map(String::from))
                 .set_tags(Some(
-                    tags::with_token(&tags::wanted(planned), Some(token))
-                        .into_iter()
-                        .collect(),
+                    tags::for_create_map(planned, token).into_iter().collect(),
                 )),
             "CreateLogGroup"
         );

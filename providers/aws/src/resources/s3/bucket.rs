@@ -216,12 +216,7 @@ impl AwsResource for Bucket {
                     && tags::has_token(&bucket_tags(cx, &name).await?, token) => {}
             Err(e) => return Err(e),
         }
-        put_tags(
-            cx,
-            &name,
-            &tags::with_token(&tags::wanted(planned), Some(token)),
-        )
-        .await?;
+        put_tags(cx, &name, &tags::for_create_map(planned, token)).await?;
         read_state(cx, &name, planned)
             .await?
             .ok_or_else(|| vanished("HeadBucket", "bucket", &name))

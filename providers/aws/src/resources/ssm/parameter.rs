@@ -175,7 +175,7 @@ impl AwsResource for Parameter {
 
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value> {
         let name = string_of(planned, "name");
-        let tags = tags::to_sdk_with_token(&tags::wanted(planned), Some(token));
+        let tags = tags::for_create(planned, token);
         if let Err(e) = put_parameter(cx, planned, false, Some(tags)).await {
             // A retry after a lost answer: the parameter is ours if it carries our token.
             let ours = e.is("ParameterAlreadyExists")
