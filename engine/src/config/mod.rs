@@ -168,10 +168,7 @@ impl Variable {
     /// `raw` converted to the variable's type, with the defaults of its optional attributes.
     pub fn convert(&self, raw: &Value) -> Result<Value, String> {
         match &self.ty {
-            Some(t) => {
-                self.defaults.check_required(t, raw)?;
-                Ok(self.defaults.apply(t.convert(raw)?))
-            }
+            Some(t) => self.defaults.convert(t, raw),
             None => Ok(raw.clone()),
         }
     }

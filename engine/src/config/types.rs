@@ -52,6 +52,13 @@ impl TypeDefaults {
         }
     }
 
+    /// `v` converted to `ty`, as Terraform converts a value to a type constraint: required
+    /// attributes checked, the conversion, then the defaults of optional attributes.
+    pub fn convert(&self, ty: &Type, v: &Value) -> Result<Value, String> {
+        self.check_required(ty, v)?;
+        Ok(self.apply(ty.convert(v)?))
+    }
+
     /// Refuses a value of type `ty` that lacks a required attribute of an object type, at any
     /// depth, as Terraform does (`attribute "b" is required`) before it converts the value;
     /// an attribute set to null is present.

@@ -204,15 +204,13 @@ impl EvalCtx<'_> {
         if v.contains_unknown() {
             return Ok(Value::Unknown);
         }
-        let converted = defaults.check_required(&t, &v).and_then(|()| t.convert(&v));
-        let converted = converted.map_err(|m| {
+        defaults.convert(&t, &v).map_err(|m| {
             self.error(
                 span.clone(),
                 "Invalid function argument",
                 format!("Invalid value for \"value\" parameter: {m}."),
             )
-        })?;
-        Ok(defaults.apply(converted))
+        })
     }
 
     /// `templatefile(path, vars)` and `templatestring(template, vars)`: the template rendered
