@@ -300,16 +300,8 @@ impl Delivery for Clients {
         service: &str,
         task_definition: &str,
     ) -> Result<(), ProviderError> {
-        call!(
-            self.ecs
-                .update_service()
-                .cluster(cluster)
-                .service(service)
-                .task_definition(task_definition),
-            "UpdateService"
-        )
-        .map_err(pe)?;
-        Ok(())
+        let req = self.ecs.update_service().task_definition(task_definition);
+        done!(req.cluster(cluster).service(service), "UpdateService").map_err(pe)
     }
 
     async fn scale_service(
@@ -318,16 +310,8 @@ impl Delivery for Clients {
         service: &str,
         desired: i64,
     ) -> Result<(), ProviderError> {
-        call!(
-            self.ecs
-                .update_service()
-                .cluster(cluster)
-                .service(service)
-                .desired_count(desired as i32),
-            "UpdateService"
-        )
-        .map_err(pe)?;
-        Ok(())
+        let req = self.ecs.update_service().desired_count(desired as i32);
+        done!(req.cluster(cluster).service(service), "UpdateService").map_err(pe)
     }
 
     async fn forward(&self, listener: &str) -> Result<Vec<Weighted>, ProviderError> {

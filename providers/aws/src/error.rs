@@ -257,10 +257,38 @@ macro_rules! call {
     };
 }
 
+/// What a describe or get call finds: its answer's `$field`, or the first of its list
+/// `$field[0]`; not found is `Ok(None)`: `found!(cx.iam.get_role().role_name(n), "GetRole", role)?`.
+macro_rules! found {
+    ($req:expr, $op:literal, $field:ident) => {
+        crate::error::absent_ok(call!($req, $op)).map(|o| o.and_then(|o| o.$field))
+    };
+    ($req:expr, $op:literal, $field:ident[0]) => {
+        crate::error::absent_ok(call!($req, $op))
+            .map(|o| o.and_then(|o| o.$field.unwrap_or_default().into_iter().next()))
+    };
+}
+
 /// [`call!`] where only success counts: `done!(req, "DeleteVpc")?`.
 macro_rules! done {
     ($req:expr, $op:literal) => {
         crate::error::OrSdk::done($req.send().await, $op)
+    };
+}
+
+/// A delete (or a detach) sent again while something still depends on the object ([`retry_dependency`]),
+/// within `$deadline`, or within the state's `timeouts { delete }` (`$default` without one):
+/// `delete_retrying!(state, DELETE_TIMEOUT, cx.ec2.delete_vpc().vpc_id(&id), "DeleteVpc")`.
+macro_rules! delete_retrying {
+    ($deadline:expr, $req:expr, $op:literal) => {
+        crate::error::retry_dependency($deadline, || async { done!($req, $op) }).await
+    };
+    ($state:ident, $default:expr, $req:expr, $op:literal) => {
+        delete_retrying!(
+            crate::resources::lifecycle::timeout($state, "delete", $default),
+            $req,
+            $op
+        )
     };
 }
 

@@ -13,7 +13,19 @@
 ///   (SSM's resource type);
 /// - `tag_api! { read fn NAME = CLIENT: LIST.SETTER => "Op", FIELD }`: an
 ///   `async fn NAME(cx, target)` with the tags the listing's `FIELD` holds.
+/// - `tag_api! { by arn: sync fn NAME = CLIENT, TO_SDK }` and
+///   `tag_api! { by arn: read fn NAME = CLIENT, FIELD }`: the same for the services whose calls are
+///   `UntagResource`, `TagResource` and `ListTagsForResource` of a `resource_arn` (CloudWatch,
+///   ECR, ECS, EKS, Logs).
 macro_rules! tag_api {
+    (by arn: sync fn $name:ident = $client:ident, $to_sdk:expr) => {
+        tag_api! { sync fn $name = $client: untag_resource.resource_arn => "UntagResource",
+        tag_resource.resource_arn => "TagResource", $to_sdk }
+    };
+    (by arn: read fn $name:ident = $client:ident, $field:ident) => {
+        tag_api! { read fn $name = $client:
+        list_tags_for_resource.resource_arn => "ListTagsForResource", $field }
+    };
     (sync fn $name:ident = $client:ident:
         $untag:ident $([$($upre:ident($upv:expr)),*])? . $uset:ident => $uop:literal,
         $tag:ident $([$($tpre:ident($tpv:expr)),*])? . $tset:ident => $top:literal,

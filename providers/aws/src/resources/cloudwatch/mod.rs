@@ -16,11 +16,8 @@ use crate::tags;
 
 pub struct MetricAlarm;
 
-tag_api! { read fn read_tags = cloudwatch:
-list_tags_for_resource.resource_arn => "ListTagsForResource", tags }
+tag_api! { by arn: read fn read_tags = cloudwatch, tags }
 
-tag_api! { sync fn sync_tags = cloudwatch:
-untag_resource.resource_arn => "UntagResource", tag_resource.resource_arn => "TagResource",
-crate::tags::to_sdk }
+tag_api! { by arn: sync fn sync_tags = cloudwatch, crate::tags::to_sdk }
 
 mod metric_alarm;

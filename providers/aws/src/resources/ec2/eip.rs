@@ -10,7 +10,7 @@ use terrane_core::Value;
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, Result};
+use crate::error::Result;
 use crate::resources::value::{str_of, string_of};
 use crate::tags;
 
@@ -111,12 +111,10 @@ impl Ec2Type for Eip {
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = string_of(state, "id");
-        retry_dependency(NAT_TIMEOUT, || async {
-            done!(
-                cx.ec2.release_address().allocation_id(&id),
-                "ReleaseAddress"
-            )
-        })
-        .await
+        delete_retrying!(
+            NAT_TIMEOUT,
+            cx.ec2.release_address().allocation_id(&id),
+            "ReleaseAddress"
+        )
     }
 }

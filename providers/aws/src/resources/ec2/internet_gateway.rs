@@ -9,7 +9,7 @@ use terrane_core::Value;
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, Result};
+use crate::error::Result;
 use crate::resources::value::{str_of, string_of};
 use crate::tags;
 
@@ -48,16 +48,14 @@ async fn attach(cx: &Clients, id: &str, vpc: &str) -> Result<()> {
 }
 
 async fn detach(cx: &Clients, id: &str, vpc: &str) -> Result<()> {
-    retry_dependency(DELETE_TIMEOUT, || async {
-        done!(
-            cx.ec2
-                .detach_internet_gateway()
-                .internet_gateway_id(id)
-                .vpc_id(vpc),
-            "DetachInternetGateway"
-        )
-    })
-    .await
+    delete_retrying!(
+        DELETE_TIMEOUT,
+        cx.ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(id)
+            .vpc_id(vpc),
+        "DetachInternetGateway"
+    )
 }
 
 #[async_trait]
@@ -96,15 +94,14 @@ impl Ec2Type for InternetGateway {
                 planned,
                 token,
             ));
-        let id = super::create_once(
+        let id = super::create_once!(
             cx,
+            req,
             "CreateInternetGateway",
             "internet-gateway",
             token,
-            || super::send_once!(req),
-            |out| out.internet_gateway.and_then(|g| g.internet_gateway_id),
-        )
-        .await?;
+            internet_gateway.internet_gateway_id
+        )?;
         if let Some(vpc) = str_of(planned, "vpc_id") {
             attach(cx, &id, vpc).await?;
         }
@@ -133,15 +130,11 @@ impl Ec2Type for InternetGateway {
         if let Some(vpc) = str_of(state, "vpc_id") {
             detach(cx, &id, vpc).await?;
         }
-        retry_dependency(
-            crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
-            || async {
-                done!(
-                    cx.ec2.delete_internet_gateway().internet_gateway_id(&id),
-                    "DeleteInternetGateway"
-                )
-            },
+        delete_retrying!(
+            state,
+            DELETE_TIMEOUT,
+            cx.ec2.delete_internet_gateway().internet_gateway_id(&id),
+            "DeleteInternetGateway"
         )
-        .await
     }
 }

@@ -146,26 +146,29 @@ macro_rules! send_once {
 }
 pub(crate) use send_once;
 
-/// [`crate::resources::lifecycle::create_then_find`] for EC2: the object is found by its token tag.
-pub async fn create_once<O, E, R, S, Fut>(
-    cx: &Clients,
-    operation: &'static str,
-    resource_type: &str,
-    token: &str,
-    send: S,
-    id_of: impl Fn(O) -> Option<String>,
-) -> Result<String>
-where
-    S: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<O, aws_sdk_ec2::error::SdkError<E, R>>>,
-    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    crate::resources::lifecycle::create_then_find(operation, send, id_of, || {
-        id_by_token(cx, resource_type, token)
-    })
-    .await
+/// Sends the EC2 create `$req` once per attempt ([`send_once!`]) through
+/// [`crate::resources::lifecycle::create_then_find`], the new id read from the answer's
+/// `$obj.$id` (or `$id`); after a lost answer the object is the one of DescribeTags' resource
+/// type `$type` carrying the token tag:
+/// `create_once!(cx, req, "CreateSubnet", "subnet", token, subnet.subnet_id)?`.
+macro_rules! create_once {
+    ($cx:expr, $req:expr, $op:literal, $type:literal, $token:expr, $obj:ident . $id:ident) => {
+        crate::resources::ec2::create_once!($cx, $req, $op, $type, $token, |o| o.$obj?.$id)
+    };
+    ($cx:expr, $req:expr, $op:literal, $type:literal, $token:expr, $id:ident) => {
+        crate::resources::ec2::create_once!($cx, $req, $op, $type, $token, |o| o.$id)
+    };
+    ($cx:expr, $req:expr, $op:literal, $type:literal, $token:expr, $id_of:expr) => {
+        crate::resources::lifecycle::create_then_find(
+            $op,
+            || crate::resources::ec2::send_once!($req),
+            $id_of,
+            || crate::resources::ec2::id_by_token($cx, $type, $token),
+        )
+        .await
+    };
 }
+pub(crate) use create_once;
 
 mod eip;
 mod internet_gateway;

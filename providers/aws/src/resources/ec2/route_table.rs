@@ -11,7 +11,7 @@ use terrane_core::Value;
 use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, sdk, Result};
+use crate::error::{sdk, Result};
 use crate::resources::kind::Planning;
 use crate::resources::value::{str_of, string_of, text_of};
 use crate::tags;
@@ -219,15 +219,14 @@ impl Ec2Type for RouteTable {
             .create_route_table()
             .vpc_id(text_of(planned, "vpc_id"))
             .tag_specifications(super::tag_spec(ResourceType::RouteTable, planned, token));
-        let id = super::create_once(
+        let id = super::create_once!(
             cx,
+            req,
             "CreateRouteTable",
             "route-table",
             token,
-            || super::send_once!(req),
-            |out| out.route_table.and_then(|r| r.route_table_id),
-        )
-        .await?;
+            route_table.route_table_id
+        )?;
         for r in route_list(planned) {
             add_route(cx, &id, &r).await?;
         }
@@ -251,15 +250,11 @@ impl Ec2Type for RouteTable {
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = string_of(state, "id");
-        retry_dependency(
-            crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
-            || async {
-                done!(
-                    cx.ec2.delete_route_table().route_table_id(&id),
-                    "DeleteRouteTable"
-                )
-            },
+        delete_retrying!(
+            state,
+            DELETE_TIMEOUT,
+            cx.ec2.delete_route_table().route_table_id(&id),
+            "DeleteRouteTable"
         )
-        .await
     }
 }

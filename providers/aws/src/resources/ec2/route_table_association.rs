@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::config::Clients;
-use crate::error::{retry_dependency, AwsError, Result};
+use crate::error::{AwsError, Result};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::value::{opt_s, str_of, string_of, text_of};
 use async_trait::async_trait;
@@ -120,12 +120,10 @@ impl AwsResource for RouteTableAssociation {
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = string_of(state, "id");
-        retry_dependency(DELETE_TIMEOUT, || async {
-            done!(
-                cx.ec2.disassociate_route_table().association_id(&id),
-                "DisassociateRouteTable"
-            )
-        })
-        .await
+        delete_retrying!(
+            DELETE_TIMEOUT,
+            cx.ec2.disassociate_route_table().association_id(&id),
+            "DisassociateRouteTable"
+        )
     }
 }

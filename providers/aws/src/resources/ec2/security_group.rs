@@ -14,7 +14,7 @@ use terrane_core::Value;
 use super::kind::{ec2_describe, must_exist, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, Result};
+use crate::error::Result;
 use crate::resources::kind::Planning;
 use crate::resources::value::{str_of, string_of};
 use crate::tags;
@@ -306,15 +306,14 @@ impl Ec2Type for SecurityGroup {
         if let Some(v) = str_of(planned, "vpc_id") {
             req = req.vpc_id(v);
         }
-        let id = super::create_once(
+        let id = super::create_once!(
             cx,
+            req,
             "CreateSecurityGroup",
             "security-group",
             token,
-            || super::send_once!(req),
-            |out| out.group_id,
-        )
-        .await?;
+            group_id
+        )?;
         let g = must_exist::<SecurityGroup>(cx, &id).await?;
         // Start from AWS's rules (the default egress), end with exactly the configured ones.
         let current = to_state(cx, g, planned);
@@ -364,15 +363,11 @@ impl Ec2Type for SecurityGroup {
                 .await,
             )?;
         }
-        retry_dependency(
-            crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
-            || async {
-                done!(
-                    cx.ec2.delete_security_group().group_id(&id),
-                    "DeleteSecurityGroup"
-                )
-            },
+        delete_retrying!(
+            state,
+            DELETE_TIMEOUT,
+            cx.ec2.delete_security_group().group_id(&id),
+            "DeleteSecurityGroup"
         )
-        .await
     }
 }

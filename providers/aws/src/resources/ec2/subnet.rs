@@ -9,7 +9,7 @@ use terrane_core::Value;
 use super::kind::{ec2_describe, must_exist, wait_available, Ec2Type};
 use super::sync_tags;
 use crate::config::Clients;
-use crate::error::{retry_dependency, Result};
+use crate::error::Result;
 use crate::resources::value::{bool_of, str_of, string_of, text_of};
 use crate::tags;
 
@@ -91,15 +91,7 @@ impl Ec2Type for Subnet {
         if let Some(az) = str_of(planned, "availability_zone") {
             req = req.availability_zone(az);
         }
-        let id = super::create_once(
-            cx,
-            "CreateSubnet",
-            "subnet",
-            token,
-            || super::send_once!(req),
-            |out| out.subnet.and_then(|s| s.subnet_id),
-        )
-        .await?;
+        let id = super::create_once!(cx, req, "CreateSubnet", "subnet", token, subnet.subnet_id)?;
         let s = wait_available::<Subnet>(
             cx,
             &id,
@@ -131,10 +123,11 @@ impl Ec2Type for Subnet {
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = string_of(state, "id");
-        retry_dependency(
-            crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
-            || async { done!(cx.ec2.delete_subnet().subnet_id(&id), "DeleteSubnet") },
+        delete_retrying!(
+            state,
+            DELETE_TIMEOUT,
+            cx.ec2.delete_subnet().subnet_id(&id),
+            "DeleteSubnet"
         )
-        .await
     }
 }

@@ -9,7 +9,7 @@ use terrane_core::Value;
 use super::kind::{ec2_describe, must_exist, wait_available, Ec2Type};
 use super::{filter, route_tables, sync_tags, SecurityGroup};
 use crate::config::Clients;
-use crate::error::{retry_dependency, Result};
+use crate::error::Result;
 use crate::resources::value::{bool_of, str_of, string_of, text_of};
 use crate::tags;
 
@@ -137,15 +137,7 @@ impl Ec2Type for Vpc {
             .cidr_block(cidr)
             .instance_tenancy(tenancy)
             .tag_specifications(super::tag_spec(ResourceType::Vpc, planned, token));
-        let id = super::create_once(
-            cx,
-            "CreateVpc",
-            "vpc",
-            token,
-            || super::send_once!(req),
-            |out| out.vpc.and_then(|v| v.vpc_id),
-        )
-        .await?;
+        let id = super::create_once!(cx, req, "CreateVpc", "vpc", token, vpc.vpc_id)?;
         wait_available::<Vpc>(
             cx,
             &id,
@@ -184,10 +176,11 @@ impl Ec2Type for Vpc {
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let id = string_of(state, "id");
-        retry_dependency(
-            crate::resources::lifecycle::timeout(state, "delete", DELETE_TIMEOUT),
-            || async { done!(cx.ec2.delete_vpc().vpc_id(&id), "DeleteVpc") },
+        delete_retrying!(
+            state,
+            DELETE_TIMEOUT,
+            cx.ec2.delete_vpc().vpc_id(&id),
+            "DeleteVpc"
         )
-        .await
     }
 }

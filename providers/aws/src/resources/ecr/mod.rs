@@ -19,12 +19,9 @@ pub struct Repository;
 pub struct LifecyclePolicy;
 pub use image::Image;
 
-tag_api! { read fn read_tags = ecr:
-list_tags_for_resource.resource_arn => "ListTagsForResource", tags }
+tag_api! { by arn: read fn read_tags = ecr, tags }
 
-tag_api! { sync fn sync_tags = ecr:
-untag_resource.resource_arn => "UntagResource", tag_resource.resource_arn => "TagResource",
-crate::tags::to_sdk }
+tag_api! { by arn: sync fn sync_tags = ecr, crate::tags::to_sdk }
 
 mod image;
 mod lifecycle_policy;

@@ -4,11 +4,11 @@ use super::*;
 use crate::error::Result;
 
 async fn describe(cx: &Clients, name: &str) -> Result<Option<t::Repository>> {
-    Ok(absent_ok(call!(
+    found!(
         cx.ecr.describe_repositories().repository_names(name),
-        "DescribeRepositories"
-    ))?
-    .and_then(|o| o.repositories.unwrap_or_default().into_iter().next()))
+        "DescribeRepositories",
+        repositories[0]
+    )
 }
 
 /// DescribeRepositories answers for at most this many names.

@@ -131,9 +131,10 @@ impl AwsResource for EcsCluster {
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let arn = string_of(state, "arn");
         // ClusterContainsServicesException while services are still draining.
-        retry_dependency(Duration::from_secs(600), || async {
-            done!(cx.ecs.delete_cluster().cluster(&arn), "DeleteCluster")
-        })
-        .await
+        delete_retrying!(
+            Duration::from_secs(600),
+            cx.ecs.delete_cluster().cluster(&arn),
+            "DeleteCluster"
+        )
     }
 }

@@ -8,7 +8,7 @@ use aws_sdk_ecs::types as t;
 use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
-use crate::error::{retry_dependency, wait_until, AwsError};
+use crate::error::{wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Found, Listed, Planning};
 use crate::resources::lifecycle::{
     create_then_find, grouped_by, in_order_by, missing, no_retry_config, read_back,
@@ -24,9 +24,7 @@ pub struct EcsCluster;
 pub struct EcsTaskDefinition;
 pub struct EcsService;
 
-tag_api! { sync fn sync_tags = ecs:
-untag_resource.resource_arn => "UntagResource", tag_resource.resource_arn => "TagResource",
-crate::tags::to_sdk }
+tag_api! { by arn: sync fn sync_tags = ecs, crate::tags::to_sdk }
 
 mod cluster;
 mod service;

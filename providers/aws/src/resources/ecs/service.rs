@@ -250,6 +250,20 @@ async fn wait_stable(
     .await
 }
 
+/// The settings CreateService and UpdateService share, from `planned`, on either's request.
+macro_rules! service_settings {
+    ($req:expr, $planned:expr) => {
+        $req.task_definition(text_of($planned, "task_definition"))
+            .desired_count(int_of($planned, "desired_count").unwrap_or(0))
+            .set_network_configuration(network_configuration($planned))
+            .deployment_configuration(deployment_configuration($planned))
+            .set_health_check_grace_period_seconds(int_of(
+                $planned,
+                "health_check_grace_period_seconds",
+            ))
+    };
+}
+
 #[async_trait]
 impl AwsResource for EcsService {
     async fn list(&self, cx: &Clients) -> Result<Vec<Listed>> {
@@ -285,11 +299,7 @@ impl AwsResource for EcsService {
                 .create_service()
                 .cluster(&cluster)
                 .service_name(&name)
-                .task_definition(text_of(planned, "task_definition"))
-                .desired_count(int_of(planned, "desired_count").unwrap_or(0))
-                .set_network_configuration(network_configuration(planned))
                 .set_load_balancers(Some(load_balancers(planned)))
-                .deployment_configuration(deployment_configuration(planned))
                 .set_deployment_controller(block(planned, "deployment_controller").map(|d| {
                     t::DeploymentController::builder()
                         .r#type(t::DeploymentControllerType::from(
@@ -298,13 +308,10 @@ impl AwsResource for EcsService {
                         .build()
                         .expect("type is set")
                 }))
-                .set_health_check_grace_period_seconds(int_of(
-                    planned,
-                    "health_check_grace_period_seconds",
-                ))
                 // CreateService's idempotency token: a retried create makes no second service.
                 .client_token(token)
                 .set_tags(Some(tags::for_create(planned, token)));
+            req = service_settings!(req, planned);
             if let Some(l) = str_of(planned, "launch_type") {
                 req = req.launch_type(t::LaunchType::from(l));
             }
@@ -392,19 +399,8 @@ impl AwsResource for EcsService {
                 "health_check_grace_period_seconds",
             ],
         ) {
-            let mut req = cx
-                .ecs
-                .update_service()
-                .cluster(&cluster)
-                .service(&name)
-                .task_definition(text_of(planned, "task_definition"))
-                .desired_count(int_of(planned, "desired_count").unwrap_or(0))
-                .set_network_configuration(network_configuration(planned))
-                .deployment_configuration(deployment_configuration(planned))
-                .set_health_check_grace_period_seconds(int_of(
-                    planned,
-                    "health_check_grace_period_seconds",
-                ));
+            let mut req = cx.ecs.update_service().cluster(&cluster).service(&name);
+            req = service_settings!(req, planned);
             if changed(prior, planned, &["load_balancer"]) {
                 req = req.set_load_balancers(Some(load_balancers(planned)));
             }

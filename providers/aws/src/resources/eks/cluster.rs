@@ -3,11 +3,11 @@
 use super::*;
 
 async fn describe_cluster(cx: &Clients, name: &str) -> Result<Option<t::Cluster>> {
-    Ok(absent_ok(call!(
+    found!(
         cx.eks.describe_cluster().name(name),
-        "DescribeCluster"
-    ))?
-    .and_then(|o| o.cluster))
+        "DescribeCluster",
+        cluster
+    )
 }
 
 fn cluster_state(c: &t::Cluster, prior: &Value) -> Value {
@@ -178,10 +178,7 @@ impl AwsResource for EksCluster {
     }
 
     async fn read(&self, cx: &Clients, id: &str, prior: &Value) -> Result<Option<Value>> {
-        Ok(describe_cluster(cx, id)
-            .await?
-            .filter(Status::live)
-            .map(|c| cluster_state(&c, prior)))
+        live_state(describe_cluster(cx, id).await?, |c| cluster_state(c, prior))
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {

@@ -3,14 +3,14 @@
 use super::*;
 
 async fn describe_fp(cx: &Clients, cluster: &str, name: &str) -> Result<Option<t::FargateProfile>> {
-    Ok(absent_ok(call!(
+    found!(
         cx.eks
             .describe_fargate_profile()
             .cluster_name(cluster)
             .fargate_profile_name(name),
-        "DescribeFargateProfile"
-    ))?
-    .and_then(|o| o.fargate_profile))
+        "DescribeFargateProfile",
+        fargate_profile
+    )
 }
 
 fn fp_state(f: &t::FargateProfile, prior: &Value) -> Value {
@@ -109,10 +109,9 @@ impl AwsResource for FargateProfile {
         let Some((cluster, name)) = id.split_once(':') else {
             return Ok(None);
         };
-        Ok(describe_fp(cx, cluster, name)
-            .await?
-            .filter(Status::live)
-            .map(|f| fp_state(&f, prior)))
+        live_state(describe_fp(cx, cluster, name).await?, |f| {
+            fp_state(f, prior)
+        })
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {

@@ -9,7 +9,7 @@ use aws_sdk_eks::types as t;
 use terrane_core::Value;
 
 use crate::config::Clients;
-use crate::error::{absent_ok, delete_and_wait, wait_until, AwsError, Result};
+use crate::error::{delete_and_wait, wait_until, AwsError, Result};
 use crate::resources::kind::{AwsResource, Found, Listed, Planning};
 use crate::resources::lifecycle::{read_back, read_each, retry_iam_propagation, timeout};
 use crate::resources::value::{
@@ -37,9 +37,7 @@ fn read_tags(m: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-tag_api! { sync fn sync_tags = eks:
-untag_resource.resource_arn => "UntagResource", tag_resource.resource_arn => "TagResource",
-crate::tags::to_hash_map }
+tag_api! { by arn: sync fn sync_tags = eks, crate::tags::to_hash_map }
 
 /// The status of a described EKS object, as a string (`""` when AWS gives none).
 trait Status {
@@ -48,6 +46,14 @@ trait Status {
     fn live(&self) -> bool {
         self.status_str() != "DELETING"
     }
+}
+
+/// The state of what a describe found, unless it is being deleted (then it reads as gone).
+fn live_state<T: Status>(
+    found: Option<T>,
+    state: impl FnOnce(&T) -> Value,
+) -> Result<Option<Value>> {
+    Ok(found.filter(Status::live).map(|x| state(&x)))
 }
 
 macro_rules! status {

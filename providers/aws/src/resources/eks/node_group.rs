@@ -3,14 +3,14 @@
 use super::*;
 
 async fn describe_ng(cx: &Clients, cluster: &str, name: &str) -> Result<Option<t::Nodegroup>> {
-    Ok(absent_ok(call!(
+    found!(
         cx.eks
             .describe_nodegroup()
             .cluster_name(cluster)
             .nodegroup_name(name),
-        "DescribeNodegroup"
-    ))?
-    .and_then(|o| o.nodegroup))
+        "DescribeNodegroup",
+        nodegroup
+    )
 }
 
 fn ng_state(n: &t::Nodegroup, prior: &Value) -> Value {
@@ -154,10 +154,9 @@ impl AwsResource for NodeGroup {
         let Some((cluster, name)) = id.split_once(':') else {
             return Ok(None);
         };
-        Ok(describe_ng(cx, cluster, name)
-            .await?
-            .filter(Status::live)
-            .map(|n| ng_state(&n, prior)))
+        live_state(describe_ng(cx, cluster, name).await?, |n| {
+            ng_state(n, prior)
+        })
     }
 
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {

@@ -7,7 +7,7 @@ use aws_sdk_elasticache::types as t;
 use terrane_core::Value;
 
 use crate::config::Clients;
-use crate::error::{absent_ok, retry_dependency, wait_until, AwsError};
+use crate::error::{wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
     already_exists, in_order_by, missing, read_back, states_of, timeout, vanished,

@@ -8,13 +8,13 @@ const RG_UPDATE: Duration = Duration::from_secs(2400);
 const RG_DELETE: Duration = Duration::from_secs(2400);
 
 async fn describe_rg(cx: &Clients, id: &str) -> Result<Option<t::ReplicationGroup>> {
-    Ok(absent_ok(call!(
+    found!(
         cx.elasticache
             .describe_replication_groups()
             .replication_group_id(id),
-        "DescribeReplicationGroups"
-    ))?
-    .and_then(|o| o.replication_groups.unwrap_or_default().into_iter().next()))
+        "DescribeReplicationGroups",
+        replication_groups[0]
+    )
 }
 
 async fn wait_available(cx: &Clients, id: &str, deadline: Duration) -> Result<t::ReplicationGroup> {

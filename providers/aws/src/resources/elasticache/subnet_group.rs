@@ -4,13 +4,13 @@ use super::*;
 use crate::error::Result;
 
 async fn describe_sg(cx: &Clients, name: &str) -> Result<Option<t::CacheSubnetGroup>> {
-    Ok(absent_ok(call!(
+    found!(
         cx.elasticache
             .describe_cache_subnet_groups()
             .cache_subnet_group_name(name),
-        "DescribeCacheSubnetGroups"
-    ))?
-    .and_then(|o| o.cache_subnet_groups.unwrap_or_default().into_iter().next()))
+        "DescribeCacheSubnetGroups",
+        cache_subnet_groups[0]
+    )
 }
 
 async fn sg_state(cx: &Clients, g: &t::CacheSubnetGroup, prior: &Value) -> Result<Value> {
@@ -123,15 +123,13 @@ impl AwsResource for SubnetGroup {
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let name = string_of(state, "name");
         // CacheSubnetGroupInUse until the replication groups using it are gone.
-        retry_dependency(Duration::from_secs(900), || async {
-            done!(
-                cx.elasticache
-                    .delete_cache_subnet_group()
-                    .cache_subnet_group_name(&name),
-                "DeleteCacheSubnetGroup"
-            )
-        })
-        .await
+        delete_retrying!(
+            Duration::from_secs(900),
+            cx.elasticache
+                .delete_cache_subnet_group()
+                .cache_subnet_group_name(&name),
+            "DeleteCacheSubnetGroup"
+        )
     }
 }
 

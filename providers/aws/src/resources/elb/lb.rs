@@ -5,14 +5,13 @@ use super::*;
 const LB_TIMEOUT: Duration = Duration::from_secs(600);
 
 async fn describe_lb(cx: &Clients, arn: &str) -> Result<Option<t::LoadBalancer>> {
-    let req = cx.elbv2.describe_load_balancers();
-    let req = if arn.starts_with("arn:") {
-        req.load_balancer_arns(arn)
-    } else {
-        req.names(arn)
-    };
-    Ok(absent_ok(call!(req, "DescribeLoadBalancers"))?
-        .and_then(|o| o.load_balancers.unwrap_or_default().into_iter().next()))
+    describe_one!(
+        cx.elbv2.describe_load_balancers(),
+        arn,
+        load_balancer_arns,
+        "DescribeLoadBalancers",
+        load_balancers
+    )
 }
 
 async fn lb_state(cx: &Clients, lb: &t::LoadBalancer, prior: &Value) -> Result<Value> {

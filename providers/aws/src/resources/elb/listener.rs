@@ -3,11 +3,11 @@
 use super::*;
 
 async fn describe_listener(cx: &Clients, arn: &str) -> Result<Option<t::Listener>> {
-    Ok(absent_ok(call!(
+    found!(
         cx.elbv2.describe_listeners().listener_arns(arn),
-        "DescribeListeners"
-    ))?
-    .and_then(|o| o.listeners.unwrap_or_default().into_iter().next()))
+        "DescribeListeners",
+        listeners[0]
+    )
 }
 
 async fn listener_state(cx: &Clients, l: &t::Listener, prior: &Value) -> Result<Value> {
@@ -65,14 +65,8 @@ impl AwsResource for Listener {
             req = req.certificates(t::Certificate::builder().certificate_arn(c).build());
         }
         let lb = string_of(planned, "load_balancer_arn");
-        let arn = create!(cx, req, "CreateListener", listeners.listener_arn, token, {
-            let out = call!(
-                cx.elbv2.describe_listeners().load_balancer_arn(&lb),
-                "DescribeListeners"
-            )?;
-            let arns = out.listeners().iter().filter_map(|l| l.listener_arn());
-            arns.map(String::from).collect()
-        })?;
+        let arn = create!(cx, req, "CreateListener", listeners.listener_arn, token,
+            among cx.elbv2.describe_listeners().load_balancer_arn(&lb) => "DescribeListeners")?;
         read_back(self, cx, &arn, planned).await
     }
 

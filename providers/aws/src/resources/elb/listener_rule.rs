@@ -75,11 +75,11 @@ fn conditions_state(read: &[t::RuleCondition]) -> Value {
 }
 
 async fn describe_rule(cx: &Clients, arn: &str) -> Result<Option<t::Rule>> {
-    Ok(absent_ok(call!(
+    found!(
         cx.elbv2.describe_rules().rule_arns(arn),
-        "DescribeRules"
-    ))?
-    .and_then(|o| o.rules.unwrap_or_default().into_iter().next()))
+        "DescribeRules",
+        rules[0]
+    )
 }
 
 async fn rule_state(cx: &Clients, r: &t::Rule, listener_arn: &str, prior: &Value) -> Result<Value> {
@@ -170,14 +170,8 @@ impl AwsResource for ListenerRule {
             .set_conditions(Some(conditions(planned)))
             .set_actions(Some(actions(planned, "action")))
             .set_tags(create_tags(planned, token));
-        let arn = create!(cx, req, "CreateRule", rules.rule_arn, token, {
-            let out = call!(
-                cx.elbv2.describe_rules().listener_arn(&listener),
-                "DescribeRules"
-            )?;
-            let arns = out.rules().iter().filter_map(|r| r.rule_arn());
-            arns.map(String::from).collect()
-        })?;
+        let arn = create!(cx, req, "CreateRule", rules.rule_arn, token,
+            among cx.elbv2.describe_rules().listener_arn(&listener) => "DescribeRules")?;
         read_back(self, cx, &arn, planned).await
     }
 

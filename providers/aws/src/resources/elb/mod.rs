@@ -10,7 +10,7 @@ use aws_sdk_elasticloadbalancingv2::types as t;
 use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
-use crate::error::{absent_ok, delete_and_wait, retry_dependency, wait_until, AwsError, Result};
+use crate::error::{absent_ok, delete_and_wait, wait_until, AwsError, Result};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
     create_then_find, many_or_each, missing, no_retry_config, read_back, read_each, states_of,
@@ -134,11 +134,34 @@ async fn listeners(cx: &Clients) -> Result<Vec<t::Listener>> {
     Ok(out)
 }
 
+/// The one object `$req` (a describe call) finds by ARN (`$by_arn`) or by name, or `None`:
+/// `describe_one!(cx.elbv2.describe_target_groups(), arn, target_group_arns, "DescribeTargetGroups", target_groups)`.
+macro_rules! describe_one {
+    ($req:expr, $key:expr, $by_arn:ident, $op:literal, $list:ident) => {{
+        let req = $req;
+        let req = if $key.starts_with("arn:") {
+            req.$by_arn($key)
+        } else {
+            req.names($key)
+        };
+        found!(req, $op, $list[0])
+    }};
+}
+
 /// [`create_then_find`] for ELBv2: `$req` sent once per attempt (the SDK's own retries off),
 /// the new object's ARN read from the first of its answer's `$list`; after a lost answer, the
 /// object is the one with the token tag among the ARNs `$candidates` (a block that may use `?`)
-/// gives. `create!(cx, req, "CreateRule", rules.rule_arn, token, { arns })?`.
+/// gives, or the ARNs of the same `$list` in the answer of the call `among LISTING => "Op"`:
+/// `create!(cx, req, "CreateRule", rules.rule_arn, token, among listing => "DescribeRules")?`.
 macro_rules! create {
+    ($cx:expr, $req:expr, $op:literal, $list:ident . $arn:ident, $token:expr,
+        among $listing:expr => $lop:literal) => {
+        create!($cx, $req, $op, $list.$arn, $token, {
+            let out = call!($listing, $lop)?;
+            let arns = out.$list().iter().filter_map(|x| x.$arn());
+            arns.map(String::from).collect()
+        })
+    };
     ($cx:expr, $req:expr, $op:literal, $list:ident . $arn:ident, $token:expr, $candidates:block) => {
         create_then_find(
             $op,

@@ -3,14 +3,13 @@
 use super::*;
 
 async fn describe_tg(cx: &Clients, arn: &str) -> Result<Option<t::TargetGroup>> {
-    let req = cx.elbv2.describe_target_groups();
-    let req = if arn.starts_with("arn:") {
-        req.target_group_arns(arn)
-    } else {
-        req.names(arn)
-    };
-    Ok(absent_ok(call!(req, "DescribeTargetGroups"))?
-        .and_then(|o| o.target_groups.unwrap_or_default().into_iter().next()))
+    describe_one!(
+        cx.elbv2.describe_target_groups(),
+        arn,
+        target_group_arns,
+        "DescribeTargetGroups",
+        target_groups
+    )
 }
 
 async fn tg_state(cx: &Clients, tg: &t::TargetGroup, prior: &Value) -> Result<Value> {
@@ -253,13 +252,11 @@ impl AwsResource for TargetGroup {
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let arn = string_of(state, "arn");
         // ResourceInUse while a listener or rule still forwards to it.
-        retry_dependency(Duration::from_secs(300), || async {
-            done!(
-                cx.elbv2.delete_target_group().target_group_arn(&arn),
-                "DeleteTargetGroup"
-            )
-        })
-        .await
+        delete_retrying!(
+            Duration::from_secs(300),
+            cx.elbv2.delete_target_group().target_group_arn(&arn),
+            "DeleteTargetGroup"
+        )
     }
 }
 

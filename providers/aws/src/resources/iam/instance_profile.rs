@@ -3,11 +3,11 @@
 use super::*;
 
 async fn get_profile(cx: &Clients, name: &str) -> Result<Option<t::InstanceProfile>> {
-    Ok(absent_ok(call!(
+    found!(
         cx.iam.get_instance_profile().instance_profile_name(name),
-        "GetInstanceProfile"
-    ))?
-    .and_then(|o| o.instance_profile))
+        "GetInstanceProfile",
+        instance_profile
+    )
 }
 
 fn profile_state(p: &t::InstanceProfile, prior: &Value) -> Value {
@@ -121,14 +121,12 @@ impl AwsResource for InstanceProfile {
                 "RemoveRoleFromInstanceProfile"
             )?;
         }
-        retry_dependency(Duration::from_secs(300), || async {
-            done!(
-                cx.iam
-                    .delete_instance_profile()
-                    .instance_profile_name(&name),
-                "DeleteInstanceProfile"
-            )
-        })
-        .await
+        delete_retrying!(
+            Duration::from_secs(300),
+            cx.iam
+                .delete_instance_profile()
+                .instance_profile_name(&name),
+            "DeleteInstanceProfile"
+        )
     }
 }

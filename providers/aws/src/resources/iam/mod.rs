@@ -10,7 +10,7 @@ use aws_sdk_iam::types as t;
 use terrane_core::{Diagnostic, Value};
 
 use crate::config::Clients;
-use crate::error::{absent_ok, retry_dependency, sdk, AwsError, Result};
+use crate::error::{absent_ok, sdk, AwsError, Result};
 use crate::resources::kind::{AwsResource, Found, Listed, Planning};
 use crate::resources::lifecycle::{
     already_exists, grouped_by, in_order_by, missing, name_or_prefix, read_back, read_each,

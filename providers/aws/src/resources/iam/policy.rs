@@ -166,9 +166,10 @@ impl AwsResource for IamPolicy {
             }
         }
         // DeleteConflict while still attached somewhere.
-        retry_dependency(Duration::from_secs(300), || async {
-            done!(cx.iam.delete_policy().policy_arn(&arn), "DeletePolicy")
-        })
-        .await
+        delete_retrying!(
+            Duration::from_secs(300),
+            cx.iam.delete_policy().policy_arn(&arn),
+            "DeletePolicy"
+        )
     }
 }

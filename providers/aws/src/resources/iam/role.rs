@@ -56,7 +56,7 @@ fn role_state(r: &aws_sdk_iam::types::Role, prior: &Value) -> Value {
 }
 
 async fn get_role(cx: &Clients, name: &str) -> Result<Option<aws_sdk_iam::types::Role>> {
-    Ok(absent_ok(call!(cx.iam.get_role().role_name(name), "GetRole"))?.and_then(|o| o.role))
+    found!(cx.iam.get_role().role_name(name), "GetRole", role)
 }
 
 #[async_trait]
@@ -247,10 +247,11 @@ impl AwsResource for IamRole {
                 )?;
             }
         }
-        retry_dependency(DELETE_TIMEOUT, || async {
-            done!(cx.iam.delete_role().role_name(&name), "DeleteRole")
-        })
-        .await
+        delete_retrying!(
+            DELETE_TIMEOUT,
+            cx.iam.delete_role().role_name(&name),
+            "DeleteRole"
+        )
     }
 
     async fn find_by_token(&self, cx: &Clients, token: &str, planned: &Value) -> Found {
