@@ -1,6 +1,7 @@
 //! `terrane test`: a module's `.tftest.hcl` files run against a state of their own; runs that
 //! plan and runs that apply, file and run variables, assertions that pass and one that fails
-//! with its message at its line, and everything the file made destroyed at its end.
+//! with its message at its line, runs of another module (`module { source }`) with a state of
+//! their own, and everything the file made destroyed at its end.
 
 mod common;
 
@@ -104,12 +105,12 @@ fn test_runs_plan_and_apply_runs_checks_assertions_and_tears_down() {
     // A mistake in a test file is an error at its line.
     f.write(
         "tests/web.tftest.hcl",
-        "run \"x\" {\n  command = plan\n  module {\n    source = \"./other\"\n  }\n}\n",
+        "run \"x\" {\n  command = plan\n  module {\n    source = \"hashicorp/x/aws\"\n  }\n}\n",
     );
     let r = f.run(&["test"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(
-        r.all().contains("not supported yet") && r.all().contains("tests/web.tftest.hcl:3"),
+        r.all().contains("not supported yet") && r.all().contains("tests/web.tftest.hcl:4"),
         "{}",
         r.all()
     );
@@ -246,4 +247,110 @@ run "another_object_fails" {
         ],
     );
     assert!(f.cloud_objects().is_empty(), "{:?}", f.cloud_objects());
+}
+
+const SETUP: &str = r#"
+provider "test" {
+  store = "@DIR@/cloud"
+}
+variable "prefix" {
+  type = string
+}
+resource "test_instance" "base" {
+  name = "${var.prefix}-base"
+}
+output "base_name" {
+  value = test_instance.base.name
+}
+output "base_id" {
+  value = test_instance.base.id
+}
+"#;
+
+#[test]
+fn a_run_of_another_module_keeps_a_state_of_its_own_and_is_torn_down_last() {
+    let f = Fixture::new(MAIN);
+    f.write("testing/setup/main.tf", SETUP);
+    f.write(
+        "tests/setup.tftest.hcl",
+        r#"variables {
+  name = "unused-by-setup"
+}
+
+run "setup" {
+  module {
+    source = "./testing/setup"
+  }
+  variables {
+    prefix = "shared"
+  }
+  assert {
+    condition     = output.base_name == "shared-base"
+    error_message = "the setup module's output is ${output.base_name}"
+  }
+}
+
+run "main" {
+  variables {
+    name = "${run.setup.base_name}-web"
+  }
+  assert {
+    condition     = output.name == "shared-base-web"
+    error_message = "the name is ${output.name}"
+  }
+}
+
+run "setup_again" {
+  command = plan
+  module {
+    source = "./testing/setup"
+  }
+  variables {
+    prefix = "shared"
+  }
+  assert {
+    condition     = test_instance.base.id == run.setup.base_id
+    error_message = "the setup module's state was not kept between its runs"
+  }
+}
+"#,
+    );
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    has_lines(
+        &r.all(),
+        &[
+            "  run \"setup\"... pass",
+            "  run \"main\"... pass",
+            "  run \"setup_again\"... pass",
+            "tests/setup.tftest.hcl... tearing down",
+            "Success! 3 passed, 0 failed.",
+        ],
+    );
+    // Both states torn down, and neither module's own state touched.
+    assert!(f.cloud_objects().is_empty(), "{:?}", f.cloud_objects());
+    assert_eq!(f.ok(&["state", "list"], 0).stdout, "");
+
+    // A -var the setup module does not declare is the module under test's alone.
+    let r = f.run(&["test", "-var", "name=from-the-command-line"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(f.cloud_objects().is_empty(), "{:?}", f.cloud_objects());
+
+    // A module block without a source, and a source that is not a local path, are errors at
+    // their lines.
+    f.write(
+        "tests/setup.tftest.hcl",
+        "run \"a\" {\n  module {\n  }\n}\n\nrun \"b\" {\n  module {\n    source  = \"./testing/setup\"\n    version = \"1.0.0\"\n  }\n}\n",
+    );
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has_lines(
+        &r.all(),
+        &[
+            "A run's module block needs source",
+            "tests/setup.tftest.hcl:2",
+            "\"version\" in a run's module block is not supported yet",
+            "tests/setup.tftest.hcl:9",
+        ],
+    );
 }

@@ -1,6 +1,6 @@
 //! `.tftest.hcl` files, as `terrane test` runs them: file-level `variables`, and `run` blocks
-//! with `command` (`apply`, the default, or `plan`), `variables`, `expect_failures` and
-//! `assert` blocks. A run's
+//! with `command` (`apply`, the default, or `plan`), `variables`, `expect_failures`, `assert`
+//! blocks and a `module` block (the run is of another module, a local path). A run's
 //! variables may refer to `var.NAME` (the file's and the command line's) and to the outputs of
 //! earlier runs (`run.NAME.OUTPUT`), as its assertions may. Other arguments and blocks of
 //! Terraform's test language are refused as not supported yet, at their line.
@@ -34,6 +34,15 @@ pub struct RunBlock {
     /// `expect_failures`: the checkable objects (`var.name`, `output.url`, `check.health`,
     /// `aws_vpc.main`) whose custom conditions this run is meant to fail, with where each is.
     pub expect_failures: Vec<(String, std::ops::Range<usize>)>,
+    /// `module { source = "./setup" }`: the run plans or applies that module (a path from the
+    /// module under test) instead, with a state of its own.
+    pub module: Option<ModuleRef>,
+}
+
+/// The module a run is of, with where its `source` is written.
+pub struct ModuleRef {
+    pub source: String,
+    pub span: std::ops::Range<usize>,
 }
 
 impl RunBlock {
@@ -105,6 +114,7 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Vec<RunBlock>, Diagnostics> {
                     own: Vec::new(),
                     asserts: Vec::new(),
                     expect_failures: Vec::new(),
+                    module: None,
                 };
                 for s in b.body.iter() {
                     match s {
@@ -160,8 +170,9 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Vec<RunBlock>, Diagnostics> {
                                     None => diags.push(Diagnostic::error("Missing required argument", "An assert block needs a condition.").with_range(at(ib.ident.span()))),
                                 }
                             }
+                            "module" => run.module = module_ref(file, ib, &mut diags),
                             other => diags.push(
-                                Diagnostic::error("Block not supported yet", format!("A {other:?} block in a run block is not supported yet: Terrane's test runs take command, variables and assert."))
+                                Diagnostic::error("Block not supported yet", format!("A {other:?} block in a run block is not supported yet: Terrane's test runs take variables, assert and module blocks."))
                                     .with_range(at(ib.ident.span())),
                             ),
                         },
@@ -180,6 +191,62 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Vec<RunBlock>, Diagnostics> {
     } else {
         Ok(runs)
     }
+}
+
+/// A run's `module` block: its `source`, a local path (`./` or `../`); a registry source or a
+/// `version` is refused as not supported yet.
+fn module_ref(file: &Arc<SourceFile>, b: &Block, diags: &mut Diagnostics) -> Option<ModuleRef> {
+    let at = |span: Option<std::ops::Range<usize>>| span.map(|s| file.range(s));
+    let mut source = None;
+    for s in b.body.iter() {
+        match s {
+            Structure::Attribute(a) if a.key.value().as_str() == "source" => {
+                let span = a.value.span().unwrap_or(0..0);
+                match eval_static(&a.value, file) {
+                    Ok(Value::String(p)) if p.starts_with("./") || p.starts_with("../") => {
+                        source = Some(ModuleRef { source: p, span })
+                    }
+                    Ok(Value::String(p)) => diags.push(
+                        Diagnostic::error(
+                            "Module source not supported yet",
+                            format!("{p:?}: a test run's module is a local path (starting with ./ or ../); registry and remote sources are not supported yet."),
+                        )
+                        .with_range(at(Some(span))),
+                    ),
+                    Ok(_) => diags.push(
+                        Diagnostic::error("Invalid module source", "source is a string, such as \"./testing/setup\".")
+                            .with_range(at(Some(span))),
+                    ),
+                    Err(d) => diags.extend(d),
+                }
+            }
+            Structure::Attribute(a) => diags.push(
+                Diagnostic::error(
+                    "Argument not supported yet",
+                    format!("{:?} in a run's module block is not supported yet: it takes source, a local path.", a.key.value().as_str()),
+                )
+                .with_range(at(a.key.span())),
+            ),
+            Structure::Block(ib) => diags.push(
+                Diagnostic::error("Unsupported block type", "A run's module block takes only source.")
+                    .with_range(at(ib.ident.span())),
+            ),
+        }
+    }
+    let has_source = b
+        .body
+        .iter()
+        .any(|s| matches!(s, Structure::Attribute(a) if a.key.value().as_str() == "source"));
+    if !has_source {
+        diags.push(
+            Diagnostic::error(
+                "Missing required argument",
+                "A run's module block needs source, a local path such as \"./testing/setup\".",
+            )
+            .with_range(at(b.ident.span())),
+        );
+    }
+    source
 }
 
 /// A `variables` block's values: literals and functions.

@@ -3,7 +3,9 @@
 //! (`command = apply`, the default, applies; `command = plan` only plans), with the file's and
 //! the run's `variables`, and each `assert` condition is evaluated with the values the run
 //! left; a run's variables and assertions may read the outputs of the runs before it
-//! (`run.NAME.OUTPUT`); at the end of a file everything its runs made is destroyed.
+//! (`run.NAME.OUTPUT`). A run with `module { source = "./setup" }` plans or applies that
+//! local module instead, in a state of its own that the later runs of the same module share;
+//! at the end of a file everything its runs made is destroyed, the last state made first.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -71,27 +73,35 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
         ));
         std::fs::create_dir_all(&tmp)
             .map_err(|e| super::err("Failed to create a temporary directory", e.to_string()))?;
-        let tctx = Ctx {
-            dir: ctx.dir.clone(),
-            state_path: tmp.join("terrane.tfstate.db"),
-            state_explicit: true,
-            workspace: "default".into(),
-            color: ctx.color,
-            registry: super::registry(&ctx.dir),
-            default_tags: Default::default(),
-        };
+        // One state per module the runs are of: the module under test's, then each
+        // `module { source }`'s, in the order the runs first use them.
+        let file_vars = runs.last().map(|r| r.variables.clone()).unwrap_or_default();
+        let mut states: Vec<ModuleState> = vec![ModuleState::new(ctx, None, &tmp, 0, &file_vars)];
         let mut file_ok = true;
-        let mut applied_any = false;
         // `run.NAME`: the outputs each earlier run left.
         let mut done = ValueMap::new();
-        let mut last_vars = runs.last().map(|r| r.variables.clone()).unwrap_or_default();
         for run in &runs {
-            let r = one_run(&tctx, &file, run, var_args, &Value::Map(done.clone())).await;
-            applied_any |= run.apply;
+            let source = run.module.as_ref().map(|m| m.source.as_str());
+            let i = match states.iter().position(|s| s.source.as_deref() == source) {
+                Some(i) => i,
+                None => {
+                    states.push(ModuleState::new(
+                        ctx,
+                        source,
+                        &tmp,
+                        states.len(),
+                        &file_vars,
+                    ));
+                    states.len() - 1
+                }
+            };
+            let st = &mut states[i];
+            let r = one_run(&st.ctx, &file, run, var_args, &Value::Map(done.clone())).await;
+            st.applied |= run.apply;
             match r {
                 Ok((outputs, vars)) => {
                     done.insert(run.name.clone(), outputs);
-                    last_vars = vars;
+                    st.last_vars = vars;
                     println!("  run {:?}... pass", run.name);
                     passed += 1;
                 }
@@ -103,19 +113,29 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
                 }
             }
         }
-        if applied_any {
+        let mut left_behind = false;
+        if states.iter().any(|s| s.applied) {
             println!("{rel}... tearing down");
-            if let Err(d) = teardown(&tctx, var_args, &last_vars).await {
-                println!(
-                    "Terrane left objects behind: their state is in {}",
-                    tmp.display()
-                );
-                ui::print_diags(&d, ctx.color);
-                file_ok = false;
-            } else {
-                let _ = std::fs::remove_dir_all(&tmp);
+            // The last state made goes first: what a setup module made outlives what stands on it.
+            for st in states.iter().rev().filter(|s| s.applied) {
+                if let Err(d) =
+                    teardown(&st.ctx, var_args, &st.last_vars, st.source.is_some()).await
+                {
+                    println!(
+                        "Terrane left objects behind{}: their state is in {}",
+                        st.source
+                            .as_deref()
+                            .map(|s| format!(" (module {s})"))
+                            .unwrap_or_default(),
+                        st.ctx.state_path.display()
+                    );
+                    ui::print_diags(&d, ctx.color);
+                    file_ok = false;
+                    left_behind = true;
+                }
             }
-        } else {
+        }
+        if !left_behind {
             let _ = std::fs::remove_dir_all(&tmp);
         }
         println!("{rel}... {}", if file_ok { "pass" } else { "fail" });
@@ -130,11 +150,77 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
     }
 }
 
+/// A state of a test file's runs: of the module under test (`source` None) or of the module a
+/// run's `module { source }` names; whether a run applied in it, and the variables of its last
+/// run that passed (the teardown's).
+struct ModuleState {
+    source: Option<String>,
+    ctx: Ctx,
+    applied: bool,
+    last_vars: BTreeMap<String, Value>,
+}
+
+impl ModuleState {
+    fn new(
+        ctx: &Ctx,
+        source: Option<&str>,
+        tmp: &std::path::Path,
+        n: usize,
+        file_vars: &BTreeMap<String, Value>,
+    ) -> ModuleState {
+        let dir = match source {
+            Some(s) => ctx.dir.join(s),
+            None => ctx.dir.clone(),
+        };
+        let state = match n {
+            0 => "terrane.tfstate.db".to_string(),
+            n => format!("terrane-module-{n}.tfstate.db"),
+        };
+        ModuleState {
+            source: source.map(String::from),
+            ctx: Ctx {
+                state_path: tmp.join(state),
+                state_explicit: true,
+                workspace: "default".into(),
+                color: ctx.color,
+                registry: super::registry(&dir),
+                default_tags: Default::default(),
+                dir,
+            },
+            applied: false,
+            last_vars: file_vars.clone(),
+        }
+    }
+}
+
+/// The variables of a run: the command line's and files', then `extra` (the test file's and
+/// the run's). A module other than the one under test (`alternate`) takes only the `-var`
+/// values it declares, as Terraform's test runs do.
 fn inputs(
     config: &terrane_engine::config::Config,
     var_args: &VarArgs,
     extra: &BTreeMap<String, Value>,
+    alternate: bool,
 ) -> Result<BTreeMap<String, Value>, Diagnostics> {
+    let declared = |raw: &String| {
+        raw.split_once('=')
+            .is_none_or(|(n, _)| config.root.variables.contains_key(n.trim()))
+    };
+    let only_declared;
+    let var_args = if alternate {
+        only_declared = VarArgs {
+            vars: var_args
+                .vars
+                .iter()
+                .filter(|r| declared(r))
+                .cloned()
+                .collect(),
+            var_files: var_args.var_files.clone(),
+        };
+        &only_declared
+    } else {
+        var_args
+    };
     let (mut inputs, _) = vars::collect(config, var_args, false)?;
     inputs.extend(extra.clone());
     Ok(inputs)
@@ -149,6 +235,7 @@ async fn one_run(
     var_args: &VarArgs,
     done: &Value,
 ) -> Result<(Value, BTreeMap<String, Value>), Diagnostics> {
+    let alternate = run.module.is_some();
     let lock_args = LockArgs {
         lock_timeout: "0s".into(),
     };
@@ -158,7 +245,7 @@ async fn one_run(
     };
     let variables = {
         let config = ops::load(ctx)?;
-        let var = inputs(&config, var_args, &run.variables)?;
+        let var = inputs(&config, var_args, &run.variables, alternate)?;
         let mut all = run.variables.clone();
         all.extend(run.own_variables(file, &var, done)?);
         all
@@ -170,7 +257,7 @@ async fn one_run(
     let mut warnings: Vec<Diagnostic> = Vec::new();
     if run.apply || !run.expect_failures.is_empty() {
         let config = ops::load(ctx)?;
-        let inputs = inputs(&config, var_args, &variables)?;
+        let inputs = inputs(&config, var_args, &variables, alternate)?;
         let ws = ctx.open_workspace()?;
         let locked = ops::lock(ctx, &ws, "terrane test", &lock_args)?;
         let mut r = ops::run(ctx, &locked, config, inputs, 10)?;
@@ -210,7 +297,7 @@ async fn one_run(
     }
     // The assertions see what the run left: the plan of a plan run, the state after an apply.
     let config = ops::load(ctx)?;
-    let inputs = inputs(&config, var_args, &variables)?;
+    let inputs = inputs(&config, var_args, &variables, alternate)?;
     let ws = ctx.open_workspace()?;
     let locked = ops::lock(ctx, &ws, "terrane test", &lock_args)?;
     let mut r = ops::run(ctx, &locked, config, inputs, 10)?;
@@ -294,14 +381,16 @@ fn expected_failures(
     Ok(())
 }
 
-/// Destroys what a file's runs made, with the variables of the last run that passed.
+/// Destroys what a file's runs made in one state, with the variables of its last run that
+/// passed.
 async fn teardown(
     ctx: &Ctx,
     var_args: &VarArgs,
     last: &BTreeMap<String, Value>,
+    alternate: bool,
 ) -> Result<(), Diagnostics> {
     let config = ops::load(ctx)?;
-    let inputs = inputs(&config, var_args, last)?;
+    let inputs = inputs(&config, var_args, last, alternate)?;
     let ws = ctx.open_workspace()?;
     let locked = ops::lock(
         ctx,
