@@ -17,16 +17,9 @@ fn write(v: &Value, indent: usize, out: &mut String) {
         Value::Null => out.push_str("null"),
         Value::Unknown => out.push_str("(known after apply)"),
         Value::Bool(b) => out.push_str(&b.to_string()),
-        Value::Number(_) => out.push_str(&v.to_json().to_string()),
-        Value::String(t) if t.contains('\n') => {
-            out.push_str("<<EOT\n");
-            out.push_str(t);
-            if !t.ends_with('\n') {
-                out.push('\n');
-            }
-            out.push_str(&" ".repeat(indent));
-            out.push_str("EOT");
-        }
+        // In full, as Terraform prints numbers: 100000000000000000000, not 1e+20.
+        Value::Number(n) => out.push_str(&terrane_core::value::format_number(*n)),
+        Value::String(t) if t.contains('\n') => heredoc(t, indent, out),
         Value::String(t) => out.push_str(&serde_json::Value::String(t.clone()).to_string()),
         Value::List(l) if l.is_empty() => out.push_str("[]"),
         Value::List(l) => {
@@ -55,6 +48,28 @@ fn write(v: &Value, indent: usize, out: &mut String) {
     }
 }
 
+/// A string of several lines as Terraform's console writes it: a heredoc (`<<-` and every line
+/// indented when nested), each line as it is (a final newline makes a last, empty line), the
+/// delimiter `EOT` with `_` added while a line is the delimiter itself.
+fn heredoc(t: &str, indent: usize, out: &mut String) {
+    let lines: Vec<&str> = t.split('\n').collect();
+    let mut delimiter = String::from("EOT");
+    while lines.iter().any(|l| l.trim() == delimiter) {
+        delimiter.push('_');
+    }
+    let pad = " ".repeat(indent);
+    out.push_str(if indent > 0 { "<<-" } else { "<<" });
+    out.push_str(&delimiter);
+    for l in lines {
+        out.push('\n');
+        out.push_str(&pad);
+        out.push_str(l);
+    }
+    out.push('\n');
+    out.push_str(&pad);
+    out.push_str(&delimiter);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +92,7 @@ mod tests {
         );
         assert_eq!(console_value(&Value::from("a\nb")), "<<EOT\na\nb\nEOT");
         assert_eq!(console_value(&Value::Number(2.5)), "2.5");
+        assert_eq!(console_value(&Value::Number(1e20)), "100000000000000000000");
+        assert_eq!(console_value(&Value::Number(2e-7)), "0.0000002");
     }
 }
