@@ -257,6 +257,14 @@ macro_rules! call {
     };
 }
 
+/// A delete whose object may be gone already (which is what a delete wants):
+/// `gone!(cx.logs.delete_log_group().log_group_name(name), "DeleteLogGroup")`.
+macro_rules! gone {
+    ($req:expr, $op:literal) => {
+        crate::error::gone_ok(call!($req, $op))
+    };
+}
+
 /// What a describe or get call finds: its answer's `$field`, or the first of its list
 /// `$field[0]`; not found is `Ok(None)`: `found!(cx.iam.get_role().role_name(n), "GetRole", role)?`.
 macro_rules! found {

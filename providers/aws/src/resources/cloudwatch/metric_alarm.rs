@@ -153,11 +153,11 @@ impl AwsResource for MetricAlarm {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(call!(
+        gone!(
             cx.cloudwatch
                 .delete_alarms()
                 .alarm_names(text_of(state, "alarm_name")),
             "DeleteAlarms"
-        ))
+        )
     }
 }

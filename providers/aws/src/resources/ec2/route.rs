@@ -161,12 +161,12 @@ impl AwsResource for Route {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(call!(
+        gone!(
             cx.ec2
                 .delete_route()
                 .route_table_id(text_of(state, "route_table_id"))
                 .destination_cidr_block(text_of(state, "destination_cidr_block")),
             "DeleteRoute"
-        ))
+        )
     }
 }

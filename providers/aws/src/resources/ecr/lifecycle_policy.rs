@@ -60,12 +60,12 @@ impl AwsResource for LifecyclePolicy {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(call!(
+        gone!(
             cx.ecr
                 .delete_lifecycle_policy()
                 .repository_name(text_of(state, "repository")),
             "DeleteLifecyclePolicy"
-        ))
+        )
     }
 }
 

@@ -108,11 +108,11 @@ impl AwsResource for Listener {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(call!(
+        gone!(
             cx.elbv2
                 .delete_listener()
                 .listener_arn(text_of(state, "arn")),
             "DeleteListener"
-        ))
+        )
     }
 }

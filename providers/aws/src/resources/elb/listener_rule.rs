@@ -214,9 +214,9 @@ impl AwsResource for ListenerRule {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(call!(
+        gone!(
             cx.elbv2.delete_rule().rule_arn(text_of(state, "arn")),
             "DeleteRule"
-        ))
+        )
     }
 }

@@ -151,12 +151,12 @@ impl AwsResource for OidcProvider {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(call!(
+        gone!(
             cx.iam
                 .delete_open_id_connect_provider()
                 .open_id_connect_provider_arn(text_of(state, "arn")),
             "DeleteOpenIDConnectProvider"
-        ))
+        )
     }
 }
 

@@ -60,13 +60,13 @@ impl AwsResource for IamRolePolicy {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(call!(
+        gone!(
             cx.iam
                 .delete_role_policy()
                 .role_name(text_of(state, "role"))
                 .policy_name(text_of(state, "name")),
             "DeleteRolePolicy"
-        ))
+        )
     }
 }
 

@@ -185,12 +185,12 @@ impl AwsResource for LogGroup {
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        crate::error::gone_ok(call!(
+        gone!(
             cx.logs
                 .delete_log_group()
                 .log_group_name(text_of(state, "name")),
             "DeleteLogGroup"
-        ))
+        )
     }
 }
 
