@@ -220,7 +220,7 @@ impl Provider for AwsProvider {
         let res = error::counting(cx.counters.clone(), async {
             match (req.prior, req.planned) {
                 (None, Some(planned)) => r.create(cx, planned, req.token).await.map(Some),
-                (Some(prior), Some(planned)) => r.update(cx, prior, planned).await.map(Some),
+                (Some(prior), Some(planned)) => Kind::update(r, cx, prior, planned).await.map(Some),
                 (Some(prior), None) => r.delete(cx, prior).await.map(|_| None),
                 (None, None) => Ok(None),
             }

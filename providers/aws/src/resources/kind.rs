@@ -7,6 +7,8 @@ use terrane_core::{AttrPath, Diagnostic, ResourceSchema, Value};
 use crate::config::Clients;
 use crate::error::Result;
 use crate::resources::schemas;
+use crate::resources::tagging::SyncTags;
+use crate::resources::value::text_of;
 
 /// One object found by [`AwsResource::list`].
 #[derive(Debug, Clone)]
@@ -38,6 +40,7 @@ pub struct Kind {
     references: &'static [(&'static str, &'static str)],
     delete_after: &'static [(&'static str, &'static str)],
     listed_on_request_only: bool,
+    tags_by: Option<(&'static str, SyncTags)>,
     ops: Box<dyn AwsResource>,
 }
 
@@ -50,6 +53,7 @@ impl Kind {
             references: &[],
             delete_after: &[],
             listed_on_request_only: false,
+            tags_by: None,
             ops: Box::new(ops),
         }
     }
@@ -74,6 +78,12 @@ impl Kind {
     /// See [`Kind::listed_on_request_only`].
     pub fn on_request_only(mut self) -> Kind {
         self.listed_on_request_only = true;
+        self
+    }
+    /// The service's tagging adapter (`tag_api!`'s sync function) and the attribute that names
+    /// the object to it (`arn`, `name`): the type updates through [`Kind::update`].
+    pub fn tags_by(mut self, attribute: &'static str, sync: SyncTags) -> Kind {
+        self.tags_by = Some((attribute, sync));
         self
     }
 
@@ -110,6 +120,22 @@ impl Kind {
     /// them only when asked for this type by name, and deleting their parent deletes them.
     pub fn listed_on_request_only(&self) -> bool {
         self.listed_on_request_only
+    }
+}
+
+impl Kind {
+    /// Changes an object in place to `planned`. Where the row names a tagging adapter
+    /// ([`Kind::tags_by`]), the generic update: the type's [`AwsResource::modify`], the tags
+    /// made the planned `tags_all`, and the object read back by its `id` with every attribute;
+    /// otherwise the type's own [`AwsResource::update`].
+    pub async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+        let Some((attribute, sync)) = self.tags_by else {
+            return self.ops.update(cx, prior, planned).await;
+        };
+        self.ops.modify(cx, prior, planned).await?;
+        sync(cx, text_of(prior, attribute), prior, planned).await?;
+        let id = text_of(prior, "id");
+        crate::resources::lifecycle::read_back(&*self.ops, cx, id, planned).await
     }
 }
 
@@ -156,7 +182,20 @@ pub trait AwsResource: Send + Sync {
     async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
         crate::resources::lifecycle::read_one_by_one(self, cx, priors).await
     }
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value>;
+    /// Changes an object in place to `planned`, for a type whose row names no tagging adapter
+    /// ([`Kind::tags_by`]); a row that names one updates through [`Kind::update`], and its type
+    /// writes only [`AwsResource::modify`]. By default `modify`, then the object read back by
+    /// its `id`. A type whose update is more than that (a wait until the change has settled, a
+    /// new revision, a write that answers with the whole object) writes its own.
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+        self.modify(cx, prior, planned).await?;
+        crate::resources::lifecycle::read_back(self, cx, text_of(prior, "id"), planned).await
+    }
+    /// The calls of an update that change what it changes beside the tags; none by default
+    /// (every other argument replaces the object).
+    async fn modify(&self, _cx: &Clients, _prior: &Value, _planned: &Value) -> Result<()> {
+        Ok(())
+    }
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()>;
     /// Finds an object whose create was interrupted, by the token tag put on it at creation.
     async fn find_by_token(&self, _cx: &Clients, _token: &str, _planned: &Value) -> Found {

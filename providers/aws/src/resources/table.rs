@@ -37,10 +37,10 @@ pub fn all() -> Vec<Arc<Kind>> {
         ]),
         Kind::new("aws_iam_role", iam::IamRole),
         Kind::new("aws_iam_role_policy_attachment", iam::IamRolePolicyAttachment).untagged().refs(&[("role", "aws_iam_role"), ("policy_arn", "aws_iam_policy")]),
-        Kind::new("aws_iam_policy", iam::IamPolicy),
+        Kind::new("aws_iam_policy", iam::IamPolicy).tags_by("arn", iam::sync_policy_tags),
         Kind::new("aws_iam_role_policy", iam::IamRolePolicy).untagged().refs(&[("role", "aws_iam_role")]),
-        Kind::new("aws_iam_instance_profile", iam::InstanceProfile).refs(&[("role", "aws_iam_role")]),
-        Kind::new("aws_iam_openid_connect_provider", iam::OidcProvider),
+        Kind::new("aws_iam_instance_profile", iam::InstanceProfile).tags_by("name", iam::sync_profile_tags).refs(&[("role", "aws_iam_role")]),
+        Kind::new("aws_iam_openid_connect_provider", iam::OidcProvider).tags_by("arn", iam::sync_oidc_tags),
         Kind::new("aws_security_group", ec2::Ec2Kind(ec2::SecurityGroup)).tagging("ec2", "security-group").refs(&[
             ("vpc_id", "aws_vpc"),
             // Inline rules that let another group in: this group goes first. Two groups that
@@ -51,9 +51,9 @@ pub fn all() -> Vec<Arc<Kind>> {
         ]),
         Kind::new("aws_eip", ec2::Ec2Kind(ec2::Eip)),
         Kind::new("aws_nat_gateway", ec2::Ec2Kind(ec2::NatGateway)).tagging("ec2", "natgateway").refs(&[("subnet_id", "aws_subnet"), ("allocation_id", "aws_eip")]),
-        Kind::new("aws_cloudwatch_log_group", logs::LogGroup).tagging("logs", "log-group"),
-        Kind::new("aws_ecs_cluster", ecs::EcsCluster).tagging("ecs", "cluster"),
-        Kind::new("aws_ecs_task_definition", ecs::EcsTaskDefinition).tagging("ecs", "task-definition").refs(&[
+        Kind::new("aws_cloudwatch_log_group", logs::LogGroup).tags_by("arn", logs::sync_tags).tagging("logs", "log-group"),
+        Kind::new("aws_ecs_cluster", ecs::EcsCluster).tags_by("arn", ecs::sync_tags).tagging("ecs", "cluster"),
+        Kind::new("aws_ecs_task_definition", ecs::EcsTaskDefinition).tags_by("arn", ecs::sync_tags).tagging("ecs", "task-definition").refs(&[
             ("execution_role_arn", "aws_iam_role"),
             ("task_role_arn", "aws_iam_role"),
         ]),
@@ -67,15 +67,15 @@ pub fn all() -> Vec<Arc<Kind>> {
                 "aws_security_group",
             ),
         ]),
-        Kind::new("aws_lb", elb::Lb).tagging("elasticloadbalancing", "loadbalancer").refs(&[
+        Kind::new("aws_lb", elb::Lb).tags_by("arn", elb::sync_tags).tagging("elasticloadbalancing", "loadbalancer").refs(&[
             ("subnets", "aws_subnet"),
             ("security_groups", "aws_security_group"),
         ]).after(&[(
             "aws_lb_target_group",
             "target groups go before the load balancer whose listeners used them",
         )]),
-        Kind::new("aws_lb_target_group", elb::TargetGroup).tagging("elasticloadbalancing", "targetgroup").refs(&[("vpc_id", "aws_vpc")]),
-        Kind::new("aws_lb_listener", elb::Listener).refs(&[
+        Kind::new("aws_lb_target_group", elb::TargetGroup).tags_by("arn", elb::sync_tags).tagging("elasticloadbalancing", "targetgroup").refs(&[("vpc_id", "aws_vpc")]),
+        Kind::new("aws_lb_listener", elb::Listener).tags_by("arn", elb::sync_tags).refs(&[
             ("load_balancer_arn", "aws_lb"),
             ("default_action.target_group_arn", "aws_lb_target_group"),
             (
@@ -83,7 +83,7 @@ pub fn all() -> Vec<Arc<Kind>> {
                 "aws_lb_target_group",
             ),
         ]),
-        Kind::new("aws_lb_listener_rule", elb::ListenerRule).refs(&[
+        Kind::new("aws_lb_listener_rule", elb::ListenerRule).tags_by("arn", elb::sync_tags).refs(&[
             ("listener_arn", "aws_lb_listener"),
             ("action.target_group_arn", "aws_lb_target_group"),
             ("action.forward.target_group.arn", "aws_lb_target_group"),
@@ -91,7 +91,7 @@ pub fn all() -> Vec<Arc<Kind>> {
         Kind::new("aws_lb_target_group_attachment", elb::TargetGroupAttachment).untagged().refs(&[("target_group_arn", "aws_lb_target_group")]),
         // A replication group names its subnet group, but a describe does not always say so
         // (the emulator leaves it out): every replication group goes first.
-        Kind::new("aws_elasticache_subnet_group", elasticache::SubnetGroup).tagging("elasticache", "subnetgroup").refs(&[("subnet_ids", "aws_subnet")]).after(&[(
+        Kind::new("aws_elasticache_subnet_group", elasticache::SubnetGroup).tags_by("arn", elasticache::sync_tags).tagging("elasticache", "subnetgroup").refs(&[("subnet_ids", "aws_subnet")]).after(&[(
             "aws_elasticache_replication_group",
             "a subnet group is in use until its replication groups are deleted",
         )]),
@@ -99,7 +99,7 @@ pub fn all() -> Vec<Arc<Kind>> {
             ("subnet_group_name", "aws_elasticache_subnet_group"),
             ("security_group_ids", "aws_security_group"),
         ]),
-        Kind::new("aws_ecr_repository", ecr::Repository),
+        Kind::new("aws_ecr_repository", ecr::Repository).tags_by("arn", ecr::sync_tags),
         Kind::new("aws_ecr_lifecycle_policy", ecr::LifecyclePolicy).untagged().refs(&[("repository", "aws_ecr_repository")]),
         Kind::new("aws_eks_cluster", eks::EksCluster).refs(&[
             ("role_arn", "aws_iam_role"),
@@ -111,7 +111,7 @@ pub fn all() -> Vec<Arc<Kind>> {
             ("node_role_arn", "aws_iam_role"),
             ("subnet_ids", "aws_subnet"),
         ]),
-        Kind::new("aws_eks_fargate_profile", eks::FargateProfile).refs(&[
+        Kind::new("aws_eks_fargate_profile", eks::FargateProfile).tags_by("arn", eks::sync_tags).refs(&[
             ("cluster_name", "aws_eks_cluster"),
             ("pod_execution_role_arn", "aws_iam_role"),
             ("subnet_ids", "aws_subnet"),
@@ -125,8 +125,8 @@ pub fn all() -> Vec<Arc<Kind>> {
             ("security_group_id", "aws_security_group"),
             ("source_security_group_id", "aws_security_group"),
         ]),
-        Kind::new("aws_cloudwatch_metric_alarm", cloudwatch::MetricAlarm).tagging("cloudwatch", "alarm"),
-        Kind::new("aws_ssm_parameter", ssm::Parameter),
+        Kind::new("aws_cloudwatch_metric_alarm", cloudwatch::MetricAlarm).tags_by("arn", cloudwatch::sync_tags).tagging("cloudwatch", "alarm"),
+        Kind::new("aws_ssm_parameter", ssm::Parameter).tags_by("name", ssm::sync_tags),
         Kind::new("aws_s3_bucket", s3::Bucket),
     ]
     .into_iter()

@@ -2,6 +2,17 @@
 //! generates its tag code per service): [`tag_api!`] writes the function that makes an object's
 //! tags the planned `tags_all` with the service's untag and tag calls, and the one that reads
 //! them with its listing call. The SDK's tag types meet the maps in `crate::tags` (`SdkTag`).
+//! A row of the table names its type's sync function and the attribute that names the object to
+//! it ([`Kind::tags_by`](crate::resources::kind::Kind::tags_by)), and the generic update calls it.
+
+/// A service's tag synchronisation, `tag_api! { sync fn ... }`: makes the tags of the object
+/// that `target` names (its ARN or name) the planned `tags_all`.
+pub type SyncTags = for<'a> fn(
+    &'a crate::config::Clients,
+    &'a str,
+    &'a terrane_core::Value,
+    &'a terrane_core::Value,
+) -> futures::future::BoxFuture<'a, crate::error::Result<()>>;
 
 /// A service's tagging functions.
 ///
@@ -30,25 +41,28 @@ macro_rules! tag_api {
         $untag:ident $([$($upre:ident($upv:expr)),*])? . $uset:ident => $uop:literal,
         $tag:ident $([$($tpre:ident($tpv:expr)),*])? . $tset:ident => $top:literal,
         $to_sdk:expr $(,)?) => {
-        /// Makes the object's tags the planned `tags_all`.
-        async fn $name(
-            cx: &crate::config::Clients,
-            target: &str,
-            prior: &terrane_core::Value,
-            planned: &terrane_core::Value,
-        ) -> Result<(), crate::error::AwsError> {
-            let (removed, changed) = crate::tags::diff(prior, planned);
-            if !removed.is_empty() {
-                let req = cx.$client.$untag()$($(.$upre($upv))*)?;
-                let req = req.$uset(target).set_tag_keys(Some(removed));
-                req.send().await.map_err(|e| crate::error::sdk($uop, e))?;
-            }
-            if !changed.is_empty() {
-                let req = cx.$client.$tag()$($(.$tpre($tpv))*)?;
-                let req = req.$tset(target).set_tags(Some($to_sdk(&changed)));
-                req.send().await.map_err(|e| crate::error::sdk($top, e))?;
-            }
-            Ok(())
+        /// Makes the object's tags the planned `tags_all`: a [`SyncTags`]
+        /// (crate::resources::tagging::SyncTags), which a row of the table names.
+        pub(crate) fn $name<'a>(
+            cx: &'a crate::config::Clients,
+            target: &'a str,
+            prior: &'a terrane_core::Value,
+            planned: &'a terrane_core::Value,
+        ) -> futures::future::BoxFuture<'a, Result<(), crate::error::AwsError>> {
+            Box::pin(async move {
+                let (removed, changed) = crate::tags::diff(prior, planned);
+                if !removed.is_empty() {
+                    let req = cx.$client.$untag()$($(.$upre($upv))*)?;
+                    let req = req.$uset(target).set_tag_keys(Some(removed));
+                    req.send().await.map_err(|e| crate::error::sdk($uop, e))?;
+                }
+                if !changed.is_empty() {
+                    let req = cx.$client.$tag()$($(.$tpre($tpv))*)?;
+                    let req = req.$tset(target).set_tags(Some($to_sdk(&changed)));
+                    req.send().await.map_err(|e| crate::error::sdk($top, e))?;
+                }
+                Ok(())
+            })
         }
     };
     (read fn $name:ident = $client:ident:

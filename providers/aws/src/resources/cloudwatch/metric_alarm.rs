@@ -145,11 +145,8 @@ impl AwsResource for MetricAlarm {
         Ok(Some(state(&a, t, prior)))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let name = string_of(prior, "alarm_name");
-        put_alarm(cx, planned, None).await?;
-        sync_tags(cx, text_of(prior, "arn"), prior, planned).await?;
-        read_back(self, cx, &name, planned).await
+    async fn modify(&self, cx: &Clients, _prior: &Value, planned: &Value) -> Result<()> {
+        put_alarm(cx, planned, None).await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

@@ -8,7 +8,6 @@ use futures::future::BoxFuture;
 use terrane_core::Value;
 
 use super::kind::{ec2_describe, must_exist, Ec2Type};
-use super::sync_tags;
 use crate::config::Clients;
 use crate::error::Result;
 use crate::resources::value::{str_of, string_of};
@@ -98,13 +97,6 @@ impl Ec2Type for Eip {
             },
         )
         .await?;
-        let a = must_exist::<Eip>(cx, &id).await?;
-        Ok(eip_state(cx, a, planned))
-    }
-
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let id = string_of(prior, "id");
-        sync_tags(cx, &id, prior, planned).await?;
         let a = must_exist::<Eip>(cx, &id).await?;
         Ok(eip_state(cx, a, planned))
     }

@@ -7,7 +7,6 @@ use aws_sdk_ec2::types::ResourceType;
 use terrane_core::Value;
 
 use super::kind::{ec2_describe, must_exist, Ec2Type};
-use super::sync_tags;
 use crate::config::Clients;
 use crate::error::Result;
 use crate::resources::value::{str_of, string_of};
@@ -109,7 +108,7 @@ impl Ec2Type for InternetGateway {
         Ok(to_state(cx, g, planned))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let id = string_of(prior, "id");
         let (old, new) = (str_of(prior, "vpc_id"), str_of(planned, "vpc_id"));
         if old != new {
@@ -120,9 +119,7 @@ impl Ec2Type for InternetGateway {
                 attach(cx, &id, n).await?;
             }
         }
-        sync_tags(cx, &id, prior, planned).await?;
-        let g = must_exist::<InternetGateway>(cx, &id).await?;
-        Ok(to_state(cx, g, planned))
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

@@ -15,6 +15,7 @@ use crate::config::Clients;
 use crate::error::{wait_until, Result};
 use crate::resources::kind::{AwsResource, Found, Listed, Planning};
 use crate::resources::lifecycle::{states_of, vanished};
+use crate::resources::value::text_of;
 use std::time::Duration;
 
 /// The describe half of an [`Ec2Type`], which every type writes alike: the SDK's type, the
@@ -87,7 +88,23 @@ pub trait Ec2Type: Send + Sync + 'static {
     }
     fn adjust_plan(&self, _p: Planning<'_>) {}
     async fn create(&self, cx: &Clients, planned: &Value, token: &str) -> Result<Value>;
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value>;
+    /// The calls that change in place what an update changes beside the tags (attributes,
+    /// rules, routes, an attachment); none by default: every other argument replaces the object.
+    async fn modify(&self, _cx: &Clients, _prior: &Value, _planned: &Value) -> Result<()> {
+        Ok(())
+    }
+    /// [`Ec2Type::modify`], then the tags made the planned `tags_all` and the object described
+    /// again by its id, as every tagged EC2 type updates. The types without tags, which are not
+    /// described by an id of their own (a route, a rule, an association), write their own.
+    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value>
+    where
+        Self: Sized,
+    {
+        self.modify(cx, prior, planned).await?;
+        let id = text_of(prior, "id");
+        super::sync_tags(cx, id, prior, planned).await?;
+        Self::state(cx, must_exist::<Self>(cx, id).await?, planned).await
+    }
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()>;
 }
 

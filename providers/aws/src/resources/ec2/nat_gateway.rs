@@ -7,8 +7,7 @@ use aws_sdk_ec2::types::{ConnectivityType, Filter, ResourceType};
 use futures::future::BoxFuture;
 use terrane_core::Value;
 
-use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
-use super::sync_tags;
+use super::kind::{describe_id, ec2_describe, Ec2Type};
 use crate::config::Clients;
 use crate::error::{sdk, wait_until, AwsError, Result};
 use crate::resources::value::{str_of, string_of, text_of};
@@ -137,13 +136,6 @@ impl Ec2Type for NatGateway {
             },
         )
         .await?;
-        Ok(nat_state(n, planned))
-    }
-
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let id = string_of(prior, "id");
-        sync_tags(cx, &id, prior, planned).await?;
-        let n = must_exist::<NatGateway>(cx, &id).await?;
         Ok(nat_state(n, planned))
     }
 

@@ -9,7 +9,6 @@ use terrane_core::schema::dedup_set;
 use terrane_core::Value;
 
 use super::kind::{describe_id, ec2_describe, must_exist, Ec2Type};
-use super::sync_tags;
 use crate::config::Clients;
 use crate::error::{sdk, Result};
 use crate::resources::kind::Planning;
@@ -192,12 +191,7 @@ impl Ec2Type for RouteTable {
     }
 
     fn adjust_plan(&self, p: Planning<'_>) {
-        let Planning {
-            prior,
-            config,
-            planned,
-            ..
-        } = p;
+        let (prior, config, planned) = (p.prior, p.config, p.planned);
         // No inline `route` blocks: the table's routes are not managed here (they may come
         // from aws_route resources), so whatever it has is no change.
         let configured = config
@@ -234,7 +228,7 @@ impl Ec2Type for RouteTable {
         Ok(to_state(cx, rt, planned))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let id = string_of(prior, "id");
         let (old, new) = (route_list(prior), route_list(planned));
         for r in old.iter().filter(|r| !new.contains(r)) {
@@ -243,9 +237,7 @@ impl Ec2Type for RouteTable {
         for r in new.iter().filter(|r| !old.contains(r)) {
             add_route(cx, &id, r).await?;
         }
-        sync_tags(cx, &id, prior, planned).await?;
-        let rt = must_exist::<RouteTable>(cx, &id).await?;
-        Ok(to_state(cx, rt, planned))
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

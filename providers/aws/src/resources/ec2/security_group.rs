@@ -12,7 +12,6 @@ use terrane_core::schema::dedup_set;
 use terrane_core::Value;
 
 use super::kind::{ec2_describe, must_exist, Ec2Type};
-use super::sync_tags;
 use crate::config::Clients;
 use crate::error::Result;
 use crate::resources::kind::Planning;
@@ -268,12 +267,7 @@ impl Ec2Type for SecurityGroup {
     }
 
     fn adjust_plan(&self, p: Planning<'_>) {
-        let Planning {
-            prior,
-            config,
-            planned,
-            ..
-        } = p;
+        let (prior, config, planned) = (p.prior, p.config, p.planned);
         for k in ["ingress", "egress"] {
             let configured = config
                 .get(k)
@@ -331,7 +325,7 @@ impl Ec2Type for SecurityGroup {
         Ok(to_state(cx, g, planned))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let id = string_of(prior, "id");
         apply_rules(
             cx,
@@ -341,10 +335,7 @@ impl Ec2Type for SecurityGroup {
             &rules(prior, "egress"),
             &rules(planned, "egress"),
         )
-        .await?;
-        sync_tags(cx, &id, prior, planned).await?;
-        let g = must_exist::<SecurityGroup>(cx, &id).await?;
-        Ok(to_state(cx, g, planned))
+        .await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

@@ -7,7 +7,6 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use terrane_core::Value;
 
 use super::kind::{ec2_describe, must_exist, wait_available, Ec2Type};
-use super::sync_tags;
 use crate::config::Clients;
 use crate::error::Result;
 use crate::resources::value::{bool_of, str_of, string_of, text_of};
@@ -106,7 +105,7 @@ impl Ec2Type for Subnet {
         Ok(to_state(s, planned))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let id = string_of(prior, "id");
         if prior.get("map_public_ip_on_launch") != planned.get("map_public_ip_on_launch") {
             set_public_ip(
@@ -116,9 +115,7 @@ impl Ec2Type for Subnet {
             )
             .await?;
         }
-        sync_tags(cx, &id, prior, planned).await?;
-        let s = must_exist::<Subnet>(cx, &id).await?;
-        Ok(to_state(s, planned))
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, VpcAttrib
 use terrane_core::Value;
 
 use super::kind::{ec2_describe, must_exist, wait_available, Ec2Type};
-use super::{filter, route_tables, sync_tags, SecurityGroup};
+use super::{filter, route_tables, SecurityGroup};
 use crate::config::Clients;
 use crate::error::Result;
 use crate::resources::value::{bool_of, str_of, string_of, text_of};
@@ -157,7 +157,7 @@ impl Ec2Type for Vpc {
         to_state(cx, v, planned).await
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let id = string_of(prior, "id");
         let changed = |k: &str| prior.get(k) != planned.get(k);
         set_attribute(
@@ -168,10 +168,7 @@ impl Ec2Type for Vpc {
             changed("enable_dns_support")
                 .then(|| bool_of(planned, "enable_dns_support").unwrap_or(true)),
         )
-        .await?;
-        sync_tags(cx, &id, prior, planned).await?;
-        let v = must_exist::<Vpc>(cx, &id).await?;
-        to_state(cx, v, planned).await
+        .await
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

@@ -8,9 +8,7 @@ use terrane_core::{Diagnostic, Value};
 use crate::config::Clients;
 use crate::error::{absent_ok, AwsError};
 use crate::resources::kind::{AwsResource, Listed, Planning};
-use crate::resources::lifecycle::{
-    already_exists, many_or_each, missing, read_back, read_each, states_of,
-};
+use crate::resources::lifecycle::{already_exists, many_or_each, missing, read_each, states_of};
 use crate::resources::policy::{keep_equivalent, keep_prior_if_same, validate_json};
 use crate::resources::value::{block, bool_of, changed, opt_s, str_of, string_of, text_of};
 use crate::tags;

@@ -193,7 +193,7 @@ impl AwsResource for Repository {
         .await
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let name = string_of(prior, "name");
         if changed(
             prior,
@@ -227,9 +227,7 @@ impl AwsResource for Repository {
                 "PutImageScanningConfiguration"
             )?;
         }
-        let arn = string_of(prior, "arn");
-        super::sync_tags(cx, &arn, prior, planned).await?;
-        read_back(self, cx, &name, planned).await
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

@@ -103,7 +103,7 @@ impl AwsResource for EcsCluster {
             .map(|c| cluster_state(&c, prior)))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let arn = string_of(prior, "arn");
         if changed(prior, planned, &["setting"]) {
             let mut settings = cluster_settings(planned);
@@ -124,8 +124,7 @@ impl AwsResource for EcsCluster {
                 .await
                 .or_sdk("UpdateCluster")?;
         }
-        sync_tags(cx, &arn, prior, planned).await?;
-        read_back(self, cx, &arn, planned).await
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

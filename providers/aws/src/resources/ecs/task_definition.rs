@@ -325,12 +325,6 @@ impl AwsResource for EcsTaskDefinition {
             .map(|(td, ts)| task_def_state(&td, &ts, prior)))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let arn = string_of(prior, "arn");
-        sync_tags(cx, &arn, prior, planned).await?;
-        read_back(self, cx, &arn, planned).await
-    }
-
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let arn = text_of(state, "arn");
         match call!(

@@ -126,12 +126,7 @@ impl AwsResource for EksCluster {
     }
 
     fn adjust_plan(&self, p: Planning<'_>) {
-        let Planning {
-            prior,
-            planned,
-            requires_replace,
-            ..
-        } = p;
+        let (prior, planned, requires_replace) = (p.prior, p.planned, p.requires_replace);
         empty_sets_for_null(planned, "vpc_config", &["security_group_ids"]);
         // Subnets cannot change in place.
         if let Some(prior) = prior {

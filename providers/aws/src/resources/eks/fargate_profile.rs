@@ -114,13 +114,6 @@ impl AwsResource for FargateProfile {
         })
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let cluster = string_of(prior, "cluster_name");
-        let name = string_of(prior, "fargate_profile_name");
-        sync_tags(cx, text_of(prior, "arn"), prior, planned).await?;
-        read_back(self, cx, &format!("{cluster}:{name}"), planned).await
-    }
-
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
         let cluster = string_of(state, "cluster_name");
         let name = string_of(state, "fargate_profile_name");

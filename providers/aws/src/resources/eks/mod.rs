@@ -11,7 +11,7 @@ use terrane_core::Value;
 use crate::config::Clients;
 use crate::error::{delete_and_wait, wait_until, AwsError, Result};
 use crate::resources::kind::{AwsResource, Found, Listed, Planning};
-use crate::resources::lifecycle::{read_back, read_each, retry_iam_propagation, timeout};
+use crate::resources::lifecycle::{read_each, retry_iam_propagation, timeout};
 use crate::resources::value::{
     block, blocks, bool_of, changed, empty_sets_for_null, int_of, map_value, opt_n, opt_s, put,
     str_map, str_of, str_set, string_of, strs_of, text_of,

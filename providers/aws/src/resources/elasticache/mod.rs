@@ -10,7 +10,7 @@ use crate::config::Clients;
 use crate::error::{wait_until, AwsError};
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{
-    already_exists, in_order_by, missing, read_back, states_of, timeout, vanished,
+    already_exists, in_order_by, missing, states_of, timeout, vanished,
 };
 use crate::resources::value::{
     bool_of, changed, int_of, num, opt_s, str_of, str_set, string_of, strs_of, text_of,

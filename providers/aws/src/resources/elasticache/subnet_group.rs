@@ -102,7 +102,7 @@ impl AwsResource for SubnetGroup {
         .await
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let name = string_of(prior, "name");
         if changed(prior, planned, &["description", "subnet_ids"]) {
             call!(
@@ -116,8 +116,7 @@ impl AwsResource for SubnetGroup {
                 "ModifyCacheSubnetGroup"
             )?;
         }
-        sync_tags(cx, text_of(prior, "arn"), prior, planned).await?;
-        read_back(self, cx, &name, planned).await
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

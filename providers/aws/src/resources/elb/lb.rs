@@ -175,7 +175,7 @@ impl AwsResource for Lb {
         read_found!(describe_lb(cx, id), |lb| lb_state(cx, &lb, prior))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let arn = string_of(prior, "arn");
         if changed(prior, planned, &["security_groups"]) {
             call!(
@@ -213,8 +213,7 @@ impl AwsResource for Lb {
         ) {
             set_lb_attributes(cx, &arn, planned).await?;
         }
-        sync_tags(cx, &arn, prior, planned).await?;
-        read_back(self, cx, &arn, planned).await
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

@@ -74,7 +74,7 @@ impl AwsResource for Listener {
         read_found!(describe_listener(cx, id), |l| listener_state(cx, &l, prior))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let arn = string_of(prior, "arn");
         if changed(
             prior,
@@ -103,8 +103,7 @@ impl AwsResource for Listener {
             }
             call!(req, "ModifyListener")?;
         }
-        sync_tags(cx, &arn, prior, planned).await?;
-        read_back(self, cx, &arn, planned).await
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

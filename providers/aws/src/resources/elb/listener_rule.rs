@@ -184,7 +184,7 @@ impl AwsResource for ListenerRule {
         ))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let arn = string_of(prior, "arn");
         if changed(prior, planned, &["priority"]) {
             if let Some(p) = int_of(planned, "priority") {
@@ -209,8 +209,7 @@ impl AwsResource for ListenerRule {
                 "ModifyRule"
             )?;
         }
-        sync_tags(cx, &arn, prior, planned).await?;
-        read_back(self, cx, &arn, planned).await
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

@@ -218,7 +218,7 @@ impl AwsResource for TargetGroup {
         .await
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let arn = string_of(prior, "arn");
         if changed(prior, planned, &["health_check"]) {
             if let Some(h) = block(planned, "health_check") {
@@ -245,8 +245,7 @@ impl AwsResource for TargetGroup {
         if changed(prior, planned, &["deregistration_delay"]) {
             set_tg_attributes(cx, &arn, planned).await?;
         }
-        sync_tags(cx, &arn, prior, planned).await?;
-        read_back(self, cx, &arn, planned).await
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

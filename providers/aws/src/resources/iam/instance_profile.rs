@@ -81,7 +81,7 @@ impl AwsResource for InstanceProfile {
         Ok(get_profile(cx, id).await?.map(|p| profile_state(&p, prior)))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let name = string_of(prior, "name");
         if changed(prior, planned, &["role"]) {
             if let Some(old) = str_of(prior, "role") {
@@ -103,8 +103,7 @@ impl AwsResource for InstanceProfile {
                 )?;
             }
         }
-        super::sync_profile_tags(cx, &name, prior, planned).await?;
-        read_back(self, cx, &name, planned).await
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

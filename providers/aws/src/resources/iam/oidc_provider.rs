@@ -113,7 +113,7 @@ impl AwsResource for OidcProvider {
         Ok(get_oidc(cx, id).await?.map(|o| oidc_state(id, &o, prior)))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let arn = string_of(prior, "arn");
         if changed(prior, planned, &["thumbprint_list"])
             && !strs_of(planned, "thumbprint_list").is_empty()
@@ -146,8 +146,7 @@ impl AwsResource for OidcProvider {
                 "RemoveClientIDFromOpenIDConnectProvider"
             )?;
         }
-        super::sync_oidc_tags(cx, &arn, prior, planned).await?;
-        read_back(self, cx, &arn, planned).await
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

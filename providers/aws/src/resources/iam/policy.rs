@@ -106,7 +106,7 @@ impl AwsResource for IamPolicy {
             .map(|(p, doc)| policy_state(&p, &doc, prior)))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let arn = string_of(prior, "arn");
         if changed(prior, planned, &["policy"]) {
             // At most five versions: drop the oldest non-default one first.
@@ -141,8 +141,7 @@ impl AwsResource for IamPolicy {
                 "CreatePolicyVersion"
             )?;
         }
-        super::sync_policy_tags(cx, &arn, prior, planned).await?;
-        read_back(self, cx, &arn, planned).await
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

@@ -162,7 +162,7 @@ impl AwsResource for LogGroup {
         .await
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let name = string_of(prior, "name");
         if prior.get("retention_in_days") != planned.get("retention_in_days") {
             match int_of(planned, "retention_in_days").filter(|d| *d > 0) {
@@ -179,9 +179,7 @@ impl AwsResource for LogGroup {
                 )?,
             }
         }
-        let arn = string_of(prior, "arn");
-        super::sync_tags(cx, &arn, prior, planned).await?;
-        read_back(self, cx, &name, planned).await
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {

@@ -199,8 +199,7 @@ impl AwsResource for Parameter {
         )))
     }
 
-    async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
-        let name = string_of(prior, "name");
+    async fn modify(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<()> {
         let settings = [
             "value",
             "insecure_value",
@@ -214,8 +213,7 @@ impl AwsResource for Parameter {
         if changed(prior, planned, &settings) {
             put_parameter(cx, planned, true, None).await?;
         }
-        super::sync_tags(cx, &name, prior, planned).await?;
-        read_back(self, cx, &name, planned).await
+        Ok(())
     }
 
     async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
