@@ -4,8 +4,10 @@
 //! upstream latencies, so that wall time can be compared with the time the API itself took.
 //!
 //! Run with `benches/aws/run` (installs moto, sets TERRANE_MOTO_PYTHON). With
-//! `TERRANE_BEFORE=<terrane binary built from an earlier commit>` it also times the no-change
-//! plan, apply and destroy with both binaries, alternated in the same run, and prints ratios.
+//! `TERRANE_BEFORE=<terrane binary built from an earlier commit>` it also times apply, the
+//! no-change plan and destroy with both binaries, alternated in the same run, and prints
+//! ratios; both run the example written with one module block per service and per cache
+//! (tests/fixtures/environment-one-block-per-service.tf), which older binaries understand.
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
@@ -130,7 +132,7 @@ fn bench(c: &mut Criterion) {
     report("destroy", wall, &destroyed);
 
     if let Some(before) = std::env::var_os("TERRANE_BEFORE") {
-        compare(Path::new(&before), &f, &m, &proxy);
+        compare(Path::new(&before), &m, &proxy);
     }
 
     let mut g = c.benchmark_group("aws_environment");
@@ -153,24 +155,32 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// `TERRANE_BEFORE=<binary of an earlier commit>`: the no-change plan, then apply and destroy,
-/// with that binary and with this one, alternated round by round in this one run (so that
-/// both see the same machine and the same emulator); medians, ratios and API calls.
-fn compare(before: &Path, f: &Fixture, m: &moto::Moto, proxy: &faults::FaultProxy) {
+/// The example with one module block per service and per cache (no `moved` blocks), which
+/// every binary since the example exists understands: the same 59 objects as today's layout.
+fn one_block_per_service() -> Fixture {
+    let f = Fixture::from_example("environment");
+    let dir = f.path().join("examples/environment");
+    std::fs::remove_file(dir.join("moved.tf")).unwrap();
+    std::fs::write(
+        dir.join("main.tf"),
+        include_str!("../../tests/fixtures/environment-one-block-per-service.tf"),
+    )
+    .unwrap();
+    f
+}
+
+/// `TERRANE_BEFORE=<binary of an earlier commit>`: apply, the no-change plan and destroy, with
+/// that binary and with this one, alternated round by round in this one run (so that both see
+/// the same machine and the same emulator); medians, ratios and API calls. Both run the layout
+/// of [`one_block_per_service`], each in a directory (and state) of its own, so that a binary
+/// older than `moved` blocks or than today's state format can be compared.
+fn compare(before: &Path, m: &moto::Moto, proxy: &faults::FaultProxy) {
     const ROUNDS: usize = 7;
     let this = Path::new(env!("CARGO_BIN_EXE_terrane"));
     let bins = [("before", before), ("after", this)];
+    let dirs = [one_block_per_service(), one_block_per_service()];
     let mut plan: [Vec<Duration>; 2] = Default::default();
     let mut calls = [0usize; 2];
-    terrane(f, m, proxy, &["apply", "-auto-approve"]);
-    for round in 0..ROUNDS {
-        for k in [round % 2, 1 - round % 2] {
-            proxy.calls.lock().unwrap().clear();
-            plan[k].push(terrane_bin(bins[k].1, f, m, proxy, &["plan"]));
-            calls[k] = proxy.calls.lock().unwrap().len();
-        }
-    }
-    terrane(f, m, proxy, &["destroy", "-auto-approve"]);
     let mut apply: [Vec<Duration>; 2] = Default::default();
     let mut destroy: [Vec<Duration>; 2] = Default::default();
     let mut applied: [BTreeMap<String, (usize, Duration)>; 2] = Default::default();
@@ -178,15 +188,19 @@ fn compare(before: &Path, f: &Fixture, m: &moto::Moto, proxy: &faults::FaultProx
     let destroy_args = ["destroy", "-auto-approve"];
     for round in 0..ROUNDS {
         for k in [round % 2, 1 - round % 2] {
+            let (bin, f) = (bins[k].1, &dirs[k]);
             proxy.calls.lock().unwrap().clear();
-            apply[k].push(terrane_bin(bins[k].1, f, m, proxy, &apply_args));
+            apply[k].push(terrane_bin(bin, f, m, proxy, &apply_args));
             applied[k].clear();
             for (op, d) in proxy.calls.lock().unwrap().iter() {
                 let e = applied[k].entry(op.clone()).or_default();
                 e.0 += 1;
                 e.1 += *d;
             }
-            destroy[k].push(terrane_bin(bins[k].1, f, m, proxy, &destroy_args));
+            proxy.calls.lock().unwrap().clear();
+            plan[k].push(terrane_bin(bin, f, m, proxy, &["plan"]));
+            calls[k] = proxy.calls.lock().unwrap().len();
+            destroy[k].push(terrane_bin(bin, f, m, proxy, &destroy_args));
         }
     }
     println!(
