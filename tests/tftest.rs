@@ -1,7 +1,8 @@
 //! `terrane test`: a module's `.tftest.hcl` files run against a state of their own; runs that
 //! plan and runs that apply, file and run variables, assertions that pass and one that fails
 //! with its message at its line, runs of another module (`module { source }`) with a state of
-//! their own, and everything the file made destroyed at its end.
+//! their own, and everything the file made destroyed at its end; mock providers (no endpoint,
+//! no credentials) with defaults and made-up values.
 
 mod common;
 
@@ -353,4 +354,114 @@ run "setup_again" {
             "tests/setup.tftest.hcl:9",
         ],
     );
+}
+
+/// A module of AWS objects, tested with the AWS provider mocked: no endpoint, no credentials.
+const AWS_MAIN: &str = r#"
+provider "aws" {
+  region = "eu-west-1"
+}
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.0.1.0/24"
+}
+data "aws_caller_identity" "me" {}
+output "subnet_vpc" {
+  value = aws_subnet.a.vpc_id
+}
+output "account" {
+  value = data.aws_caller_identity.me.account_id
+}
+"#;
+
+#[test]
+fn mock_providers_make_nothing_and_fill_in_defaults_or_made_up_values() {
+    let f = Fixture::new(AWS_MAIN);
+    f.write(
+        "tests/mocked.tftest.hcl",
+        r#"mock_provider "aws" {
+  mock_resource "aws_vpc" {
+    defaults = {
+      id = "vpc-0mocked"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+}
+
+run "plans" {
+  command = plan
+  assert {
+    condition     = aws_vpc.main.cidr_block == "10.0.0.0/16"
+    error_message = "the plan has the configuration's values"
+  }
+}
+
+run "applies" {
+  assert {
+    condition     = output.subnet_vpc == "vpc-0mocked"
+    error_message = "the subnet points at the VPC's mocked id, not ${output.subnet_vpc}"
+  }
+  assert {
+    condition     = length(aws_subnet.a.id) == 8
+    error_message = "a computed attribute without a default is made up: ${aws_subnet.a.id}"
+  }
+  assert {
+    condition     = output.account == "123456789012"
+    error_message = "the data source reads its mocked default"
+  }
+}
+"#,
+    );
+    // No AWS endpoint is set and no credentials exist: only a mock can pass.
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    has_lines(
+        &r.all(),
+        &[
+            "  run \"plans\"... pass",
+            "  run \"applies\"... pass",
+            "tests/mocked.tftest.hcl... tearing down",
+            "Success! 2 passed, 0 failed.",
+        ],
+    );
+
+    // What is not supported yet, and a provider that is not there, are errors at their line.
+    f.write(
+        "tests/mocked.tftest.hcl",
+        "mock_provider \"aws\" {\n  alias = \"fake\"\n}\n\nrun \"x\" {\n  command = plan\n}\n",
+    );
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has_lines(
+        &r.all(),
+        &["not supported yet", "tests/mocked.tftest.hcl:2"],
+    );
+    f.write(
+        "tests/mocked.tftest.hcl",
+        "mock_provider \"aws\" {\n  override_resource {\n  }\n}\n",
+    );
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has_lines(
+        &r.all(),
+        &[
+            "\"override_resource\" block",
+            "not supported yet",
+            "tests/mocked.tftest.hcl:2",
+        ],
+    );
+    f.write(
+        "tests/mocked.tftest.hcl",
+        "mock_provider \"gcp\" {}\n\nrun \"x\" {\n  command = plan\n}\n",
+    );
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has_lines(&r.all(), &["there is no provider \"gcp\" to mock"]);
 }

@@ -16,6 +16,7 @@ pub mod fmt;
 pub mod graph;
 mod import;
 pub mod intent;
+pub mod mock;
 pub mod plan;
 pub mod plan_json;
 pub mod planner;

@@ -1,4 +1,5 @@
-//! `.tftest.hcl` files, as `terrane test` runs them: file-level `variables`, and `run` blocks
+//! `.tftest.hcl` files, as `terrane test` runs them: file-level `variables` and
+//! `mock_provider` blocks (with `mock_resource` and `mock_data` defaults), and `run` blocks
 //! with `command` (`apply`, the default, or `plan`), `variables`, `expect_failures`, `assert`
 //! blocks and a `module` block (the run is of another module, a local path). A run's
 //! variables may refer to `var.NAME` (the file's and the command line's) and to the outputs of
@@ -14,7 +15,14 @@ use hcl_edit::Span;
 use terrane_core::{Diagnostic, Diagnostics, Value};
 
 use crate::eval::{eval_static, EmptyScope, EvalCtx};
+use crate::mock::MockSpec;
 use crate::source::SourceFile;
+
+/// A test file: its runs, in order, and the providers it mocks.
+pub struct TestFile {
+    pub runs: Vec<RunBlock>,
+    pub mocks: Vec<MockSpec>,
+}
 
 /// One `assert`: the text of its condition and message, and where the condition is.
 pub struct Assert {
@@ -75,8 +83,9 @@ impl RunBlock {
     }
 }
 
-/// The run blocks of a test file, in order (each with the file's variables under its own).
-pub fn parse(file: &Arc<SourceFile>) -> Result<Vec<RunBlock>, Diagnostics> {
+/// A test file's run blocks, in order (each with the file's variables under its own), and its
+/// mock providers.
+pub fn parse(file: &Arc<SourceFile>) -> Result<TestFile, Diagnostics> {
     let body: Body = hcl_edit::parser::parse_body(&file.text).map_err(|e| {
         let loc = e.location();
         Diagnostics::from(
@@ -87,13 +96,14 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Vec<RunBlock>, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut file_vars = BTreeMap::new();
     let mut runs = Vec::new();
+    let mut mocks: Vec<MockSpec> = Vec::new();
     let at = |span: Option<std::ops::Range<usize>>| span.map(|s| file.range(s));
     for s in body.iter() {
         let Structure::Block(b) = s else {
             diags.push(
                 Diagnostic::error(
                     "Unsupported argument",
-                    "A test file holds variables and run blocks.",
+                    "A test file holds variables, mock_provider and run blocks.",
                 )
                 .with_range(at(s.span())),
             );
@@ -101,6 +111,18 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Vec<RunBlock>, Diagnostics> {
         };
         match b.ident.value().as_str() {
             "variables" => file_vars.extend(variables(file, b, &mut diags)),
+            "mock_provider" => {
+                if let Some(m) = mock_provider(file, b, &mut diags) {
+                    if mocks.iter().any(|x| x.name == m.name) {
+                        diags.push(
+                            Diagnostic::error("Duplicate mock provider", format!("The provider {:?} is mocked twice in this file.", m.name))
+                                .with_range(at(b.ident.span())),
+                        );
+                    } else {
+                        mocks.push(m);
+                    }
+                }
+            }
             "run" => {
                 let name = b
                     .labels
@@ -181,7 +203,7 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Vec<RunBlock>, Diagnostics> {
                 runs.push(run);
             }
             other => diags.push(
-                Diagnostic::error("Unsupported block type", format!("A test file holds variables and run blocks, not {other:?} (not supported yet)."))
+                Diagnostic::error("Unsupported block type", format!("A test file holds variables, mock_provider and run blocks, not {other:?} (not supported yet)."))
                     .with_range(at(b.ident.span())),
             ),
         }
@@ -189,8 +211,78 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Vec<RunBlock>, Diagnostics> {
     if diags.has_errors() {
         Err(diags)
     } else {
-        Ok(runs)
+        Ok(TestFile { runs, mocks })
     }
+}
+
+/// A `mock_provider "NAME"` block: its `mock_resource "TYPE"` and `mock_data "TYPE"` blocks'
+/// `defaults` (objects of static values). An alias, a `source` of mock files and the
+/// `override_*` blocks are refused as not supported yet.
+fn mock_provider(file: &Arc<SourceFile>, b: &Block, diags: &mut Diagnostics) -> Option<MockSpec> {
+    let at = |span: Option<std::ops::Range<usize>>| span.map(|s| file.range(s));
+    let Some(name) = b.labels.first().map(|l| l.as_str().to_string()) else {
+        diags.push(
+            Diagnostic::error("Missing name for mock_provider", "A mock_provider block has the provider's local name as its label, such as mock_provider \"aws\" {}.")
+                .with_range(at(b.ident.span())),
+        );
+        return None;
+    };
+    let mut spec = MockSpec {
+        name,
+        ..Default::default()
+    };
+    for s in b.body.iter() {
+        match s {
+            Structure::Attribute(a) => diags.push(
+                Diagnostic::error("Argument not supported yet", format!("{:?} in a mock_provider block is not supported yet: Terrane's mock providers take mock_resource and mock_data blocks.", a.key.value().as_str()))
+                    .with_range(at(a.key.span())),
+            ),
+            Structure::Block(ib) => {
+                let kind = ib.ident.value().as_str();
+                let into = match kind {
+                    "mock_resource" => &mut spec.resources,
+                    "mock_data" => &mut spec.data,
+                    other => {
+                        diags.push(
+                            Diagnostic::error("Block not supported yet", format!("A {other:?} block in a mock_provider block is not supported yet: Terrane's mock providers take mock_resource and mock_data blocks."))
+                                .with_range(at(ib.ident.span())),
+                        );
+                        continue;
+                    }
+                };
+                let Some(ty) = ib.labels.first().map(|l| l.as_str().to_string()) else {
+                    diags.push(
+                        Diagnostic::error(format!("Missing type for {kind}"), format!("A {kind} block has the type it mocks as its label, such as {kind} \"aws_s3_bucket\" {{}}."))
+                            .with_range(at(ib.ident.span())),
+                    );
+                    continue;
+                };
+                let mut defaults = terrane_core::ValueMap::new();
+                for s in ib.body.iter() {
+                    match s {
+                        Structure::Attribute(a) if a.key.value().as_str() == "defaults" => match eval_static(&a.value, file) {
+                            Ok(Value::Map(m)) => defaults = m,
+                            Ok(_) => diags.push(
+                                Diagnostic::error("Invalid defaults", "defaults is an object of attribute values, such as { arn = \"arn:aws:s3:::b\" }.")
+                                    .with_range(at(a.value.span())),
+                            ),
+                            Err(d) => diags.extend(d),
+                        },
+                        Structure::Attribute(a) => diags.push(
+                            Diagnostic::error("Argument not supported yet", format!("{:?} in a {kind} block is not supported yet: it takes defaults.", a.key.value().as_str()))
+                                .with_range(at(a.key.span())),
+                        ),
+                        Structure::Block(x) => diags.push(
+                            Diagnostic::error("Unsupported block type", format!("A {kind} block takes defaults, not {:?} blocks.", x.ident.value().as_str()))
+                                .with_range(at(x.ident.span())),
+                        ),
+                    }
+                }
+                into.insert(ty, defaults);
+            }
+        }
+    }
+    Some(spec)
 }
 
 /// A run's `module` block: its `source`, a local path (`./` or `../`); a registry source or a

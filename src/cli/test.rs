@@ -6,14 +6,17 @@
 //! (`run.NAME.OUTPUT`). A run with `module { source = "./setup" }` plans or applies that
 //! local module instead, in a state of its own that the later runs of the same module share;
 //! at the end of a file everything its runs made is destroyed, the last state made first.
+//! A file's `mock_provider "NAME"` blocks replace that provider in all its runs by a mock
+//! (`terrane_engine::mock`), which makes nothing and needs no credentials.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use terrane_core::{Diagnostic, Diagnostics, Value, ValueMap};
+use terrane_engine::mock::{mocked, MockSpec};
 use terrane_engine::source::SourceFile;
-use terrane_engine::testfile::{parse, RunBlock};
+use terrane_engine::testfile::{parse, RunBlock, TestFile};
 use terrane_engine::PlanOptions;
 
 use super::args::{LockArgs, VarArgs};
@@ -57,8 +60,8 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
         let text = std::fs::read_to_string(path)
             .map_err(|e| super::err("Failed to read test file", format!("{rel}: {e}")))?;
         let file = SourceFile::new(rel.clone(), text);
-        let runs = match parse(&file) {
-            Ok(r) => r,
+        let (runs, mocks) = match parse(&file) {
+            Ok(TestFile { runs, mocks }) => (runs, mocks),
             Err(d) => {
                 ui::print_diags(&d, ctx.color);
                 println!("{rel}... fail");
@@ -66,6 +69,15 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
                 continue;
             }
         };
+        if let Err(e) = mocked(&ctx.registry, &mocks) {
+            ui::print_diags(
+                &Diagnostics::from(Diagnostic::error("Invalid mock_provider", e)),
+                ctx.color,
+            );
+            println!("{rel}... fail");
+            failed += 1;
+            continue;
+        }
         let tmp = std::env::temp_dir().join(format!(
             "terrane-test-{}-{}",
             std::process::id(),
@@ -76,7 +88,8 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
         // One state per module the runs are of: the module under test's, then each
         // `module { source }`'s, in the order the runs first use them.
         let file_vars = runs.last().map(|r| r.variables.clone()).unwrap_or_default();
-        let mut states: Vec<ModuleState> = vec![ModuleState::new(ctx, None, &tmp, 0, &file_vars)];
+        let mut states: Vec<ModuleState> =
+            vec![ModuleState::new(ctx, None, &tmp, 0, &file_vars, &mocks)];
         let mut file_ok = true;
         // `run.NAME`: the outputs each earlier run left.
         let mut done = ValueMap::new();
@@ -91,6 +104,7 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
                         &tmp,
                         states.len(),
                         &file_vars,
+                        &mocks,
                     ));
                     states.len() - 1
                 }
@@ -167,6 +181,7 @@ impl ModuleState {
         tmp: &std::path::Path,
         n: usize,
         file_vars: &BTreeMap<String, Value>,
+        mocks: &[MockSpec],
     ) -> ModuleState {
         let dir = match source {
             Some(s) => ctx.dir.join(s),
@@ -183,7 +198,8 @@ impl ModuleState {
                 state_explicit: true,
                 workspace: "default".into(),
                 color: ctx.color,
-                registry: super::registry(&dir),
+                // Checked by the caller: every mocked provider exists.
+                registry: mocked(&super::registry(&dir), mocks).unwrap_or_default(),
                 default_tags: Default::default(),
                 dir,
             },
