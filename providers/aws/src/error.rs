@@ -257,11 +257,43 @@ macro_rules! call {
     };
 }
 
-/// A delete whose object may be gone already (which is what a delete wants):
-/// `gone!(cx.logs.delete_log_group().log_group_name(name), "DeleteLogGroup")`.
-macro_rules! gone {
-    ($req:expr, $op:literal) => {
-        crate::error::gone_ok(call!($req, $op))
+/// The `delete` of a type whose delete is one call that may find the object gone already
+/// (which is what a delete wants), written as an item of its `impl AwsResource`: the client,
+/// the call, and each setter with the state attribute it is given:
+/// `delete_by! { logs.delete_log_group(log_group_name = "name") => "DeleteLogGroup" }`.
+/// `delete_by! { retrying DELETE_TIMEOUT; ec2.delete_vpc(vpc_id = "id") => "DeleteVpc" }`: the
+/// call sent again while something still depends on the object ([`delete_retrying!`], within
+/// the state's `timeouts { delete }` or the default given).
+/// (It writes the method as `#[async_trait]` would, which does not look inside macros.)
+macro_rules! delete_by {
+    (retrying $default:expr; $client:ident . $call:ident ($($set:ident = $attr:literal),+) => $op:literal) => {
+        delete_by!(@method cx, state, {
+            let text = |k| crate::resources::value::text_of(state, k);
+            delete_retrying!(state, $default, cx.$client.$call()$(.$set(text($attr)))+, $op)
+        });
+    };
+    ($client:ident . $call:ident ($($set:ident = $attr:literal),+) => $op:literal) => {
+        delete_by!(@method cx, state, {
+            let text = |k| crate::resources::value::text_of(state, k);
+            let req = cx.$client.$call()$(.$set(text($attr)))+;
+            crate::error::gone_ok(call!(req, $op))
+        });
+    };
+    (@method $cx:ident, $state:ident, $body:block) => {
+        fn delete<'life0, 'life1, 'life2, 'async_trait>(
+            &'life0 self,
+            $cx: &'life1 crate::config::Clients,
+            $state: &'life2 terrane_core::Value,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = crate::error::Result<()>> + Send + 'async_trait>,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            'life2: 'async_trait,
+        {
+            Box::pin(async move $body)
+        }
     };
 }
 

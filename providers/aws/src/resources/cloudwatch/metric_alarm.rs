@@ -149,12 +149,5 @@ impl AwsResource for MetricAlarm {
         put_alarm(cx, planned, None).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        gone!(
-            cx.cloudwatch
-                .delete_alarms()
-                .alarm_names(text_of(state, "alarm_name")),
-            "DeleteAlarms"
-        )
-    }
+    delete_by! { cloudwatch.delete_alarms(alarm_names = "alarm_name") => "DeleteAlarms" }
 }

@@ -160,13 +160,10 @@ impl AwsResource for Route {
         Ok(route_state(table, &r))
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        gone!(
-            cx.ec2
-                .delete_route()
-                .route_table_id(text_of(state, "route_table_id"))
-                .destination_cidr_block(text_of(state, "destination_cidr_block")),
-            "DeleteRoute"
-        )
+    delete_by! {
+        ec2.delete_route(
+            route_table_id = "route_table_id",
+            destination_cidr_block = "destination_cidr_block"
+        ) => "DeleteRoute"
     }
 }

@@ -240,13 +240,5 @@ impl Ec2Type for RouteTable {
         Ok(())
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let id = string_of(state, "id");
-        delete_retrying!(
-            state,
-            DELETE_TIMEOUT,
-            cx.ec2.delete_route_table().route_table_id(&id),
-            "DeleteRouteTable"
-        )
-    }
+    delete_by! { retrying DELETE_TIMEOUT; ec2.delete_route_table(route_table_id = "id") => "DeleteRouteTable" }
 }

@@ -118,13 +118,5 @@ impl Ec2Type for Subnet {
         Ok(())
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let id = string_of(state, "id");
-        delete_retrying!(
-            state,
-            DELETE_TIMEOUT,
-            cx.ec2.delete_subnet().subnet_id(&id),
-            "DeleteSubnet"
-        )
-    }
+    delete_by! { retrying DELETE_TIMEOUT; ec2.delete_subnet(subnet_id = "id") => "DeleteSubnet" }
 }

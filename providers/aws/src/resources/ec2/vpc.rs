@@ -171,13 +171,5 @@ impl Ec2Type for Vpc {
         .await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        let id = string_of(state, "id");
-        delete_retrying!(
-            state,
-            DELETE_TIMEOUT,
-            cx.ec2.delete_vpc().vpc_id(&id),
-            "DeleteVpc"
-        )
-    }
+    delete_by! { retrying DELETE_TIMEOUT; ec2.delete_vpc(vpc_id = "id") => "DeleteVpc" }
 }

@@ -59,13 +59,8 @@ impl AwsResource for LifecyclePolicy {
         self.put(cx, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        gone!(
-            cx.ecr
-                .delete_lifecycle_policy()
-                .repository_name(text_of(state, "repository")),
-            "DeleteLifecyclePolicy"
-        )
+    delete_by! {
+        ecr.delete_lifecycle_policy(repository_name = "repository") => "DeleteLifecyclePolicy"
     }
 }
 

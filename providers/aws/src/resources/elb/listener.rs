@@ -106,12 +106,5 @@ impl AwsResource for Listener {
         Ok(())
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        gone!(
-            cx.elbv2
-                .delete_listener()
-                .listener_arn(text_of(state, "arn")),
-            "DeleteListener"
-        )
-    }
+    delete_by! { elbv2.delete_listener(listener_arn = "arn") => "DeleteListener" }
 }

@@ -212,10 +212,5 @@ impl AwsResource for ListenerRule {
         Ok(())
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        gone!(
-            cx.elbv2.delete_rule().rule_arn(text_of(state, "arn")),
-            "DeleteRule"
-        )
-    }
+    delete_by! { elbv2.delete_rule(rule_arn = "arn") => "DeleteRule" }
 }

@@ -149,13 +149,9 @@ impl AwsResource for OidcProvider {
         Ok(())
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        gone!(
-            cx.iam
-                .delete_open_id_connect_provider()
-                .open_id_connect_provider_arn(text_of(state, "arn")),
-            "DeleteOpenIDConnectProvider"
-        )
+    delete_by! {
+        iam.delete_open_id_connect_provider(open_id_connect_provider_arn = "arn")
+            => "DeleteOpenIDConnectProvider"
     }
 }
 

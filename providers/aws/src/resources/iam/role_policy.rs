@@ -59,14 +59,8 @@ impl AwsResource for IamRolePolicy {
         self.put(cx, planned).await
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        gone!(
-            cx.iam
-                .delete_role_policy()
-                .role_name(text_of(state, "role"))
-                .policy_name(text_of(state, "name")),
-            "DeleteRolePolicy"
-        )
+    delete_by! {
+        iam.delete_role_policy(role_name = "role", policy_name = "name") => "DeleteRolePolicy"
     }
 }
 

@@ -9,7 +9,7 @@ use crate::config::Clients;
 use crate::error::Result;
 use crate::resources::kind::{AwsResource, Listed};
 use crate::resources::lifecycle::{already_exists, in_order_by, keys_of, read_back, states_of};
-use crate::resources::value::{int_of, num, opt_s, str_of, string_of, text_of};
+use crate::resources::value::{int_of, num, opt_s, str_of, string_of};
 use crate::tags;
 
 pub struct LogGroup;
@@ -182,14 +182,7 @@ impl AwsResource for LogGroup {
         Ok(())
     }
 
-    async fn delete(&self, cx: &Clients, state: &Value) -> Result<()> {
-        gone!(
-            cx.logs
-                .delete_log_group()
-                .log_group_name(text_of(state, "name")),
-            "DeleteLogGroup"
-        )
-    }
+    delete_by! { logs.delete_log_group(log_group_name = "name") => "DeleteLogGroup" }
 }
 
 #[cfg(test)]
