@@ -249,6 +249,15 @@ where
     .await
 }
 
+/// An object that vanished between our write and our read.
+pub fn vanished(operation: &'static str, what: &str, id: &str) -> AwsError {
+    AwsError::new(
+        operation,
+        "NotFoundAfterWrite",
+        format!("{what} {id} does not exist"),
+    )
+}
+
 /// Sends an SDK request and names its operation in the error: `call!(req, "CreateVpc")?` is
 /// `req.send().await.or_sdk("CreateVpc")?`, the answer or an [`AwsError`].
 macro_rules! call {
@@ -325,7 +334,7 @@ macro_rules! delete_retrying {
     };
     ($state:ident, $default:expr, $req:expr, $op:literal) => {
         delete_retrying!(
-            crate::resources::lifecycle::timeout($state, "delete", $default),
+            crate::resources::value::timeout($state, "delete", $default),
             $req,
             $op
         )

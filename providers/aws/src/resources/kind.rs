@@ -135,7 +135,7 @@ impl Kind {
         self.ops.modify(cx, prior, planned).await?;
         sync(cx, text_of(prior, attribute), prior, planned).await?;
         let id = text_of(prior, "id");
-        crate::resources::lifecycle::read_back(&*self.ops, cx, id, planned).await
+        read_back(&*self.ops, cx, id, planned).await
     }
 }
 
@@ -180,7 +180,7 @@ pub trait AwsResource: Send + Sync {
     }
     /// Reads many objects as `read` would each, in the order of `priors` (`None`: gone).
     async fn read_many(&self, cx: &Clients, priors: &[&Value]) -> Result<Vec<Option<Value>>> {
-        crate::resources::lifecycle::read_one_by_one(self, cx, priors).await
+        read_one_by_one(self, cx, priors).await
     }
     /// Changes an object in place to `planned`, for a type whose row names no tagging adapter
     /// ([`Kind::tags_by`]); a row that names one updates through [`Kind::update`], and its type
@@ -189,7 +189,7 @@ pub trait AwsResource: Send + Sync {
     /// new revision, a write that answers with the whole object) writes its own.
     async fn update(&self, cx: &Clients, prior: &Value, planned: &Value) -> Result<Value> {
         self.modify(cx, prior, planned).await?;
-        crate::resources::lifecycle::read_back(self, cx, text_of(prior, "id"), planned).await
+        read_back(self, cx, text_of(prior, "id"), planned).await
     }
     /// The calls of an update that change what it changes beside the tags; none by default
     /// (every other argument replaces the object).
@@ -235,4 +235,32 @@ impl std::ops::Deref for DataKind {
 #[async_trait]
 pub trait AwsData: Send + Sync {
     async fn read(&self, cx: &Clients, config: &Value) -> Result<Value>;
+}
+
+/// The object `id` names as `kind.read` has it right after a create or update made it so:
+/// read-back with every schema attribute, `planned` standing in for the prior state. An object
+/// gone at that point is an error, not an absence.
+pub async fn read_back<K: AwsResource + ?Sized>(
+    kind: &K,
+    cx: &Clients,
+    id: &str,
+    planned: &Value,
+) -> Result<Value> {
+    kind.read(cx, id, planned)
+        .await?
+        .ok_or_else(|| crate::error::vanished("Read", "the object", id))
+}
+
+/// One [`AwsResource::read`] per prior, by its `id`: what a type without a batched read does.
+pub async fn read_one_by_one<K: AwsResource + ?Sized>(
+    kind: &K,
+    cx: &Clients,
+    priors: &[&Value],
+) -> Result<Vec<Option<Value>>> {
+    let mut out = Vec::with_capacity(priors.len());
+    for p in priors {
+        let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
+        out.push(kind.read(cx, id, p).await?);
+    }
+    Ok(out)
 }

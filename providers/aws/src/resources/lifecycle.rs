@@ -10,6 +10,10 @@ use terrane_core::{Diagnostic, Value};
 use crate::config::Clients;
 use crate::error::{AwsError, Result};
 use crate::resources::kind::{AwsResource, Listed};
+// Where the types' code has always found them.
+pub use crate::error::vanished;
+pub use crate::resources::kind::{read_back, read_one_by_one};
+pub use crate::resources::value::timeout;
 
 /// An answer without the field we need.
 pub fn missing(operation: &'static str, what: &str) -> AwsError {
@@ -17,15 +21,6 @@ pub fn missing(operation: &'static str, what: &str) -> AwsError {
         operation,
         "InvalidResponse",
         format!("no {what} in the response"),
-    )
-}
-
-/// An object that vanished between our write and our read.
-pub fn vanished(operation: &'static str, what: &str, id: &str) -> AwsError {
-    AwsError::new(
-        operation,
-        "NotFoundAfterWrite",
-        format!("{what} {id} does not exist"),
     )
 }
 
@@ -68,15 +63,6 @@ pub fn validate_timeouts(config: &Value) -> Vec<Diagnostic> {
             })
         })
         .collect()
-}
-
-/// The deadline for `op` ("create", "update", "delete") from the `timeouts` block of `v`.
-pub fn timeout(v: &Value, op: &str, default: Duration) -> Duration {
-    v.get("timeouts")
-        .and_then(|t| t.get(op))
-        .and_then(Value::as_str)
-        .and_then(|s| parse_duration(s).ok())
-        .unwrap_or(default)
 }
 
 /// FNV-1a of `s`: a content hash that is stable across runs and platforms, for ids derived from
@@ -148,20 +134,6 @@ pub async fn read_each<K: AwsResource + ?Sized>(
         }
     }
     Ok(out)
-}
-
-/// The object `id` names as `kind.read` has it right after a create or update made it so:
-/// read-back with every schema attribute, `planned` standing in for the prior state. An object
-/// gone at that point is an error, not an absence.
-pub async fn read_back<K: AwsResource + ?Sized>(
-    kind: &K,
-    cx: &Clients,
-    id: &str,
-    planned: &Value,
-) -> Result<Value> {
-    kind.read(cx, id, planned)
-        .await?
-        .ok_or_else(|| vanished("Read", "the object", id))
 }
 
 /// The `key` attribute (`id`, `arn`, `name`) of each prior that has one.
@@ -237,20 +209,6 @@ where
             Some(x) => Some(to_state(x, p).await?),
             None => None,
         });
-    }
-    Ok(out)
-}
-
-/// One [`AwsResource::read`] per prior, by its `id`: what a type without a batched read does.
-pub async fn read_one_by_one<K: AwsResource + ?Sized>(
-    kind: &K,
-    cx: &Clients,
-    priors: &[&Value],
-) -> Result<Vec<Option<Value>>> {
-    let mut out = Vec::with_capacity(priors.len());
-    for p in priors {
-        let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
-        out.push(kind.read(cx, id, p).await?);
     }
     Ok(out)
 }

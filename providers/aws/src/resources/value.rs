@@ -2,7 +2,9 @@
 //! uses.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
+use terrane_core::units::parse_duration;
 use terrane_core::Value;
 
 /// A string attribute (`None` when unset or not a string).
@@ -120,4 +122,13 @@ pub fn empty_sets_for_null(planned: &mut Value, block_name: &str, keys: &[&str])
 /// Whether any of `keys` differs between prior and planned.
 pub fn changed(prior: &Value, planned: &Value, keys: &[&str]) -> bool {
     keys.iter().any(|k| prior.get(k) != planned.get(k))
+}
+
+/// The deadline for `op` ("create", "update", "delete") from the `timeouts` block of `v`.
+pub fn timeout(v: &Value, op: &str, default: Duration) -> Duration {
+    v.get("timeouts")
+        .and_then(|t| t.get(op))
+        .and_then(Value::as_str)
+        .and_then(|s| parse_duration(s).ok())
+        .unwrap_or(default)
 }
