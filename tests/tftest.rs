@@ -432,6 +432,63 @@ run "applies" {
         ],
     );
 
+    // The same defaults from a directory of .tfmock.hcl files (`source`); the test file's own
+    // block for a type wins over the files'.
+    f.write(
+        "testing/aws/network.tfmock.hcl",
+        "mock_resource \"aws_vpc\" {\n  defaults = {\n    id = \"vpc-0fromfile\"\n  }\n}\n\nmock_data \"aws_caller_identity\" {\n  defaults = {\n    account_id = \"210987654321\"\n  }\n}\n",
+    );
+    f.write(
+        "tests/mocked.tftest.hcl",
+        r#"mock_provider "aws" {
+  source = "./testing/aws"
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+}
+
+run "applies" {
+  assert {
+    condition     = output.subnet_vpc == "vpc-0fromfile"
+    error_message = "the VPC's id comes from the mock file, not ${output.subnet_vpc}"
+  }
+  assert {
+    condition     = output.account == "123456789012"
+    error_message = "the test file's own mock_data wins over the file's"
+  }
+}
+"#,
+    );
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    has_lines(
+        &r.all(),
+        &["  run \"applies\"... pass", "Success! 1 passed, 0 failed."],
+    );
+    // A mistake in a mock file is an error at its line there; a source with no mock file too.
+    f.write(
+        "testing/aws/network.tfmock.hcl",
+        "mock_resource \"aws_vpc\" {\n  values = {}\n}\n",
+    );
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has_lines(
+        &r.all(),
+        &["testing/aws/network.tfmock.hcl:2", "it takes defaults"],
+    );
+    std::fs::remove_file(f.path().join("testing/aws/network.tfmock.hcl")).unwrap();
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has_lines(
+        &r.all(),
+        &[
+            "./testing/aws holds no .tfmock.hcl file",
+            "tests/mocked.tftest.hcl:2",
+        ],
+    );
+
     // What is not supported yet, and a provider that is not there, are errors at their line.
     f.write(
         "tests/mocked.tftest.hcl",

@@ -27,6 +27,8 @@ pub struct MockSpec {
     pub name: String,
     pub resources: BTreeMap<String, ValueMap>,
     pub data: BTreeMap<String, ValueMap>,
+    /// `source`: a directory of `.tfmock.hcl` files with more of them, and where it is written.
+    pub source: Option<(String, std::ops::Range<usize>)>,
 }
 
 /// `registry` with each provider that `mocks` names replaced by its mock (which keeps the real
@@ -255,6 +257,7 @@ mod tests {
             name: "x".into(),
             resources: [("x_thing".to_string(), defaults.clone())].into(),
             data: [("x_thing".to_string(), defaults)].into(),
+            source: None,
         };
         let r = mocked(&registry(), &[spec]).unwrap();
         let p = r.get("x").unwrap()();

@@ -1,5 +1,6 @@
 //! `.tftest.hcl` files, as `terrane test` runs them: file-level `variables` and
-//! `mock_provider` blocks (with `mock_resource` and `mock_data` defaults), and `run` blocks
+//! `mock_provider` blocks (with `mock_resource` and `mock_data` defaults, and a `source` of
+//! `.tfmock.hcl` files), and `run` blocks
 //! with `command` (`apply`, the default, or `plan`), `variables`, `expect_failures`, `assert`
 //! blocks and a `module` block (the run is of another module, a local path). A run's
 //! variables may refer to `var.NAME` (the file's and the command line's) and to the outputs of
@@ -216,7 +217,8 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<TestFile, Diagnostics> {
 }
 
 /// A `mock_provider "NAME"` block: its `mock_resource "TYPE"` and `mock_data "TYPE"` blocks'
-/// `defaults` (objects of static values). An alias, a `source` of mock files and the
+/// `defaults` (objects of static values), and its `source`, a directory of `*.tfmock.hcl`
+/// files holding more of them (read by the caller, [`parse_mock_file`]). An alias and the
 /// `override_*` blocks are refused as not supported yet.
 fn mock_provider(file: &Arc<SourceFile>, b: &Block, diags: &mut Diagnostics) -> Option<MockSpec> {
     let at = |span: Option<std::ops::Range<usize>>| span.map(|s| file.range(s));
@@ -232,11 +234,72 @@ fn mock_provider(file: &Arc<SourceFile>, b: &Block, diags: &mut Diagnostics) -> 
         ..Default::default()
     };
     for s in b.body.iter() {
+        if let Structure::Attribute(a) = s {
+            match (a.key.value().as_str(), eval_static(&a.value, file)) {
+                ("source", Ok(Value::String(dir))) => spec.source = Some((dir, a.value.span().unwrap_or(0..0))),
+                ("source", Ok(_)) => diags.push(
+                    Diagnostic::error("Invalid source", "source is a directory of .tfmock.hcl files, such as \"./testing/aws\".")
+                        .with_range(at(a.value.span())),
+                ),
+                ("source", Err(d)) => diags.extend(d),
+                (other, _) => diags.push(
+                    Diagnostic::error("Argument not supported yet", format!("{other:?} in a mock_provider block is not supported yet: Terrane's mock providers take source, mock_resource and mock_data."))
+                        .with_range(at(a.key.span())),
+                ),
+            }
+        }
+    }
+    mock_blocks(file, &b.body, &mut spec, diags);
+    Some(spec)
+}
+
+/// A `.tfmock.hcl` file, as a mock provider's `source` names a directory of them: its
+/// `mock_resource` and `mock_data` blocks, added to `spec` where the test file's own do not
+/// name the type.
+pub fn parse_mock_file(file: &Arc<SourceFile>, spec: &mut MockSpec) -> Result<(), Diagnostics> {
+    let body: Body = hcl_edit::parser::parse_body(&file.text).map_err(|e| {
+        let loc = e.location();
+        Diagnostics::from(
+            Diagnostic::error("Invalid mock file", e.message().to_string())
+                .with_range(Some(file.range_at(loc.line(), loc.column()))),
+        )
+    })?;
+    let mut diags = Diagnostics::new();
+    for s in body.iter() {
+        if let Structure::Attribute(a) = s {
+            diags.push(
+                Diagnostic::error(
+                    "Unsupported argument",
+                    format!(
+                        "A mock file holds mock_resource and mock_data blocks, not {:?}.",
+                        a.key.value().as_str()
+                    ),
+                )
+                .with_range(a.key.span().map(|sp| file.range(sp))),
+            );
+        }
+    }
+    let mut found = MockSpec::default();
+    mock_blocks(file, &body, &mut found, &mut diags);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    for (ty, d) in found.resources {
+        spec.resources.entry(ty).or_insert(d);
+    }
+    for (ty, d) in found.data {
+        spec.data.entry(ty).or_insert(d);
+    }
+    Ok(())
+}
+
+/// The `mock_resource` and `mock_data` blocks of `body` into `spec` (attributes are the
+/// caller's).
+fn mock_blocks(file: &Arc<SourceFile>, body: &Body, spec: &mut MockSpec, diags: &mut Diagnostics) {
+    let at = |span: Option<std::ops::Range<usize>>| span.map(|s| file.range(s));
+    for s in body.iter() {
         match s {
-            Structure::Attribute(a) => diags.push(
-                Diagnostic::error("Argument not supported yet", format!("{:?} in a mock_provider block is not supported yet: Terrane's mock providers take mock_resource and mock_data blocks.", a.key.value().as_str()))
-                    .with_range(at(a.key.span())),
-            ),
+            Structure::Attribute(_) => {}
             Structure::Block(ib) => {
                 let kind = ib.ident.value().as_str();
                 let into = match kind {
@@ -282,7 +345,6 @@ fn mock_provider(file: &Arc<SourceFile>, b: &Block, diags: &mut Diagnostics) -> 
             }
         }
     }
-    Some(spec)
 }
 
 /// A run's `module` block: its `source`, a local path (`./` or `../`); a registry source or a

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use terrane_core::{Diagnostic, Diagnostics, Value, ValueMap};
 use terrane_engine::mock::{mocked, MockSpec};
 use terrane_engine::source::SourceFile;
-use terrane_engine::testfile::{parse, RunBlock, TestFile};
+use terrane_engine::testfile::{parse, parse_mock_file, RunBlock, TestFile};
 use terrane_engine::PlanOptions;
 
 use super::args::{LockArgs, VarArgs};
@@ -60,8 +60,14 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
         let text = std::fs::read_to_string(path)
             .map_err(|e| super::err("Failed to read test file", format!("{rel}: {e}")))?;
         let file = SourceFile::new(rel.clone(), text);
-        let (runs, mocks) = match parse(&file) {
-            Ok(TestFile { runs, mocks }) => (runs, mocks),
+        let parsed = parse(&file).and_then(|TestFile { runs, mut mocks }| {
+            for m in &mut mocks {
+                read_mock_source(ctx, &file, m)?;
+            }
+            Ok((runs, mocks))
+        });
+        let (runs, mocks) = match parsed {
+            Ok(p) => p,
             Err(d) => {
                 ui::print_diags(&d, ctx.color);
                 println!("{rel}... fail");
@@ -162,6 +168,50 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
         println!("Failure! {passed} passed, {failed} failed.");
         Ok(1)
     }
+}
+
+/// A mock provider's `source`: the `*.tfmock.hcl` files of that directory (a path from the
+/// module under test), in name order, added to what the test file says of it.
+fn read_mock_source(ctx: &Ctx, test: &SourceFile, m: &mut MockSpec) -> Result<(), Diagnostics> {
+    let Some((dir, span)) = m.source.clone() else {
+        return Ok(());
+    };
+    let at = Some(test.range(span));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(ctx.dir.join(&dir))
+        .map_err(|e| {
+            Diagnostics::from(
+                Diagnostic::error("Invalid mock source", format!("{dir}: {e}"))
+                    .with_range(at.clone()),
+            )
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".tfmock.hcl"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Diagnostics::from(
+            Diagnostic::error(
+                "Invalid mock source",
+                format!("{dir} holds no .tfmock.hcl file."),
+            )
+            .with_range(at),
+        ));
+    }
+    for path in files {
+        let rel = path
+            .strip_prefix(&ctx.dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Diagnostics::from(Diagnostic::error(
+                "Failed to read mock file",
+                format!("{rel}: {e}"),
+            ))
+        })?;
+        parse_mock_file(&SourceFile::new(rel, text), m)?;
+    }
+    Ok(())
 }
 
 /// A state of a test file's runs: of the module under test (`source` None) or of the module a
