@@ -139,4 +139,16 @@ fn fmt_check_and_diff_say_what_would_change_and_write_nothing() {
     );
     let r = f.ok(&["fmt", "broken.tf"], 1);
     assert!(r.stderr.contains("broken.tf:2"), "{}", r.stderr);
+    // Test mock files are formatted too, as Terraform's fmt does.
+    f.write(
+        "testing/aws/a.tfmock.hcl",
+        "mock_resource \"aws_vpc\" {\ndefaults = {\n    id = \"vpc-1\"\n  }\n}\n",
+    );
+    let r = f.ok(&["fmt", "-check", "-recursive", "testing"], 3);
+    assert!(r.stdout.contains("a.tfmock.hcl"), "{}", r.stdout);
+    f.ok(&["fmt", "-recursive", "testing"], 0);
+    assert_eq!(
+        std::fs::read_to_string(f.path().join("testing/aws/a.tfmock.hcl")).unwrap(),
+        "mock_resource \"aws_vpc\" {\n  defaults = {\n    id = \"vpc-1\"\n  }\n}\n"
+    );
 }

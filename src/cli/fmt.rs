@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::{err, CmdResult};
 
-/// The files `fmt` takes in `dir`: *.tf, *.tfvars and *.tftest.hcl, in name order
+/// The files `fmt` takes in `dir`: *.tf, *.tfvars, *.tftest.hcl and *.tfmock.hcl, in name order
 /// (subdirectories too with `recursive`, but not `.terraform`-like hidden ones).
 fn files_in(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
@@ -27,6 +27,7 @@ fn files_in(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> std::io::Res
         } else if name.ends_with(".tf")
             || name.ends_with(".tfvars")
             || name.ends_with(".tftest.hcl")
+            || name.ends_with(".tfmock.hcl")
         {
             out.push(p);
         }
