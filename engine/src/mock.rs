@@ -31,32 +31,51 @@ pub struct MockSpec {
     pub source: Option<(String, std::ops::Range<usize>)>,
 }
 
-/// `registry` with each provider that `mocks` names replaced by its mock (which keeps the real
-/// provider's schema and validation). A name the registry lacks is an error.
-pub fn mocked(registry: &ProviderRegistry, mocks: &[MockSpec]) -> Result<ProviderRegistry, String> {
-    let mut out = registry.clone();
-    for spec in mocks {
-        let Some(real) = registry.get(&spec.name).cloned() else {
-            let known: Vec<&str> = registry.names().collect();
-            return Err(format!(
-                "there is no provider {:?} to mock (the providers are {})",
-                spec.name,
-                known.join(", ")
-            ));
-        };
-        let shared = Arc::new(spec.clone());
-        let factory: ProviderFactory = Arc::new(move || {
-            let real = real();
-            Arc::new(MockProvider {
-                schema: real.schema().clone(),
-                real,
-                spec: shared.clone(),
-                made: AtomicU64::new(0),
-            }) as Arc<dyn Provider>
-        });
-        out.register(&spec.name, factory);
+/// A test file's mock providers, each checked to be of a provider the registry has.
+#[derive(Clone, Default)]
+pub struct Mocks(Vec<Arc<MockSpec>>);
+
+impl Mocks {
+    /// The mocks `specs` describe; a provider the registry lacks is an error naming the ones
+    /// it has.
+    pub fn new(registry: &ProviderRegistry, specs: Vec<MockSpec>) -> Result<Mocks, String> {
+        for spec in &specs {
+            if registry.get(&spec.name).is_none() {
+                let known: Vec<&str> = registry.names().collect();
+                return Err(format!(
+                    "there is no provider {:?} to mock (the providers are {})",
+                    spec.name,
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(Mocks(specs.into_iter().map(Arc::new).collect()))
     }
-    Ok(out)
+
+    /// `registry` (one of the same providers as the one the mocks were checked against) with
+    /// each mocked provider replaced by its mock, which keeps the real one's schema and
+    /// validation.
+    pub fn apply(&self, registry: &ProviderRegistry) -> ProviderRegistry {
+        let mut out = registry.clone();
+        for spec in &self.0 {
+            let Some(real) = registry.get(&spec.name).cloned() else {
+                continue;
+            };
+            let name = spec.name.clone();
+            let spec = spec.clone();
+            let factory: ProviderFactory = Arc::new(move || {
+                let real = real();
+                Arc::new(MockProvider {
+                    schema: real.schema().clone(),
+                    real,
+                    spec: spec.clone(),
+                    made: AtomicU64::new(0),
+                }) as Arc<dyn Provider>
+            });
+            out.register(&name, factory);
+        }
+        out
+    }
 }
 
 struct MockProvider {
@@ -259,7 +278,9 @@ mod tests {
             data: [("x_thing".to_string(), defaults)].into(),
             source: None,
         };
-        let r = mocked(&registry(), &[spec]).unwrap();
+        let r = Mocks::new(&registry(), vec![spec])
+            .unwrap()
+            .apply(&registry());
         let p = r.get("x").unwrap()();
         let planned = Value::map([
             ("name", Value::str("web")),
@@ -313,7 +334,7 @@ mod tests {
             name: "nope".into(),
             ..Default::default()
         };
-        let e = mocked(&registry(), &[spec]).err().unwrap();
+        let e = Mocks::new(&registry(), vec![spec]).err().unwrap();
         assert!(e.contains("there is no provider \"nope\" to mock"), "{e}");
     }
 }

@@ -87,13 +87,7 @@ impl RunBlock {
 /// A test file's run blocks, in order (each with the file's variables under its own), and its
 /// mock providers.
 pub fn parse(file: &Arc<SourceFile>) -> Result<TestFile, Diagnostics> {
-    let body: Body = hcl_edit::parser::parse_body(&file.text).map_err(|e| {
-        let loc = e.location();
-        Diagnostics::from(
-            Diagnostic::error("Invalid test file", e.message().to_string())
-                .with_range(Some(file.range_at(loc.line(), loc.column()))),
-        )
-    })?;
+    let body = parse_body(file, "Invalid test file")?;
     let mut diags = Diagnostics::new();
     let mut file_vars = BTreeMap::new();
     let mut runs = Vec::new();
@@ -216,6 +210,17 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<TestFile, Diagnostics> {
     }
 }
 
+/// The file's HCL body; a syntax error is `summary` at its line.
+fn parse_body(file: &Arc<SourceFile>, summary: &str) -> Result<Body, Diagnostics> {
+    hcl_edit::parser::parse_body(&file.text).map_err(|e| {
+        let loc = e.location();
+        Diagnostics::from(
+            Diagnostic::error(summary, e.message().to_string())
+                .with_range(Some(file.range_at(loc.line(), loc.column()))),
+        )
+    })
+}
+
 /// A `mock_provider "NAME"` block: its `mock_resource "TYPE"` and `mock_data "TYPE"` blocks'
 /// `defaults` (objects of static values), and its `source`, a directory of `*.tfmock.hcl`
 /// files holding more of them (read by the caller, [`parse_mock_file`]). An alias and the
@@ -257,13 +262,7 @@ fn mock_provider(file: &Arc<SourceFile>, b: &Block, diags: &mut Diagnostics) -> 
 /// `mock_resource` and `mock_data` blocks, added to `spec` where the test file's own do not
 /// name the type.
 pub fn parse_mock_file(file: &Arc<SourceFile>, spec: &mut MockSpec) -> Result<(), Diagnostics> {
-    let body: Body = hcl_edit::parser::parse_body(&file.text).map_err(|e| {
-        let loc = e.location();
-        Diagnostics::from(
-            Diagnostic::error("Invalid mock file", e.message().to_string())
-                .with_range(Some(file.range_at(loc.line(), loc.column()))),
-        )
-    })?;
+    let body = parse_body(file, "Invalid mock file")?;
     let mut diags = Diagnostics::new();
     for s in body.iter() {
         if let Structure::Attribute(a) = s {

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use terrane_core::{Diagnostic, Diagnostics, Value, ValueMap};
-use terrane_engine::mock::{mocked, MockSpec};
+use terrane_engine::mock::{MockSpec, Mocks};
 use terrane_engine::source::SourceFile;
 use terrane_engine::testfile::{parse, parse_mock_file, RunBlock, TestFile};
 use terrane_engine::PlanOptions;
@@ -25,12 +25,7 @@ use super::{ops, ui, vars, CmdResult, Ctx};
 pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -> CmdResult {
     let mut files: Vec<PathBuf> = Vec::new();
     for d in [ctx.dir.clone(), ctx.dir.join(dir)] {
-        if let Ok(rd) = std::fs::read_dir(&d) {
-            files.extend(
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.to_string_lossy().ends_with(".tftest.hcl")),
-            );
-        }
+        files.extend(files_ending(&d, ".tftest.hcl").unwrap_or_default());
     }
     files.sort();
     if !filter.is_empty() {
@@ -75,15 +70,16 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
                 continue;
             }
         };
-        if let Err(e) = mocked(&ctx.registry, &mocks) {
-            ui::print_diags(
-                &Diagnostics::from(Diagnostic::error("Invalid mock_provider", e)),
-                ctx.color,
-            );
-            println!("{rel}... fail");
-            failed += 1;
-            continue;
-        }
+        let mocks = match Mocks::new(&ctx.registry, mocks) {
+            Ok(m) => m,
+            Err(e) => {
+                let d = Diagnostics::from(Diagnostic::error("Invalid mock_provider", e));
+                ui::print_diags(&d, ctx.color);
+                println!("{rel}... fail");
+                failed += 1;
+                continue;
+            }
+        };
         let tmp = std::env::temp_dir().join(format!(
             "terrane-test-{}-{}",
             std::process::id(),
@@ -170,6 +166,16 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
     }
 }
 
+/// The files of `dir` whose names end with `suffix`, in name order.
+fn files_ending(dir: &std::path::Path, suffix: &str) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// A mock provider's `source`: the `*.tfmock.hcl` files of that directory (a path from the
 /// module under test), in name order, added to what the test file says of it.
 fn read_mock_source(ctx: &Ctx, test: &SourceFile, m: &mut MockSpec) -> Result<(), Diagnostics> {
@@ -177,17 +183,11 @@ fn read_mock_source(ctx: &Ctx, test: &SourceFile, m: &mut MockSpec) -> Result<()
         return Ok(());
     };
     let at = Some(test.range(span));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(ctx.dir.join(&dir))
-        .map_err(|e| {
-            Diagnostics::from(
-                Diagnostic::error("Invalid mock source", format!("{dir}: {e}"))
-                    .with_range(at.clone()),
-            )
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.to_string_lossy().ends_with(".tfmock.hcl"))
-        .collect();
-    files.sort();
+    let files = files_ending(&ctx.dir.join(&dir), ".tfmock.hcl").map_err(|e| {
+        Diagnostics::from(
+            Diagnostic::error("Invalid mock source", format!("{dir}: {e}")).with_range(at.clone()),
+        )
+    })?;
     if files.is_empty() {
         return Err(Diagnostics::from(
             Diagnostic::error(
@@ -231,7 +231,7 @@ impl ModuleState {
         tmp: &std::path::Path,
         n: usize,
         file_vars: &BTreeMap<String, Value>,
-        mocks: &[MockSpec],
+        mocks: &Mocks,
     ) -> ModuleState {
         let dir = match source {
             Some(s) => ctx.dir.join(s),
@@ -248,8 +248,7 @@ impl ModuleState {
                 state_explicit: true,
                 workspace: "default".into(),
                 color: ctx.color,
-                // Checked by the caller: every mocked provider exists.
-                registry: mocked(&super::registry(&dir), mocks).unwrap_or_default(),
+                registry: mocks.apply(&super::registry(&dir)),
                 default_tags: Default::default(),
                 dir,
             },

@@ -121,9 +121,7 @@ impl Kind {
     pub fn listed_on_request_only(&self) -> bool {
         self.listed_on_request_only
     }
-}
 
-impl Kind {
     /// Changes an object in place to `planned`. Where the row names a tagging adapter
     /// ([`Kind::tags_by`]), the generic update: the type's [`AwsResource::modify`], the tags
     /// made the planned `tags_all`, and the object read back by its `id` with every attribute;

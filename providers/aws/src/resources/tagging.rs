@@ -41,8 +41,8 @@ macro_rules! tag_api {
         $untag:ident $([$($upre:ident($upv:expr)),*])? . $uset:ident => $uop:literal,
         $tag:ident $([$($tpre:ident($tpv:expr)),*])? . $tset:ident => $top:literal,
         $to_sdk:expr $(,)?) => {
-        /// Makes the object's tags the planned `tags_all`: a [`SyncTags`]
-        /// (crate::resources::tagging::SyncTags), which a row of the table names.
+        /// Makes the object's tags the planned `tags_all`: a
+        /// [`SyncTags`](crate::resources::tagging::SyncTags), which a row of the table names.
         pub(crate) fn $name<'a>(
             cx: &'a crate::config::Clients,
             target: &'a str,
