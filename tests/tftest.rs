@@ -2,7 +2,8 @@
 //! plan and runs that apply, file and run variables, assertions that pass and one that fails
 //! with its message at its line, runs of another module (`module { source }`) with a state of
 //! their own, and everything the file made destroyed at its end; mock providers (no endpoint,
-//! no credentials) with defaults and made-up values.
+//! no credentials) with defaults and made-up values, aliased mocks, and overrides of single
+//! resources, data sources and module instances' resources.
 
 mod common;
 
@@ -492,7 +493,7 @@ run "applies" {
     // What is not supported yet, and a provider that is not there, are errors at their line.
     f.write(
         "tests/mocked.tftest.hcl",
-        "mock_provider \"aws\" {\n  alias = \"fake\"\n}\n\nrun \"x\" {\n  command = plan\n}\n",
+        "mock_provider \"aws\" {\n  override_during = plan\n}\n\nrun \"x\" {\n  command = plan\n}\n",
     );
     let r = f.run(&["test"]);
     assert_eq!(r.code, 1, "{}", r.all());
@@ -509,8 +510,7 @@ run "applies" {
     has_lines(
         &r.all(),
         &[
-            "\"override_resource\" block",
-            "not supported yet",
+            "An override_resource block needs a target.",
             "tests/mocked.tftest.hcl:2",
         ],
     );
@@ -521,4 +521,151 @@ run "applies" {
     let r = f.run(&["test"]);
     assert_eq!(r.code, 1, "{}", r.all());
     has_lines(&r.all(), &["there is no provider \"gcp\" to mock"]);
+}
+
+const OVERRIDDEN: &str = r#"
+provider "test" {
+  store = "@DIR@/cloud"
+}
+provider "test" {
+  alias = "fake"
+  store = "@DIR@/cloud"
+}
+resource "test_instance" "web" {
+  name = "web"
+}
+# Only an override or a mock lets these through: the real provider fails to create them.
+resource "test_instance" "db" {
+  name    = "db"
+  fail_on = "create"
+}
+resource "test_instance" "elsewhere" {
+  provider = test.fake
+  name     = "elsewhere"
+  fail_on  = "create"
+}
+data "test_data" "d" {
+  input = "real"
+}
+module "m" {
+  for_each = toset(["a", "b"])
+  source   = "./modules/m"
+  name     = each.key
+}
+output "read" {
+  value = data.test_data.d.output
+}
+output "module_ids" {
+  value = [for k, m in module.m : m.id]
+}
+"#;
+
+#[test]
+fn overrides_and_aliased_mocks_stand_in_for_the_real_provider_at_their_targets() {
+    let f = Fixture::new(OVERRIDDEN);
+    f.write(
+        "modules/m/main.tf",
+        "variable \"name\" {\n  type = string\n}\nresource \"test_instance\" \"x\" {\n  name    = var.name\n  fail_on = \"create\"\n}\noutput \"id\" {\n  value = test_instance.x.id\n}\n",
+    );
+    f.write(
+        "tests/overrides.tftest.hcl",
+        r#"override_data {
+  target = data.test_data.d
+  values = {
+    output = "overridden"
+  }
+}
+
+mock_provider "test" {
+  alias = "fake"
+  mock_resource "test_instance" {
+    defaults = {
+      arn = "arn:mocked"
+    }
+  }
+}
+
+run "applies" {
+  override_resource {
+    target = test_instance.db
+    values = {
+      id  = "db-0override"
+      arn = "arn:fake"
+    }
+  }
+  override_resource {
+    target = module.m.test_instance.x
+    values = {
+      id = "x-0override"
+    }
+  }
+  assert {
+    condition     = test_instance.db.id == "db-0override" && test_instance.db.arn == "arn:fake"
+    error_message = "the overridden resource has the override's values"
+  }
+  assert {
+    condition     = startswith(test_instance.web.arn, "arn:test:::instance/")
+    error_message = "a resource no override names is the real provider's: ${test_instance.web.arn}"
+  }
+  assert {
+    condition     = test_instance.elsewhere.arn == "arn:mocked"
+    error_message = "the aliased configuration is the mock's"
+  }
+  assert {
+    condition     = output.read == "overridden"
+    error_message = "the data source is overridden, not ${output.read}"
+  }
+  assert {
+    condition     = output.module_ids == ["x-0override", "x-0override"]
+    error_message = "module.m (every instance) is overridden"
+  }
+}
+"#,
+    );
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    has_lines(
+        &r.all(),
+        &[
+            "  run \"applies\"... pass",
+            "tests/overrides.tftest.hcl... tearing down",
+            "Success! 1 passed, 0 failed.",
+        ],
+    );
+    // Only web was made for real, and the teardown destroyed it.
+    assert_eq!(f.cloud_objects(), Vec::<std::path::PathBuf>::new());
+
+    // Without the run's override the real provider is called, and fails.
+    f.write(
+        "tests/overrides.tftest.hcl",
+        "mock_provider \"test\" {\n  alias = \"fake\"\n}\n\nrun \"applies\" {\n  override_resource {\n    target = module.m.test_instance.x\n  }\n}\n",
+    );
+    let r = f.run(&["test"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has_lines(&r.all(), &["InjectedFailure", "  run \"applies\"... fail"]);
+
+    // A target that is not in the configuration, of the wrong kind, or one instance, is an
+    // error at its line.
+    for (target, says) in [
+        (
+            "test_instance.nope",
+            "test_instance.nope is not a resource of this configuration.",
+        ),
+        (
+            "data.test_data.d",
+            "The target of override_resource is a resource",
+        ),
+        (
+            "test_instance.db[0]",
+            "one instance as the target is not supported yet",
+        ),
+    ] {
+        f.write(
+            "tests/overrides.tftest.hcl",
+            &format!("run \"x\" {{\n  command = plan\n  override_resource {{\n    target = {target}\n  }}\n}}\n"),
+        );
+        let r = f.run(&["test"]);
+        assert_eq!(r.code, 1, "{}", r.all());
+        has_lines(&r.all(), &[says, "tests/overrides.tftest.hcl:4"]);
+    }
 }

@@ -15,8 +15,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use terrane_core::{
-    ApplyRequest, Diagnostic, Nesting, Provider, ProviderError, ProviderFactory, ProviderRegistry,
-    ProviderSchema, ResourceSchema, Type, Value, ValueMap,
+    ApplyRequest, Diagnostic, Mode, Nesting, Provider, ProviderError, ProviderFactory,
+    ProviderRegistry, ProviderSchema, ResourceAddr, ResourceSchema, SourceRange, Type, Value,
+    ValueMap,
 };
 
 /// What a test file says of one mocked provider: the `defaults` of its `mock_resource` and
@@ -25,6 +26,12 @@ use terrane_core::{
 pub struct MockSpec {
     /// The provider's local name (`aws`).
     pub name: String,
+    /// `alias`: the mock stands in for that configuration (`provider.aws.east`) alone, as
+    /// [`Mocks::stand_in`] puts it; without one it stands in for every configuration of the
+    /// provider ([`Mocks::apply`]).
+    pub alias: Option<String>,
+    /// The `override_resource` and `override_data` blocks written inside it.
+    pub overrides: Vec<Override>,
     pub resources: BTreeMap<String, ValueMap>,
     pub data: BTreeMap<String, ValueMap>,
     /// `source`: a directory of `.tfmock.hcl` files with more of them, and where it is written.
@@ -57,24 +64,83 @@ impl Mocks {
     /// validation.
     pub fn apply(&self, registry: &ProviderRegistry) -> ProviderRegistry {
         let mut out = registry.clone();
-        for spec in &self.0 {
+        for spec in self.0.iter().filter(|s| s.alias.is_none()) {
             let Some(real) = registry.get(&spec.name).cloned() else {
                 continue;
             };
             let name = spec.name.clone();
             let spec = spec.clone();
-            let factory: ProviderFactory = Arc::new(move || {
-                let real = real();
-                Arc::new(MockProvider {
-                    schema: real.schema().clone(),
-                    real,
-                    spec: spec.clone(),
-                    made: AtomicU64::new(0),
-                }) as Arc<dyn Provider>
-            });
+            let factory: ProviderFactory = Arc::new(move || mock_of(real(), spec.clone()));
             out.register(&name, factory);
         }
         out
+    }
+
+    /// The aliased mock standing in for provider configuration `key` (`provider.aws.east`),
+    /// wrapping `real` (for its schema and validation); `None` when no mock has that alias.
+    pub fn stand_in(&self, key: &str, real: &Arc<dyn Provider>) -> Option<Arc<dyn Provider>> {
+        let spec = self.0.iter().find(|s| {
+            s.alias
+                .as_deref()
+                .is_some_and(|a| crate::config::provider_key(&s.name, Some(a)) == key)
+        })?;
+        Some(mock_of(real.clone(), spec.clone()))
+    }
+
+    /// The `override_*` blocks written inside the mock_provider blocks.
+    pub fn overrides(&self) -> impl Iterator<Item = &Override> {
+        self.0.iter().flat_map(|s| s.overrides.iter())
+    }
+}
+
+fn mock_of(real: Arc<dyn Provider>, spec: Arc<MockSpec>) -> Arc<dyn Provider> {
+    Arc::new(MockProvider {
+        schema: real.schema().clone(),
+        real,
+        spec,
+        made: AtomicU64::new(0),
+    })
+}
+
+/// An `override_resource` or `override_data` block of a test file: a resource or data source
+/// (every instance of it) whose provider is not called, as under a mock provider, with
+/// `values` for its computed attributes.
+#[derive(Debug, Clone)]
+pub struct Override {
+    /// The resource, in modules whose steps may leave out the instance key (then it is every
+    /// instance of that module call).
+    pub target: ResourceAddr,
+    pub values: ValueMap,
+    /// Where the target is written.
+    pub range: Option<SourceRange>,
+}
+
+impl Override {
+    /// Whether `addr` is the target's resource.
+    pub fn matches(&self, addr: &ResourceAddr) -> bool {
+        let t = &self.target;
+        t.mode == addr.mode
+            && t.ty == addr.ty
+            && t.name == addr.name
+            && t.module.0.len() == addr.module.0.len()
+            && t.module.0.iter().zip(&addr.module.0).all(|(want, step)| {
+                want == step || (!want.contains('[') && step.split('[').next() == Some(want))
+            })
+    }
+
+    /// A provider standing in for `real` at the target: `real`'s schema and validation,
+    /// nothing called, the override's values for the computed attributes.
+    pub fn provider(&self, real: &Arc<dyn Provider>) -> Arc<dyn Provider> {
+        let mut spec = MockSpec {
+            name: format!("override {}", self.target),
+            ..Default::default()
+        };
+        let by_type = match self.target.mode {
+            Mode::Managed => &mut spec.resources,
+            Mode::Data => &mut spec.data,
+        };
+        by_type.insert(self.target.ty.to_string(), self.values.clone());
+        mock_of(real.clone(), Arc::new(spec))
     }
 }
 
@@ -276,7 +342,7 @@ mod tests {
             name: "x".into(),
             resources: [("x_thing".to_string(), defaults.clone())].into(),
             data: [("x_thing".to_string(), defaults)].into(),
-            source: None,
+            ..Default::default()
         };
         let r = Mocks::new(&registry(), vec![spec])
             .unwrap()
@@ -336,5 +402,23 @@ mod tests {
         };
         let e = Mocks::new(&registry(), vec![spec]).err().unwrap();
         assert!(e.contains("there is no provider \"nope\" to mock"), "{e}");
+    }
+
+    #[test]
+    fn an_override_matches_its_resource_in_every_instance_of_a_module_call_without_a_key() {
+        let o = |t: &str| Override {
+            target: terrane_core::InstanceAddr::parse(t).unwrap().resource,
+            values: ValueMap::new(),
+            range: None,
+        };
+        let at = |a: &str| terrane_core::InstanceAddr::parse(a).unwrap().resource;
+        assert!(o("x_thing.a").matches(&at("x_thing.a[0]")));
+        assert!(!o("x_thing.a").matches(&at("x_thing.b")));
+        assert!(!o("x_thing.a").matches(&at("data.x_thing.a")));
+        assert!(!o("x_thing.a").matches(&at("module.m.x_thing.a")));
+        assert!(o("module.m.x_thing.a").matches(&at("module.m[\"k\"].x_thing.a")));
+        assert!(o("module.m[\"k\"].x_thing.a").matches(&at("module.m[\"k\"].x_thing.a")));
+        assert!(!o("module.m[\"k\"].x_thing.a").matches(&at("module.m[\"j\"].x_thing.a")));
+        assert!(!o("module.mm.x_thing.a").matches(&at("module.m.x_thing.a")));
     }
 }

@@ -1,13 +1,13 @@
 //! A session: one configuration, its graph, the providers it uses and the state it starts from.
 //! Planning ([`crate::planner`]) and applying ([`crate::apply`]) both run on a session.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use terrane_core::{
     Diagnostic, Diagnostics, InstanceAddr, InstanceKey, Mode, ModulePath, Provider,
-    ProviderRegistry, ResourceSchema, Value,
+    ProviderRegistry, ResourceAddr, ResourceSchema, Value,
 };
 use terrane_state::{ResourceRecord, StateStore};
 
@@ -147,6 +147,19 @@ pub struct Session {
     pub(crate) keep_values: bool,
     pub(crate) kept_values: Option<Values>,
     configured: bool,
+    /// A test run's mocks of aliased configurations and overrides ([`Session::use_doubles`]).
+    doubles: Option<Doubles>,
+}
+
+/// What a test run puts in place of the providers: aliased mocks and overrides.
+struct Doubles {
+    mocks: crate::mock::Mocks,
+    /// The first that matches a resource wins.
+    overrides: Vec<crate::mock::Override>,
+    /// The provider keys already seen to.
+    seen: HashSet<String>,
+    /// The providers standing in at each override's target, by provider key and override.
+    at: HashMap<(String, usize), Arc<dyn Provider>>,
 }
 
 impl Session {
@@ -195,6 +208,7 @@ impl Session {
             keep_values: false,
             kept_values: None,
             configured: false,
+            doubles: None,
         };
         if diags.has_errors() {
             return Err(diags);
@@ -216,6 +230,76 @@ impl Session {
         } else {
             Ok(())
         }
+    }
+
+    /// Puts a test run's doubles in place of the real providers: each of `mocks` that has an
+    /// alias for the configuration it names, and `overrides` at their targets (the first that
+    /// matches a resource wins). A target that is not a resource of the configuration is an
+    /// error at the line it is written.
+    pub fn use_doubles(
+        &mut self,
+        mocks: &crate::mock::Mocks,
+        overrides: Vec<crate::mock::Override>,
+    ) -> Result<(), Diagnostics> {
+        let mut diags = Diagnostics::new();
+        for o in &overrides {
+            let found = self
+                .graph
+                .nodes
+                .iter()
+                .any(|n| matches!(&n.kind, NodeKind::Resource { addr, .. } if o.matches(addr)));
+            if !found {
+                diags.push(
+                    Diagnostic::error(
+                        "Override target not found",
+                        format!("{} is not a resource of this configuration.", o.target),
+                    )
+                    .with_range(o.range.clone()),
+                );
+            }
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        self.doubles = Some(Doubles {
+            mocks: mocks.clone(),
+            overrides,
+            seen: HashSet::new(),
+            at: HashMap::new(),
+        });
+        self.put_doubles();
+        Ok(())
+    }
+
+    /// Wraps the providers not yet seen to in their doubles.
+    fn put_doubles(&mut self) {
+        let Some(d) = &mut self.doubles else {
+            return;
+        };
+        for (key, p) in self.providers.iter_mut() {
+            if !d.seen.insert(key.clone()) {
+                continue;
+            }
+            if let Some(m) = d.mocks.stand_in(key, p) {
+                *p = m;
+            }
+            for (i, o) in d.overrides.iter().enumerate() {
+                d.at.insert((key.clone(), i), o.provider(p));
+            }
+        }
+    }
+
+    /// The provider of configuration `key` for resource `addr`: the one standing in for it
+    /// when a test run overrides the resource.
+    pub(crate) fn provider_at(&self, key: &str, addr: &ResourceAddr) -> Option<&Arc<dyn Provider>> {
+        if let Some(d) = &self.doubles {
+            if let Some(i) = d.overrides.iter().position(|o| o.matches(addr)) {
+                if let Some(p) = d.at.get(&(key.to_string(), i)) {
+                    return Some(p);
+                }
+            }
+        }
+        self.providers.get(key)
     }
 
     pub fn provider(&self, key: &str) -> Result<&Arc<dyn Provider>, Diagnostic> {
@@ -301,6 +385,7 @@ impl Session {
                 }
             }
         }
+        self.put_doubles();
         let mut values = Values::default();
         let mut diags = Diagnostics::new();
         let closure = self.provider_closure()?;

@@ -1,8 +1,9 @@
-//! `.tftest.hcl` files, as `terrane test` runs them: file-level `variables` and
-//! `mock_provider` blocks (with `mock_resource` and `mock_data` defaults, and a `source` of
-//! `.tfmock.hcl` files), and `run` blocks
-//! with `command` (`apply`, the default, or `plan`), `variables`, `expect_failures`, `assert`
-//! blocks and a `module` block (the run is of another module, a local path). A run's
+//! `.tftest.hcl` files, as `terrane test` runs them: file-level `variables`,
+//! `override_resource` / `override_data` and `mock_provider` blocks (with an `alias`,
+//! `mock_resource` and `mock_data` defaults, overrides, and a `source` of `.tfmock.hcl`
+//! files), and `run` blocks with `command` (`apply`, the default, or `plan`), `variables`,
+//! `expect_failures`, `assert` and override blocks and a `module` block (the run is of
+//! another module, a local path). A run's
 //! variables may refer to `var.NAME` (the file's and the command line's) and to the outputs of
 //! earlier runs (`run.NAME.OUTPUT`), as its assertions may. Other arguments and blocks of
 //! Terraform's test language are refused as not supported yet, at their line.
@@ -16,13 +17,15 @@ use hcl_edit::Span;
 use terrane_core::{Diagnostic, Diagnostics, Value};
 
 use crate::eval::{eval_static, EmptyScope, EvalCtx};
-use crate::mock::MockSpec;
+use crate::mock::{MockSpec, Override};
 use crate::source::SourceFile;
 
 /// A test file: its runs, in order, and the providers it mocks.
 pub struct TestFile {
     pub runs: Vec<RunBlock>,
     pub mocks: Vec<MockSpec>,
+    /// The file's own `override_resource` and `override_data` blocks.
+    pub overrides: Vec<Override>,
 }
 
 /// One `assert`: the text of its condition and message, and where the condition is.
@@ -46,6 +49,8 @@ pub struct RunBlock {
     /// `module { source = "./setup" }`: the run plans or applies that module (a path from the
     /// module under test) instead, with a state of its own.
     pub module: Option<ModuleRef>,
+    /// The run's own `override_resource` and `override_data` blocks.
+    pub overrides: Vec<Override>,
 }
 
 /// The module a run is of, with where its `source` is written.
@@ -92,6 +97,7 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<TestFile, Diagnostics> {
     let mut file_vars = BTreeMap::new();
     let mut runs = Vec::new();
     let mut mocks: Vec<MockSpec> = Vec::new();
+    let mut overrides = Vec::new();
     let at = |span: Option<std::ops::Range<usize>>| span.map(|s| file.range(s));
     for s in body.iter() {
         let Structure::Block(b) = s else {
@@ -106,11 +112,16 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<TestFile, Diagnostics> {
         };
         match b.ident.value().as_str() {
             "variables" => file_vars.extend(variables(file, b, &mut diags)),
+            kind @ ("override_resource" | "override_data") => overrides.extend(override_block(file, kind, b, &mut diags)),
             "mock_provider" => {
                 if let Some(m) = mock_provider(file, b, &mut diags) {
-                    if mocks.iter().any(|x| x.name == m.name) {
+                    if mocks.iter().any(|x| x.name == m.name && x.alias == m.alias) {
+                        let name = match &m.alias {
+                            Some(a) => format!("{}.{a}", m.name),
+                            None => m.name.clone(),
+                        };
                         diags.push(
-                            Diagnostic::error("Duplicate mock provider", format!("The provider {:?} is mocked twice in this file.", m.name))
+                            Diagnostic::error("Duplicate mock provider", format!("The provider {name:?} is mocked twice in this file."))
                                 .with_range(at(b.ident.span())),
                         );
                     } else {
@@ -132,6 +143,7 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<TestFile, Diagnostics> {
                     asserts: Vec::new(),
                     expect_failures: Vec::new(),
                     module: None,
+                    overrides: Vec::new(),
                 };
                 for s in b.body.iter() {
                     match s {
@@ -188,8 +200,9 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<TestFile, Diagnostics> {
                                 }
                             }
                             "module" => run.module = module_ref(file, ib, &mut diags),
+                            kind @ ("override_resource" | "override_data") => run.overrides.extend(override_block(file, kind, ib, &mut diags)),
                             other => diags.push(
-                                Diagnostic::error("Block not supported yet", format!("A {other:?} block in a run block is not supported yet: Terrane's test runs take variables, assert and module blocks."))
+                                Diagnostic::error("Block not supported yet", format!("A {other:?} block in a run block is not supported yet: Terrane's test runs take variables, assert, module, override_resource and override_data blocks."))
                                     .with_range(at(ib.ident.span())),
                             ),
                         },
@@ -198,7 +211,7 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<TestFile, Diagnostics> {
                 runs.push(run);
             }
             other => diags.push(
-                Diagnostic::error("Unsupported block type", format!("A test file holds variables, mock_provider and run blocks, not {other:?} (not supported yet)."))
+                Diagnostic::error("Unsupported block type", format!("A test file holds variables, mock_provider, override_resource, override_data and run blocks, not {other:?} (not supported yet)."))
                     .with_range(at(b.ident.span())),
             ),
         }
@@ -206,7 +219,11 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<TestFile, Diagnostics> {
     if diags.has_errors() {
         Err(diags)
     } else {
-        Ok(TestFile { runs, mocks })
+        Ok(TestFile {
+            runs,
+            mocks,
+            overrides,
+        })
     }
 }
 
@@ -223,8 +240,8 @@ fn parse_body(file: &Arc<SourceFile>, summary: &str) -> Result<Body, Diagnostics
 
 /// A `mock_provider "NAME"` block: its `mock_resource "TYPE"` and `mock_data "TYPE"` blocks'
 /// `defaults` (objects of static values), and its `source`, a directory of `*.tfmock.hcl`
-/// files holding more of them (read by the caller, [`parse_mock_file`]). An alias and the
-/// `override_*` blocks are refused as not supported yet.
+/// files holding more of them (read by the caller, [`parse_mock_file`]), its `alias` and
+/// its `override_resource` and `override_data` blocks.
 fn mock_provider(file: &Arc<SourceFile>, b: &Block, diags: &mut Diagnostics) -> Option<MockSpec> {
     let at = |span: Option<std::ops::Range<usize>>| span.map(|s| file.range(s));
     let Some(name) = b.labels.first().map(|l| l.as_str().to_string()) else {
@@ -247,8 +264,14 @@ fn mock_provider(file: &Arc<SourceFile>, b: &Block, diags: &mut Diagnostics) -> 
                         .with_range(at(a.value.span())),
                 ),
                 ("source", Err(d)) => diags.extend(d),
+                ("alias", Ok(Value::String(alias))) if !alias.is_empty() => spec.alias = Some(alias),
+                ("alias", Ok(_)) => diags.push(
+                    Diagnostic::error("Invalid alias", "alias is the name of the provider configuration the mock stands in for, such as \"east\" for aws.east.")
+                        .with_range(at(a.value.span())),
+                ),
+                ("alias", Err(d)) => diags.extend(d),
                 (other, _) => diags.push(
-                    Diagnostic::error("Argument not supported yet", format!("{other:?} in a mock_provider block is not supported yet: Terrane's mock providers take source, mock_resource and mock_data."))
+                    Diagnostic::error("Argument not supported yet", format!("{other:?} in a mock_provider block is not supported yet: Terrane's mock providers take alias, source, mock_resource, mock_data, override_resource and override_data."))
                         .with_range(at(a.key.span())),
                 ),
             }
@@ -289,6 +312,7 @@ pub fn parse_mock_file(file: &Arc<SourceFile>, spec: &mut MockSpec) -> Result<()
     for (ty, d) in found.data {
         spec.data.entry(ty).or_insert(d);
     }
+    spec.overrides.extend(found.overrides);
     Ok(())
 }
 
@@ -304,9 +328,13 @@ fn mock_blocks(file: &Arc<SourceFile>, body: &Body, spec: &mut MockSpec, diags: 
                 let into = match kind {
                     "mock_resource" => &mut spec.resources,
                     "mock_data" => &mut spec.data,
+                    "override_resource" | "override_data" => {
+                        spec.overrides.extend(override_block(file, kind, ib, diags));
+                        continue;
+                    }
                     other => {
                         diags.push(
-                            Diagnostic::error("Block not supported yet", format!("A {other:?} block in a mock_provider block is not supported yet: Terrane's mock providers take mock_resource and mock_data blocks."))
+                            Diagnostic::error("Block not supported yet", format!("A {other:?} block in a mock_provider block is not supported yet: Terrane's mock providers take mock_resource, mock_data, override_resource and override_data blocks."))
                                 .with_range(at(ib.ident.span())),
                         );
                         continue;
@@ -344,6 +372,92 @@ fn mock_blocks(file: &Arc<SourceFile>, body: &Body, spec: &mut MockSpec, diags: 
             }
         }
     }
+}
+
+/// An `override_resource` or `override_data` block (`kind`): its `target`, a resource or data
+/// source of the configuration (every instance of it; a step `module.NAME` without a key is
+/// every instance of that call), and its `values`, an object of static values for the
+/// computed attributes. `override_during` and an instance as the target are refused as not
+/// supported yet.
+fn override_block(
+    file: &Arc<SourceFile>,
+    kind: &str,
+    b: &Block,
+    diags: &mut Diagnostics,
+) -> Option<Override> {
+    let at = |span: Option<std::ops::Range<usize>>| span.map(|s| file.range(s));
+    let data = kind == "override_data";
+    let mut target = None;
+    let mut values = terrane_core::ValueMap::new();
+    for s in b.body.iter() {
+        match s {
+            Structure::Attribute(a) => match a.key.value().as_str() {
+                "target" => {
+                    let span = a.value.span();
+                    let text: String = span
+                        .clone()
+                        .and_then(|sp| file.text.get(sp))
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .collect();
+                    let parsed = matches!(a.value, Expression::Traversal(_))
+                        .then(|| terrane_core::InstanceAddr::parse(&text).ok())
+                        .flatten();
+                    let what = if data { "a data source, such as data.aws_ami.ubuntu" } else { "a resource, such as aws_s3_bucket.logs" };
+                    match parsed {
+                        Some(addr) if (addr.resource.mode == terrane_core::Mode::Data) != data => diags.push(
+                            Diagnostic::error("Invalid override target", format!("The target of {kind} is {what}."))
+                                .with_range(at(span)),
+                        ),
+                        Some(addr) if addr.key != terrane_core::InstanceKey::None => diags.push(
+                            Diagnostic::error("Override target not supported yet", format!("{text}: an override's target is a whole resource (every instance of it); one instance as the target is not supported yet."))
+                                .with_range(at(span)),
+                        ),
+                        Some(addr) => target = Some((addr.resource, at(span))),
+                        None => diags.push(
+                            Diagnostic::error("Invalid override target", format!("The target of {kind} is {what}."))
+                                .with_range(at(span)),
+                        ),
+                    }
+                }
+                "values" => match eval_static(&a.value, file) {
+                    Ok(Value::Map(m)) => values = m,
+                    Ok(_) => diags.push(
+                        Diagnostic::error("Invalid values", "values is an object of attribute values, such as { arn = \"arn:aws:s3:::b\" }.")
+                            .with_range(at(a.value.span())),
+                    ),
+                    Err(d) => diags.extend(d),
+                },
+                other => diags.push(
+                    Diagnostic::error("Argument not supported yet", format!("{other:?} in an {kind} block is not supported yet: it takes target and values."))
+                        .with_range(at(a.key.span())),
+                ),
+            },
+            Structure::Block(x) => diags.push(
+                Diagnostic::error("Unsupported block type", format!("An {kind} block takes target and values, not {:?} blocks.", x.ident.value().as_str()))
+                    .with_range(at(x.ident.span())),
+            ),
+        }
+    }
+    let has_target = b
+        .body
+        .iter()
+        .any(|s| matches!(s, Structure::Attribute(a) if a.key.value().as_str() == "target"));
+    if !has_target {
+        diags.push(
+            Diagnostic::error(
+                "Missing required argument",
+                format!("An {kind} block needs a target."),
+            )
+            .with_range(at(b.ident.span())),
+        );
+    }
+    let (target, range) = target?;
+    Some(Override {
+        target,
+        values,
+        range,
+    })
 }
 
 /// A run's `module` block: its `source`, a local path (`./` or `../`); a registry source or a

@@ -644,6 +644,16 @@ impl Run<'_, '_> {
         &self.session
     }
 
+    /// A test run's aliased mocks and overrides, in place of the real providers
+    /// ([`Session::use_doubles`]).
+    pub fn use_doubles(
+        &mut self,
+        mocks: &crate::mock::Mocks,
+        overrides: Vec<crate::mock::Override>,
+    ) -> Result<(), Diagnostics> {
+        self.session.use_doubles(mocks, overrides)
+    }
+
     /// Plans (refreshing first unless `opts.refresh` is false).
     pub async fn plan(&mut self, opts: &PlanOptions) -> Result<Plan, Diagnostics> {
         self.session.plan(Some(&*self.locked.ws.store), opts).await

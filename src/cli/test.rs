@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use terrane_core::{Diagnostic, Diagnostics, Value, ValueMap};
-use terrane_engine::mock::{MockSpec, Mocks};
+use terrane_engine::mock::{MockSpec, Mocks, Override};
 use terrane_engine::source::SourceFile;
 use terrane_engine::testfile::{parse, parse_mock_file, RunBlock, TestFile};
 use terrane_engine::PlanOptions;
@@ -55,13 +55,17 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
         let text = std::fs::read_to_string(path)
             .map_err(|e| super::err("Failed to read test file", format!("{rel}: {e}")))?;
         let file = SourceFile::new(rel.clone(), text);
-        let parsed = parse(&file).and_then(|TestFile { runs, mut mocks }| {
-            for m in &mut mocks {
+        let parsed = parse(&file).and_then(|mut parsed: TestFile| {
+            for m in &mut parsed.mocks {
                 read_mock_source(ctx, &file, m)?;
             }
-            Ok((runs, mocks))
+            Ok(parsed)
         });
-        let (runs, mocks) = match parsed {
+        let TestFile {
+            runs,
+            mocks,
+            overrides: file_overrides,
+        } = match parsed {
             Ok(p) => p,
             Err(d) => {
                 ui::print_diags(&d, ctx.color);
@@ -112,7 +116,21 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
                 }
             };
             let st = &mut states[i];
-            let r = one_run(&st.ctx, &file, run, var_args, &Value::Map(done.clone())).await;
+            // The run's overrides first, then the file's and its mock providers' (those are of
+            // the module under test).
+            let mut overrides = run.overrides.clone();
+            if run.module.is_none() {
+                overrides.extend(file_overrides.iter().cloned());
+                overrides.extend(mocks.overrides().cloned());
+            }
+            for o in &overrides {
+                if !st.overrides.iter().any(|x| x.target == o.target) {
+                    st.overrides.push(o.clone());
+                }
+            }
+            let doubles = (&mocks, overrides.as_slice());
+            let done_v = Value::Map(done.clone());
+            let r = one_run(&st.ctx, &file, run, var_args, &done_v, doubles).await;
             st.applied |= run.apply;
             match r {
                 Ok((outputs, vars)) => {
@@ -134,8 +152,9 @@ pub async fn test(ctx: &Ctx, filter: &[String], var_args: &VarArgs, dir: &str) -
             println!("{rel}... tearing down");
             // The last state made goes first: what a setup module made outlives what stands on it.
             for st in states.iter().rev().filter(|s| s.applied) {
-                if let Err(d) =
-                    teardown(&st.ctx, var_args, &st.last_vars, st.source.is_some()).await
+                let doubles = (&mocks, st.overrides.as_slice());
+                let alternate = st.source.is_some();
+                if let Err(d) = teardown(&st.ctx, var_args, &st.last_vars, alternate, doubles).await
                 {
                     println!(
                         "Terrane left objects behind{}: their state is in {}",
@@ -215,14 +234,20 @@ fn read_mock_source(ctx: &Ctx, test: &SourceFile, m: &mut MockSpec) -> Result<()
 }
 
 /// A state of a test file's runs: of the module under test (`source` None) or of the module a
-/// run's `module { source }` names; whether a run applied in it, and the variables of its last
-/// run that passed (the teardown's).
+/// run's `module { source }` names; whether a run applied in it, the variables of its last
+/// run that passed, and every override its runs used (the teardown's: what an override made is
+/// not the real provider's to delete).
 struct ModuleState {
     source: Option<String>,
     ctx: Ctx,
     applied: bool,
     last_vars: BTreeMap<String, Value>,
+    overrides: Vec<Override>,
 }
+
+/// What stands in for the real providers in a run beyond the registry's mocks: the aliased
+/// mocks and the overrides.
+type Doubles<'a> = (&'a Mocks, &'a [Override]);
 
 impl ModuleState {
     fn new(
@@ -254,6 +279,7 @@ impl ModuleState {
             },
             applied: false,
             last_vars: file_vars.clone(),
+            overrides: Vec::new(),
         }
     }
 }
@@ -299,6 +325,7 @@ async fn one_run(
     run: &RunBlock,
     var_args: &VarArgs,
     done: &Value,
+    (mocks, overrides): Doubles<'_>,
 ) -> Result<(Value, BTreeMap<String, Value>), Diagnostics> {
     let alternate = run.module.is_some();
     let lock_args = LockArgs {
@@ -326,6 +353,7 @@ async fn one_run(
         let ws = ctx.open_workspace()?;
         let locked = ops::lock(ctx, &ws, "terrane test", &lock_args)?;
         let mut r = ops::run(ctx, &locked, config, inputs, 10)?;
+        r.use_doubles(mocks, overrides.to_vec())?;
         match r.plan(&opts).await {
             Err(d) => {
                 failures = d;
@@ -366,6 +394,7 @@ async fn one_run(
     let ws = ctx.open_workspace()?;
     let locked = ops::lock(ctx, &ws, "terrane test", &lock_args)?;
     let mut r = ops::run(ctx, &locked, config, inputs, 10)?;
+    r.use_doubles(mocks, overrides.to_vec())?;
     let eval = r.console(&opts).await?;
     let eval = |text: &str| eval(text, &bindings);
     let mut diags = Diagnostics::new();
@@ -453,6 +482,7 @@ async fn teardown(
     var_args: &VarArgs,
     last: &BTreeMap<String, Value>,
     alternate: bool,
+    (mocks, overrides): Doubles<'_>,
 ) -> Result<(), Diagnostics> {
     let config = ops::load(ctx)?;
     let inputs = inputs(&config, var_args, last, alternate)?;
@@ -466,6 +496,7 @@ async fn teardown(
         },
     )?;
     let mut r = ops::run(ctx, &locked, config, inputs, 10)?;
+    r.use_doubles(mocks, overrides.to_vec())?;
     let plan = r
         .plan(&PlanOptions {
             destroy: true,

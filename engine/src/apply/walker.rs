@@ -104,7 +104,10 @@ impl ApplyWalk<'_, '_> {
             }
         };
         let provider_key = this.graph.provider_key(&addr, &rc);
-        let provider = this.providers[&provider_key].clone();
+        let provider = this
+            .provider_at(&provider_key, &addr)
+            .unwrap_or(&this.providers[&provider_key])
+            .clone();
         let schema = match this.schema_for(&provider_key, addr.mode, &addr.ty) {
             Ok(s) => s.clone(),
             Err(d) => {
@@ -253,7 +256,7 @@ impl ApplyWalk<'_, '_> {
         let Some(prior) = c.prior.clone() else {
             return Ok(0);
         };
-        let Some(provider) = this.providers.get(&c.provider).cloned() else {
+        let Some(provider) = this.provider_at(&c.provider, &c.addr.resource).cloned() else {
             out.diags.push(Diagnostic::error(
                 "Provider configuration not present",
                 format!("{} is needed to destroy {}.", c.provider, c.addr),

@@ -34,7 +34,10 @@ impl Visitor for RefreshWalk<'_> {
     fn start(&mut self, node: NodeIndex) -> Start<Self::Task> {
         let batch = &self.batches[node.index()];
         let first = &self.session.state[batch[0]];
-        let Some(p) = self.session.providers.get(&first.provider) else {
+        let Some(p) = self
+            .session
+            .provider_at(&first.provider, &first.addr.resource)
+        else {
             return Start::Done;
         };
         if batch.len() == 1 && p.answers_in_process() {
@@ -194,8 +197,7 @@ impl Session {
                 continue;
             }
             let size = self
-                .providers
-                .get(&s.provider)
+                .provider_at(&s.provider, &s.addr.resource)
                 .and_then(|p| p.read_batch(&s.addr.resource.ty));
             match size {
                 Some(n) if n > 1 => grouped

@@ -168,7 +168,7 @@ impl<'a> PlanWalk<'a> {
             return Start::Done;
         }
         let provider = match this.provider(&provider_key) {
-            Ok(p) => p.clone(),
+            Ok(p) => this.provider_at(&provider_key, addr).unwrap_or(p).clone(),
             Err(d) => {
                 self.diags_of(id).push(d);
                 return Start::Failed;
